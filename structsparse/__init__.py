@@ -1,0 +1,30 @@
+"""structsparse: structured sparsity, from proximal operators to pruned networks.
+
+The solver layer lives at the top level (structures, penalties, losses,
+solvers); the front ends are subpackages: ``structsparse.cs``,
+``structsparse.sysid`` and ``structsparse.nn``.
+"""
+
+from . import prox
+from .exceptions import ConvergenceWarning, ParameterError, ShapeError, StructureError
+from .losses import LeastSquares
+from .penalties import L1, GroupLasso, Penalty
+from .solvers import SolverResult
+from .structure import Groups, Tree
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "prox",
+    "Groups",
+    "Tree",
+    "Penalty",
+    "L1",
+    "GroupLasso",
+    "LeastSquares",
+    "SolverResult",
+    "StructureError",
+    "ShapeError",
+    "ParameterError",
+    "ConvergenceWarning",
+]

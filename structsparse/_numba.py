@@ -1,0 +1,25 @@
+"""The one place numba is imported.
+
+``njit`` compiles with ``cache=True`` so that a fresh process reuses the
+machine code written by an earlier one. Setting ``STRUCTSPARSE_DISABLE_NUMBA=1``
+(or numba being unavailable) leaves the functions as plain Python; every
+kernel has a numpy twin that the package uses in that case.
+"""
+
+import os
+
+try:  # numba is a core dependency, the fallback only guards broken installs
+    import numba as _numba
+except ImportError:  # pragma: no cover
+    _numba = None
+
+__all__ = ["njit", "NUMBA_ENABLED"]
+
+NUMBA_ENABLED = _numba is not None and os.environ.get("STRUCTSPARSE_DISABLE_NUMBA", "") not in ("1", "true")
+
+
+def njit(func):
+    """Compile ``func`` with ``numba.njit(cache=True)`` when numba is enabled."""
+    if not NUMBA_ENABLED:
+        return func
+    return _numba.njit(cache=True, nogil=True)(func)

@@ -1,0 +1,134 @@
+"""Shared argument checks. Each names the argument and what was expected.
+
+The messages follow scikit-learn's style: ``"The 'lam' parameter of
+GroupLasso must be a finite float >= 0. Got -1.0 instead."``
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+
+from .exceptions import ParameterError, ShapeError
+
+__all__ = [
+    "check_array",
+    "check_scalar",
+    "check_int",
+    "check_rng",
+    "check_choice",
+]
+
+
+def _where(owner):
+    return f" of {owner}" if owner else ""
+
+
+def check_array(x, name, *, ndim=None, shape=None, dtype=np.float64, finite=True,
+                owner=None, copy=False):
+    """Convert ``x`` to an array and check it.
+
+    Parameters
+    ----------
+    x : array_like
+        The value to check.
+    name : str
+        The argument's name, used in error messages.
+    ndim : int or tuple of int, optional
+        Accepted numbers of dimensions.
+    shape : tuple, optional
+        Expected shape; ``None`` entries match any length.
+    dtype : dtype or None
+        Target dtype; ``None`` keeps the input's.
+    finite : bool
+        Reject NaN and infinite entries.
+    owner : str, optional
+        The function or class the argument belongs to, for the message.
+    copy : bool
+        Return a copy even when no conversion was needed, so the caller's
+        array can never be modified through the result.
+
+    Returns
+    -------
+    ndarray
+    """
+    if x is None:
+        raise ShapeError(f"The '{name}' parameter{_where(owner)} must be an array. Got None instead.")
+    try:
+        arr = np.array(x, dtype=dtype, copy=True) if copy else np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ShapeError(
+            f"The '{name}' parameter{_where(owner)} must be a numeric array. Got {type(x).__name__}: {exc}"
+        ) from None
+    if arr.dtype == object:
+        raise ShapeError(f"The '{name}' parameter{_where(owner)} must be a numeric array, not ragged or object.")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, Integral) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(str(d) for d in allowed)
+            raise ShapeError(
+                f"The '{name}' parameter{_where(owner)} must have {want} dimension(s). Got shape {arr.shape}."
+            )
+    if shape is not None:
+        ok = arr.ndim == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))
+        if not ok:
+            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            raise ShapeError(f"The '{name}' parameter{_where(owner)} must have shape {want}. Got {arr.shape}.")
+    if finite and arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+        raise ShapeError(f"The '{name}' parameter{_where(owner)} must contain only finite values (no NaN or inf).")
+    return arr
+
+
+def check_scalar(x, name, *, low=None, high=None, low_inclusive=True, high_inclusive=True,
+                 owner=None):
+    """Check a finite real scalar in a range and return it as ``float``."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (Real, np.floating, np.integer)):
+        raise ParameterError(
+            f"The '{name}' parameter{_where(owner)} must be a real number. Got {x!r} instead."
+        )
+    x = float(x)
+    lo = "-inf" if low is None else f"{low:g}"
+    hi = "inf" if high is None else f"{high:g}"
+    interval = ("[" if low_inclusive else "(") + f"{lo}, {hi}" + ("]" if high_inclusive else ")")
+    bad = not np.isfinite(x)
+    if low is not None:
+        bad |= x < low if low_inclusive else x <= low
+    if high is not None:
+        bad |= x > high if high_inclusive else x >= high
+    if bad:
+        raise ParameterError(
+            f"The '{name}' parameter{_where(owner)} must be a finite float in the range {interval}. Got {x!r} instead."
+        )
+    return x
+
+
+def check_int(x, name, *, low=None, high=None, owner=None):
+    """Check an integer in ``[low, high]`` and return it as ``int``."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (Integral, np.integer)):
+        raise ParameterError(f"The '{name}' parameter{_where(owner)} must be an integer. Got {x!r} instead.")
+    x = int(x)
+    if (low is not None and x < low) or (high is not None and x > high):
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ParameterError(
+            f"The '{name}' parameter{_where(owner)} must be an integer in the range [{lo}, {hi}]. Got {x} instead."
+        )
+    return x
+
+
+def check_choice(x, name, choices, *, owner=None):
+    """Check that ``x`` is one of ``choices``."""
+    if x not in choices:
+        opts = ", ".join(repr(c) for c in choices)
+        raise ParameterError(f"The '{name}' parameter{_where(owner)} must be one of {opts}. Got {x!r} instead.")
+    return x
+
+
+def check_rng(rng, name="rng"):
+    """Return a ``numpy.random.Generator`` from a seed, a generator or None."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, (Integral, np.integer)) and not isinstance(rng, bool) and rng >= 0):
+        return np.random.default_rng(rng)
+    raise ParameterError(
+        f"The '{name}' parameter must be a non-negative int seed, a numpy.random.Generator or None. Got {rng!r} instead."
+    )

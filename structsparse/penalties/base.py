@@ -1,0 +1,125 @@
+"""The penalty interface shared by every structured penalty.
+
+A penalty is ``lam * Omega(x)`` with ``Omega`` a (weighted) norm or a sum of
+norms. It gives its value (``penalty(x)``), the prox of ``step * penalty``
+(``penalty.prox(v, step)``), the dual norm of ``Omega`` where one is
+computable (``penalty.dual_norm(u)``, without ``lam``), and a cvxpy
+expression of itself (``penalty.cvxpy(x, lam)``) with ``lam`` possibly a
+``cvxpy.Parameter``. Penalties know nothing about losses or solvers.
+
+The variable ``x`` is a vector ``(n_features,)`` or, for several right-hand
+sides, a matrix ``(n_features, n_targets)``; group norms are taken over the
+rows of a group and all columns.
+"""
+
+import copy
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from .._validation import check_array, check_scalar
+from ..exceptions import ShapeError
+
+__all__ = ["Penalty"]
+
+
+class Penalty(ABC):
+    """Base class: ``lam * Omega(x)``.
+
+    Subclasses set ``name`` and implement :meth:`omega`, :meth:`_prox` and
+    :meth:`cvxpy_omega`; those with a closed-form dual norm implement
+    :meth:`dual_norm` and keep ``has_dual_norm = True``.
+
+    Attributes
+    ----------
+    lam : float
+        Regularization strength (>= 0).
+    name : str
+        Short identifier used by the registry, the CLI and reports.
+    separable : bool
+        True when the prox splits over disjoint blocks of variables, which
+        lets working-set and coordinate-descent solvers handle blocks apart.
+    has_dual_norm : bool
+        True when :meth:`dual_norm` is available, so that solvers can compute
+        a duality gap.
+    """
+
+    name = "penalty"
+    separable = False
+    has_dual_norm = True
+
+    def __init__(self, lam):
+        self.lam = check_scalar(lam, "lam", low=0, owner=type(self).__name__)
+
+    # ------------------------------------------------------------------ to implement
+    @property
+    @abstractmethod
+    def n_features(self):
+        """Number of rows the variable must have (``None`` when any size fits)."""
+
+    @abstractmethod
+    def omega(self, x):
+        """Value of the norm part ``Omega(x)`` (without ``lam``)."""
+
+    @abstractmethod
+    def _prox(self, v, tau):
+        """Prox of ``tau * Omega`` at a validated ``v`` (a new array)."""
+
+    @abstractmethod
+    def cvxpy_omega(self, x):
+        """cvxpy expression of ``Omega(x)`` for a cvxpy variable ``x`` of the solution's shape."""
+
+    def dual_norm(self, u):
+        """Dual norm ``Omega^*(u) = max { <u, x> : Omega(x) <= 1 }`` (without ``lam``)."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form dual norm.")
+
+    # ------------------------------------------------------------------ shared behaviour
+    def check_x(self, x, name="x"):
+        """Validate a point for this penalty and return it as a float array."""
+        arr = check_array(x, name, ndim=(1, 2), owner=type(self).__name__)
+        n = self.n_features
+        if n is not None and arr.shape[0] != n:
+            raise ShapeError(
+                f"The '{name}' parameter of {type(self).__name__} must have {n} rows (one per feature). Got shape {arr.shape}."
+            )
+        return arr
+
+    def __call__(self, x):
+        """Value ``lam * Omega(x)``."""
+        return self.lam * self.omega(self.check_x(x))
+
+    def prox(self, v, step=1.0):
+        """Prox of ``step * penalty`` at ``v``: ``argmin_x 0.5 ||x - v||^2 + step * lam * Omega(x)``.
+
+        Returns a new array; ``v`` is not modified.
+        """
+        step = check_scalar(step, "step", low=0, owner=f"{type(self).__name__}.prox")
+        v = self.check_x(v, "v")
+        return self._prox(v, step * self.lam)
+
+    def cvxpy(self, x, lam=None):
+        """cvxpy expression of ``lam * Omega(x)``; ``lam`` may be a ``cvxpy.Parameter`` (default: ``self.lam``)."""
+        return (self.lam if lam is None else lam) * self.cvxpy_omega(x)
+
+    def lambda_max(self, grad0):
+        """Smallest ``lam`` for which zero minimizes ``f + lam * Omega``, given ``grad0 = -grad f(0)``.
+
+        It is the dual norm of ``grad0``.
+        """
+        return float(self.dual_norm(self.check_x(grad0, "grad0")))
+
+    def with_lam(self, lam):
+        """A copy of this penalty with another ``lam``."""
+        new = copy.copy(self)
+        new.lam = check_scalar(lam, "lam", low=0, owner=type(self).__name__)
+        return new
+
+    def __repr__(self):
+        return f"{type(self).__name__}(lam={self.lam:g})"
+
+
+def group_norms(x, groups):
+    """Euclidean norm of every group of rows of ``x`` (1-D or 2-D)."""
+    x2 = x.reshape(x.shape[0], -1)
+    sq = np.add.reduceat((x2[groups.indices] ** 2).sum(axis=1), groups.ptr[:-1])
+    return np.sqrt(sq)

@@ -1,0 +1,37 @@
+"""The lasso penalty ``lam * ||x||_1``."""
+
+import numpy as np
+
+from .base import Penalty
+
+__all__ = ["L1"]
+
+
+class L1(Penalty):
+    """``lam * sum_i |x_i|`` (entrywise, also for matrix variables).
+
+    Parameters
+    ----------
+    lam : float >= 0
+    """
+
+    name = "l1"
+    separable = True
+
+    @property
+    def n_features(self):
+        return None
+
+    def omega(self, x):
+        return float(np.abs(x).sum())
+
+    def _prox(self, v, tau):
+        return np.sign(v) * np.maximum(np.abs(v) - tau, 0.0)
+
+    def dual_norm(self, u):
+        return float(np.abs(u).max()) if np.size(u) else 0.0
+
+    def cvxpy_omega(self, x):
+        import cvxpy as cp
+
+        return cp.sum(cp.abs(x))

@@ -1,0 +1,126 @@
+"""Proximal operators on plain arrays, for direct use and for the penalties.
+
+Each function returns a new array; the input is never modified. Vectors of
+shape ``(n,)`` and matrices of shape ``(n, k)`` are accepted; for matrices a
+group's norm is taken over its rows and all columns.
+"""
+
+import numpy as np
+
+from .._numba import NUMBA_ENABLED
+from .._validation import check_array, check_scalar
+from ..exceptions import ShapeError, StructureError
+from ..structure import Groups, Tree
+from ._group_kernels import group_shrink_numba, group_shrink_numpy
+from ._tree_kernels import tree_prox_numba, tree_prox_numpy
+
+__all__ = [
+    "soft_threshold",
+    "group_soft_threshold",
+    "sparse_group_soft_threshold",
+    "tree_prox",
+    "spectral_prox",
+    "as_groups",
+]
+
+_group_shrink = group_shrink_numba if NUMBA_ENABLED else group_shrink_numpy
+_tree_prox = tree_prox_numba if NUMBA_ENABLED else tree_prox_numpy
+
+
+def _as_2d(v, name="v", owner=None):
+    arr = check_array(v, name, ndim=(1, 2), owner=owner)
+    return (arr[:, None], True) if arr.ndim == 1 else (arr, False)
+
+
+def as_groups(groups, n_features, owner):
+    """Accept a :class:`Groups` or a list of index lists; check it fits ``n_features``."""
+    if not isinstance(groups, Groups):
+        if isinstance(groups, Tree):
+            raise StructureError(f"The 'groups' parameter of {owner} must be Groups, not a Tree.")
+        groups = Groups.from_lists(groups, n_features=n_features)
+    if groups.n_features != n_features:
+        raise ShapeError(
+            f"The groups of {owner} index {groups.n_features} features but the array has {n_features} rows."
+        )
+    return groups
+
+
+def soft_threshold(v, tau):
+    """Entrywise soft-thresholding ``sign(v) * max(|v| - tau, 0)`` (prox of ``tau * ||.||_1``)."""
+    v = check_array(v, "v", owner="soft_threshold")
+    tau = check_scalar(tau, "tau", low=0, owner="soft_threshold")
+    return np.sign(v) * np.maximum(np.abs(v) - tau, 0.0)
+
+
+def group_soft_threshold(v, groups, tau):
+    """Block soft-thresholding: the prox of ``tau * sum_g w_g ||v[g]||_2`` for disjoint groups.
+
+    Each group is scaled by ``max(0, 1 - tau * w_g / ||v[g]||)``; variables in
+    no group are returned unchanged.
+
+    Parameters
+    ----------
+    v : array_like, shape (n,) or (n, k)
+    groups : Groups or list of lists of int
+        Disjoint groups over the ``n`` rows.
+    tau : float >= 0
+
+    Examples
+    --------
+    >>> group_soft_threshold([3.0, 4.0, 1.0, 2.0], [[0, 1], [2, 3]], 3.0)
+    array([1.2, 1.6, 0. , 0. ])
+    """
+    owner = "group_soft_threshold"
+    v2, was1d = _as_2d(v, owner=owner)
+    groups = as_groups(groups, v2.shape[0], owner)
+    if not groups.is_disjoint:
+        raise StructureError(
+            f"{owner} needs disjoint groups; use OverlapGroupLasso (ADMM) for overlapping ones."
+        )
+    tau = check_scalar(tau, "tau", low=0, owner=owner)
+    out = _group_shrink(v2, groups.indices, groups.ptr, tau * groups.weights)
+    return out[:, 0] if was1d else out
+
+
+def sparse_group_soft_threshold(v, groups, tau, l1_ratio):
+    """Prox of ``tau * ((1 - l1_ratio) sum_g w_g ||v[g]|| + l1_ratio ||v||_1)`` for disjoint groups.
+
+    The exact prox is the entrywise soft-threshold by ``tau * l1_ratio``
+    followed by block soft-thresholding by ``tau * (1 - l1_ratio) * w_g``.
+    """
+    owner = "sparse_group_soft_threshold"
+    l1_ratio = check_scalar(l1_ratio, "l1_ratio", low=0, high=1, owner=owner)
+    tau = check_scalar(tau, "tau", low=0, owner=owner)
+    v2, was1d = _as_2d(v, owner=owner)
+    groups = as_groups(groups, v2.shape[0], owner)
+    if not groups.is_disjoint:
+        raise StructureError(f"{owner} needs disjoint groups.")
+    st = np.sign(v2) * np.maximum(np.abs(v2) - tau * l1_ratio, 0.0)
+    out = _group_shrink(st, groups.indices, groups.ptr, tau * (1.0 - l1_ratio) * groups.weights)
+    return out[:, 0] if was1d else out
+
+
+def tree_prox(v, tree, tau):
+    """Exact prox of ``tau * sum_nodes w_node ||v[group(node)]||_2`` for a :class:`Tree`, in linear time."""
+    owner = "tree_prox"
+    if not isinstance(tree, Tree):
+        raise TypeError(f"The 'tree' parameter of {owner} must be a Tree. Got {type(tree).__name__}.")
+    v2, was1d = _as_2d(v, owner=owner)
+    if v2.shape[0] != tree.n_features:
+        raise ShapeError(f"The tree of {owner} has {tree.n_features} variables but 'v' has {v2.shape[0]} rows.")
+    tau = check_scalar(tau, "tau", low=0, owner=owner)
+    out = _tree_prox(v2, *tree.kernel_arrays(), tau)
+    return out[:, 0] if was1d else out
+
+
+def spectral_prox(m, vector_prox):
+    """Prox of a unitarily invariant matrix function ``f(sigma(M))``.
+
+    ``vector_prox`` maps the singular values to the prox of ``f``'s vector
+    counterpart (which must keep them non-negative); the result is
+    ``U diag(vector_prox(s)) V^T`` (Lewis 1995).
+    """
+    u, s, vt = np.linalg.svd(m, full_matrices=False)
+    p = vector_prox(s)
+    keep = p > 0
+    return (u[:, keep] * p[keep]) @ vt[keep]
