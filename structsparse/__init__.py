@@ -9,7 +9,7 @@ from . import prox
 from .exceptions import ConvergenceWarning, ParameterError, ShapeError, StructureError
 from .losses import LeastSquares
 from .penalties import L1, GroupLasso, Penalty
-from .solvers import SolverResult
+from .solvers import SolverResult, duality_gap, fista
 from .structure import Groups, Tree
 
 __version__ = "0.1.0"
@@ -23,6 +23,8 @@ __all__ = [
     "GroupLasso",
     "LeastSquares",
     "SolverResult",
+    "fista",
+    "duality_gap",
     "StructureError",
     "ShapeError",
     "ParameterError",
