@@ -1,0 +1,159 @@
+"""FISTA: agreement with cvxpy, stopping rules, operator types and bad input."""
+
+import cvxpy as cp
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.linalg import aslinearoperator
+
+import structsparse as ss
+from structsparse.exceptions import ConvergenceWarning, ParameterError, ShapeError
+
+
+def _problem(rng, n=40, p=60, k=None):
+    A = rng.standard_normal((n, p))
+    y = rng.standard_normal(n) if k is None else rng.standard_normal((n, k))
+    return A, y
+
+
+def _cvxpy_objective(A, y, penalty):
+    x = cp.Variable((A.shape[1],) + y.shape[1:])
+    prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(A @ x - y) + penalty.cvxpy(x)))
+    prob.solve(solver=cp.CLARABEL)
+    return prob.value, x.value
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("k", [None, 3])
+def test_group_lasso_matches_cvxpy(seed, k):
+    rng = np.random.default_rng(seed)
+    A, y = _problem(rng, k=k)
+    groups = ss.Groups.from_sizes([5, 10, 3, 12, 30], weights=rng.uniform(0.5, 2, 5))
+    loss = ss.LeastSquares(A, y)
+    lam = 0.3 * groups_lambda_max(A, y, groups)
+    res = ss.fista(loss, ss.GroupLasso(groups, lam))
+    ref, _ = _cvxpy_objective(A, y, ss.GroupLasso(groups, lam))
+    assert res.converged and res.gap is not None and res.gap >= 0
+    assert abs(res.objective - ref) <= 1e-6 * abs(ref)
+
+
+def groups_lambda_max(A, y, groups):
+    g = A.T @ y
+    g = g.reshape(g.shape[0], -1)
+    return max(np.linalg.norm(g[idx]) / w for idx, w in zip(groups, groups.weights))
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse", "operator"])
+def test_operator_types_agree(kind):
+    rng = np.random.default_rng(1)
+    A, y = _problem(rng)
+    A[np.abs(A) < 0.5] = 0.0
+    op = {"dense": A, "sparse": sp.csr_matrix(A), "operator": aslinearoperator(A)}[kind]
+    pen = ss.L1(0.2 * np.abs(A.T @ y).max())
+    res = ss.fista(ss.LeastSquares(op, y), pen)
+    ref, xref = _cvxpy_objective(A, y, pen)
+    assert res.converged
+    assert abs(res.objective - ref) <= 1e-6 * ref
+    assert np.max(np.abs(res.x - xref)) < 1e-3
+
+
+def test_gap_is_a_valid_bound():
+    """The reported gap must bound the true suboptimality from above."""
+    rng = np.random.default_rng(2)
+    A, y = _problem(rng)
+    groups = ss.Groups.contiguous(60, 6)
+    pen = ss.GroupLasso(groups, 0.1 * groups_lambda_max(A, y, groups))
+    ref, _ = _cvxpy_objective(A, y, pen)
+    res = ss.fista(ss.LeastSquares(A, y), pen, tol=1e-3, gap_freq=1)
+    assert res.objective - ref <= res.gap * (1 + 1e-6) + 1e-9
+
+
+def test_max_iter_warns_and_says_so():
+    rng = np.random.default_rng(3)
+    A, y = _problem(rng)
+    pen = ss.L1(1e-3)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        res = ss.fista(ss.LeastSquares(A, y), pen, max_iter=3)
+    assert not res.converged and res.n_iter == 3 and "max_iter" in res.message
+
+
+def test_callback_stops():
+    rng = np.random.default_rng(4)
+    A, y = _problem(rng)
+    seen = []
+
+    def cb(k, x, info):
+        seen.append(info["objective"])
+        return k >= 5
+
+    res = ss.fista(ss.LeastSquares(A, y), ss.L1(0.01), callback=cb)
+    assert res.n_iter == 5 and not res.converged and "callback" in res.message
+    assert len(seen) == 5
+
+
+def test_backtracking_recovers_from_a_too_long_step():
+    rng = np.random.default_rng(5)
+    A, y = _problem(rng)
+    pen = ss.L1(0.5)
+    loss = ss.LeastSquares(A, y)
+    res = ss.fista(loss, pen, step=100.0 / loss.lipschitz)
+    ref, _ = _cvxpy_objective(A, y, pen)
+    assert res.converged and abs(res.objective - ref) <= 1e-6 * ref
+    assert res.history["step"][-1] < 100.0 / loss.lipschitz
+
+
+def test_objective_decreases_monotonically_with_restart():
+    rng = np.random.default_rng(6)
+    A, y = _problem(rng, n=80, p=40)
+    res = ss.fista(ss.LeastSquares(A, y), ss.L1(0.05), tol=1e-10)
+    obj = np.array(res.history["objective"])
+    # FISTA is not monotone, but with restarts the final value must be the best seen up to rounding
+    assert res.objective <= obj.min() + 1e-9 * abs(obj.min())
+
+
+def test_fixed_point_stopping_without_gap():
+    """With unpenalized features the dual point is not finite; FISTA falls back to the fixed-point residual."""
+    rng = np.random.default_rng(7)
+    A, y = _problem(rng, n=50, p=20)
+    groups = ss.Groups.from_lists([[0, 1, 2], [3, 4, 5, 6]], n_features=20)
+    pen = ss.GroupLasso(groups, 5.0)
+    res = ss.fista(ss.LeastSquares(A, y), pen, tol=1e-10)
+    ref, _ = _cvxpy_objective(A, y, pen)
+    assert res.converged and res.message.startswith("fixed-point")
+    assert abs(res.objective - ref) <= 1e-6 * ref
+
+
+def test_inputs_not_modified():
+    rng = np.random.default_rng(8)
+    A, y = _problem(rng)
+    x0 = rng.standard_normal(60)
+    copies = [a.copy() for a in (A, y, x0)]
+    ss.fista(ss.LeastSquares(A, y), ss.L1(0.1), x0=x0)
+    for a, c in zip((A, y, x0), copies):
+        np.testing.assert_array_equal(a, c)
+
+
+def test_bad_input():
+    rng = np.random.default_rng(9)
+    A, y = _problem(rng)
+    loss = ss.LeastSquares(A, y)
+    with pytest.raises(ShapeError, match="x0"):
+        ss.fista(loss, ss.L1(0.1), x0=np.zeros(5))
+    with pytest.raises(ShapeError, match="penalty"):
+        ss.fista(loss, ss.GroupLasso(ss.Groups.contiguous(10, 2), 1.0))
+    with pytest.raises(ParameterError, match="tol"):
+        ss.fista(loss, ss.L1(0.1), tol=-1)
+    with pytest.raises(ParameterError, match="max_iter"):
+        ss.fista(loss, ss.L1(0.1), max_iter=0)
+    with pytest.raises(TypeError, match="penalty"):
+        ss.fista(loss, lambda x: 0.0)
+    with pytest.raises(TypeError, match="loss"):
+        ss.fista(A, ss.L1(0.1))
+    with pytest.raises(ShapeError, match="'y'"):
+        ss.LeastSquares(A, y[:-1])
+    with pytest.raises(ShapeError, match="finite"):
+        ss.LeastSquares(A, np.full_like(y, np.nan))
+    with pytest.raises(ShapeError, match="'A'"):
+        ss.LeastSquares(np.ones(5), np.ones(5))
+    with pytest.raises(ParameterError, match="lipschitz"):
+        ss.LeastSquares(A, y, lipschitz=-1.0)
