@@ -9,7 +9,7 @@ from . import prox
 from .exceptions import ConvergenceWarning, ParameterError, ShapeError, StructureError
 from .losses import LeastSquares
 from .penalties import L1, GroupLasso, Penalty
-from .solvers import SolverResult, duality_gap, fista
+from .solvers import SolverResult, duality_gap, fista, lambda_max, solve_cvxpy
 from .structure import Groups, Tree
 
 __version__ = "0.1.0"
@@ -24,6 +24,8 @@ __all__ = [
     "LeastSquares",
     "SolverResult",
     "fista",
+    "solve_cvxpy",
+    "lambda_max",
     "duality_gap",
     "StructureError",
     "ShapeError",

@@ -1,6 +1,8 @@
 """Solvers: all return a :class:`SolverResult`."""
 
+from .cvxpy_reference import CvxpyProblem, cvxpy_problem, solve_cvxpy
 from .fista import duality_gap, fista
+from .lambda_max import lambda_max
 from .result import SolverResult
 
-__all__ = ["SolverResult", "fista", "duality_gap"]
+__all__ = ["SolverResult", "fista", "duality_gap", "solve_cvxpy", "cvxpy_problem", "CvxpyProblem", "lambda_max"]
