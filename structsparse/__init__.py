@@ -9,6 +9,7 @@ from . import prox
 from .exceptions import ConvergenceWarning, ParameterError, ShapeError, StructureError
 from .losses import LeastSquares
 from .penalties import L1, GroupLasso, Penalty
+from .penalties import GroupNuclear, NuclearNorm, SparseGroupLasso, TreeLasso
 from .solvers import SolverResult, duality_gap, fista, lambda_max, solve_cvxpy
 from .structure import Groups, Tree
 
@@ -21,6 +22,10 @@ __all__ = [
     "Penalty",
     "L1",
     "GroupLasso",
+    "SparseGroupLasso",
+    "TreeLasso",
+    "NuclearNorm",
+    "GroupNuclear",
     "LeastSquares",
     "SolverResult",
     "fista",

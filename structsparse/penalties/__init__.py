@@ -3,5 +3,9 @@
 from .base import Penalty
 from .group_lasso import GroupLasso
 from .l1 import L1
+from .sparse_group_lasso import SparseGroupLasso
+from .tree_lasso import TreeLasso
+from .nuclear_norm import NuclearNorm
+from .group_nuclear import GroupNuclear
 
-__all__ = ["Penalty", "L1", "GroupLasso"]
+__all__ = ["Penalty", "L1", "GroupLasso", "SparseGroupLasso", "TreeLasso", "NuclearNorm", "GroupNuclear"]

@@ -28,7 +28,8 @@ class Penalty(ABC):
 
     Subclasses set ``name`` and implement :meth:`omega`, :meth:`_prox` and
     :meth:`cvxpy_omega`; those with a closed-form dual norm implement
-    :meth:`dual_norm` and keep ``has_dual_norm = True``.
+    :meth:`_dual_norm` (called by :meth:`dual_norm` on a validated
+    argument) and keep ``has_dual_norm = True``.
 
     Attributes
     ----------
@@ -69,9 +70,17 @@ class Penalty(ABC):
     def cvxpy_omega(self, x):
         """cvxpy expression of ``Omega(x)`` for a cvxpy variable ``x`` of the solution's shape."""
 
+    def _dual_norm(self, u):
+        """Dual norm at a validated ``u``; subclasses with ``has_dual_norm`` implement it."""
+        raise NotImplementedError(f"{type(self).__name__} has no computable dual norm.")
+
     def dual_norm(self, u):
-        """Dual norm ``Omega^*(u) = max { <u, x> : Omega(x) <= 1 }`` (without ``lam``)."""
-        raise NotImplementedError(f"{type(self).__name__} has no closed-form dual norm.")
+        """Dual norm ``Omega^*(u) = max { <u, x> : Omega(x) <= 1 }`` (without ``lam``).
+
+        ``u`` is validated like a point (shape, finite values); the value is
+        ``inf`` when ``u`` is nonzero on variables that ``Omega`` leaves free.
+        """
+        return float(self._dual_norm(self.check_x(u, "u")))
 
     # ------------------------------------------------------------------ shared behaviour
     def check_x(self, x, name="x"):

@@ -45,7 +45,7 @@ class GroupLasso(Penalty):
         v2 = v.reshape(v.shape[0], -1)
         return _group_shrink(v2, self.groups.indices, self.groups.ptr, tau * self.groups.weights).reshape(v.shape)
 
-    def dual_norm(self, u):
+    def _dual_norm(self, u):
         u = np.asarray(u, dtype=float)
         norms = group_norms(u, self.groups)
         return _weighted_max(norms, self.groups.weights, _free_norm(u, self.groups))

@@ -28,7 +28,7 @@ class L1(Penalty):
     def _prox(self, v, tau):
         return np.sign(v) * np.maximum(np.abs(v) - tau, 0.0)
 
-    def dual_norm(self, u):
+    def _dual_norm(self, u):
         return float(np.abs(u).max()) if np.size(u) else 0.0
 
     def cvxpy_omega(self, x):

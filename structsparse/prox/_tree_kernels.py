@@ -17,7 +17,7 @@ import numpy as np
 
 from .._numba import njit
 
-__all__ = ["tree_prox_numba", "tree_prox_numpy"]
+__all__ = ["tree_prox_numba", "tree_prox_numpy", "tree_group_sq_norms_numba", "tree_group_sq_norms_numpy"]
 
 
 @njit
@@ -72,3 +72,33 @@ def tree_prox_numpy(v, var_order, own_ptr, parent, weights, tau):
     out = np.empty_like(v)
     out[var_order] = v[var_order] * np.repeat(scale, np.diff(own_ptr))[:, None]
     return out
+
+
+@njit
+def tree_group_sq_norms_numba(v, var_order, own_ptr, parent):
+    """Squared norm of every node's group (own rows plus all descendants'), preorder numbering."""
+    n_nodes = parent.size
+    n_cols = v.shape[1]
+    sq = np.zeros(n_nodes)
+    for k in range(n_nodes - 1, -1, -1):
+        s = 0.0
+        for j in range(own_ptr[k], own_ptr[k + 1]):
+            row = var_order[j]
+            for c in range(n_cols):
+                s += v[row, c] * v[row, c]
+        sq[k] += s
+        if parent[k] >= 0:
+            sq[parent[k]] += sq[k]
+    return sq
+
+
+def tree_group_sq_norms_numpy(v, var_order, own_ptr, parent):
+    """Numpy twin of :func:`tree_group_sq_norms_numba`.
+
+    Sums are carried up node by node rather than by prefix sums over the
+    preorder layout, which would lose the small groups to cancellation.
+    """
+    sq = np.add.reduceat((v[var_order] ** 2).sum(axis=1), own_ptr[:-1]).astype(float)
+    for k in range(parent.size - 1, 0, -1):
+        sq[parent[k]] += sq[k]
+    return sq

@@ -120,7 +120,16 @@ def spectral_prox(m, vector_prox):
     counterpart (which must keep them non-negative); the result is
     ``U diag(vector_prox(s)) V^T`` (Lewis 1995).
     """
+    owner = "spectral_prox"
+    m = check_array(m, "m", ndim=2, owner=owner)
+    if not callable(vector_prox):
+        raise TypeError(f"The 'vector_prox' parameter of {owner} must be callable. Got {type(vector_prox).__name__}.")
     u, s, vt = np.linalg.svd(m, full_matrices=False)
-    p = vector_prox(s)
+    p = np.asarray(vector_prox(s.copy()), dtype=float)
+    if p.shape != s.shape or not np.all(np.isfinite(p)) or np.any(p < 0):
+        raise ShapeError(
+            f"The 'vector_prox' parameter of {owner} must map the {s.size} singular values to as many finite, "
+            "non-negative values."
+        )
     keep = p > 0
     return (u[:, keep] * p[keep]) @ vt[keep]

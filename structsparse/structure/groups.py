@@ -78,11 +78,11 @@ class Groups:
             )
         if idx.size and (idx.min() < 0 or idx.max() >= n_features):
             bad = idx[(idx < 0) | (idx >= n_features)][0]
-            raise StructureError(f"Group index {bad} is out of range for n_features={n_features}.")
+            raise StructureError(f"The 'groups' of Groups: index {bad} is out of range [0, {n_features - 1}] (n_features={n_features}).")
         for g in range(ptr.size - 1):
             members = idx[ptr[g]:ptr[g + 1]]
             if np.unique(members).size != members.size:
-                raise StructureError(f"Group {g} lists a variable more than once.")
+                raise StructureError(f"The 'groups' of Groups: group {g} lists a variable more than once (duplicate index).")
         sizes = np.diff(ptr)
         w = _resolve_weights(weights, sizes, where)
         idx.setflags(write=False)
@@ -122,15 +122,20 @@ class Groups:
         members = []
         for g, item in enumerate(lists):
             if np.isscalar(item) or isinstance(item, (str, bytes)):
-                raise StructureError(f"Group {g} must be a list of indices. Got {item!r}.")
-            arr = np.asarray(item)
+                raise StructureError(f"The 'lists' parameter of Groups.from_lists: group {g} must be a list of indices. Got {item!r}.")
+            try:
+                arr = np.asarray(item)
+            except (TypeError, ValueError):  # ragged nested lists
+                raise StructureError(
+                    f"The 'lists' parameter of Groups.from_lists: group {g} must be a flat list of integer indices. Got {item!r}."
+                ) from None
             if arr.size == 0:
-                raise StructureError(f"Group {g} is empty; every group needs at least one variable.")
+                raise StructureError(f"The 'lists' parameter of Groups.from_lists: group {g} is empty; every group needs at least one variable.")
             if arr.ndim != 1 or arr.dtype.kind not in "iu":
                 if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
                     arr = arr.astype(np.int64)
                 else:
-                    raise StructureError(f"Group {g} must be a flat list of integer indices. Got {item!r}.")
+                    raise StructureError(f"The 'lists' parameter of Groups.from_lists: group {g} must be a flat list of integer indices. Got {item!r}.")
             members.append(arr.astype(np.int64))
         sizes = [m.size for m in members]
         ptr = np.concatenate([[0], np.cumsum(sizes)])

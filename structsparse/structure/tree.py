@@ -85,13 +85,13 @@ class Tree:
         n = par.size
         if np.any((par < -1) | (par >= n)):
             bad = int(np.flatnonzero((par < -1) | (par >= n))[0])
-            raise StructureError(f"Parent of node {bad} is {par[bad]}, out of range [-1, {n - 1}].")
+            raise StructureError(f"The 'parents' parameter of {where}: the parent of node {bad} is {par[bad]}, out of range [-1, {n - 1}].")
         roots = np.flatnonzero(par == -1)
         if roots.size != 1:
-            raise StructureError(f"A tree needs exactly one root (parent -1). Got {roots.size}: nodes {roots.tolist()[:10]}.")
+            raise StructureError(f"The 'parents' parameter of {where} must give exactly one root (parent -1). Got {roots.size} roots: nodes {roots.tolist()[:10]}.")
         if np.any(par == np.arange(n)):
             bad = int(np.flatnonzero(par == np.arange(n))[0])
-            raise StructureError(f"Node {bad} is its own parent (a cycle).")
+            raise StructureError(f"The 'parents' parameter of {where}: node {bad} is its own parent (a cycle).")
         root = int(roots[0])
 
         # children lists, then an iterative DFS from the root; nodes never reached lie on a cycle
@@ -108,13 +108,13 @@ class Tree:
             seen = np.zeros(n, bool)
             seen[preorder] = True
             bad = int(np.flatnonzero(~seen)[0])
-            raise StructureError(f"Node {bad} does not reach the root: the parents contain a cycle.")
+            raise StructureError(f"The 'parents' parameter of {where} contains a cycle: node {bad} does not reach the root.")
         preorder = np.asarray(preorder, dtype=np.int64)
 
         # ownership
         if owns is None:
             if n_features is not None and n_features != n:
-                raise StructureError(f"Without 'owns', node i owns variable i, so n_features must be {n}. Got {n_features}.")
+                raise StructureError(f"The 'n_features' parameter of {where}: without 'owns', node i owns variable i, so n_features must be {n}. Got {n_features!r}.")
             own_lists = [np.array([i]) for i in range(n)]
             n_features = n
         else:
@@ -122,23 +122,28 @@ class Tree:
                 raise StructureError(f"The 'owns' parameter of {where} must list the variables of each of the {n} nodes.")
             own_lists = []
             for i, item in enumerate(owns):
-                arr = np.atleast_1d(np.asarray(item))
+                try:
+                    arr = np.atleast_1d(np.asarray(item))
+                except (TypeError, ValueError):  # ragged nested lists
+                    raise StructureError(
+                        f"The 'owns' parameter of {where}: the variables owned by node {i} must be a list of ints. Got {item!r}."
+                    ) from None
                 if arr.size == 0:
-                    raise StructureError(f"Node {i} owns no variable; every node must own at least one.")
+                    raise StructureError(f"The 'owns' parameter of {where}: node {i} owns no variable; every node must own at least one.")
                 if arr.ndim != 1 or arr.dtype.kind not in "iu":
-                    raise StructureError(f"The variables owned by node {i} must be a list of ints. Got {item!r}.")
+                    raise StructureError(f"The 'owns' parameter of {where}: the variables owned by node {i} must be a list of ints. Got {item!r}.")
                 own_lists.append(arr.astype(np.int64))
             all_vars = np.concatenate(own_lists)
             if n_features is None:
                 n_features = int(all_vars.max()) + 1
-            if not isinstance(n_features, (Integral, np.integer)) or n_features < 1:
+            if not isinstance(n_features, (Integral, np.integer)) or isinstance(n_features, bool) or n_features < 1:
                 raise StructureError(f"The 'n_features' parameter of {where} must be a positive int. Got {n_features!r}.")
             if all_vars.min() < 0 or all_vars.max() >= n_features:
-                raise StructureError(f"Owned variables must lie in [0, {n_features - 1}].")
+                raise StructureError(f"The 'owns' parameter of {where}: owned variables must lie in [0, {n_features - 1}].")
             counts = np.bincount(all_vars, minlength=n_features)
             if np.any(counts != 1):
                 v = int(np.flatnonzero(counts != 1)[0])
-                raise StructureError(f"Variable {v} is owned {counts[v]} times; every variable must be owned exactly once.")
+                raise StructureError(f"The 'owns' parameter of {where}: variable {v} is owned {counts[v]} times; every variable must be owned exactly once.")
         n_features = int(n_features)
         own_sizes = np.array([a.size for a in own_lists], dtype=np.int64)
         owns_ptr = np.concatenate([[0], np.cumsum(own_sizes)])

@@ -1,0 +1,183 @@
+"""Group Frobenius + nuclear norm hybrid: ``lam * sum_g w_g ((1 - rank_weight) ||X_g||_F + rank_weight ||X_g||_*)``."""
+
+import numpy as np
+
+from .._validation import check_scalar
+from ..exceptions import ShapeError, StructureError
+from ..structure import Groups
+from .base import Penalty
+from .nuclear_norm import check_matrix_shape
+from .sparse_group_lasso import sparse_group_dual_norms
+
+__all__ = ["GroupNuclear"]
+
+
+class GroupNuclear(Penalty):
+    """Per matrix group, a mix of the Frobenius norm (whole group off) and the nuclear norm (low rank).
+
+    Group ``g``'s block ``x[g]`` (rows of ``x`` listed by the group, in group
+    order; for a matrix variable ``(n_features, n_targets)`` those rows with
+    all their columns) is flattened in C (row-major) order and reshaped to
+    ``shape_g``, giving ``X_g``. So ``len(g) * n_targets`` must equal
+    ``shape_g[0] * shape_g[1]``; the constructor infers ``n_targets`` (the
+    same for all groups; 1 means a vector variable) and :meth:`check_x`
+    enforces it. With row groups of a ``(n_features, k)`` variable and
+    ``shape_g = (len(g), k)``, ``X_g`` is simply ``x[g]``.
+
+    Since ``a ||X||_F + b ||X||_*`` is ``a ||s||_2 + b ||s||_1`` of the
+    singular values ``s``, the prox per group is ``U diag(p(s)) V^T`` with
+    ``p`` the sparse-group prox of ``s`` (soft-threshold by
+    ``tau w_g rank_weight``, then shrink the vector by
+    ``tau w_g (1 - rank_weight)``), and the dual norm is the exact
+    sparse-group dual norm of the singular values (max over groups).
+    Variables in no group are not penalized.
+
+    Parameters
+    ----------
+    groups : Groups or list of lists of int
+        Disjoint groups; their weights ``w_g`` are used.
+    lam : float >= 0
+    rank_weight : float in [0, 1]
+        0 gives a group lasso over the blocks, 1 a sum of nuclear norms.
+    shape : (int, int) or list of (int, int)
+        Shape of every block, or one shape per group.
+
+    Examples
+    --------
+    >>> pen = GroupNuclear([[0, 1, 2, 3]], lam=1.0, rank_weight=1.0, shape=(2, 2))
+    >>> pen([3.0, 0.0, 0.0, 4.0])
+    7.0
+    """
+
+    name = "group_nuclear"
+    separable = True
+
+    def __init__(self, groups, lam, rank_weight, shape):
+        super().__init__(lam)
+        owner = "GroupNuclear"
+        self.rank_weight = check_scalar(rank_weight, "rank_weight", low=0, high=1, owner=owner)
+        if not isinstance(groups, Groups):
+            if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
+                raise StructureError(
+                    f"The 'groups' parameter of {owner} must be Groups or a list of index lists. Got {groups!r}."
+                )
+            groups = Groups.from_lists(groups)
+        if not groups.is_disjoint:
+            raise StructureError(f"The 'groups' parameter of {owner} must hold disjoint groups.")
+        self.groups = groups
+        self.shapes, self._n_targets = self._resolve_shapes(shape, groups, owner)
+        self.shape = self.shapes[0] if len(set(self.shapes)) == 1 else None
+
+    @staticmethod
+    def _resolve_shapes(shape, groups, owner):
+        single = (isinstance(shape, (tuple, list, np.ndarray)) and len(shape) == 2
+                  and all(np.isscalar(d) for d in shape))
+        if single:
+            shapes = [check_matrix_shape(shape, "shape", owner)] * groups.n_groups
+        else:
+            if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) != groups.n_groups:
+                raise ShapeError(
+                    f"The 'shape' parameter of {owner} must be a pair (n_rows, n_cols) or one pair per group "
+                    f"({groups.n_groups}). Got {shape!r}."
+                )
+            shapes = [check_matrix_shape(s, "shape", owner) for s in shape]
+        n_targets = None
+        for g, (size, shp) in enumerate(zip(groups.sizes, shapes)):
+            entries = shp[0] * shp[1]
+            if entries % size:
+                raise ShapeError(
+                    f"The 'shape' parameter of {owner}: group {g} has {size} rows, which cannot fill a "
+                    f"{shp} block (its {entries} entries must be len(group) * n_targets)."
+                )
+            k = entries // size
+            if n_targets is None:
+                n_targets = k
+            elif k != n_targets:
+                raise ShapeError(
+                    f"The 'shape' parameter of {owner}: group {g} implies {k} columns per row but group 0 "
+                    f"implies {n_targets}; len(group) * n_targets must equal the block size for every group."
+                )
+        return tuple(shapes), n_targets
+
+    @property
+    def n_features(self):
+        return self.groups.n_features
+
+    @property
+    def n_targets(self):
+        """Columns the variable must have (1: a vector ``(n_features,)`` or ``(n_features, 1)``)."""
+        return self._n_targets
+
+    def check_x(self, x, name="x"):
+        arr = super().check_x(x, name)
+        cols = 1 if arr.ndim == 1 else arr.shape[1]
+        if cols != self.n_targets:
+            want = f"({self.n_features},)" if self.n_targets == 1 else f"({self.n_features}, {self.n_targets})"
+            raise ShapeError(
+                f"The '{name}' parameter of GroupNuclear must have shape {want} so that every group fills its "
+                f"block shape. Got {arr.shape}."
+            )
+        return arr
+
+    def _blocks(self, x2):
+        for g, (idx, shp) in enumerate(zip(self.groups, self.shapes)):
+            yield g, idx, x2[idx].reshape(shp)
+
+    def omega(self, x):
+        x2 = x.reshape(x.shape[0], -1)
+        rw = self.rank_weight
+        total = 0.0
+        for g, _, blk in self._blocks(x2):
+            w = self.groups.weights[g]
+            if w == 0:
+                continue
+            s = np.linalg.svd(blk, compute_uv=False)
+            total += w * ((1.0 - rw) * np.sqrt(np.sum(s * s)) + rw * s.sum())
+        return float(total)
+
+    def _prox(self, v, tau):
+        v2 = v.reshape(v.shape[0], -1)
+        out = v2.copy()
+        rw = self.rank_weight
+        for g, idx, blk in self._blocks(v2):
+            w = self.groups.weights[g]
+            if w == 0 or tau == 0:
+                continue
+            u, s, vt = np.linalg.svd(blk, full_matrices=False)
+            p = np.maximum(s - tau * w * rw, 0.0)
+            norm = np.sqrt(np.sum(p * p))
+            t2 = tau * w * (1.0 - rw)
+            p = p * (1.0 - t2 / norm) if norm > t2 else np.zeros_like(p)
+            keep = p > 0
+            new = (u[:, keep] * p[keep]) @ vt[keep] if keep.any() else np.zeros_like(blk)
+            out[idx] = new.reshape(len(idx), -1)
+        return out.reshape(v.shape)
+
+    def _dual_norm(self, u):
+        u2 = u.reshape(u.shape[0], -1)
+        free = ~self.groups.covered
+        if free.any() and np.any(u2[free] != 0):
+            return np.inf
+        svals = [np.linalg.svd(blk, compute_uv=False) for _, _, blk in self._blocks(u2)]
+        ptr = np.concatenate([[0], np.cumsum([s.size for s in svals])])
+        w = self.groups.weights
+        rw = self.rank_weight
+        per_group = sparse_group_dual_norms(np.concatenate(svals), ptr, (1.0 - rw) * w, rw * w)
+        return float(per_group.max())
+
+    def cvxpy_omega(self, x):
+        import cvxpy as cp
+
+        rw = self.rank_weight
+        terms = []
+        for g, (idx, shp) in enumerate(zip(self.groups, self.shapes)):
+            w = self.groups.weights[g]
+            if w == 0:
+                continue
+            flat = cp.vec(x[idx], order="C")
+            terms.append(w * ((1.0 - rw) * cp.norm(flat, 2) + rw * cp.normNuc(cp.reshape(flat, shp, order="C"))))
+        return cp.sum(cp.hstack(terms)) if terms else cp.Constant(0.0)
+
+    def __repr__(self):
+        return (f"GroupNuclear(n_groups={self.groups.n_groups}, lam={self.lam:g}, "
+                f"rank_weight={self.rank_weight:g})")
