@@ -30,29 +30,14 @@ __all__ = ["verify", "random_problem", "compare", "VerifyRow", "Problem", "regis
 #: The three kinds of design matrix drawn in turn.
 OPERATOR_KINDS = ("dense", "sparse", "operator")
 
-# penalties whose unknown is a matrix by nature (several right-hand sides always)
-_MATRIX_PENALTIES = ("nuclear_norm", "group_nuclear")
+# penalties whose unknown is a matrix by nature: always several right-hand sides
+_MATRIX_PENALTIES = ("nuclear_norm",)
 
 
 def _registry():
     """``(names, random_penalty)`` from the penalty registry."""
-    try:
-        from .penalties.registry import PENALTY_NAMES, random_penalty
-    except ModuleNotFoundError as exc:  # TEMPORARY until the registry lands
-        if exc.name != "structsparse.penalties.registry":
-            raise
-        from .penalties import GroupLasso, L1
-        from .structure import Groups
+    from .penalties.registry import PENALTY_NAMES, random_penalty
 
-        def random_penalty(name, n_features, rng, n_targets=None):
-            if name == "l1":
-                return L1(1.0)
-            sizes = []
-            while sum(sizes) < n_features:
-                sizes.append(int(min(rng.integers(1, 6), n_features - sum(sizes))))
-            return GroupLasso(Groups.from_sizes(sizes, weights=rng.uniform(0.5, 2, len(sizes))), 1.0)
-
-        return ("l1", "group_lasso"), random_penalty
     return tuple(PENALTY_NAMES), random_penalty
 
 
@@ -201,18 +186,18 @@ def compare(problem, tol=1e-6):
                      res_f.time, res_c.time, passed, "; ".join(notes))
 
 
-_HEADER = f"{'penalty':<16} {'A':<8} {'size':<11} {'lam/lmax':>8} {'rel obj diff':>12} {'max |dx|':>9} " \
+_HEADER = f"{'penalty':<19} {'A':<8} {'size':<11} {'lam/lmax':>8} {'rel obj diff':>12} {'max |dx|':>9} " \
           f"{'fista s':>8} {'cvxpy s':>8}  result"
 
 
 def _format_row(row):
-    line = (f"{row.penalty:<16} {row.kind:<8} {row.size:<11} {row.lam_ratio:>8.3f} {row.rel_obj_diff:>12.2e} "
+    line = (f"{row.penalty:<19} {row.kind:<8} {row.size:<11} {row.lam_ratio:>8.3f} {row.rel_obj_diff:>12.2e} "
             f"{row.max_coef_diff:>9.1e} {row.time_fista:>8.3f} {row.time_cvxpy:>8.3f}  "
             f"{'pass' if row.passed else 'FAIL'}")
     return line + (f"  ({row.note})" if row.note and not row.passed else "")
 
 
-def verify(seed=0, n_problems=4, tol=1e-6, penalties=None, out=print, max_features=40):
+def verify(seed=0, n_problems=10, tol=1e-6, penalties=None, out=print, max_features=40):
     """Check FISTA against the cvxpy reference on random problems for every penalty.
 
     Parameters
@@ -283,7 +268,8 @@ def rows_as_dicts(rows):
 
 
 def _cli(args):
-    rows = verify(seed=args.seed, n_problems=args.n_problems, tol=args.tol, penalties=args.penalties)
+    rows = verify(seed=args.seed, n_problems=args.n_problems, tol=args.tol, penalties=args.penalties,
+                  max_features=args.max_features)
     return 0 if all(r.passed for r in rows) else 1
 
 
@@ -294,8 +280,10 @@ def register(subparsers):
         description=__doc__.splitlines()[0],
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    p.add_argument("--n-problems", type=int, default=4, help="problems per penalty (default: %(default)s)")
+    p.add_argument("--n-problems", type=int, default=10, help="problems per penalty (default: %(default)s)")
     p.add_argument("--tol", type=float, default=1e-6,
                    help="largest relative objective difference that passes (default: %(default)s)")
+    p.add_argument("--max-features", type=int, default=40,
+                   help="largest number of features per problem (default: %(default)s)")
     p.add_argument("--penalties", nargs="*", metavar="NAME", help="subset of penalties (default: all)")
     p.set_defaults(func=_cli)

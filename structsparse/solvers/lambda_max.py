@@ -22,6 +22,10 @@ __all__ = ["lambda_max", "PENALTY_TYPES"]
 #: Accepted values of ``penalty_type`` given as strings.
 PENALTY_TYPES = ("l1", "group", "sparse_group", "tree")
 
+# The dual norm is rounded up by a few ulps: a solver's prox compares norms computed in another order
+# (and scaled by a step), which would otherwise leave entries of 1e-16 at lam = lambda_max.
+_ROUND_UP = 1.0 + 16 * np.finfo(float).eps
+
 
 def _build_penalty(loss, penalty_type, groups, l1_ratio):
     """A penalty with ``lam = 1`` carrying the requested structure."""
@@ -170,15 +174,17 @@ def lambda_max(loss, penalty_type, groups=None, l1_ratio=None):
         The dual norm of ``A^T r``, with ``r = y`` when every variable is
         penalized and ``r`` the least-squares residual of the unpenalized
         variables otherwise. At ``lam >= lambda_max`` every penalized
-        variable of the solution is zero; below it some is not.
+        variable of the solution is zero; below it some is not. The value
+        is rounded up by 16 ulps (relative 3.6e-15) so that the solution at
+        ``lam = lambda_max`` is exactly zero in floating point too.
 
     Examples
     --------
     >>> import numpy as np, structsparse as ss
     >>> A = np.eye(4); y = np.array([3.0, 4.0, 1.0, 2.0])
-    >>> lambda_max(ss.LeastSquares(A, y), "group", [[0, 1], [2, 3]])
+    >>> round(lambda_max(ss.LeastSquares(A, y), "group", [[0, 1], [2, 3]]), 12)
     5.0
-    >>> lambda_max(ss.LeastSquares(A, y), "l1")
+    >>> round(lambda_max(ss.LeastSquares(A, y), "l1"), 12)
     4.0
     """
     if not isinstance(loss, LeastSquares):
@@ -192,12 +198,15 @@ def lambda_max(loss, penalty_type, groups=None, l1_ratio=None):
     u = loss.rmatvec(r)
     # A_F^T r vanishes up to rounding; the dual norm of the seminorm ignores the free rows
     u[free] = 0.0
-    if not penalty.has_dual_norm:
-        return _dual_norm_by_prox(penalty, u)
-    try:
-        return float(penalty.dual_norm(u))
-    except NotImplementedError:
-        return _dual_norm_by_prox(penalty, u)
+    value = None
+    if penalty.has_dual_norm:
+        try:
+            value = float(penalty.dual_norm(u))
+        except NotImplementedError:
+            pass
+    if value is None:
+        value = _dual_norm_by_prox(penalty, u)
+    return value * _ROUND_UP
 
 
 def _dual_norm_by_prox(penalty, u, rtol=1e-12):
