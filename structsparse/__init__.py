@@ -12,6 +12,8 @@ from .penalties import L1, GroupLasso, Penalty
 from .penalties import GroupNuclear, NuclearNorm, SparseGroupLasso, TreeLasso
 from .solvers import SolverResult, duality_gap, fista, lambda_max, solve_cvxpy
 from .structure import Groups, Tree
+from .penalties import OverlapGroupLasso
+from .solvers import admm
 
 __version__ = "0.1.0"
 
@@ -36,4 +38,6 @@ __all__ = [
     "ShapeError",
     "ParameterError",
     "ConvergenceWarning",
+    "OverlapGroupLasso",
+    "admm",
 ]

@@ -7,5 +7,6 @@ from .sparse_group_lasso import SparseGroupLasso
 from .tree_lasso import TreeLasso
 from .nuclear_norm import NuclearNorm
 from .group_nuclear import GroupNuclear
+from .overlap_group_lasso import OverlapGroupLasso
 
-__all__ = ["Penalty", "L1", "GroupLasso", "SparseGroupLasso", "TreeLasso", "NuclearNorm", "GroupNuclear"]
+__all__ = ["Penalty", "L1", "GroupLasso", "SparseGroupLasso", "TreeLasso", "NuclearNorm", "GroupNuclear", "OverlapGroupLasso"]

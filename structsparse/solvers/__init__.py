@@ -4,5 +4,6 @@ from .cvxpy_reference import CvxpyProblem, cvxpy_problem, solve_cvxpy
 from .fista import duality_gap, fista
 from .lambda_max import lambda_max
 from .result import SolverResult
+from .admm import admm
 
-__all__ = ["SolverResult", "fista", "duality_gap", "solve_cvxpy", "cvxpy_problem", "CvxpyProblem", "lambda_max"]
+__all__ = ["SolverResult", "fista", "duality_gap", "solve_cvxpy", "cvxpy_problem", "CvxpyProblem", "lambda_max", "admm"]
