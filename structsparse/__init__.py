@@ -14,6 +14,7 @@ from .solvers import SolverResult, duality_gap, fista, lambda_max, solve_cvxpy
 from .structure import Groups, Tree
 from .penalties import OverlapGroupLasso
 from .solvers import admm
+from .solvers import solve_block
 
 __version__ = "0.1.0"
 
@@ -33,6 +34,7 @@ __all__ = [
     "fista",
     "solve_cvxpy",
     "lambda_max",
+    "solve_block",
     "duality_gap",
     "StructureError",
     "ShapeError",

@@ -5,5 +5,6 @@ from .fista import duality_gap, fista
 from .lambda_max import lambda_max
 from .result import SolverResult
 from .admm import admm
+from .working_set import solve_block
 
-__all__ = ["SolverResult", "fista", "duality_gap", "solve_cvxpy", "cvxpy_problem", "CvxpyProblem", "lambda_max", "admm"]
+__all__ = ["SolverResult", "fista", "duality_gap", "solve_cvxpy", "cvxpy_problem", "CvxpyProblem", "lambda_max", "admm", "solve_block"]

@@ -1,0 +1,524 @@
+"""Block coordinate descent with working sets and Gap Safe screening.
+
+Solves ``0.5 * ||A x - y||^2 + penalty(x)`` for block-separable penalties
+(:class:`~structsparse.L1`, :class:`~structsparse.GroupLasso`,
+:class:`~structsparse.SparseGroupLasso`), with ``A`` dense or scipy.sparse
+and one or several right-hand sides.
+
+Outer loop (one product ``A^T r`` each):
+
+1. Duality gap. The residual ``r = y - A x`` is scaled into the dual feasible
+   set, ``theta = r / max(1, max_g s_g)`` with ``s_g`` the smallest scaling
+   that satisfies group ``g``'s constraint, and
+   ``gap = P(x) - (0.5 ||y||^2 - 0.5 ||y - theta||^2)``. Stop when
+   ``gap <= tol * P(x)``, which bounds the relative suboptimality by ``tol``.
+2. Gap Safe screening (Ndiaye, Fercoq, Gramfort, Salmon, JMLR 2017): the dual
+   optimum lies in the ball of radius ``sqrt(2 gap)`` around ``theta`` (the
+   dual is 1-strongly concave), so a group whose constraint holds strictly
+   on the whole ball, ``||S_{t1}(A_g^T theta)|| + sqrt(2 gap) ||A_g|| < t2``,
+   is zero at the optimum and is removed for good.
+3. Working set (Massias, Gramfort, Salmon 2018, celer; Bertrand et al. 2022,
+   skglm): the groups currently nonzero plus the most violating ones, twice
+   as many as the current support (at least ``p0``).
+4. Inner solver: cyclic proximal block coordinate descent on the working
+   set, with step ``1 / ||A_g||_2^2`` per group, Anderson extrapolation every
+   few epochs (accepted only when it lowers the objective), until the
+   working set's own duality gap is below a fraction of the outer gap.
+
+The epochs run in numba kernels (:mod:`._block_kernels`) over a compact,
+contiguous copy of the working-set columns, so ``A`` itself is never copied.
+"""
+
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._numba import NUMBA_ENABLED
+from .._validation import check_choice, check_int, check_scalar
+from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
+from ._block_kernels import (
+    bcd_epoch_dense_numba, bcd_epoch_dense_numpy, bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
+    group_dual_scaling_numba, group_dual_scaling_numpy, group_lipschitz_dense_numba,
+    group_lipschitz_dense_numpy, group_threshold_norms_numba, group_threshold_norms_numpy,
+)
+from ._block_spec import block_spec
+from .result import SolverResult
+
+__all__ = ["solve_block", "WS_STRATEGIES"]
+
+#: Accepted values of ``ws_strategy``.
+WS_STRATEGIES = ("subdiff", "gap", "full")
+
+# Above this many unpenalized features the dual point is not projected (see _Unpenalized)
+_MAX_PROJECTED_FREE = 500
+# Anderson extrapolation uses the last _ANDERSON_K + 1 epochs
+_ANDERSON_K = 5
+
+
+def _kernels(use_numba):
+    if use_numba:
+        return (bcd_epoch_dense_numba, bcd_epoch_sparse_numba, group_dual_scaling_numba,
+                group_threshold_norms_numba, group_lipschitz_dense_numba)
+    return (bcd_epoch_dense_numpy, bcd_epoch_sparse_numpy, group_dual_scaling_numpy,
+            group_threshold_norms_numpy, group_lipschitz_dense_numpy)
+
+
+class _Design:
+    """``A`` (dense in any memory order, or CSC) with the products the solver needs."""
+
+    def __init__(self, A):
+        self.sparse = sp.issparse(A)
+        self.A = A.tocsc() if self.sparse else A
+        if self.sparse:
+            self.A.sort_indices()
+        self.n, self.p = A.shape
+        self._colnorm2 = None
+
+    def rmatmat(self, R):
+        """``A^T R^T`` as (p, k) for the residual rows ``R`` (k, n)."""
+        if R.shape[0] == 1:
+            return np.asarray(self.A.T @ R[0]).reshape(-1, 1)
+        return np.asarray(self.A.T @ R.T)
+
+    def matmat(self, X):
+        """``(A X)^T`` as (k, n)."""
+        return np.ascontiguousarray(np.asarray(self.A @ X).T)
+
+    def columns(self, cols):
+        """The columns ``cols`` in the kernels' layout."""
+        if self.sparse:
+            sub = self.A[:, cols]
+            sub = sub.tocsc() if sub.format != "csc" else sub
+            return (np.ascontiguousarray(sub.data, dtype=np.float64), np.ascontiguousarray(sub.indices),
+                    np.ascontiguousarray(sub.indptr))
+        return np.ascontiguousarray(self.A.T[cols])
+
+    @property
+    def has_colnorms(self):
+        return self._colnorm2 is not None or self.sparse
+
+    def mean_colnorm2_estimate(self, n_sample=64):
+        """Mean squared column norm from a few evenly spaced columns (cheap; not a bound)."""
+        cols = np.unique(np.linspace(0, self.p - 1, min(n_sample, self.p)).astype(np.int64))
+        sub = self.A[:, cols]
+        sq = sub.multiply(sub).sum() if self.sparse else np.einsum("ij,ij->", sub, sub)
+        return float(sq) / cols.size
+
+    @property
+    def colnorm2(self):
+        """Squared Euclidean norm of every column (computed once)."""
+        if self._colnorm2 is None:
+            if self.sparse:
+                self._colnorm2 = np.asarray(self.A.multiply(self.A).sum(axis=0)).ravel()
+            else:
+                self._colnorm2 = np.einsum("ij,ij->j", self.A, self.A)
+        return self._colnorm2
+
+
+class _Unpenalized:
+    """Projection of residuals onto the orthogonal complement of the unpenalized columns.
+
+    A dual point must satisfy ``A_u^T theta = 0`` for the unpenalized columns
+    ``A_u``, which no scaling of ``r`` achieves; projecting ``r`` first makes
+    the duality gap exact. For more than ``_MAX_PROJECTED_FREE`` such columns
+    the projection is skipped and the gap is only approximate (it still
+    vanishes at the optimum, where ``A_u^T r = 0``).
+    """
+
+    def __init__(self, design, cols):
+        self.active = 0 < cols.size <= _MAX_PROJECTED_FREE
+        self.exact = cols.size <= _MAX_PROJECTED_FREE
+        if not self.active:
+            return
+        Au = design.A[:, cols]
+        Au = Au.toarray() if sp.issparse(Au) else np.asarray(Au)
+        U, s, _ = np.linalg.svd(Au, full_matrices=False)
+        rank = int(np.sum(s > s[0] * max(Au.shape) * np.finfo(float).eps)) if s.size and s[0] > 0 else 0
+        self.Q = U[:, :rank]                       # orthonormal basis of range(A_u), (n, rank)
+        self.AtQ = np.asarray(design.A.T @ self.Q)  # (p, rank)
+
+    def project(self, R, U=None):
+        """Projected residual rows (k, n) and, when ``U = A^T R^T`` is given, ``A^T`` of the projection."""
+        if not self.active:
+            return R, U
+        coef = self.Q.T @ R.T                      # (rank, k)
+        Rp = R - (self.Q @ coef).T
+        if U is not None:
+            U = U - self.AtQ @ coef
+        return Rp, U
+
+
+def _dual_value(Y, theta, yy):
+    d = Y - theta
+    return 0.5 * yy - 0.5 * float(np.vdot(d, d))
+
+
+def _check_inputs(loss, penalty, owner):
+    for attr in ("A", "y", "x_shape"):
+        if not hasattr(loss, attr):
+            raise TypeError(f"The 'loss' parameter of {owner} must be a LeastSquares loss. "
+                            f"Got {type(loss).__name__}.")
+    A = loss.A
+    if not (isinstance(A, np.ndarray) or sp.issparse(A)):
+        raise TypeError(f"{owner} needs the loss's 'A' as a dense array or a scipy.sparse matrix (it reads "
+                        f"columns); got {type(A).__name__}. Use ss.fista for LinearOperators.")
+    return A
+
+
+def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=100, max_epochs=10_000, ws_strategy="subdiff",
+                p0=10, screening=True, anderson=True, gap_freq=10, callback=None, verbose=False):
+    """Working-set block coordinate descent for block-separable penalties.
+
+    Parameters
+    ----------
+    loss : LeastSquares
+        ``A`` dense or scipy.sparse (LinearOperators: use :func:`fista`);
+        ``y`` one or several right-hand sides.
+    penalty : L1, GroupLasso or SparseGroupLasso
+        Features in no group are unpenalized (GroupLasso) or get only the l1
+        part (SparseGroupLasso).
+    x0 : ndarray, optional
+        Starting point (default zero), e.g. the previous solution on a path.
+        Not modified.
+    tol : float, default 1e-8
+        Stop when the duality gap is at most ``tol * objective``, which
+        guarantees a relative suboptimality below ``tol``.
+    max_iter : int, default 100
+        Most outer iterations (working-set subproblems). Reaching it issues
+        a :class:`ConvergenceWarning` and sets ``converged=False``.
+    max_epochs : int, default 10000
+        Most coordinate-descent epochs per subproblem.
+    ws_strategy : {'subdiff', 'gap', 'full'}, default 'subdiff'
+        How groups outside the support are ranked to enter the working set:
+        by how far ``A_g^T r`` violates the optimality condition
+        (``'subdiff'``, skglm's rule), by the Gap Safe distance of the dual
+        point to the group's constraint, normalized by ``||A_g||``
+        (``'gap'``, celer's rule); ``'full'`` uses every remaining group
+        (plain block coordinate descent with screening).
+    p0 : int, default 10
+        Smallest working set (in groups).
+    screening : bool, default True
+        Remove groups by the Gap Safe rule.
+    anderson : bool, default True
+        Anderson extrapolation of the inner iterates.
+    gap_freq : int, default 10
+        Epochs between two evaluations of the working set's duality gap.
+    callback : callable, optional
+        ``callback(k, x, info) -> bool`` after each outer gap evaluation;
+        returning True stops the solver. ``info`` holds ``objective``,
+        ``gap`` and ``ws_size``.
+    verbose : bool
+        Print one line per outer iteration.
+
+    Returns
+    -------
+    SolverResult
+        ``n_iter`` counts outer iterations; ``history`` holds per outer
+        iteration ``objective``, ``gap``, ``ws_size``, ``n_screened``,
+        ``epochs`` and ``time``.
+
+    Notes
+    -----
+    Unpenalized features (in no group, or in a group of weight zero) are
+    always in the working set. Up to 500 of them, the residual is projected
+    off their span before it is scaled, which keeps the gap exact; beyond
+    that the gap is approximate (it still vanishes at the optimum) and the
+    message says so.
+
+    Examples
+    --------
+    >>> import numpy as np, structsparse as ss
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((50, 40)); y = rng.standard_normal(50)
+    >>> pen = ss.GroupLasso(ss.Groups.contiguous(40, 4), lam=5.0)
+    >>> res = ss.solve_block(ss.LeastSquares(A, y), pen, tol=1e-10)
+    >>> res.converged, bool(abs(res.objective - ss.fista(ss.LeastSquares(A, y), pen, tol=1e-10).objective) < 1e-6)
+    (True, True)
+    """
+    owner = "solve_block"
+    A = _check_inputs(loss, penalty, owner)
+    tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
+    max_iter = check_int(max_iter, "max_iter", low=1, owner=owner)
+    max_epochs = check_int(max_epochs, "max_epochs", low=1, owner=owner)
+    ws_strategy = check_choice(ws_strategy, "ws_strategy", WS_STRATEGIES, owner=owner)
+    p0 = check_int(p0, "p0", low=1, owner=owner)
+    gap_freq = check_int(gap_freq, "gap_freq", low=1, owner=owner)
+    if callback is not None and not callable(callback):
+        raise ParameterError(f"The 'callback' parameter of {owner} must be callable. Got {callback!r}.")
+    for name, val in (("screening", screening), ("anderson", anderson), ("verbose", verbose)):
+        if not isinstance(val, (bool, np.bool_)):
+            raise ParameterError(f"The '{name}' parameter of {owner} must be a bool. Got {val!r} instead.")
+
+    start = time.perf_counter()
+    design = _Design(A)
+    n, p = design.n, design.p
+    spec = block_spec(penalty, p)
+    x_shape = tuple(loss.x_shape)
+    Y = np.ascontiguousarray(np.asarray(loss.y, dtype=float).reshape(n, -1).T)  # (k, n)
+    k = Y.shape[0]
+    yy = float(np.vdot(Y, Y))
+    if x0 is None:
+        X = np.zeros((p, k))
+        R = Y.copy()
+    else:
+        X = np.array(loss.check_x(x0, "x0") if hasattr(loss, "check_x") else x0, dtype=float).reshape(p, k)
+        R = np.ascontiguousarray(Y - design.matmat(X))
+
+    solver = _BlockSolver(design, spec, Y, _kernels(NUMBA_ENABLED), anderson, gap_freq, max_epochs)
+    idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
+    n_blocks = spec.n_blocks
+    unpen = spec.unpenalized
+    free_cols = idx[np.repeat(unpen, np.diff(ptr))]
+    proj = _Unpenalized(design, free_cols)
+    bound = np.where(t2 > 0, t2, t1)           # right-hand side of each group's dual constraint
+    alive = np.ones(n_blocks, dtype=bool)      # not removed by screening
+    history = {"objective": [], "gap": [], "ws_size": [], "n_screened": [], "epochs": [], "time": []}
+    converged, message, gap, objective = False, "", None, None
+    ws_size = 0
+    it = 0
+    for it in range(max_iter + 1):
+        # ---- duality gap with one product A^T r
+        U = design.rmatmat(R)
+        Rp, Up = proj.project(R, U)
+        s = solver.dual_scaling(Up, idx, ptr, t1, t2)
+        s[~alive] = 0.0
+        scale = max(1.0, float(s.max()) if s.size else 1.0)
+        objective = 0.5 * float(np.vdot(R, R)) + spec.value(X)
+        gap = max(objective - _dual_value(Y, Rp / scale, yy), 0.0)
+        history["objective"].append(objective)
+        history["gap"].append(gap)
+        history["n_screened"].append(int(n_blocks - alive.sum()))
+        history["time"].append(time.perf_counter() - start)
+        if verbose:
+            print(f"{owner} {it:4d}  objective {objective:.12g}  gap {gap:.3e}  ws {ws_size}  "
+                  f"screened {n_blocks - int(alive.sum())}")
+        if gap <= tol * max(objective, np.finfo(float).tiny):
+            converged = True
+            message = "duality gap below tol" if proj.exact else \
+                "approximate duality gap below tol (more than 500 unpenalized features)"
+            break
+        if callback is not None and callback(it, _shaped(X, x_shape), {"objective": objective, "gap": gap,
+                                                                       "ws_size": ws_size}):
+            message = "stopped by callback"
+            break
+        if it == max_iter:
+            message = f"reached max_iter={max_iter} before the tolerance {tol:g}"
+            break
+
+        # ---- Gap Safe screening: the dual optimum is within sqrt(2 gap) of theta
+        group_norm = None
+        if ws_strategy == "gap":
+            group_norm = solver.group_norm_bounds(idx, ptr)
+        if screening:
+            radius = np.sqrt(2.0 * gap)
+            lhs = solver.threshold_norms(Up, idx, ptr, t1, t2, scale)
+            out = np.zeros(n_blocks, dtype=bool)
+            # the exact test needs every column norm (a full pass over A); pay for it only
+            # once an estimate says it would remove at least a tenth of the remaining groups
+            if design.has_colnorms or _worth_screening(design, lhs, radius, bound, alive & ~unpen, ptr):
+                if group_norm is None:
+                    group_norm = solver.group_norm_bounds(idx, ptr)
+                out = alive & ~unpen & (lhs + radius * group_norm < bound)
+            if np.any(out):
+                R = solver.zero_groups(X, R, np.flatnonzero(out), idx, ptr)
+                alive &= ~out
+
+        # ---- working set
+        ws = _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, ws_strategy, p0, group_norm, solver)
+        ws_size = ws.size
+        inner_tol = max(0.3 * gap, 0.5 * tol * objective)
+        R, epochs = solver.solve_subproblem(ws, X, R, inner_tol, proj)
+        history["ws_size"].append(int(ws_size))
+        history["epochs"].append(int(epochs))
+
+    objective = 0.5 * float(np.vdot(R, R)) + spec.value(X)
+    elapsed = time.perf_counter() - start
+    if not converged and message.startswith("reached max_iter"):
+        warnings.warn(f"{owner}: {message}; the result may be inaccurate (gap={gap:.3e}).", ConvergenceWarning,
+                      stacklevel=2)
+    return SolverResult(x=_shaped(X, x_shape), objective=objective, n_iter=it, converged=converged, gap=gap,
+                        history=history, time=elapsed, solver=owner, message=message)
+
+
+def _worth_screening(design, lhs, radius, bound, candidates, ptr):
+    """Whether the Gap Safe test would likely remove >= 10% of the candidate groups (estimated norms)."""
+    n_cand = int(candidates.sum())
+    if n_cand == 0:
+        return False
+    est_norm = np.sqrt(np.diff(ptr) * design.mean_colnorm2_estimate())
+    return int(np.sum(candidates & (lhs + radius * est_norm < bound))) >= 0.1 * n_cand
+
+
+def _shaped(X, x_shape):
+    return X.reshape(x_shape).copy()
+
+
+def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, group_norm, solver):
+    """Groups of the next subproblem: the support, the unpenalized, and the most violating others."""
+    rows = np.abs(X[idx]).sum(axis=1)
+    nonzero = np.add.reduceat(rows, ptr[:-1]) > 0
+    forced = alive & (nonzero | unpen)
+    candidates = np.flatnonzero(alive)
+    if strategy == "full":
+        return candidates
+    size = max(p0, 2 * int(nonzero.sum()))
+    if size >= candidates.size:
+        return candidates
+    lhs = solver.threshold_norms(U, idx, ptr, t1, t2, 1.0)
+    if strategy == "subdiff":
+        score = lhs - bound
+    else:  # 'gap': minus the distance of the dual point to the constraint, in units of ||A_g||
+        scale = max(1.0, float(np.max(solver.dual_scaling(Up, idx, ptr, t1, t2)[alive])))
+        lhs_theta = solver.threshold_norms(Up, idx, ptr, t1, t2, scale)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = (lhs_theta - bound) / np.where(group_norm > 0, group_norm, np.inf)
+    score = np.where(forced, np.inf, score)
+    score[~alive] = -np.inf
+    n_forced = int(forced.sum())
+    size = max(size, n_forced)
+    top = np.argpartition(-score, size - 1)[:size]
+    return np.sort(top[np.isfinite(score[top]) | forced[top]])
+
+
+class _BlockSolver:
+    """State shared across outer iterations: kernels, Lipschitz constants, Anderson settings."""
+
+    def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs):
+        self.design, self.spec, self.Y = design, spec, Y
+        (self.epoch_dense, self.epoch_sparse, self.dual_scaling, self.threshold_norms,
+         self.lipschitz_dense) = kernels
+        self.anderson = bool(anderson)
+        self.gap_freq = gap_freq
+        self.max_epochs = max_epochs
+        self.yy = float(np.vdot(Y, Y))
+        self.lips = np.full(spec.n_blocks, -1.0)   # ||A_g||_2^2, computed when g first enters a working set
+        sizes = np.diff(spec.ptr)
+        self.V = np.zeros((int(sizes.max()) if sizes.size else 1, Y.shape[0]))
+
+    # ---------------------------------------------------------------- group-level helpers
+    def group_norm_bounds(self, idx, ptr):
+        """Upper bounds of ``||A_g||_2``: exact where known, the Frobenius norm elsewhere."""
+        fro = np.sqrt(np.add.reduceat(self.design.colnorm2[idx], ptr[:-1]))
+        known = self.lips >= 0
+        fro[known] = np.minimum(fro[known], np.sqrt(self.lips[known]))
+        return fro
+
+    def zero_groups(self, X, R, groups, idx, ptr):
+        """Set the given groups of ``X`` to zero and return the updated residual."""
+        cols = np.concatenate([idx[ptr[g]:ptr[g + 1]] for g in groups])
+        old = X[cols].copy()
+        if np.any(old):
+            X[cols] = 0.0
+            sub = self.design.A[:, cols]
+            R = np.ascontiguousarray(R + np.asarray(sub @ old).T)
+        return R
+
+    def _ws_lipschitz(self, ws, Aws, local_ptr):
+        missing = self.lips[ws] < 0
+        if np.any(missing):
+            if self.design.sparse:
+                data, rows, colptr = Aws
+                n = self.design.n
+                for pos in np.flatnonzero(missing):
+                    a, b = local_ptr[pos], local_ptr[pos + 1]
+                    if b - a == 1:
+                        seg = data[colptr[a]:colptr[a + 1]]
+                        self.lips[ws[pos]] = float(seg @ seg)
+                    else:
+                        block = np.zeros((n, b - a))
+                        for j in range(a, b):
+                            block[rows[colptr[j]:colptr[j + 1]], j - a] = data[colptr[j]:colptr[j + 1]]
+                        self.lips[ws[pos]] = float(np.linalg.norm(block, 2) ** 2)
+            else:
+                pos = np.flatnonzero(missing)
+                sizes = local_ptr[pos + 1] - local_ptr[pos]
+                rows = np.concatenate([np.arange(local_ptr[q], local_ptr[q + 1]) for q in pos])
+                sub_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+                self.lips[ws[pos]] = self.lipschitz_dense(np.ascontiguousarray(Aws[rows]), sub_ptr)
+        # a hair above the computed value: the step must never exceed 1 / ||A_g||^2
+        return self.lips[ws] * (1.0 + 1e-10)
+
+    # ---------------------------------------------------------------- the subproblem
+    def solve_subproblem(self, ws, X, R, inner_tol, proj):
+        """Block coordinate descent on the groups ``ws`` until their gap is below ``inner_tol``.
+
+        Updates ``X`` in place; returns the new residual and the number of epochs.
+        """
+        spec = self.spec
+        idx, ptr = spec.idx, spec.ptr
+        sizes = ptr[ws + 1] - ptr[ws]
+        cols = np.concatenate([idx[ptr[g]:ptr[g + 1]] for g in ws]) if ws.size else np.zeros(0, np.int64)
+        local_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        local_idx = np.arange(cols.size, dtype=np.int64)
+        t1, t2 = spec.t1[ws], spec.t2[ws]
+        Aws = self.design.columns(cols)
+        lips = self._ws_lipschitz(ws, Aws, local_ptr)
+        Xw = np.ascontiguousarray(X[cols])
+        R = np.ascontiguousarray(R)
+        sparse = self.design.sparse
+
+        def epoch(Xw, R):
+            if sparse:
+                self.epoch_sparse(Aws[0], Aws[1], Aws[2], R, Xw, local_ptr, t1, t2, lips, self.V)
+            else:
+                self.epoch_dense(Aws, R, Xw, local_ptr, t1, t2, lips, self.V)
+
+        def grad(R):  # A_ws^T R^T as (m, k)
+            if sparse:
+                sub = sp.csc_matrix(Aws, shape=(self.design.n, cols.size))
+                return np.asarray(sub.T @ R.T)
+            return Aws @ R.T
+
+        def residual(Xw):
+            if sparse:
+                sub = sp.csc_matrix(Aws, shape=(self.design.n, cols.size))
+                return np.ascontiguousarray(self.Y - np.asarray(sub @ Xw).T)
+            return np.ascontiguousarray(self.Y - Xw.T @ Aws)
+
+        def value(Xw, R):
+            rows_l1 = np.abs(Xw).sum(axis=1)
+            rows_l2 = (Xw * Xw).sum(axis=1)
+            starts = local_ptr[:-1]
+            pen = t1 @ np.add.reduceat(rows_l1, starts) + t2 @ np.sqrt(np.add.reduceat(rows_l2, starts))
+            return 0.5 * float(np.vdot(R, R)) + float(pen)
+
+        iterates = []
+        epochs = 0
+        for epochs in range(1, self.max_epochs + 1):
+            epoch(Xw, R)
+            if self.anderson:
+                iterates.append(Xw.ravel().copy())
+                if len(iterates) == _ANDERSON_K + 1:
+                    Xw, R = self._extrapolate(iterates, Xw, R, residual, value)
+                    iterates = []
+            if epochs % self.gap_freq == 0:
+                Rp, _ = proj.project(R)
+                Uw = grad(Rp)
+                s = self.dual_scaling(Uw, local_idx, local_ptr, t1, t2)
+                scale = max(1.0, float(s.max()) if s.size else 1.0)
+                gap = value(Xw, R) - _dual_value(self.Y, Rp / scale, self.yy)
+                if gap <= inner_tol:
+                    break
+        X[cols] = Xw
+        return R, epochs
+
+    @staticmethod
+    def _extrapolate(iterates, Xw, R, residual, value):
+        """Anderson extrapolation of the last iterates; kept only if it lowers the objective."""
+        last = np.asarray(iterates)                   # (K + 1, m k)
+        D = np.diff(last, axis=0)                     # (K, m k)
+        gram = D @ D.T
+        try:
+            z = np.linalg.solve(gram + 1e-12 * np.trace(gram) * np.eye(gram.shape[0]), np.ones(gram.shape[0]))
+        except np.linalg.LinAlgError:
+            return Xw, R
+        if not np.all(np.isfinite(z)) or z.sum() == 0:
+            return Xw, R
+        c = z / z.sum()
+        X_acc = np.ascontiguousarray((c @ last[1:]).reshape(Xw.shape))
+        R_acc = residual(X_acc)
+        if value(X_acc, R_acc) < value(Xw, R):
+            return X_acc, R_acc
+        return Xw, R
