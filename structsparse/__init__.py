@@ -12,8 +12,8 @@ from .penalties import L1, GroupLasso, Penalty
 from .penalties import GroupNuclear, NuclearNorm, SparseGroupLasso, TreeLasso
 from .solvers import SolverResult, duality_gap, fista, lambda_max, solve_cvxpy
 from .structure import Groups, Tree
-from .penalties import OverlapGroupLasso
-from .solvers import admm
+from .penalties import LatentGroupLasso, OverlapGroupLasso
+from .solvers import admm, solve_latent
 from .solvers import solve_block
 
 __version__ = "0.1.0"
@@ -42,4 +42,6 @@ __all__ = [
     "ConvergenceWarning",
     "OverlapGroupLasso",
     "admm",
+    "LatentGroupLasso",
+    "solve_latent",
 ]

@@ -8,5 +8,6 @@ from .tree_lasso import TreeLasso
 from .nuclear_norm import NuclearNorm
 from .group_nuclear import GroupNuclear
 from .overlap_group_lasso import OverlapGroupLasso
+from .latent_group_lasso import LatentGroupLasso
 
-__all__ = ["Penalty", "L1", "GroupLasso", "SparseGroupLasso", "TreeLasso", "NuclearNorm", "GroupNuclear", "OverlapGroupLasso"]
+__all__ = ["Penalty", "L1", "GroupLasso", "SparseGroupLasso", "TreeLasso", "NuclearNorm", "GroupNuclear", "OverlapGroupLasso", "LatentGroupLasso"]

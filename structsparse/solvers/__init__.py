@@ -5,6 +5,7 @@ from .fista import duality_gap, fista
 from .lambda_max import lambda_max
 from .result import SolverResult
 from .admm import admm
+from .latent import LatentResult, solve_latent, solve_latent_cvxpy
 from .working_set import solve_block
 
-__all__ = ["SolverResult", "fista", "duality_gap", "solve_cvxpy", "cvxpy_problem", "CvxpyProblem", "lambda_max", "admm", "solve_block"]
+__all__ = ["SolverResult", "fista", "duality_gap", "solve_cvxpy", "cvxpy_problem", "CvxpyProblem", "lambda_max", "admm", "solve_block", "solve_latent", "solve_latent_cvxpy", "LatentResult"]
