@@ -217,7 +217,9 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=100, max_epochs=10_00
     SolverResult
         ``n_iter`` counts outer iterations; ``history`` holds per outer
         iteration ``objective``, ``gap``, ``ws_size``, ``n_screened``,
-        ``epochs`` and ``time``.
+        ``epochs`` and ``time``, and ``screened_blocks``: the blocks removed
+        by screening (the penalty's groups in order, then one singleton per
+        feature in no group).
 
     Notes
     -----
@@ -334,6 +336,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=100, max_epochs=10_00
         history["epochs"].append(int(epochs))
 
     objective = 0.5 * float(np.vdot(R, R)) + spec.value(X)
+    history["screened_blocks"] = [int(b) for b in np.flatnonzero(~alive)]
     elapsed = time.perf_counter() - start
     if not converged and message.startswith("reached max_iter"):
         warnings.warn(f"{owner}: {message}; the result may be inaccurate (gap={gap:.3e}).", ConvergenceWarning,

@@ -1,0 +1,295 @@
+"""solve_block: agreement with cvxpy and FISTA, screening safety, kernels vs numpy twins, bad input."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.linalg import aslinearoperator
+
+import structsparse as ss
+from structsparse.exceptions import ConvergenceWarning, ParameterError, ShapeError
+from structsparse.solvers import _block_kernels as K
+from structsparse.solvers import working_set as ws_module
+from structsparse.solvers._block_spec import block_spec
+
+
+def _groups(rng, p, with_free=False):
+    """Unequal, shuffled groups with random weights; optionally leaving some features out."""
+    perm = rng.permutation(p)
+    sizes = [1, 2, 3, 5, 7]
+    lists, start = [], 0
+    while start < p - (4 if with_free else 0):
+        size = sizes[len(lists) % len(sizes)]
+        lists.append(sorted(perm[start:start + size].tolist()))
+        start += size
+    lists = [g for g in lists if g]
+    return ss.Groups.from_lists(lists, n_features=p, weights=rng.uniform(0.5, 2.0, len(lists)))
+
+
+def _penalty(kind, groups, lam):
+    if kind == "l1":
+        return ss.L1(lam)
+    if kind == "group":
+        return ss.GroupLasso(groups, lam)
+    return ss.SparseGroupLasso(groups, lam, 0.35)
+
+
+def _problem(seed, n=40, p=60, k=None, sparse=False, with_free=False, kind="group", frac=0.3):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((n, p))
+    if sparse:
+        A[rng.random(A.shape) < 0.6] = 0.0
+        A = sp.csc_matrix(A)
+    y = rng.standard_normal(n) if k is None else rng.standard_normal((n, k))
+    groups = _groups(rng, p, with_free)
+    loss = ss.LeastSquares(A, y)
+    pen1 = _penalty(kind, groups, 1.0)
+    lam = frac * ss.lambda_max(loss, pen1)
+    return loss, pen1.with_lam(lam)
+
+
+# ------------------------------------------------------------------------------------ accuracy
+@pytest.mark.parametrize("kind", ["l1", "group", "sparse_group"])
+@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("k", [None, 3])
+def test_matches_cvxpy(kind, seed, k):
+    loss, pen = _problem(seed, k=k, kind=kind)
+    res = ss.solve_block(loss, pen, tol=1e-10)
+    ref = ss.solve_cvxpy(loss, pen)
+    assert res.converged and 0 <= res.gap <= 1e-10 * res.objective
+    assert abs(res.objective - ref.objective) <= 1e-6 * abs(ref.objective)
+    # the gap certifies our objective; cvxpy cannot be better than that
+    assert res.objective <= ref.objective + 1e-7 * abs(ref.objective)
+
+
+@pytest.mark.parametrize("kind", ["group", "sparse_group"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_sparse_design_and_free_features_match_cvxpy(kind, sparse):
+    loss, pen = _problem(3, sparse=sparse, with_free=True, kind=kind)
+    res = ss.solve_block(loss, pen, tol=1e-10)
+    ref = ss.solve_cvxpy(loss, pen)
+    assert res.converged and res.message == "duality gap below tol"
+    assert abs(res.objective - ref.objective) <= 1e-6 * abs(ref.objective)
+
+
+def test_zero_weight_group_is_unpenalized_and_gap_stays_exact():
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal((30, 20)); y = rng.standard_normal(30)
+    groups = ss.Groups.contiguous(20, 4, weights=[1.0, 0.0, 2.0, 1.0, 1.5])
+    loss = ss.LeastSquares(A, y)
+    pen = ss.GroupLasso(groups, 0.5 * ss.lambda_max(loss, "group", groups))
+    res = ss.solve_block(loss, pen, tol=1e-10)
+    ref = ss.solve_cvxpy(loss, pen)
+    # a valid duality gap bounds the distance to cvxpy's (slightly suboptimal) objective
+    assert res.converged and res.objective - ref.objective <= res.gap + 1e-8 * ref.objective
+    assert abs(res.objective - ref.objective) <= 1e-6 * ref.objective
+    # the free group's block satisfies its optimality condition A_g^T r = 0
+    r = y - A @ res.x
+    assert np.linalg.norm(A[:, 4:8].T @ r) < 1e-5 * np.linalg.norm(A.T @ y)
+
+
+@pytest.mark.parametrize("kind", ["l1", "group", "sparse_group"])
+def test_matches_fista_and_strategies_agree(kind):
+    loss, pen = _problem(5, n=50, p=120, kind=kind, frac=0.2)
+    ref = ss.fista(loss, pen, tol=1e-11, max_iter=100_000)
+    for strategy in ss.solvers.working_set.WS_STRATEGIES:
+        for screening in (True, False):
+            for anderson in (True, False):
+                res = ss.solve_block(loss, pen, tol=1e-10, ws_strategy=strategy, screening=screening,
+                                     anderson=anderson)
+                assert res.converged
+                assert abs(res.objective - ref.objective) <= 1e-8 * ref.objective
+                assert np.allclose(res.x, ref.x, atol=1e-4)
+
+
+def test_screening_never_discards_an_active_group():
+    for seed in range(4):
+        loss, pen = _problem(seed, n=60, p=200, kind="group", frac=0.15)
+        res = ss.solve_block(loss, pen, tol=1e-12, screening=True)
+        plain = ss.solve_block(loss, pen, tol=1e-12, screening=False)
+        spec = block_spec(pen, loss.n_features)
+        screened = res.history["screened_blocks"]
+        assert len(screened) > 0, "the test needs screening to act"
+        for b in screened:
+            cols = spec.idx[spec.ptr[b]:spec.ptr[b + 1]]
+            assert np.all(plain.x[cols] == 0.0)
+        support = lambda x: set(np.flatnonzero(np.abs(x) > 1e-10))  # noqa: E731
+        assert support(res.x) == support(plain.x)
+
+
+def test_sparse_group_screening_is_safe():
+    loss, pen = _problem(7, n=60, p=200, kind="sparse_group", frac=0.2)
+    res = ss.solve_block(loss, pen, tol=1e-12)
+    ref = ss.fista(loss, pen, tol=1e-12, max_iter=200_000)
+    spec = block_spec(pen, loss.n_features)
+    assert res.history["screened_blocks"]
+    for b in res.history["screened_blocks"]:
+        cols = spec.idx[spec.ptr[b]:spec.ptr[b + 1]]
+        assert np.max(np.abs(ref.x[cols])) < 1e-8
+
+
+def test_solution_is_zero_at_lambda_max_and_not_below():
+    loss, pen = _problem(8, kind="group")
+    lmax = ss.lambda_max(loss, pen)
+    assert not np.any(ss.solve_block(loss, pen.with_lam(lmax * (1 + 1e-9))).x)
+    assert np.any(ss.solve_block(loss, pen.with_lam(0.95 * lmax)).x)
+
+
+def test_warm_start_and_inputs_untouched():
+    loss, pen = _problem(9, n=50, p=100, kind="sparse_group", frac=0.2)
+    A0, y0 = loss.A.copy(), np.array(loss.y)
+    cold = ss.solve_block(loss, pen, tol=1e-10)
+    x0 = cold.x + 0.0
+    warm = ss.solve_block(loss, pen, x0=x0, tol=1e-10)
+    assert np.array_equal(x0, cold.x)
+    assert np.array_equal(loss.A, A0) and np.array_equal(loss.y, y0)
+    assert warm.n_iter <= 1 and abs(warm.objective - cold.objective) <= 1e-10 * cold.objective
+
+
+def test_result_gap_bounds_suboptimality_during_run():
+    loss, pen = _problem(10, n=50, p=150, kind="group", frac=0.1)
+    best = ss.solve_block(loss, pen, tol=1e-13).objective
+    seen = []
+
+    def record(k, x, info):
+        seen.append((info["objective"], info["gap"]))
+        return False
+
+    ss.solve_block(loss, pen, tol=1e-10, callback=record)
+    assert len(seen) >= 2
+    for obj, gap in seen:
+        assert obj - best <= gap + 1e-9 * best
+
+
+def test_numpy_path_matches_numba_path(monkeypatch):
+    loss, pen = _problem(11, n=40, p=60, kind="sparse_group", frac=0.2)
+    fast = ss.solve_block(loss, pen, tol=1e-11)
+    monkeypatch.setattr(ws_module, "NUMBA_ENABLED", False)
+    slow = ss.solve_block(loss, pen, tol=1e-11)
+    assert slow.converged and abs(slow.objective - fast.objective) <= 1e-9 * fast.objective
+
+
+# ------------------------------------------------------------------------------------ stopping
+def test_max_iter_warns_and_reports():
+    loss, pen = _problem(12, n=50, p=200, kind="group", frac=0.05)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        res = ss.solve_block(loss, pen, tol=1e-14, max_iter=1, max_epochs=2)
+    assert not res.converged and "max_iter" in res.message and res.gap > 0
+
+
+def test_callback_stops():
+    loss, pen = _problem(13, kind="group")
+    res = ss.solve_block(loss, pen, callback=lambda k, x, info: True)
+    assert not res.converged and res.message == "stopped by callback" and res.n_iter == 0
+
+
+# ------------------------------------------------------------------------------------ kernels
+def _kernel_inputs(seed, k, sparse=False):
+    rng = np.random.default_rng(seed)
+    n, m = 30, 17
+    A = rng.standard_normal((n, m))
+    if sparse:
+        A[rng.random(A.shape) < 0.5] = 0.0
+    ptr = np.array([0, 1, 4, 9, 11, 17], dtype=np.int64)
+    t1 = np.array([0.5, 0.0, 1.0, 0.3, 0.0])
+    t2 = np.array([0.0, 2.0, 1.5, 0.0, 0.0])        # l1, group, sparse-group, l1, unpenalized
+    X = rng.standard_normal((m, k)) * (rng.random((m, k)) < 0.5)
+    R = rng.standard_normal((k, n))
+    lips = K.group_lipschitz_dense_numpy(np.ascontiguousarray(A.T), ptr)
+    return A, np.ascontiguousarray(X), np.ascontiguousarray(R), ptr, t1, t2, lips
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_epoch_kernels_agree_with_numpy_twins(k):
+    A, X, R, ptr, t1, t2, lips = _kernel_inputs(0, k)
+    V = np.zeros((6, k))
+    outs = []
+    for fn in (K.bcd_epoch_dense_numba, K.bcd_epoch_dense_numpy):
+        Xc, Rc = X.copy(), R.copy()
+        for _ in range(3):
+            fn(np.ascontiguousarray(A.T), Rc, Xc, ptr, t1, t2, lips, V)
+        outs.append((Xc, Rc))
+    Asp = sp.csc_matrix(_kernel_inputs(0, k, sparse=True)[0])
+    for fn in (K.bcd_epoch_sparse_numba, K.bcd_epoch_sparse_numpy):
+        Xc, Rc = X.copy(), R.copy()
+        for _ in range(3):
+            fn(Asp.data, Asp.indices, Asp.indptr, Rc, Xc, ptr, t1, t2, lips, V)
+        outs.append((Xc, Rc))
+    np.testing.assert_allclose(outs[0][0], outs[1][0], atol=1e-12)
+    np.testing.assert_allclose(outs[0][1], outs[1][1], atol=1e-12)
+    np.testing.assert_allclose(outs[2][0], outs[3][0], atol=1e-12)
+    np.testing.assert_allclose(outs[2][1], outs[3][1], atol=1e-12)
+
+
+def test_epoch_decreases_objective_and_keeps_residual_consistent():
+    A, X, R0, ptr, t1, t2, lips = _kernel_inputs(1, 2)
+    y = R0 + (A @ X).T                                  # so that R0 = y - A X
+    spec = ss.solvers._block_spec.BlockSpec(np.arange(A.shape[1]), ptr, t1, t2)
+    R = R0.copy()
+    prev = 0.5 * np.sum(R * R) + spec.value(X)
+    for _ in range(5):
+        K.bcd_epoch_dense_numba(np.ascontiguousarray(A.T), R, X, ptr, t1, t2, lips, np.zeros((6, 2)))
+        cur = 0.5 * np.sum(R * R) + spec.value(X)
+        assert cur <= prev + 1e-12
+        prev = cur
+    np.testing.assert_allclose(R, y - (A @ X).T, atol=1e-10)
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_dual_kernels_agree_with_numpy_twins_and_penalty_dual_norm(k):
+    rng = np.random.default_rng(2)
+    groups = ss.Groups.from_sizes([1, 4, 6, 3, 8], weights=rng.uniform(0.5, 2, 5))
+    U = rng.standard_normal((groups.n_features, k))
+    pen = ss.SparseGroupLasso(groups, 1.0, 0.4)
+    spec = block_spec(pen, groups.n_features)
+    s_numba = K.group_dual_scaling_numba(U, spec.idx, spec.ptr, spec.t1, spec.t2)
+    s_numpy = K.group_dual_scaling_numpy(U, spec.idx, spec.ptr, spec.t1, spec.t2)
+    np.testing.assert_allclose(s_numba, s_numpy, rtol=1e-12)
+    # the largest scaling is the dual norm of the sparse-group norm (computed there by sorting)
+    assert abs(s_numba.max() - pen.dual_norm(U)) <= 1e-10 * pen.dual_norm(U)
+    # at the scaling the group's constraint is tight
+    q = K.group_threshold_norms_numba(U, spec.idx, spec.ptr, spec.t1, spec.t2, 1.0)
+    for g in range(spec.n_blocks):
+        tight = K.group_threshold_norms_numba(U, spec.idx, spec.ptr, spec.t1, spec.t2, s_numba[g])[g]
+        assert abs(tight - spec.t2[g]) <= 1e-9 * spec.t2[g]
+    np.testing.assert_allclose(q, K.group_threshold_norms_numpy(U, spec.idx, spec.ptr, spec.t1, spec.t2, 1.0),
+                               rtol=1e-12)
+    for kind in ("l1", "group"):
+        p2 = _penalty(kind, groups, 1.0)
+        sp2 = block_spec(p2, groups.n_features)
+        s2 = K.group_dual_scaling_numba(U, sp2.idx, sp2.ptr, sp2.t1, sp2.t2)
+        np.testing.assert_allclose(s2, K.group_dual_scaling_numpy(U, sp2.idx, sp2.ptr, sp2.t1, sp2.t2))
+        assert abs(s2.max() - p2.dual_norm(U)) <= 1e-12 * p2.dual_norm(U)
+
+
+def test_lipschitz_kernel_is_the_squared_spectral_norm():
+    rng = np.random.default_rng(3)
+    AT = rng.standard_normal((40, 12))          # includes a group larger than n (size 20 > 12)
+    ptr = np.array([0, 1, 5, 20, 40], dtype=np.int64)
+    got = K.group_lipschitz_dense_numba(AT, ptr)
+    np.testing.assert_allclose(got, K.group_lipschitz_dense_numpy(AT, ptr), rtol=1e-12)
+    for g in range(4):
+        assert abs(got[g] - np.linalg.norm(AT[ptr[g]:ptr[g + 1]], 2) ** 2) <= 1e-10 * got[g]
+
+
+# ------------------------------------------------------------------------------------ bad input
+def test_bad_input():
+    loss, pen = _problem(0, kind="group")
+    with pytest.raises(TypeError, match="loss"):
+        ss.solve_block("not a loss", pen)
+    with pytest.raises(TypeError, match="LinearOperator"):
+        ss.solve_block(ss.LeastSquares(aslinearoperator(loss.A), loss.y), pen)
+    with pytest.raises(TypeError, match="fista"):
+        ss.solve_block(loss, ss.TreeLasso(ss.Tree.from_parents([-1] + [0] * (loss.n_features - 1)), 1.0))
+    with pytest.raises(TypeError, match="Penalty"):
+        ss.solve_block(loss, "l1")
+    with pytest.raises(ShapeError, match="features"):
+        ss.solve_block(loss, ss.GroupLasso(ss.Groups.contiguous(loss.n_features + 2, 2), 1.0))
+    with pytest.raises(ShapeError, match="x0"):
+        ss.solve_block(loss, pen, x0=np.zeros(3))
+    for kwargs, name in [({"tol": 0.0}, "tol"), ({"tol": -1}, "tol"), ({"max_iter": 0}, "max_iter"),
+                         ({"max_epochs": 0}, "max_epochs"), ({"ws_strategy": "best"}, "ws_strategy"),
+                         ({"p0": 0}, "p0"), ({"gap_freq": 0}, "gap_freq"), ({"screening": "yes"}, "screening"),
+                         ({"anderson": 1}, "anderson"), ({"callback": 3}, "callback"),
+                         ({"max_iter": 2.5}, "max_iter")]:
+        with pytest.raises(ParameterError, match=name):
+            ss.solve_block(loss, pen, **kwargs)
