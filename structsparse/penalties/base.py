@@ -104,7 +104,10 @@ class Penalty(ABC):
         """
         step = check_scalar(step, "step", low=0, owner=f"{type(self).__name__}.prox")
         v = self.check_x(v, "v")
-        return self._prox(v, step * self.lam)
+        tau = step * self.lam
+        if tau == 0.0:  # the prox of the zero function is the identity, exactly
+            return np.array(v, dtype=np.float64, copy=True)
+        return self._prox(v, tau)
 
     def cvxpy(self, x, lam=None):
         """cvxpy expression of ``lam * Omega(x)``; ``lam`` may be a ``cvxpy.Parameter`` (default: ``self.lam``)."""
