@@ -178,14 +178,25 @@ class Tree:
 
     @classmethod
     def complete(cls, depth, branching=2, weights=None):
-        """A complete tree with ``depth`` levels (depth 1 is a single root), one variable per node.
+        """A complete tree of the given ``depth``, one variable per node.
 
-        Nodes are numbered level by level (breadth-first), as in a heap.
+        ``depth`` counts edges from the root to the leaves: depth 0 is a
+        single root and a complete binary tree of depth 10 has
+        ``2**11 - 1 = 2047`` nodes. Nodes are numbered level by level
+        (breadth-first), as in a heap: the children of ``i`` are
+        ``branching * i + 1 .. branching * i + branching``.
+
+        Examples
+        --------
+        >>> Tree.complete(depth=2).n_nodes
+        7
         """
-        for name, val in (("depth", depth), ("branching", branching)):
-            if not isinstance(val, (Integral, np.integer)) or isinstance(val, bool) or val < 1:
-                raise StructureError(f"The '{name}' parameter of Tree.complete must be a positive int. Got {val!r}.")
-        n = sum(branching ** d for d in range(depth))
+        for name, val, low in (("depth", depth, 0), ("branching", branching, 1)):
+            if not isinstance(val, (Integral, np.integer)) or isinstance(val, bool) or val < low:
+                raise StructureError(
+                    f"The '{name}' parameter of Tree.complete must be an int >= {low}. Got {val!r}."
+                )
+        n = sum(branching ** d for d in range(depth + 1))
         parents = np.empty(n, dtype=np.int64)
         parents[0] = -1
         parents[1:] = (np.arange(1, n) - 1) // branching
