@@ -15,6 +15,7 @@ from .structure import Groups, Tree
 from .penalties import LatentGroupLasso, OverlapGroupLasso
 from .solvers import admm, solve_latent
 from .solvers import solve_block
+from .solvers import CVPathResult, LamSchedule, PathResult, cv_path, lam_warmup, path
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,12 @@ __all__ = [
     "solve_cvxpy",
     "lambda_max",
     "solve_block",
+    "path",
+    "cv_path",
+    "PathResult",
+    "CVPathResult",
+    "LamSchedule",
+    "lam_warmup",
     "duality_gap",
     "StructureError",
     "ShapeError",

@@ -1,0 +1,194 @@
+"""Paths, cross-validation and the lam warm-up schedule."""
+
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.linalg import aslinearoperator
+
+import structsparse as ss
+from structsparse.exceptions import ParameterError, ShapeError
+
+
+def _problem(seed=0, n=60, p=40, noise=0.1, active=(0, 3), size=4):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((n, p))
+    x = np.zeros(p)
+    for g in active:
+        x[g * size:(g + 1) * size] = rng.choice([-1, 1], size) * rng.uniform(1, 2, size)
+    y = A @ x + noise * rng.standard_normal(n)
+    return A, y, x, ss.Groups.contiguous(p, size)
+
+
+@pytest.mark.parametrize("make", [lambda g: ss.GroupLasso(g, 1.0), lambda g: ss.SparseGroupLasso(g, 1.0, 0.5),
+                                  lambda g: ss.L1(1.0)])
+def test_warm_path_equals_cold_solves(make):
+    A, y, _, groups = _problem()
+    loss = ss.LeastSquares(A, y)
+    pen = make(groups)
+    res = ss.path(loss, pen, n_lams=8, eps=1e-2, tol=1e-10)
+    assert res.converged.all() and res.coefs.shape == (8, A.shape[1])
+    for lam, obj, coef in zip(res.lams, res.objectives, res.coefs):
+        cold = ss.solve_block(loss, pen.with_lam(lam), tol=1e-10)
+        assert abs(obj - cold.objective) <= 1e-9 * cold.objective
+        assert np.allclose(coef, cold.x, atol=1e-5)
+        # the stored objective is the objective of the stored coefficients
+        assert abs(obj - (0.5 * np.sum((y - A @ coef) ** 2) + pen.with_lam(lam)(coef))) <= 1e-9 * obj
+
+
+def test_grid_starts_at_lambda_max_with_zero_solution():
+    A, y, _, groups = _problem(1)
+    loss = ss.LeastSquares(A, y)
+    pen = ss.GroupLasso(groups, 1.0)
+    res = ss.path(loss, pen, n_lams=10, eps=1e-3)
+    lmax = ss.lambda_max(loss, "group", groups)
+    assert res.lams[0] == pytest.approx(lmax, rel=1e-12) and res.lams[-1] == pytest.approx(1e-3 * lmax)
+    ratios = res.lams[1:] / res.lams[:-1]
+    assert np.allclose(ratios, ratios[0])
+    assert not res.coefs[0].any() and res.support_sizes[0] == 0
+    assert res.support_sizes[1] > 0
+    # supports are the nonzero rows; group supports are unions of groups
+    for coef, supp in zip(res.coefs, res.supports):
+        assert np.array_equal(supp, coef != 0)
+        assert all(supp[idx].all() or not supp[idx].any() for idx in groups)
+
+
+def test_given_lams_are_sorted_decreasing_and_other_solver_agrees():
+    A, y, _, groups = _problem(2)
+    loss = ss.LeastSquares(A, y)
+    pen = ss.GroupLasso(groups, 1.0)
+    lmax = ss.lambda_max(loss, pen)
+    lams = [0.1 * lmax, 0.5 * lmax, 0.3 * lmax]
+    res = ss.path(loss, pen, lams=lams, tol=1e-10)
+    assert np.array_equal(res.lams, np.sort(lams)[::-1]) and res.solver == "solve_block"
+    ref = ss.path(loss, pen, lams=lams, solver=ss.fista, tol=1e-10, max_iter=50_000)
+    assert ref.solver == "fista"
+    np.testing.assert_allclose(res.objectives, ref.objectives, rtol=1e-8)
+
+
+def test_multi_target_and_sparse_path():
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((30, 20)); Y = rng.standard_normal((30, 2))
+    A[np.abs(A) < 0.7] = 0.0
+    pen = ss.GroupLasso(ss.Groups.contiguous(20, 5), 1.0)
+    dense = ss.path(ss.LeastSquares(A, Y), pen, n_lams=5, tol=1e-10)
+    sparse = ss.path(ss.LeastSquares(sp.csc_matrix(A), Y), pen, n_lams=5, tol=1e-10)
+    assert dense.coefs.shape == (5, 20, 2) and dense.supports.shape == (5, 20)
+    np.testing.assert_allclose(dense.objectives, sparse.objectives, rtol=1e-9)
+
+
+def test_default_solver_choice():
+    path_module = sys.modules["structsparse.solvers.path"]
+    A, y, _, groups = _problem(4)
+    loss = ss.LeastSquares(A, y)
+    assert path_module.default_solver(loss, ss.L1(1.0)) is ss.solve_block
+    assert path_module.default_solver(ss.LeastSquares(aslinearoperator(A), y), ss.L1(1.0)) is ss.fista
+    tree = ss.Tree.from_parents([-1] + [0] * (A.shape[1] - 1))
+    assert path_module.default_solver(loss, ss.TreeLasso(tree, 1.0)) is ss.fista
+    overlap = ss.OverlapGroupLasso([[0, 1, 2], [2, 3, 4]] + [[i] for i in range(5, 40)], 1.0)
+    assert path_module.default_solver(loss, overlap) is ss.admm
+
+
+def test_cv_selects_a_sensible_lam():
+    noise = 0.5
+    A, y, x, groups = _problem(5, n=120, p=60, noise=noise, active=(1, 7, 12))
+    cv = ss.cv_path(A, y, ss.GroupLasso(groups, 1.0), n_folds=5, n_lams=30, rng=0, tol=1e-8)
+    true_groups = {1, 7, 12}
+
+    def chosen(coef):
+        return {g for g, idx in enumerate(groups) if np.any(coef[idx])}
+
+    # cross-validation minimizes prediction error: it keeps every true group (lasso-type
+    # selection adds a few false ones) and its held-out error is near the noise variance,
+    # far below the null model's
+    assert true_groups <= chosen(cv.coef_best) and true_groups <= chosen(cv.coef_1se)
+    assert len(chosen(cv.coef_1se)) <= len(chosen(cv.coef_best))
+    assert cv.mse_mean[cv.best_index] < 1.3 * noise ** 2
+    assert cv.mse_mean[cv.best_index] < 0.05 * cv.mse_mean[0]
+    assert 0 < cv.best_index < cv.lams.size - 1
+    # 1-SE: a larger lam, within one standard error of the best
+    assert cv.lam_1se >= cv.best_lam
+    assert cv.mse_mean[cv.index_1se] <= cv.mse_mean[cv.best_index] + cv.mse_std[cv.best_index] / np.sqrt(5)
+    # the folds partition the samples
+    assert np.array_equal(np.sort(np.concatenate(cv.folds)), np.arange(120))
+    assert cv.mse_folds.shape == (5, 30)
+    np.testing.assert_allclose(cv.mse_mean, cv.mse_folds.mean(axis=0))
+
+
+def test_cv_is_reproducible_and_mse_matches_a_direct_computation():
+    A, y, _, groups = _problem(6, n=40, p=20, noise=0.3, active=(2,))
+    pen = ss.GroupLasso(groups, 1.0)
+    a = ss.cv_path(A, y, pen, n_folds=4, n_lams=6, rng=3)
+    b = ss.cv_path(A, y, pen, n_folds=4, n_lams=6, rng=3)
+    np.testing.assert_array_equal(a.mse_folds, b.mse_folds)
+    test = a.folds[0]
+    train = np.setdiff1d(np.arange(40), test)
+    lam = a.lams[3]
+    fit = ss.solve_block(ss.LeastSquares(A[train], y[train]), pen.with_lam(lam), tol=1e-10)
+    assert a.mse_folds[0, 3] == pytest.approx(np.mean((y[test] - A[test] @ fit.x) ** 2), rel=1e-5)
+
+
+# ------------------------------------------------------------------------------------ schedule
+def test_schedule_values():
+    geo = ss.lam_warmup(2.0, 5, start_fraction=1e-2)
+    expected = 2.0 * 1e-2 ** (1 - np.arange(5) / 4)
+    np.testing.assert_allclose(geo.values, expected, rtol=1e-14)
+    assert geo(4) == 2.0 and geo(100) == 2.0 and geo[2] == pytest.approx(0.2)
+    assert np.all(np.diff(geo.values) > 0) and len(geo) == 5 and list(geo) == list(geo.values)
+    lin = ss.LamSchedule(1.0, 3, start_fraction=0.0, kind="linear")
+    np.testing.assert_allclose(lin.values, [0.0, 0.5, 1.0])
+    assert ss.lam_warmup(0.7, 1).values.tolist() == [0.7]
+
+
+def test_schedule_drives_an_iterative_caller():
+    # continuation: solving with the scheduled lams ends at the target's solution
+    A, y, _, groups = _problem(7)
+    loss = ss.LeastSquares(A, y)
+    target = 0.2 * ss.lambda_max(loss, "group", groups)
+    x = None
+    for lam in ss.lam_warmup(target, 4, start_fraction=0.1):
+        x = ss.solve_block(loss, ss.GroupLasso(groups, lam), x0=x, tol=1e-10).x
+    direct = ss.solve_block(loss, ss.GroupLasso(groups, target), tol=1e-10).x
+    np.testing.assert_allclose(x, direct, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------ bad input
+def test_bad_input():
+    A, y, _, groups = _problem(8)
+    loss = ss.LeastSquares(A, y)
+    pen = ss.GroupLasso(groups, 1.0)
+    with pytest.raises(TypeError, match="penalty"):
+        ss.path(loss, "group")
+    with pytest.raises(TypeError, match="loss"):
+        ss.path("loss", pen)
+    for kwargs, name in [({"lams": [1.0, -1.0]}, "lams"), ({"lams": []}, "lams"), ({"n_lams": 0}, "n_lams"),
+                         ({"eps": 0.0}, "eps"), ({"eps": 2.0}, "eps"), ({"tol": 0}, "tol"),
+                         ({"solver": "fast"}, "solver")]:
+        with pytest.raises(ParameterError, match=name):
+            ss.path(loss, pen, **kwargs)
+    for lams in ([[1.0, 2.0]], [np.nan]):
+        with pytest.raises(ShapeError, match="lams"):
+            ss.path(loss, pen, lams=lams)
+    with pytest.raises(ParameterError, match="n_folds"):
+        ss.cv_path(A, y, pen, n_folds=1)
+    with pytest.raises(ParameterError, match="n_folds"):
+        ss.cv_path(A, y, pen, n_folds=A.shape[0] + 1)
+    with pytest.raises(ParameterError, match="rng"):
+        ss.cv_path(A, y, pen, rng=-1)
+    with pytest.raises(TypeError, match="LinearOperator"):
+        ss.cv_path(aslinearoperator(A), y, pen)
+    with pytest.raises(TypeError, match="penalty"):
+        ss.cv_path(A, y, None)
+    with pytest.raises(ShapeError):
+        ss.cv_path(A, y[:-1], pen)
+    for args, kwargs, name in [((-1.0, 3), {}, "lam_target"), ((1.0, 0), {}, "n_steps"),
+                               ((1.0, 3), {"start_fraction": 0.0}, "start_fraction"),
+                               ((1.0, 3), {"start_fraction": 1.5, "kind": "linear"}, "start_fraction"),
+                               ((1.0, 3), {"kind": "cosine"}, "kind"), ((1.0, 2.5), {}, "n_steps")]:
+        with pytest.raises(ParameterError, match=name):
+            ss.lam_warmup(*args, **kwargs)
+    sched = ss.lam_warmup(1.0, 3)
+    for step in (-1, 1.5, True):
+        with pytest.raises(ParameterError, match="step"):
+            sched(step)
