@@ -37,7 +37,10 @@ def as_groups(groups, n_features, owner):
     if not isinstance(groups, Groups):
         if isinstance(groups, Tree):
             raise StructureError(f"The 'groups' parameter of {owner} must be Groups, not a Tree.")
-        groups = Groups.from_lists(groups, n_features=n_features)
+        try:
+            groups = Groups.from_lists(groups, n_features=n_features)
+        except StructureError as exc:
+            raise StructureError(f"{exc} (the groups of {owner} index the {n_features} rows of 'v')") from None
     if groups.n_features != n_features:
         raise ShapeError(
             f"The groups of {owner} index {groups.n_features} features but the array has {n_features} rows."
