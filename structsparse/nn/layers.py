@@ -1,0 +1,719 @@
+"""Layers of a numpy network: forward, backward and the hooks that surgery uses.
+
+Conventions
+-----------
+- Images are NHWC: a batch has shape ``(N, H, W, C)``; vectors are ``(N, F)``.
+  The channel (or feature, or unit) axis is always the last one, and it is
+  the axis that structured pruning removes entries from.
+- Parameters are float32 by default (``Layer.astype`` switches a layer to
+  float64 for finite-difference checks); gradients have the parameters' dtype.
+- ``forward(x, train)`` caches what ``backward(dout)`` needs; ``backward``
+  fills ``grads`` and returns the gradient with respect to the input.
+- FLOPs count a multiply-add as 2 and an elementwise operation as 1, per sample.
+
+Surgery hooks (used by :mod:`structsparse.nn.surgery`): ``dead_out`` says
+which output channels are identically zero whatever the input, given which
+input channels are; ``request_in`` says which input channels the kept output
+channels depend on; ``sliced`` returns a smaller copy keeping the given
+input and output channels.
+"""
+
+import numpy as np
+
+from .._validation import check_int, check_scalar
+from ..exceptions import ShapeError
+from ._im2col import col2im, conv_output_size, im2col, pad_nhwc, windows
+
+__all__ = [
+    "Layer", "Dense", "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
+    "Flatten", "BatchNorm", "SqueezeExcite", "Concat", "LAYER_TYPES",
+]
+
+DTYPE = np.float32
+
+
+def _norms_over(arr, axes):
+    """Euclidean norms of ``arr`` over ``axes`` (float64)."""
+    a = np.asarray(arr, dtype=np.float64)
+    return np.sqrt((a * a).sum(axis=axes)) if a.size else np.zeros(a.shape[-1])
+
+
+class Layer:
+    """Base class. Subclasses store their configuration in ``__init__``, create
+    parameters in ``build`` and implement ``forward`` / ``backward``."""
+
+    kind = "layer"
+    role = "passer"      # producer | passer | flatten | concat | gate
+    n_inputs = 1
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.state = {}          # non-trainable arrays (batch-norm running statistics)
+        self.input_shape = None  # per-sample shape(s)
+        self.output_shape = None
+        self._cache = None
+
+    # ------------------------------------------------------------------ construction
+    def build(self, input_shape, rng):
+        """Create parameters for a per-sample ``input_shape``; return the output shape."""
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self._output_shape(self.input_shape)
+        self._init_params(rng)
+        return self.output_shape
+
+    def _output_shape(self, input_shape):
+        return input_shape
+
+    def _init_params(self, rng):
+        pass
+
+    def config(self):
+        """JSON-serialisable configuration (what ``__init__`` needs)."""
+        return {}
+
+    def astype(self, dtype):
+        """Cast parameters and state to ``dtype`` in place; return self."""
+        for d in (self.params, self.state):
+            for k in d:
+                d[k] = d[k].astype(dtype)
+        self.grads = {}
+        return self
+
+    def _check_input(self, x):
+        if x.shape[1:] != self.input_shape:
+            raise ShapeError(
+                f"{type(self).__name__} expects inputs of per-sample shape {self.input_shape}. "
+                f"Got {x.shape[1:]}."
+            )
+
+    # ------------------------------------------------------------------ computation
+    def forward(self, x, train=False):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+    def flops(self):
+        """FLOPs per sample (multiply-add = 2)."""
+        return int(np.prod(self.output_shape))
+
+    @property
+    def n_channels(self):
+        return self.output_shape[-1]
+
+    # ------------------------------------------------------------------ surgery hooks
+    def dead_out(self, dead_in, tol):
+        """Output channels that are zero for every input, given the dead input channels."""
+        return dead_in.copy()
+
+    def request_in(self, req_out, dead_out, dead_in, tol):
+        """Input channels that must exist for the requested output channels.
+
+        Channelwise layers need their input channel whenever the output
+        channel is requested (even a zero one: a later batch norm may turn it
+        into a nonzero constant); weighted layers skip dead inputs, since a
+        zero channel adds nothing to them.
+        """
+        return req_out.copy()
+
+    def sliced(self, in_keep, out_keep):
+        """A copy keeping input channels ``in_keep`` and output channels ``out_keep`` (bool masks)."""
+        new = type(self)(**self.config())
+        new.params = {k: v.copy() for k, v in self.params.items()}
+        new.state = {k: v.copy() for k, v in self.state.items()}
+        shape = tuple(self.input_shape[:-1]) + (int(in_keep.sum()),)
+        new.input_shape = shape
+        new.output_shape = new._output_shape(shape)
+        return new
+
+    def channel_importance(self):
+        """Norm of the parameters of each output channel (producers), used by ``min_keep``."""
+        return np.zeros(self.n_channels)
+
+
+# ====================================================================== producers
+class Dense(Layer):
+    """Fully connected layer ``y = x @ W + b`` with ``W`` of shape ``(in, units)``."""
+
+    kind = "dense"
+    role = "producer"
+
+    def __init__(self, units):
+        super().__init__()
+        self.units = check_int(units, "units", low=1, owner="Dense")
+
+    def config(self):
+        return {"units": self.units}
+
+    def _output_shape(self, input_shape):
+        if len(input_shape) != 1:
+            raise ShapeError(f"Dense expects flat per-sample inputs (F,). Got {input_shape}; add a Flatten layer.")
+        return (self.units,)
+
+    def _init_params(self, rng):
+        fan_in = self.input_shape[0]
+        self.params["W"] = (rng.standard_normal((fan_in, self.units)) * np.sqrt(2.0 / max(fan_in, 1))).astype(DTYPE)
+        self.params["b"] = np.zeros(self.units, dtype=DTYPE)
+
+    def forward(self, x, train=False):
+        self._check_input(x)
+        self._cache = x
+        return x @ self.params["W"] + self.params["b"]
+
+    def backward(self, dout):
+        x = self._cache
+        self.grads["W"] = x.T @ dout
+        self.grads["b"] = dout.sum(axis=0)
+        return dout @ self.params["W"].T
+
+    def flops(self):
+        return 2 * self.input_shape[0] * self.units + self.units
+
+    def dead_out(self, dead_in, tol):
+        w = self.params["W"][~dead_in]
+        norm = np.sqrt(_norms_over(w, 0) ** 2 + self.params["b"].astype(np.float64) ** 2)
+        return norm <= tol
+
+    def request_in(self, req_out, dead_out, dead_in, tol):
+        live = req_out & ~dead_out
+        return (_norms_over(self.params["W"][:, live], 1) > tol) & ~dead_in if live.any() else np.zeros_like(dead_in)
+
+    def sliced(self, in_keep, out_keep):
+        new = Dense(int(out_keep.sum()))
+        new.params = {"W": self.params["W"][in_keep][:, out_keep].copy(), "b": self.params["b"][out_keep].copy()}
+        new.input_shape = (int(in_keep.sum()),)
+        new.output_shape = (new.units,)
+        return new
+
+    def channel_importance(self):
+        return np.sqrt(_norms_over(self.params["W"], 0) ** 2 + self.params["b"].astype(np.float64) ** 2)
+
+
+class Conv2D(Layer):
+    """2-D convolution by im2col, NHWC, weights ``(kh, kw, Cin, Cout)``.
+
+    Parameters
+    ----------
+    filters : int
+        Number of output channels.
+    kernel_size : int
+    stride : int
+    padding : int
+        Zero padding on each side of both spatial axes.
+    """
+
+    kind = "conv2d"
+    role = "producer"
+
+    def __init__(self, filters, kernel_size=3, stride=1, padding=0):
+        super().__init__()
+        self.filters = check_int(filters, "filters", low=1, owner="Conv2D")
+        self.kernel_size = check_int(kernel_size, "kernel_size", low=1, owner="Conv2D")
+        self.stride = check_int(stride, "stride", low=1, owner="Conv2D")
+        self.padding = check_int(padding, "padding", low=0, owner="Conv2D")
+
+    def config(self):
+        return {"filters": self.filters, "kernel_size": self.kernel_size,
+                "stride": self.stride, "padding": self.padding}
+
+    def _output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ShapeError(f"Conv2D expects per-sample inputs (H, W, C). Got {input_shape}.")
+        h, w, _ = input_shape
+        k, s, p = self.kernel_size, self.stride, self.padding
+        ho, wo = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+        if ho < 1 or wo < 1:
+            raise ShapeError(f"Conv2D kernel {k} with padding {p} does not fit inputs of size {h}x{w}.")
+        return (ho, wo, self.filters)
+
+    def _init_params(self, rng):
+        k, cin = self.kernel_size, self.input_shape[2]
+        fan_in = k * k * cin
+        self.params["W"] = (rng.standard_normal((k, k, cin, self.filters)) * np.sqrt(2.0 / fan_in)).astype(DTYPE)
+        self.params["b"] = np.zeros(self.filters, dtype=DTYPE)
+
+    def linear_forward(self, x):
+        """The convolution without bias (the operator a dot-test checks)."""
+        k = self.kernel_size
+        cols, ho, wo = im2col(x, k, k, self.stride, self.padding)
+        w = self.params["W"].reshape(-1, self.filters)
+        return (cols @ w).reshape(x.shape[0], ho, wo, self.filters), cols
+
+    def linear_adjoint(self, dout, x_shape):
+        """Adjoint of :meth:`linear_forward` with respect to the input."""
+        k = self.kernel_size
+        w = self.params["W"].reshape(-1, self.filters)
+        dcols = dout.reshape(-1, self.filters) @ w.T
+        return col2im(dcols, x_shape, k, k, self.stride, self.padding)
+
+    def forward(self, x, train=False):
+        self._check_input(x)
+        out, cols = self.linear_forward(x)
+        self._cache = (cols, x.shape)
+        out += self.params["b"]
+        return out
+
+    def backward(self, dout):
+        cols, x_shape = self._cache
+        d2 = dout.reshape(-1, self.filters)
+        self.grads["W"] = (cols.T @ d2).reshape(self.params["W"].shape)
+        self.grads["b"] = d2.sum(axis=0)
+        return self.linear_adjoint(dout, x_shape)
+
+    def flops(self):
+        ho, wo, _ = self.output_shape
+        k, cin = self.kernel_size, self.input_shape[2]
+        return ho * wo * self.filters * (2 * k * k * cin + 1)
+
+    def dead_out(self, dead_in, tol):
+        w = self.params["W"][:, :, ~dead_in, :]
+        norm = np.sqrt(_norms_over(w, (0, 1, 2)) ** 2 + self.params["b"].astype(np.float64) ** 2)
+        return norm <= tol
+
+    def request_in(self, req_out, dead_out, dead_in, tol):
+        live = req_out & ~dead_out
+        if not live.any():
+            return np.zeros_like(dead_in)
+        return (_norms_over(self.params["W"][..., live], (0, 1, 3)) > tol) & ~dead_in
+
+    def sliced(self, in_keep, out_keep):
+        new = Conv2D(int(out_keep.sum()), self.kernel_size, self.stride, self.padding)
+        new.params = {"W": self.params["W"][:, :, in_keep][..., out_keep].copy(),
+                      "b": self.params["b"][out_keep].copy()}
+        new.input_shape = self.input_shape[:2] + (int(in_keep.sum()),)
+        new.output_shape = self.output_shape[:2] + (new.filters,)
+        return new
+
+    def channel_importance(self):
+        return np.sqrt(_norms_over(self.params["W"], (0, 1, 2)) ** 2 + self.params["b"].astype(np.float64) ** 2)
+
+
+# ====================================================================== channelwise
+class ReLU(Layer):
+    """Rectified linear unit (``relu(0) = 0``, so dead channels stay dead)."""
+
+    kind = "relu"
+
+    def forward(self, x, train=False):
+        self._check_input(x)
+        mask = x > 0
+        self._cache = mask
+        return x * mask
+
+    def backward(self, dout):
+        return dout * self._cache
+
+
+class _Pool2D(Layer):
+    def __init__(self, size=2, stride=None, padding=0):
+        super().__init__()
+        name = type(self).__name__
+        self.size = check_int(size, "size", low=1, owner=name)
+        self.stride = self.size if stride is None else check_int(stride, "stride", low=1, owner=name)
+        self.padding = check_int(padding, "padding", low=0, owner=name)
+        if 2 * self.padding > self.size:
+            raise ShapeError(f"The 'padding' of {name} must be at most half its size ({self.size}). Got {self.padding}.")
+
+    def config(self):
+        return {"size": self.size, "stride": self.stride, "padding": self.padding}
+
+    def _output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ShapeError(f"{type(self).__name__} expects per-sample inputs (H, W, C). Got {input_shape}.")
+        h, w, c = input_shape
+        ho = conv_output_size(h, self.size, self.stride, self.padding)
+        wo = conv_output_size(w, self.size, self.stride, self.padding)
+        if ho < 1 or wo < 1:
+            raise ShapeError(f"{type(self).__name__} of size {self.size} does not fit inputs {h}x{w}.")
+        return (ho, wo, c)
+
+    def flops(self):
+        return int(np.prod(self.output_shape)) * self.size * self.size
+
+
+class MaxPool2D(_Pool2D):
+    """Max pooling (padding with -inf); the gradient goes to the first maximum of each window."""
+
+    kind = "maxpool2d"
+
+    def forward(self, x, train=False):
+        self._check_input(x)
+        k = self.size
+        xp = pad_nhwc(x, self.padding, value=-np.inf)
+        view = windows(xp, k, k, self.stride)                  # (N, Ho, Wo, C, k, k)
+        flat = view.reshape(view.shape[:4] + (k * k,))
+        arg = flat.argmax(axis=-1)
+        out = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+        self._cache = (arg, x.shape)
+        return out
+
+    def backward(self, dout):
+        arg, (n, h, w, c) = self._cache
+        k, s, p = self.size, self.stride, self.padding
+        ho, wo = dout.shape[1], dout.shape[2]
+        dxp = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=dout.dtype)
+        for i in range(k):
+            for j in range(k):
+                dxp[:, i:i + s * ho:s, j:j + s * wo:s, :] += dout * (arg == i * k + j)
+        return dxp[:, p:p + h, p:p + w, :] if p else dxp
+
+
+class AvgPool2D(_Pool2D):
+    """Average pooling; zero padding counts in the average (``avg(0) = 0``)."""
+
+    kind = "avgpool2d"
+
+    def forward(self, x, train=False):
+        self._check_input(x)
+        k = self.size
+        view = windows(pad_nhwc(x, self.padding), k, k, self.stride)
+        self._cache = x.shape
+        return view.mean(axis=(4, 5)).astype(x.dtype, copy=False)
+
+    def backward(self, dout):
+        n, h, w, c = self._cache
+        k, s, p = self.size, self.stride, self.padding
+        ho, wo = dout.shape[1], dout.shape[2]
+        dxp = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=dout.dtype)
+        share = dout / (k * k)
+        for i in range(k):
+            for j in range(k):
+                dxp[:, i:i + s * ho:s, j:j + s * wo:s, :] += share
+        return dxp[:, p:p + h, p:p + w, :] if p else dxp
+
+
+class GlobalAvgPool2D(Layer):
+    """Mean over the spatial axes: ``(N, H, W, C) -> (N, C)``."""
+
+    kind = "globalavgpool2d"
+
+    def _output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ShapeError(f"GlobalAvgPool2D expects per-sample inputs (H, W, C). Got {input_shape}.")
+        return (input_shape[2],)
+
+    def forward(self, x, train=False):
+        self._check_input(x)
+        self._cache = x.shape
+        return x.mean(axis=(1, 2))
+
+    def backward(self, dout):
+        n, h, w, c = self._cache
+        return np.broadcast_to(dout[:, None, None, :] / (h * w), (n, h, w, c)).copy()
+
+    def flops(self):
+        return int(np.prod(self.input_shape))
+
+
+class BatchNorm(Layer):
+    """Batch normalisation over the last axis (channels), for ``(N, F)`` or ``(N, H, W, C)``.
+
+    Training mode normalises by the batch statistics and updates the running
+    ones; evaluation mode uses the running statistics.
+    """
+
+    kind = "batchnorm"
+
+    def __init__(self, momentum=0.9, eps=1e-5):
+        super().__init__()
+        self.momentum = check_scalar(momentum, "momentum", low=0, high=1, owner="BatchNorm")
+        self.eps = check_scalar(eps, "eps", low=0, low_inclusive=False, owner="BatchNorm")
+
+    def config(self):
+        return {"momentum": self.momentum, "eps": self.eps}
+
+    def _init_params(self, rng):
+        c = self.input_shape[-1]
+        self.params["gamma"] = np.ones(c, dtype=DTYPE)
+        self.params["beta"] = np.zeros(c, dtype=DTYPE)
+        self.state["mean"] = np.zeros(c, dtype=DTYPE)
+        self.state["var"] = np.ones(c, dtype=DTYPE)
+
+    def forward(self, x, train=False):
+        self._check_input(x)
+        axes = tuple(range(x.ndim - 1))
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if train:
+            mu = x.mean(axis=axes)
+            var = x.var(axis=axes)
+            m = self.momentum
+            self.state["mean"] = (m * self.state["mean"] + (1 - m) * mu).astype(self.state["mean"].dtype)
+            self.state["var"] = (m * self.state["var"] + (1 - m) * var).astype(self.state["var"].dtype)
+        else:
+            mu, var = self.state["mean"], self.state["var"]
+        inv = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
+        xhat = (x - mu) * inv
+        self._cache = (xhat, inv, train, axes)
+        return xhat * gamma + beta
+
+    def backward(self, dout):
+        xhat, inv, train, axes = self._cache
+        gamma = self.params["gamma"]
+        self.grads["gamma"] = (dout * xhat).sum(axis=axes)
+        self.grads["beta"] = dout.sum(axis=axes)
+        dxhat = dout * gamma
+        if not train:
+            return dxhat * inv
+        m = dout.size // dout.shape[-1]
+        return (inv / m) * (m * dxhat - dxhat.sum(axis=axes) - xhat * (dxhat * xhat).sum(axis=axes))
+
+    def flops(self):
+        return 2 * int(np.prod(self.output_shape))
+
+    def dead_out(self, dead_in, tol):
+        g = self.params["gamma"].astype(np.float64)
+        b = self.params["beta"].astype(np.float64)
+        shift = b - g * self.state["mean"] / np.sqrt(self.state["var"].astype(np.float64) + self.eps)
+        return (np.hypot(g, b) <= tol) | (dead_in & (np.abs(shift) <= tol))
+
+    def sliced(self, in_keep, out_keep):
+        new = super().sliced(in_keep, out_keep)
+        new.params = {k: v[in_keep].copy() for k, v in self.params.items()}
+        new.state = {k: v[in_keep].copy() for k, v in self.state.items()}
+        return new
+
+
+class Flatten(Layer):
+    """``(N, H, W, C) -> (N, H * W * C)`` (C fastest, so feature ``f`` is channel ``f % C``)."""
+
+    kind = "flatten"
+    role = "flatten"
+
+    def _output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+    def forward(self, x, train=False):
+        self._check_input(x)
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        return dout.reshape((dout.shape[0],) + self.input_shape)
+
+    def flops(self):
+        return 0
+
+    def tile(self, channel_mask):
+        """Feature mask from a channel mask of the input."""
+        return np.tile(channel_mask, int(np.prod(self.input_shape[:-1])))
+
+    def dead_out(self, dead_in, tol):
+        return self.tile(dead_in)
+
+    def request_in(self, req_out, dead_out, dead_in, tol):
+        return req_out.reshape(-1, self.input_shape[-1]).any(axis=0)
+
+
+class SqueezeExcite(Layer):
+    """Squeeze-and-excitation gate: ``y = x * sigmoid(relu(mean_hw(x) @ W1 + b1) @ W2 + b2)``.
+
+    ``W1`` is ``(C, hidden)`` and ``W2`` is ``(hidden, C)``. After surgery the
+    gate may read more channels than it outputs (a channel the gate looks at
+    but nothing downstream uses): ``out_index`` then selects the output
+    channels among the inputs.
+    """
+
+    kind = "squeeze_excite"
+    role = "gate"
+
+    def __init__(self, hidden=4, out_index=None):
+        super().__init__()
+        self.hidden = check_int(hidden, "hidden", low=1, owner="SqueezeExcite")
+        self.out_index = None if out_index is None else np.asarray(out_index, dtype=np.int64)
+
+    def config(self):
+        return {"hidden": self.hidden,
+                "out_index": None if self.out_index is None else self.out_index.tolist()}
+
+    def _output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ShapeError(f"SqueezeExcite expects per-sample inputs (H, W, C). Got {input_shape}.")
+        c = input_shape[2] if self.out_index is None else len(self.out_index)
+        return input_shape[:2] + (c,)
+
+    def _init_params(self, rng):
+        c, r = self.input_shape[2], self.hidden
+        self.params["W1"] = (rng.standard_normal((c, r)) * np.sqrt(2.0 / c)).astype(DTYPE)
+        self.params["b1"] = np.zeros(r, dtype=DTYPE)
+        self.params["W2"] = (rng.standard_normal((r, c)) * np.sqrt(1.0 / r)).astype(DTYPE)
+        self.params["b2"] = np.zeros(c, dtype=DTYPE)
+
+    def gate(self, x):
+        """The gate values ``(N, C_out)`` for a batch."""
+        s = x.mean(axis=(1, 2))
+        z = s @ self.params["W1"] + self.params["b1"]
+        a = np.maximum(z, 0)
+        u = a @ self.params["W2"] + self.params["b2"]
+        g = 1.0 / (1.0 + np.exp(-u))
+        return g, (s, z, a)
+
+    def forward(self, x, train=False):
+        self._check_input(x)
+        g, inner = self.gate(x)
+        xs = x if self.out_index is None else x[..., self.out_index]
+        self._cache = (x, xs, g, inner)
+        return xs * g[:, None, None, :]
+
+    def backward(self, dout):
+        x, xs, g, (s, z, a) = self._cache
+        n, h, w, c = x.shape
+        dxs = dout * g[:, None, None, :]
+        dg = (dout * xs).sum(axis=(1, 2))
+        du = dg * g * (1 - g)
+        self.grads["W2"] = a.T @ du
+        self.grads["b2"] = du.sum(axis=0)
+        da = du @ self.params["W2"].T
+        dz = da * (z > 0)
+        self.grads["W1"] = s.T @ dz
+        self.grads["b1"] = dz.sum(axis=0)
+        ds = dz @ self.params["W1"].T
+        dx = np.broadcast_to((ds / (h * w))[:, None, None, :], x.shape).copy()
+        if self.out_index is None:
+            dx += dxs
+        else:
+            dx[..., self.out_index] += dxs
+        return dx
+
+    def flops(self):
+        h, w, c = self.input_shape
+        co = self.output_shape[2]
+        return h * w * c + 4 * c * self.hidden + 3 * co + h * w * co
+
+    def _live_hidden(self, tol):
+        w1 = _norms_over(self.params["W1"], 0)
+        w2 = _norms_over(self.params["W2"], 1)
+        b1 = self.params["b1"].astype(np.float64)
+        # a hidden unit whose pre-activation is 0 (relu -> 0) or whose output weights are 0 does nothing
+        return ~((np.hypot(w1, b1) <= tol) | (w2 <= tol))
+
+    def dead_out(self, dead_in, tol):
+        return dead_in.copy() if self.out_index is None else dead_in[self.out_index]
+
+    def request_in(self, req_out, dead_out, dead_in, tol):
+        req = np.zeros(self.input_shape[2], dtype=bool)
+        idx = np.arange(self.input_shape[2]) if self.out_index is None else self.out_index
+        req[idx] = req_out
+        live_h = self._live_hidden(tol)
+        if live_h.any():
+            req |= (_norms_over(self.params["W1"][:, live_h], 1) > tol) & ~dead_in
+        return req
+
+    def sliced(self, in_keep, out_keep):
+        """``in_keep`` masks the input channels; ``out_keep`` masks the current output channels."""
+        live_h = self._live_hidden(0.0)
+        if not live_h.any():
+            live_h[0] = True  # keep the gate well formed; a unit with zero weights changes nothing
+        in_pos = np.flatnonzero(in_keep)
+        cur_out = np.arange(self.input_shape[2]) if self.out_index is None else self.out_index
+        kept_out = cur_out[out_keep]
+        position = {int(ch): i for i, ch in enumerate(in_pos)}
+        new_index = np.array([position[int(ch)] for ch in kept_out], dtype=np.int64)
+        identity = len(new_index) == len(in_pos) and np.array_equal(new_index, np.arange(len(in_pos)))
+        new = SqueezeExcite(int(live_h.sum()), None if identity else new_index)
+        new.params = {"W1": self.params["W1"][in_keep][:, live_h].copy(),
+                      "b1": self.params["b1"][live_h].copy(),
+                      "W2": self.params["W2"][live_h][:, out_keep].copy(),
+                      "b2": self.params["b2"][out_keep].copy()}
+        new.input_shape = self.input_shape[:2] + (len(in_pos),)
+        new.output_shape = new._output_shape(new.input_shape)
+        return new
+
+
+# ====================================================================== joins
+class Concat(Layer):
+    """Concatenation along the channel axis of several inputs with equal leading shapes.
+
+    After surgery a concatenation may keep only some channels of an input
+    (``select``: one index array per input, or None for all of it): that is
+    how a DenseNet connection disappears while its source still feeds others.
+    """
+
+    kind = "concat"
+    role = "concat"
+    n_inputs = None
+
+    def __init__(self, select=None):
+        super().__init__()
+        self.select = None if select is None else [None if s is None else np.asarray(s, dtype=np.int64)
+                                                   for s in select]
+
+    def config(self):
+        return {"select": None if self.select is None else
+                [None if s is None else s.tolist() for s in self.select]}
+
+    def build(self, input_shape, rng):
+        shapes = [tuple(s) for s in input_shape]
+        if len({s[:-1] for s in shapes}) != 1:
+            raise ShapeError(f"Concat needs inputs with equal shapes except the last axis. Got {shapes}.")
+        self.input_shape = shapes
+        self.output_shape = self._output_shape(shapes)
+        return self.output_shape
+
+    def _widths(self, shapes):
+        if self.select is None:
+            return [s[-1] for s in shapes]
+        return [s[-1] if sel is None else len(sel) for s, sel in zip(shapes, self.select)]
+
+    def _output_shape(self, shapes):
+        return shapes[0][:-1] + (sum(self._widths(shapes)),)
+
+    def forward(self, xs, train=False):
+        if len(xs) != len(self.input_shape):
+            raise ShapeError(f"Concat expects {len(self.input_shape)} inputs. Got {len(xs)}.")
+        parts = []
+        for i, x in enumerate(xs):
+            if x.shape[1:] != self.input_shape[i]:
+                raise ShapeError(f"Concat input {i} must have per-sample shape {self.input_shape[i]}. Got {x.shape[1:]}.")
+            sel = None if self.select is None else self.select[i]
+            parts.append(x if sel is None else x[..., sel])
+        self._cache = [x.shape for x in xs]
+        return np.concatenate(parts, axis=-1)
+
+    def backward(self, dout):
+        grads, start = [], 0
+        widths = self._widths(self.input_shape)
+        for i, (shape, width) in enumerate(zip(self._cache, widths)):
+            piece = dout[..., start:start + width]
+            sel = None if self.select is None else self.select[i]
+            if sel is None:
+                grads.append(np.ascontiguousarray(piece))
+            else:
+                g = np.zeros(shape, dtype=dout.dtype)
+                g[..., sel] = piece
+                grads.append(g)
+            start += width
+        return grads
+
+    def flops(self):
+        return 0
+
+    def _split(self, mask):
+        out, start = [], 0
+        for w in self._widths(self.input_shape):
+            out.append(mask[start:start + w])
+            start += w
+        return out
+
+    def dead_out_multi(self, dead_ins):
+        parts = []
+        for i, d in enumerate(dead_ins):
+            sel = None if self.select is None else self.select[i]
+            parts.append(d if sel is None else d[sel])
+        return np.concatenate(parts)
+
+    def request_in_multi(self, req_out, dead_out):
+        live = self._split(req_out)
+        reqs = []
+        for i, (shape, part) in enumerate(zip(self.input_shape, live)):
+            sel = None if self.select is None else self.select[i]
+            if sel is None:
+                reqs.append(part.copy())
+            else:
+                r = np.zeros(shape[-1], dtype=bool)
+                r[sel] = part
+                reqs.append(r)
+        return reqs
+
+
+LAYER_TYPES = {cls.kind: cls for cls in (Dense, Conv2D, ReLU, MaxPool2D, AvgPool2D, GlobalAvgPool2D,
+                                         Flatten, BatchNorm, SqueezeExcite, Concat)}

@@ -1,0 +1,86 @@
+"""The digits data set and the small architectures used by the figures, the CLI and the demo."""
+
+import numpy as np
+
+from .._validation import check_choice, check_int, check_scalar
+from .layers import BatchNorm, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, SqueezeExcite
+from .network import Graph, Sequential, dense_block, inception
+
+__all__ = ["load_digits_split", "small_cnn", "mlp", "block_net", "ARCHITECTURES"]
+
+
+def load_digits_split(test_size=0.3, rng=0, image=True, n_samples=None):
+    """scikit-learn's 8x8 digits, scaled to [0, 1], split with stratification.
+
+    Parameters
+    ----------
+    test_size : float in (0, 1)
+    rng : int
+        Seed of the split.
+    image : bool
+        ``(N, 8, 8, 1)`` images (True) or ``(N, 64)`` vectors.
+    n_samples : int, optional
+        Use a stratified subset of this size (for quick tests).
+
+    Returns
+    -------
+    X_train, X_test, y_train, y_test
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    test_size = check_scalar(test_size, "test_size", low=0, high=1, low_inclusive=False, high_inclusive=False,
+                             owner="load_digits_split")
+    data = load_digits()
+    X = (data.data / 16.0).astype(np.float32)
+    y = data.target.astype(np.int64)
+    if n_samples is not None:
+        n_samples = check_int(n_samples, "n_samples", low=40, high=len(y), owner="load_digits_split")
+        if n_samples < len(y):
+            X, _, y, _ = train_test_split(X, y, train_size=n_samples, stratify=y, random_state=rng)
+    if image:
+        X = X.reshape(-1, 8, 8, 1)
+    return train_test_split(X, y, test_size=test_size, stratify=y, random_state=rng)
+
+
+def small_cnn(channels=(32, 64), n_classes=10, input_shape=(8, 8, 1), rng=0):
+    """Two 3x3 conv layers (each with batch norm and ReLU), a 2x2 max pool and one dense layer."""
+    c1, c2 = channels
+    return Sequential([
+        Conv2D(c1, 3, padding=1), BatchNorm(), ReLU(),
+        Conv2D(c2, 3, padding=1), BatchNorm(), ReLU(),
+        MaxPool2D(2), Flatten(), Dense(n_classes),
+    ], input_shape, rng=rng)
+
+
+def mlp(hidden=(64,), n_classes=10, n_features=64, rng=0):
+    """A multilayer perceptron on flat inputs."""
+    layers = []
+    for h in hidden:
+        layers += [Dense(h), ReLU()]
+    layers.append(Dense(n_classes))
+    return Sequential(layers, (n_features,), rng=rng)
+
+
+def block_net(width=8, n_classes=10, input_shape=(8, 8, 1), rng=0):
+    """A small graph model with an Inception block, a squeeze-and-excitation gate and a DenseNet block."""
+    g = Graph(input_shape, rng=rng)
+    g.add(Conv2D(width, 3, padding=1))
+    g.add(BatchNorm())
+    x = g.add(ReLU())
+    x = inception(g, x, [
+        [Conv2D(width, 1), ReLU()],
+        [Conv2D(width // 2, 1), ReLU(), Conv2D(width, 3, padding=1), ReLU()],
+        [MaxPool2D(3, stride=1, padding=1), Conv2D(width // 2, 1), ReLU()],
+    ], name="inc")
+    x = g.add(SqueezeExcite(max(2, width // 4)), x, name="se")
+    x = g.add(MaxPool2D(2), x)
+    x = dense_block(g, x, n_layers=2, growth=width // 2, name="dense")
+    g.add(BatchNorm(), x)
+    g.add(ReLU())
+    g.add(GlobalAvgPool2D())
+    g.add(Dense(n_classes))
+    return g
+
+
+ARCHITECTURES = {"cnn": small_cnn, "mlp": mlp, "blocks": block_net}

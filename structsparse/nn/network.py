@@ -1,0 +1,311 @@
+"""Networks: a directed acyclic graph of layers, a sequential shortcut and block builders.
+
+A :class:`Graph` holds its nodes in topological order (each node is added
+after its inputs). ``"input"`` names the network input. Block builders
+(:func:`inception`, :func:`dense_block`) add their nodes to a graph and record
+the block's structure in ``graph.blocks`` so that group maps and analysis can
+find its pathways and connections.
+
+After input-feature pruning a graph may read only some channels of its
+input: ``input_index`` lists them (indices into the last axis of the original
+input), and :meth:`Graph.forward` still accepts the original input.
+"""
+
+import copy
+
+import numpy as np
+
+from .._validation import check_array, check_rng
+from ..exceptions import ParameterError, ShapeError
+from .layers import BatchNorm, Concat, Conv2D, Layer, ReLU
+
+__all__ = ["Graph", "Sequential", "Node", "inception", "dense_block"]
+
+INPUT = "input"
+
+
+class Node:
+    """One layer of a graph and the names of the nodes it reads."""
+
+    __slots__ = ("name", "layer", "inputs")
+
+    def __init__(self, name, layer, inputs):
+        self.name = name
+        self.layer = layer
+        self.inputs = list(inputs)
+
+    def __repr__(self):
+        return f"Node({self.name!r}, {type(self.layer).__name__}, inputs={self.inputs})"
+
+
+class Graph:
+    """A network as a DAG of layers.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        Per-sample input shape: ``(F,)`` for vectors, ``(H, W, C)`` for images.
+    rng : int or Generator, optional
+        Seed for the initial weights of the layers added later.
+    """
+
+    def __init__(self, input_shape, rng=None):
+        try:
+            shape = tuple(int(s) for s in input_shape)
+        except (TypeError, ValueError):
+            raise ShapeError(f"The 'input_shape' parameter of Graph must be a tuple of ints. Got {input_shape!r}.") from None
+        if not shape or any(s < 1 for s in shape):
+            raise ShapeError(f"The 'input_shape' parameter of Graph must be non-empty and positive. Got {shape}.")
+        self.original_input_shape = shape
+        self.input_index = None
+        self.nodes = []
+        self.output = None
+        self.blocks = []
+        self._rng = check_rng(rng)
+        self._shapes = {INPUT: shape}
+
+    # ------------------------------------------------------------------ building
+    @property
+    def input_shape(self):
+        """Per-sample shape the first layers see (after any input selection)."""
+        return self._shapes[INPUT]
+
+    def _fresh_name(self, kind):
+        taken = {n.name for n in self.nodes}
+        i = 1
+        while f"{kind}{i}" in taken:
+            i += 1
+        return f"{kind}{i}"
+
+    def add(self, layer, inputs=None, name=None):
+        """Append ``layer`` reading ``inputs`` (a name or list of names; default: the last node).
+
+        Returns the new node's name. The layer's parameters are created here.
+        """
+        if not isinstance(layer, Layer):
+            raise ParameterError(f"The 'layer' parameter of Graph.add must be a Layer. Got {type(layer).__name__}.")
+        if inputs is None:
+            inputs = [self.nodes[-1].name if self.nodes else INPUT]
+        elif isinstance(inputs, str):
+            inputs = [inputs]
+        inputs = list(inputs)
+        for i in inputs:
+            if i not in self._shapes:
+                raise ParameterError(f"Graph.add: unknown input node {i!r}; known: {sorted(self._shapes)}.")
+        if layer.n_inputs == 1 and len(inputs) != 1:
+            raise ShapeError(f"{type(layer).__name__} takes one input. Got {len(inputs)}: {inputs}.")
+        name = name or self._fresh_name(layer.kind)
+        if name in self._shapes:
+            raise ParameterError(f"Graph.add: a node named {name!r} already exists.")
+        shapes = [self._shapes[i] for i in inputs]
+        out = layer.build(shapes if layer.n_inputs is None else shapes[0], self._rng)
+        self.nodes.append(Node(name, layer, inputs))
+        self._shapes[name] = tuple(out)
+        self.output = name
+        return name
+
+    def shape_of(self, name):
+        """Per-sample output shape of a node (or of ``"input"``)."""
+        return self._shapes[name]
+
+    @property
+    def output_shape(self):
+        return self._shapes[self.output]
+
+    def node(self, name):
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(f"No node named {name!r}.")
+
+    def consumers(self):
+        """Map each node name (and ``"input"``) to the names of the nodes reading it."""
+        out = {INPUT: []}
+        out.update({n.name: [] for n in self.nodes})
+        for n in self.nodes:
+            for i in n.inputs:
+                out[i].append(n.name)
+        return out
+
+    # ------------------------------------------------------------------ computation
+    def check_input(self, X, name="X", owner="Graph.forward"):
+        """Validate a batch against the original input shape; return it as float32 (or float64)."""
+        dtype = np.float64 if self.dtype == np.float64 else np.float32
+        X = check_array(X, name, dtype=dtype, owner=owner)
+        if X.shape[1:] != self.original_input_shape or X.ndim < 2:
+            raise ShapeError(
+                f"The '{name}' parameter of {owner} must have shape (n_samples, "
+                f"{', '.join(map(str, self.original_input_shape))}). Got {X.shape}."
+            )
+        return X
+
+    @property
+    def dtype(self):
+        for n in self.nodes:
+            for v in n.layer.params.values():
+                return v.dtype
+        return np.dtype(np.float32)
+
+    def forward(self, X, train=False, check=True):
+        """Output (logits) for a batch ``X`` of the original input shape."""
+        if check:
+            X = self.check_input(X)
+        if self.input_index is not None:
+            X = X[..., self.input_index]
+        acts = {INPUT: X}
+        for n in self.nodes:
+            args = [acts[i] for i in n.inputs]
+            acts[n.name] = n.layer.forward(args if n.layer.n_inputs is None else args[0], train)
+        self._n_samples = X.shape[0]
+        return acts[self.output]
+
+    __call__ = forward
+
+    def backward(self, dout):
+        """Back-propagate ``dout`` (gradient of the loss w.r.t. the output); fill every layer's grads."""
+        grads = {self.output: dout}
+        for n in reversed(self.nodes):
+            g = grads.pop(n.name, None)
+            if g is None:
+                for k, v in n.layer.params.items():
+                    n.layer.grads[k] = np.zeros_like(v)
+                continue
+            gin = n.layer.backward(g)
+            if n.layer.n_inputs == 1:
+                gin = [gin]
+            for i, gi in zip(n.inputs, gin):
+                if i == INPUT:
+                    continue
+                grads[i] = gi if i not in grads else grads[i] + gi
+        return None
+
+    def predict(self, X, batch_size=1024):
+        """Predicted class of each sample."""
+        X = self.check_input(X, owner="Graph.predict")
+        out = [self.forward(X[i:i + batch_size], check=False).argmax(axis=1) for i in range(0, len(X), batch_size)]
+        return np.concatenate(out) if out else np.zeros(0, dtype=int)
+
+    def score(self, X, y):
+        """Accuracy on ``(X, y)``."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    # ------------------------------------------------------------------ parameters
+    def parameters(self):
+        """List of ``(node_name, param_name, array)`` for every trainable array."""
+        return [(n.name, k, v) for n in self.nodes for k, v in n.layer.params.items()]
+
+    @property
+    def n_params(self):
+        """Number of trainable scalars."""
+        return int(sum(v.size for _, _, v in self.parameters()))
+
+    def astype(self, dtype):
+        """A copy with parameters and state cast to ``dtype`` (float64 for gradient checks)."""
+        new = self.copy()
+        for n in new.nodes:
+            n.layer.astype(dtype)
+        return new
+
+    def copy(self):
+        """Deep copy (no shared arrays)."""
+        new = copy.copy(self)
+        new.nodes = [Node(n.name, _copy_layer(n.layer), n.inputs) for n in self.nodes]
+        new.blocks = copy.deepcopy(self.blocks)
+        new._shapes = dict(self._shapes)
+        new.input_index = None if self.input_index is None else self.input_index.copy()
+        new._rng = np.random.default_rng()
+        return new
+
+    def summary(self):
+        """One line per node: name, type, output shape, parameter count."""
+        lines = [f"{'node':<16}{'type':<16}{'output':<18}{'params':>8}"]
+        for n in self.nodes:
+            p = sum(v.size for v in n.layer.params.values())
+            lines.append(f"{n.name:<16}{type(n.layer).__name__:<16}{str(self._shapes[n.name]):<18}{p:>8}")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(input_shape={self.original_input_shape}, nodes={len(self.nodes)})"
+
+
+def _copy_layer(layer):
+    new = copy.copy(layer)
+    new.params = {k: v.copy() for k, v in layer.params.items()}
+    new.state = {k: v.copy() for k, v in layer.state.items()}
+    new.grads = {}
+    new._cache = None
+    return new
+
+
+class Sequential(Graph):
+    """A chain of layers.
+
+    Parameters
+    ----------
+    layers : list of Layer
+    input_shape : tuple of int
+    rng : int or Generator, optional
+    """
+
+    def __init__(self, layers, input_shape, rng=None):
+        super().__init__(input_shape, rng)
+        for layer in layers:
+            self.add(layer)
+
+
+def inception(graph, x, branches, name="inception"):
+    """Add an Inception-style block: parallel pathways from ``x``, concatenated.
+
+    Parameters
+    ----------
+    graph : Graph
+    x : str
+        Name of the node the pathways read.
+    branches : list of list of Layer
+        Each pathway is a chain of layers.
+    name : str
+        Prefix of the block's node names.
+
+    Returns
+    -------
+    str
+        Name of the concatenation node.
+    """
+    ends, paths = [], []
+    for b, layers in enumerate(branches):
+        if not layers:
+            raise ParameterError(f"inception: branch {b} of block {name!r} is empty.")
+        prev, path = x, []
+        for j, layer in enumerate(layers):
+            prev = graph.add(layer, prev, name=f"{name}.b{b}.{j}")
+            path.append(prev)
+        ends.append(prev)
+        paths.append(path)
+    out = graph.add(Concat(), ends, name=f"{name}.concat")
+    graph.blocks.append({"type": "inception", "name": name, "input": x, "branches": paths, "concat": out})
+    return out
+
+
+def dense_block(graph, x, n_layers, growth, kernel_size=3, name="dense"):
+    """Add a DenseNet-style block: layer ``l`` reads the concatenation of ``x`` and all earlier outputs.
+
+    Each layer is BatchNorm -> ReLU -> Conv2D(growth, kernel_size, same padding).
+
+    Returns
+    -------
+    str
+        Name of the block output (the concatenation of ``x`` and every layer's output).
+    """
+    if kernel_size % 2 == 0:
+        raise ParameterError(f"dense_block needs an odd 'kernel_size' for same padding. Got {kernel_size}.")
+    sources, layers = [x], []
+    for l in range(n_layers):
+        cat = graph.add(Concat(), list(sources), name=f"{name}.l{l}.concat")
+        bn = graph.add(BatchNorm(), cat, name=f"{name}.l{l}.bn")
+        act = graph.add(ReLU(), bn, name=f"{name}.l{l}.relu")
+        conv = graph.add(Conv2D(growth, kernel_size, padding=kernel_size // 2), act, name=f"{name}.l{l}.conv")
+        layers.append({"concat": cat, "bn": bn, "conv": conv, "sources": list(sources)})
+        sources.append(conv)
+    out = graph.add(Concat(), list(sources), name=f"{name}.out")
+    graph.blocks.append({"type": "dense", "name": name, "input": x, "layers": layers, "concat": out})
+    return out

@@ -1,0 +1,209 @@
+"""Training: softmax cross-entropy, SGD with momentum or Adam, and a proximal step.
+
+After every gradient update, when a :class:`~structsparse.nn.NetworkPenalty`
+is given, the parameters it covers are replaced by the prox of
+``lr * lam_t * Omega`` (proximal gradient: the non-smooth group penalty is
+never differentiated, so groups reach exact zeros). ``lam_t`` comes from a
+schedule (a callable ``step -> lam``); :func:`lam_warmup` ramps it up
+geometrically so that the network first learns and then sparsifies.
+"""
+
+import time
+
+import numpy as np
+
+from .._validation import check_array, check_choice, check_int, check_rng, check_scalar
+from ..exceptions import ParameterError, ShapeError
+
+__all__ = ["softmax_cross_entropy", "train", "lam_warmup", "check_labels", "accuracy"]
+
+
+def check_labels(y, n_samples, n_classes, owner):
+    """Integer labels in ``[0, n_classes)``, one per sample."""
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != n_samples:
+        raise ShapeError(f"The 'y' parameter of {owner} must have shape ({n_samples},) to match X. Got {y.shape}.")
+    if y.size and (y.dtype.kind not in "iu" and not np.all(np.mod(y, 1) == 0)):
+        raise ParameterError(f"The 'y' parameter of {owner} must hold integer class labels.")
+    y = y.astype(np.int64)
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ParameterError(
+            f"The 'y' parameter of {owner} must hold labels in [0, {n_classes - 1}] (the network has "
+            f"{n_classes} outputs). Got labels in [{y.min()}, {y.max()}]."
+        )
+    return y
+
+
+def softmax_cross_entropy(logits, y):
+    """Mean cross-entropy of ``softmax(logits)`` against labels ``y`` and its gradient."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    ez = np.exp(z)
+    s = ez.sum(axis=1, keepdims=True)
+    n = logits.shape[0]
+    loss = float(np.mean(np.log(s[:, 0]) - z[np.arange(n), y]))
+    grad = ez / s
+    grad[np.arange(n), y] -= 1.0
+    return loss, (grad / n).astype(logits.dtype, copy=False)
+
+
+def accuracy(net, X, y):
+    """Fraction of correct predictions."""
+    return float(np.mean(net.predict(X) == np.asarray(y)))
+
+
+def lam_warmup(lam, warmup_steps, start_fraction=1e-3):
+    """Geometric warm-up of ``lam``: from ``start_fraction * lam`` at step 0 to ``lam`` at ``warmup_steps``.
+
+    Returns a callable ``step -> lam_t``.
+    """
+    lam = check_scalar(lam, "lam", low=0, owner="lam_warmup")
+    warmup_steps = check_int(warmup_steps, "warmup_steps", low=0, owner="lam_warmup")
+    start_fraction = check_scalar(start_fraction, "start_fraction", low=0, high=1, low_inclusive=False,
+                                  owner="lam_warmup")
+
+    def schedule(step):
+        if step >= warmup_steps:
+            return lam
+        return lam * start_fraction ** (1.0 - step / warmup_steps)
+
+    return schedule
+
+
+class _SGD:
+    def __init__(self, lr, momentum):
+        self.lr, self.momentum, self.v = lr, momentum, {}
+
+    def step(self, net):
+        for node, name, p in net.parameters():
+            g = net.node(node).layer.grads[name]
+            key = (node, name)
+            if self.momentum:
+                v = self.v.get(key)
+                v = g.copy() if v is None else self.momentum * v + g
+                self.v[key] = v
+                g = v
+            p -= (self.lr * g).astype(p.dtype, copy=False)
+
+
+class _Adam:
+    def __init__(self, lr, b1=0.9, b2=0.999, eps=1e-8):
+        self.lr, self.b1, self.b2, self.eps, self.m, self.v, self.t = lr, b1, b2, eps, {}, {}, 0
+
+    def step(self, net):
+        self.t += 1
+        c1, c2 = 1 - self.b1 ** self.t, 1 - self.b2 ** self.t
+        for node, name, p in net.parameters():
+            g = net.node(node).layer.grads[name]
+            key = (node, name)
+            m = self.m.get(key, np.zeros_like(p))
+            v = self.v.get(key, np.zeros_like(p))
+            m = self.b1 * m + (1 - self.b1) * g
+            v = self.b2 * v + (1 - self.b2) * g * g
+            self.m[key], self.v[key] = m, v
+            p -= (self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)).astype(p.dtype, copy=False)
+
+
+def train(net, X, y, epochs=10, lr=0.01, batch_size=64, penalty=None, schedule=None, optimizer="sgd",
+          momentum=0.9, rng=None, progress=True, X_val=None, y_val=None, callback=None, threads=1):
+    """Train ``net`` in place by minibatch proximal gradient on cross-entropy + penalty.
+
+    Parameters
+    ----------
+    net : Graph
+    X : ndarray, shape (n_samples, *net input shape)
+    y : ndarray of int, shape (n_samples,)
+        Labels in ``[0, n_outputs)``.
+    epochs, batch_size : int
+    lr : float
+        Learning rate; the prox step uses ``lr * lam_t``.
+    penalty : NetworkPenalty, optional
+        Structured penalty handled by its prox after each update.
+    schedule : callable, optional
+        ``step -> lam_t`` (e.g. :func:`lam_warmup`); default: ``penalty.lam`` throughout.
+    optimizer : {"sgd", "adam"}
+    momentum : float
+        Heavy-ball momentum for SGD.
+    rng : int or Generator
+        Shuffling seed.
+    progress : bool
+        Show a tqdm progress bar over epochs.
+    X_val, y_val : optional
+        Validation data scored after each epoch.
+    callback : callable, optional
+        ``callback(epoch, history)``; returning True stops training.
+    threads : int or None
+        BLAS threads while training (default 1: the matrices are small and a
+        shared machine makes multi-threaded BLAS spin; None leaves it alone).
+
+    Returns
+    -------
+    dict
+        History lists: ``loss``, ``train_acc``, ``val_acc``, ``lam``, ``zero_groups``, ``time``.
+    """
+    owner = "train"
+    X = net.check_input(X, "X", owner)
+    n_out = net.output_shape[-1]
+    y = check_labels(y, X.shape[0], n_out, owner)
+    epochs = check_int(epochs, "epochs", low=0, owner=owner)
+    batch_size = check_int(batch_size, "batch_size", low=1, owner=owner)
+    lr = check_scalar(lr, "lr", low=0, low_inclusive=False, owner=owner)
+    momentum = check_scalar(momentum, "momentum", low=0, high=1, high_inclusive=False, owner=owner)
+    check_choice(optimizer, "optimizer", ("sgd", "adam"), owner=owner)
+    rng = check_rng(rng)
+    if schedule is not None and not callable(schedule):
+        raise ParameterError(f"The 'schedule' parameter of train must be a callable step -> lam. Got {schedule!r}.")
+    if penalty is not None and not hasattr(penalty, "prox_step"):
+        raise ParameterError("The 'penalty' parameter of train must be a NetworkPenalty (see structsparse.nn.penalty).")
+    for node, name, p in net.parameters():
+        if not np.all(np.isfinite(p)):
+            raise ParameterError(f"The network's parameter {node}.{name} contains NaN or inf; cannot train.")
+    if X_val is not None:
+        X_val = net.check_input(X_val, "X_val", owner)
+        y_val = check_labels(y_val, X_val.shape[0], n_out, owner)
+    opt = _SGD(lr, momentum) if optimizer == "sgd" else _Adam(lr)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(threads):
+        return _loop(net, X, y, epochs, batch_size, lr, penalty, schedule, opt, rng, progress, X_val, y_val,
+                     callback)
+
+
+def _loop(net, X, y, epochs, batch_size, lr, penalty, schedule, opt, rng, progress, X_val, y_val, callback):
+    hist = {k: [] for k in ("loss", "train_acc", "val_acc", "lam", "zero_groups", "time")}
+    n = X.shape[0]
+    step = 0
+    bar = range(epochs)
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(bar, desc="train", unit="epoch", leave=False)
+    start = time.perf_counter()
+    for epoch in bar:
+        order = rng.permutation(n)
+        total, correct = 0.0, 0
+        lam_t = 0.0
+        for i in range(0, n, batch_size):
+            idx = order[i:i + batch_size]
+            logits = net.forward(X[idx], train=True, check=False)
+            loss, dlogits = softmax_cross_entropy(logits, y[idx])
+            if not np.isfinite(loss):
+                raise ParameterError(f"train: the loss became {loss} at epoch {epoch}; lower 'lr'.")
+            net.backward(dlogits)
+            opt.step(net)
+            if penalty is not None:
+                lam_t = schedule(step) if schedule is not None else penalty.lam
+                penalty.prox_step(net, lr, lam_t)
+            total += loss * len(idx)
+            correct += int(np.sum(logits.argmax(axis=1) == y[idx]))
+            step += 1
+        hist["loss"].append(total / max(n, 1))
+        hist["train_acc"].append(correct / max(n, 1))
+        hist["lam"].append(lam_t)
+        hist["zero_groups"].append(penalty.zero_fraction(net) if penalty is not None else 0.0)
+        hist["val_acc"].append(net.score(X_val, y_val) if X_val is not None else np.nan)
+        hist["time"].append(time.perf_counter() - start)
+        if progress:
+            bar.set_postfix(loss=f"{hist['loss'][-1]:.3f}", acc=f"{hist['train_acc'][-1]:.3f}")
+        if callback is not None and callback(epoch, hist):
+            break
+    return hist
