@@ -305,7 +305,9 @@ def admm(loss, penalty, x0=None, rho=None, tol=1e-6, max_iter=None, callback=Non
     adapt_rho : bool, default True
         Residual balancing (Boyd et al. 2011, section 3.4.1, ``mu = 10``,
         ``tau = 2``) on residuals relative to their tolerances' scales
-        (Wohlberg 2017), so the rule does not depend on the units of ``x``:
+        (Wohlberg 2017), so the rule does not depend on the units of ``x``
+        (paused while ``G x`` and ``z`` are below the absolute tolerance, as
+        for a zero solution):
         ``rho`` is multiplied (divided) by 2 when the relative primal
         residual exceeds 10 times the relative dual one (or the reverse); the
         scaled dual ``u`` is rescaled and the x-update refactored. At most
@@ -437,10 +439,12 @@ def admm(loss, penalty, x0=None, rho=None, tol=1e-6, max_iter=None, callback=Non
             message = "stopped by callback"
             break
 
-        if adapt_rho and n_updates < max_rho_updates:
-            tiny = np.finfo(float).tiny
-            rel_r = r_norm / max(pri_scale, tiny)
-            rel_s = s_norm / max(rho * Gtu, tiny)
+        # Balance the relative residuals; skip while either scale is below its absolute tolerance (e.g. a
+        # zero solution, where r / ||z|| is 0 / 0 and would push rho up for ever).
+        if (adapt_rho and n_updates < max_rho_updates and pri_scale > sqrt_m * tol_abs
+                and rho * Gtu > sqrt_n * tol_abs):
+            rel_r = r_norm / pri_scale
+            rel_s = s_norm / (rho * Gtu)
             factor = _TAU if rel_r > _MU * rel_s else (1.0 / _TAU if rel_s > _MU * rel_r else 1.0)
             if factor != 1.0:
                 rho *= factor
