@@ -6,8 +6,9 @@ from .lambda_max import lambda_max
 from .result import SolverResult
 from .admm import admm
 from .latent import LatentResult, solve_latent, solve_latent_cvxpy
+from .budget import BudgetResult, solve_budget
 from .working_set import solve_block
 from .path import CVPathResult, PathResult, cv_path, path
 from .schedule import LamSchedule, lam_warmup
 
-__all__ = ["SolverResult", "fista", "duality_gap", "solve_cvxpy", "cvxpy_problem", "CvxpyProblem", "lambda_max", "admm", "solve_block", "path", "cv_path", "PathResult", "CVPathResult", "LamSchedule", "lam_warmup", "solve_latent", "solve_latent_cvxpy", "LatentResult"]
+__all__ = ["SolverResult", "fista", "duality_gap", "solve_cvxpy", "cvxpy_problem", "CvxpyProblem", "lambda_max", "admm", "solve_block", "path", "cv_path", "PathResult", "CVPathResult", "LamSchedule", "lam_warmup", "solve_latent", "solve_latent_cvxpy", "LatentResult", "solve_budget", "BudgetResult"]
