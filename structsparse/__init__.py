@@ -13,7 +13,7 @@ from .penalties import GroupNuclear, NuclearNorm, SparseGroupLasso, TreeLasso
 from .solvers import SolverResult, duality_gap, fista, lambda_max, solve_cvxpy
 from .structure import Groups, Tree
 from .penalties import LatentGroupLasso, OverlapGroupLasso
-from .solvers import admm, solve_latent
+from .solvers import admm, solve_budget, solve_latent
 from .solvers import solve_block
 from .solvers import CVPathResult, LamSchedule, PathResult, cv_path, lam_warmup, path
 
@@ -42,6 +42,10 @@ __all__ = [
     "CVPathResult",
     "LamSchedule",
     "lam_warmup",
+    "GroupLassoRegressor",
+    "SparseGroupLassoRegressor",
+    "OverlapGroupLassoRegressor",
+    "TreeLassoRegressor",
     "duality_gap",
     "StructureError",
     "ShapeError",
@@ -51,4 +55,18 @@ __all__ = [
     "admm",
     "LatentGroupLasso",
     "solve_latent",
+    "solve_budget",
 ]
+
+
+# The scikit-learn estimators load on first use: importing scikit-learn costs seconds.
+_LAZY_ESTIMATORS = ("GroupLassoRegressor", "SparseGroupLassoRegressor", "OverlapGroupLassoRegressor",
+                    "TreeLassoRegressor")
+
+
+def __getattr__(name):
+    if name in _LAZY_ESTIMATORS:
+        from . import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'structsparse' has no attribute {name!r}")
