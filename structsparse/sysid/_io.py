@@ -1,0 +1,61 @@
+"""Atomic file writes shared by patterns and models.
+
+A file is written to a temporary name in the target folder and moved into
+place with ``os.replace``, so a reader never sees a half-written file and an
+interrupted write leaves the old file intact.
+"""
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import ParameterError
+
+__all__ = ["atomic_write_bytes", "write_json", "read_json", "write_npz"]
+
+
+def atomic_write_bytes(path, data):
+    """Write ``data`` (bytes) to ``path`` atomically; return the path."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ParameterError(f"Cannot write '{path}': folder '{folder}' does not exist.")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_json(path, obj):
+    """Write ``obj`` as indented JSON, atomically."""
+    return atomic_write_bytes(path, (json.dumps(obj, indent=2) + "\n").encode("utf-8"))
+
+
+def read_json(path, what):
+    """Read a JSON file, naming ``what`` it should hold in every error."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParameterError(f"{what} file '{path}' does not exist.") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParameterError(f"{what} file '{path}' is not valid JSON: {exc}") from None
+
+
+def write_npz(path, arrays):
+    """Write a dict of arrays as ``.npz``, atomically."""
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return atomic_write_bytes(path, buf.getvalue())

@@ -1,0 +1,140 @@
+"""Bring a model to a pattern's coordinates by a similarity transform.
+
+A subspace estimate is right only up to a change of state coordinates
+``x = T z``: ``(T^-1 A T, T^-1 B, C T, D)`` behaves the same. To start a
+structured refinement near the true entries, we look for the ``T`` that
+makes the transformed model match the pattern's fixed entries (structural
+zeros and known values):
+
+    min_T  sum over fixed entries of ((T^-1 A T)_ij - a_ij)^2 + ((T^-1 B)_ij - b_ij)^2 + ((C T)_ij - c_ij)^2
+
+by nonlinear least squares from several starts (the identity and random
+matrices). For an identifiable pattern and good data, the best ``T`` gives a
+residual near the noise level.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from .._validation import check_int, check_rng
+from .pattern import Pattern
+
+__all__ = ["fit_similarity", "SimilarityFit"]
+
+
+@dataclass
+class SimilarityFit:
+    """One candidate transform.
+
+    Attributes
+    ----------
+    T : ndarray, shape (n, n)
+        The transform (``x = T z``).
+    residual : float
+        Root-mean-square mismatch of the fixed entries, relative to the
+        model's scale.
+    """
+
+    T: np.ndarray
+    residual: float
+
+
+def _transformed(tvec, A, B, C, n):
+    T = tvec.reshape(n, n)
+    S = np.linalg.solve(T, np.eye(n))
+    return T, S, S @ A @ T, S @ B, C @ T
+
+
+def _residuals(tvec, A, B, C, masks, values, weights, n):
+    try:
+        _, _, At, Bt, Ct = _transformed(tvec, A, B, C, n)
+    except np.linalg.LinAlgError:
+        return np.full(sum(int((~masks[k]).sum()) for k in "ABC"), 1e6)
+    parts = []
+    for name, M in (("A", At), ("B", Bt), ("C", Ct)):
+        fixed = ~masks[name]
+        parts.append(weights[name] * (M[fixed] - values[name][fixed]))
+    return np.concatenate(parts)
+
+
+def _jacobian(tvec, A, B, C, masks, values, weights, n):
+    """Analytic derivative: with ``S = T^-1``, ``dS = -S dT S``."""
+    try:
+        T, S, At, Bt, Ct = _transformed(tvec, A, B, C, n)
+    except np.linalg.LinAlgError:
+        return np.zeros((sum(int((~masks[k]).sum()) for k in "ABC"), n * n))
+    eye = np.eye(n)
+    SA = S @ A
+    # G[i, j, k, l] = d M[i, j] / d T[k, l]
+    GA = -np.einsum("ik,lj->ijkl", S, At) + np.einsum("ik,jl->ijkl", SA, eye)
+    GB = -np.einsum("ik,lj->ijkl", S, Bt)
+    GC = np.einsum("ik,jl->ijkl", C, eye)
+    parts = []
+    for name, G in (("A", GA), ("B", GB), ("C", GC)):
+        fixed = ~masks[name]
+        parts.append(weights[name] * G[fixed].reshape(-1, n * n))
+    return np.concatenate(parts)
+
+
+def fit_similarity(system, pattern, n_starts=10, rng=None, max_candidates=3, max_nfev=300,
+                   max_condition=1e4):
+    """Transforms that bring ``system`` closest to the fixed entries of ``pattern``.
+
+    Parameters
+    ----------
+    system : StateSpace
+    pattern : Pattern
+    n_starts : int
+        Random starts besides the identity.
+    rng : int or numpy.random.Generator, optional
+    max_candidates : int
+        How many distinct best transforms to return.
+    max_nfev : int
+        Evaluation budget of each start.
+    max_condition : float
+        Transforms with a larger condition number come last, whatever their residual.
+
+    Returns
+    -------
+    list of SimilarityFit
+        Sorted by residual, best first; distinct (different transformed ``A``).
+    """
+    if not isinstance(pattern, Pattern):
+        raise TypeError("fit_similarity: 'pattern' must be a Pattern.")
+    n_starts = check_int(n_starts, "n_starts", low=0, owner="fit_similarity")
+    gen = check_rng(rng)
+    n = system.n_states
+    A, B, C = system.A, system.B, system.C
+    n_fixed = sum(int((~pattern.masks[k]).sum()) for k in "ABC")
+    if n_fixed == 0:
+        return [SimilarityFit(np.eye(n), 0.0)]
+    # each matrix counts by its own scale, so that a large B does not drown A
+    weights = {k: 1.0 / max(float(np.linalg.norm(M)) / np.sqrt(M.size), 1e-12)
+               for k, M in (("A", A), ("B", B), ("C", C))}
+    starts = [np.eye(n)] + [gen.standard_normal((n, n)) for _ in range(n_starts)]
+    fits = []
+    for T0 in starts:
+        try:
+            res = least_squares(_residuals, T0.ravel(), jac=_jacobian,
+                                args=(A, B, C, pattern.masks, pattern.values, weights, n),
+                                method="lm", xtol=1e-10, ftol=1e-10, max_nfev=max_nfev)
+        except (ValueError, np.linalg.LinAlgError):  # pragma: no cover  (degenerate start)
+            continue
+        T = res.x.reshape(n, n)
+        if not np.all(np.isfinite(T)) or np.linalg.cond(T) > 1e10:
+            continue
+        fits.append(SimilarityFit(T, float(np.sqrt(2 * res.cost / n_fixed))))
+    # nearly singular transforms can push the fixed entries toward their values while the free
+    # ones blow up (a solution "at infinity"); rank them after every well-conditioned one
+    fits.sort(key=lambda f: (np.linalg.cond(f.T) > max_condition, f.residual))
+    distinct = []
+    for f in fits:
+        At = np.linalg.solve(f.T, A @ f.T)
+        if all(np.linalg.norm(At - np.linalg.solve(g.T, A @ g.T)) > 1e-6 * (1 + np.linalg.norm(At))
+               for g in distinct):
+            distinct.append(f)
+        if len(distinct) >= max_candidates:
+            break
+    return distinct

@@ -1,0 +1,240 @@
+"""Identification with measured states: (constrained) least squares and pattern discovery.
+
+With states ``x`` measured, ``x[t+1] = A x[t] + B u[t]`` and
+``y[t] = C x[t] + D u[t]`` are two linear regressions. Under a pattern each
+row of ``[A B]`` (one state equation) and of ``[C D]`` (one output) is a
+separate least-squares problem in its free entries, after the known
+entries' contribution is moved to the left-hand side.
+
+To discover the pattern, the unknown ``W = [A B]^T`` (one column per state
+equation) is fitted with a structured penalty from the solver layer, the
+regressors ``[x[t], u[t]]`` being scaled to unit variance first so that the
+penalty treats states and inputs alike. Row ``j`` of ``W`` is column ``j``
+of ``[A B]``: a state's influence on the others, or an input's reach, so
+row groups make those the groups:
+
+* ``"l1"``: entrywise lasso;
+* ``"group"``: group lasso on the rows (whole influences / reaches);
+* ``"sparse_group"``: both (``l1_ratio`` 0.5).
+
+``lam`` is chosen on a geometric path from ``lam_max`` down to
+``1e-3 lam_max`` (warm-started FISTA): at every ``lam`` the support is
+refitted by least squares and scored by the extended BIC of Chen and Chen
+(2008), ``sum_i [N log(RSS_i / N) + k_i log N + 2 gamma log binom(c, k_i)]``
+(``gamma = 1``), which accounts for the ``c`` candidate regressors of each
+equation; the smallest score wins (per state
+equation for the separable ``"l1"``, jointly otherwise). Finally each
+equation's support is pruned backward, entry by entry, while its BIC
+decreases (the lasso path of correlated regressors can contain the true
+support only together with a few false entries).
+"""
+
+import warnings
+
+import numpy as np
+from scipy.special import gammaln
+
+from .._validation import check_choice, check_int
+from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
+
+__all__ = ["rowwise_least_squares", "discover_dynamics", "PENALTY_KINDS"]
+
+PENALTY_KINDS = ("l1", "group", "sparse_group")
+
+
+def rowwise_least_squares(Z, Y, free, values):
+    """Least squares for ``Y ~ Z M^T`` with ``M`` free where ``free`` and equal to ``values`` elsewhere.
+
+    Parameters
+    ----------
+    Z : ndarray, shape (N, c)
+        Regressors.
+    Y : ndarray, shape (N, r)
+        Targets, one column per row of ``M``.
+    free : ndarray of bool, shape (r, c)
+    values : ndarray, shape (r, c)
+
+    Returns
+    -------
+    M : ndarray, shape (r, c)
+    rss : ndarray, shape (r,)
+        Residual sum of squares of each row's regression.
+    """
+    r, c = free.shape
+    M = np.array(values, dtype=float)
+    M[free] = 0.0
+    rss = np.empty(r)
+    for i in range(r):
+        target = Y[:, i] - Z @ M[i]
+        cols = np.flatnonzero(free[i])
+        if cols.size:
+            coef = np.linalg.lstsq(Z[:, cols], target, rcond=None)[0]
+            M[i, cols] = coef
+            target = target - Z[:, cols] @ coef
+        rss[i] = float(target @ target)
+    return M, rss
+
+
+def _make_penalty(kind, n_rows, lam):
+    import structsparse as ss
+
+    if kind == "l1":
+        return ss.L1(lam)
+    groups = ss.Groups.from_sizes([1] * n_rows)
+    if kind == "group":
+        return ss.GroupLasso(groups, lam)
+    return ss.SparseGroupLasso(groups, lam, 0.5)
+
+
+def _complexity(k, c, logN, gamma):
+    """Extended-BIC penalty ``k log N + 2 gamma log binom(c, k)`` (Chen and Chen 2008)."""
+    k = np.asarray(k, dtype=float)
+    log_binom = gammaln(c + 1) - gammaln(k + 1) - gammaln(c - k + 1)
+    return k * logN + 2.0 * gamma * log_binom
+
+
+def _bic_backward(Z, target, support, logN, gamma):
+    """Drop entries from one equation's support while that lowers its BIC.
+
+    The lasso path can miss the exact support when regressors are
+    correlated (its support grows past false entries before the last true
+    one enters); removing, one at a time, the entry whose removal lowers
+    ``N log(RSS / N) + k log N`` the most fixes that.
+    """
+    N, c = Z.shape
+
+    def bic(cols):
+        if cols.size:
+            coef = np.linalg.lstsq(Z[:, cols], target, rcond=None)[0]
+            res = target - Z[:, cols] @ coef
+        else:
+            res = target
+        return N * np.log(max(float(res @ res), 1e-300) / N) + _complexity(cols.size, c, logN, gamma)
+
+    cols = np.flatnonzero(support)
+    current = bic(cols)
+    removed = 0
+    while cols.size:
+        scores = [bic(np.delete(cols, k)) for k in range(cols.size)]
+        k = int(np.argmin(scores))
+        if scores[k] >= current:
+            break
+        current = scores[k]
+        cols = np.delete(cols, k)
+        removed += 1
+    out = np.zeros_like(support)
+    out[cols] = True
+    return out, removed
+
+
+def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-8, max_iter=5000,
+                      support_tol=1e-8, prune=True, gamma=1.0):
+    """Find the support of ``M`` in ``Y ~ Z M^T`` with a structured penalty, then refit.
+
+    Parameters
+    ----------
+    Z : ndarray, shape (N, c)
+        Regressors ``[x[t], u[t]]``.
+    Y : ndarray, shape (N, r)
+        Targets ``x[t+1]``.
+    penalty : {"l1", "group", "sparse_group"} or Penalty
+        A kind (then ``lam`` is chosen on a path by BIC) or a penalty
+        instance from the solver layer on ``c`` rows (used at its own ``lam``).
+    n_lams, eps : int, float
+        Path length and ratio of its smallest ``lam`` to ``lam_max``.
+    tol, max_iter : float, int
+        FISTA tolerance and iteration limit per ``lam``.
+    support_tol : float
+        Entries of the scaled solution at most this large count as zero.
+    gamma : float
+        Weight of the extended-BIC term ``2 gamma log binom(c, k)`` (0 gives the plain BIC).
+    prune : bool
+        After the path, drop entries one by one while the BIC of their
+        equation decreases (backward elimination on the refit).
+
+    Returns
+    -------
+    M : ndarray, shape (r, c)
+        Least-squares refit on the chosen support.
+    support : ndarray of bool, shape (r, c)
+    info : dict
+        ``lams``, ``bic`` (per lam, joint), ``chosen_lam`` (per row),
+        ``support_sizes``, ``n_iter`` and ``converged`` per lam.
+    """
+    import structsparse as ss
+
+    N, c = Z.shape
+    r = Y.shape[1]
+    scale = Z.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    Zs = Z / scale
+    # same minimizers, c x c instead of N x c: ||Zs W - Y||^2 = ||R W - Q^T Y||^2 + const (Zs = Q R)
+    Q, R = np.linalg.qr(Zs)
+    loss = ss.LeastSquares(R, Q.T @ Y)
+    fixed_pen = isinstance(penalty, ss.Penalty)
+    if fixed_pen:
+        pens = [penalty]
+        kind = getattr(penalty, "name", "penalty")
+        separable_cols = isinstance(penalty, ss.L1)
+    else:
+        kind = check_choice(penalty, "penalty", PENALTY_KINDS, owner="identify")
+        template = _make_penalty(kind, c, 1.0)
+        lam_max = template.lambda_max(R.T @ (Q.T @ Y))
+        n_lams = check_int(n_lams, "n_lams", low=2, owner="identify")
+        lams = lam_max * np.geomspace(1.0, eps, n_lams)
+        pens = [template.with_lam(lam) for lam in lams]
+        separable_cols = kind == "l1"
+    logN = np.log(N)
+    W = np.zeros((c, r))
+    bic_rows, supports, refits, n_iters, convs, lam_list = [], [], [], [], [], []
+    for pen in pens:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = ss.fista(loss, pen, x0=W, tol=tol, max_iter=max_iter)
+        W = res.x
+        supp = (np.abs(W) > support_tol).T  # (r, c)
+        M, rss = rowwise_least_squares(Z, Y, supp, np.zeros((r, c)))
+        rss = np.maximum(rss, 1e-300)
+        bic_rows.append(N * np.log(rss / N) + _complexity(supp.sum(axis=1), c, logN, gamma))
+        supports.append(supp)
+        refits.append(M)
+        n_iters.append(res.n_iter)
+        convs.append(res.converged)
+        lam_list.append(pen.lam)
+    bic_rows = np.array(bic_rows)  # (n_lams, r)
+    if separable_cols:
+        best = np.argmin(bic_rows, axis=0)
+    else:
+        best = np.full(r, int(np.argmin(bic_rows.sum(axis=1))))
+    support = np.array([supports[best[i]][i] for i in range(r)])
+    pruned = 0
+    if prune:
+        for i in range(r):
+            support[i], removed = _bic_backward(Z, Y[:, i], support[i], logN, gamma)
+            pruned += removed
+    M, _ = rowwise_least_squares(Z, Y, support, np.zeros((r, c)))
+    if not all(convs[k] for k in set(best.tolist())):
+        warnings.warn(
+            f"identify: FISTA did not reach tol={tol:g} within {max_iter} iterations at the chosen lam; "
+            "the support may be inexact (raise max_iter or tol).", ConvergenceWarning, stacklevel=3)
+    info = {"penalty": kind, "lams": lam_list, "bic": bic_rows.sum(axis=1).tolist(),
+            "chosen_lam": [lam_list[k] for k in best], "support_sizes": [int(s.sum()) for s in supports],
+            "n_iter": n_iters, "converged": convs, "pruned": pruned}
+    return M, support, info
+
+
+def check_states(x, order, n_samples, owner="identify"):
+    """Validate measured states against the order and the record length."""
+    from .statespace import check_signal
+
+    x = check_signal(x, "x", owner=owner)
+    if x.shape[0] != n_samples:
+        raise ShapeError(
+            f"The records have different lengths: 'u' has {n_samples} samples but 'x' has {x.shape[0]}."
+        )
+    if x.shape[1] != order:
+        raise ParameterError(
+            f"The 'order' parameter of {owner} ({order}) must equal the number of measured states "
+            f"(columns of 'x': {x.shape[1]})."
+        )
+    return x
