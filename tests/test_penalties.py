@@ -286,21 +286,29 @@ def test_prox_is_zero_at_lambda_max_and_not_below(name, n_targets, seed):
     grad0[free] = 0.0
     lmax = pen.lambda_max(grad0)
     assert 0 < lmax < np.inf
-    for step in (1.0, 0.37):
-        # lambda_max is exact to rounding: one part in 1e12 above it the prox vanishes exactly
-        at = pen.with_lam(lmax * (1 + 1e-12)).prox(step * grad0, step)
+    for step in (1.0, 0.37, 12.5):
+        # exactly zero at lambda_max itself (near-ties within rounding are zeroed by the kernels) ...
+        at = pen.with_lam(lmax).prox(step * grad0, step)
         assert not np.any(at)
+        # ... and not just below it
+        assert np.any(pen.with_lam(lmax * (1 - 1e-9)).prox(step * grad0, step))
         below = pen.with_lam(0.99 * lmax).prox(step * grad0, step)
         assert np.linalg.norm(below) > 1e-4 * step * np.linalg.norm(grad0)
 
 
-def test_prox_is_exactly_zero_at_lambda_max_for_closed_forms():
-    rng = np.random.default_rng(3)
-    g = rng.standard_normal(12)
-    l1 = ss.L1(1.0)
-    assert not np.any(l1.with_lam(l1.lambda_max(g)).prox(g, 1.0))
-    tree = ss.TreeLasso(random_tree(12, rng), 1.0)
-    assert not np.any(tree.with_lam(tree.lambda_max(g)).prox(g, 1.0))  # the bisection returns its upper end
+@pytest.mark.parametrize("name", PENALTY_NAMES)
+def test_prox_is_exactly_zero_at_lambda_max_on_many_draws(name):
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        n, n_targets = int(rng.integers(2, 40)), [None, 3][seed % 2]
+        pen = random_penalty(name, n, rng, n_targets=n_targets)
+        shape = (n,) if n_targets is None else (n, n_targets)
+        grad0 = rng.standard_normal(shape) * 10.0 ** rng.uniform(-3, 3)
+        grad0[free_rows(pen, shape)] = 0.0
+        lmax = pen.lambda_max(grad0)
+        step = float(10.0 ** rng.uniform(-3, 1))
+        assert not np.any(pen.with_lam(lmax).prox(step * grad0, step))
+        assert np.any(pen.with_lam(lmax * (1 - 1e-9)).prox(step * grad0, step))
 
 
 # ---------------------------------------------------------------- groups of size one give the lasso

@@ -4,6 +4,7 @@ import numpy as np
 
 from .._validation import check_scalar
 from ..exceptions import ShapeError, StructureError
+from ..prox._group_kernels import TIE_RTOL
 from ..structure import Groups
 from .base import Penalty
 from .nuclear_norm import check_matrix_shape
@@ -144,10 +145,12 @@ class GroupNuclear(Penalty):
             if w == 0 or tau == 0:
                 continue
             u, s, vt = np.linalg.svd(blk, full_matrices=False)
-            p = np.maximum(s - tau * w * rw, 0.0)
-            norm = np.sqrt(np.sum(p * p))
+            # values within rounding of a threshold count as ties and go to zero (see TIE_RTOL)
+            t1 = tau * w * rw
+            p = np.where(s > t1 * (1.0 + 0.5 * TIE_RTOL), s - t1, 0.0)
+            sq = np.sum(p * p)
             t2 = tau * w * (1.0 - rw)
-            p = p * (1.0 - t2 / norm) if norm > t2 else np.zeros_like(p)
+            p = p * (1.0 - t2 / np.sqrt(sq)) if sq > t2 * t2 * (1.0 + TIE_RTOL) else np.zeros_like(p)
             keep = p > 0
             new = (u[:, keep] * p[keep]) @ vt[keep] if keep.any() else np.zeros_like(blk)
             out[idx] = new.reshape(len(idx), -1)

@@ -6,6 +6,7 @@ import numpy as np
 
 from .._validation import check_array
 from ..exceptions import ShapeError
+from ..prox._group_kernels import TIE_RTOL
 from ..prox.operators import spectral_prox
 from .base import Penalty
 
@@ -77,7 +78,9 @@ class NuclearNorm(Penalty):
         return float(np.linalg.svd(self._matrix(x), compute_uv=False).sum())
 
     def _prox(self, v, tau):
-        out = spectral_prox(self._matrix(v), lambda s: np.maximum(s - tau, 0.0))
+        # singular values within rounding of tau count as ties and go to zero (see TIE_RTOL)
+        cut = tau * (1.0 + 0.5 * TIE_RTOL)
+        out = spectral_prox(self._matrix(v), lambda s: np.where(s > cut, s - tau, 0.0))
         return out.reshape(v.shape)
 
     def _dual_norm(self, u):

@@ -5,6 +5,7 @@ import numpy as np
 from .._numba import NUMBA_ENABLED
 from .._validation import check_scalar
 from ..exceptions import StructureError
+from ..prox._group_kernels import TIE_RTOL
 from ..prox.operators import _group_shrink
 from ..structure import Groups
 from ._dual_kernels import sparse_group_dual_numba, sparse_group_dual_numpy
@@ -93,7 +94,10 @@ class SparseGroupLasso(Penalty):
     def _prox(self, v, tau):
         v2 = v.reshape(v.shape[0], -1)
         r = self.l1_ratio
-        st = np.sign(v2) * np.maximum(np.abs(v2) - tau * r, 0.0)
+        t1 = tau * r
+        mag = np.abs(v2)
+        # entries within rounding of the threshold count as ties and go to zero (see TIE_RTOL)
+        st = np.sign(v2) * np.where(mag > t1 * (1.0 + 0.5 * TIE_RTOL), mag - t1, 0.0)
         out = _group_shrink(st, self.groups.indices, self.groups.ptr, tau * (1.0 - r) * self.groups.weights)
         return out.reshape(v.shape)
 

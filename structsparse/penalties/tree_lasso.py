@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._numba import NUMBA_ENABLED
+from ..prox._group_kernels import TIE_RTOL
 from ..prox._tree_kernels import tree_group_sq_norms_numba, tree_group_sq_norms_numpy
 from ..prox.operators import _tree_prox
 from ..structure import Tree
@@ -33,8 +34,10 @@ class TreeLasso(Penalty):
         the linear-time prox between a lower bound ``||u||^2 / Omega(u)``
         and an upper bound from one decomposition of ``u`` (each variable
         given to the heaviest group that holds it), down to a relative
-        width of ``1e-13``; the upper end, at which the prox is exactly
-        zero, is returned. It is ``inf`` when ``u`` is nonzero on a variable
+        width of ``1e-13``; the upper end is returned, so the value is
+        exact to about ``1e-13`` relative, never below the true dual norm
+        by more than rounding, and the prox at ``lam = dual_norm`` is
+        exactly zero. It is ``inf`` when ``u`` is nonzero on a variable
         that no positive-weight group holds.
 
     Parameters
@@ -106,7 +109,11 @@ class TreeLasso(Penalty):
         arrays = self.tree.kernel_arrays()
 
         def is_zero(t):
-            return not np.any(_tree_prox(u2, *arrays, t))
+            # evaluated a little below t: the kernel zeroes near-ties (TIE_RTOL), so without this the
+            # bisection would settle on the edge of that tie band and other step sizes could round
+            # across it; this way the result is an upper bound within ~1e-13 at which the prox
+            # vanishes with a rounding margin
+            return not np.any(_tree_prox(u2, *arrays, t * (1.0 - TIE_RTOL)))
 
         grow = 1e-12
         while not is_zero(hi):  # the bound is exact in theory; this only absorbs rounding

@@ -9,7 +9,14 @@ import numpy as np
 
 from .._numba import njit
 
-__all__ = ["group_shrink_numba", "group_shrink_numpy"]
+__all__ = ["group_shrink_numba", "group_shrink_numpy", "TIE_RTOL"]
+
+#: A group whose squared norm exceeds the squared threshold by less than this
+#: relative amount is set to zero. That is rounding level (the exact scale
+#: there is below 1e-13), and it makes the prox exactly zero at
+#: ``lam = lambda_max`` even though the dual norm and the kernel sum the
+#: squares in different orders.
+TIE_RTOL = 2e-13
 
 
 @njit
@@ -26,7 +33,7 @@ def group_shrink_numba(v, indices, ptr, thresholds):
             row = indices[j]
             for c in range(n_cols):
                 sq += v[row, c] * v[row, c]
-        if sq > t * t:
+        if sq > t * t * (1.0 + TIE_RTOL):
             scale = 1.0 - t / np.sqrt(sq)
         else:
             scale = 0.0
@@ -44,7 +51,7 @@ def group_shrink_numpy(v, indices, ptr, thresholds):
     sq = np.add.reduceat((vi * vi).sum(axis=1), ptr[:-1])
     norms = np.sqrt(sq)
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(norms > thresholds, 1.0 - thresholds / norms, 0.0)
+        scale = np.where(sq > thresholds * thresholds * (1.0 + TIE_RTOL), 1.0 - thresholds / norms, 0.0)
     scale = np.where(thresholds == 0.0, 1.0, scale)
     out[indices] = vi * np.repeat(scale, np.diff(ptr))[:, None]
     return out

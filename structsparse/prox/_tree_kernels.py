@@ -16,6 +16,7 @@ has parent ``parent[k] < k`` (``-1`` for the root).
 import numpy as np
 
 from .._numba import njit
+from ._group_kernels import TIE_RTOL
 
 __all__ = ["tree_prox_numba", "tree_prox_numpy", "tree_group_sq_norms_numba", "tree_group_sq_norms_numpy"]
 
@@ -35,7 +36,7 @@ def tree_prox_numba(v, var_order, own_ptr, parent, weights, tau):
         t = tau * weights[k]
         if t == 0.0:
             f = 1.0
-        elif s > t * t:
+        elif s > t * t * (1.0 + TIE_RTOL):
             f = 1.0 - t / np.sqrt(s)
         else:
             f = 0.0
@@ -63,7 +64,7 @@ def tree_prox_numpy(v, var_order, own_ptr, parent, weights, tau):
     thr = tau * weights
     for k in range(n_nodes - 1, -1, -1):
         s, t = sq[k], thr[k]
-        f = 1.0 if t == 0.0 else (1.0 - t / np.sqrt(s) if s > t * t else 0.0)
+        f = 1.0 if t == 0.0 else (1.0 - t / np.sqrt(s) if s > t * t * (1.0 + TIE_RTOL) else 0.0)
         scale[k] = f
         if parent[k] >= 0:
             sq[parent[k]] += f * f * s
