@@ -148,8 +148,9 @@ def compare(problem, tol=1e-6):
     """
     loss, penalty = problem.loss, problem.penalty
     notes = []
-    # the gap bounds the suboptimality, so a gap 100x below tol leaves room for the reference's own error
-    fista_tol = tol * 1e-2
+    # the gap bounds the suboptimality, so a gap 100x below tol leaves room for the reference's own error;
+    # below 1e-13 rounding makes the stopping test unreachable
+    fista_tol = max(tol * 1e-2, 1e-13)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
