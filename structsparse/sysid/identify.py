@@ -139,7 +139,7 @@ def _scaled_cost(y, y_hat):
 
 
 def identify(u, y, order, pattern=None, penalty=None, x=None, *, feedthrough=False, dt=1.0, horizon=None,
-             refine=True, n_starts=8, max_nfev=200, rng=None, n_lams=30, check_identifiability=True):
+             refine=True, n_starts=40, max_nfev=200, rng=None, n_lams=30, check_identifiability=True):
     """Identify a discrete-time state-space model from data.
 
     Parameters
@@ -363,7 +363,7 @@ def _identify_io(u, y, n, pattern, feedthrough, dt, horizon, refine, n_starts, m
         # fall back on random points of the pattern: no transform led to a fit as good as the subspace model's
         from .random import random_system
 
-        for _ in range(n_starts):
+        for _ in range(min(n_starts, 10)):
             try:
                 s = random_system(n, m, p, pattern=pattern, rng=gen, magnitude=(0.1, 1.0))
             except ParameterError:

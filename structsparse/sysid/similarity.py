@@ -9,8 +9,10 @@ zeros and known values):
     min_T  sum over fixed entries of ((T^-1 A T)_ij - a_ij)^2 + ((T^-1 B)_ij - b_ij)^2 + ((C T)_ij - c_ij)^2
 
 by nonlinear least squares from several starts (the identity and random
-matrices). For an identifiable pattern and good data, the best ``T`` gives a
-residual near the noise level.
+matrices, projected onto the affine set where ``C T`` already matches the
+fixed entries of ``C``), stopping at the first well-conditioned exact match.
+For an identifiable pattern and good data, the best ``T`` gives a residual
+near the noise level.
 """
 
 from dataclasses import dataclass
@@ -78,8 +80,33 @@ def _jacobian(tvec, A, B, C, masks, values, weights, n):
     return np.concatenate(parts)
 
 
-def fit_similarity(system, pattern, n_starts=10, rng=None, max_candidates=3, max_nfev=300,
-                   max_condition=1e4):
+def _c_projector(C, pattern):
+    """Projection of a start ``T`` onto ``{T : (C T) matches the fixed entries of C}`` (linear in ``T``).
+
+    Starting on that affine set leaves only the directions the other
+    constraints must fix, which makes random starts far more likely to
+    reach the right basin.
+    """
+    n = C.shape[1]
+    fixed = np.argwhere(~pattern.masks["C"])
+    if fixed.size == 0:
+        return lambda T: T
+    K = np.zeros((len(fixed), n * n))
+    v = np.empty(len(fixed))
+    for r, (i, j) in enumerate(fixed):
+        K[r, np.arange(n) * n + j] = C[i]  # (C T)[i, j] = sum_k C[i, k] T[k, j]
+        v[r] = pattern.values["C"][i, j]
+    K_pinv = np.linalg.pinv(K)
+
+    def project(T):
+        t = T.ravel()
+        return (t - K_pinv @ (K @ t - v)).reshape(n, n)
+
+    return project
+
+
+def fit_similarity(system, pattern, n_starts=10, rng=None, max_candidates=3, max_nfev=80,
+                   max_condition=1e3, good_residual=1e-3, good_condition=100.0):
     """Transforms that bring ``system`` closest to the fixed entries of ``pattern``.
 
     Parameters
@@ -95,6 +122,8 @@ def fit_similarity(system, pattern, n_starts=10, rng=None, max_candidates=3, max
         Evaluation budget of each start.
     max_condition : float
         Transforms with a larger condition number come last, whatever their residual.
+    good_residual, good_condition : float
+        Stop at the first transform with a residual and a condition number this small.
 
     Returns
     -------
@@ -113,9 +142,10 @@ def fit_similarity(system, pattern, n_starts=10, rng=None, max_candidates=3, max
     # each matrix counts by its own scale, so that a large B does not drown A
     weights = {k: 1.0 / max(float(np.linalg.norm(M)) / np.sqrt(M.size), 1e-12)
                for k, M in (("A", A), ("B", B), ("C", C))}
-    starts = [np.eye(n)] + [gen.standard_normal((n, n)) for _ in range(n_starts)]
+    project = _c_projector(C, pattern)
     fits = []
-    for T0 in starts:
+    for k in range(n_starts + 1):
+        T0 = np.eye(n) if k == 0 else project(gen.standard_normal((n, n)))
         try:
             res = least_squares(_residuals, T0.ravel(), jac=_jacobian,
                                 args=(A, B, C, pattern.masks, pattern.values, weights, n),
@@ -123,9 +153,14 @@ def fit_similarity(system, pattern, n_starts=10, rng=None, max_candidates=3, max
         except (ValueError, np.linalg.LinAlgError):  # pragma: no cover  (degenerate start)
             continue
         T = res.x.reshape(n, n)
-        if not np.all(np.isfinite(T)) or np.linalg.cond(T) > 1e10:
+        if not np.all(np.isfinite(T)):
+            continue
+        cond = np.linalg.cond(T)
+        if cond > 1e10:
             continue
         fits.append(SimilarityFit(T, float(np.sqrt(2 * res.cost / n_fixed))))
+        if fits[-1].residual <= good_residual and cond <= good_condition:
+            break  # a well-conditioned exact match: the pattern's coordinates are found
     # nearly singular transforms can push the fixed entries toward their values while the free
     # ones blow up (a solution "at infinity"); rank them after every well-conditioned one
     fits.sort(key=lambda f: (np.linalg.cond(f.T) > max_condition, f.residual))
