@@ -196,3 +196,27 @@ def test_bad_input():
         lambda_max(loss, ss.L1(1.0), groups)
     with pytest.raises(StructureError):
         lambda_max(loss, "group", [[0, 1], [1, 2]])  # overlapping groups are not a group lasso
+
+
+def test_overlapping_groups_use_the_exact_dual_norm():
+    # OverlapGroupLasso has has_dual_norm=False (too costly for gaps) but an exact dual norm: it is used
+    rng, A, y = draw(60, n_features=10)
+    loss = ss.LeastSquares(A, y)
+    pen = ss.OverlapGroupLasso(ss.Groups.from_lists([[0, 1, 2], [2, 3, 4], [5, 6], [6, 7, 8, 9]]), 1.0)
+    lmax = lambda_max(loss, pen)
+    assert lmax == pytest.approx(pen.dual_norm(A.T @ y), rel=1e-12)
+    at = solve_cvxpy(loss, pen.with_lam(lmax * (1 + 1e-7)))
+    below = solve_cvxpy(loss, pen.with_lam(lmax * 0.99))
+    assert np.max(np.abs(at.x)) <= 1e-4 < np.max(np.abs(below.x))
+
+
+def test_penalty_without_dual_norm_falls_back_to_the_prox():
+    class L1WithoutDual(ss.L1):
+        has_dual_norm = False
+
+        def _dual_norm(self, u):
+            raise NotImplementedError
+
+    rng, A, y = draw(61)
+    loss = ss.LeastSquares(A, y)
+    assert lambda_max(loss, L1WithoutDual(1.0)) == pytest.approx(np.abs(A.T @ y).max(), rel=1e-11)

@@ -198,13 +198,11 @@ def lambda_max(loss, penalty_type, groups=None, l1_ratio=None):
     u = loss.rmatvec(r)
     # A_F^T r vanishes up to rounding; the dual norm of the seminorm ignores the free rows
     u[free] = 0.0
-    value = None
-    if penalty.has_dual_norm:
-        try:
-            value = float(penalty.dual_norm(u))
-        except NotImplementedError:
-            pass
-    if value is None:
+    # dual_norm is tried even when has_dual_norm is False: that flag says it is too costly for a duality gap
+    # at every iteration (OverlapGroupLasso solves a cone program), not that it is missing
+    try:
+        value = float(penalty.dual_norm(u))
+    except NotImplementedError:
         value = _dual_norm_by_prox(penalty, u)
     return value * _ROUND_UP
 
