@@ -141,7 +141,8 @@ class CvxpyProblem:
             raise ParameterError(f"The 'solver' parameter of solve_cvxpy must be a cvxpy solver name. Got {solver!r}.")
         self.lam.value = lam
         if solver is None:
-            attempts = [("CLARABEL", {**CLARABEL_TIGHT, **solver_opts}), ("CLARABEL", {**_CLARABEL_DEFAULT, **solver_opts}),
+            attempts = [("CLARABEL", {**CLARABEL_TIGHT, **solver_opts}),
+                        ("CLARABEL", {**_CLARABEL_DEFAULT, **solver_opts}),
                         ("SCS", _SCS_TIGHT)]
         else:
             solver = solver.upper()
