@@ -484,6 +484,12 @@ GOOD_GROUPS = [[0, 1], [2, 3]]
     (lambda: ss.GroupNuclear([[0, 1, 2, 3]], 1.0, np.nan, (2, 2)), ParameterError, "rank_weight"),
     (lambda: ss.GroupNuclear([[0, 1, 2, 3]], -1.0, 0.5, (2, 2)), ParameterError, "lam"),
     (lambda: ss.GroupNuclear([[0, 1, 2, 3], [3, 4, 5, 6]], 1.0, 0.5, (2, 2)), StructureError, "disjoint"),
+    (lambda: ss.GroupLasso("ab", 1.0), StructureError, "'groups' parameter of GroupLasso"),
+    (lambda: ss.GroupLasso(3, 1.0), StructureError, "'groups' parameter of GroupLasso"),
+    (lambda: ss.GroupLasso(ss.Tree.from_parents([-1, 0]), 1.0), StructureError, "'groups'.*not a Tree"),
+    (lambda: ss.GroupLasso([[0, 5], [1, [2]]], 1.0), StructureError, "'groups' parameter of GroupLasso is malformed"),
+    (lambda: ss.SparseGroupLasso([[0, 1], [2, 9, 9]], 1.0, 0.5), StructureError, "'groups'.*duplicate"),
+    (lambda: ss.GroupNuclear([[0, 1], [1, 2]], 1.0, 0.5, (1, 2)), StructureError, "'groups'.*disjoint"),
 ])
 def test_constructors_reject_bad_input(make, exc, match):
     with pytest.raises(exc, match=match):
@@ -521,3 +527,43 @@ def test_group_nuclear_checks_the_number_of_columns():
             pen.prox(bad, 1.0)
     with pytest.raises(ShapeError, match="'x'"):
         ss.NuclearNorm(1.0, (2, 3))(np.ones((3, 2)))
+
+
+def test_tree_group_norms_validate_their_argument():
+    pen = ss.TreeLasso(ss.Tree.from_parents([-1, 0, 0]), 1.0)
+    with pytest.raises(ShapeError, match="'x'.*3 rows"):
+        pen.group_norms(np.ones(4))
+    with pytest.raises(ShapeError, match="'x'.*finite"):
+        pen.group_norms([1.0, np.nan, 0.0])
+
+
+def test_sparse_group_dual_norms_validates_its_arguments():
+    from structsparse.penalties.sparse_group_lasso import sparse_group_dual_norms
+
+    ptr = np.array([0, 2, 3])
+    assert sparse_group_dual_norms([3.0, -4.0, 1.0], ptr, [1.0, 1.0], [0.0, 0.0]).tolist() == [5.0, 1.0]
+    with pytest.raises(ShapeError, match="'values'.*finite"):
+        sparse_group_dual_norms([np.nan, 1.0, 1.0], ptr, [1.0, 1.0], [0.0, 0.0])
+    with pytest.raises(ShapeError, match="'ptr'"):
+        sparse_group_dual_norms([1.0, 1.0, 1.0], [0, 2, 4], [1.0, 1.0], [0.0, 0.0])
+    with pytest.raises(ShapeError, match="'a'"):
+        sparse_group_dual_norms([1.0, 1.0, 1.0], ptr, [1.0], [0.0, 0.0])
+    with pytest.raises(ParameterError, match="'a' and 'b'"):
+        sparse_group_dual_norms([1.0, 1.0, 1.0], ptr, [1.0, 1.0], [0.0, -1.0])
+
+
+def test_register_penalty_extends_the_registry():
+    from structsparse.penalties import registry
+
+    before = registry.PENALTY_NAMES
+    try:
+        registry.register_penalty("l1_twice", lambda n, rng, k: ss.L1(2.0))
+        assert registry.PENALTY_NAMES == before + ("l1_twice",)
+        assert registry.random_penalty("l1_twice", 4, 0).lam == 2.0
+        with pytest.raises(ParameterError, match="name"):
+            registry.register_penalty("l1", lambda n, rng, k: ss.L1(1.0))
+        with pytest.raises(TypeError, match="factory"):
+            registry.register_penalty("other", "not callable")
+    finally:
+        registry.PENALTY_REGISTRY.pop("l1_twice", None)
+        registry.PENALTY_NAMES = before

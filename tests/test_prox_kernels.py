@@ -1,6 +1,11 @@
 """Prox functions on arrays and their kernels: numba versus numpy twins, the tree prox versus the
 naive children-before-parents composition, the worked example, exact dual-norm kernels, bad input."""
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -249,3 +254,34 @@ GROUPS5 = [[0, 1], [2, 3, 4]]
 def test_prox_functions_reject_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+_FALLBACK_SCRIPT = """
+import json, numpy as np
+from structsparse._numba import NUMBA_ENABLED
+from structsparse.penalties.registry import PENALTY_NAMES, random_penalty
+out = {"numba": NUMBA_ENABLED}
+for name in PENALTY_NAMES:
+    rng = np.random.default_rng(7)
+    pen = random_penalty(name, 15, rng, n_targets=2)
+    v = rng.standard_normal((15, 2))
+    out[name] = [pen.prox(v, 0.8).tolist(), pen(v), pen.dual_norm(v - pen.prox(v, 0.8))]
+print(json.dumps(out))
+"""
+
+
+def test_numpy_fallback_gives_the_same_penalties():
+    """With numba disabled every penalty runs on the numpy twins and gives the same results."""
+    results = []
+    for disable in ("1", "0"):
+        env = dict(os.environ, STRUCTSPARSE_DISABLE_NUMBA=disable)
+        proc = subprocess.run([sys.executable, "-c", _FALLBACK_SCRIPT], env=env, capture_output=True, text=True,
+                              timeout=120, check=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        results.append(json.loads(proc.stdout))
+    fallback, compiled = results
+    assert fallback.pop("numba") is False and compiled.pop("numba") is NUMBA_ENABLED
+    assert fallback.keys() == compiled.keys()
+    for name in compiled:
+        np.testing.assert_allclose(fallback[name][0], compiled[name][0], rtol=1e-12, atol=1e-14)
+        assert fallback[name][1] == pytest.approx(compiled[name][1], rel=1e-13)
+        assert fallback[name][2] == pytest.approx(compiled[name][2], rel=1e-11)

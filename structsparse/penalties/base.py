@@ -130,6 +130,30 @@ class Penalty(ABC):
         return f"{type(self).__name__}(lam={self.lam:g})"
 
 
+def as_disjoint_groups(groups, owner):
+    """Accept a :class:`Groups` or a list of index lists and check that the groups are disjoint."""
+    from ..exceptions import StructureError
+    from ..structure import Groups, Tree
+
+    if isinstance(groups, Tree):
+        raise StructureError(f"The 'groups' parameter of {owner} must be Groups, not a Tree (use TreeLasso).")
+    if not isinstance(groups, Groups):
+        if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
+            raise StructureError(
+                f"The 'groups' parameter of {owner} must be Groups or a list of index lists. Got {groups!r}."
+            )
+        try:
+            groups = Groups.from_lists(groups)
+        except StructureError as exc:
+            raise StructureError(f"The 'groups' parameter of {owner} is malformed: {exc}") from None
+    if not groups.is_disjoint:
+        raise StructureError(
+            f"The 'groups' parameter of {owner} must hold disjoint groups (a variable is in two groups); "
+            "use OverlapGroupLasso for overlapping ones."
+        )
+    return groups
+
+
 def group_norms(x, groups):
     """Euclidean norm of every group of rows of ``x`` (1-D or 2-D)."""
     x2 = x.reshape(x.shape[0], -1)

@@ -2,10 +2,8 @@
 
 import numpy as np
 
-from ..exceptions import StructureError
 from ..prox.operators import _group_shrink
-from ..structure import Groups
-from .base import Penalty, group_norms
+from .base import Penalty, as_disjoint_groups, group_norms
 
 __all__ = ["GroupLasso"]
 
@@ -28,11 +26,7 @@ class GroupLasso(Penalty):
 
     def __init__(self, groups, lam):
         super().__init__(lam)
-        if not isinstance(groups, Groups):
-            groups = Groups.from_lists(groups)
-        if not groups.is_disjoint:
-            raise StructureError("GroupLasso needs disjoint groups; use OverlapGroupLasso for overlapping ones.")
-        self.groups = groups
+        self.groups = as_disjoint_groups(groups, "GroupLasso")
 
     @property
     def n_features(self):

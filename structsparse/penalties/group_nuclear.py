@@ -3,10 +3,9 @@
 import numpy as np
 
 from .._validation import check_scalar
-from ..exceptions import ShapeError, StructureError
+from ..exceptions import ShapeError
 from ..prox._group_kernels import TIE_RTOL
-from ..structure import Groups
-from .base import Penalty
+from .base import Penalty, as_disjoint_groups
 from .nuclear_norm import check_matrix_shape
 from .sparse_group_lasso import sparse_group_dual_norms
 
@@ -57,15 +56,7 @@ class GroupNuclear(Penalty):
         super().__init__(lam)
         owner = "GroupNuclear"
         self.rank_weight = check_scalar(rank_weight, "rank_weight", low=0, high=1, owner=owner)
-        if not isinstance(groups, Groups):
-            if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
-                raise StructureError(
-                    f"The 'groups' parameter of {owner} must be Groups or a list of index lists. Got {groups!r}."
-                )
-            groups = Groups.from_lists(groups)
-        if not groups.is_disjoint:
-            raise StructureError(f"The 'groups' parameter of {owner} must hold disjoint groups.")
-        self.groups = groups
+        self.groups = groups = as_disjoint_groups(groups, "GroupNuclear")
         self.shapes, self._n_targets = self._resolve_shapes(shape, groups, owner)
         self.shape = self.shapes[0] if len(set(self.shapes)) == 1 else None
 

@@ -38,7 +38,7 @@ from .nuclear_norm import NuclearNorm
 from .sparse_group_lasso import SparseGroupLasso
 from .tree_lasso import TreeLasso
 
-__all__ = ["PENALTY_REGISTRY", "PENALTY_NAMES", "random_penalty", "random_groups", "random_tree"]
+__all__ = ["PENALTY_REGISTRY", "PENALTY_NAMES", "random_penalty", "register_penalty", "random_groups", "random_tree"]
 
 #: Shapes that :func:`random_tree` draws from.
 TREE_SHAPES = ("chain", "star", "binary", "random")
@@ -183,6 +183,29 @@ PENALTY_REGISTRY = {
 
 #: Names of all registered penalties (``penalty.name`` of what they build).
 PENALTY_NAMES = tuple(PENALTY_REGISTRY)
+
+
+def register_penalty(name, factory):
+    """Add a penalty kind to the registry (for penalties defined elsewhere).
+
+    Parameters
+    ----------
+    name : str
+        New name; it joins :data:`PENALTY_NAMES`.
+    factory : callable
+        ``factory(n_features, rng, n_targets) -> Penalty`` whose variable has
+        shape ``(n_features,)`` or ``(n_features, n_targets)``. The registry
+        drives the property tests (prox optimality, Moreau identity...) and
+        ``structsparse verify`` (FISTA against cvxpy), so the penalty needs an
+        exact prox and a cvxpy expression.
+    """
+    global PENALTY_NAMES
+    if not isinstance(name, str) or not name or name in PENALTY_REGISTRY:
+        raise ParameterError(f"The 'name' parameter of register_penalty must be a new, non-empty str. Got {name!r}.")
+    if not callable(factory):
+        raise TypeError(f"The 'factory' parameter of register_penalty must be callable. Got {type(factory).__name__}.")
+    PENALTY_REGISTRY[name] = factory
+    PENALTY_NAMES = tuple(PENALTY_REGISTRY)
 
 
 def random_penalty(name, n_features, rng, n_targets=None):

@@ -3,13 +3,12 @@
 import numpy as np
 
 from .._numba import NUMBA_ENABLED
-from .._validation import check_scalar
-from ..exceptions import StructureError
+from .._validation import check_array, check_scalar
+from ..exceptions import ParameterError, ShapeError
 from ..prox._group_kernels import TIE_RTOL
 from ..prox.operators import _group_shrink
-from ..structure import Groups
 from ._dual_kernels import sparse_group_dual_numba, sparse_group_dual_numpy
-from .base import Penalty, group_norms
+from .base import Penalty, as_disjoint_groups, group_norms
 
 __all__ = ["SparseGroupLasso", "sparse_group_dual_norms"]
 
@@ -34,9 +33,21 @@ def sparse_group_dual_norms(values, ptr, a, b):
         (``inf`` when both weights are zero and the segment is nonzero).
         Computed exactly by sorting, see :mod:`structsparse.penalties._dual_kernels`.
     """
-    absval = np.ascontiguousarray(np.abs(values), dtype=np.float64)
-    return _sparse_group_dual(absval, np.ascontiguousarray(ptr, dtype=np.int64),
-                              np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(b, dtype=np.float64))
+    owner = "sparse_group_dual_norms"
+    values = check_array(values, "values", ndim=1, owner=owner)
+    ptr = np.asarray(ptr)
+    if (ptr.ndim != 1 or ptr.size < 1 or ptr.dtype.kind not in "iu" or ptr[0] != 0
+            or ptr[-1] != values.size or np.any(np.diff(ptr) < 0)):
+        raise ShapeError(
+            f"The 'ptr' parameter of {owner} must be non-decreasing ints from 0 to len(values) = {values.size}."
+        )
+    n_seg = ptr.size - 1
+    a = check_array(a, "a", shape=(n_seg,), owner=owner)
+    b = check_array(b, "b", shape=(n_seg,), owner=owner)
+    if np.any(a < 0) or np.any(b < 0):
+        raise ParameterError(f"The 'a' and 'b' parameters of {owner} must be non-negative.")
+    return _sparse_group_dual(np.ascontiguousarray(np.abs(values)), np.ascontiguousarray(ptr, dtype=np.int64),
+                              np.ascontiguousarray(a), np.ascontiguousarray(b))
 
 
 class SparseGroupLasso(Penalty):
@@ -73,15 +84,7 @@ class SparseGroupLasso(Penalty):
     def __init__(self, groups, lam, l1_ratio):
         super().__init__(lam)
         self.l1_ratio = check_scalar(l1_ratio, "l1_ratio", low=0, high=1, owner="SparseGroupLasso")
-        if not isinstance(groups, Groups):
-            if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
-                raise StructureError(
-                    f"The 'groups' parameter of SparseGroupLasso must be Groups or a list of index lists. Got {groups!r}."
-                )
-            groups = Groups.from_lists(groups)
-        if not groups.is_disjoint:
-            raise StructureError("The 'groups' parameter of SparseGroupLasso must hold disjoint groups.")
-        self.groups = groups
+        self.groups = as_disjoint_groups(groups, "SparseGroupLasso")
 
     @property
     def n_features(self):

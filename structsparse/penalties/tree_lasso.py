@@ -80,7 +80,11 @@ class TreeLasso(Penalty):
 
     def group_norms(self, x):
         """Norm of every node's group, in the tree's node numbering."""
-        x2 = np.asarray(x, dtype=float).reshape(x.shape[0], -1)
+        x = self.check_x(x)
+        x2 = x.reshape(x.shape[0], -1)
+        return self._group_norms(x2)
+
+    def _group_norms(self, x2):
         var_order, own_ptr, parent, _ = self.tree.kernel_arrays()
         sq = _tree_group_sq_norms(x2, var_order, own_ptr, parent)
         out = np.empty(self.tree.n_nodes)
@@ -88,7 +92,7 @@ class TreeLasso(Penalty):
         return out
 
     def omega(self, x):
-        return float(self.tree.weights @ self.group_norms(x))
+        return float(self.tree.weights @ self._group_norms(x.reshape(x.shape[0], -1)))
 
     def _prox(self, v, tau):
         v2 = v.reshape(v.shape[0], -1)
