@@ -220,3 +220,15 @@ def test_penalty_without_dual_norm_falls_back_to_the_prox():
     rng, A, y = draw(61)
     loss = ss.LeastSquares(A, y)
     assert lambda_max(loss, L1WithoutDual(1.0)) == pytest.approx(np.abs(A.T @ y).max(), rel=1e-11)
+
+
+def test_caller_arrays_untouched():
+    rng, A, y = draw(62, n_features=8)
+    A0, y0 = A.copy(), y.copy()
+    groups = ss.Groups.from_lists([[0, 1], [2, 3, 4]], n_features=8)  # features 5-7 free: least-squares path
+    weights0 = groups.weights.copy()
+    lambda_max(ss.LeastSquares(A, y), "group", groups)
+    lambda_max(ss.LeastSquares(aslinearoperator(A), y), "group", groups)
+    np.testing.assert_array_equal(A, A0)
+    np.testing.assert_array_equal(y, y0)
+    np.testing.assert_array_equal(groups.weights, weights0)
