@@ -25,7 +25,8 @@ from .solvers.cvxpy_reference import reference_objective, solve_cvxpy
 from .solvers.fista import fista
 from .solvers.lambda_max import lambda_max
 
-__all__ = ["verify", "random_problem", "compare", "VerifyRow", "Problem", "register", "OPERATOR_KINDS"]
+__all__ = ["verify", "random_problem", "compare", "VerifyRow", "Problem", "rows_as_dicts", "write_json", "register",
+           "OPERATOR_KINDS"]
 
 #: The three kinds of design matrix drawn in turn.
 OPERATOR_KINDS = ("dense", "sparse", "operator")
@@ -268,9 +269,30 @@ def rows_as_dicts(rows):
     return [asdict(r) for r in rows]
 
 
+def write_json(rows, path):
+    """Save the rows as a JSON list, atomically (temporary file in the same folder, then rename)."""
+    import json
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(suffix=".json", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(rows_as_dicts(rows), fh, indent=1)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def _cli(args):
     rows = verify(seed=args.seed, n_problems=args.n_problems, tol=args.tol, penalties=args.penalties,
                   max_features=args.max_features)
+    if args.json:
+        write_json(rows, args.json)
+        print(f"rows written to {args.json}")
     return 0 if all(r.passed for r in rows) else 1
 
 
@@ -286,5 +308,7 @@ def register(subparsers):
                    help="largest relative objective difference that passes (default: %(default)s)")
     p.add_argument("--max-features", type=int, default=40,
                    help="largest number of features per problem (default: %(default)s)")
-    p.add_argument("--penalties", nargs="*", metavar="NAME", help="subset of penalties (default: all)")
+    p.add_argument("--penalties", nargs="*", metavar="NAME",
+                   help=f"subset of penalties (default: all of {', '.join(_registry()[0])})")
+    p.add_argument("--json", metavar="PATH", help="also save the table as JSON")
     p.set_defaults(func=_cli)

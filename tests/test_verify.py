@@ -124,3 +124,17 @@ def test_bad_input(capsys):
     assert main(["verify", "--penalties", "no_such_penalty"]) == 2
     assert "no_such_penalty" in capsys.readouterr().err
     assert main(["verify", "--tol", "-1"]) == 2
+
+
+def test_cli_json_output(tmp_path):
+    import json
+
+    path = tmp_path / "rows.json"
+    assert main(["verify", "--n-problems", "1", "--max-features", "8", "--penalties", "l1", "tree_lasso",
+                 "--json", str(path)]) == 0
+    rows = json.loads(path.read_text())
+    assert [r["penalty"] for r in rows] == ["l1", "tree_lasso"]
+    assert all(r["passed"] and r["rel_obj_diff"] <= 1e-6 for r in rows)
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.json"]
+    # an unwritable destination is a clear error (exit 2), not a traceback
+    assert main(["verify", "--n-problems", "1", "--penalties", "l1", "--json", str(tmp_path / "no" / "x.json")]) == 2
