@@ -93,7 +93,7 @@ def _complexity(k, c, logN, gamma):
     return k * logN + 2.0 * gamma * log_binom
 
 
-def _bic_backward(Z, target, support, logN, gamma):
+def _bic_backward(Z, target, support, logN, gamma, rss_floor):
     """Drop entries from one equation's support while that lowers its BIC.
 
     The lasso path can miss the exact support when regressors are
@@ -109,7 +109,7 @@ def _bic_backward(Z, target, support, logN, gamma):
             res = target - Z[:, cols] @ coef
         else:
             res = target
-        return N * np.log(max(float(res @ res), 1e-300) / N) + _complexity(cols.size, c, logN, gamma)
+        return N * np.log(max(float(res @ res), rss_floor) / N) + _complexity(cols.size, c, logN, gamma)
 
     cols = np.flatnonzero(support)
     current = bic(cols)
@@ -185,6 +185,9 @@ def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-
         pens = [template.with_lam(lam) for lam in lams]
         separable_cols = kind == "l1"
     logN = np.log(N)
+    # noise-free data give RSS ~ 0 on every superset of the true support; below this floor
+    # residuals count as exact, so the criterion then prefers the smallest exact support
+    rss_floor = 1e-12 * np.maximum(np.sum(Y * Y, axis=0), 1e-300)
     W = np.zeros((c, r))
     bic_rows, supports, refits, n_iters, convs, lam_list = [], [], [], [], [], []
     for pen in pens:
@@ -194,7 +197,7 @@ def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-
         W = res.x
         supp = (np.abs(W) > support_tol).T  # (r, c)
         M, rss = rowwise_least_squares(Z, Y, supp, np.zeros((r, c)))
-        rss = np.maximum(rss, 1e-300)
+        rss = np.maximum(rss, rss_floor)
         bic_rows.append(N * np.log(rss / N) + _complexity(supp.sum(axis=1), c, logN, gamma))
         supports.append(supp)
         refits.append(M)
@@ -210,7 +213,7 @@ def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-
     pruned = 0
     if prune:
         for i in range(r):
-            support[i], removed = _bic_backward(Z, Y[:, i], support[i], logN, gamma)
+            support[i], removed = _bic_backward(Z, Y[:, i], support[i], logN, gamma, rss_floor[i])
             pruned += removed
     M, _ = rowwise_least_squares(Z, Y, support, np.zeros((r, c)))
     if not all(convs[k] for k in set(best.tolist())):

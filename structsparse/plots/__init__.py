@@ -1,0 +1,1 @@
+"""Matplotlib figures for each front end (one module per front end)."""
