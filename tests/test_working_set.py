@@ -194,7 +194,7 @@ def _kernel_inputs(seed, k, sparse=False):
     t2 = np.array([0.0, 2.0, 1.5, 0.0, 0.0])        # l1, group, sparse-group, l1, unpenalized
     X = rng.standard_normal((m, k)) * (rng.random((m, k)) < 0.5)
     R = rng.standard_normal((k, n))
-    lips = K.group_lipschitz_dense_numpy(np.ascontiguousarray(A.T), ptr)
+    lips = K.group_lipschitz_dense(np.ascontiguousarray(A.T), ptr)
     return A, np.ascontiguousarray(X), np.ascontiguousarray(R), ptr, t1, t2, lips
 
 
@@ -261,14 +261,14 @@ def test_dual_kernels_agree_with_numpy_twins_and_penalty_dual_norm(k):
         assert abs(s2.max() - p2.dual_norm(U)) <= 1e-12 * p2.dual_norm(U)
 
 
-def test_lipschitz_kernel_is_the_squared_spectral_norm():
+def test_lipschitz_is_the_squared_spectral_norm():
     rng = np.random.default_rng(3)
-    AT = rng.standard_normal((40, 12))          # includes a group larger than n (size 20 > 12)
-    ptr = np.array([0, 1, 5, 20, 40], dtype=np.int64)
-    got = K.group_lipschitz_dense_numba(AT, ptr)
-    np.testing.assert_allclose(got, K.group_lipschitz_dense_numpy(AT, ptr), rtol=1e-12)
-    for g in range(4):
-        assert abs(got[g] - np.linalg.norm(AT[ptr[g]:ptr[g + 1]], 2) ** 2) <= 1e-10 * got[g]
+    AT = rng.standard_normal((47, 12))          # sizes 1, 4, 4, 15 (> n = 12), 4, 19
+    ptr = np.array([0, 1, 5, 9, 24, 28, 47], dtype=np.int64)
+    got = K.group_lipschitz_dense(AT, ptr)
+    for g in range(ptr.size - 1):
+        want = np.linalg.norm(AT[ptr[g]:ptr[g + 1]], 2) ** 2
+        assert abs(got[g] - want) <= 1e-10 * want
 
 
 # ------------------------------------------------------------------------------------ bad input

@@ -32,7 +32,7 @@ __all__ = [
     "bcd_epoch_sparse_numba", "bcd_epoch_sparse_numpy",
     "group_dual_scaling_numba", "group_dual_scaling_numpy",
     "group_threshold_norms_numba", "group_threshold_norms_numpy",
-    "group_lipschitz_dense_numba", "group_lipschitz_dense_numpy",
+    "group_lipschitz_dense",
 ]
 
 # Bisection steps for the sparse-group dual scaling: the bracket is narrow
@@ -309,39 +309,28 @@ def group_threshold_norms_numpy(U, idx, ptr, t1, t2, scale):
 
 
 # ---------------------------------------------------------------------------- Lipschitz constants
-@njit
-def group_lipschitz_dense_numba(AT, ptr):
+def group_lipschitz_dense(AT, ptr):
     """``||A_g||_2^2`` for every group of a dense working set (rows of ``AT``).
 
-    Singletons use the squared column norm; larger groups the top
-    eigenvalue of the smaller of the two Gram matrices.
+    Plain numpy, batched over groups of equal size: the top eigenvalue of
+    each group's Gram matrix (of the smaller side). Not a numba kernel on
+    purpose: numba's LAPACK bindings cost half a second to load in a fresh
+    process, more than this function ever takes.
     """
-    n_groups = ptr.size - 1
     n = AT.shape[1]
-    out = np.zeros(n_groups)
-    for g in range(n_groups):
-        a, b = ptr[g], ptr[g + 1]
-        size = b - a
+    sizes = np.diff(ptr)
+    out = np.zeros(sizes.size)
+    for size in np.unique(sizes):
+        which = np.flatnonzero(sizes == size)
         if size == 1:
-            sq = 0.0
-            for i in range(n):
-                sq += AT[a, i] * AT[a, i]
-            out[g] = sq
-            continue
-        block = np.ascontiguousarray(AT[a:b])
-        if size <= n:
-            gram = block @ block.T
+            rows = AT[ptr[which]]
+            out[which] = np.einsum("ij,ij->i", rows, rows)
+        elif size <= n:
+            blocks = AT[ptr[which][:, None] + np.arange(size)]          # (G, size, n)
+            grams = blocks @ blocks.transpose(0, 2, 1)
+            out[which] = np.linalg.eigvalsh(grams)[:, -1]
         else:
-            gram = block.T @ block
-        out[g] = np.linalg.eigvalsh(gram)[-1]
+            for g in which:
+                block = AT[ptr[g]:ptr[g + 1]]
+                out[g] = np.linalg.eigvalsh(block.T @ block)[-1]
     return out
-
-
-def group_lipschitz_dense_numpy(AT, ptr):
-    """Numpy twin of :func:`group_lipschitz_dense_numba`."""
-    out = np.zeros(ptr.size - 1)
-    for g in range(ptr.size - 1):
-        block = AT[ptr[g]:ptr[g + 1]]
-        out[g] = float(np.sum(block * block)) if block.shape[0] == 1 else float(np.linalg.norm(block, 2) ** 2)
-    return out
-

@@ -40,8 +40,8 @@ from .._validation import check_choice, check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
 from ._block_kernels import (
     bcd_epoch_dense_numba, bcd_epoch_dense_numpy, bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
-    group_dual_scaling_numba, group_dual_scaling_numpy, group_lipschitz_dense_numba,
-    group_lipschitz_dense_numpy, group_threshold_norms_numba, group_threshold_norms_numpy,
+    group_dual_scaling_numba, group_dual_scaling_numpy, group_lipschitz_dense,
+    group_threshold_norms_numba, group_threshold_norms_numpy,
 )
 from ._block_spec import block_spec
 from .result import SolverResult
@@ -60,9 +60,9 @@ _ANDERSON_K = 5
 def _kernels(use_numba):
     if use_numba:
         return (bcd_epoch_dense_numba, bcd_epoch_sparse_numba, group_dual_scaling_numba,
-                group_threshold_norms_numba, group_lipschitz_dense_numba)
+                group_threshold_norms_numba)
     return (bcd_epoch_dense_numpy, bcd_epoch_sparse_numpy, group_dual_scaling_numpy,
-            group_threshold_norms_numpy, group_lipschitz_dense_numpy)
+            group_threshold_norms_numpy)
 
 
 class _Design:
@@ -390,8 +390,7 @@ class _BlockSolver:
 
     def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs):
         self.design, self.spec, self.Y = design, spec, Y
-        (self.epoch_dense, self.epoch_sparse, self.dual_scaling, self.threshold_norms,
-         self.lipschitz_dense) = kernels
+        self.epoch_dense, self.epoch_sparse, self.dual_scaling, self.threshold_norms = kernels
         self.anderson = bool(anderson)
         self.gap_freq = gap_freq
         self.max_epochs = max_epochs
@@ -439,7 +438,7 @@ class _BlockSolver:
                 sizes = local_ptr[pos + 1] - local_ptr[pos]
                 rows = np.concatenate([np.arange(local_ptr[q], local_ptr[q + 1]) for q in pos])
                 sub_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-                self.lips[ws[pos]] = self.lipschitz_dense(np.ascontiguousarray(Aws[rows]), sub_ptr)
+                self.lips[ws[pos]] = group_lipschitz_dense(np.ascontiguousarray(Aws[rows]), sub_ptr)
         # a hair above the computed value: the step must never exceed 1 / ||A_g||^2
         return self.lips[ws] * (1.0 + 1e-10)
 
