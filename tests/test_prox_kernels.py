@@ -20,13 +20,16 @@ from structsparse.prox._tree_kernels import (
     tree_group_sq_norms_numpy,
     tree_prox_numba,
     tree_prox_numpy,
+    tree_root_excess_numba,
+    tree_root_excess_numpy,
 )
 
 P = ss.prox
 
 
 def test_kernels_are_compiled_when_numba_is_enabled():
-    for kernel in (group_shrink_numba, tree_prox_numba, tree_group_sq_norms_numba, sparse_group_dual_numba):
+    for kernel in (group_shrink_numba, tree_prox_numba, tree_group_sq_norms_numba, tree_root_excess_numba,
+                   sparse_group_dual_numba):
         assert hasattr(kernel, "py_func") == NUMBA_ENABLED
 
 
@@ -94,6 +97,8 @@ def test_tree_kernels_numba_equal_numpy(n_cols, zero_weights):
                                    rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(tree_group_sq_norms_numba(v, *arrays[:3]), tree_group_sq_norms_numpy(v, *arrays[:3]),
                                    rtol=1e-13)
+        assert tree_root_excess_numba(v, *arrays, tau) == pytest.approx(tree_root_excess_numpy(v, *arrays, tau),
+                                                                         rel=1e-12, abs=1e-14)
         np.testing.assert_array_equal(v, keep)
 
 
@@ -116,6 +121,27 @@ def test_tree_prox_equals_naive_composition(seed):
     v = v[:, 0] if seed % 4 == 0 else v
     for tau in (0.0, 0.05, 0.4, 2.0):
         np.testing.assert_allclose(P.tree_prox(v, t, tau), naive_tree_prox(v, t, tau), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("zero_root", [False, True])
+def test_tree_dual_norm_equals_bisection_on_the_naive_prox(zero_root):
+    """The dual norm is the smallest t with prox_{t Omega}(u) = 0; the reference bisects on the naive prox."""
+    rng = np.random.default_rng(int(zero_root))
+    for _ in range(15):
+        t, v = _random_tree_case(rng, 1 + int(rng.integers(2)), zero_weights=False)
+        if zero_root:
+            w = t.weights.copy()
+            w[t.root] = 0.0
+            t = t.with_weights(w)
+            v[t.owns(t.root)] = 0.0  # the root's own variables are free then
+        v = v * 10.0 ** rng.uniform(-3, 3)
+        lo, hi = 0.0, 1.0
+        while np.any(naive_tree_prox(v, t, hi)):
+            hi *= 2.0
+        for _ in range(80):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (lo, mid) if not np.any(naive_tree_prox(v, t, mid)) else (mid, hi)
+        assert ss.TreeLasso(t, 1.0).dual_norm(v) == pytest.approx(hi, rel=1e-11)
 
 
 def test_tree_prox_on_complete_tree_and_group_norms():

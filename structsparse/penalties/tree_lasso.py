@@ -1,10 +1,16 @@
 """The tree lasso ``lam * sum_nodes w_node ||x[group(node)]||_2`` over a hierarchy of nested groups."""
 
 import numpy as np
+from scipy.optimize import brentq
 
 from .._numba import NUMBA_ENABLED
 from ..prox._group_kernels import TIE_RTOL
-from ..prox._tree_kernels import tree_group_sq_norms_numba, tree_group_sq_norms_numpy
+from ..prox._tree_kernels import (
+    tree_group_sq_norms_numba,
+    tree_group_sq_norms_numpy,
+    tree_root_excess_numba,
+    tree_root_excess_numpy,
+)
 from ..prox.operators import _tree_prox
 from ..structure import Tree
 from .base import Penalty
@@ -12,6 +18,7 @@ from .base import Penalty
 __all__ = ["TreeLasso"]
 
 _tree_group_sq_norms = tree_group_sq_norms_numba if NUMBA_ENABLED else tree_group_sq_norms_numpy
+_tree_root_excess = tree_root_excess_numba if NUMBA_ENABLED else tree_root_excess_numpy
 
 # relative width at which the dual-norm bisection stops
 _DUAL_RTOL = 1e-13
@@ -30,15 +37,18 @@ class TreeLasso(Penalty):
     Dual norm
         ``Omega^*(u)`` is the smallest ``t`` with ``prox_{t Omega}(u) == 0``
         (zero is the prox exactly when ``u`` lies in ``t`` times the dual
-        ball, and the balls grow with ``t``). It is found by bisection on
-        the linear-time prox between a lower bound ``||u||^2 / Omega(u)``
-        and an upper bound from one decomposition of ``u`` (each variable
-        given to the heaviest group that holds it), down to a relative
-        width of ``1e-13``; the upper end is returned, so the value is
-        exact to about ``1e-13`` relative, never below the true dual norm
-        by more than rounding, and the prox at ``lam = dual_norm`` is
-        exactly zero. It is ``inf`` when ``u`` is nonzero on a variable
-        that no positive-weight group holds.
+        ball, and the balls grow with ``t``). With a positive root weight
+        the prox vanishes exactly when the root's group, after all its
+        descendants' shrinks, has norm ``<= t w_root``; that excess
+        decreases strictly in ``t``, so its root is found by Brent's method
+        (a handful of upward passes, each linear in the number of
+        variables) to relative precision ~1e-15. With a root of weight zero
+        it falls back to bisection on "the prox vanishes", down to a
+        relative width of 1e-13, returning the upper end. Both start from
+        the bracket ``||u||^2 / Omega(u) <= Omega^*(u) <= max_g ||xi_g|| / w_g``
+        where ``xi`` gives each variable to the heaviest group that holds
+        it. The value is ``inf`` when ``u`` is nonzero on a variable that no
+        positive-weight group holds.
 
     Parameters
     ----------
@@ -109,9 +119,22 @@ class TreeLasso(Penalty):
         held = np.bincount(self._assign, weights=row_sq, minlength=self.tree.n_nodes)
         pos = weights > 0
         hi = float(np.max(np.sqrt(held[pos]) / weights[pos]))
-        lo = float(row_sq.sum() / self.omega(u2))
+        lo = min(float(row_sq.sum() / self.omega(u2)), hi)
         arrays = self.tree.kernel_arrays()
+        if weights[0] > 0:
+            # the root of the strictly decreasing excess, by Brent's method (a handful of linear passes)
+            def excess(t):
+                return _tree_root_excess(u2, *arrays, t)
 
+            grow = 1e-14
+            while excess(hi) > 0:  # the bound is exact in theory; this only absorbs rounding
+                hi *= 1.0 + grow
+                grow *= 10.0
+            if excess(lo) <= 0:
+                return lo
+            return float(brentq(excess, lo, hi, xtol=1e-15 * hi, rtol=4 * np.finfo(float).eps))
+
+        # root of weight zero: bisection on "the prox vanishes"
         def is_zero(t):
             # evaluated a little below t: the kernel zeroes near-ties (TIE_RTOL), so without this the
             # bisection would settle on the edge of that tie band and other step sizes could round
@@ -123,7 +146,6 @@ class TreeLasso(Penalty):
         while not is_zero(hi):  # the bound is exact in theory; this only absorbs rounding
             hi *= 1.0 + grow
             grow *= 10.0
-        lo = min(lo, hi)
         while hi - lo > _DUAL_RTOL * hi:
             mid = 0.5 * (lo + hi)
             if is_zero(mid):

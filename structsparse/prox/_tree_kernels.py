@@ -18,7 +18,14 @@ import numpy as np
 from .._numba import njit
 from ._group_kernels import TIE_RTOL
 
-__all__ = ["tree_prox_numba", "tree_prox_numpy", "tree_group_sq_norms_numba", "tree_group_sq_norms_numpy"]
+__all__ = [
+    "tree_prox_numba",
+    "tree_prox_numpy",
+    "tree_group_sq_norms_numba",
+    "tree_group_sq_norms_numpy",
+    "tree_root_excess_numba",
+    "tree_root_excess_numpy",
+]
 
 
 @njit
@@ -103,3 +110,39 @@ def tree_group_sq_norms_numpy(v, var_order, own_ptr, parent):
     for k in range(parent.size - 1, 0, -1):
         sq[parent[k]] += sq[k]
     return sq
+
+
+@njit
+def tree_root_excess_numba(v, var_order, own_ptr, parent, weights, tau):
+    """``||z_root|| - tau * w_root`` where ``z_root`` is the root's group after its descendants' shrinks.
+
+    The upward pass of :func:`tree_prox_numba` alone (no output). With
+    ``w_root > 0`` the tree prox is zero exactly when this is ``<= 0``, and it
+    decreases strictly in ``tau``: the tree dual norm is its root.
+    """
+    n_nodes = parent.size
+    n_cols = v.shape[1]
+    sq = np.zeros(n_nodes)
+    for k in range(n_nodes - 1, -1, -1):
+        s = sq[k]
+        for j in range(own_ptr[k], own_ptr[k + 1]):
+            row = var_order[j]
+            for c in range(n_cols):
+                s += v[row, c] * v[row, c]
+        if k == 0:
+            return np.sqrt(s) - tau * weights[0]
+        t = tau * weights[k]
+        r = np.sqrt(s) - t
+        if r > 0.0:
+            sq[parent[k]] += r * r
+    return 0.0  # unreachable: position 0 is the root
+
+
+def tree_root_excess_numpy(v, var_order, own_ptr, parent, weights, tau):
+    """Numpy twin of :func:`tree_root_excess_numba`."""
+    sq = np.add.reduceat((v[var_order] ** 2).sum(axis=1), own_ptr[:-1]).astype(float)
+    for k in range(parent.size - 1, 0, -1):
+        r = np.sqrt(sq[k]) - tau * weights[k]
+        if r > 0.0:
+            sq[parent[k]] += r * r
+    return float(np.sqrt(sq[0]) - tau * weights[0])
