@@ -567,3 +567,40 @@ def test_register_penalty_extends_the_registry():
     finally:
         registry.PENALTY_REGISTRY.pop("l1_twice", None)
         registry.PENALTY_NAMES = before
+
+
+def _with_zero_weights(pen, rng):
+    """The same penalty with about a third of its group (node) weights set to zero (never a tree's root)."""
+    if isinstance(pen, ss.TreeLasso):
+        w = pen.tree.weights.copy()
+        w[rng.random(w.size) < 0.35] = 0.0
+        w[pen.tree.root] = 1.0
+        return ss.TreeLasso(pen.tree.with_weights(w), pen.lam)
+    w = pen.groups.weights.copy()
+    w[rng.random(w.size) < 0.35] = 0.0
+    w[0] = 0.0
+    groups = pen.groups.with_weights(w)
+    if isinstance(pen, ss.GroupLasso):
+        return ss.GroupLasso(groups, pen.lam)
+    if isinstance(pen, ss.SparseGroupLasso):
+        return ss.SparseGroupLasso(groups, pen.lam, pen.l1_ratio)
+    return ss.GroupNuclear(groups, pen.lam, pen.rank_weight, pen.shapes)
+
+
+@pytest.mark.parametrize("name", ["group_lasso", "sparse_group_lasso", "tree_lasso", "group_nuclear"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_zero_weights_match_cvxpy_and_leave_blocks_alone(name, seed):
+    pen, shape, rng = make_case(name, [None, 2][seed], seed)
+    pen = _with_zero_weights(pen, rng)
+    v = 1.5 * rng.standard_normal(shape)
+    step = 0.9
+    tau = step * pen.lam
+    p = pen.prox(v, step)
+    ref = cvxpy_prox(pen, v, tau)
+    assert_close_to_reference(p, ref, lambda x: 0.5 * float(np.sum((x - v) ** 2)) + tau * pen.omega(x), 1.0)
+    if isinstance(pen, (ss.GroupLasso, ss.GroupNuclear)):
+        idx = pen.groups[0]  # weight zero: not penalized, returned exactly
+        np.testing.assert_array_equal(p[idx], v[idx])
+    resid = v - p
+    assert pen.dual_norm(resid) <= tau * (1 + 1e-9)
+    assert float(np.sum(resid * p)) == pytest.approx(tau * pen.omega(p), rel=1e-9, abs=1e-12)

@@ -60,13 +60,36 @@ def _segment_dual_numba(s, a, b):
 
 
 @njit
+def _sort_descending_into(src, buf):
+    """Copy ``src`` into ``buf[:src.size]`` sorted in decreasing order (insertion sort for short segments)."""
+    m = src.size
+    if m > 32:
+        srt = np.sort(src)
+        for i in range(m):
+            buf[i] = srt[m - 1 - i]
+        return
+    for i in range(m):
+        x = src[i]
+        j = i - 1
+        while j >= 0 and buf[j] < x:
+            buf[j + 1] = buf[j]
+            j -= 1
+        buf[j + 1] = x
+
+
+@njit
 def sparse_group_dual_numba(absval, ptr, a, b):
     """Per segment ``g`` (``absval[ptr[g]:ptr[g+1]]``, non-negative), the dual norm of ``a[g] ||.||_2 + b[g] ||.||_1``."""
     n_seg = ptr.size - 1
     out = np.empty(n_seg)
+    longest = 0
     for g in range(n_seg):
-        seg = np.sort(absval[ptr[g]:ptr[g + 1]])[::-1].copy()
-        out[g] = _segment_dual_numba(seg, a[g], b[g])
+        longest = max(longest, ptr[g + 1] - ptr[g])
+    buf = np.empty(longest)
+    for g in range(n_seg):
+        m = ptr[g + 1] - ptr[g]
+        _sort_descending_into(absval[ptr[g]:ptr[g + 1]], buf)
+        out[g] = _segment_dual_numba(buf[:m], a[g], b[g])
     return out
 
 

@@ -7,7 +7,7 @@ from ..exceptions import ShapeError
 from ..prox._group_kernels import TIE_RTOL
 from .base import Penalty, as_disjoint_groups
 from .nuclear_norm import check_matrix_shape
-from .sparse_group_lasso import sparse_group_dual_norms
+from .sparse_group_lasso import _sparse_group_dual
 
 __all__ = ["GroupNuclear"]
 
@@ -59,6 +59,9 @@ class GroupNuclear(Penalty):
         self.groups = groups = as_disjoint_groups(groups, "GroupNuclear")
         self.shapes, self._n_targets = self._resolve_shapes(shape, groups, owner)
         self.shape = self.shapes[0] if len(set(self.shapes)) == 1 else None
+        self._free = ~self.groups.covered  # variables in no group are not penalized
+        self._free.setflags(write=False)
+        self._bucket_cache = None
 
     @staticmethod
     def _resolve_shapes(shape, groups, owner):
@@ -111,53 +114,68 @@ class GroupNuclear(Penalty):
             )
         return arr
 
-    def _blocks(self, x2):
-        for g, (idx, shp) in enumerate(zip(self.groups, self.shapes)):
-            yield g, idx, x2[idx].reshape(shp)
+    def _buckets(self):
+        """Groups of equal block shape, for batched SVDs: (shape, group ids, row indices (n_in_bucket, rows))."""
+        if self._bucket_cache is None:
+            by_shape = {}
+            for g, shp in enumerate(self.shapes):
+                by_shape.setdefault(shp, []).append(g)
+            buckets = []
+            for shp, ids in by_shape.items():
+                ids = np.asarray(ids)
+                rows = np.stack([self.groups[g] for g in ids])
+                buckets.append((shp, ids, rows))
+            self._bucket_cache = buckets
+        return self._bucket_cache
+
+    def _stacked(self, x2, shp, rows):
+        """Blocks ``X_g`` of one bucket, shape (n_in_bucket, *shp): rows of x flattened in C order."""
+        return x2[rows].reshape((rows.shape[0],) + shp)
 
     def omega(self, x):
         x2 = x.reshape(x.shape[0], -1)
         rw = self.rank_weight
         total = 0.0
-        for g, _, blk in self._blocks(x2):
-            w = self.groups.weights[g]
-            if w == 0:
-                continue
-            s = np.linalg.svd(blk, compute_uv=False)
-            total += w * ((1.0 - rw) * np.sqrt(np.sum(s * s)) + rw * s.sum())
+        for shp, ids, rows in self._buckets():
+            s = np.linalg.svd(self._stacked(x2, shp, rows), compute_uv=False)
+            per_block = (1.0 - rw) * np.sqrt(np.sum(s * s, axis=1)) + rw * s.sum(axis=1)
+            total += float(self.groups.weights[ids] @ per_block)
         return float(total)
 
     def _prox(self, v, tau):
         v2 = v.reshape(v.shape[0], -1)
         out = v2.copy()
         rw = self.rank_weight
-        for g, idx, blk in self._blocks(v2):
-            w = self.groups.weights[g]
-            if w == 0 or tau == 0:
-                continue
-            u, s, vt = np.linalg.svd(blk, full_matrices=False)
+        for shp, ids, rows in self._buckets():
+            w = self.groups.weights[ids][:, None]
+            stacked = self._stacked(v2, shp, rows)
+            u, s, vt = np.linalg.svd(stacked, full_matrices=False)
             # values within rounding of a threshold count as ties and go to zero (see TIE_RTOL)
             t1 = tau * w * rw
             p = np.where(s > t1 * (1.0 + 0.5 * TIE_RTOL), s - t1, 0.0)
-            sq = np.sum(p * p)
+            sq = np.sum(p * p, axis=1, keepdims=True)
             t2 = tau * w * (1.0 - rw)
-            p = p * (1.0 - t2 / np.sqrt(sq)) if sq > t2 * t2 * (1.0 + TIE_RTOL) else np.zeros_like(p)
-            keep = p > 0
-            new = (u[:, keep] * p[keep]) @ vt[keep] if keep.any() else np.zeros_like(blk)
-            out[idx] = new.reshape(len(idx), -1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale = np.where(sq > t2 * t2 * (1.0 + TIE_RTOL), 1.0 - t2 / np.sqrt(sq), 0.0)
+            blocks = np.matmul(u * (p * scale)[:, None, :], vt)
+            unpenalized = w[:, 0] == 0
+            blocks[unpenalized] = stacked[unpenalized]  # weight zero: the block is left exactly as it is
+            out[rows] = blocks.reshape(rows.shape + (v2.shape[1],))
         return out.reshape(v.shape)
 
     def _dual_norm(self, u):
         u2 = u.reshape(u.shape[0], -1)
-        free = ~self.groups.covered
-        if free.any() and np.any(u2[free] != 0):
+        if self._free.any() and np.any(u2[self._free] != 0):
             return np.inf
-        svals = [np.linalg.svd(blk, compute_uv=False) for _, _, blk in self._blocks(u2)]
-        ptr = np.concatenate([[0], np.cumsum([s.size for s in svals])])
-        w = self.groups.weights
         rw = self.rank_weight
-        per_group = sparse_group_dual_norms(np.concatenate(svals), ptr, (1.0 - rw) * w, rw * w)
-        return float(per_group.max())
+        best = 0.0
+        for shp, ids, rows in self._buckets():
+            s = np.linalg.svd(self._stacked(u2, shp, rows), compute_uv=False)
+            ptr = np.arange(0, s.size + 1, s.shape[1], dtype=np.int64)
+            w = self.groups.weights[ids]
+            per_group = _sparse_group_dual(np.ascontiguousarray(s.ravel()), ptr, (1.0 - rw) * w, rw * w)
+            best = max(best, float(per_group.max()))
+        return best
 
     def cvxpy_omega(self, x):
         import cvxpy as cp

@@ -85,6 +85,8 @@ class SparseGroupLasso(Penalty):
         super().__init__(lam)
         self.l1_ratio = check_scalar(l1_ratio, "l1_ratio", low=0, high=1, owner="SparseGroupLasso")
         self.groups = as_disjoint_groups(groups, "SparseGroupLasso")
+        self._free = ~self.groups.covered  # variables in no group: l1 part only
+        self._free.setflags(write=False)
 
     @property
     def n_features(self):
@@ -111,9 +113,9 @@ class SparseGroupLasso(Penalty):
         g = self.groups
         a = (1.0 - r) * g.weights
         b = np.full(g.n_groups, r)
-        per_group = sparse_group_dual_norms(u2[g.indices].ravel(), g.ptr * n_cols, a, b)
-        best = float(per_group.max())
-        free = ~g.covered
+        absval = np.abs(u2[g.indices]).ravel()
+        best = float(_sparse_group_dual(absval, g.ptr * n_cols, a, b).max())
+        free = self._free
         if free.any():
             free_max = float(np.abs(u2[free]).max())
             if free_max > 0:
