@@ -9,7 +9,7 @@ the input pixel it came from (``kh * kw`` strided slice additions).
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 __all__ = ["conv_output_size", "pad_nhwc", "im2col", "col2im"]
 
@@ -32,14 +32,37 @@ def windows(xp, kh, kw, stride):
     return view[:, ::stride, ::stride]
 
 
-def im2col(x, kh, kw, stride, padding):
-    """Patch matrix ``(N * Ho * Wo, kh * kw * C)`` of an NHWC batch, C-contiguous."""
-    n, _, _, c = x.shape
-    view = windows(pad_nhwc(x, padding), kh, kw, stride)
-    ho, wo = view.shape[1], view.shape[2]
-    # (N, Ho, Wo, kh, kw, C): columns in (kh, kw, C) order, matching weights (kh, kw, Cin, Cout)
-    cols = np.ascontiguousarray(view.transpose(0, 1, 2, 4, 5, 3))
-    return cols.reshape(n * ho * wo, kh * kw * c), ho, wo
+def im2col(x, kh, kw, stride, padding, out=None, ones_column=False):
+    """Patch matrix ``(N * Ho * Wo, kh * kw * C)`` of an NHWC batch, C-contiguous.
+
+    ``out``, a flat buffer of at least that size and ``x``'s dtype, is reused
+    when given (a fresh 100 MB array costs page faults on every call).
+    ``ones_column=True`` appends a column of ones, so that a product with
+    ``[W; b]`` adds the bias inside the matrix product instead of in another
+    pass over the output.
+    """
+    n, h, w, c = x.shape
+    xp = np.ascontiguousarray(pad_nhwc(x, padding))
+    ho = conv_output_size(h, kh, stride, padding)
+    wo = conv_output_size(w, kw, stride, padding)
+    sn, sh, sw, sc = xp.strides
+    # (N, Ho, Wo, kh, kw * C): for fixed (n, ho, wo, i) the kw * C entries of a patch row are contiguous
+    # in NHWC, so the copy moves runs of kw * C numbers; columns come out in (kh, kw, C) order,
+    # matching weights of shape (kh, kw, Cin, Cout)
+    src = as_strided(xp, shape=(n, ho, wo, kh, kw * c), strides=(sn, stride * sh, stride * sw, sh, sc),
+                     writeable=False)
+    k = kh * kw * c
+    width = k + 1 if ones_column else k
+    size = n * ho * wo * width
+    if out is not None and out.dtype == x.dtype and out.size >= size:
+        cols = out[:size].reshape(n * ho * wo, width)
+    else:
+        cols = np.empty((n * ho * wo, width), dtype=x.dtype)
+    np.copyto(cols[:, :k].reshape(src.shape), src) if not ones_column else \
+        np.copyto(cols[:, :k].reshape(n, ho, wo, kh, kw * c), src)
+    if ones_column:
+        cols[:, k] = 1
+    return cols, ho, wo
 
 
 def col2im(cols, x_shape, kh, kw, stride, padding):

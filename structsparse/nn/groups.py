@@ -35,7 +35,7 @@ from ..structure import Groups
 from ._trace import channel_sources
 from .network import INPUT
 
-__all__ = ["GroupMap", "groups", "NetworkPenalty", "GROUP_KINDS"]
+__all__ = ["GroupMap", "groups", "NetworkPenalty", "GROUP_KINDS", "unit_flops"]
 
 GROUP_KINDS = ("neurons", "filters", "channels", "branches", "connections")
 
@@ -134,9 +134,12 @@ def groups(net, by="filters", layers=None, include_bias=True, weights="sqrt_size
         For neurons/filters, put the bias and batch-norm parameters in the
         groups (needed for an exactly zero output). ``False`` gives pure
         weight matrices, with ``shapes`` set, for the nuclear-norm hybrid.
-    weights : "sqrt_size", None or callable
+    weights : "sqrt_size", "flops", None or callable
         Group weights: ``sqrt(|g|)`` (default, so that lam means the same for
-        large and small groups), all ones, or ``weights(map_name, sizes)``.
+        large and small groups); ``"flops"`` (neurons/filters only): the FLOPs
+        that removing the unit alone saves, divided by the mean over all
+        units, so that ``lam`` is a price per FLOP; all ones; or
+        ``weights(map_name, sizes)``.
 
     Returns
     -------
@@ -149,9 +152,18 @@ def groups(net, by="filters", layers=None, include_bias=True, weights="sqrt_size
                 "branches": _branch_maps, "connections": _connection_maps}
     maps = builders[by](net, by, layers, include_bias)
     out = []
+    if isinstance(weights, str) and weights == "flops":
+        if by not in ("neurons", "filters"):
+            raise ParameterError(f"weights='flops' is available for by='neurons' or 'filters'. Got by={by!r}.")
+        saved = unit_flops(net)
+        cost = {name: np.array([saved[(name.split(":", 1)[1], j)] for j in labels], dtype=float)
+                for name, _, _, labels, _ in maps}
+        mean_cost = np.mean(np.concatenate(list(cost.values()))) if cost else 1.0
     for name, b, index_lists, labels, shapes in maps:
         sizes = [len(ix) for ix in index_lists]
-        if weights == "sqrt_size":
+        if isinstance(weights, str) and weights == "flops":
+            w = cost[name] / mean_cost
+        elif weights == "sqrt_size":
             w = np.sqrt(sizes)
         elif weights is None:
             w = None
@@ -165,6 +177,36 @@ def groups(net, by="filters", layers=None, include_bias=True, weights="sqrt_size
         raise StructureError(f"The network has nothing to group by {by!r}"
                              + (f" among layers {sorted(layers)}." if layers else "."))
     return out
+
+
+def unit_flops(net):
+    """``{(producer, unit): FLOPs per sample saved by removing that unit alone}``.
+
+    The unit's own output channel (its share of the producer's FLOPs and of
+    every channelwise layer carrying it) plus the input-side share of every
+    layer that reads it.
+    """
+    src = channel_sources(net)
+    saved = {}
+    for n in net.nodes:
+        layer = n.layer
+        names, chans = src[n.name]
+        if layer.kind in ("concat", "flatten"):
+            continue
+        per_out = layer.flops() / max(layer.output_shape[-1], 1)
+        for key in zip(names.tolist(), chans.tolist()):
+            saved[key] = saved.get(key, 0.0) + per_out
+        if layer.kind in ("dense", "conv2d"):
+            in_names, in_chans = src[n.inputs[0]]
+            w = layer.params["W"]
+            if layer.kind == "dense":
+                per_in = 2.0 * w.shape[1]
+            else:
+                ho, wo, co = layer.output_shape
+                per_in = 2.0 * ho * wo * co * w.shape[0] * w.shape[1]
+            for key in zip(in_names.tolist(), in_chans.tolist()):
+                saved[key] = saved.get(key, 0.0) + per_in
+    return saved
 
 
 def _batchnorm_channels(net, src):

@@ -45,6 +45,7 @@ class Layer:
     kind = "layer"
     role = "passer"      # producer | passer | flatten | concat | gate
     n_inputs = 1
+    inplace_ok = False   # has forward_inplace(x) for evaluation when nothing else reads x
 
     def __init__(self):
         self.params = {}
@@ -238,7 +239,7 @@ class Conv2D(Layer):
         k = self.kernel_size
         cols, ho, wo = im2col(x, k, k, self.stride, self.padding)
         w = self.params["W"].reshape(-1, self.filters)
-        return (cols @ w).reshape(x.shape[0], ho, wo, self.filters), cols
+        return (cols @ w).reshape(x.shape[0], ho, wo, self.filters)
 
     def linear_adjoint(self, dout, x_shape):
         """Adjoint of :meth:`linear_forward` with respect to the input."""
@@ -249,16 +250,22 @@ class Conv2D(Layer):
 
     def forward(self, x, train=False):
         self._check_input(x)
-        out, cols = self.linear_forward(x)
+        k = self.kernel_size
+        # patches with a ones column times [W; b]: the bias rides in the matrix product
+        buf = getattr(self, "_workspace", None)
+        cols, ho, wo = im2col(x, k, k, self.stride, self.padding, out=buf, ones_column=True)
+        if buf is None or cols.base is not buf:
+            self._workspace = cols.reshape(-1)  # reused by the next batch of the same size or smaller
+        w_aug = np.concatenate([self.params["W"].reshape(-1, self.filters), self.params["b"][None, :]])
         self._cache = (cols, x.shape)
-        out += self.params["b"]
-        return out
+        return (cols @ w_aug).reshape(x.shape[0], ho, wo, self.filters)
 
     def backward(self, dout):
         cols, x_shape = self._cache
         d2 = dout.reshape(-1, self.filters)
-        self.grads["W"] = (cols.T @ d2).reshape(self.params["W"].shape)
-        self.grads["b"] = d2.sum(axis=0)
+        g = cols.T @ d2                      # last row: the bias gradient (ones column)
+        self.grads["W"] = g[:-1].reshape(self.params["W"].shape)
+        self.grads["b"] = g[-1].copy()
         return self.linear_adjoint(dout, x_shape)
 
     def flops(self):
@@ -294,15 +301,21 @@ class ReLU(Layer):
     """Rectified linear unit (``relu(0) = 0``, so dead channels stay dead)."""
 
     kind = "relu"
+    inplace_ok = True
+
+    def forward_inplace(self, x):
+        """Evaluation forward that overwrites ``x`` (the graph calls it when nothing else reads ``x``)."""
+        self._check_input(x)
+        return np.maximum(x, 0, out=x)
 
     def forward(self, x, train=False):
         self._check_input(x)
-        mask = x > 0
-        self._cache = mask
-        return x * mask
+        out = np.maximum(x, 0)
+        self._cache = out
+        return out
 
     def backward(self, dout):
-        return dout * self._cache
+        return dout * (self._cache > 0)
 
 
 class _Pool2D(Layer):
@@ -340,6 +353,18 @@ class MaxPool2D(_Pool2D):
     def forward(self, x, train=False):
         self._check_input(x)
         k = self.size
+        n, h, w, c = x.shape
+        if not train and self.padding == 0:
+            # evaluation: running maximum over the k*k strided slices (contiguous channel runs,
+            # no window copy, no argmax)
+            ho, wo = self.output_shape[0], self.output_shape[1]
+            s = self.stride
+            out = x[:, 0:s * ho:s, 0:s * wo:s, :].copy()
+            for i in range(k):
+                for j in range(k):
+                    if i or j:
+                        np.maximum(out, x[:, i:i + s * ho:s, j:j + s * wo:s, :], out=out)
+            return out
         xp = pad_nhwc(x, self.padding, value=-np.inf)
         view = windows(xp, k, k, self.stride)                  # (N, Ho, Wo, C, k, k)
         flat = view.reshape(view.shape[:4] + (k * k,))
@@ -414,6 +439,16 @@ class BatchNorm(Layer):
     """
 
     kind = "batchnorm"
+    inplace_ok = True
+
+    def forward_inplace(self, x):
+        """Evaluation forward that overwrites ``x`` (the graph calls it when nothing else reads ``x``)."""
+        self._check_input(x)
+        inv = (1.0 / np.sqrt(self.state["var"] + self.eps)).astype(x.dtype)
+        scale = inv * self.params["gamma"]
+        x *= scale
+        x += self.params["beta"] - self.state["mean"] * scale
+        return x
 
     def __init__(self, momentum=0.9, eps=1e-5):
         super().__init__()
@@ -442,6 +477,13 @@ class BatchNorm(Layer):
             self.state["var"] = (m * self.state["var"] + (1 - m) * var).astype(self.state["var"].dtype)
         else:
             mu, var = self.state["mean"], self.state["var"]
+            # evaluation: one scale and one shift per channel (two passes over x)
+            inv = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
+            scale = inv * gamma
+            out = x * scale
+            out += beta - mu * scale
+            self._cache = (x, inv, False, axes)  # x, not xhat: computed only if backward is called
+            return out
         inv = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
         xhat = (x - mu) * inv
         self._cache = (xhat, inv, train, axes)
@@ -450,6 +492,8 @@ class BatchNorm(Layer):
     def backward(self, dout):
         xhat, inv, train, axes = self._cache
         gamma = self.params["gamma"]
+        if not train:
+            xhat = (xhat - self.state["mean"]) * inv
         self.grads["gamma"] = (dout * xhat).sum(axis=axes)
         self.grads["beta"] = dout.sum(axis=axes)
         dxhat = dout * gamma

@@ -44,12 +44,16 @@ def load_digits_split(test_size=0.3, rng=0, image=True, n_samples=None):
 
 
 def small_cnn(channels=(32, 64), n_classes=10, input_shape=(8, 8, 1), rng=0):
-    """Two 3x3 conv layers (each with batch norm and ReLU), a 2x2 max pool and one dense layer."""
+    """Two 3x3 conv layers (each with batch norm and ReLU), a 2x2 max pool and one dense layer.
+
+    The second block pools before its ReLU: ``relu(maxpool(x)) = maxpool(relu(x))``
+    (both are monotone), and the ReLU then touches a quarter of the values.
+    """
     c1, c2 = channels
     return Sequential([
         Conv2D(c1, 3, padding=1), BatchNorm(), ReLU(),
-        Conv2D(c2, 3, padding=1), BatchNorm(), ReLU(),
-        MaxPool2D(2), Flatten(), Dense(n_classes),
+        Conv2D(c2, 3, padding=1), BatchNorm(), MaxPool2D(2), ReLU(),
+        Flatten(), Dense(n_classes),
     ], input_shape, rng=rng)
 
 

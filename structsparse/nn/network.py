@@ -153,11 +153,25 @@ class Graph:
         if self.input_index is not None:
             X = X[..., self.input_index]
         acts = {INPUT: X}
+        readers = self._readers() if not train else None
         for n in self.nodes:
             args = [acts[i] for i in n.inputs]
-            acts[n.name] = n.layer.forward(args if n.layer.n_inputs is None else args[0], train)
-        self._n_samples = X.shape[0]
+            layer = n.layer
+            if readers is not None and layer.inplace_ok and n.inputs[0] != INPUT and readers[n.inputs[0]] == 1:
+                # evaluation: overwrite an activation that only this layer reads (no new allocation)
+                acts[n.name] = layer.forward_inplace(args[0])
+            else:
+                acts[n.name] = layer.forward(args if layer.n_inputs is None else args[0], train)
         return acts[self.output]
+
+    def _readers(self):
+        counts = {INPUT: 0}
+        for n in self.nodes:
+            counts.setdefault(n.name, 0)
+            for i in n.inputs:
+                counts[i] = counts.get(i, 0) + 1
+        counts[self.output] = counts.get(self.output, 0) + 1  # the caller reads the output
+        return counts
 
     __call__ = forward
 
@@ -234,6 +248,7 @@ def _copy_layer(layer):
     new.state = {k: v.copy() for k, v in layer.state.items()}
     new.grads = {}
     new._cache = None
+    new.__dict__.pop("_workspace", None)  # scratch buffers are never shared between copies
     return new
 
 

@@ -1,0 +1,198 @@
+"""What a network costs and what its pruning did: FLOPs, parameters, memory,
+sensitivity to pruning, SE gate statistics and DenseNet connections."""
+
+import numpy as np
+
+from .._validation import check_array, check_int
+from ..exceptions import ParameterError, ShapeError
+from .network import INPUT, Graph
+from .surgery import apply_plan, plan_pruning
+
+__all__ = ["flops", "count_params", "memory", "sensitivity", "gate_statistics", "connection_graph",
+           "layer_flops"]
+
+
+def _check_net(net, owner):
+    if not isinstance(net, Graph):
+        raise ParameterError(f"The 'net' parameter of {owner} must be a structsparse.nn Graph. Got {type(net).__name__}.")
+
+
+def layer_flops(net):
+    """``{node: FLOPs per sample}`` (a multiply-add counts 2)."""
+    _check_net(net, "layer_flops")
+    return {n.name: int(n.layer.flops()) for n in net.nodes}
+
+
+def flops(net, input_shape=None, per_layer=False):
+    """FLOPs of one forward pass of one sample.
+
+    Parameters
+    ----------
+    net : Graph
+    input_shape : tuple, optional
+        Per-sample input shape; must match the network's (the layers are
+        shape-specific); checked when given.
+    per_layer : bool
+        Also return the per-node breakdown.
+    """
+    _check_net(net, "flops")
+    if input_shape is not None and tuple(input_shape) != net.original_input_shape:
+        raise ShapeError(f"The 'input_shape' parameter of flops must be {net.original_input_shape} for this network. "
+                         f"Got {tuple(input_shape)}.")
+    per = layer_flops(net)
+    total = int(sum(per.values()))
+    return (total, per) if per_layer else total
+
+
+def count_params(net):
+    """Number of trainable parameters."""
+    _check_net(net, "count_params")
+    return net.n_params
+
+
+def memory(net, batch=1, dtype_bytes=4):
+    """Bytes of parameters and peak activations for a forward pass of ``batch`` samples.
+
+    The peak is found by walking the nodes in order and freeing each
+    activation after its last reader (in-place layers are not assumed).
+
+    Returns
+    -------
+    dict
+        ``params``, ``state``, ``peak_activations``, ``total`` (bytes).
+    """
+    _check_net(net, "memory")
+    batch = check_int(batch, "batch", low=1, owner="memory")
+    last_use = {INPUT: -1}
+    for k, n in enumerate(net.nodes):
+        last_use.setdefault(n.name, k)
+        for i in n.inputs:
+            last_use[i] = k
+    last_use[net.output] = len(net.nodes)
+    size = {INPUT: int(np.prod(net.input_shape)) * batch * dtype_bytes}
+    live = {INPUT: size[INPUT]}
+    peak = sum(live.values())
+    for k, n in enumerate(net.nodes):
+        size[n.name] = int(np.prod(net.shape_of(n.name))) * batch * dtype_bytes
+        extra = 0
+        if n.layer.kind == "conv2d":  # the im2col patch matrix exists during the product
+            ho, wo, _ = n.layer.output_shape
+            extra = ho * wo * n.layer.kernel_size ** 2 * n.layer.input_shape[2] * batch * dtype_bytes
+        live[n.name] = size[n.name]
+        peak = max(peak, sum(live.values()) + extra)
+        for name in list(live):
+            if last_use.get(name, k) <= k and name != net.output:
+                del live[name]
+    params = sum(v.nbytes for _, _, v in net.parameters())
+    state = sum(v.nbytes for n in net.nodes for v in n.layer.state.values())
+    return {"params": int(params), "state": int(state), "peak_activations": int(peak),
+            "total": int(params + state + peak)}
+
+
+def sensitivity(net, X, y, ratios=(0.25, 0.5, 0.75), layers=None):
+    """Accuracy when a fraction of the smallest units of one layer at a time is removed.
+
+    For every ``Dense``/``Conv2D`` layer (except the output) and every ratio,
+    the units with the smallest parameter norms are dropped by surgery (the
+    rest of the network untouched, no fine-tuning) and the accuracy on
+    ``(X, y)`` recorded.
+
+    Returns
+    -------
+    dict
+        ``{layer: [accuracy at each ratio]}`` plus ``"ratios"`` and ``"baseline"``.
+    """
+    _check_net(net, "sensitivity")
+    X = net.check_input(X, "X", "sensitivity")
+    from .training import check_labels
+
+    y = check_labels(y, X.shape[0], net.output_shape[-1], "sensitivity")
+    ratios = check_array(ratios, "ratios", ndim=1, owner="sensitivity")
+    if np.any((ratios < 0) | (ratios >= 1)):
+        raise ParameterError(f"The 'ratios' parameter of sensitivity must lie in [0, 1). Got {ratios.tolist()}.")
+    out = {"ratios": ratios.tolist(), "baseline": net.score(X, y)}
+    for n in net.nodes:
+        if n.layer.role != "producer" or n.name == net.output or (layers is not None and n.name not in layers):
+            continue
+        accs = []
+        imp = n.layer.channel_importance()
+        for r in ratios:
+            k = int(np.floor(r * imp.size))
+            drop = np.argsort(imp, kind="stable")[:k]
+            trial = net.copy()
+            layer = trial.node(n.name).layer
+            layer.params["W"][..., drop] = 0
+            layer.params["b"][drop] = 0
+            keep_mask = np.ones(imp.size, bool)
+            keep_mask[drop] = False
+            # units zeroed here may still feed batch norms with a shift; surgery keeps the function exact
+            plan = plan_pruning(trial, 0.0, 1)
+            accs.append(apply_plan(trial, plan).score(X, y))
+        out[n.name] = accs
+    return out
+
+
+def gate_statistics(net, X, threshold=0.05, batch_size=512):
+    """Mean and maximum of every SE gate over ``X``, and the channels it keeps near zero.
+
+    Returns
+    -------
+    dict
+        ``{se_node: {"mean": array, "max": array, "near_zero": indices with max gate < threshold}}``.
+    """
+    _check_net(net, "gate_statistics")
+    X = net.check_input(X, "X", "gate_statistics")
+    gates = [n for n in net.nodes if n.layer.kind == "squeeze_excite"]
+    if not gates:
+        raise ParameterError("gate_statistics: the network has no SqueezeExcite gate.")
+    sums = {n.name: 0.0 for n in gates}
+    maxs = {n.name: None for n in gates}
+    for i in range(0, len(X), batch_size):
+        xb = X[i:i + batch_size]
+        if net.input_index is not None:
+            xb = xb[..., net.input_index]
+        acts = {INPUT: xb}
+        for n in net.nodes:
+            args = [acts[j] for j in n.inputs]
+            if n.layer.kind == "squeeze_excite":
+                g, _ = n.layer.gate(args[0])
+                sums[n.name] = sums[n.name] + g.sum(axis=0)
+                m = g.max(axis=0)
+                maxs[n.name] = m if maxs[n.name] is None else np.maximum(maxs[n.name], m)
+            acts[n.name] = n.layer.forward(args if n.layer.n_inputs is None else args[0])
+    out = {}
+    for n in gates:
+        mean = np.asarray(sums[n.name]) / len(X)
+        out[n.name] = {"mean": mean, "max": maxs[n.name],
+                       "near_zero": np.flatnonzero(maxs[n.name] < threshold)}
+    return out
+
+
+def connection_graph(net):
+    """Which layers of each DenseNet block still feed which.
+
+    Returns
+    -------
+    dict
+        ``{block: {layer conv node: {source: number of channels read}}}``;
+        a source that no longer appears is a removed connection.
+    """
+    _check_net(net, "connection_graph")
+    blocks = [b for b in net.blocks if b["type"] == "dense"]
+    if not blocks:
+        raise ParameterError("connection_graph: the network has no DenseNet block.")
+    names = {n.name for n in net.nodes}
+    out = {}
+    for blk in blocks:
+        layers = {}
+        for lay in blk["layers"]:
+            if lay["conv"] not in names:
+                continue
+            cat = net.node(lay["concat"])
+            widths = cat.layer._widths(cat.layer.input_shape)
+            layers[lay["conv"]] = {src: int(w) for src, w in zip(cat.inputs, widths) if w > 0}
+        if blk["concat"] in names:
+            cat = net.node(blk["concat"])
+            layers["output"] = {src: int(w) for src, w in zip(cat.inputs, cat.layer._widths(cat.layer.input_shape))}
+        out[blk["name"]] = layers
+    return out

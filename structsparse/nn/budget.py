@@ -1,0 +1,150 @@
+"""Pruning to a FLOPs budget by bisecting the price of the group penalty.
+
+Each trial copies the network, trains it with the group penalty at price
+``lam`` (warmed up geometrically), removes the zero groups by surgery and
+counts the FLOPs. ``lam`` grows by factors of ``grow`` until the budget is
+met, then bisects (in log scale) between the last price that missed and the
+first that met it; the cheapest price that meets the budget wins and its
+pruned network is fine-tuned without the penalty.
+"""
+
+import numpy as np
+
+from .._validation import check_choice, check_int, check_scalar
+from ..exceptions import ParameterError
+from .analysis import count_params, flops, memory
+from .groups import NetworkPenalty, groups
+from .network import Graph
+from .surgery import prune
+from .training import check_labels, lam_warmup, train
+
+__all__ = ["prune_to_budget", "min_flops"]
+
+
+def min_flops(net, by="filters", min_keep=1, layers=None):
+    """FLOPs of ``net`` with every grouped layer cut to ``min_keep`` units (the least a budget can ask)."""
+    trial = net.copy()
+    for m in groups(trial, by=by, layers=layers):
+        v = m.gather(trial)
+        g = m.groups
+        for k in range(min(min_keep, g.n_groups), g.n_groups):
+            v[g.indices[g.ptr[k]:g.ptr[k + 1]]] = 0.0
+        m.scatter(trial, v)
+    return flops(prune(trial, 0.0, min_keep))
+
+
+def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", lam0=0.05, grow=3.0,
+                    max_trials=8, epochs=8, fine_tune_epochs=8, lr=0.02, batch_size=64, optimizer="sgd",
+                    min_keep=1, warmup_fraction=0.3, X_val=None, y_val=None, rng=0, progress=False,
+                    verbose=False, layers=None, weights="flops"):
+    """Prune ``net`` until it costs at most ``flops`` FLOPs per sample, then fine-tune.
+
+    Parameters
+    ----------
+    net : Graph
+        A trained dense network (not modified).
+    X, y : training data.
+    flops : float
+        Budget: a fraction of the dense FLOPs when in (0, 1], an absolute FLOP count when > 1.
+    by : str
+        Kind of groups (see :func:`structsparse.nn.groups`).
+    penalty : str
+        ``"group_lasso"``, ``"sparse_group"`` or ``"group_nuclear"``.
+    lam0, grow, max_trials :
+        First price, growth factor while the budget is missed, total number of trials.
+    epochs, fine_tune_epochs, lr, batch_size, optimizer :
+        Training of each trial and of the final fine-tuning.
+    min_keep : int
+        Units every layer keeps; a budget below what this allows is an error.
+    warmup_fraction : float
+        Fraction of each trial's steps over which ``lam`` warms up.
+    X_val, y_val : optional
+        Scored along the path (accuracy against FLOPs).
+    layers : list of str, optional
+        Penalize only these layers' groups.
+    weights : str
+        Group weights (default ``"flops"``: ``lam`` is a price per FLOP saved).
+
+    Returns
+    -------
+    dict
+        ``net`` (pruned and fine-tuned), ``lam``, ``flops``, ``dense_flops``,
+        ``budget``, ``path`` (one entry per trial: lam, flops, params, memory,
+        kept units, val accuracy before fine-tuning), ``history`` (fine-tuning).
+    """
+    owner = "prune_to_budget"
+    if not isinstance(net, Graph):
+        raise ParameterError(f"The 'net' parameter of {owner} must be a Graph. Got {type(net).__name__}.")
+    X = net.check_input(X, "X", owner)
+    y = check_labels(y, X.shape[0], net.output_shape[-1], owner)
+    budget = check_scalar(flops, "flops", low=0, low_inclusive=False, owner=owner)
+    check_choice(penalty, "penalty", ("group_lasso", "sparse_group", "group_nuclear"), owner=owner)
+    min_keep = check_int(min_keep, "min_keep", low=1, owner=owner)
+    max_trials = check_int(max_trials, "max_trials", low=1, owner=owner)
+    grow = check_scalar(grow, "grow", low=1, low_inclusive=False, owner=owner)
+    lam0 = check_scalar(lam0, "lam0", low=0, low_inclusive=False, owner=owner)
+    from .analysis import flops as count_flops
+
+    dense_flops = count_flops(net)
+    budget_abs = budget * dense_flops if budget <= 1 else budget
+    floor = min_flops(net, by, min_keep, layers)
+    if budget_abs < floor:
+        raise ParameterError(
+            f"The 'flops' budget of {owner} ({budget_abs:.0f} FLOPs) is below what min_keep={min_keep} allows: "
+            f"at least {floor} FLOPs (dense: {dense_flops}). Raise the budget or lower min_keep."
+        )
+    include_bias = penalty != "group_nuclear"
+    n_steps = epochs * int(np.ceil(X.shape[0] / batch_size))
+    path = []
+    trials = {}
+
+    def run(lam):
+        trial = net.copy()
+        maps = groups(trial, by=by, include_bias=include_bias, layers=layers,
+                      weights=weights if by in ("neurons", "filters") else "sqrt_size")
+        pen = NetworkPenalty(maps, kind=penalty, lam=lam)
+        train(trial, X, y, epochs=epochs, lr=lr, batch_size=batch_size, penalty=pen,
+              schedule=lam_warmup(lam, max(1, int(warmup_fraction * n_steps))), optimizer=optimizer,
+              rng=rng, progress=progress)
+        pruned = prune(trial, 0.0, min_keep)
+        f = count_flops(pruned)
+        entry = {"lam": lam, "flops": int(f), "params": count_params(pruned),
+                 "memory": memory(pruned, batch=1)["total"], "kept": pruned.pruning["kept"],
+                 "val_acc": pruned.score(X_val, y_val) if X_val is not None else float("nan"),
+                 "train_acc": pruned.score(X, y)}
+        path.append(entry)
+        trials[lam] = pruned
+        if verbose:
+            print(f"  lam={lam:.3g}: FLOPs {f} ({f / dense_flops:.3f} of dense), val acc {entry['val_acc']:.4f}")
+        return f <= budget_abs
+
+    lo, hi = None, None
+    lam = lam0
+    used = 0
+    while used < max_trials:
+        ok = run(lam)
+        used += 1
+        if ok:
+            hi = lam
+            break
+        lo = lam
+        lam *= grow
+    if hi is None:
+        raise ParameterError(
+            f"{owner}: no price up to lam={lo:.3g} met the budget of {budget_abs:.0f} FLOPs in {max_trials} "
+            f"trials (best {min(e['flops'] for e in path)}); raise lam0, grow or max_trials."
+        )
+    while used < max_trials and lo is not None and hi / lo > 1.15:
+        mid = float(np.sqrt(lo * hi))
+        if run(mid):
+            hi = mid
+        else:
+            lo = mid
+        used += 1
+    best = trials[hi]
+    history = train(best, X, y, epochs=fine_tune_epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
+                    rng=rng, progress=progress, X_val=X_val, y_val=y_val) if fine_tune_epochs else {}
+    best.pruning.update({"budget": budget_abs, "lam": hi, "by": by, "penalty": penalty,
+                         "dense_flops": int(dense_flops), "flops": int(count_flops(best))})
+    return {"net": best, "lam": hi, "flops": count_flops(best), "dense_flops": dense_flops,
+            "budget": budget_abs, "path": sorted(path, key=lambda e: e["lam"]), "history": history}

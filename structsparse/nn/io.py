@@ -1,0 +1,199 @@
+"""Save and load networks: weights in ``.npz``, everything else in JSON.
+
+The ``.npz`` file holds every parameter and batch-norm statistic (keys
+``param/<node>/<name>`` and ``state/<node>/<name>``), the input selection,
+and the description as a JSON string (``__structsparse__``): format version,
+input shape, nodes (kind, configuration, inputs, output shape), blocks,
+pruning configuration with the kept units of every layer, and user metrics.
+A readable copy of the JSON is written beside it (``<name>.json``). Both
+files are written to a temporary file in the same folder and moved into
+place, so a crash never leaves half a file. Loading checks everything and
+raises :class:`~structsparse.exceptions.StructureError` naming what is wrong.
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import StructureError
+from .layers import LAYER_TYPES
+from .network import INPUT, Graph, Node
+
+__all__ = ["save", "load", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+_META_KEY = "__structsparse__"
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    return obj
+
+
+def _atomic_write(path, write):
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def describe(net, metrics=None):
+    """The JSON description of a network."""
+    return _jsonable({
+        "format": "structsparse.nn", "version": FORMAT_VERSION,
+        "input_shape": list(net.original_input_shape),
+        "input_width": net.input_shape[-1],
+        "nodes": [{"name": n.name, "kind": n.layer.kind, "config": n.layer.config(), "inputs": n.inputs,
+                   "output_shape": list(net.shape_of(n.name)),
+                   "params": {k: list(v.shape) for k, v in n.layer.params.items()},
+                   "state": {k: list(v.shape) for k, v in n.layer.state.items()}} for n in net.nodes],
+        "output": net.output,
+        "blocks": net.blocks,
+        "pruning": getattr(net, "pruning", None),
+        "metrics": metrics or {},
+    })
+
+
+def save(net, path, metrics=None):
+    """Write ``net`` to ``path`` (``.npz``) and its description to ``path`` with ``.json``.
+
+    Parameters
+    ----------
+    net : Graph
+    path : str or Path
+        Target file; ``.npz`` is appended when missing.
+    metrics : dict, optional
+        Anything JSON-serialisable to keep with the model (accuracy, FLOPs...).
+
+    Returns
+    -------
+    Path
+        The ``.npz`` path written.
+    """
+    if not isinstance(net, Graph):
+        raise StructureError(f"save: 'net' must be a structsparse.nn Graph. Got {type(net).__name__}.")
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
+    if not path.parent.exists():
+        raise StructureError(f"save: folder {path.parent} does not exist.")
+    for node, name, p in net.parameters():
+        if not np.all(np.isfinite(p)):
+            raise StructureError(f"save: parameter {node}.{name} contains NaN or inf; refusing to save.")
+    meta = describe(net, metrics)
+    text = json.dumps(meta, indent=1)
+    arrays = {_META_KEY: np.array(text)}
+    for n in net.nodes:
+        for k, v in n.layer.params.items():
+            arrays[f"param/{n.name}/{k}"] = v
+        for k, v in n.layer.state.items():
+            arrays[f"state/{n.name}/{k}"] = v
+    if net.input_index is not None:
+        arrays["input_index"] = net.input_index
+    _atomic_write(path, lambda fh: np.savez(fh, **arrays))
+    _atomic_write(path.with_suffix(".json"), lambda fh: fh.write(text.encode()))
+    return path
+
+
+def load(path):
+    """Read a network written by :func:`save`.
+
+    Raises
+    ------
+    StructureError
+        When the file is missing, not a structsparse network, corrupt, or its
+        weights do not match its architecture.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise StructureError(f"load: no file at {path}.")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise StructureError(f"load: {path} is not a readable .npz file ({exc}).") from None
+    if _META_KEY not in arrays:
+        raise StructureError(f"load: {path} has no structsparse network description (key {_META_KEY!r}).")
+    try:
+        meta = json.loads(str(arrays.pop(_META_KEY)))
+    except json.JSONDecodeError as exc:
+        raise StructureError(f"load: the description in {path} is not valid JSON ({exc}).") from None
+    if meta.get("format") != "structsparse.nn":
+        raise StructureError(f"load: {path} is not a structsparse.nn network (format {meta.get('format')!r}).")
+    if meta.get("version") != FORMAT_VERSION:
+        raise StructureError(f"load: {path} has format version {meta.get('version')}; this library reads {FORMAT_VERSION}.")
+    try:
+        return _rebuild(meta, arrays, path)
+    except (KeyError, TypeError) as exc:
+        raise StructureError(f"load: the description in {path} is incomplete or malformed ({exc!r}).") from None
+
+
+def _rebuild(meta, arrays, path):
+    net = Graph(tuple(meta["input_shape"]))
+    if "input_index" in arrays:
+        idx = arrays.pop("input_index").astype(np.int64)
+        if idx.ndim != 1 or len(idx) != meta["input_width"] or (idx.size and (idx.min() < 0 or idx.max() >= meta["input_shape"][-1])):
+            raise StructureError(f"load: the input selection in {path} does not fit the input shape.")
+        net.input_index = idx
+        net._shapes[INPUT] = tuple(meta["input_shape"][:-1]) + (len(idx),)
+    used = set()
+    for spec in meta["nodes"]:
+        kind = spec["kind"]
+        if kind not in LAYER_TYPES:
+            raise StructureError(f"load: unknown layer kind {kind!r} in {path}.")
+        layer = LAYER_TYPES[kind](**spec["config"])
+        for i in spec["inputs"]:
+            if i not in net._shapes:
+                raise StructureError(f"load: node {spec['name']!r} reads unknown node {i!r} in {path}.")
+        shapes = [net._shapes[i] for i in spec["inputs"]]
+        try:
+            out = layer.build(shapes if layer.n_inputs is None else shapes[0], np.random.default_rng(0))
+        except ValueError as exc:
+            raise StructureError(f"load: node {spec['name']!r} does not fit its inputs in {path}: {exc}") from None
+        if list(out) != list(spec["output_shape"]):
+            raise StructureError(f"load: node {spec['name']!r} gives shape {out}, the file says {spec['output_shape']}.")
+        for group, store in (("param", layer.params), ("state", layer.state)):
+            for k in list(store):
+                key = f"{group}/{spec['name']}/{k}"
+                if key not in arrays:
+                    raise StructureError(f"load: {path} lacks the array {key}.")
+                arr = arrays[key]
+                if arr.shape != store[k].shape:
+                    raise StructureError(f"load: array {key} in {path} has shape {arr.shape}; the architecture "
+                                         f"needs {store[k].shape}.")
+                if not np.all(np.isfinite(arr)):
+                    raise StructureError(f"load: array {key} in {path} contains NaN or inf.")
+                store[k] = arr.astype(np.float32) if arr.dtype.kind == "f" and arr.dtype != np.float64 else arr
+                used.add(key)
+        net.nodes.append(Node(spec["name"], layer, spec["inputs"]))
+        net._shapes[spec["name"]] = tuple(out)
+    extra = set(arrays) - used
+    if extra:
+        raise StructureError(f"load: {path} holds arrays that no layer uses: {sorted(extra)[:5]}.")
+    if meta["output"] not in net._shapes:
+        raise StructureError(f"load: output node {meta['output']!r} is not in {path}.")
+    net.output = meta["output"]
+    net.blocks = meta.get("blocks") or []
+    if meta.get("pruning") is not None:
+        net.pruning = meta["pruning"]
+    net.metrics = meta.get("metrics") or {}
+    return net
