@@ -93,6 +93,27 @@ def test_block_penalties_match_cvxpy(make_pen):
         assert res.gap is not None and res.gap <= 1e-4 * res.objective
 
 
+@pytest.mark.parametrize("make_pen", [
+    lambda p: ss.L1(3.0),
+    lambda p: ss.SparseGroupLasso(ss.Groups.contiguous(p, 4), 5.0, 0.3),
+    lambda p: ss.GroupLasso(ss.Groups.contiguous(p, 4), 5.0),
+])
+def test_several_targets_keep_entrywise_l1(make_pen):
+    rng = np.random.default_rng(20)
+    A, y = make_problem(30, 16, rng, n_targets=3)
+    loss, pen = ss.LeastSquares(A, y), make_pen(16)
+    ref = ss.solve_cvxpy(loss, pen)
+    res = ss.admm(loss, pen)
+    assert abs(relative_gap(res.objective, ref.objective)) < 1e-5
+
+
+def test_zero_lam_is_least_squares():
+    rng = np.random.default_rng(21)
+    A, y = make_problem(40, 12, rng)
+    res = ss.admm(ss.LeastSquares(A, y), ss.OverlapGroupLasso(chain(12, 4, 2), 0.0), tol=1e-10)
+    np.testing.assert_allclose(res.x, np.linalg.lstsq(A, y, rcond=None)[0], atol=1e-7)
+
+
 def test_prox_only_penalty_uses_one_identity_copy():
     rng = np.random.default_rng(13)
     A, y = make_problem(30, 12, rng, n_targets=4)

@@ -102,15 +102,18 @@ class CopyStructure:
         return _group_shrink(v, self.stacked, self.ptr, (lam / rho) * self.weights)
 
 
-def copy_structure(penalty, n_features):
-    """The copy structure ADMM uses for ``penalty`` on ``n_features`` variables.
+def copy_structure(penalty, n_features, n_targets=1):
+    """The copy structure ADMM uses for ``penalty`` on ``n_features`` variables (rows).
 
     L1 gives one copy per variable, GroupLasso and OverlapGroupLasso one per
     (group, member) pair, a sparse-group lasso both its groups and the
     singletons, a tree lasso the nested groups of its nodes; any other
-    penalty one identity copy handled by its prox.
+    penalty one identity copy handled by its prox. The l1 terms are
+    entrywise, so with several targets (a row is then not a scalar) L1 and
+    the sparse-group lasso also go through their prox.
     """
-    if isinstance(penalty, L1):
+    entrywise_ok = n_targets == 1
+    if isinstance(penalty, L1) and entrywise_ok:
         n = n_features
         return CopyStructure(np.arange(n), np.arange(n + 1), np.ones(n), n)
     if isinstance(penalty, (GroupLasso, OverlapGroupLasso)):
@@ -118,7 +121,7 @@ def copy_structure(penalty, n_features):
         return CopyStructure(g.indices, g.ptr, g.weights, n_features)
     groups = getattr(penalty, "groups", None)
     l1_ratio = getattr(penalty, "l1_ratio", None)
-    if penalty.name == "sparse_group_lasso" and groups is not None and l1_ratio is not None:
+    if penalty.name == "sparse_group_lasso" and groups is not None and l1_ratio is not None and entrywise_ok:
         n = n_features
         indices = np.concatenate([groups.indices, np.arange(n)])
         ptr = np.concatenate([groups.ptr, groups.ptr[-1] + 1 + np.arange(n)])
@@ -375,10 +378,10 @@ def admm(loss, penalty, x0=None, rho=None, tol=1e-6, max_iter=None, callback=Non
     x = np.zeros(loss.x_shape) if x0 is None else loss.check_x(x0, "x0").copy()
 
     start = time.perf_counter()
-    copies = copy_structure(penalty, n_features)
     lam = penalty.lam
     x2 = x.reshape(n_features, -1)
     n_cols = x2.shape[1]
+    copies = copy_structure(penalty, n_features, n_cols)
     y2 = loss.y.reshape(loss.n_samples, n_cols)
     Aty = np.asarray(loss.rmatvec(loss.y)).reshape(n_features, n_cols)
     solver = _pick_linear_solver(loss, y2 if n_cols > 1 else y2[:, 0], copies.counts, linear_solver)
