@@ -253,3 +253,27 @@ def test_tree_does_not_keep_caller_arrays():
     w[1] = 4.0
     assert t.parents.tolist() == [-1, 0, 0] and t.owns(0).tolist() == [0, 3] and t.weights.tolist() == [1.0] * 3
     assert parents.flags.writeable and owns[0].flags.writeable and w.flags.writeable
+
+
+def test_tree_node_arguments_are_checked():
+    from structsparse.exceptions import ParameterError
+
+    t = ss.Tree.from_parents([-1, 0, 0])
+    for method in (t.group, t.owns, t.children):
+        for bad in (-1, 3, 1.0, "a", True):
+            with pytest.raises(ParameterError, match="'node'"):
+                method(bad)
+    assert t.group(np.int64(1)).tolist() == [1]
+
+
+def test_groups_init_rejects_non_integer_arrays():
+    with pytest.raises(StructureError, match="'indices'.*integer"):
+        ss.Groups([0.5, 1.0], [0, 2], 3)
+    with pytest.raises(StructureError, match="'ptr'.*integer"):
+        ss.Groups([0, 1], [0.0, 2.0], 3)
+    with pytest.raises(StructureError, match="'ptr'"):
+        ss.Groups([0, 1], [0, 3], 3)
+    with pytest.raises(StructureError, match="non-empty"):
+        ss.Groups([0, 1], [0, 0, 2], 3)
+    g = ss.Groups(np.array([2, 0]), np.array([0, 1, 2]), 3)
+    assert g.to_lists() == [[2], [0]]

@@ -65,10 +65,14 @@ class Groups:
     def __init__(self, indices, ptr, n_features, weights=None):
         where = "Groups"
         try:
-            idx = np.array(indices, dtype=np.int64).ravel()
-            ptr = np.array(ptr, dtype=np.int64).ravel()
+            idx_in, ptr_in = np.asarray(indices), np.asarray(ptr)
         except (TypeError, ValueError):
             raise StructureError("The 'indices' and 'ptr' of Groups must be integer arrays.") from None
+        for name, arr in (("indices", idx_in), ("ptr", ptr_in)):
+            if arr.size and arr.dtype.kind not in "iu":
+                raise StructureError(f"The '{name}' parameter of Groups must be an integer array. Got dtype {arr.dtype}.")
+        idx = np.array(idx_in, dtype=np.int64).ravel()  # a copy: the caller's array is never frozen or kept
+        ptr = np.array(ptr_in, dtype=np.int64).ravel()
         if not isinstance(n_features, (Integral, np.integer)) or isinstance(n_features, bool) or n_features < 1:
             raise StructureError(f"The 'n_features' parameter of Groups must be a positive int. Got {n_features!r}.")
         n_features = int(n_features)

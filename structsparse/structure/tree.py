@@ -11,6 +11,7 @@ from numbers import Integral
 
 import numpy as np
 
+from .._validation import check_int
 from ..exceptions import StructureError
 from .groups import Groups, _resolve_weights
 
@@ -203,18 +204,22 @@ class Tree:
         return cls.from_parents(parents, weights=weights)
 
     # ------------------------------------------------------------------ views
+    def _node(self, node, where):
+        return check_int(node, "node", low=0, high=self.n_nodes - 1, owner=where)
+
     def owns(self, node):
         """Variables owned by ``node`` itself."""
+        node = self._node(node, "Tree.owns")
         return self._owns_idx[self._owns_ptr[node]:self._owns_ptr[node + 1]]
 
     def group(self, node):
         """Variables in the group of ``node``: its own and all its descendants', sorted."""
-        k = self._position[node]
+        k = self._position[self._node(node, "Tree.group")]
         return np.sort(self._var_order[self._pre_own_ptr[k]:self._pre_own_ptr[self._subtree_end[k]]])
 
     def children(self, node):
         """Children of ``node``, by increasing number."""
-        return np.flatnonzero(self.parents == node)
+        return np.flatnonzero(self.parents == self._node(node, "Tree.children"))
 
     def depth(self):
         """Depth of each node (the root has depth 0)."""
