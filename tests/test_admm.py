@@ -234,3 +234,23 @@ def test_caller_arrays_untouched_and_bad_input():
             ss.admm(loss, pen, **kwargs)
     with pytest.raises(ParameterError, match="LinearOperator"):
         ss.admm(ss.LeastSquares(aslinearoperator(A), y), pen, linear_solver="direct")
+
+
+@pytest.mark.slow
+def test_medium_problem_matches_cvxpy():
+    """The benchmark's kind of problem, smaller: n=200, p=800, windows of 10 every 5."""
+    rng = np.random.default_rng(30)
+    A = rng.standard_normal((200, 800))
+    groups = ss.Groups.from_lists([list(range(s, s + 10)) for s in range(0, 791, 5)], n_features=800)
+    x = np.zeros(800)
+    for g in rng.choice(groups.n_groups, 6, replace=False):
+        x[groups[int(g)]] = rng.standard_normal(10)
+    y = A @ x + 0.01 * rng.standard_normal(200)
+    loss = ss.LeastSquares(A, y)
+    pen = ss.OverlapGroupLasso(groups, 1.0)
+    pen = pen.with_lam(0.1 * ss.lambda_max(loss, pen))
+    ref = ss.solve_cvxpy(loss, pen)
+    for method in ("woodbury", "cg"):
+        res = ss.admm(loss, pen, linear_solver=method)
+        assert res.converged
+        assert abs(relative_gap(res.objective, ref.objective)) < 1e-5

@@ -194,3 +194,9 @@ def test_bad_input_and_untouched_arrays():
         ss.LatentGroupLasso([[0, -1]], 1.0)
     with pytest.raises(ShapeError):
         pen.prox(np.ones(11))
+    with pytest.raises(TypeError, match="LinearOperator"):
+        solve_latent_cvxpy(ss.LeastSquares(aslinearoperator(A), y), pen)
+    with pytest.raises(TypeError, match="LatentGroupLasso"):
+        latent_problem(loss, ss.OverlapGroupLasso([[0, 1]], 1.0))
+    with pytest.raises(ParameterError, match="prox_tol"):
+        ss.LatentGroupLasso([[0, 1]], 1.0, prox_tol=-1.0)
