@@ -182,6 +182,10 @@ def test_registry_rejects_bad_input():
         random_penalty("l1", 5, -3)
     with pytest.raises(ParameterError, match="shape"):
         random_tree(5, 0, shape="bush")
+    with pytest.raises(ParameterError, match="n_features"):
+        random_tree(0, 0)
+    with pytest.raises(ParameterError, match="n_features"):
+        random_groups(-2, 0)
 
 
 # ---------------------------------------------------------------- prox optimality and Moreau identity

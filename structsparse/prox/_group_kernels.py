@@ -15,7 +15,8 @@ __all__ = ["group_shrink_numba", "group_shrink_numpy", "TIE_RTOL"]
 #: relative amount is set to zero. That is rounding level (the exact scale
 #: there is below 1e-13), and it makes the prox exactly zero at
 #: ``lam = lambda_max`` even though the dual norm and the kernel sum the
-#: squares in different orders.
+#: squares in different orders. numba freezes it into the cached machine
+#: code, also of ``_tree_kernels``: after changing it, touch that file too.
 TIE_RTOL = 2e-13
 
 
