@@ -202,11 +202,16 @@ def _kernel_inputs(seed, k, sparse=False):
 def test_epoch_kernels_agree_with_numpy_twins(k):
     A, X, R, ptr, t1, t2, lips = _kernel_inputs(0, k)
     V = np.zeros((6, k))
+    # the working-set columns are read through an index into a larger, shuffled store
+    perm = np.random.default_rng(9).permutation(A.shape[1] + 5)
+    store = np.random.default_rng(8).standard_normal((perm.size, A.shape[0]))
+    store[perm[:A.shape[1]]] = A.T
+    cols = perm[:A.shape[1]].astype(np.int64)
     outs = []
     for fn in (K.bcd_epoch_dense_numba, K.bcd_epoch_dense_numpy):
         Xc, Rc = X.copy(), R.copy()
         for _ in range(3):
-            fn(np.ascontiguousarray(A.T), Rc, Xc, ptr, t1, t2, lips, V)
+            fn(store, cols, Rc, Xc, ptr, t1, t2, lips, V)
         outs.append((Xc, Rc))
     Asp = sp.csc_matrix(_kernel_inputs(0, k, sparse=True)[0])
     for fn in (K.bcd_epoch_sparse_numba, K.bcd_epoch_sparse_numpy):
@@ -218,6 +223,14 @@ def test_epoch_kernels_agree_with_numpy_twins(k):
     np.testing.assert_allclose(outs[0][1], outs[1][1], atol=1e-12)
     np.testing.assert_allclose(outs[2][0], outs[3][0], atol=1e-12)
     np.testing.assert_allclose(outs[2][1], outs[3][1], atol=1e-12)
+    # working-set products through the same index
+    Y = R + 1.0
+    for twin in ((K.ws_gradient_dense_numba, K.ws_gradient_dense_numpy),):
+        np.testing.assert_allclose(twin[0](store, cols, R), twin[1](store, cols, R), atol=1e-12)
+        np.testing.assert_allclose(twin[0](store, cols, R), A.T @ R.T, atol=1e-12)
+    np.testing.assert_allclose(K.ws_residual_dense_numba(store, cols, X, Y),
+                               K.ws_residual_dense_numpy(store, cols, X, Y), atol=1e-12)
+    np.testing.assert_allclose(K.ws_residual_dense_numba(store, cols, X, Y), Y - (A @ X).T, atol=1e-12)
 
 
 def test_epoch_decreases_objective_and_keeps_residual_consistent():
@@ -227,7 +240,8 @@ def test_epoch_decreases_objective_and_keeps_residual_consistent():
     R = R0.copy()
     prev = 0.5 * np.sum(R * R) + spec.value(X)
     for _ in range(5):
-        K.bcd_epoch_dense_numba(np.ascontiguousarray(A.T), R, X, ptr, t1, t2, lips, np.zeros((6, 2)))
+        K.bcd_epoch_dense_numba(np.ascontiguousarray(A.T), np.arange(A.shape[1]), R, X, ptr, t1, t2, lips,
+                                np.zeros((6, 2)))
         cur = 0.5 * np.sum(R * R) + spec.value(X)
         assert cur <= prev + 1e-12
         prev = cur

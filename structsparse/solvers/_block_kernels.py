@@ -12,23 +12,26 @@ sparse-group lasso both. A group with ``t1 = t2 = 0`` is unpenalized.
 
 Layouts (all C-contiguous so that numba compiles one specialization):
 
-- ``AT`` (m, n): the working-set columns of ``A``, transposed, so that a
-  column of ``A`` is a contiguous row;
+- ``AT`` (q, n) with ``cols`` (m,): column ``j`` of the working set is the
+  contiguous row ``AT[cols[j]]`` (``A.T`` for a Fortran-ordered ``A``, or a
+  cache of column copies for a C-ordered one);
 - ``R`` (k, n): the residual ``y - A x``, one row per target;
 - ``X`` (m, k): the working-set coefficients;
 - ``V`` (max group size, k): scratch space.
 
 The epoch kernels update ``X`` and ``R`` in place; ``ptr`` of the epoch
-kernels indexes rows of ``AT`` and ``X`` directly (the working set stores its
-groups one after the other).
+kernels indexes the working-set columns (and rows of ``X``) directly: the
+working set stores its groups one after the other.
 """
 
 import numpy as np
 
 from .._numba import njit
+from ..penalties._dual_kernels import _segment_dual_numba, _sort_descending_into
 
 __all__ = [
     "bcd_epoch_dense_numba", "bcd_epoch_dense_numpy",
+    "ws_gradient_dense_numba", "ws_gradient_dense_numpy", "ws_residual_dense_numba", "ws_residual_dense_numpy",
     "bcd_epoch_sparse_numba", "bcd_epoch_sparse_numpy",
     "group_dual_scaling_numba", "group_dual_scaling_numpy",
     "group_threshold_norms_numba", "group_threshold_norms_numpy",
@@ -79,9 +82,12 @@ def _prox_block_numpy(v, thr1, thr2):
 
 # ---------------------------------------------------------------------------- epochs
 @njit
-def bcd_epoch_dense_numba(AT, R, X, ptr, t1, t2, lips, V):
+def bcd_epoch_dense_numba(AT, cols, R, X, ptr, t1, t2, lips, V):
     """One cyclic pass of proximal block updates over the groups of a dense working set.
 
+    Column ``j`` of the working set is the contiguous row ``AT[cols[j]]``
+    (``AT`` is ``A.T`` itself for a Fortran-ordered ``A``, or a cache of
+    contiguous copies), so the working set is never copied.
     For each group ``g`` with step ``1 / lips[g]`` (``lips[g] = ||A_g||_2^2``):
     ``x_g <- prox(x_g + A_g^T r / L_g)``, then ``r <- r - A_g (x_g^new - x_g)``.
     Groups with ``lips[g] == 0`` (all-zero columns) are skipped.
@@ -96,9 +102,10 @@ def bcd_epoch_dense_numba(AT, R, X, ptr, t1, t2, lips, V):
         size = ptr[g + 1] - a
         for jj in range(size):
             j = a + jj
+            col = AT[cols[j]]
             for c in range(k):
                 # BLAS ddot: a plain loop would not vectorize (no reassociation without fastmath)
-                V[jj, c] = X[j, c] + np.dot(AT[j], R[c]) / L
+                V[jj, c] = X[j, c] + np.dot(col, R[c]) / L
         _prox_block(V, size, k, t1[g] / L, t2[g] / L)
         for jj in range(size):
             j = a + jj
@@ -106,23 +113,62 @@ def bcd_epoch_dense_numba(AT, R, X, ptr, t1, t2, lips, V):
                 d = V[jj, c] - X[j, c]
                 if d != 0.0:
                     X[j, c] = V[jj, c]
+                    col = AT[cols[j]]
                     for i in range(n):
-                        R[c, i] -= d * AT[j, i]
+                        R[c, i] -= d * col[i]
 
 
-def bcd_epoch_dense_numpy(AT, R, X, ptr, t1, t2, lips, V):
+def bcd_epoch_dense_numpy(AT, cols, R, X, ptr, t1, t2, lips, V):
     """Numpy twin of :func:`bcd_epoch_dense_numba` (same updates, same order)."""
     for g in range(ptr.size - 1):
         L = lips[g]
         if L <= 0.0:
             continue
         a, b = ptr[g], ptr[g + 1]
-        Ag = AT[a:b]
+        Ag = AT[cols[a:b]]
         new = _prox_block_numpy(X[a:b] + (Ag @ R.T) / L, t1[g] / L, t2[g] / L)
         d = new - X[a:b]
         if np.any(d != 0.0):
             X[a:b] = new
             R -= d.T @ Ag
+
+
+@njit
+def ws_gradient_dense_numba(AT, cols, R):
+    """``A_ws^T r`` as (m, k): ``U[j, c] = <AT[cols[j]], R[c]>``."""
+    m = cols.size
+    k = R.shape[0]
+    U = np.empty((m, k))
+    for j in range(m):
+        col = AT[cols[j]]
+        for c in range(k):
+            U[j, c] = np.dot(col, R[c])
+    return U
+
+
+def ws_gradient_dense_numpy(AT, cols, R):
+    """Numpy twin of :func:`ws_gradient_dense_numba`."""
+    return AT[cols] @ R.T
+
+
+@njit
+def ws_residual_dense_numba(AT, cols, X, Y):
+    """``Y - (A_ws X)^T`` as (k, n)."""
+    R = Y.copy()
+    n = AT.shape[1]
+    for j in range(cols.size):
+        col = AT[cols[j]]
+        for c in range(R.shape[0]):
+            x = X[j, c]
+            if x != 0.0:
+                for i in range(n):
+                    R[c, i] -= x * col[i]
+    return R
+
+
+def ws_residual_dense_numpy(AT, cols, X, Y):
+    """Numpy twin of :func:`ws_residual_dense_numba`."""
+    return np.ascontiguousarray(Y - X.T @ AT[cols])
 
 
 @njit
@@ -195,12 +241,19 @@ def group_dual_scaling_numba(U, idx, ptr, t1, t2):
     ``r / s`` satisfies the group's constraint exactly when ``s`` is at least
     this value, so ``max(1, max_g s_g)`` is the scaling that makes ``r``
     dual feasible. It is ``||u_g|| / t2`` for a group norm, ``max |u_g| / t1``
-    for an l1 block, found by bisection for both (sparse-group), and 0 for an
-    unpenalized group (which no scaling can make feasible).
+    for an l1 block, the exact root of a piecewise quadratic for both
+    (sparse-group, the penalties' sorting kernel), and 0 for an unpenalized
+    group (which no scaling can make feasible). The numpy twin finds the
+    same root by bisection, an independent check.
     """
     n_groups = ptr.size - 1
     k = U.shape[1]
     out = np.zeros(n_groups)
+    longest = 0
+    for g in range(n_groups):
+        longest = max(longest, (ptr[g + 1] - ptr[g]) * k)
+    flat = np.empty(longest)
+    buf = np.empty(longest)
     for g in range(n_groups):
         a, b = ptr[g], ptr[g + 1]
         w1, w2 = t1[g], t2[g]
@@ -223,16 +276,15 @@ def group_dual_scaling_numba(U, idx, ptr, t1, t2):
         elif w2 <= 0.0:
             out[g] = mx / w1
         else:
-            # f(s) = ||S_{s w1}(u)|| - s w2 decreases; f(hi) <= 0 < f(lo)
-            hi = min(mx / w1, nrm / w2)
-            lo = nrm / (w2 + w1 * np.sqrt((b - a) * k))
-            for _ in range(_BISECTION_STEPS):
-                mid = 0.5 * (lo + hi)
-                if _thresholded_sq(U, idx, a, b, k, mid * w1) > (mid * w2) ** 2:
-                    lo = mid
-                else:
-                    hi = mid
-            out[g] = hi
+            # exact root of ||S_{s w1}(u)|| = s w2 from the sorted magnitudes (no iteration)
+            m = 0
+            for q in range(a, b):
+                row = idx[q]
+                for c in range(k):
+                    flat[m] = abs(U[row, c])
+                    m += 1
+            _sort_descending_into(flat[:m], buf)
+            out[g] = _segment_dual_numba(buf[:m], w2, w1)
     return out
 
 

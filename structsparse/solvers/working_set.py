@@ -41,7 +41,8 @@ from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
 from ._block_kernels import (
     bcd_epoch_dense_numba, bcd_epoch_dense_numpy, bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
     group_dual_scaling_numba, group_dual_scaling_numpy, group_lipschitz_dense,
-    group_threshold_norms_numba, group_threshold_norms_numpy,
+    group_threshold_norms_numba, group_threshold_norms_numpy, ws_gradient_dense_numba, ws_gradient_dense_numpy,
+    ws_residual_dense_numba, ws_residual_dense_numpy,
 )
 from ._block_spec import block_spec
 from .result import SolverResult
@@ -60,9 +61,9 @@ _ANDERSON_K = 5
 def _kernels(use_numba):
     if use_numba:
         return (bcd_epoch_dense_numba, bcd_epoch_sparse_numba, group_dual_scaling_numba,
-                group_threshold_norms_numba)
+                group_threshold_norms_numba, ws_gradient_dense_numba, ws_residual_dense_numba)
     return (bcd_epoch_dense_numpy, bcd_epoch_sparse_numpy, group_dual_scaling_numpy,
-            group_threshold_norms_numpy)
+            group_threshold_norms_numpy, ws_gradient_dense_numpy, ws_residual_dense_numpy)
 
 
 class _Design:
@@ -75,6 +76,11 @@ class _Design:
             self.A.sort_indices()
         self.n, self.p = A.shape
         self._colnorm2 = None
+        self._mean_colnorm2 = None
+        # columns of a C-ordered A copied once, contiguously, as they enter working sets
+        self._slot = None
+        self._cache = None
+        self._used = 0
 
     def rmatmat(self, R):
         """``A^T R^T`` as (p, k) for the residual rows ``R`` (k, n)."""
@@ -87,24 +93,46 @@ class _Design:
         return np.ascontiguousarray(np.asarray(self.A @ X).T)
 
     def columns(self, cols):
-        """The columns ``cols`` in the kernels' layout."""
+        """The columns ``cols`` in the kernels' layout.
+
+        Sparse: the CSC arrays of ``A[:, cols]``. Dense: ``(AT, rows)`` with
+        column ``cols[j]`` the contiguous row ``AT[rows[j]]``, without copying
+        the working set: ``AT`` is ``A.T`` for a Fortran-ordered ``A``, and
+        otherwise a cache to which each column is copied once, the first time
+        it enters a working set (gathering a column of a C-ordered matrix
+        touches one cache line per entry; working sets grow by adding groups).
+        """
         if self.sparse:
             sub = self.A[:, cols]
             sub = sub.tocsc() if sub.format != "csc" else sub
             return (np.ascontiguousarray(sub.data, dtype=np.float64), np.ascontiguousarray(sub.indices),
                     np.ascontiguousarray(sub.indptr))
-        return np.ascontiguousarray(self.A.T[cols])
+        if self.A.flags.f_contiguous:
+            return self.A.T, np.ascontiguousarray(cols, dtype=np.int64)
+        if self._slot is None:
+            self._slot = np.full(self.p, -1, dtype=np.int64)
+            # never larger than A; pages are only touched as columns arrive
+            self._cache = np.empty((self.p, self.n))
+        new = np.unique(cols[self._slot[cols] < 0])
+        if new.size:
+            stop = self._used + new.size
+            self._cache[self._used:stop] = self.A.T[new]
+            self._slot[new] = np.arange(self._used, stop)
+            self._used = stop
+        return self._cache, self._slot[cols]
 
     @property
     def has_colnorms(self):
         return self._colnorm2 is not None or self.sparse
 
     def mean_colnorm2_estimate(self, n_sample=64):
-        """Mean squared column norm from a few evenly spaced columns (cheap; not a bound)."""
-        cols = np.unique(np.linspace(0, self.p - 1, min(n_sample, self.p)).astype(np.int64))
-        sub = self.A[:, cols]
-        sq = sub.multiply(sub).sum() if self.sparse else np.einsum("ij,ij->", sub, sub)
-        return float(sq) / cols.size
+        """Mean squared column norm from a few evenly spaced columns (cheap; not a bound; computed once)."""
+        if self._mean_colnorm2 is None:
+            cols = np.unique(np.linspace(0, self.p - 1, min(n_sample, self.p)).astype(np.int64))
+            sub = self.A[:, cols]
+            sq = sub.multiply(sub).sum() if self.sparse else np.einsum("ij,ij->", sub, sub)
+            self._mean_colnorm2 = float(sq) / cols.size
+        return self._mean_colnorm2
 
     @property
     def colnorm2(self):
@@ -184,7 +212,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=100, max_epochs=10_00
         Not modified.
     tol : float, default 1e-8
         Stop when the duality gap is at most ``tol * objective``, which
-        guarantees a relative suboptimality below ``tol``.
+        guarantees a relative suboptimality below ``tol`` (with a floor of
+        ``tol * eps * 0.5 ||y||^2`` for fits whose optimal objective is zero).
     max_iter : int, default 100
         Most outer iterations (working-set subproblems). Reaching it issues
         a :class:`ConvergenceWarning` and sets ``converged=False``.
@@ -296,7 +325,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=100, max_epochs=10_00
         if verbose:
             print(f"{owner} {it:4d}  objective {objective:.12g}  gap {gap:.3e}  ws {ws_size}  "
                   f"screened {n_blocks - int(alive.sum())}")
-        if gap <= tol * max(objective, np.finfo(float).tiny):
+        # floor: below eps * P(0) the gap is rounding noise (interpolating fits have P(x*) = 0)
+        if gap <= tol * max(objective, np.finfo(float).eps * 0.5 * yy, np.finfo(float).tiny):
             converged = True
             message = "duality gap below tol" if proj.exact else \
                 "approximate duality gap below tol (more than 500 unpenalized features)"
@@ -390,7 +420,8 @@ class _BlockSolver:
 
     def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs):
         self.design, self.spec, self.Y = design, spec, Y
-        self.epoch_dense, self.epoch_sparse, self.dual_scaling, self.threshold_norms = kernels
+        (self.epoch_dense, self.epoch_sparse, self.dual_scaling, self.threshold_norms, self.ws_gradient,
+         self.ws_residual) = kernels
         self.anderson = bool(anderson)
         self.gap_freq = gap_freq
         self.max_epochs = max_epochs
@@ -434,11 +465,12 @@ class _BlockSolver:
                             block[rows[colptr[j]:colptr[j + 1]], j - a] = data[colptr[j]:colptr[j + 1]]
                         self.lips[ws[pos]] = float(np.linalg.norm(block, 2) ** 2)
             else:
+                AT, rows_of = Aws
                 pos = np.flatnonzero(missing)
                 sizes = local_ptr[pos + 1] - local_ptr[pos]
-                rows = np.concatenate([np.arange(local_ptr[q], local_ptr[q + 1]) for q in pos])
+                rows = np.concatenate([rows_of[local_ptr[q]:local_ptr[q + 1]] for q in pos])
                 sub_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-                self.lips[ws[pos]] = group_lipschitz_dense(np.ascontiguousarray(Aws[rows]), sub_ptr)
+                self.lips[ws[pos]] = group_lipschitz_dense(AT[rows], sub_ptr)
         # a hair above the computed value: the step must never exceed 1 / ||A_g||^2
         return self.lips[ws] * (1.0 + 1e-10)
 
@@ -461,23 +493,24 @@ class _BlockSolver:
         R = np.ascontiguousarray(R)
         sparse = self.design.sparse
 
+        if sparse:
+            sub = sp.csc_matrix(Aws, shape=(self.design.n, cols.size))
+
         def epoch(Xw, R):
             if sparse:
                 self.epoch_sparse(Aws[0], Aws[1], Aws[2], R, Xw, local_ptr, t1, t2, lips, self.V)
             else:
-                self.epoch_dense(Aws, R, Xw, local_ptr, t1, t2, lips, self.V)
+                self.epoch_dense(Aws[0], Aws[1], R, Xw, local_ptr, t1, t2, lips, self.V)
 
         def grad(R):  # A_ws^T R^T as (m, k)
             if sparse:
-                sub = sp.csc_matrix(Aws, shape=(self.design.n, cols.size))
                 return np.asarray(sub.T @ R.T)
-            return Aws @ R.T
+            return self.ws_gradient(Aws[0], Aws[1], np.ascontiguousarray(R))
 
         def residual(Xw):
             if sparse:
-                sub = sp.csc_matrix(Aws, shape=(self.design.n, cols.size))
                 return np.ascontiguousarray(self.Y - np.asarray(sub @ Xw).T)
-            return np.ascontiguousarray(self.Y - Xw.T @ Aws)
+            return self.ws_residual(Aws[0], Aws[1], Xw, self.Y)
 
         def value(Xw, R):
             rows_l1 = np.abs(Xw).sum(axis=1)
