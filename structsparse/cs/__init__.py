@@ -1,0 +1,20 @@
+"""Compressive sensing with structured sparsity (model-based CS).
+
+Operators (:func:`gaussian`, :func:`bernoulli`, :func:`partial_dct`,
+:func:`wavelet_synthesis`), signal models (:class:`Sparse`,
+:class:`BlockSparse`, :class:`TreeSparse`), recovery (:func:`recover`),
+model-based RIP lower bounds (:func:`rip_estimate`) and phase transitions
+(:func:`phase_transition`).
+"""
+
+from .models import BlockSparse, SignalModel, Sparse, TreeSparse
+from .recovery import METHODS, RecoveryResult, recover
+from .operators import (DenseOperator, WaveletSynthesis, as_matrix, bernoulli, columns, dottest, gaussian,
+                        partial_dct, wavelet_synthesis)
+
+__all__ = [
+    "gaussian", "bernoulli", "partial_dct", "wavelet_synthesis", "WaveletSynthesis", "DenseOperator",
+    "dottest", "as_matrix", "columns",
+    "SignalModel", "Sparse", "BlockSparse", "TreeSparse",
+    "recover", "RecoveryResult", "METHODS",
+]

@@ -1,0 +1,348 @@
+"""Sensing operators as ``scipy.sparse.linalg.LinearOperator``.
+
+Every operator here has an exact adjoint (checked by :func:`dottest`) and is
+scaled so that ``E ||A x||^2 = ||x||^2``: the columns of a random sensing
+matrix have unit norm on average, so thresholds and step sizes mean the same
+thing for every operator. Operators compose with ``@`` (``Phi @ Psi``
+measures a signal given by its wavelet coefficients).
+"""
+
+import warnings
+
+import numpy as np
+import scipy.fft
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, aslinearoperator
+
+from .._validation import check_int, check_rng
+from ..exceptions import ParameterError, ShapeError
+
+__all__ = [
+    "DenseOperator",
+    "gaussian",
+    "bernoulli",
+    "partial_dct",
+    "wavelet_synthesis",
+    "WaveletSynthesis",
+    "dottest",
+    "as_matrix",
+    "columns",
+]
+
+
+class DenseOperator(LinearOperator):
+    """A LinearOperator backed by a dense matrix, kept in ``matrix``.
+
+    Solvers that need column submatrices (CoSaMP, block-OMP, the RIP
+    estimate) read them straight from ``matrix``.
+    """
+
+    def __init__(self, matrix, name="dense"):
+        self.matrix = np.ascontiguousarray(matrix, dtype=np.float64)
+        self.matrix.setflags(write=False)
+        self.name = name
+        super().__init__(dtype=np.float64, shape=self.matrix.shape)
+
+    def _matvec(self, x):
+        return self.matrix @ x
+
+    def _matmat(self, X):
+        return self.matrix @ X
+
+    def _rmatvec(self, y):
+        return self.matrix.T @ y
+
+    def _rmatmat(self, Y):
+        return self.matrix.T @ Y
+
+    def _adjoint(self):
+        return DenseOperator(self.matrix.T, name=f"{self.name}.T")
+
+    def __repr__(self):
+        return f"<{self.shape[0]}x{self.shape[1]} {self.name} operator>"
+
+
+def _check_mn(m, n, owner):
+    n = check_int(n, "n", low=1, owner=owner)
+    m = check_int(m, "m", low=1, high=n, owner=owner)
+    return m, n
+
+
+def gaussian(m, n, rng=None):
+    """An ``m x n`` matrix with i.i.d. ``N(0, 1/m)`` entries.
+
+    Parameters
+    ----------
+    m, n : int
+        Number of measurements and signal length (``1 <= m <= n``).
+    rng : int, Generator or None
+
+    Returns
+    -------
+    DenseOperator
+    """
+    m, n = _check_mn(m, n, "gaussian")
+    rng = check_rng(rng)
+    return DenseOperator(rng.standard_normal((m, n)) / np.sqrt(m), name="gaussian")
+
+
+def bernoulli(m, n, rng=None):
+    """An ``m x n`` matrix with i.i.d. entries ``+-1/sqrt(m)`` (Rademacher)."""
+    m, n = _check_mn(m, n, "bernoulli")
+    rng = check_rng(rng)
+    signs = rng.integers(0, 2, size=(m, n)).astype(np.float64) * 2.0 - 1.0
+    return DenseOperator(signs / np.sqrt(m), name="bernoulli")
+
+
+class PartialDCT(LinearOperator):
+    """Rows ``rows`` of the orthonormal DCT-II of size ``n``, times ``sqrt(n / m)``.
+
+    Matrix-free: products cost one ``scipy.fft`` transform. The scale makes
+    ``E ||A x||^2 = ||x||^2`` over the random choice of rows.
+    """
+
+    def __init__(self, rows, n):
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.rows.setflags(write=False)
+        self.n = int(n)
+        self.scale = np.sqrt(self.n / self.rows.size)
+        super().__init__(dtype=np.float64, shape=(self.rows.size, self.n))
+
+    def _matmat(self, X):
+        return scipy.fft.dct(X, type=2, norm="ortho", axis=0)[self.rows] * self.scale
+
+    def _matvec(self, x):
+        return self._matmat(np.asarray(x).reshape(self.n, -1)).reshape(-1) if np.ndim(x) == 1 else self._matmat(x)
+
+    def _rmatmat(self, Y):
+        Y = np.asarray(Y).reshape(self.rows.size, -1)
+        full = np.zeros((self.n, Y.shape[1]))
+        full[self.rows] = Y * self.scale
+        # the inverse of the orthonormal DCT-II is its transpose
+        return scipy.fft.idct(full, type=2, norm="ortho", axis=0)
+
+    def _rmatvec(self, y):
+        return self._rmatmat(np.asarray(y).reshape(-1, 1)).reshape(-1)
+
+    def _adjoint(self):
+        return _AdjointOf(self)
+
+    def __repr__(self):
+        return f"<{self.shape[0]}x{self.shape[1]} partial DCT operator>"
+
+
+class _AdjointOf(LinearOperator):
+    """Adjoint of an operator that implements ``_rmatmat``."""
+
+    def __init__(self, op):
+        self.op = op
+        super().__init__(dtype=np.float64, shape=(op.shape[1], op.shape[0]))
+
+    def _matvec(self, x):
+        return self.op._rmatvec(x)
+
+    def _matmat(self, X):
+        return self.op._rmatmat(X)
+
+    def _rmatvec(self, y):
+        return self.op._matvec(y)
+
+    def _rmatmat(self, Y):
+        return self.op._matmat(Y)
+
+    def _adjoint(self):
+        return self.op
+
+
+def partial_dct(m, n, rng=None):
+    """``m`` randomly chosen rows of the orthonormal DCT of size ``n``, scaled by ``sqrt(n/m)``.
+
+    Matrix-free through ``scipy.fft.dct``; the adjoint is the inverse DCT of
+    the rows zero-filled back to length ``n``.
+    """
+    m, n = _check_mn(m, n, "partial_dct")
+    rng = check_rng(rng)
+    rows = np.sort(rng.choice(n, size=m, replace=False))
+    return PartialDCT(rows, n)
+
+
+class WaveletSynthesis(LinearOperator):
+    """Wavelet coefficients -> signal, an orthogonal ``n x n`` operator.
+
+    The coefficient vector is ``[cA_L, cD_L, cD_{L-1}, ..., cD_1]`` (coarsest
+    first), as returned by ``pywt.wavedec(..., mode="periodization")`` and
+    concatenated. With periodization and an orthogonal wavelet the transform
+    is orthogonal, so the adjoint is the analysis transform (``wavedec``).
+
+    Attributes
+    ----------
+    n, level : int
+    wavelet : str
+    lengths : list of int
+        Length of each coefficient band, coarsest first.
+    """
+
+    def __init__(self, n, wavelet="db4", level=None):
+        import pywt
+
+        owner = "wavelet_synthesis"
+        n = check_int(n, "n", low=2, owner=owner)
+        try:
+            w = pywt.Wavelet(wavelet)
+        except (ValueError, TypeError):
+            raise ParameterError(
+                f"The 'wavelet' parameter of {owner} must name a discrete wavelet known to PyWavelets "
+                f"(for example 'haar' or 'db4'). Got {wavelet!r} instead.") from None
+        if not w.orthogonal:
+            raise ParameterError(
+                f"The 'wavelet' parameter of {owner} must be an orthogonal wavelet (haar, dbN, symN, coifN) "
+                f"so that the transform is orthogonal. Got {wavelet!r}.")
+        max_level = int(np.log2(n & -n))  # number of times n can be halved exactly
+        if max_level < 1:
+            raise ParameterError(f"The 'n' parameter of {owner} must be even. Got {n}.")
+        if level is None:
+            level = max(1, min(max_level, pywt.dwt_max_level(n, w.dec_len)))
+        level = check_int(level, "level", low=1, high=max_level, owner=owner)
+        self.n, self.wavelet, self.level = n, w.name, level
+        coarse = n >> level
+        self.lengths = [coarse] + [coarse << j for j in range(level)]
+        self._splits = np.cumsum(self.lengths)[:-1]
+        super().__init__(dtype=np.float64, shape=(n, n))
+
+    def _synth(self, C):
+        import pywt
+
+        bands = np.split(C, self._splits, axis=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "level too high": harmless with periodization
+            return pywt.waverec(bands, self.wavelet, mode="periodization", axis=0)
+
+    def _analyze(self, X):
+        import pywt
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            bands = pywt.wavedec(X, self.wavelet, mode="periodization", level=self.level, axis=0)
+        return np.concatenate(bands, axis=0)
+
+    def _matvec(self, c):
+        return self._synth(np.asarray(c, dtype=np.float64).reshape(-1))
+
+    def _matmat(self, C):
+        return self._synth(np.asarray(C, dtype=np.float64))
+
+    def _rmatvec(self, x):
+        return self._analyze(np.asarray(x, dtype=np.float64).reshape(-1))
+
+    def _rmatmat(self, X):
+        return self._analyze(np.asarray(X, dtype=np.float64))
+
+    def _adjoint(self):
+        return _AdjointOf(self)
+
+    def analysis(self, x):
+        """Coefficients of a signal ``x`` (the adjoint, also the inverse)."""
+        return self._rmatvec(x)
+
+    def band_slices(self):
+        """Slice of each band in the coefficient vector, coarsest first."""
+        ends = np.cumsum(self.lengths)
+        return [slice(int(e - n), int(e)) for e, n in zip(ends, self.lengths)]
+
+    def __repr__(self):
+        return f"<{self.n}x{self.n} wavelet synthesis ({self.wavelet}, level {self.level})>"
+
+
+def wavelet_synthesis(n, wavelet="db4", level=None):
+    """Orthogonal wavelet synthesis operator (coefficients -> signal) through PyWavelets.
+
+    Parameters
+    ----------
+    n : int
+        Signal length; must be divisible by ``2**level``.
+    wavelet : str
+        An orthogonal wavelet (``'haar'``, ``'db2'``, ``'db4'``, ``'sym8'``...).
+    level : int, optional
+        Decomposition depth (default: PyWavelets' maximum useful level for
+        the filter length).
+
+    Returns
+    -------
+    WaveletSynthesis
+    """
+    return WaveletSynthesis(n, wavelet, level)
+
+
+def dottest(op, rng=None, n_trials=3, rtol=1e-10):
+    """Check ``<A x, y> == <x, A^T y>`` for random ``x``, ``y``.
+
+    Parameters
+    ----------
+    op : LinearOperator, ndarray or sparse matrix
+    rng : int, Generator or None
+    n_trials : int
+    rtol : float
+        Allowed relative mismatch.
+
+    Returns
+    -------
+    float
+        The largest relative mismatch seen.
+
+    Raises
+    ------
+    AssertionError
+        When the mismatch exceeds ``rtol``.
+    """
+    rng = check_rng(rng)
+    A = aslinearoperator(op)
+    m, n = A.shape
+    worst = 0.0
+    for _ in range(n_trials):
+        x = rng.standard_normal(n)
+        y = rng.standard_normal(m)
+        Ax = np.asarray(A.matvec(x)).reshape(-1)
+        ATy = np.asarray(A.rmatvec(y)).reshape(-1)
+        if Ax.shape != (m,) or ATy.shape != (n,):
+            raise AssertionError(f"Operator products have shapes {Ax.shape}, {ATy.shape}; expected ({m},), ({n},).")
+        lhs, rhs = float(Ax @ y), float(x @ ATy)
+        err = abs(lhs - rhs) / max(abs(lhs), abs(rhs), np.linalg.norm(Ax) * np.linalg.norm(y), 1e-300)
+        # the same on blocks of vectors, which go through matmat / rmatmat
+        X = rng.standard_normal((n, 2))
+        Y = rng.standard_normal((m, 2))
+        AX = np.asarray(A.matmat(X))
+        ATY = np.asarray(A.rmatmat(Y)) if hasattr(A, "rmatmat") else np.asarray(A.H.matmat(Y))
+        lhs2, rhs2 = float(np.sum(AX * Y)), float(np.sum(X * ATY))
+        err2 = abs(lhs2 - rhs2) / max(abs(lhs2), np.linalg.norm(AX) * np.linalg.norm(Y), 1e-300)
+        worst = max(worst, err, err2)
+    if worst > rtol:
+        raise AssertionError(f"Dot-test failed: relative mismatch {worst:.3e} > {rtol:g}.")
+    return worst
+
+
+def columns(A, idx):
+    """Dense columns ``A[:, idx]`` of a matrix, sparse matrix or LinearOperator."""
+    idx = np.asarray(idx, dtype=np.int64)
+    if isinstance(A, np.ndarray):
+        return A[:, idx]
+    if isinstance(A, DenseOperator):
+        return A.matrix[:, idx]
+    if sp.issparse(A):
+        return A.tocsc()[:, idx].toarray()
+    n = A.shape[1]
+    E = np.zeros((n, idx.size))
+    E[idx, np.arange(idx.size)] = 1.0
+    return np.asarray(A.matmat(E))
+
+
+def as_matrix(A):
+    """A dense ``ndarray`` equal to ``A`` (matrices returned as they are)."""
+    if isinstance(A, np.ndarray):
+        return A
+    if isinstance(A, DenseOperator):
+        return A.matrix
+    if sp.issparse(A):
+        return A.toarray()
+    if isinstance(A, LinearOperator):
+        return np.asarray(A.matmat(np.eye(A.shape[1])))
+    raise ShapeError(f"The 'A' parameter must be an array, a sparse matrix or a LinearOperator. Got {type(A).__name__}.")

@@ -1,0 +1,186 @@
+"""``cs.recover``: one entry point for every recovery method."""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
+
+from .._validation import check_array, check_choice, check_scalar
+from ..exceptions import ParameterError, ShapeError
+from .convex import group_basis_pursuit, penalized_recovery, tree_basis_pursuit
+from .greedy import block_omp, cosamp, iht
+from .models import Sparse, TreeSparse, check_model
+from .operators import DenseOperator
+
+__all__ = ["recover", "RecoveryResult", "METHODS"]
+
+METHODS = ("l1", "group_lasso", "tree_lasso", "cosamp", "model_cosamp", "iht", "model_iht", "block_omp")
+
+
+@dataclass
+class RecoveryResult:
+    """Outcome of :func:`recover`.
+
+    Attributes
+    ----------
+    x : ndarray
+        The recovered signal (coefficients for :class:`TreeSparse`).
+    support : ndarray of int
+        Indices of the nonzero entries of ``x``.
+    residual_norm : float
+        ``||A x - y||_2``.
+    n_iter : int
+        Iterations of the method's main loop (solver iterations for convex methods).
+    time : float
+        Wall-clock seconds.
+    method : str
+    converged : bool
+        Whether the method met its own stopping rule (for the noiseless convex
+        methods: an optimality certificate or duality gap, see
+        :func:`~structsparse.cs.convex.group_basis_pursuit`).
+    message : str
+    info : dict
+        Method-specific extras (``lam``, ``gap``...).
+    """
+
+    x: np.ndarray
+    support: np.ndarray
+    residual_norm: float
+    n_iter: int
+    time: float
+    method: str
+    converged: bool = True
+    message: str = ""
+    info: dict = field(default_factory=dict)
+
+    def relative_error(self, x_true):
+        """``||x - x_true|| / ||x_true||``."""
+        x_true = np.asarray(x_true, dtype=float)
+        return float(np.linalg.norm(self.x - x_true) / max(np.linalg.norm(x_true), 1e-300))
+
+    def support_recovery(self, x_true):
+        """(true positives, false positives, false negatives) of the support against ``x_true``."""
+        true = set(np.flatnonzero(x_true).tolist())
+        found = set(self.support.tolist())
+        return len(true & found), len(found - true), len(true - found)
+
+    def __repr__(self):
+        return (f"RecoveryResult(method={self.method!r}, nnz={self.support.size}, residual_norm={self.residual_norm:.3e}, "
+                f"n_iter={self.n_iter}, time={self.time:.4f}s, converged={self.converged})")
+
+
+def _check_operator(A, owner):
+    if isinstance(A, DenseOperator):
+        return A.matrix
+    if isinstance(A, LinearOperator):
+        if len(A.shape) != 2:
+            raise ShapeError(f"The 'A' parameter of {owner} must be 2-D. Got shape {A.shape}.")
+        return A
+    if sp.issparse(A):
+        if not np.all(np.isfinite(A.data)):
+            raise ShapeError(f"The 'A' parameter of {owner} must contain only finite values (no NaN or inf).")
+        return A.toarray().astype(np.float64)
+    return check_array(A, "A", ndim=2, owner=owner)
+
+
+def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_iter=None):
+    """Recover a structured sparse signal from ``y = A x (+ noise)``.
+
+    Parameters
+    ----------
+    A : ndarray, scipy.sparse matrix or LinearOperator, shape (m, n)
+        Sensing operator (for :class:`TreeSparse`, the operator acting on
+        wavelet coefficients, e.g. ``gaussian(m, n) @ wavelet_synthesis(n)``).
+    y : array_like, shape (m,)
+        Measurements.
+    model : Sparse, BlockSparse or TreeSparse
+        The signal model; its size ``k`` is used by the greedy methods, its
+        ``groups()`` by ``group_lasso`` and ``block_omp``, its ``tree()`` by
+        ``tree_lasso``.
+    method : str
+        ``"l1"`` (basis pursuit), ``"group_lasso"`` (group basis pursuit,
+        l1,2), ``"tree_lasso"``, ``"cosamp"``, ``"model_cosamp"``, ``"iht"``,
+        ``"model_iht"`` or ``"block_omp"``.
+    noise : float, optional
+        Noise standard deviation per measurement. ``None`` (noiseless): the
+        convex methods solve the equality-constrained programs. Given: they
+        solve the penalized (denoising) form with ``lam`` set from the noise
+        level; the greedy methods are unchanged.
+    tol, max_iter : optional
+        Passed to the method (defaults suit each).
+
+    Returns
+    -------
+    RecoveryResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from structsparse import cs
+    >>> model = cs.BlockSparse(256, 8, 4)
+    >>> A = cs.gaussian(100, 256, rng=0); x0 = model.sample(rng=1)
+    >>> res = cs.recover(A, A @ x0, model, method="model_cosamp")
+    >>> bool(res.relative_error(x0) < 1e-8)
+    True
+    """
+    owner = "recover"
+    model = check_model(model, owner)
+    method = check_choice(method, "method", METHODS, owner=owner)
+    Aop = _check_operator(A, owner)
+    m, n = Aop.shape
+    if n != model.n:
+        raise ShapeError(f"The 'A' parameter of {owner} has {n} columns but the model's signals have length "
+                         f"n={model.n}; they must match.")
+    y = check_array(y, "y", ndim=1, owner=owner, copy=True)
+    if y.shape[0] != m:
+        raise ShapeError(f"The 'y' parameter of {owner} has {y.shape[0]} entries but 'A' has {m} rows; they must match.")
+    if noise is not None:
+        noise = check_scalar(noise, "noise", low=0, owner=owner)
+    kw = {}
+    if tol is not None:
+        kw["tol"] = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
+    if max_iter is not None:
+        kw["max_iter"] = int(max_iter)
+
+    start = time.perf_counter()
+    info = {}
+    if method in ("l1", "group_lasso"):
+        import structsparse as ss
+
+        groups = model.groups() if method == "group_lasso" else Sparse(n, 1).groups()
+        if noise:
+            pen = ss.L1(1.0) if method == "l1" else ss.GroupLasso(groups, 1.0)
+            x, info = penalized_recovery(Aop, y, pen, noise, **kw)
+        else:
+            x, info = group_basis_pursuit(Aop, y, groups, **kw)
+    elif method == "tree_lasso":
+        import structsparse as ss
+
+        if not isinstance(model, TreeSparse):
+            raise ParameterError(f"The 'method' parameter of {owner}: 'tree_lasso' needs a TreeSparse model. "
+                                 f"Got {type(model).__name__}.")
+        pen = ss.TreeLasso(model.tree(), 1.0)
+        if noise:
+            x, info = penalized_recovery(Aop, y, pen, noise, **kw)
+        else:
+            x, info = tree_basis_pursuit(Aop, y, pen, **kw)
+    elif method in ("cosamp", "model_cosamp"):
+        x, info = cosamp(Aop, y, model if method == "model_cosamp" else model.plain(), **kw)
+    elif method in ("iht", "model_iht"):
+        x, info = iht(Aop, y, model if method == "model_iht" else model.plain(), **kw)
+    else:  # block_omp
+        if isinstance(model, TreeSparse):
+            raise ParameterError(f"The 'method' parameter of {owner}: 'block_omp' needs a block (or plain sparse) "
+                                 f"model. Got TreeSparse.")
+        kw.pop("max_iter", None)
+        x, info = block_omp(Aop, y, model.groups(), model.k, **kw)
+    elapsed = time.perf_counter() - start
+    Ax = Aop @ x if isinstance(Aop, np.ndarray) else Aop.matvec(x)
+    extras = {k: v for k, v in info.items() if k not in ("n_iter", "converged", "message")}
+    return RecoveryResult(x=x, support=np.flatnonzero(x), residual_norm=float(np.linalg.norm(Ax - y)),
+                          n_iter=int(info.get("n_iter", 0)), time=elapsed, method=method,
+                          converged=bool(info.get("converged", True)), message=str(info.get("message", "")),
+                          info=extras)
+
