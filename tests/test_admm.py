@@ -188,6 +188,12 @@ def test_zero_solution_above_lambda_max_and_warm_start():
     cold = ss.admm(loss, pen.with_lam(0.3 * lmax))
     warm = ss.admm(loss, pen.with_lam(0.3 * lmax), x0=cold.x)
     assert warm.converged and warm.n_iter <= cold.n_iter
+    # disjoint groups: the dual start built from x0 is exact at the solution, so a restart stops at once
+    g = ss.Groups.contiguous(20, 4)
+    cold = ss.admm(loss, ss.GroupLasso(g, 5.0), tol=1e-8)
+    warm = ss.admm(loss, ss.GroupLasso(g, 5.0), x0=cold.x, tol=1e-8)
+    assert warm.n_iter <= 3 < cold.n_iter
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
     assert warm.objective == pytest.approx(cold.objective, rel=1e-6)
 
 
