@@ -364,6 +364,7 @@ class MaxPool2D(_Pool2D):
                 for j in range(k):
                     if i or j:
                         np.maximum(out, x[:, i:i + s * ho:s, j:j + s * wo:s, :], out=out)
+            self._cache = ("fast", x)
             return out
         xp = pad_nhwc(x, self.padding, value=-np.inf)
         view = windows(xp, k, k, self.stride)                  # (N, Ho, Wo, C, k, k)
@@ -374,6 +375,8 @@ class MaxPool2D(_Pool2D):
         return out
 
     def backward(self, dout):
+        if isinstance(self._cache[0], str):  # evaluation fast path kept no argmax: recompute it
+            self.forward(self._cache[1], train=True)
         arg, (n, h, w, c) = self._cache
         k, s, p = self.size, self.stride, self.padding
         ho, wo = dout.shape[1], dout.shape[2]
@@ -448,6 +451,7 @@ class BatchNorm(Layer):
         scale = inv * self.params["gamma"]
         x *= scale
         x += self.params["beta"] - self.state["mean"] * scale
+        self._cache = None
         return x
 
     def __init__(self, momentum=0.9, eps=1e-5):
@@ -490,6 +494,9 @@ class BatchNorm(Layer):
         return xhat * gamma + beta
 
     def backward(self, dout):
+        if self._cache is None:
+            raise RuntimeError("BatchNorm.backward needs a forward pass that kept its input: "
+                               "call Graph.forward(X, train=..., inplace=False).")
         xhat, inv, train, axes = self._cache
         gamma = self.params["gamma"]
         if not train:

@@ -146,14 +146,21 @@ class Graph:
                 return v.dtype
         return np.dtype(np.float32)
 
-    def forward(self, X, train=False, check=True):
-        """Output (logits) for a batch ``X`` of the original input shape."""
+    def forward(self, X, train=False, check=True, inplace=None):
+        """Output (logits) for a batch ``X`` of the original input shape.
+
+        In evaluation mode (``train=False``) channelwise layers overwrite
+        activations that nothing else reads (``inplace``, default on in
+        evaluation); pass ``inplace=False`` to back-propagate through an
+        evaluation-mode pass (gradient checks).
+        """
         if check:
             X = self.check_input(X)
         if self.input_index is not None:
             X = X[..., self.input_index]
         acts = {INPUT: X}
-        readers = self._readers() if not train else None
+        inplace = (not train) if inplace is None else (inplace and not train)
+        readers = self._readers() if inplace else None
         for n in self.nodes:
             args = [acts[i] for i in n.inputs]
             layer = n.layer

@@ -1,0 +1,67 @@
+"""``structsparse prune``: train, prune to a FLOPs budget, fine-tune and measure a network on digits."""
+
+from pathlib import Path
+
+__all__ = ["register", "run_prune"]
+
+
+def _report(out):
+    res, speed = out["result"], out["speed"]
+    kept = out["pruned"].pruning["kept"]
+    print("\nkept units per layer:")
+    for layer, (k, total) in kept.items():
+        print(f"  {layer:<16} {k:>4} / {total:<4}")
+    print(f"FLOPs/sample: dense {res['dense_flops']}, pruned {res['flops']} "
+          f"({res['dense_flops'] / res['flops']:.2f}x fewer; budget {res['budget']:.0f})")
+    print(f"test accuracy: dense {out['dense_acc']:.4f}, pruned + fine-tuned {out['pruned_acc']:.4f}")
+    print(f"parameters: dense {out['dense'].n_params}, pruned {out['pruned'].n_params}; "
+          f"peak activations (batch 1): {out['dense_memory']['peak_activations']} -> "
+          f"{out['pruned_memory']['peak_activations']} bytes")
+    print(f"speed at batch {speed['batch']} (1 BLAS thread, best of runs; machine load makes these indicative):")
+    print(f"  structured: {speed['dense_time'] * 1e3:.2f} ms -> {speed['pruned_time'] * 1e3:.2f} ms, realized "
+          f"{speed['realized']:.2f}x / theoretical {speed['theoretical']:.2f}x = efficiency {speed['efficiency']:.2f}")
+    print(f"  unstructured CSR at the same density ({speed['density']:.3f}): {speed['csr_time'] * 1e3:.2f} ms, "
+          f"realized {speed['csr_realized']:.2f}x, efficiency {speed['csr_efficiency']:.3f}")
+
+
+def run_prune(args):
+    from .experiment import digits_pruning
+    from .io import save
+
+    out = digits_pruning(args.arch, budget=args.budget_flops, quick=args.quick, seed=args.seed,
+                         min_keep=args.min_keep, by=args.by, progress=args.progress, verbose=True)
+    _report(out)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        path = save(out["pruned"], args.out, metrics=out["pruned"].pruning.get("metrics"))
+        print(f"pruned network written to {path} (+ {path.with_suffix('.json').name})")
+    if args.plot:
+        from ..plots.nn import pruning_dashboard
+
+        plot = Path(args.plot)
+        if plot.suffix != ".png":
+            plot.mkdir(parents=True, exist_ok=True)
+            plot = plot / "prune_dashboard.png"
+        pruning_dashboard(out["result"], out["speed"], out["dense_memory"], out["pruned_memory"], plot,
+                          title=f"digits, {args.arch}, budget {args.budget_flops:g}")
+        print(f"dashboard written to {plot}")
+    return 0
+
+
+def register(subparsers):
+    p = subparsers.add_parser("prune", help="prune a network on digits to a FLOPs budget and measure it",
+                              description=__doc__.splitlines()[0])
+    p.add_argument("--dataset", choices=["digits"], default="digits", help="data set (default: %(default)s)")
+    p.add_argument("--arch", choices=["cnn", "mlp", "blocks"], default="cnn",
+                   help="architecture: small CNN, MLP, or the Inception/SE/DenseNet graph (default: %(default)s)")
+    p.add_argument("--budget-flops", type=float, default=0.25,
+                   help="FLOPs budget: fraction of dense if <= 1, else FLOPs per sample (default: %(default)s)")
+    p.add_argument("--by", choices=["neurons", "filters", "channels"], default=None,
+                   help="kind of groups (default: filters, neurons for the MLP)")
+    p.add_argument("--min-keep", type=int, default=1, help="units every layer keeps (default: %(default)s)")
+    p.add_argument("--out", default=None, help="write the pruned network here (.npz + .json)")
+    p.add_argument("--plot", default=None, help="write the dashboard PNG (a .png path or a folder)")
+    p.add_argument("--quick", action="store_true", help="small network, few epochs, subset of the data (for tests)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--progress", action="store_true", help="show progress bars")
+    p.set_defaults(func=run_prune)

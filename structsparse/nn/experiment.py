@@ -1,0 +1,109 @@
+"""The digits experiments behind the CLI, the demo, the README figures and the slow tests."""
+
+import time
+
+import numpy as np
+
+from .._validation import check_choice, check_scalar
+from .analysis import count_params, flops, memory
+from .budget import prune_to_budget
+from .groups import NetworkPenalty, groups
+from .models import block_net, load_digits_split, mlp, small_cnn
+from .speed import speedup
+from .surgery import prune
+from .training import lam_warmup, train
+
+__all__ = ["digits_pruning", "pixel_selection", "SETTINGS"]
+
+# full-size and quick settings (quick: for tests and the demo)
+SETTINGS = {
+    "cnn": {"full": dict(channels=(32, 64), epochs=15, lr=0.05, trial_epochs=8, fine_tune=10, max_trials=8,
+                         lam0=0.05, n_samples=None, batch=1024),
+            "quick": dict(channels=(8, 16), epochs=4, lr=0.05, trial_epochs=3, fine_tune=3, max_trials=6,
+                          lam0=0.2, n_samples=600, batch=256)},
+    "mlp": {"full": dict(hidden=(128,), epochs=30, lr=0.05, trial_epochs=10, fine_tune=10, max_trials=8,
+                         lam0=0.05, n_samples=None, batch=1024),
+            "quick": dict(hidden=(32,), epochs=8, lr=0.05, trial_epochs=4, fine_tune=3, max_trials=6,
+                          lam0=0.2, n_samples=600, batch=256)},
+    "blocks": {"full": dict(width=16, epochs=12, lr=0.05, trial_epochs=6, fine_tune=6, max_trials=6,
+                            lam0=0.05, n_samples=None, batch=512),
+               "quick": dict(width=8, epochs=2, lr=0.05, trial_epochs=2, fine_tune=1, max_trials=3,
+                             lam0=0.2, n_samples=400, batch=128)},
+}
+
+
+def digits_pruning(arch="cnn", budget=0.25, quick=False, seed=0, min_keep=1, by=None, progress=False,
+                   verbose=True, speed_repeats=7):
+    """Train a dense network on digits, prune it to a FLOPs budget, fine-tune, and measure it.
+
+    Returns
+    -------
+    dict
+        ``dense``, ``pruned`` (networks), ``dense_acc``, ``pruned_acc``,
+        ``result`` (from prune_to_budget, with ``final_acc``), ``speed``
+        (from speedup), ``dense_memory``, ``pruned_memory``, ``times``.
+    """
+    check_choice(arch, "arch", tuple(SETTINGS), owner="digits_pruning")
+    budget = check_scalar(budget, "budget", low=0, low_inclusive=False, owner="digits_pruning")
+    cfg = SETTINGS[arch]["quick" if quick else "full"]
+    say = print if verbose else (lambda *a, **k: None)
+    image = arch != "mlp"
+    X_tr, X_te, y_tr, y_te = load_digits_split(rng=seed, image=image, n_samples=cfg["n_samples"])
+    if arch == "cnn":
+        net = small_cnn(cfg["channels"], rng=seed)
+    elif arch == "mlp":
+        net = mlp(cfg["hidden"], rng=seed)
+    else:
+        net = block_net(cfg["width"], rng=seed)
+    by = by or ("neurons" if arch == "mlp" else "filters")
+    t0 = time.perf_counter()
+    train(net, X_tr, y_tr, epochs=cfg["epochs"], lr=cfg["lr"], batch_size=64, rng=seed, progress=progress)
+    t_dense = time.perf_counter() - t0
+    dense_acc = net.score(X_te, y_te)
+    say(f"dense {arch}: test accuracy {dense_acc:.4f}, {flops(net)} FLOPs/sample, {count_params(net)} params "
+        f"({t_dense:.1f} s)")
+    t0 = time.perf_counter()
+    res = prune_to_budget(net, X_tr, y_tr, flops=budget, by=by, lam0=cfg["lam0"], epochs=cfg["trial_epochs"],
+                          fine_tune_epochs=cfg["fine_tune"], lr=cfg["lr"], max_trials=cfg["max_trials"],
+                          min_keep=min_keep, X_val=X_te, y_val=y_te, rng=seed, progress=progress,
+                          verbose=verbose)
+    t_prune = time.perf_counter() - t0
+    pruned = res["net"]
+    pruned_acc = pruned.score(X_te, y_te)
+    res["final_acc"] = pruned_acc
+    speed = speedup(net, pruned, batch=cfg["batch"], repeats=speed_repeats, rng=seed)
+    out = {"dense": net, "pruned": pruned, "dense_acc": dense_acc, "pruned_acc": pruned_acc, "result": res,
+           "speed": speed, "dense_memory": memory(net), "pruned_memory": memory(pruned),
+           "times": {"dense_training": t_dense, "pruning": t_prune}, "arch": arch, "by": by,
+           "X_test": X_te, "y_test": y_te}
+    pruned.pruning["metrics"] = {"dense_acc": dense_acc, "pruned_acc": pruned_acc,
+                                 "flops_ratio": res["dense_flops"] / res["flops"],
+                                 "efficiency": speed["efficiency"], "csr_efficiency": speed["csr_efficiency"]}
+    return out
+
+
+def pixel_selection(lam=0.02, hidden=64, epochs=40, fine_tune=15, lr=0.05, seed=0, n_samples=None,
+                    progress=False):
+    """An MLP with a group lasso on its input features (one group per pixel): which pixels survive.
+
+    Returns
+    -------
+    dict
+        ``kept_pixels`` (indices into the 64 pixels), ``accuracy`` (test,
+        after surgery and fine-tuning), ``dense_accuracy``, ``net`` (pruned).
+    """
+    X_tr, X_te, y_tr, y_te = load_digits_split(rng=seed, image=False, n_samples=n_samples)
+    dense = mlp((hidden,), rng=seed)
+    train(dense, X_tr, y_tr, epochs=epochs, lr=lr, rng=seed, progress=progress)
+    dense_acc = dense.score(X_te, y_te)
+    net = dense.copy()
+    maps = groups(net, by="channels", layers=[net.nodes[0].name])
+    pen = NetworkPenalty(maps, lam=lam)
+    steps = epochs * int(np.ceil(len(y_tr) / 64))
+    train(net, X_tr, y_tr, epochs=epochs, lr=lr, penalty=pen, schedule=lam_warmup(lam, steps // 3), rng=seed,
+          progress=progress)
+    pruned = prune(net)
+    train(pruned, X_tr, y_tr, epochs=fine_tune, lr=lr / 2, rng=seed, progress=progress)
+    kept = pruned.input_index if pruned.input_index is not None else np.arange(64)
+    return {"kept_pixels": np.asarray(kept), "accuracy": pruned.score(X_te, y_te), "dense_accuracy": dense_acc,
+            "net": pruned, "example": X_te[0]}

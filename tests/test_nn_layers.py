@@ -1,0 +1,214 @@
+"""Layers and blocks: gradients against finite differences (float64), the conv dot-test, im2col."""
+
+import numpy as np
+import pytest
+
+import structsparse.nn as nn
+from structsparse.exceptions import ShapeError
+from structsparse.nn._im2col import col2im, im2col, pad_nhwc, windows
+
+
+def _randomize(net, rng, scale=0.5):
+    for _, _, p in net.parameters():
+        p[...] = rng.standard_normal(p.shape) * scale
+    for n in net.nodes:
+        for k, v in n.layer.state.items():
+            v[...] = rng.uniform(0.5, 1.5, v.shape) if k == "var" else rng.standard_normal(v.shape) * 0.1
+
+
+def _loss_and_grads(net, X, R, train):
+    out = net.forward(X, train=train, check=False, inplace=False)
+    net.backward(R)
+    return float((out * R).sum())
+
+
+def _input_grad(net, X, R, train):
+    """Gradient w.r.t. the input through a throwaway identity-like first consumer."""
+    acts = net.forward(X, train=train, check=False, inplace=False)
+    grads = {net.output: R}
+    for n in reversed(net.nodes):
+        g = grads.pop(n.name, None)
+        if g is None:
+            continue
+        gin = n.layer.backward(g)
+        gin = gin if n.layer.n_inputs is None else [gin]
+        for i, gi in zip(n.inputs, gin):
+            grads[i] = gi if i not in grads else grads[i] + gi
+    return acts, grads["input"]
+
+
+def check_gradients(net, X, train, rng, n_checks=6, eps=1e-6):
+    """Largest relative error over sampled parameter entries and input entries."""
+    net = net.astype(np.float64)
+    X = X.astype(np.float64)
+    out = net.forward(X, train=train, check=False, inplace=False)
+    R = rng.standard_normal(out.shape)
+    f = lambda: float((net.forward(X, train=train, check=False, inplace=False) * R).sum())  # noqa: E731
+    _loss_and_grads(net, X, R, train)
+    worst = 0.0
+    for node, name, p in net.parameters():
+        grad = net.node(node).layer.grads[name].copy()
+        for _ in range(n_checks):
+            idx = tuple(int(rng.integers(0, s)) for s in p.shape)
+            old = p[idx]
+            p[idx] = old + eps
+            fp = f()
+            p[idx] = old - eps
+            fm = f()
+            p[idx] = old
+            num = (fp - fm) / (2 * eps)
+            worst = max(worst, abs(num - grad[idx]) / max(1.0, abs(num)))
+    _, gx = _input_grad(net, X, R, train)
+    for _ in range(n_checks):
+        idx = tuple(int(rng.integers(0, s)) for s in X.shape)
+        old = X[idx]
+        X[idx] = old + eps
+        fp = f()
+        X[idx] = old - eps
+        fm = f()
+        X[idx] = old
+        num = (fp - fm) / (2 * eps)
+        worst = max(worst, abs(num - gx[idx]) / max(1.0, abs(num)))
+    return worst
+
+
+LAYER_CASES = {
+    "dense": (lambda: [nn.Dense(5)], (7,)),
+    "conv_s1_p1": (lambda: [nn.Conv2D(4, 3, padding=1)], (6, 6, 3)),
+    "conv_s2_p1": (lambda: [nn.Conv2D(4, 3, stride=2, padding=1)], (7, 7, 2)),
+    "conv_k1": (lambda: [nn.Conv2D(3, 1)], (5, 5, 2)),
+    "relu": (lambda: [nn.Dense(6), nn.ReLU()], (5,)),
+    "maxpool": (lambda: [nn.Conv2D(3, 1), nn.MaxPool2D(2)], (6, 6, 2)),
+    "maxpool_overlap_pad": (lambda: [nn.Conv2D(3, 1), nn.MaxPool2D(3, stride=1, padding=1)], (5, 5, 2)),
+    "avgpool": (lambda: [nn.Conv2D(3, 1), nn.AvgPool2D(3, stride=2, padding=1)], (6, 6, 2)),
+    "gap": (lambda: [nn.Conv2D(3, 1), nn.GlobalAvgPool2D()], (4, 4, 2)),
+    "flatten": (lambda: [nn.Conv2D(3, 1), nn.Flatten(), nn.Dense(4)], (3, 3, 2)),
+    "batchnorm_4d": (lambda: [nn.Conv2D(3, 3, padding=1), nn.BatchNorm()], (5, 5, 2)),
+    "batchnorm_2d": (lambda: [nn.Dense(4), nn.BatchNorm()], (6,)),
+    "squeeze_excite": (lambda: [nn.Conv2D(6, 1), nn.SqueezeExcite(3)], (4, 4, 2)),
+}
+
+
+@pytest.mark.parametrize("train", [True, False])
+@pytest.mark.parametrize("case", sorted(LAYER_CASES))
+def test_layer_gradients_match_finite_differences(case, train):
+    make, shape = LAYER_CASES[case]
+    rng = np.random.default_rng(1)
+    net = nn.Sequential(make(), shape, rng=0)
+    _randomize(net, rng)
+    X = rng.standard_normal((4,) + shape)
+    assert check_gradients(net, X, train, rng) < 1e-6
+
+
+def _inception_graph():
+    g = nn.Graph((6, 6, 3), rng=0)
+    nn.inception(g, "input", [[nn.Conv2D(2, 1)],
+                              [nn.Conv2D(2, 1), nn.ReLU(), nn.Conv2D(3, 3, padding=1)],
+                              [nn.AvgPool2D(3, stride=1, padding=1), nn.Conv2D(2, 1)]])
+    return g
+
+
+def _dense_block_graph():
+    g = nn.Graph((5, 5, 3), rng=0)
+    nn.dense_block(g, "input", n_layers=3, growth=2)
+    return g
+
+
+def _se_graph():
+    g = nn.Graph((4, 4, 3), rng=0)
+    g.add(nn.Conv2D(5, 3, padding=1))
+    g.add(nn.SqueezeExcite(2))
+    return g
+
+
+@pytest.mark.parametrize("train", [True, False])
+@pytest.mark.parametrize("make", [_inception_graph, _dense_block_graph, _se_graph, lambda: nn.block_net(8)])
+def test_block_gradients_match_finite_differences(make, train):
+    rng = np.random.default_rng(2)
+    net = make()
+    _randomize(net, rng, 0.4)
+    X = rng.standard_normal((3,) + net.original_input_shape)
+    assert check_gradients(net, X, train, rng, n_checks=3) < 1e-5
+
+
+def test_inception_concatenates_pathways_in_order():
+    g = _inception_graph()
+    X = np.random.default_rng(0).random((2, 6, 6, 3)).astype(np.float32)
+    out = g.forward(X)
+    b0 = g.node("inception.b0.0").layer.forward(X)
+    assert out.shape == (2, 6, 6, 7)
+    np.testing.assert_allclose(out[..., :2], b0, rtol=1e-6)
+
+
+def test_dense_block_feeds_each_layer_all_earlier_outputs():
+    g = _dense_block_graph()
+    widths = [g.shape_of(f"dense.l{l}.concat")[-1] for l in range(3)]
+    assert widths == [3, 5, 7]
+    assert g.output_shape == (5, 5, 9)
+
+
+@pytest.mark.parametrize("stride,padding,k", [(1, 1, 3), (2, 1, 3), (2, 0, 2), (1, 2, 5)])
+def test_conv_dot_test(stride, padding, k):
+    """<A x, y> = <x, A^T y> for the convolution and its adjoint (the input gradient)."""
+    rng = np.random.default_rng(3)
+    net = nn.Sequential([nn.Conv2D(4, k, stride=stride, padding=padding)], (7, 6, 3), rng=0)
+    conv = net.nodes[0].layer.astype(np.float64)
+    x = rng.standard_normal((2, 7, 6, 3))
+    ax = conv.linear_forward(x)
+    y = rng.standard_normal(ax.shape)
+    aty = conv.linear_adjoint(y, x.shape)
+    lhs, rhs = float((ax * y).sum()), float((x * aty).sum())
+    assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs))
+
+
+def test_im2col_matches_window_definition_and_col2im_is_adjoint():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 6, 5, 3))
+    for k, s, p in [(3, 1, 1), (3, 2, 0), (2, 2, 1)]:
+        cols, ho, wo = im2col(x, k, k, s, p)
+        ref = np.ascontiguousarray(windows(pad_nhwc(x, p), k, k, s).transpose(0, 1, 2, 4, 5, 3)).reshape(cols.shape)
+        np.testing.assert_array_equal(cols, ref)
+        y = rng.standard_normal(cols.shape)
+        assert np.isclose((cols * y).sum(), (x * col2im(y, x.shape, k, k, s, p)).sum())
+        with_ones, _, _ = im2col(x, k, k, s, p, ones_column=True)
+        np.testing.assert_array_equal(with_ones[:, :-1], cols)
+        assert np.all(with_ones[:, -1] == 1)
+
+
+def test_forward_is_float32_and_batchnorm_modes_differ():
+    rng = np.random.default_rng(5)
+    net = nn.small_cnn((4, 6), rng=0)
+    X = rng.random((8, 8, 8, 1))
+    out = net.forward(X)
+    assert out.dtype == np.float32
+    train_out = net.forward(X, train=True)
+    # running statistics start at (0, 1): evaluation differs from batch statistics
+    assert not np.allclose(train_out, out)
+    bn = net.nodes[1].layer
+    assert not np.allclose(bn.state["mean"], 0)
+
+
+def test_inplace_evaluation_does_not_touch_caller_data():
+    rng = np.random.default_rng(6)
+    net = nn.small_cnn((4, 6), rng=0)
+    X = rng.random((5, 8, 8, 1)).astype(np.float32)
+    X0 = X.copy()
+    a = net.forward(X)
+    b = net.forward(X)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_bad_shapes_raise_clear_errors():
+    net = nn.small_cnn((4, 6), rng=0)
+    with pytest.raises(ShapeError, match="X"):
+        net.forward(np.zeros((3, 8, 8, 2)))
+    with pytest.raises(ShapeError, match="Dense"):
+        nn.Sequential([nn.Conv2D(2, 3), nn.Dense(3)], (8, 8, 1))
+    with pytest.raises(ShapeError, match="does not fit"):
+        nn.Sequential([nn.Conv2D(2, 5)], (3, 3, 1))
+    g = nn.Graph((4, 4, 2))
+    a = g.add(nn.Conv2D(2, 1))
+    b = g.add(nn.MaxPool2D(2), "input")
+    with pytest.raises(ShapeError, match="Concat"):
+        g.add(nn.Concat(), [a, b])
