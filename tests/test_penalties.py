@@ -608,3 +608,15 @@ def test_zero_weights_match_cvxpy_and_leave_blocks_alone(name, seed):
     resid = v - p
     assert pen.dual_norm(resid) <= tau * (1 + 1e-9)
     assert float(np.sum(resid * p)) == pytest.approx(tau * pen.omega(p), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", PENALTY_NAMES)
+def test_penalties_pickle_and_deepcopy(name):
+    import copy
+    import pickle
+
+    pen, shape, rng = make_case(name, 2, 0)
+    x = rng.standard_normal(shape)
+    for other in (pickle.loads(pickle.dumps(pen)), copy.deepcopy(pen), pen.with_lam(pen.lam)):
+        np.testing.assert_array_equal(other.prox(x, 0.5), pen.prox(x, 0.5))
+        assert other(x) == pen(x) and other.dual_norm(x) == pen.dual_norm(x)

@@ -59,6 +59,8 @@ def test_groups_are_immutable():
     for attr in ("indices", "ptr", "weights", "n_features", "anything"):
         with pytest.raises(AttributeError, match="immutable"):
             setattr(g, attr, 1)
+    with pytest.raises(AttributeError, match="immutable"):
+        del g.indices
     for arr in (g.indices, g.ptr, g.weights):
         with pytest.raises(ValueError, match="read-only"):
             arr[0] = 1
@@ -202,6 +204,8 @@ def test_tree_is_immutable():
     for attr in ("parents", "weights", "n_nodes", "anything"):
         with pytest.raises(AttributeError, match="immutable"):
             setattr(t, attr, 1)
+    with pytest.raises(AttributeError, match="immutable"):
+        del t.parents
     for arr in (t.parents, t.weights, t.preorder, *t.kernel_arrays()):
         with pytest.raises(ValueError, match="read-only"):
             arr[0] = 1
@@ -277,3 +281,18 @@ def test_groups_init_rejects_non_integer_arrays():
         ss.Groups([0, 1], [0, 0, 2], 3)
     g = ss.Groups(np.array([2, 0]), np.array([0, 1, 2]), 3)
     assert g.to_lists() == [[2], [0]]
+
+
+def test_groups_and_trees_pickle_and_copy():
+    import copy
+    import pickle
+
+    g = ss.Groups.from_lists([[3, 0], [2]], n_features=5, weights=[1.0, 2.5])
+    t = ss.Tree.from_parents([2, 2, -1], owns=[[0], [1, 3], [2]], weights=[1.0, 2.0, 3.0])
+    for obj in (g, t):
+        back = pickle.loads(pickle.dumps(obj))
+        assert back == obj and back is not obj and hash(back) == hash(obj)
+        assert copy.copy(obj) is obj and copy.deepcopy(obj) is obj  # immutable: sharing is safe
+        with pytest.raises(ValueError, match="read-only"):
+            back.weights[0] = 7.0
+    assert pickle.loads(pickle.dumps(t)).group(2).tolist() == [0, 1, 2, 3]

@@ -101,6 +101,19 @@ class Groups:
     def __setattr__(self, name, value):
         raise AttributeError("Groups is immutable; build a new one (for example with with_weights).")
 
+    def __delattr__(self, name):
+        raise AttributeError("Groups is immutable; build a new one (for example with with_weights).")
+
+    # immutable: copies can share it; pickling rebuilds it through the validated constructor
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        return (Groups, (np.array(self.indices), np.array(self.ptr), self.n_features, np.array(self.weights)))
+
     # ------------------------------------------------------------------ constructors
     @classmethod
     def from_lists(cls, lists, n_features=None, weights=None):

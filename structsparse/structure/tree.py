@@ -50,6 +50,20 @@ class Tree:
     def __setattr__(self, name, value):
         raise AttributeError("Tree is immutable; build a new one (for example with with_weights).")
 
+    def __delattr__(self, name):
+        raise AttributeError("Tree is immutable; build a new one (for example with with_weights).")
+
+    # immutable: copies can share it; pickling rebuilds it through the validated constructor
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        owns = [np.array(self.owns(i)) for i in range(self.n_nodes)]
+        return (_rebuild_tree, (np.array(self.parents), owns, self.n_features, np.array(self.weights)))
+
     @classmethod
     def from_parents(cls, parents, owns=None, n_features=None, weights=None):
         """Build a tree from the parent of each node.
@@ -252,3 +266,8 @@ class Tree:
 
     def __repr__(self):
         return f"Tree(n_nodes={self.n_nodes}, n_features={self.n_features}, depth={int(self.depth().max())})"
+
+
+def _rebuild_tree(parents, owns, n_features, weights):
+    """Unpickling helper: a Tree rebuilt (and re-validated) from its defining arrays."""
+    return Tree.from_parents(parents, owns=owns, n_features=n_features, weights=weights)
