@@ -132,9 +132,10 @@ def test_figure_network_discovery_f1_is_one():
     rng = np.random.default_rng(0)
     u = rng.standard_normal((2000, 5))
     x = net.simulate(u, process_noise=0.01, rng=1).x
-    res = identify(u, None, 20, penalty="l1", x=x)
-    assert res.method == "states-penalized"
-    assert support_scores(net, res.pattern)["f1"] == 1.0
+    for penalty in ("sparse_group", "l1"):
+        res = identify(u, None, 20, penalty=penalty, x=x)
+        assert res.method == "states-penalized"
+        assert support_scores(net, res.pattern)["f1"] == 1.0
     assert np.max(np.abs(res.model.A - net.A)) < 0.05
     np.testing.assert_array_equal(res.model.C, np.eye(20))
 

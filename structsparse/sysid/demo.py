@@ -60,7 +60,7 @@ def demo_part(out_dir, seed=0):
     un = rng.standard_normal((2000, 5))
     xs = net.simulate(un, process_noise=0.01, rng=rng).x
     t0 = time.perf_counter()
-    found = identify(un, None, 20, penalty="l1", x=xs)
+    found = identify(un, None, 20, penalty="sparse_group", x=xs)
     scores = support_scores(net, found.pattern)
     print(f"Pattern discovery, 20-state network, 5 inputs, measured states ({time.perf_counter() - t0:.1f} s): "
           f"support precision {scores['precision']:.3f}, recall {scores['recall']:.3f}, F1 {scores['f1']:.3f}")

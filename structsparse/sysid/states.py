@@ -93,7 +93,7 @@ def _complexity(k, c, logN, gamma):
     return k * logN + 2.0 * gamma * log_binom
 
 
-def _bic_backward(Z, target, support, logN, gamma, rss_floor):
+def _bic_backward(Z, target, support, logN, gamma, rss_floor, N=None, rss_extra=0.0):
     """Drop entries from one equation's support while that lowers its BIC.
 
     The lasso path can miss the exact support when regressors are
@@ -101,7 +101,8 @@ def _bic_backward(Z, target, support, logN, gamma, rss_floor):
     one enters); removing, one at a time, the entry whose removal lowers
     ``N log(RSS / N) + k log N`` the most fixes that.
     """
-    N, c = Z.shape
+    c = Z.shape[1]
+    N = Z.shape[0] if N is None else N
 
     def bic(cols):
         if cols.size:
@@ -109,7 +110,8 @@ def _bic_backward(Z, target, support, logN, gamma, rss_floor):
             res = target - Z[:, cols] @ coef
         else:
             res = target
-        return N * np.log(max(float(res @ res), rss_floor) / N) + _complexity(cols.size, c, logN, gamma)
+        rss = float(res @ res) + rss_extra
+        return N * np.log(max(rss, rss_floor) / N) + _complexity(cols.size, c, logN, gamma)
 
     cols = np.flatnonzero(support)
     current = bic(cols)
@@ -127,7 +129,7 @@ def _bic_backward(Z, target, support, logN, gamma, rss_floor):
     return out, removed
 
 
-def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-8, max_iter=5000,
+def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-6, max_iter=5000,
                       support_tol=1e-8, prune=True, gamma=1.0):
     """Find the support of ``M`` in ``Y ~ Z M^T`` with a structured penalty, then refit.
 
@@ -185,6 +187,10 @@ def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-
         pens = [template.with_lam(lam) for lam in lams]
         separable_cols = kind == "l1"
     logN = np.log(N)
+    # refits run on the c x c factor of Z: Z = Qz Rz, ||Z m - y||^2 = ||Rz m - Qz^T y||^2 + ||y||^2 - ||Qz^T y||^2
+    Qz, Rz = np.linalg.qr(Z)
+    QtY = Qz.T @ Y
+    rss_extra = np.maximum(np.sum(Y * Y, axis=0) - np.sum(QtY * QtY, axis=0), 0.0)
     # noise-free data give RSS ~ 0 on every superset of the true support; below this floor
     # residuals count as exact, so the criterion then prefers the smallest exact support
     rss_floor = 1e-12 * np.maximum(np.sum(Y * Y, axis=0), 1e-300)
@@ -196,7 +202,9 @@ def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-
             res = ss.fista(loss, pen, x0=W, tol=tol, max_iter=max_iter)
         W = res.x
         supp = (np.abs(W) > support_tol).T  # (r, c)
-        M, rss = rowwise_least_squares(Z, Y, supp, np.zeros((r, c)))
+        # the compressed regression (R, Q^T Y) has the same coefficients; RSS differs by rss_extra
+        M, rss = rowwise_least_squares(Rz, QtY, supp, np.zeros((r, c)))
+        rss = rss + rss_extra
         rss = np.maximum(rss, rss_floor)
         bic_rows.append(N * np.log(rss / N) + _complexity(supp.sum(axis=1), c, logN, gamma))
         supports.append(supp)
@@ -213,7 +221,8 @@ def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-
     pruned = 0
     if prune:
         for i in range(r):
-            support[i], removed = _bic_backward(Z, Y[:, i], support[i], logN, gamma, rss_floor[i])
+            support[i], removed = _bic_backward(Rz, QtY[:, i], support[i], logN, gamma, rss_floor[i], N,
+                                                rss_extra[i])
             pruned += removed
     M, _ = rowwise_least_squares(Z, Y, support, np.zeros((r, c)))
     if not all(convs[k] for k in set(best.tolist())):
