@@ -620,3 +620,19 @@ def test_penalties_pickle_and_deepcopy(name):
     for other in (pickle.loads(pickle.dumps(pen)), copy.deepcopy(pen), pen.with_lam(pen.lam)):
         np.testing.assert_array_equal(other.prox(x, 0.5), pen.prox(x, 0.5))
         assert other(x) == pen(x) and other.dual_norm(x) == pen.dual_norm(x)
+
+
+@pytest.mark.parametrize("module", [
+    "structsparse.penalties.sparse_group_lasso", "structsparse.penalties.tree_lasso",
+    "structsparse.penalties.nuclear_norm", "structsparse.penalties.group_nuclear",
+    "structsparse.penalties.registry", "structsparse.structure.groups", "structsparse.structure.tree",
+    "structsparse.prox.operators",
+])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(module)
+    globs = {**vars(mod), "np": np, "Tree": ss.Tree, "Groups": ss.Groups}
+    result = doctest.testmod(mod, globs=globs, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0

@@ -75,7 +75,7 @@ class SparseGroupLasso(Penalty):
     --------
     >>> pen = SparseGroupLasso([[0, 1], [2, 3]], lam=1.0, l1_ratio=0.5)
     >>> pen.prox([3.0, 4.0, 0.2, 0.1], step=1.0).round(3).tolist()
-    [2.155, 3.095, 0.0, 0.0]
+    [2.209, 3.093, 0.0, 0.0]
     """
 
     name = "sparse_group_lasso"
