@@ -1,6 +1,6 @@
 """Group lasso against the peers: skglm, celer, SPAMS and (optionally) cvxpy, in one run.
 
-Run:  python benchmarks/bench_peers.py [--quick] [--cvxpy] [--no-fresh]
+Run:  python benchmarks/bench_peers.py [--quick] [--cvxpy] [--no-fresh] [--no-lasso]
 
 The problem (issue 3): n=1000, p=5000, 500 groups of 10, 20 active groups,
 Gaussian design, noise 0.01, ``lam = 0.1 lam_max``, one BLAS thread.
@@ -20,7 +20,8 @@ timings (structsparse with its numba cache written; skglm, which compiles
 at every new process).
 
 Also: the tree prox on a complete binary tree of depth 10 (2047 nodes)
-against SPAMS ``proximalTree``.
+against SPAMS ``proximalTree``, and the lasso on the same data against
+skglm, celer and scikit-learn (``--no-lasso`` skips it).
 
 On a shared machine the figures are indicative only.
 """
@@ -73,7 +74,10 @@ def make_problem(seed=0, n=1000, p=5000, size=10, n_active=20, noise=0.01):
 
 
 def objective(A, y, groups, lam, x):
+    """Our objective; ``groups=None`` means the lasso."""
     r = y - A @ x
+    if groups is None:
+        return 0.5 * float(r @ r) + lam * float(np.abs(x).sum())
     return 0.5 * float(r @ r) + lam * float(np.linalg.norm(x.reshape(-1, groups.sizes[0]), axis=1).sum())
 
 
@@ -111,6 +115,35 @@ def run_spams(A, y, groups, lam, tol):
                         numThreads=1)
     return np.asarray(W).ravel()
 
+
+def run_structsparse_l1(A, y, groups, lam, tol):
+    return ss.solve_block(ss.LeastSquares(A, y), ss.L1(lam), tol=tol).x
+
+
+def run_skglm_l1(A, y, groups, lam, tol):
+    from skglm import Lasso
+
+    return Lasso(alpha=lam / A.shape[0], tol=tol, fit_intercept=False, max_iter=200).fit(A, y).coef_
+
+
+def run_celer_l1(A, y, groups, lam, tol):
+    import celer
+
+    return celer.Lasso(alpha=lam / A.shape[0], tol=tol, fit_intercept=False, max_iter=200).fit(A, y).coef_
+
+
+def run_sklearn_l1(A, y, groups, lam, tol):
+    from sklearn.linear_model import Lasso
+
+    return Lasso(alpha=lam / A.shape[0], tol=tol, fit_intercept=False, max_iter=100_000).fit(A, y).coef_
+
+
+LASSO_PEERS = {
+    "structsparse solve_block": (run_structsparse_l1, None),
+    "skglm Lasso": (run_skglm_l1, "skglm"),
+    "celer Lasso": (run_celer_l1, "celer"),
+    "scikit-learn Lasso": (run_sklearn_l1, "sklearn"),
+}
 
 PEERS = {
     "structsparse solve_block": (run_structsparse, None),
@@ -220,6 +253,27 @@ def bench_group_lasso(quick, with_cvxpy, repeat):
     return rows, first
 
 
+def bench_lasso(repeat):
+    print("\n(d) lasso on the same data, lam = 0.1 ||A^T y||_inf (skglm/celer/sklearn: alpha = lam / n)")
+    A, y, _, _ = make_problem()
+    lam = 0.1 * float(np.abs(A.T @ y).max())
+    layouts = {"C": A, "F": np.asfortranarray(A)}
+    runnable = {name: fn for name, (fn, module) in LASSO_PEERS.items() if _available(module)}
+    for name, fn in runnable.items():
+        _quiet(fn, A, y, None, lam, 1e-4)  # warm-up (compilation)
+    ref = min(objective(A, y, None, lam, _quiet(fn, layouts["F"], y, None, lam, 1e-12)) for fn in runnable.values())
+    rows = {name: time_to_target(fn, layouts, y, None, lam, ref, repeat) for name, fn in runnable.items()}
+    ours = rows["structsparse solve_block"]["time"]
+    print(f"    | solver | time to rel. subopt. {TARGET:g} | ratio vs structsparse | tol used | layout |")
+    print("    |---|---|---|---|---|")
+    for name, row in rows.items():
+        if row is None:
+            print(f"    | {name} | did not reach {TARGET:g} | - | - | - |")
+        else:
+            print(f"    | {name} | {row['time']:.3f} s | {row['time'] / ours:.2f}x | {row['tol']:g} | {row['layout']} |")
+    return rows
+
+
 # ------------------------------------------------------------------------------------ fresh processes
 def _child(which):
     """Run in a subprocess: import, build the problem, time the first and second solves; print JSON."""
@@ -264,7 +318,18 @@ def bench_fresh_process():
 def bench_tree_prox(quick):
     print("\n(c) tree prox, complete binary tree of depth 10 (2047 nodes) against SPAMS proximalTree")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from bench_solvers import spams_tree, timeit
+    from bench_solvers import spams_tree  # the lead's converter to SPAMS' tree format
+
+    def timeit(fn, number, repeat=7):
+        """Median seconds per call over ``repeat`` rounds of ``number`` calls, after one warm-up call."""
+        fn()
+        rounds = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            rounds.append((time.perf_counter() - start) / number)
+        return (float(np.median(rounds)),)
 
     tree = ss.Tree.complete(depth=10, branching=2)
     v = np.random.default_rng(0).standard_normal(tree.n_nodes)
@@ -298,6 +363,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer repeats (median of 1)")
     parser.add_argument("--cvxpy", action="store_true", help="also time cvxpy (Clarabel, SCS): slow, minutes")
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh-process timings")
+    parser.add_argument("--no-lasso", action="store_true", help="skip the lasso comparison")
     parser.add_argument("--child", choices=("structsparse", "skglm"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -308,6 +374,8 @@ def main(argv=None):
     if not args.no_fresh:
         bench_fresh_process()
     bench_tree_prox(args.quick)
+    if not args.no_lasso:
+        bench_lasso(repeat=1 if args.quick else 3)
     return 0
 
 
