@@ -127,10 +127,11 @@ def test_prox_only_penalty_uses_one_identity_copy():
 
 
 @pytest.mark.parametrize("shape", [(50, 30), (20, 30)])
-def test_linear_solver_paths_agree(shape):
+@pytest.mark.parametrize("n_targets", [None, 2])
+def test_linear_solver_paths_agree(shape, n_targets):
     rng = np.random.default_rng(14)
-    A, y = make_problem(*shape, rng)
-    pen = ss.OverlapGroupLasso(chain(30, 6, 3), 2.0)
+    A, y = make_problem(*shape, rng, n_targets=n_targets)
+    pen = ss.OverlapGroupLasso(chain(30, 6, 3), 5.0)
     results = {}
     for name, A_in, method in [("direct", A, "direct"), ("woodbury", A, "woodbury"), ("cg", A, "cg"),
                                ("sparse-woodbury", sp.csr_matrix(A), "woodbury"),
