@@ -28,7 +28,7 @@ from .._numba import NUMBA_ENABLED
 from .._validation import check_int, check_scalar
 from ..exceptions import ConvergenceWarning
 from ._overlap_kernels import overlap_bcd_numba, overlap_bcd_numpy
-from .base import Penalty, group_norms
+from .base import Penalty
 from .overlap_group_lasso import as_any_groups
 
 __all__ = ["LatentGroupLasso", "LatentStructure"]
