@@ -192,7 +192,7 @@ def _embed(z, rows, n):
 
 
 def solve_budget(loss, groups, costs, budget, count=False, tol=1e-3, max_bisect=60, solver=None, refit=True,
-                 polish=False, max_polish_evals=1000, solver_tol=1e-10, verbose=False, **solver_options):
+                 polish=False, max_polish_evals=1000, solver_tol=None, verbose=False, **solver_options):
     """Minimize the loss with the kept groups' cost at most ``budget``, by pricing the groups.
 
     Parameters
@@ -234,8 +234,11 @@ def solve_budget(loss, groups, costs, budget, count=False, tol=1e-3, max_bisect=
         found; ``x`` is the refit on the polished set (``refit`` is implied).
     max_polish_evals : int, default 1000
         Most refits the local search may evaluate.
-    solver_tol : float, default 1e-10
-        Tolerance of every priced solve (which groups are kept must be settled accurately).
+    solver_tol : float, optional
+        Tolerance of every priced solve (which groups are kept must be
+        settled accurately). Default 1e-10 for the block solver and FISTA
+        (relative duality gap), 1e-8 for ADMM (relative residuals; its
+        copies give exact zeros).
     verbose : bool
         Print every price tried.
     **solver_options
@@ -279,7 +282,8 @@ def solve_budget(loss, groups, costs, budget, count=False, tol=1e-3, max_bisect=
     max_polish_evals = check_int(max_polish_evals, "max_polish_evals", low=1, owner=owner)
     if not isinstance(polish, (bool, np.bool_)) or not isinstance(refit, (bool, np.bool_)):
         raise ParameterError(f"The 'polish' and 'refit' parameters of {owner} must be bools.")
-    solver_tol = check_scalar(solver_tol, "solver_tol", low=0, low_inclusive=False, owner=owner)
+    if solver_tol is not None:
+        solver_tol = check_scalar(solver_tol, "solver_tol", low=0, low_inclusive=False, owner=owner)
     if solver is not None and not callable(solver):
         raise ParameterError(f"The 'solver' parameter of {owner} must be callable. Got {solver!r}.")
 
@@ -290,6 +294,8 @@ def solve_budget(loss, groups, costs, budget, count=False, tol=1e-3, max_bisect=
                              "unions of groups and a kept set does not define a support).")
     penalty = OverlapGroupLasso(priced, 1.0) if overlapping else GroupLasso(priced, 1.0)
     run = _default_solver(loss, overlapping) if solver is None else solver
+    if solver_tol is None:
+        solver_tol = 1e-8 if overlapping and solver is None else 1e-10
     unit = np.ones(groups.n_groups) if count else c
 
     def spend(kept_mask):
