@@ -188,6 +188,11 @@ def test_bad_input():
                                ((1.0, 3), {"kind": "cosine"}, "kind"), ((1.0, 2.5), {}, "n_steps")]:
         with pytest.raises(ParameterError, match=name):
             ss.lam_warmup(*args, **kwargs)
+    grid = sys.modules["structsparse.solvers.path"].lam_grid
+    np.testing.assert_allclose(grid(2.0, 3, 0.25), [2.0, 1.0, 0.5])
+    for args, name in [((-1.0,), "lam_max"), ((1.0, 0), "n_lams"), ((1.0, 5, 0.0), "eps"), ((1.0, 5, 1.5), "eps")]:
+        with pytest.raises(ParameterError, match=name):
+            grid(*args)
     sched = ss.lam_warmup(1.0, 3)
     for step in (-1, 1.5, True):
         with pytest.raises(ParameterError, match="step"):

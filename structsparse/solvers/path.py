@@ -115,7 +115,8 @@ def default_solver(loss, penalty):
     """The solver a path uses by default: block coordinate descent where it applies.
 
     :func:`solve_block` for L1 / GroupLasso / SparseGroupLasso with a dense or
-    sparse ``A``; :func:`admm` for overlapping groups; :func:`fista` otherwise.
+    sparse ``A``; :func:`admm` for overlapping groups; :func:`solve_latent`
+    for the latent group lasso; :func:`fista` otherwise.
     """
     from ._block_spec import block_spec
     from .fista import fista
@@ -130,10 +131,15 @@ def default_solver(loss, penalty):
             from .working_set import solve_block
 
             return solve_block
-    if getattr(penalty, "name", "") == "overlap_group_lasso":
+    name = getattr(penalty, "name", "")
+    if name == "overlap_group_lasso":
         from .admm import admm
 
         return admm
+    if name == "latent_group_lasso":
+        from .latent import solve_latent
+
+        return solve_latent
     return fista
 
 
@@ -161,11 +167,11 @@ def _check_solver(solver, loss, penalty, owner):
         return default_solver(loss, penalty)
     if not callable(solver):
         raise ParameterError(f"The 'solver' parameter of {owner} must be None or a callable "
-                             f"solver(loss, penalty, x0=..., tol=..., **kw). Got {solver!r}.")
+                             f"solver(loss, penalty, x0=..., **kw). Got {solver!r}.")
     return solver
 
 
-def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=1e-8, **kw):
+def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, **kw):
     """Solutions of ``loss + penalty.with_lam(lam)`` along a decreasing grid of ``lam``, warm-started.
 
     Parameters
@@ -179,10 +185,12 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=1e-8, *
     n_lams : int, default 50
     eps : float in (0, 1], default 1e-3
     solver : callable, optional
-        ``solver(loss, penalty, x0=..., tol=..., **kw) -> SolverResult``;
-        default :func:`default_solver`.
-    tol : float, default 1e-8
-        Passed to the solver.
+        ``solver(loss, penalty, x0=..., **kw) -> SolverResult`` (``tol=``
+        is passed when given); default :func:`default_solver`.
+    tol : float, optional
+        Passed to the solver; default: the solver's own (1e-8 relative gap
+        for :func:`solve_block` and :func:`fista`, 1e-6 residuals for
+        :func:`admm`).
     **kw
         Passed to the solver (e.g. ``max_iter``).
 
@@ -205,7 +213,8 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=1e-8, *
                         f"Got {type(penalty).__name__}.")
     if not hasattr(loss, "x_shape") or not hasattr(loss, "A"):
         raise TypeError(f"The 'loss' parameter of {owner} must be a LeastSquares loss. Got {type(loss).__name__}.")
-    tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
+    if tol is not None:
+        kw["tol"] = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
     if lams is None:
         lams = lam_grid(lambda_max(loss, penalty), n_lams=n_lams, eps=eps)
     else:
@@ -222,7 +231,7 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=1e-8, *
     x = None
     for i, lam in enumerate(lams):
         start = time.perf_counter()
-        res = solve(loss, penalty.with_lam(float(lam)), x0=x, tol=tol, **kw)
+        res = solve(loss, penalty.with_lam(float(lam)), x0=x, **kw)
         times[i] = time.perf_counter() - start
         x = res.x
         coefs[i] = x
@@ -243,7 +252,7 @@ def _rows(A, idx):
     return A[idx]
 
 
-def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, solver=None, tol=1e-6, **kw):
+def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, solver=None, tol=None, **kw):
     """Choose ``lam`` by K-fold cross-validation of the held-out mean squared error.
 
     The grid comes from ``lambda_max`` on all the data and is shared by the
@@ -287,7 +296,8 @@ def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, 
     if n_folds > n:
         raise ParameterError(f"The 'n_folds' parameter of {owner} must be at most n_samples={n}. Got {n_folds}.")
     rng = check_rng(rng)
-    tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
+    if tol is not None:
+        tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
     if lams is None:
         lams = lam_grid(lambda_max(loss, penalty), n_lams=n_lams, eps=eps)
     else:

@@ -195,7 +195,7 @@ def _check_inputs(loss, penalty, owner):
     return A
 
 
-def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=100, max_epochs=10_000, ws_strategy="subdiff",
+def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_000, ws_strategy="subdiff",
                 p0=10, screening=True, anderson=True, gap_freq=10, callback=None, verbose=False):
     """Working-set block coordinate descent for block-separable penalties.
 
@@ -214,9 +214,10 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=100, max_epochs=10_00
         Stop when the duality gap is at most ``tol * objective``, which
         guarantees a relative suboptimality below ``tol`` (with a floor of
         ``tol * eps * 0.5 ||y||^2`` for fits whose optimal objective is zero).
-    max_iter : int, default 100
-        Most outer iterations (working-set subproblems). Reaching it issues
-        a :class:`ConvergenceWarning` and sets ``converged=False``.
+    max_iter : int, optional
+        Most outer iterations (working-set subproblems), default 100.
+        Reaching it issues a :class:`ConvergenceWarning` and sets
+        ``converged=False``.
     max_epochs : int, default 10000
         Most coordinate-descent epochs per subproblem.
     ws_strategy : {'subdiff', 'gap', 'full'}, default 'subdiff'
@@ -271,7 +272,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=100, max_epochs=10_00
     owner = "solve_block"
     A = _check_inputs(loss, penalty, owner)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
-    max_iter = check_int(max_iter, "max_iter", low=1, owner=owner)
+    max_iter = 100 if max_iter is None else check_int(max_iter, "max_iter", low=1, owner=owner)
     max_epochs = check_int(max_epochs, "max_epochs", low=1, owner=owner)
     ws_strategy = check_choice(ws_strategy, "ws_strategy", WS_STRATEGIES, owner=owner)
     p0 = check_int(p0, "p0", low=1, owner=owner)
