@@ -28,8 +28,9 @@ def run_prune(args):
     from .experiment import digits_pruning
     from .io import save
 
+    layers = "default" if args.layers is None else (None if args.layers == ["all"] else args.layers)
     out = digits_pruning(args.arch, budget=args.budget_flops, quick=args.quick, seed=args.seed,
-                         min_keep=args.min_keep, by=args.by, progress=args.progress, verbose=True)
+                         min_keep=args.min_keep, by=args.by, progress=args.progress, verbose=True, layers=layers)
     _report(out)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -58,6 +59,9 @@ def register(subparsers):
                    help="FLOPs budget: fraction of dense if <= 1, else FLOPs per sample (default: %(default)s)")
     p.add_argument("--by", choices=["neurons", "filters", "channels"], default=None,
                    help="kind of groups (default: filters, neurons for the MLP)")
+    p.add_argument("--layers", nargs="+", default=None, metavar="NODE",
+                   help="penalize only these layers ('all' for every layer; default for the CNN: its first "
+                        "conv layer, whose filters are the second layer's input channels)")
     p.add_argument("--min-keep", type=int, default=1, help="units every layer keeps (default: %(default)s)")
     p.add_argument("--out", default=None, help="write the pruned network here (.npz + .json)")
     p.add_argument("--plot", default=None, help="write the dashboard PNG (a .png path or a folder)")

@@ -34,7 +34,7 @@ def pruning_dashboard(result, speed, dense_memory, pruned_memory, path, title="s
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(2, 2, figsize=(11, 8))
-    path_pts = result["path"]
+    path_pts = sorted(result["path"], key=lambda e: e["flops"])
     dense_flops = result["dense_flops"]
     fl = np.array([e["flops"] for e in path_pts]) / dense_flops
     acc = np.array([e["val_acc"] for e in path_pts])
@@ -100,7 +100,7 @@ def pixel_mask_figure(kept_pixels, path, shape=(8, 8), accuracy=None, example=No
     mask = np.zeros(int(np.prod(shape)), dtype=float)
     mask[np.asarray(kept_pixels, dtype=int)] = 1.0
     n = 2 if example is not None else 1
-    fig, ax = plt.subplots(1, n, figsize=(3.2 * n, 3.4))
+    fig, ax = plt.subplots(1, n, figsize=(3.2 * n, 3.8))
     ax = np.atleast_1d(ax)
     ax[0].imshow(mask.reshape(shape), cmap="Greens", vmin=0, vmax=1)
     ttl = f"{len(kept_pixels)} of {mask.size} pixels kept"
@@ -109,7 +109,8 @@ def pixel_mask_figure(kept_pixels, path, shape=(8, 8), accuracy=None, example=No
     ax[0].set_title(ttl, fontsize=9)
     if example is not None:
         ax[1].imshow(np.asarray(example).reshape(shape), cmap="gray_r")
-        ax[1].imshow(np.ma.masked_where(mask.reshape(shape) > 0, mask.reshape(shape)), cmap="Reds", alpha=0.35)
+        dropped = 1.0 - mask.reshape(shape)
+        ax[1].imshow(np.ma.masked_where(dropped == 0, dropped), cmap="Reds", vmin=0, vmax=1.5, alpha=0.5)
         ax[1].set_title("a digit; red: pixels dropped", fontsize=9)
     for a in ax:
         a.set_xticks([])

@@ -1,0 +1,106 @@
+"""Realized speed of structured pruning against masks and unstructured CSR, measured in one run.
+
+1. One dense layer (float32, one BLAS thread): ``X (batch x n) @ W (n x n)`` with a
+   fraction of W's output units removed (a smaller dense matrix), the same
+   sparsity as a mask (zeros kept in the dense matrix) and as scipy CSR
+   (magnitude pruning, random positions). Efficiency = realized speedup over
+   the theoretical ``1 / (1 - sparsity)``.
+2. One conv layer by im2col at batch 1024 on 8x8 maps: removing output
+   filters only, against removing the matching input channels too.
+3. The whole small CNN on digits: dense, group-lasso pruned to a FLOPs budget
+   (surgery + fine-tuning), and CSR at the same density (``nn.speedup``).
+
+Timings are the best of several interleaved runs after a warm-up; on a busy
+machine they are indicative. Run: ``python benchmarks/bench_nn.py [--quick]``.
+"""
+
+import argparse
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+import structsparse.nn as nn
+
+
+def best_times(fns, repeats):
+    for f in fns:
+        f()
+    best = [np.inf] * len(fns)
+    for _ in range(repeats):
+        for k, f in enumerate(fns):
+            t = time.perf_counter()
+            f()
+            best[k] = min(best[k], time.perf_counter() - t)
+    return best
+
+
+def bench_matrix(n, batch, sparsities, repeats, rng):
+    print(f"\n1. dense layer: X ({batch} x {n}) @ W ({n} x {n}), float32, 1 thread")
+    print(f"{'sparsity':>9} {'theory':>7} {'rows removed':>13} {'mask':>7} {'CSR':>7}   (efficiency = realized / theoretical)")
+    X = rng.standard_normal((batch, n), dtype=np.float32)
+    W = rng.standard_normal((n, n), dtype=np.float32)
+    for s in sparsities:
+        keep = int(round(n * (1 - s)))
+        Wsmall = np.ascontiguousarray(W[:, :keep])
+        Wmask = W.copy()
+        Wmask[:, keep:] = 0
+        Wcsr_t = sp.random(n, n, density=1 - s, format="csr", dtype=np.float32, random_state=0)  # W^T
+        t_dense, t_small, t_mask, t_csr = best_times(
+            [lambda: X @ W, lambda: X @ Wsmall, lambda: X @ Wmask, lambda: (Wcsr_t @ X.T).T], repeats)
+        theory = 1 / (1 - s)
+        print(f"{s:9.2f} {theory:7.2f} {t_dense / t_small / theory:13.2f} {t_dense / t_mask / theory:7.2f} "
+              f"{t_dense / t_csr / theory:7.3f}")
+
+
+def bench_conv(batch, c_in, c_out, repeats, rng):
+    print(f"\n2. conv 3x3 by im2col, batch {batch}, 8x8 maps, {c_in} -> {c_out} channels, pruned to half")
+    X = rng.random((batch, 8, 8, c_in), dtype=np.float32)
+
+    def conv(cin, cout):
+        net = nn.Sequential([nn.Conv2D(cout, 3, padding=1)], (8, 8, cin), rng=0)
+        layer = net.nodes[0].layer
+        return lambda x: layer.forward(x)
+
+    full = conv(c_in, c_out)
+    out_only = conv(c_in, c_out // 2)
+    both = conv(c_in // 2, c_out // 2)
+    X_half = np.ascontiguousarray(X[..., : c_in // 2])
+    t_full, t_out, t_both = best_times([lambda: full(X), lambda: out_only(X), lambda: both(X_half)], repeats)
+    print(f"  output filters only (theory 2x): realized {t_full / t_out:.2f}x")
+    print(f"  filters and the input channels feeding them (theory 4x): realized {t_full / t_both:.2f}x")
+
+
+def bench_network(quick, repeats):
+    from structsparse.nn.experiment import digits_pruning
+
+    print(f"\n3. small CNN on digits, budget 0.25 of the dense FLOPs ({'quick' if quick else 'full'} settings)")
+    out = digits_pruning("cnn", budget=0.25, quick=quick, seed=0, verbose=False, speed_repeats=repeats)
+    s, r = out["speed"], out["result"]
+    print(f"  accuracy {out['dense_acc']:.4f} dense -> {out['pruned_acc']:.4f} pruned; FLOPs cut "
+          f"{r['dense_flops'] / r['flops']:.2f}x; kept {out['pruned'].pruning['kept']}")
+    print(f"  batch {s['batch']}: dense {s['dense_time'] * 1e3:.2f} ms, pruned {s['pruned_time'] * 1e3:.2f} ms -> "
+          f"realized {s['realized']:.2f}x / theoretical {s['theoretical']:.2f}x = efficiency {s['efficiency']:.2f}")
+    print(f"  CSR at density {s['density']:.3f}: {s['csr_time'] * 1e3:.2f} ms -> realized {s['csr_realized']:.2f}x, "
+          f"efficiency {s['csr_efficiency']:.3f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--repeats", type=int, default=7)
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    with threadpool_limits(1):
+        if args.quick:
+            bench_matrix(1024, 128, [0.5, 0.9], args.repeats, rng)
+            bench_conv(256, 16, 32, args.repeats, rng)
+        else:
+            bench_matrix(4096, 256, [0.5, 0.75, 0.9, 0.95], args.repeats, rng)
+            bench_conv(1024, 32, 64, args.repeats, rng)
+    bench_network(args.quick, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
