@@ -278,3 +278,12 @@ def test_identified_model_save_load(tmp_path, suffix):
     np.testing.assert_array_equal(back.A, res.model.A)
     np.testing.assert_allclose(res.simulate(u), res.y_sim)
     assert "fit per output" in res.summary()
+
+
+def test_early_stop_of_pem_warns():
+    from structsparse.exceptions import ConvergenceWarning
+
+    system, _ = example_system()
+    u, y = _data(system, n=300)
+    with pytest.warns(ConvergenceWarning, match="max_nfev"):
+        identify(u, y, 4, max_nfev=1)

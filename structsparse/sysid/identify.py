@@ -26,7 +26,7 @@ import warnings
 import numpy as np
 
 from .._validation import check_int, check_rng, check_scalar
-from ..exceptions import ParameterError, ShapeError
+from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
 from ._blas import single_thread_blas
 from ._io import write_json, write_npz
 from ._warnings import StabilityWarning
@@ -234,6 +234,13 @@ def identify(u, y, order, pattern=None, penalty=None, x=None, *, feedthrough=Fal
     return result
 
 
+def _warn_if_stopped(res, max_nfev):
+    if not res.converged:
+        warnings.warn(
+            f"identify: the prediction-error refinement stopped before converging ({res.message}); "
+            f"raise max_nfev (now {max_nfev}) or check the data.", ConvergenceWarning, stacklevel=4)
+
+
 def _finish(model, x0, u, y, pattern, method, history, ident=None):
     y_sim = model.simulate(u, x0=x0).y
     return IdentifiedModel(model=model, x0=np.asarray(x0, float), fit=fit_index(y, y_sim), nrmse=nrmse(y, y_sim),
@@ -320,6 +327,7 @@ def _identify_io(u, y, n, pattern, feedthrough, dt, horizon, refine, n_starts, m
             return _finish(model, x0, u, y, full, "subspace", history)
         res = pem_refine(u, y, full, full.to_theta(*model0.matrices), x0, max_nfev=max_nfev)
         history.update(pem_cost=res.history["cost"], pem_message=res.message, pem_n_iter=res.n_iter)
+        _warn_if_stopped(res, max_nfev)
         model = full.to_system(res.theta, dt=dt)
         return _finish(model, res.x0, u, y, full, "subspace+pem", history)
 
@@ -378,5 +386,6 @@ def _identify_io(u, y, n, pattern, feedthrough, dt, horizon, refine, n_starts, m
             "identify: no stable starting point of the pattern was found; the known values of A may be unstable."
         )
     history.update(starts=tried, pem_cost=best.history["cost"], pem_message=best.message)
+    _warn_if_stopped(best, max_nfev)
     model = pattern.to_system(best.theta, dt=dt)
     return _finish(model, best.x0, u, y, pattern, "subspace+pem", history, ident)
