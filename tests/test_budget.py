@@ -106,6 +106,19 @@ def test_count_budget_against_exhaustive():
     assert hits >= 6
 
 
+def test_price_power_changes_weights_not_feasibility():
+    A, y, groups, costs, budget = planted(9)
+    loss = ss.LeastSquares(A, y)
+    best_loss, _ = exhaustive(A, y, groups, costs, budget)
+    for power in (0.0, 0.5, 1.0):
+        res = ss.solve_budget(loss, groups, costs, budget, price_power=power)
+        check_common(res, A, y, groups, costs, budget)
+    # at power 0 the price is the same for every group: lambda_max is the unweighted group lasso's
+    flat = ss.solve_budget(loss, groups, costs, budget, price_power=0.0)
+    unweighted = ss.lambda_max(loss, ss.GroupLasso(groups, 1.0))
+    assert flat.path[0]["price"] == pytest.approx(unweighted * (1 + 1e-9) * 1e-2, rel=1e-9)
+
+
 def test_trivial_budgets():
     A, y, groups, costs, _ = planted(3)
     loss = ss.LeastSquares(A, y)
@@ -123,8 +136,9 @@ def test_zero_cost_groups_are_free_and_kept():
     A, y, groups, costs, budget = planted(4)
     costs = costs.copy()
     costs[5] = 0.0
-    res = ss.solve_budget(ss.LeastSquares(A, y), groups, costs, 2.0)
-    assert 5 in res.kept.tolist() and res.cost <= 2.0
+    for power in (1.0, 0.0):
+        res = ss.solve_budget(ss.LeastSquares(A, y), groups, costs, 2.0, price_power=power)
+        assert 5 in res.kept.tolist() and res.cost <= 2.0
 
 
 def test_overlapping_groups_use_admm_and_stay_feasible():
@@ -179,6 +193,8 @@ def test_bad_input_and_untouched_arrays():
         args = {"budget": budget, **kwargs}
         with pytest.raises(ParameterError, match=name):
             ss.solve_budget(loss, groups, costs, **args)
+    with pytest.raises(ParameterError, match="price_power"):
+        ss.solve_budget(loss, groups, costs, budget, price_power=-1.0)
     with pytest.raises(TypeError, match="LeastSquares"):
         ss.solve_budget((A, y), groups, costs, budget)
     with pytest.raises(ShapeError, match="features"):
