@@ -25,7 +25,9 @@ What pricing can and cannot guarantee
 * It is not the exhaustive optimum in general: the order in which groups
   enter the path follows correlation with the residual per unit cost, not
   the best subset's loss. On well-conditioned problems whose signal lies in
-  a subset fitting the budget, it usually is the optimum (see the tests).
+  a subset fitting the budget, it usually is the optimum (see the tests);
+  pricing by cost favours cheap groups, which can go badly wrong on large
+  problems (see ``price_power``), and ``polish=True`` repairs small ones.
 """
 
 import time
