@@ -137,3 +137,11 @@ def test_bad_training_input(digits_small):
     net.nodes[0].layer.params["W"][0, 0, 0, 0] = np.nan
     with pytest.raises(ParameterError, match="NaN"):
         nn.train(net, X_tr, y_tr, epochs=1, progress=False)
+
+
+def test_penalty_value_matches_group_norms():
+    net = nn.small_cnn((4, 6), rng=0)
+    pen = nn.penalty(net, by="filters", lam=0.5)
+    expected = 0.5 * sum(float(m.groups.weights @ m.group_norms(net)) for m in pen.maps)
+    assert pen.value(net) == pytest.approx(expected)
+    assert pen.value(net, lam=1.0) == pytest.approx(2 * expected)

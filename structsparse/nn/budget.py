@@ -134,7 +134,7 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
             f"{owner}: no price up to lam={lo:.3g} met the budget of {budget_abs:.0f} FLOPs in {max_trials} "
             f"trials (best {min(e['flops'] for e in path)}); raise lam0, grow or max_trials."
         )
-    while used < max_trials and lo is not None and hi / lo > 1.15:
+    while used < max_trials and lo is not None and hi / lo > 1.05:
         mid = float(np.sqrt(lo * hi))
         if run(mid):
             hi = mid

@@ -91,7 +91,7 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, seed=0, min_keep=1, by=
     return out
 
 
-def pixel_selection(lam=0.02, hidden=64, epochs=40, fine_tune=15, lr=0.05, seed=0, n_samples=None,
+def pixel_selection(lam=0.1, hidden=64, epochs=25, fine_tune=10, lr=0.05, seed=0, n_samples=None,
                     progress=False):
     """An MLP with a group lasso on its input features (one group per pixel): which pixels survive.
 

@@ -377,11 +377,9 @@ class NetworkPenalty:
         return NetworkPenalty(self.maps, self.kind, lam, self.l1_ratio, self.rank_weight)
 
     def value(self, net, lam=None):
-        """Penalty value on the network's current parameters."""
+        """Penalty value ``lam * Omega`` on the network's current parameters."""
         lam = self.lam if lam is None else lam
-        if self.lam == 0:
-            return 0.0 if lam == 0 else sum(p.with_lam(lam)(m.gather(net)) for p, m in zip(self.penalties, self.maps))
-        return float(sum(p(m.gather(net)) for p, m in zip(self.penalties, self.maps)) * (lam / self.lam))
+        return float(sum(p.with_lam(lam)(m.gather(net)) for p, m in zip(self.penalties, self.maps)))
 
     def prox_step(self, net, step, lam=None):
         """Replace the parameters by the prox of ``step * lam * Omega`` (in place)."""

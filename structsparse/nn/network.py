@@ -234,7 +234,7 @@ class Graph:
         new.blocks = copy.deepcopy(self.blocks)
         new._shapes = dict(self._shapes)
         new.input_index = None if self.input_index is None else self.input_index.copy()
-        new._rng = np.random.default_rng()
+        new._rng = np.random.default_rng(0)  # layers added to a copy get reproducible weights
         return new
 
     def summary(self):
