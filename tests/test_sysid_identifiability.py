@@ -110,3 +110,13 @@ def test_bad_arguments():
 def test_nothing_free_is_identifiable():
     pat = Pattern(np.zeros((2, 2), bool), np.zeros((2, 1), bool), np.zeros((1, 2), bool))
     assert identifiability(pat).identifiable
+
+
+def test_unreachable_state_is_reported():
+    """Known invertible C, but state 0 gets neither input nor link: its column of A is invisible."""
+    A = np.array([[1, 0, 0], [1, 1, 1], [0, 1, 1]], bool)
+    B = np.array([[0, 0], [1, 1], [0, 0]], bool)
+    C0 = np.random.default_rng(4).standard_normal((3, 3))
+    res = identifiability(Pattern(A, B, np.zeros((3, 3), bool), values={"C": C0}), rng=0)
+    assert res.n_unidentifiable == 2
+    assert set(res.moved) == {("A", 0, 0), ("A", 1, 0)}
