@@ -98,8 +98,9 @@ def test_penalized_training_zeroes_whole_groups(digits_small):
     assert hist["lam"][-1] == pytest.approx(10.0)
 
 
-def test_lam_warmup_is_geometric():
-    s = nn.lam_warmup(1.0, 10, start_fraction=1e-2)
+def test_lam_warmup_is_the_solver_layer_schedule():
+    assert nn.lam_warmup is ss.lam_warmup
+    s = nn.lam_warmup(1.0, 11, start_fraction=1e-2)
     assert s(0) == pytest.approx(1e-2)
     assert s(5) == pytest.approx(1e-1)
     assert s(10) == s(100) == 1.0

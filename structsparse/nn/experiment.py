@@ -109,7 +109,7 @@ def pixel_selection(lam=0.1, hidden=64, epochs=25, fine_tune=10, lr=0.05, seed=0
     maps = groups(net, by="channels", layers=[net.nodes[0].name])
     pen = NetworkPenalty(maps, lam=lam)
     steps = epochs * int(np.ceil(len(y_tr) / 64))
-    train(net, X_tr, y_tr, epochs=epochs, lr=lr, penalty=pen, schedule=lam_warmup(lam, steps // 3), rng=seed,
+    train(net, X_tr, y_tr, epochs=epochs, lr=lr, penalty=pen, schedule=lam_warmup(lam, max(1, steps // 3)), rng=seed,
           progress=progress)
     pruned = prune(net)
     train(pruned, X_tr, y_tr, epochs=fine_tune, lr=lr / 2, rng=seed, progress=progress)

@@ -4,16 +4,18 @@ After every gradient update, when a :class:`~structsparse.nn.NetworkPenalty`
 is given, the parameters it covers are replaced by the prox of
 ``lr * lam_t * Omega`` (proximal gradient: the non-smooth group penalty is
 never differentiated, so groups reach exact zeros). ``lam_t`` comes from a
-schedule (a callable ``step -> lam``); :func:`lam_warmup` ramps it up
-geometrically so that the network first learns and then sparsifies.
+schedule (any callable ``step -> lam``); ``lam_warmup`` (the solver layer's
+:func:`structsparse.lam_warmup`) ramps it up geometrically so that the
+network first learns and then sparsifies.
 """
 
 import time
 
 import numpy as np
 
-from .._validation import check_array, check_choice, check_int, check_rng, check_scalar
+from .._validation import check_choice, check_int, check_rng, check_scalar
 from ..exceptions import ParameterError, ShapeError
+from ..solvers.schedule import lam_warmup  # the solver layer's warm-up, re-exported as nn.lam_warmup
 
 __all__ = ["softmax_cross_entropy", "train", "lam_warmup", "check_labels", "accuracy"]
 
@@ -49,24 +51,6 @@ def softmax_cross_entropy(logits, y):
 def accuracy(net, X, y):
     """Fraction of correct predictions."""
     return float(np.mean(net.predict(X) == np.asarray(y)))
-
-
-def lam_warmup(lam, warmup_steps, start_fraction=1e-3):
-    """Geometric warm-up of ``lam``: from ``start_fraction * lam`` at step 0 to ``lam`` at ``warmup_steps``.
-
-    Returns a callable ``step -> lam_t``.
-    """
-    lam = check_scalar(lam, "lam", low=0, owner="lam_warmup")
-    warmup_steps = check_int(warmup_steps, "warmup_steps", low=0, owner="lam_warmup")
-    start_fraction = check_scalar(start_fraction, "start_fraction", low=0, high=1, low_inclusive=False,
-                                  owner="lam_warmup")
-
-    def schedule(step):
-        if step >= warmup_steps:
-            return lam
-        return lam * start_fraction ** (1.0 - step / warmup_steps)
-
-    return schedule
 
 
 class _SGD:
