@@ -1,7 +1,5 @@
 """identify: subspace, structured PEM, measured states, pattern discovery, bad input; the issue's figures."""
 
-import warnings
-
 import numpy as np
 import pytest
 

@@ -5,10 +5,9 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 
 from structsparse.plots.sysid import plot_outputs, plot_patterns, plot_poles, save_figure  # noqa: E402
-from structsparse.sysid import Pattern, example_system  # noqa: E402
+from structsparse.sysid import example_system  # noqa: E402
 
 
 def test_plot_patterns_marks_errors(tmp_path):
