@@ -49,7 +49,20 @@ def as_groups(groups, n_features, owner):
 
 
 def soft_threshold(v, tau):
-    """Entrywise soft-thresholding ``sign(v) * max(|v| - tau, 0)`` (prox of ``tau * ||.||_1``)."""
+    """Entrywise soft-thresholding ``sign(v) * max(|v| - tau, 0)`` (prox of ``tau * ||.||_1``).
+
+    Parameters
+    ----------
+    v : array_like
+        Point of any shape.
+    tau : float >= 0
+        Threshold.
+
+    Returns
+    -------
+    ndarray
+        A new array of the shape of ``v``.
+    """
     v = check_array(v, "v", owner="soft_threshold")
     tau = check_scalar(tau, "tau", low=0, owner="soft_threshold")
     return np.sign(v) * np.maximum(np.abs(v) - tau, 0.0)
@@ -88,6 +101,14 @@ def group_soft_threshold(v, groups, tau):
 def sparse_group_soft_threshold(v, groups, tau, l1_ratio):
     """Prox of ``tau * ((1 - l1_ratio) sum_g w_g ||v[g]|| + l1_ratio ||v||_1)`` for disjoint groups.
 
+    Parameters
+    ----------
+    v : array_like, shape (n,) or (n, k)
+    groups : Groups or list of lists of int
+        Disjoint groups over the ``n`` rows.
+    tau : float >= 0
+    l1_ratio : float in [0, 1]
+
     The exact prox is the entrywise soft-threshold by ``tau * l1_ratio``
     followed by block soft-thresholding by ``tau * (1 - l1_ratio) * w_g``.
     """
@@ -104,7 +125,20 @@ def sparse_group_soft_threshold(v, groups, tau, l1_ratio):
 
 
 def tree_prox(v, tree, tau):
-    """Exact prox of ``tau * sum_nodes w_node ||v[group(node)]||_2`` for a :class:`Tree`, in linear time."""
+    """Exact prox of ``tau * sum_nodes w_node ||v[group(node)]||_2`` for a :class:`Tree`, in linear time.
+
+    Parameters
+    ----------
+    v : array_like, shape (n,) or (n, k)
+        One row per variable of the tree.
+    tree : Tree
+    tau : float >= 0
+
+    Returns
+    -------
+    ndarray
+        A new array of the shape of ``v``.
+    """
     owner = "tree_prox"
     if not isinstance(tree, Tree):
         raise TypeError(f"The 'tree' parameter of {owner} must be a Tree. Got {type(tree).__name__}.")
@@ -119,9 +153,18 @@ def tree_prox(v, tree, tau):
 def spectral_prox(m, vector_prox):
     """Prox of a unitarily invariant matrix function ``f(sigma(M))``.
 
-    ``vector_prox`` maps the singular values to the prox of ``f``'s vector
-    counterpart (which must keep them non-negative); the result is
-    ``U diag(vector_prox(s)) V^T`` (Lewis 1995).
+    Parameters
+    ----------
+    m : array_like, shape (p, q)
+        The matrix.
+    vector_prox : callable
+        Maps the singular values (non-negative, decreasing) to the prox of
+        the vector function ``f`` at them; its output must be non-negative.
+
+    Returns
+    -------
+    ndarray
+        ``U diag(vector_prox(s)) V^T`` where ``M = U diag(s) V^T`` (Lewis 1995).
     """
     owner = "spectral_prox"
     m = check_array(m, "m", ndim=2, owner=owner)
