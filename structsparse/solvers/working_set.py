@@ -111,11 +111,14 @@ class _Design:
             return self.A.T, np.ascontiguousarray(cols, dtype=np.int64)
         if self._slot is None:
             self._slot = np.full(self.p, -1, dtype=np.int64)
-            # never larger than A; pages are only touched as columns arrive
-            self._cache = np.empty((self.p, self.n))
+            self._cache = np.empty((min(self.p, max(1024, 4 * cols.size)), self.n))
         new = np.unique(cols[self._slot[cols] < 0])
         if new.size:
             stop = self._used + new.size
+            if stop > self._cache.shape[0]:  # grow geometrically, never beyond A's size
+                grown = np.empty((min(self.p, max(stop, 2 * self._cache.shape[0])), self.n))
+                grown[:self._used] = self._cache[:self._used]
+                self._cache = grown
             self._cache[self._used:stop] = self.A.T[new]
             self._slot[new] = np.arange(self._used, stop)
             self._used = stop
