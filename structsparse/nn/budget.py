@@ -4,8 +4,9 @@ Each trial copies the network, trains it with the group penalty at price
 ``lam`` (warmed up geometrically), removes the zero groups by surgery and
 counts the FLOPs. ``lam`` grows by factors of ``grow`` until the budget is
 met, then bisects (in log scale) between the last price that missed and the
-first that met it; the cheapest price that meets the budget wins and its
-pruned network is fine-tuned without the penalty.
+first that met it. Training is stochastic, so FLOPs need not fall monotonically with
+``lam``: of all trials that met the budget, the one closest to it wins (ties:
+the more accurate), and its pruned network is fine-tuned without the penalty.
 """
 
 import numpy as np
@@ -141,6 +142,12 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
         else:
             lo = mid
         used += 1
+    # training is stochastic, so the FLOPs are not monotone in lam: of the trials that met the budget,
+    # keep the one closest to it (the most capacity left), then the more accurate
+    feasible = [e for e in path if e["flops"] <= budget_abs]
+    score = "val_acc" if X_val is not None else "train_acc"
+    chosen = max(feasible, key=lambda e: (e["flops"], e[score], -e["lam"]))
+    hi = chosen["lam"]
     best = trials[hi]
     history = train(best, X, y, epochs=fine_tune_epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
                     rng=rng, progress=progress, X_val=X_val, y_val=y_val) if fine_tune_epochs else {}
