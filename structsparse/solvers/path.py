@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from .._validation import check_array, check_int, check_rng, check_scalar
-from ..exceptions import ParameterError, ShapeError
+from ..exceptions import ParameterError
 from ..losses import LeastSquares
 from ..penalties import Penalty
 from .lambda_max import lambda_max

@@ -37,7 +37,7 @@ import scipy.sparse as sp
 
 from .._numba import NUMBA_ENABLED
 from .._validation import check_choice, check_int, check_scalar
-from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
+from ..exceptions import ConvergenceWarning, ParameterError
 from ._block_kernels import (
     bcd_epoch_dense_numba, bcd_epoch_dense_numpy, bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
     group_dual_scaling_numba, group_dual_scaling_numpy, group_lipschitz_dense,
