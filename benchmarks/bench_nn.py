@@ -15,13 +15,19 @@ machine they are indicative. Run: ``python benchmarks/bench_nn.py [--quick]``.
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-import structsparse.nn as nn
+try:
+    import structsparse.nn as nn
+except ModuleNotFoundError:  # running from a checkout without installing
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import structsparse.nn as nn
 
 
 def best_times(fns, repeats):
