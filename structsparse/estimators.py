@@ -187,9 +187,27 @@ class GroupLassoRegressor(_StructuredRegressor):
 class SparseGroupLassoRegressor(_StructuredRegressor):
     """Linear regression with the sparse-group lasso ``lam ((1 - l1_ratio) sum_g w_g ||w_g|| + l1_ratio ||w||_1)``.
 
-    Solved by :func:`structsparse.solve_block`. Parameters as in
-    :class:`GroupLassoRegressor`, plus ``l1_ratio`` in [0, 1] (default 0.5):
-    0 gives the group lasso, 1 the lasso.
+    Solved by :func:`structsparse.solve_block`.
+
+    Parameters
+    ----------
+    lam : float >= 0, default 1.0
+        Penalty strength (objective ``0.5 ||X w - y||^2 + lam * Omega(w)``, no 1/n).
+    l1_ratio : float in [0, 1], default 0.5
+        Weight of the l1 part: 0 gives the group lasso, 1 the lasso.
+    groups : None, int, list of lists of int or Groups, default None
+        As in :class:`GroupLassoRegressor` (disjoint groups); features in no
+        group get only the l1 part.
+    fit_intercept : bool, default True
+    tol : float, default 1e-6
+        Relative duality gap at which the solver stops.
+    max_iter : int, optional
+        Outer iterations of the solver (its default when None).
+
+    Attributes
+    ----------
+    coef_, intercept_, n_iter_, converged_, dual_gap_, objective_, n_features_in_ :
+        As in :class:`GroupLassoRegressor`.
     """
 
     def __init__(self, lam=1.0, l1_ratio=0.5, groups=None, fit_intercept=True, tol=1e-6, max_iter=None):
@@ -216,9 +234,24 @@ class OverlapGroupLassoRegressor(_StructuredRegressor):
     """Linear regression with the overlapping group lasso ``lam * sum_g w_g ||w_g||_2``.
 
     Groups may share features; the zeros of the solution are unions of
-    groups. Solved by consensus ADMM (:func:`structsparse.admm`), whose
-    ``tol`` bounds the primal and dual residuals. Parameters as in
-    :class:`GroupLassoRegressor` (``groups`` may overlap).
+    groups. Solved by consensus ADMM (:func:`structsparse.admm`).
+
+    Parameters
+    ----------
+    lam : float >= 0, default 1.0
+        Penalty strength (objective ``0.5 ||X w - y||^2 + lam * Omega(w)``, no 1/n).
+    groups : None, int, list of lists of int or Groups, default None
+        As in :class:`GroupLassoRegressor`, but the groups may overlap.
+    fit_intercept : bool, default True
+    tol : float, default 1e-6
+        ADMM's relative tolerance on the primal and dual residuals.
+    max_iter : int, optional
+        ADMM iterations (its default when None).
+
+    Attributes
+    ----------
+    coef_, intercept_, n_iter_, converged_, dual_gap_, objective_, n_features_in_ :
+        As in :class:`GroupLassoRegressor` (``dual_gap_`` is None: ADMM reports residuals).
     """
 
     def __init__(self, lam=1.0, groups=None, fit_intercept=True, tol=1e-6, max_iter=None):

@@ -88,6 +88,21 @@ class LamSchedule:
 def lam_warmup(lam_target, n_steps, start_fraction=0.01, kind="geometric"):
     """A :class:`LamSchedule` warming ``lam`` up to ``lam_target`` in ``n_steps`` steps.
 
+    Parameters
+    ----------
+    lam_target : float >= 0
+        The value reached at step ``n_steps - 1`` and kept afterwards.
+    n_steps : int >= 1
+        Steps of the warm-up.
+    start_fraction : float, default 0.01
+        First value as a fraction of ``lam_target``.
+    kind : {'geometric', 'linear'}, default 'geometric'
+
+    Returns
+    -------
+    LamSchedule
+        Call it with the step number (``schedule(k)``), index it or iterate over it.
+
     Examples
     --------
     >>> sched = lam_warmup(0.5, 5, start_fraction=0.2, kind="linear")
