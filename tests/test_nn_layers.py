@@ -212,3 +212,15 @@ def test_bad_shapes_raise_clear_errors():
     b = g.add(nn.MaxPool2D(2), "input")
     with pytest.raises(ShapeError, match="Concat"):
         g.add(nn.Concat(), [a, b])
+
+
+def test_reused_buffers_never_leak_into_returned_outputs():
+    rng = np.random.default_rng(7)
+    net = nn.Sequential([nn.Conv2D(3, 3, padding=1), nn.ReLU(), nn.Conv2D(2, 1), nn.Flatten()], (5, 5, 2), rng=0)
+    X1 = rng.random((4, 5, 5, 2)).astype(np.float32)
+    X2 = rng.random((4, 5, 5, 2)).astype(np.float32)
+    a = net.forward(X1)
+    a_copy = a.copy()
+    net.forward(X2)
+    np.testing.assert_array_equal(a, a_copy)           # the first result was not overwritten
+    np.testing.assert_allclose(net.forward(X1), net.forward(X1, inplace=False), rtol=1e-6)

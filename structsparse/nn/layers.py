@@ -46,6 +46,7 @@ class Layer:
     role = "passer"      # producer | passer | flatten | concat | gate
     n_inputs = 1
     inplace_ok = False   # has forward_inplace(x) for evaluation when nothing else reads x
+    reuses_output = False  # has forward_reusing(x): evaluation output in a buffer reused by the next call
 
     def __init__(self):
         self.params = {}
@@ -248,7 +249,7 @@ class Conv2D(Layer):
         dcols = dout.reshape(-1, self.filters) @ w.T
         return col2im(dcols, x_shape, k, k, self.stride, self.padding)
 
-    def forward(self, x, train=False):
+    def forward(self, x, train=False, _reuse=False):
         self._check_input(x)
         k = self.kernel_size
         # patches with a ones column times [W; b]: the bias rides in the matrix product
@@ -258,7 +259,28 @@ class Conv2D(Layer):
             self._workspace = cols.reshape(-1)  # reused by the next batch of the same size or smaller
         w_aug = np.concatenate([self.params["W"].reshape(-1, self.filters), self.params["b"][None, :]])
         self._cache = (cols, x.shape)
+        if _reuse:
+            size = cols.shape[0] * self.filters
+            store = getattr(self, "_out_buffer", None)
+            if store is None or store.size < size or store.dtype != cols.dtype:
+                store = self._out_buffer = np.empty(size, dtype=cols.dtype)
+            out = store[:size].reshape(cols.shape[0], self.filters)
+            np.matmul(cols, w_aug, out=out)
+            return out.reshape(x.shape[0], ho, wo, self.filters)
         return (cols @ w_aug).reshape(x.shape[0], ho, wo, self.filters)
+
+    reuses_output = True
+
+    def forward_reusing(self, x):
+        """Evaluation forward writing into a buffer kept by the layer and reused by the next call.
+
+        A fresh 10-100 MB output costs page faults on every call, a large share
+        of the time once pruning has shrunk the product. The graph calls this
+        only for activations that are consumed within the same forward pass
+        (never for its output).
+        """
+        out = self.forward(x, train=False, _reuse=True)
+        return out
 
     def backward(self, dout):
         cols, x_shape = self._cache

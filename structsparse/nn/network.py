@@ -150,9 +150,10 @@ class Graph:
         """Output (logits) for a batch ``X`` of the original input shape.
 
         In evaluation mode (``train=False``) channelwise layers overwrite
-        activations that nothing else reads (``inplace``, default on in
-        evaluation); pass ``inplace=False`` to back-propagate through an
-        evaluation-mode pass (gradient checks).
+        activations that nothing else reads and convolutions write into
+        buffers they reuse (``inplace``, default on in evaluation; the
+        returned output is always a fresh array); pass ``inplace=False`` to
+        back-propagate through an evaluation-mode pass (gradient checks).
         """
         if check:
             X = self.check_input(X)
@@ -167,9 +168,15 @@ class Graph:
             if readers is not None and layer.inplace_ok and n.inputs[0] != INPUT and readers[n.inputs[0]] == 1:
                 # evaluation: overwrite an activation that only this layer reads (no new allocation)
                 acts[n.name] = layer.forward_inplace(args[0])
+            elif readers is not None and layer.reuses_output and n.name != self.output:
+                # evaluation: an activation used only inside this pass goes into the layer's reused buffer
+                acts[n.name] = layer.forward_reusing(args[0])
             else:
                 acts[n.name] = layer.forward(args if layer.n_inputs is None else args[0], train)
-        return acts[self.output]
+        out = acts[self.output]
+        if readers is not None and not out.flags.owndata:
+            out = out.copy()  # the output may be a view of a reused buffer (e.g. Flatten of a Conv2D)
+        return out
 
     def _readers(self):
         counts = {INPUT: 0}
@@ -256,6 +263,7 @@ def _copy_layer(layer):
     new.grads = {}
     new._cache = None
     new.__dict__.pop("_workspace", None)  # scratch buffers are never shared between copies
+    new.__dict__.pop("_out_buffer", None)
     return new
 
 
