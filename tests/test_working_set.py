@@ -307,3 +307,12 @@ def test_bad_input():
                          ({"max_iter": 2.5}, "max_iter")]:
         with pytest.raises(ParameterError, match=name):
             ss.solve_block(loss, pen, **kwargs)
+
+
+def test_verbose_and_history(capsys):
+    loss, pen = _problem(14, kind="group")
+    res = ss.solve_block(loss, pen, tol=1e-10, verbose=True)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("solve_block")]
+    assert len(lines) == res.n_iter + 1 == len(res.history["gap"])
+    assert len(res.history["ws_size"]) == len(res.history["epochs"]) == res.n_iter
+    assert res.history["gap"][-1] == res.gap and np.all(np.diff(res.history["time"]) >= 0)
