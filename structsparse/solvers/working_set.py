@@ -259,8 +259,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
     Unpenalized features (in no group, or in a group of weight zero) are
     always in the working set. Up to 500 of them, the residual is projected
     off their span before it is scaled, which keeps the gap exact; beyond
-    that the gap is approximate (it still vanishes at the optimum) and the
-    message says so.
+    that the gap is approximate (it still vanishes at the optimum), screening
+    is turned off and the message says so.
 
     Examples
     --------
@@ -347,7 +347,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
         group_norm = None
         if ws_strategy == "gap":
             group_norm = solver.group_norm_bounds(idx, ptr)
-        if screening:
+        if screening and proj.exact:  # an approximate gap gives no safe sphere
             radius = np.sqrt(2.0 * gap)
             lhs = solver.threshold_norms(Up, idx, ptr, t1, t2, scale)
             out = np.zeros(n_blocks, dtype=bool)
