@@ -224,3 +224,10 @@ def test_reused_buffers_never_leak_into_returned_outputs():
     net.forward(X2)
     np.testing.assert_array_equal(a, a_copy)           # the first result was not overwritten
     np.testing.assert_allclose(net.forward(X1), net.forward(X1, inplace=False), rtol=1e-6)
+
+
+def test_chunked_evaluation_matches_one_pass():
+    rng = np.random.default_rng(8)
+    net = nn.block_net(8, rng=0)
+    X = rng.random((37, 8, 8, 1)).astype(np.float32)
+    np.testing.assert_allclose(net.forward(X, chunk=8), net.forward(X), rtol=1e-5, atol=1e-6)

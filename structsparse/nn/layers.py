@@ -371,8 +371,13 @@ class MaxPool2D(_Pool2D):
     """Max pooling (padding with -inf); the gradient goes to the first maximum of each window."""
 
     kind = "maxpool2d"
+    reuses_output = True
 
-    def forward(self, x, train=False):
+    def forward_reusing(self, x):
+        """Evaluation forward into a buffer reused by the next call (see ``Conv2D.forward_reusing``)."""
+        return self.forward(x, train=False, _reuse=True)
+
+    def forward(self, x, train=False, _reuse=False):
         self._check_input(x)
         k = self.size
         n, h, w, c = x.shape
@@ -381,7 +386,16 @@ class MaxPool2D(_Pool2D):
             # no window copy, no argmax)
             ho, wo = self.output_shape[0], self.output_shape[1]
             s = self.stride
-            out = x[:, 0:s * ho:s, 0:s * wo:s, :].copy()
+            first = x[:, 0:s * ho:s, 0:s * wo:s, :]
+            if _reuse:
+                size = first.size
+                store = getattr(self, "_out_buffer", None)
+                if store is None or store.size < size or store.dtype != x.dtype:
+                    store = self._out_buffer = np.empty(size, dtype=x.dtype)
+                out = store[:size].reshape(first.shape)
+                np.copyto(out, first)
+            else:
+                out = first.copy()
             for i in range(k):
                 for j in range(k):
                     if i or j:

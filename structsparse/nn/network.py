@@ -146,7 +146,7 @@ class Graph:
                 return v.dtype
         return np.dtype(np.float32)
 
-    def forward(self, X, train=False, check=True, inplace=None):
+    def forward(self, X, train=False, check=True, inplace=None, chunk=None):
         """Output (logits) for a batch ``X`` of the original input shape.
 
         In evaluation mode (``train=False``) channelwise layers overwrite
@@ -154,9 +154,14 @@ class Graph:
         buffers they reuse (``inplace``, default on in evaluation; the
         returned output is always a fresh array); pass ``inplace=False`` to
         back-propagate through an evaluation-mode pass (gradient checks).
+        ``chunk`` (evaluation only) runs the batch in slices of that many
+        samples, so that each slice's activations stay in cache.
         """
         if check:
             X = self.check_input(X)
+        if chunk is not None and not train and X.shape[0] > chunk:
+            return np.concatenate([self.forward(X[i:i + chunk], False, False, inplace)
+                                   for i in range(0, X.shape[0], chunk)])
         if self.input_index is not None:
             X = X[..., self.input_index]
         acts = {INPUT: X}
@@ -210,7 +215,8 @@ class Graph:
     def predict(self, X, batch_size=1024):
         """Predicted class of each sample."""
         X = self.check_input(X, owner="Graph.predict")
-        out = [self.forward(X[i:i + batch_size], check=False).argmax(axis=1) for i in range(0, len(X), batch_size)]
+        out = [self.forward(X[i:i + batch_size], check=False, chunk=256).argmax(axis=1)
+               for i in range(0, len(X), batch_size)]
         return np.concatenate(out) if out else np.zeros(0, dtype=int)
 
     def score(self, X, y):
