@@ -197,3 +197,16 @@ def test_bad_input():
     for step in (-1, 1.5, True):
         with pytest.raises(ParameterError, match="step"):
             sched(step)
+
+
+def test_overlap_path_starts_exactly_at_zero_without_a_degenerate_solve():
+    """At lambda_max zero is optimal by definition; ADMM converges sublinearly there, so path must not solve it."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((40, 30))
+    y = rng.standard_normal(40)
+    windows = [list(range(s, s + 6)) for s in range(0, 25, 3)]
+    loss = ss.LeastSquares(A, y)
+    res = ss.path(loss, ss.OverlapGroupLasso(windows, 1.0), n_lams=4, eps=0.3)  # ConvergenceWarning is an error here
+    assert np.all(res.coefs[0] == 0) and res.n_iters[0] == 0 and res.converged.all()
+    assert np.isclose(res.objectives[0], 0.5 * y @ y)
+    assert np.any(res.coefs[1] != 0)

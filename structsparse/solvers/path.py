@@ -215,8 +215,10 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, *
         raise TypeError(f"The 'loss' parameter of {owner} must be a LeastSquares loss. Got {type(loss).__name__}.")
     if tol is not None:
         kw["tol"] = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
+    lam_zero = np.inf  # from this lam on, zero is the exact solution (known when the grid is ours)
     if lams is None:
-        lams = lam_grid(lambda_max(loss, penalty), n_lams=n_lams, eps=eps)
+        lam_zero = lambda_max(loss, penalty)
+        lams = lam_grid(lam_zero, n_lams=n_lams, eps=eps)
     else:
         lams = _check_lams(lams, owner)
     solve = _check_solver(solver, loss, penalty, owner)
@@ -231,6 +233,12 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, *
     x = None
     for i, lam in enumerate(lams):
         start = time.perf_counter()
+        if lam >= lam_zero:
+            # the optimality condition at zero holds by definition of lambda_max; solving this degenerate
+            # problem would only slow solvers such as ADMM down (sublinear convergence at lambda_max)
+            objectives[i] = loss.value(np.zeros(x_shape))
+            converged[i], gaps[i], times[i] = True, 0.0, time.perf_counter() - start
+            continue
         res = solve(loss, penalty.with_lam(float(lam)), x0=x, **kw)
         times[i] = time.perf_counter() - start
         x = res.x
