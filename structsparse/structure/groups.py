@@ -83,10 +83,13 @@ class Groups:
         if idx.size and (idx.min() < 0 or idx.max() >= n_features):
             bad = idx[(idx < 0) | (idx >= n_features)][0]
             raise StructureError(f"The 'groups' of Groups: index {bad} is out of range [0, {n_features - 1}] (n_features={n_features}).")
-        for g in range(ptr.size - 1):
-            members = idx[ptr[g]:ptr[g + 1]]
-            if np.unique(members).size != members.size:
-                raise StructureError(f"The 'groups' of Groups: group {g} lists a variable more than once (duplicate index).")
+        # duplicates within a group, found for all groups at once: sort by (group, index), compare neighbours
+        owner = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
+        order = np.lexsort((idx, owner))
+        same = (owner[order][1:] == owner[order][:-1]) & (idx[order][1:] == idx[order][:-1])
+        if np.any(same):
+            g = int(owner[order][1:][same][0])
+            raise StructureError(f"The 'groups' of Groups: group {g} lists a variable more than once (duplicate index).")
         sizes = np.diff(ptr)
         w = _resolve_weights(weights, sizes, where)
         idx.setflags(write=False)
