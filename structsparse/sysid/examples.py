@@ -48,8 +48,22 @@ def example_network(n_states=20, n_inputs=5, density=0.1, rng=0):
     from the inputs: input ``j`` drives one state (sometimes two), and every
     other state receives a link from a state earlier in a random order, so
     no state is left unexcited. Further links appear with probability
-    ``density``. Nonzero entries are at least 0.2 in modulus; the couplings
-    are scaled down until the spectral radius is below 0.9.
+    ``density``. Diagonal entries are 0.3 to 0.7 in modulus and couplings
+    start at 0.3 to 0.6; the couplings are then shrunk by a factor 0.95 at a
+    time (at most 60 times) until the spectral radius is below 0.9, so they
+    can end up smaller.
+
+    Parameters
+    ----------
+    n_states : int
+        Number of states (and outputs), at least ``n_inputs``.
+    n_inputs : int
+        Number of inputs, at least 1.
+    density : float in [0, 1]
+        Probability of each extra off-diagonal link in ``A``, on top of the
+        links that keep every state reachable.
+    rng : int, numpy.random.Generator or None
+        Seed or generator; the default 0 gives the same network every call.
 
     Returns
     -------

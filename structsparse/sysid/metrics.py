@@ -23,8 +23,18 @@ def _pair(y, y_hat, owner):
 def nrmse(y, y_hat):
     """Normalized root-mean-square error per output: ``||y - y_hat|| / ||y - mean(y)||``.
 
-    Returns an array of shape (n_outputs,); ``inf`` for a constant output
-    that is not matched exactly.
+    Parameters
+    ----------
+    y : array_like, shape (n_samples,) or (n_samples, n_outputs)
+        Measured outputs, finite; a 1-D array is one output.
+    y_hat : array_like, same shape as ``y``
+        Predicted or simulated outputs.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_outputs,)
+        0 is a perfect match. A constant output gives ``inf`` unless it is
+        matched exactly (then 0).
     """
     y, y_hat = _pair(y, y_hat, "nrmse")
     num = np.linalg.norm(y - y_hat, axis=0)
@@ -37,7 +47,18 @@ def nrmse(y, y_hat):
 def fit_index(y, y_hat):
     """Fit index per output in percent: ``100 * (1 - ||y - y_hat|| / ||y - mean(y)||)``.
 
-    100 is a perfect fit, 0 is no better than the mean; it can be negative.
+    Parameters
+    ----------
+    y : array_like, shape (n_samples,) or (n_samples, n_outputs)
+        Measured outputs, finite; a 1-D array is one output.
+    y_hat : array_like, same shape as ``y``
+        Predicted or simulated outputs.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_outputs,)
+        100 is a perfect fit, 0 is no better than the mean; it can be
+        negative (``-inf`` for a constant output that is not matched).
     """
     return 100.0 * (1.0 - nrmse(y, y_hat))
 

@@ -17,6 +17,28 @@ def random_pattern(n_states, n_inputs, n_outputs, density=0.5, rng=None, feedthr
     every input reaches at least one state and every output sees at least one
     state, so no channel is dead. ``D`` is free entirely with ``feedthrough``
     and fixed at zero otherwise.
+
+    Parameters
+    ----------
+    n_states : int
+        Number of states, at least 1.
+    n_inputs : int
+        Number of inputs, at least 0.
+    n_outputs : int
+        Number of outputs, at least 1.
+    density : float in (0, 1]
+        Probability that an entry of ``A``, ``B`` or ``C`` is free (before
+        the diagonal and the dead channels are filled in).
+    rng : int, numpy.random.Generator or None
+        Seed or generator for the draws.
+    feedthrough : bool
+        Make every entry of ``D`` free; otherwise ``D`` is fixed at zero.
+
+    Returns
+    -------
+    Pattern
+        Free-entry masks of shapes (n, n), (n, m), (p, n) and (p, m); all
+        known values are zero.
     """
     owner = "random_pattern"
     n = check_int(n_states, "n_states", low=1, owner=owner)
