@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._validation import check_choice, check_int, check_scalar
+from .._validation import check_int, check_scalar
 from .layers import BatchNorm, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, SqueezeExcite
 from .network import Graph, Sequential, dense_block, inception
 
