@@ -73,7 +73,7 @@ def check_array(x, name, *, ndim=None, shape=None, dtype=np.float64, finite=True
         if not ok:
             want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
             raise ShapeError(f"The '{name}' parameter{_where(owner)} must have shape {want}. Got {arr.shape}.")
-    if finite and arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+    if finite and arr.dtype.kind in "fc" and not np.isfinite(arr).all():
         raise ShapeError(f"The '{name}' parameter{_where(owner)} must contain only finite values (no NaN or inf).")
     return arr
 
@@ -81,7 +81,8 @@ def check_array(x, name, *, ndim=None, shape=None, dtype=np.float64, finite=True
 def check_scalar(x, name, *, low=None, high=None, low_inclusive=True, high_inclusive=True,
                  owner=None):
     """Check a finite real scalar in a range and return it as ``float``."""
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (Real, np.floating, np.integer)):
+    # plain floats skip the (slow) abstract-base-class checks: this runs in every prox call
+    if type(x) is not float and (isinstance(x, (bool, np.bool_)) or not isinstance(x, (Real, np.floating, np.integer))):
         raise ParameterError(
             f"The '{name}' parameter{_where(owner)} must be a real number. Got {x!r} instead."
         )

@@ -20,6 +20,8 @@ from structsparse.prox._tree_kernels import (
     tree_group_sq_norms_numpy,
     tree_prox_numba,
     tree_prox_numpy,
+    tree_prox_vector_numba,
+    tree_prox_vector_numpy,
     tree_root_excess_numba,
     tree_root_excess_numpy,
 )
@@ -28,8 +30,8 @@ P = ss.prox
 
 
 def test_kernels_are_compiled_when_numba_is_enabled():
-    for kernel in (group_shrink_numba, tree_prox_numba, tree_group_sq_norms_numba, tree_root_excess_numba,
-                   sparse_group_dual_numba):
+    for kernel in (group_shrink_numba, tree_prox_numba, tree_prox_vector_numba, tree_group_sq_norms_numba,
+                   tree_root_excess_numba, sparse_group_dual_numba):
         assert hasattr(kernel, "py_func") == NUMBA_ENABLED
 
 
@@ -95,6 +97,10 @@ def test_tree_kernels_numba_equal_numpy(n_cols, zero_weights):
         tau = float(rng.uniform(0, 1.5))
         np.testing.assert_allclose(tree_prox_numba(v, *arrays, tau), tree_prox_numpy(v, *arrays, tau),
                                    rtol=1e-12, atol=1e-15)
+        col = np.ascontiguousarray(v[:, 0])
+        np.testing.assert_allclose(tree_prox_vector_numba(col, *arrays, tau), tree_prox_vector_numpy(col, *arrays, tau),
+                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(tree_prox_vector_numba(col, *arrays, tau), tree_prox_numba(v[:, :1], *arrays, tau)[:, 0])
         np.testing.assert_allclose(tree_group_sq_norms_numba(v, *arrays[:3]), tree_group_sq_norms_numpy(v, *arrays[:3]),
                                    rtol=1e-13)
         assert tree_root_excess_numba(v, *arrays, tau) == pytest.approx(tree_root_excess_numpy(v, *arrays, tau),

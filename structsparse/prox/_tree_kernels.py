@@ -21,6 +21,8 @@ from ._group_kernels import TIE_RTOL
 __all__ = [
     "tree_prox_numba",
     "tree_prox_numpy",
+    "tree_prox_vector_numba",
+    "tree_prox_vector_numpy",
     "tree_group_sq_norms_numba",
     "tree_group_sq_norms_numpy",
     "tree_root_excess_numba",
@@ -80,6 +82,45 @@ def tree_prox_numpy(v, var_order, own_ptr, parent, weights, tau):
     out = np.empty_like(v)
     out[var_order] = v[var_order] * np.repeat(scale, np.diff(own_ptr))[:, None]
     return out
+
+
+@njit
+def tree_prox_vector_numba(v, var_order, own_ptr, parent, weights, tau):
+    """:func:`tree_prox_numba` for a 1-D ``v``: the common case, without the column loop (about 2x faster)."""
+    n_nodes = parent.size
+    sq = np.zeros(n_nodes)
+    scale = np.empty(n_nodes)
+    for k in range(n_nodes - 1, -1, -1):
+        s = sq[k]
+        for j in range(own_ptr[k], own_ptr[k + 1]):
+            x = v[var_order[j]]
+            s += x * x
+        t = tau * weights[k]
+        if t == 0.0:
+            f = 1.0
+        elif s > t * t * (1.0 + TIE_RTOL):
+            f = 1.0 - t / np.sqrt(s)
+        else:
+            f = 0.0
+        scale[k] = f
+        p = parent[k]
+        if p >= 0:
+            sq[p] += f * f * s
+    out = np.empty_like(v)
+    for k in range(n_nodes):
+        p = parent[k]
+        if p >= 0:
+            scale[k] *= scale[p]
+        f = scale[k]
+        for j in range(own_ptr[k], own_ptr[k + 1]):
+            row = var_order[j]
+            out[row] = f * v[row]
+    return out
+
+
+def tree_prox_vector_numpy(v, var_order, own_ptr, parent, weights, tau):
+    """Numpy twin of :func:`tree_prox_vector_numba`."""
+    return tree_prox_numpy(v[:, None], var_order, own_ptr, parent, weights, tau)[:, 0]
 
 
 @njit

@@ -12,7 +12,7 @@ from .._validation import check_array, check_scalar
 from ..exceptions import ShapeError, StructureError
 from ..structure import Groups, Tree
 from ._group_kernels import group_shrink_numba, group_shrink_numpy
-from ._tree_kernels import tree_prox_numba, tree_prox_numpy
+from ._tree_kernels import tree_prox_numba, tree_prox_numpy, tree_prox_vector_numba
 
 __all__ = [
     "soft_threshold",
@@ -24,7 +24,16 @@ __all__ = [
 ]
 
 _group_shrink = group_shrink_numba if NUMBA_ENABLED else group_shrink_numpy
-_tree_prox = tree_prox_numba if NUMBA_ENABLED else tree_prox_numpy
+
+
+def _tree_prox(v2, var_order, own_ptr, parent, weights, tau):
+    """Tree prox kernel on a 2-D array, taking the faster vector kernel for a single column."""
+    if not NUMBA_ENABLED:
+        return tree_prox_numpy(v2, var_order, own_ptr, parent, weights, tau)
+    if v2.shape[1] == 1:
+        col = np.ascontiguousarray(v2[:, 0])
+        return tree_prox_vector_numba(col, var_order, own_ptr, parent, weights, tau)[:, None]
+    return tree_prox_numba(v2, var_order, own_ptr, parent, weights, tau)
 
 
 def _as_2d(v, name="v", owner=None):
