@@ -163,8 +163,9 @@ def test_conv_dot_test(stride, padding, k):
 
 def test_im2col_matches_window_definition_and_col2im_is_adjoint():
     rng = np.random.default_rng(4)
-    x = rng.standard_normal((2, 6, 5, 3))
-    for k, s, p in [(3, 1, 1), (3, 2, 0), (2, 2, 1)]:
+    cases = [(c, k, s, p) for c in (1, 3, 5) for k, s, p in [(3, 1, 1), (3, 2, 0), (2, 2, 1)]]
+    for c, k, s, p in cases:  # few channels and many channels take different copy paths
+        x = rng.standard_normal((2, 6, 5, c))
         cols, ho, wo = im2col(x, k, k, s, p)
         ref = np.ascontiguousarray(windows(pad_nhwc(x, p), k, k, s).transpose(0, 1, 2, 4, 5, 3)).reshape(cols.shape)
         np.testing.assert_array_equal(cols, ref)

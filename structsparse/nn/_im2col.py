@@ -42,15 +42,9 @@ def im2col(x, kh, kw, stride, padding, out=None, ones_column=False):
     pass over the output.
     """
     n, h, w, c = x.shape
-    xp = np.ascontiguousarray(pad_nhwc(x, padding))
+    xp = pad_nhwc(x, padding)
     ho = conv_output_size(h, kh, stride, padding)
     wo = conv_output_size(w, kw, stride, padding)
-    sn, sh, sw, sc = xp.strides
-    # (N, Ho, Wo, kh, kw * C): for fixed (n, ho, wo, i) the kw * C entries of a patch row are contiguous
-    # in NHWC, so the copy moves runs of kw * C numbers; columns come out in (kh, kw, C) order,
-    # matching weights of shape (kh, kw, Cin, Cout)
-    src = as_strided(xp, shape=(n, ho, wo, kh, kw * c), strides=(sn, stride * sh, stride * sw, sh, sc),
-                     writeable=False)
     k = kh * kw * c
     width = k + 1 if ones_column else k
     size = n * ho * wo * width
@@ -58,7 +52,22 @@ def im2col(x, kh, kw, stride, padding, out=None, ones_column=False):
         cols = out[:size].reshape(n * ho * wo, width)
     else:
         cols = np.empty((n * ho * wo, width), dtype=x.dtype)
-    np.copyto(cols[:, :k].reshape(src.shape), src) if not ones_column else \
+    if c < 4:
+        # few channels (a network's first layer): one strided copy per kernel offset beats
+        # copying runs of only kw * C numbers
+        dest = cols.reshape(n, ho, wo, width)
+        for i in range(kh):
+            for j in range(kw):
+                start = (i * kw + j) * c
+                dest[..., start:start + c] = xp[:, i:i + stride * ho:stride, j:j + stride * wo:stride, :]
+    else:
+        xp = np.ascontiguousarray(xp)
+        sn, sh, sw, sc = xp.strides
+        # (N, Ho, Wo, kh, kw * C): for fixed (n, ho, wo, i) the kw * C entries of a patch row are
+        # contiguous in NHWC, so the copy moves runs of kw * C numbers; columns come out in
+        # (kh, kw, C) order, matching weights of shape (kh, kw, Cin, Cout)
+        src = as_strided(xp, shape=(n, ho, wo, kh, kw * c), strides=(sn, stride * sh, stride * sw, sh, sc),
+                         writeable=False)
         np.copyto(cols[:, :k].reshape(n, ho, wo, kh, kw * c), src)
     if ones_column:
         cols[:, k] = 1
