@@ -140,3 +140,20 @@ def test_demo_part(tmp_path):
 
     assert demo_part(tmp_path, 0) is True
     assert (tmp_path / "nn_prune_dashboard.png").exists()
+
+
+def test_save_load_pruned_graph_with_selections(tmp_path):
+    rng = np.random.default_rng(9)
+    net = nn.block_net(8, rng=0)
+    for _, _, p in net.parameters():
+        p[...] = rng.standard_normal(p.shape) * 0.3
+    conn = [m for m in nn.groups(net, by="connections") if m.name.endswith("l1.conv")][0]
+    v = conn.gather(net)
+    v[conn.groups.indices[conn.groups.ptr[0]:conn.groups.ptr[1]]] = 0
+    conn.scatter(net, v)
+    small = nn.prune(net)
+    back = nn.load(nn.save(small, tmp_path / "g.npz"))
+    X = rng.random((5, 8, 8, 1)).astype(np.float32)
+    np.testing.assert_array_equal(back.forward(X), small.forward(X))
+    np.testing.assert_allclose(back.forward(X), net.forward(X), atol=1e-5)
+    assert nn.connection_graph(back) == nn.connection_graph(small)

@@ -86,6 +86,7 @@ LAYER_CASES = {
     "batchnorm_4d": (lambda: [nn.Conv2D(3, 3, padding=1), nn.BatchNorm()], (5, 5, 2)),
     "batchnorm_2d": (lambda: [nn.Dense(4), nn.BatchNorm()], (6,)),
     "squeeze_excite": (lambda: [nn.Conv2D(6, 1), nn.SqueezeExcite(3)], (4, 4, 2)),
+    "squeeze_excite_subset": (lambda: [nn.Conv2D(4, 1), nn.SqueezeExcite(3, out_index=[0, 2])], (4, 4, 2)),
 }
 
 

@@ -169,3 +169,23 @@ def test_sensitivity_and_gate_statistics():
     assert np.all((stats["mean"] >= 0) & (stats["mean"] <= stats["max"] + 1e-7))
     with pytest.raises(ParameterError):
         nn.gate_statistics(nn.small_cnn((4, 6)), X_te)
+
+
+def test_se_gate_keeps_a_channel_it_reads_but_nobody_uses():
+    rng = np.random.default_rng(8)
+    g = nn.Graph((5, 5, 2), rng=0)
+    g.add(nn.Conv2D(4, 3, padding=1))
+    g.add(nn.SqueezeExcite(2), name="se")
+    g.add(nn.Conv2D(3, 1), name="after")
+    g.add(nn.Flatten())
+    g.add(nn.Dense(2))
+    _randomize(g, rng)
+    g.node("after").layer.params["W"][:, :, 0, :] = 0.0   # nothing downstream reads SE output channel 0
+    small = nn.prune(g)
+    se = small.node("se").layer
+    assert se.params["W1"].shape[0] == 4                  # the squeeze still reads all four channels
+    assert se.out_index.tolist() == [1, 2, 3]             # but channel 0 is no longer output
+    assert small.node("after").layer.params["W"].shape[2] == 3
+    assert _same_outputs(g, small, (5, 5, 2), rng)
+    back = nn.load(nn.save(small, __import__("pathlib").Path(__import__("tempfile").mkdtemp()) / "se.npz"))
+    assert back.node("se").layer.out_index.tolist() == [1, 2, 3]

@@ -619,11 +619,11 @@ class SqueezeExcite(Layer):
         return input_shape[:2] + (c,)
 
     def _init_params(self, rng):
-        c, r = self.input_shape[2], self.hidden
+        c, r, co = self.input_shape[2], self.hidden, self.output_shape[2]
         self.params["W1"] = (rng.standard_normal((c, r)) * np.sqrt(2.0 / c)).astype(DTYPE)
         self.params["b1"] = np.zeros(r, dtype=DTYPE)
-        self.params["W2"] = (rng.standard_normal((r, c)) * np.sqrt(1.0 / r)).astype(DTYPE)
-        self.params["b2"] = np.zeros(c, dtype=DTYPE)
+        self.params["W2"] = (rng.standard_normal((r, co)) * np.sqrt(1.0 / r)).astype(DTYPE)
+        self.params["b2"] = np.zeros(co, dtype=DTYPE)
 
     def gate(self, x):
         """The gate values ``(N, C_out)`` for a batch."""
