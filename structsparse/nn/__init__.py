@@ -8,13 +8,13 @@ smaller dense networks, FLOPs budgets and measured speedups.
 
 from .analysis import connection_graph, count_params, flops, gate_statistics, layer_flops, memory, sensitivity
 from .budget import min_flops, prune_to_budget
-from .groups import GROUP_KINDS, GroupMap, NetworkPenalty, groups
+from .groups import GROUP_KINDS, GroupMap, NetworkPenalty, groups, unit_flops
 from .io import load, save
 from .layers import (AvgPool2D, BatchNorm, Concat, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D,
                      ReLU, SqueezeExcite)
 from .models import ARCHITECTURES, block_net, load_digits_split, mlp, small_cnn
 from .network import Graph, Node, Sequential, dense_block, inception
-from .speed import speedup
+from .speed import fold_batchnorm, speedup
 from .surgery import plan_pruning, prune
 from .training import accuracy, lam_warmup, softmax_cross_entropy, train
 
@@ -29,10 +29,10 @@ def penalty(net, by="filters", kind="group_lasso", lam=1e-3, layers=None, weight
 __all__ = [
     "Layer", "Dense", "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "Flatten", "BatchNorm",
     "SqueezeExcite", "Concat", "Graph", "Node", "Sequential", "inception", "dense_block",
-    "groups", "GroupMap", "NetworkPenalty", "GROUP_KINDS", "penalty",
+    "groups", "GroupMap", "NetworkPenalty", "GROUP_KINDS", "penalty", "unit_flops",
     "train", "lam_warmup", "softmax_cross_entropy", "accuracy",
     "prune", "plan_pruning", "prune_to_budget", "min_flops",
     "flops", "layer_flops", "count_params", "memory", "sensitivity", "gate_statistics", "connection_graph",
-    "speedup", "save", "load",
+    "speedup", "fold_batchnorm", "save", "load",
     "load_digits_split", "small_cnn", "mlp", "block_net", "ARCHITECTURES",
 ]

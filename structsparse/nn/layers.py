@@ -195,6 +195,10 @@ class Dense(Layer):
 class Conv2D(Layer):
     """2-D convolution by im2col, NHWC, weights ``(kh, kw, Cin, Cout)``.
 
+    The patch matrix lives in a buffer the layer keeps and reuses from one
+    call to the next (as does the output of evaluation passes inside a
+    graph), so call ``backward`` before the next ``forward`` of the same layer.
+
     Parameters
     ----------
     filters : int
