@@ -20,11 +20,7 @@ ADMM is also timed at its default ``tol=1e-6``, with the accuracy reached.
 On a shared machine the figures are indicative only.
 """
 
-import os
-
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
-    os.environ[_var] = "1"
-
+import _setup  # noqa: F401  (first: one BLAS thread, structsparse importable)
 import argparse  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -33,12 +29,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-try:
-    import structsparse as ss  # noqa: E402
-except ModuleNotFoundError:  # running from a checkout without installing
-    sys.path.insert(0, str(ROOT))
-    import structsparse as ss  # noqa: E402
+import structsparse as ss  # noqa: E402
 
 TARGET = 1e-5
 

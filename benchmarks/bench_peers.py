@@ -26,12 +26,7 @@ skglm, celer and scikit-learn (``--no-lasso`` skips it).
 On a shared machine the figures are indicative only.
 """
 
-import os
-
-# one BLAS thread, set before numpy is imported (subprocesses inherit it)
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
-    os.environ[_var] = "1"
-
+import _setup  # noqa: F401  (first: one BLAS thread, structsparse importable)
 import argparse  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
@@ -42,19 +37,8 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-try:
-    import structsparse as ss  # noqa: E402
-except ModuleNotFoundError:  # running from a checkout without installing
-    sys.path.insert(0, str(ROOT))
-    import structsparse as ss  # noqa: E402
+import structsparse as ss  # noqa: E402
 
-try:
-    from threadpoolctl import threadpool_limits  # noqa: E402
-
-    threadpool_limits(1)
-except ImportError:  # pragma: no cover - env vars above already ask for one thread
-    pass
 
 TARGET = 1e-6
 TOLS = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12]

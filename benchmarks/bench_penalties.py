@@ -19,11 +19,7 @@ Every timed function is called once first; figures are medians of 5 blocks
 with one BLAS thread. On a shared machine the figures are indicative only.
 """
 
-import os
-
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
-    os.environ[_var] = "1"
-
+import _setup  # noqa: F401  (first: one BLAS thread, structsparse importable)
 import argparse  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -31,12 +27,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-try:
-    import structsparse as ss  # noqa: E402
-except ModuleNotFoundError:  # running from a checkout without installing
-    sys.path.insert(0, str(ROOT))
-    import structsparse as ss  # noqa: E402
+import structsparse as ss  # noqa: E402
 
 from structsparse.penalties.registry import random_tree  # noqa: E402
 from structsparse.solvers.lambda_max import _dual_norm_by_prox  # noqa: E402

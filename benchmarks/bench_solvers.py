@@ -17,13 +17,9 @@ are medians over repeats with one BLAS thread. On a shared machine the
 figures are indicative only.
 """
 
-import os
-
-# one BLAS thread, set before numpy is imported (subprocesses inherit it)
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
-    os.environ[_var] = "1"
-
+import _setup  # noqa: F401  (first: one BLAS thread, structsparse importable)
 import argparse  # noqa: E402
+import os  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -34,21 +30,10 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-try:
-    import structsparse as ss  # noqa: E402
-except ModuleNotFoundError:  # running from a checkout without installing
-    sys.path.insert(0, str(ROOT))
-    import structsparse as ss  # noqa: E402
+import structsparse as ss  # noqa: E402
+from _setup import ROOT  # noqa: E402
 
 from structsparse.exceptions import ConvergenceWarning  # noqa: E402
-
-try:
-    from threadpoolctl import threadpool_limits  # noqa: E402
-
-    threadpool_limits(1)
-except ImportError:  # pragma: no cover - env vars above already ask for one thread
-    pass
 
 
 def spams_tree(tree):
@@ -66,18 +51,17 @@ def spams_tree(tree):
 
 def bench_tree_prox(quick):
     print("\n(a) tree prox, complete binary tree of depth 10 (2047 nodes, one variable each)")
-    from structsparse.prox._tree_kernels import tree_prox_numba
+    from structsparse.prox._tree_kernels import tree_prox_vector_numba
 
     tree = ss.Tree.complete(depth=10, branching=2)
     rng = np.random.default_rng(0)
     v = rng.standard_normal(tree.n_nodes)
     tau = 0.3
-    arrays = tree.kernel_arrays()
-    v2 = v[:, None].copy()
+    arrays = tree.kernel_arrays("level")  # the layout the public prox uses
     penalty = ss.TreeLasso(tree, tau)
     number = 300 if quick else 2000
     rows = [
-        ("numba kernel (no checks)", lambda: tree_prox_numba(v2, *arrays, tau)),
+        ("numba kernel (no checks)", lambda: tree_prox_vector_numba(v, *arrays, tau)),
         ("ss.prox.tree_prox (checked)", lambda: ss.prox.tree_prox(v, tree, tau)),
         ("TreeLasso.prox (checked)", lambda: penalty.prox(v, 1.0)),
     ]
@@ -87,14 +71,15 @@ def bench_tree_prox(quick):
         import spams
 
         sp_tree = spams_tree(tree)
-        u_perm = np.asfortranarray(v[arrays[0]].reshape(-1, 1))
+        pre_vars = tree.kernel_arrays()[0]  # SPAMS takes the variables in preorder
+        u_perm = np.asfortranarray(v[pre_vars].reshape(-1, 1))
 
         def run_spams():
             return spams.proximalTree(u_perm, sp_tree, False, lambda1=tau, numThreads=1, regul="tree-l2")
 
         ours = ss.prox.tree_prox(v, tree, tau)
         theirs = np.empty_like(ours)
-        theirs[arrays[0]] = np.asarray(run_spams()).ravel()
+        theirs[pre_vars] = np.asarray(run_spams()).ravel()
         agree = float(np.max(np.abs(ours - theirs)))
         rows.append(("SPAMS proximalTree", run_spams))
         spams_ok = True

@@ -4,6 +4,7 @@ The messages follow scikit-learn's style: ``"The 'lam' parameter of
 GroupLasso must be a finite float >= 0. Got -1.0 instead."``
 """
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -87,15 +88,15 @@ def check_scalar(x, name, *, low=None, high=None, low_inclusive=True, high_inclu
             f"The '{name}' parameter{_where(owner)} must be a real number. Got {x!r} instead."
         )
     x = float(x)
-    lo = "-inf" if low is None else f"{low:g}"
-    hi = "inf" if high is None else f"{high:g}"
-    interval = ("[" if low_inclusive else "(") + f"{lo}, {hi}" + ("]" if high_inclusive else ")")
-    bad = not np.isfinite(x)
+    bad = not math.isfinite(x)
     if low is not None:
         bad |= x < low if low_inclusive else x <= low
     if high is not None:
         bad |= x > high if high_inclusive else x >= high
     if bad:
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        interval = ("[" if low_inclusive else "(") + f"{lo}, {hi}" + ("]" if high_inclusive else ")")
         raise ParameterError(
             f"The '{name}' parameter{_where(owner)} must be a finite float in the range {interval}. Got {x!r} instead."
         )

@@ -317,3 +317,20 @@ def test_numpy_fallback_gives_the_same_penalties():
         np.testing.assert_allclose(fallback[name][0], compiled[name][0], rtol=1e-12, atol=1e-14)
         assert fallback[name][1] == pytest.approx(compiled[name][1], rel=1e-13)
         assert fallback[name][2] == pytest.approx(compiled[name][2], rel=1e-11)
+
+
+@pytest.mark.parametrize("n_cols", [1, 3])
+def test_tree_prox_level_layout_equals_preorder_layout(n_cols):
+    """The public prox runs on the level-order layout; any parents-first numbering must give the same prox."""
+    rng = np.random.default_rng(77 + n_cols)
+    for _ in range(30):
+        t, v = _random_tree_case(rng, n_cols, False)
+        tau = float(rng.uniform(0, 1.5))
+        level = t.kernel_arrays("level")
+        assert np.all(level[2][1:] < np.arange(1, t.n_nodes)) and level[2][0] == -1
+        np.testing.assert_allclose(tree_prox_numba(v, *level, tau), tree_prox_numba(v, *t.kernel_arrays(), tau),
+                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(tree_prox_numpy(v, *level, tau), tree_prox_numpy(v, *t.kernel_arrays(), tau),
+                                   rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="order"):
+        t.kernel_arrays("postorder")

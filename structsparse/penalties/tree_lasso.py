@@ -106,7 +106,7 @@ class TreeLasso(Penalty):
 
     def _prox(self, v, tau):
         v2 = v.reshape(v.shape[0], -1)
-        return _tree_prox(v2, *self.tree.kernel_arrays(), tau).reshape(v.shape)
+        return _tree_prox(v2, *self.tree.kernel_arrays("level"), tau).reshape(v.shape)
 
     def _dual_norm(self, u):
         u2 = u.reshape(u.shape[0], -1)

@@ -8,9 +8,12 @@ node's group norm after its children were shrunk is its own part plus its
 children's shrunk parts) and scale factors carried down (a variable ends up
 scaled by the factors of its node and all ancestors), which is ``O(n)``.
 
-Arrays are in preorder layout (see :meth:`Tree.kernel_arrays`): node ``k``
-(preorder position) owns variables ``var_order[own_ptr[k]:own_ptr[k+1]]`` and
-has parent ``parent[k] < k`` (``-1`` for the root).
+Arrays come from :meth:`Tree.kernel_arrays`, in any numbering that puts
+parents first: node ``k`` owns variables ``var_order[own_ptr[k]:own_ptr[k+1]]``
+and has parent ``parent[k] < k`` (``-1`` for the root). The prox is fastest
+in level order, where consecutive nodes of the sweep do not depend on each
+other; the shrunk squared norm handed to the parent is ``(||z|| - t)^2``, so
+no division sits on the sweep's dependency chain.
 """
 
 import numpy as np
@@ -35,7 +38,7 @@ def tree_prox_numba(v, var_order, own_ptr, parent, weights, tau):
     n_nodes = parent.size
     n_cols = v.shape[1]
     sq = np.zeros(n_nodes)
-    scale = np.empty(n_nodes)
+    norm = np.empty(n_nodes)
     for k in range(n_nodes - 1, -1, -1):
         s = sq[k]
         for j in range(own_ptr[k], own_ptr[k + 1]):
@@ -44,19 +47,25 @@ def tree_prox_numba(v, var_order, own_ptr, parent, weights, tau):
                 s += v[row, c] * v[row, c]
         t = tau * weights[k]
         if t == 0.0:
-            f = 1.0
+            norm[k] = -1.0  # unshrunk
+            shrunk_sq = s
         elif s > t * t * (1.0 + TIE_RTOL):
-            f = 1.0 - t / np.sqrt(s)
+            r = np.sqrt(s)
+            norm[k] = r
+            shrunk_sq = (r - t) * (r - t)  # = (1 - t/r)^2 s, without the division on the sweep's critical path
         else:
-            f = 0.0
-        scale[k] = f
+            norm[k] = 0.0
+            shrunk_sq = 0.0
         if parent[k] >= 0:
-            sq[parent[k]] += f * f * s
+            sq[parent[k]] += shrunk_sq
     out = np.empty_like(v)
+    scale = norm  # reused: norm[k] becomes the cumulative scale of node k
     for k in range(n_nodes):
+        r = norm[k]
+        f = 1.0 if r < 0.0 else (0.0 if r == 0.0 else 1.0 - tau * weights[k] / r)
         if parent[k] >= 0:
-            scale[k] *= scale[parent[k]]
-        f = scale[k]
+            f *= scale[parent[k]]
+        scale[k] = f
         for j in range(own_ptr[k], own_ptr[k + 1]):
             row = var_order[j]
             for c in range(n_cols):
@@ -73,10 +82,15 @@ def tree_prox_numpy(v, var_order, own_ptr, parent, weights, tau):
     thr = tau * weights
     for k in range(n_nodes - 1, -1, -1):
         s, t = sq[k], thr[k]
-        f = 1.0 if t == 0.0 else (1.0 - t / np.sqrt(s) if s > t * t * (1.0 + TIE_RTOL) else 0.0)
-        scale[k] = f
+        if t == 0.0:
+            scale[k], shrunk_sq = 1.0, s
+        elif s > t * t * (1.0 + TIE_RTOL):
+            r = np.sqrt(s)
+            scale[k], shrunk_sq = 1.0 - t / r, (r - t) * (r - t)
+        else:
+            scale[k], shrunk_sq = 0.0, 0.0
         if parent[k] >= 0:
-            sq[parent[k]] += f * f * s
+            sq[parent[k]] += shrunk_sq
     for k in range(1, n_nodes):
         scale[k] *= scale[parent[k]]
     out = np.empty_like(v)
@@ -89,7 +103,7 @@ def tree_prox_vector_numba(v, var_order, own_ptr, parent, weights, tau):
     """:func:`tree_prox_numba` for a 1-D ``v``: the common case, without the column loop (about 2x faster)."""
     n_nodes = parent.size
     sq = np.zeros(n_nodes)
-    scale = np.empty(n_nodes)
+    norm = np.empty(n_nodes)
     for k in range(n_nodes - 1, -1, -1):
         s = sq[k]
         for j in range(own_ptr[k], own_ptr[k + 1]):
@@ -97,21 +111,27 @@ def tree_prox_vector_numba(v, var_order, own_ptr, parent, weights, tau):
             s += x * x
         t = tau * weights[k]
         if t == 0.0:
-            f = 1.0
+            norm[k] = -1.0
+            shrunk_sq = s
         elif s > t * t * (1.0 + TIE_RTOL):
-            f = 1.0 - t / np.sqrt(s)
+            r = np.sqrt(s)
+            norm[k] = r
+            shrunk_sq = (r - t) * (r - t)
         else:
-            f = 0.0
-        scale[k] = f
+            norm[k] = 0.0
+            shrunk_sq = 0.0
         p = parent[k]
         if p >= 0:
-            sq[p] += f * f * s
+            sq[p] += shrunk_sq
     out = np.empty_like(v)
+    scale = norm
     for k in range(n_nodes):
+        r = norm[k]
+        f = 1.0 if r < 0.0 else (0.0 if r == 0.0 else 1.0 - tau * weights[k] / r)
         p = parent[k]
         if p >= 0:
-            scale[k] *= scale[p]
-        f = scale[k]
+            f *= scale[p]
+        scale[k] = f
         for j in range(own_ptr[k], own_ptr[k + 1]):
             row = var_order[j]
             out[row] = f * v[row]

@@ -155,7 +155,7 @@ def tree_prox(v, tree, tau):
     if v2.shape[0] != tree.n_features:
         raise ShapeError(f"The tree of {owner} has {tree.n_features} variables but 'v' has {v2.shape[0]} rows.")
     tau = check_scalar(tau, "tau", low=0, owner=owner)
-    out = _tree_prox(v2, *tree.kernel_arrays(), tau)
+    out = _tree_prox(v2, *tree.kernel_arrays("level"), tau)
     return out[:, 0] if was1d else out
 
 

@@ -1,0 +1,26 @@
+"""Set-up shared by the benchmark scripts; import it before numpy.
+
+It asks for one BLAS thread (through the environment, which subprocesses
+inherit, and through threadpoolctl) and makes ``structsparse`` importable
+from a checkout that was not installed.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+ROOT = Path(__file__).resolve().parents[1]
+try:
+    import structsparse  # noqa: F401
+except ModuleNotFoundError:  # running from a checkout without installing
+    sys.path.insert(0, str(ROOT))
+
+try:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+except ImportError:  # pragma: no cover - the environment variables above already ask for one thread
+    pass
