@@ -20,7 +20,33 @@ from .training import accuracy, lam_warmup, softmax_cross_entropy, train
 
 
 def penalty(net, by="filters", kind="group_lasso", lam=1e-3, layers=None, weights="sqrt_size", **kwargs):
-    """Shortcut: ``NetworkPenalty(groups(net, by, layers=layers, weights=weights), kind, lam, **kwargs)``."""
+    """Shortcut: ``NetworkPenalty(groups(net, by, layers=layers, weights=weights), kind, lam, **kwargs)``.
+
+    Biases and batch-norm parameters join the neuron/filter groups (so a zero
+    group gives an exactly zero output), except for ``kind="group_nuclear"``
+    with ``by`` other than ``"channels"``, which needs pure weight matrices.
+
+    Parameters
+    ----------
+    net : Graph
+        The built network to penalise.
+    by : {"neurons", "filters", "channels", "branches", "connections"}, default "filters"
+        Kind of prunable unit; see :func:`groups`.
+    kind : {"group_lasso", "sparse_group", "group_nuclear"} or callable, default "group_lasso"
+        Penalty on each group map; see :class:`NetworkPenalty`.
+    lam : float, default 1e-3
+        Regularisation strength (>= 0).
+    layers : list of str, optional
+        Restrict the groups to these nodes or blocks; see :func:`groups`.
+    weights : "sqrt_size", "flops", None or callable, default "sqrt_size"
+        Group weights; see :func:`groups`.
+    **kwargs
+        Passed to :class:`NetworkPenalty` (``l1_ratio``, ``rank_weight``).
+
+    Returns
+    -------
+    NetworkPenalty
+    """
     include_bias = kind != "group_nuclear" or by in ("channels",)
     maps = groups(net, by=by, layers=layers, include_bias=include_bias, weights=weights)
     return NetworkPenalty(maps, kind=kind, lam=lam, **kwargs)

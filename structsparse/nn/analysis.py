@@ -18,7 +18,19 @@ def _check_net(net, owner):
 
 
 def layer_flops(net):
-    """``{node: FLOPs per sample}`` (a multiply-add counts 2)."""
+    """``{node: FLOPs per sample}`` (a multiply-add counts 2).
+
+    Parameters
+    ----------
+    net : Graph
+        A built network.
+
+    Returns
+    -------
+    dict
+        Node name -> FLOPs (int) of one forward pass of one sample through
+        that node's layer, for every node in topological order.
+    """
     _check_net(net, "layer_flops")
     return {n.name: int(n.layer.flops()) for n in net.nodes}
 
@@ -45,7 +57,19 @@ def flops(net, input_shape=None, per_layer=False):
 
 
 def count_params(net):
-    """Number of trainable parameters."""
+    """Number of trainable parameters.
+
+    Parameters
+    ----------
+    net : Graph
+        A built network.
+
+    Returns
+    -------
+    int
+        Total number of scalars in the layers' trainable arrays (batch-norm
+        running statistics excluded).
+    """
     _check_net(net, "count_params")
     return net.n_params
 
@@ -54,7 +78,19 @@ def memory(net, batch=1, dtype_bytes=4):
     """Bytes of parameters and peak activations for a forward pass of ``batch`` samples.
 
     The peak is found by walking the nodes in order and freeing each
-    activation after its last reader (in-place layers are not assumed).
+    activation after its last reader (in-place layers are not assumed). A
+    convolution also counts its im2col patch matrix while it runs.
+
+    Parameters
+    ----------
+    net : Graph
+        A built network.
+    batch : int, default 1
+        Number of samples in the forward pass (at least 1); scales the
+        activations only.
+    dtype_bytes : int, default 4
+        Bytes per activation entry (4 for float32, 8 for float64). Parameter
+        and state bytes are the arrays' actual sizes.
 
     Returns
     -------
@@ -97,6 +133,21 @@ def sensitivity(net, X, y, ratios=(0.25, 0.5, 0.75), layers=None):
     rest of the network untouched, no fine-tuning) and the accuracy on
     ``(X, y)`` recorded.
 
+    Parameters
+    ----------
+    net : Graph
+        A built (trained) network; not modified.
+    X : array_like, shape (n_samples, *input_shape)
+        Evaluation inputs, in the network's original input shape.
+    y : array_like of int, shape (n_samples,)
+        Class labels in ``[0, n_classes)``.
+    ratios : array_like of float, default (0.25, 0.5, 0.75)
+        Fractions of a layer's units to remove, each in [0, 1); a ratio
+        ``r`` drops ``floor(r * n_units)`` units.
+    layers : collection of str, optional
+        Only these producer nodes; all hidden ``Dense``/``Conv2D`` layers by
+        default.
+
     Returns
     -------
     dict
@@ -135,6 +186,18 @@ def sensitivity(net, X, y, ratios=(0.25, 0.5, 0.75), layers=None):
 def gate_statistics(net, X, threshold=0.05, batch_size=512):
     """Mean and maximum of every SE gate over ``X``, and the channels it keeps near zero.
 
+    Parameters
+    ----------
+    net : Graph
+        A built network with at least one ``SqueezeExcite`` layer.
+    X : array_like, shape (n_samples, *input_shape)
+        Inputs, in the network's original input shape.
+    threshold : float, default 0.05
+        A channel whose largest gate value over ``X`` is below this is
+        reported in ``near_zero``.
+    batch_size : int, default 512
+        Samples per forward pass (bounds the memory used).
+
     Returns
     -------
     dict
@@ -170,6 +233,12 @@ def gate_statistics(net, X, threshold=0.05, batch_size=512):
 
 def connection_graph(net):
     """Which layers of each DenseNet block still feed which.
+
+    Parameters
+    ----------
+    net : Graph
+        A network with at least one :func:`~structsparse.nn.dense_block`
+        (typically after pruning by ``"connections"``).
 
     Returns
     -------

@@ -23,7 +23,27 @@ __all__ = ["prune_to_budget", "min_flops"]
 
 
 def min_flops(net, by="filters", min_keep=1, layers=None):
-    """FLOPs of ``net`` with every grouped layer cut to ``min_keep`` units (the least a budget can ask)."""
+    """FLOPs of ``net`` with every grouped layer cut to ``min_keep`` units (the least a budget can ask).
+
+    Works on a copy: in each group map all groups after the first
+    ``min_keep`` are zeroed, then the copy is pruned by surgery.
+
+    Parameters
+    ----------
+    net : Graph
+        The built network (not modified).
+    by : {"neurons", "filters", "channels", "branches", "connections"}, default "filters"
+        Kind of groups (see :func:`structsparse.nn.groups`).
+    min_keep : int, default 1
+        Units every grouped layer keeps.
+    layers : list of str, optional
+        Restrict to these layers' (or blocks') groups; others stay whole.
+
+    Returns
+    -------
+    int
+        FLOPs per sample of the cut-down network.
+    """
     trial = net.copy()
     for m in groups(trial, by=by, layers=layers):
         v = m.gather(trial)
@@ -61,6 +81,13 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
         Fraction of each trial's steps over which ``lam`` warms up.
     X_val, y_val : optional
         Scored along the path (accuracy against FLOPs).
+    rng : int or Generator, default 0
+        Shuffling seed passed to every trial's training and to the
+        fine-tuning (an int gives each trial the same shuffling).
+    progress : bool, default False
+        Show tqdm progress bars over the epochs of each training run.
+    verbose : bool, default False
+        Print the FLOPs and validation accuracy of each trial.
     layers : list of str, optional
         Penalize only these layers' groups.
     weights : str

@@ -49,6 +49,9 @@ class GroupMap:
         What the map covers (e.g. ``"filters:conv2d1"``).
     members : list of (str, str)
         ``(node name, parameter name)`` of the arrays, in concatenation order.
+    sizes : list of int
+        Number of entries of each member array, in the same order (the flat
+        vector is their concatenation; ``offsets`` are their cumulative sums).
     groups : Groups
         Groups over the flat vector (``n_features`` = total size of the members).
     labels : list
@@ -185,6 +188,19 @@ def unit_flops(net):
     The unit's own output channel (its share of the producer's FLOPs and of
     every channelwise layer carrying it) plus the input-side share of every
     layer that reads it.
+
+    Parameters
+    ----------
+    net : Graph
+        A built network (its layers have parameters).
+
+    Returns
+    -------
+    dict
+        Maps ``(node name, channel index)`` to the FLOPs per sample (float)
+        saved by removing that unit; keys are the output channels of the
+        producers (``Dense`` / ``Conv2D``) and the network input channels
+        (node name ``"input"``) that some layer carries or reads.
     """
     src = channel_sources(net)
     saved = {}

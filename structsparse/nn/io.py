@@ -117,6 +117,19 @@ def save(net, path, metrics=None):
 def load(path):
     """Read a network written by :func:`save`.
 
+    Parameters
+    ----------
+    path : str or Path
+        The ``.npz`` file written by :func:`save` (used as given: no suffix
+        is appended). The ``.json`` description beside it is not read; the
+        ``.npz`` holds its own copy.
+
+    Returns
+    -------
+    Graph
+        The rebuilt network, with its parameters, batch-norm statistics and
+        any input selection.
+
     Raises
     ------
     StructureError

@@ -136,7 +136,18 @@ class Layer:
 
 # ====================================================================== producers
 class Dense(Layer):
-    """Fully connected layer ``y = x @ W + b`` with ``W`` of shape ``(in, units)``."""
+    """Fully connected layer ``y = x @ W + b`` with ``W`` of shape ``(in, units)``.
+
+    Inputs are flat, ``(N, in)``; outputs are ``(N, units)``. ``W`` is
+    initialised with He scaling (standard deviation ``sqrt(2 / in)``) and
+    ``b`` with zeros, both float32.
+
+    Parameters
+    ----------
+    units : int
+        Number of output units (at least 1): the width of ``b`` and the
+        number of columns of ``W``.
+    """
 
     kind = "dense"
     role = "producer"
@@ -372,7 +383,22 @@ class _Pool2D(Layer):
 
 
 class MaxPool2D(_Pool2D):
-    """Max pooling (padding with -inf); the gradient goes to the first maximum of each window."""
+    """Max pooling (padding with -inf); the gradient goes to the first maximum of each window.
+
+    Maps ``(N, H, W, C)`` to ``(N, Ho, Wo, C)`` with
+    ``Ho = (H + 2 * padding - size) // stride + 1`` (likewise ``Wo``).
+
+    Parameters
+    ----------
+    size : int, default 2
+        Side of the square pooling window (at least 1).
+    stride : int or None, default None
+        Step between windows (at least 1); None means ``stride = size``
+        (non-overlapping windows).
+    padding : int, default 0
+        Padding with -inf on each side of both spatial axes; at most
+        ``size / 2``.
+    """
 
     kind = "maxpool2d"
     reuses_output = True
@@ -428,7 +454,22 @@ class MaxPool2D(_Pool2D):
 
 
 class AvgPool2D(_Pool2D):
-    """Average pooling; zero padding counts in the average (``avg(0) = 0``)."""
+    """Average pooling; zero padding counts in the average (``avg(0) = 0``).
+
+    Maps ``(N, H, W, C)`` to ``(N, Ho, Wo, C)`` with
+    ``Ho = (H + 2 * padding - size) // stride + 1`` (likewise ``Wo``); each
+    output is the mean of ``size * size`` entries, padded zeros included.
+
+    Parameters
+    ----------
+    size : int, default 2
+        Side of the square pooling window (at least 1).
+    stride : int or None, default None
+        Step between windows (at least 1); None means ``stride = size``
+        (non-overlapping windows).
+    padding : int, default 0
+        Zero padding on each side of both spatial axes; at most ``size / 2``.
+    """
 
     kind = "avgpool2d"
 
@@ -479,6 +520,14 @@ class BatchNorm(Layer):
 
     Training mode normalises by the batch statistics and updates the running
     ones; evaluation mode uses the running statistics.
+
+    Parameters
+    ----------
+    momentum : float, default 0.9
+        Weight of the old running statistics in their update, in [0, 1]:
+        ``running = momentum * running + (1 - momentum) * batch``.
+    eps : float, default 1e-5
+        Positive constant added to the variance before its square root.
     """
 
     kind = "batchnorm"
@@ -602,6 +651,15 @@ class SqueezeExcite(Layer):
     gate may read more channels than it outputs (a channel the gate looks at
     but nothing downstream uses): ``out_index`` then selects the output
     channels among the inputs.
+
+    Parameters
+    ----------
+    hidden : int, default 4
+        Number of hidden units of the gate (at least 1).
+    out_index : array_like of int or None, default None
+        Indices of the input channels that are gated and output, in output
+        order; None outputs every input channel. Maps ``(N, H, W, C)`` to
+        ``(N, H, W, len(out_index))``.
     """
 
     kind = "squeeze_excite"
@@ -717,6 +775,13 @@ class Concat(Layer):
     After surgery a concatenation may keep only some channels of an input
     (``select``: one index array per input, or None for all of it): that is
     how a DenseNet connection disappears while its source still feeds others.
+
+    Parameters
+    ----------
+    select : list of (array_like of int or None) or None, default None
+        One entry per input: the channel indices of that input to keep (in
+        order), or None to keep all its channels. None keeps every channel
+        of every input.
     """
 
     kind = "concat"

@@ -48,6 +48,22 @@ def small_cnn(channels=(32, 64), n_classes=10, input_shape=(8, 8, 1), rng=0):
 
     The second block pools before its ReLU: ``relu(maxpool(x)) = maxpool(relu(x))``
     (both are monotone), and the ReLU then touches a quarter of the values.
+
+    Parameters
+    ----------
+    channels : tuple of (int, int), default (32, 64)
+        Filters of the first and the second convolution.
+    n_classes : int, default 10
+        Outputs of the final dense layer (logits).
+    input_shape : tuple of int, default (8, 8, 1)
+        Per-sample image shape ``(H, W, C)``; ``H`` and ``W`` at least 2.
+    rng : int or Generator, default 0
+        Seed of the initial weights.
+
+    Returns
+    -------
+    Sequential
+        The built network, ``(N, H, W, C) -> (N, n_classes)``.
     """
     c1, c2 = channels
     return Sequential([
@@ -58,7 +74,24 @@ def small_cnn(channels=(32, 64), n_classes=10, input_shape=(8, 8, 1), rng=0):
 
 
 def mlp(hidden=(64,), n_classes=10, n_features=64, rng=0):
-    """A multilayer perceptron on flat inputs."""
+    """A multilayer perceptron on flat inputs.
+
+    Parameters
+    ----------
+    hidden : sequence of int, default (64,)
+        Units of each hidden ``Dense`` layer, each followed by a ReLU.
+    n_classes : int, default 10
+        Outputs of the final dense layer (logits).
+    n_features : int, default 64
+        Length of each input vector.
+    rng : int or Generator, default 0
+        Seed of the initial weights.
+
+    Returns
+    -------
+    Sequential
+        The built network, ``(N, n_features) -> (N, n_classes)``.
+    """
     layers = []
     for h in hidden:
         layers += [Dense(h), ReLU()]
@@ -67,7 +100,32 @@ def mlp(hidden=(64,), n_classes=10, n_features=64, rng=0):
 
 
 def block_net(width=8, n_classes=10, input_shape=(8, 8, 1), rng=0):
-    """A small graph model with an Inception block, a squeeze-and-excitation gate and a DenseNet block."""
+    """A small graph model with an Inception block, a squeeze-and-excitation gate and a DenseNet block.
+
+    Conv(width, 3x3) -> BN -> ReLU; an Inception block ``"inc"`` of three
+    pathways (1x1; 1x1 then 3x3; 3x3 max pool then 1x1), ``2.5 * width``
+    channels when ``width`` is even; an SE gate ``"se"`` with
+    ``max(2, width // 4)`` hidden units; a 2x2 max pool; a two-layer
+    DenseNet block ``"dense"`` with growth ``width // 2``; BN -> ReLU ->
+    global average pool -> Dense(n_classes).
+
+    Parameters
+    ----------
+    width : int, default 8
+        Base number of channels; at least 2 (``width // 2`` filters must be
+        positive).
+    n_classes : int, default 10
+        Outputs of the final dense layer (logits).
+    input_shape : tuple of int, default (8, 8, 1)
+        Per-sample image shape ``(H, W, C)``; ``H`` and ``W`` at least 2.
+    rng : int or Generator, default 0
+        Seed of the initial weights.
+
+    Returns
+    -------
+    Graph
+        The built network, ``(N, H, W, C) -> (N, n_classes)``.
+    """
     g = Graph(input_shape, rng=rng)
     g.add(Conv2D(width, 3, padding=1))
     g.add(BatchNorm())

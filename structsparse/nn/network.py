@@ -25,7 +25,19 @@ INPUT = "input"
 
 
 class Node:
-    """One layer of a graph and the names of the nodes it reads."""
+    """One layer of a graph and the names of the nodes it reads.
+
+    Parameters
+    ----------
+    name : str
+        Unique name of the node in its graph.
+    layer : Layer
+        The layer this node applies.
+    inputs : iterable of str
+        Names of the nodes whose outputs the layer reads, in order
+        (``"input"`` is the network input); stored as a list. A
+        :class:`~structsparse.nn.Concat` reads several, other layers one.
+    """
 
     __slots__ = ("name", "layer", "inputs")
 
@@ -327,10 +339,29 @@ def dense_block(graph, x, n_layers, growth, kernel_size=3, name="dense"):
 
     Each layer is BatchNorm -> ReLU -> Conv2D(growth, kernel_size, same padding).
 
+    Parameters
+    ----------
+    graph : Graph
+        The graph the block's nodes are added to; the block's structure is
+        also appended to ``graph.blocks``.
+    x : str
+        Name of the node the block reads; its output must be an image
+        ``(H, W, C)``.
+    n_layers : int
+        Number of BatchNorm -> ReLU -> Conv2D layers in the block.
+    growth : int
+        Output channels of each layer's convolution.
+    kernel_size : int, default 3
+        Side of the convolution kernels; must be odd (same padding
+        ``kernel_size // 2`` keeps ``H`` and ``W``).
+    name : str, default "dense"
+        Prefix of the block's node names.
+
     Returns
     -------
     str
-        Name of the block output (the concatenation of ``x`` and every layer's output).
+        Name of the block output (the concatenation of ``x`` and every layer's output):
+        ``C + n_layers * growth`` channels for an input of ``C`` channels.
     """
     if kernel_size % 2 == 0:
         raise ParameterError(f"dense_block needs an odd 'kernel_size' for same padding. Got {kernel_size}.")

@@ -30,6 +30,18 @@ def fold_batchnorm(net):
     The function computed is the same up to float32 rounding. Use it for
     inference and timing only (the result has no batch-norm statistics left
     to train).
+
+    Parameters
+    ----------
+    net : Graph
+        A built network (not modified). Batch norms that read the network
+        input, a layer other than ``Dense``/``Conv2D``, a layer with other
+        readers, or that are the network output are kept as they are.
+
+    Returns
+    -------
+    Graph
+        The folded copy (a plain copy when nothing folds).
     """
     new = net.copy()
     readers = new._readers()
@@ -129,6 +141,8 @@ def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng
         Samples per forward pass.
     X : ndarray, optional
         The batch (default: uniform random inputs).
+    rng : int or Generator, default 0
+        Seed of the random batch drawn when ``X`` is None (ignored otherwise).
     repeats : int
         Timed rounds (the best is reported) after one warm-up round; the
         three variants run interleaved.

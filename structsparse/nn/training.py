@@ -37,7 +37,23 @@ def check_labels(y, n_samples, n_classes, owner):
 
 
 def softmax_cross_entropy(logits, y):
-    """Mean cross-entropy of ``softmax(logits)`` against labels ``y`` and its gradient."""
+    """Mean cross-entropy of ``softmax(logits)`` against labels ``y`` and its gradient.
+
+    Parameters
+    ----------
+    logits : ndarray, shape (n_samples, n_classes)
+        Network outputs before the softmax (not checked).
+    y : ndarray of int, shape (n_samples,)
+        Class labels in ``[0, n_classes)`` (not checked).
+
+    Returns
+    -------
+    loss : float
+        Mean over samples of ``-log softmax(logits)[i, y[i]]``.
+    grad : ndarray, shape (n_samples, n_classes)
+        Gradient of ``loss`` with respect to ``logits``,
+        ``(softmax(logits) - onehot(y)) / n_samples``, in the dtype of ``logits``.
+    """
     z = logits - logits.max(axis=1, keepdims=True)
     ez = np.exp(z)
     s = ez.sum(axis=1, keepdims=True)
@@ -49,7 +65,22 @@ def softmax_cross_entropy(logits, y):
 
 
 def accuracy(net, X, y):
-    """Fraction of correct predictions."""
+    """Fraction of correct predictions.
+
+    Parameters
+    ----------
+    net : Graph
+        A built network; the prediction is the arg-max of its outputs.
+    X : array_like, shape (n_samples, *input_shape)
+        Inputs, in the network's original input shape.
+    y : array_like of int, shape (n_samples,)
+        True class labels.
+
+    Returns
+    -------
+    float
+        Accuracy in [0, 1].
+    """
     return float(np.mean(net.predict(X) == np.asarray(y)))
 
 
