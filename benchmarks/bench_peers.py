@@ -1,6 +1,6 @@
 """Group lasso against the peers: skglm, celer, SPAMS and (optionally) cvxpy, in one run.
 
-Run:  python benchmarks/bench_peers.py [--quick] [--cvxpy] [--no-fresh] [--no-lasso]
+Run:  python benchmarks/bench_peers.py [--quick] [--cvxpy] [--no-fresh] [--no-lasso] [--no-overlap]
 
 The problem (issue 3): n=1000, p=5000, 500 groups of 10, 20 active groups,
 Gaussian design, noise 0.01, ``lam = 0.1 lam_max``, one BLAS thread.
@@ -19,7 +19,8 @@ printed separately, and ``--no-fresh`` skips the fresh-process first-call
 timings (structsparse with its numba cache written; skglm, which compiles
 at every new process).
 
-Also: the tree prox on a complete binary tree of depth 10 (2047 nodes)
+Also: the overlapping group lasso, ADMM against cvxpy (bench_overlap.py, goal at least 50x to relative
+objective 1e-5), and the tree prox on a complete binary tree of depth 10 (2047 nodes)
 against SPAMS ``proximalTree``, and the lasso on the same data against
 skglm, celer and scikit-learn (``--no-lasso`` skips it).
 
@@ -349,6 +350,7 @@ def main(argv=None):
     parser.add_argument("--cvxpy", action="store_true", help="also time cvxpy (Clarabel, SCS): slow, minutes")
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh-process timings")
     parser.add_argument("--no-lasso", action="store_true", help="skip the lasso comparison")
+    parser.add_argument("--no-overlap", action="store_true", help="skip overlapping groups: ADMM vs cvxpy")
     parser.add_argument("--child", choices=("structsparse", "skglm"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -361,6 +363,11 @@ def main(argv=None):
     bench_tree_prox(args.quick)
     if not args.no_lasso:
         bench_lasso(repeat=1 if args.quick else 3)
+    if not args.no_overlap:
+        print("\n(overlapping group lasso) ADMM against cvxpy; also alone: python benchmarks/bench_overlap.py")
+        import bench_overlap
+
+        bench_overlap.main(["--quick"] if args.quick else [])
     return 0
 
 
