@@ -250,6 +250,21 @@ class Conv2D(Layer):
         self.params["W"] = (rng.standard_normal((k, k, cin, self.filters)) * np.sqrt(2.0 / fan_in)).astype(DTYPE)
         self.params["b"] = np.zeros(self.filters, dtype=DTYPE)
 
+    def _padded(self, x):
+        """``x`` zero-padded, in a buffer the layer reuses: its border is zeroed once and never
+        written, each call copies only the interior (no allocation, no page faults)."""
+        p = self.padding
+        if p == 0:
+            return x
+        n, h, w, c = x.shape
+        key = (h, w, c, x.dtype)
+        held = getattr(self, "_pad_buffer", None)
+        if held is None or held[0] != key or held[1].shape[0] < n:
+            held = self._pad_buffer = (key, np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=x.dtype))
+        xp = held[1][:n]
+        xp[:, p:p + h, p:p + w, :] = x
+        return xp
+
     def linear_forward(self, x):
         """The convolution without bias (the operator a dot-test checks)."""
         k = self.kernel_size
@@ -267,11 +282,14 @@ class Conv2D(Layer):
     def forward(self, x, train=False, _reuse=False):
         self._check_input(x)
         k = self.kernel_size
+        ho, wo = self.output_shape[0], self.output_shape[1]
         # patches with a ones column times [W; b]: the bias rides in the matrix product
+        size = x.shape[0] * ho * wo * (k * k * x.shape[3] + 1)
         buf = getattr(self, "_workspace", None)
-        cols, ho, wo = im2col(x, k, k, self.stride, self.padding, out=buf, ones_column=True)
-        if buf is None or cols.base is not buf:
-            self._workspace = cols.reshape(-1)  # reused by the next batch of the same size or smaller
+        if buf is None or buf.size < size or buf.dtype != x.dtype:
+            buf = self._workspace = np.empty(size, dtype=x.dtype)  # reused by later batches no larger
+        cols, ho, wo = im2col(x, k, k, self.stride, self.padding, out=buf, ones_column=True,
+                              padded=self._padded(x))
         w_aug = np.concatenate([self.params["W"].reshape(-1, self.filters), self.params["b"][None, :]])
         self._cache = (cols, x.shape)
         if _reuse:
@@ -403,11 +421,23 @@ class MaxPool2D(_Pool2D):
     kind = "maxpool2d"
     reuses_output = True
 
-    def forward_reusing(self, x):
-        """Evaluation forward into a buffer reused by the next call (see ``Conv2D.forward_reusing``)."""
-        return self.forward(x, train=False, _reuse=True)
+    def forward_reusing(self, x, relu=False):
+        """Evaluation forward into a buffer reused by the next call (see ``Conv2D.forward_reusing``).
 
-    def forward(self, x, train=False, _reuse=False):
+        ``relu=True`` returns ``relu(maxpool(x))`` at no extra cost (see :meth:`fuses_relu`).
+        """
+        return self.forward(x, train=False, _reuse=True, _relu=relu)
+
+    def fuses_relu(self):
+        """Whether an evaluation pass can apply a following ReLU inside the pooling.
+
+        ``relu(max(x_1, ..., x_m)) = max(0, x_1, ..., x_m)``: starting the running
+        maximum from 0 instead of from the first slice costs nothing and saves
+        the ReLU's pass over the pooled map (NaN propagates either way).
+        """
+        return self.padding == 0
+
+    def forward(self, x, train=False, _reuse=False, _relu=False):
         self._check_input(x)
         k = self.size
         n, h, w, c = x.shape
@@ -423,12 +453,15 @@ class MaxPool2D(_Pool2D):
                 if store is None or store.size < size or store.dtype != x.dtype:
                     store = self._out_buffer = np.empty(size, dtype=x.dtype)
                 out = store[:size].reshape(first.shape)
-                np.copyto(out, first)
             else:
-                out = first.copy()
+                out = np.empty(first.shape, dtype=x.dtype)
+            if _relu:
+                out.fill(0)
+            else:
+                np.copyto(out, first)
             for i in range(k):
                 for j in range(k):
-                    if i or j:
+                    if i or j or _relu:
                         np.maximum(out, x[:, i:i + s * ho:s, j:j + s * wo:s, :], out=out)
             self._cache = ("fast", x)
             return out

@@ -179,10 +179,20 @@ class Graph:
         acts = {INPUT: X}
         inplace = (not train) if inplace is None else (inplace and not train)
         readers = self._readers() if inplace else None
+        fused = self._fused_relus(readers) if inplace else {}
         for n in self.nodes:
+            if n.name in fused:
+                # evaluation: a ReLU whose only input is a max pool read by nothing else ran inside it
+                acts[n.name] = acts[n.inputs[0]]
+                continue
             args = [acts[i] for i in n.inputs]
             layer = n.layer
-            if readers is not None and layer.inplace_ok and n.inputs[0] != INPUT and readers[n.inputs[0]] == 1:
+            if n.name in fused.values():
+                if n.name != self.output:
+                    acts[n.name] = layer.forward_reusing(args[0], relu=True)
+                else:
+                    acts[n.name] = layer.forward(args[0], False, _relu=True)
+            elif readers is not None and layer.inplace_ok and n.inputs[0] != INPUT and readers[n.inputs[0]] == 1:
                 # evaluation: overwrite an activation that only this layer reads (no new allocation)
                 acts[n.name] = layer.forward_inplace(args[0])
             elif readers is not None and layer.reuses_output and n.name != self.output:
@@ -194,6 +204,18 @@ class Graph:
         if readers is not None and not out.flags.owndata:
             out = out.copy()  # the output may be a view of a reused buffer (e.g. Flatten of a Conv2D)
         return out
+
+    def _fused_relus(self, readers):
+        """``{relu node: max-pool node}`` for ReLUs an evaluation pass applies inside the pooling
+        (the pool is read only by the ReLU, so no one sees the pooled map before its ReLU)."""
+        fused = {}
+        kinds = {n.name: n.layer for n in self.nodes}
+        for n in self.nodes:
+            src = n.inputs[0]
+            if (n.layer.kind == "relu" and src != INPUT and readers[src] == 1
+                    and kinds[src].kind == "maxpool2d" and kinds[src].fuses_relu()):
+                fused[n.name] = src
+        return fused
 
     def _readers(self):
         counts = {INPUT: 0}
@@ -282,6 +304,7 @@ def _copy_layer(layer):
     new._cache = None
     new.__dict__.pop("_workspace", None)  # scratch buffers are never shared between copies
     new.__dict__.pop("_out_buffer", None)
+    new.__dict__.pop("_pad_buffer", None)
     return new
 
 
