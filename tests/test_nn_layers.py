@@ -233,3 +233,35 @@ def test_chunked_evaluation_matches_one_pass():
     net = nn.block_net(8, rng=0)
     X = rng.random((37, 8, 8, 1)).astype(np.float32)
     np.testing.assert_allclose(net.forward(X, chunk=8), net.forward(X), rtol=1e-5, atol=1e-6)
+
+
+def test_evaluation_fast_paths_match_plain_definitions():
+    # the ReLU fused into the max pool, the reused zero-bordered padding buffer (batches of changing
+    # size: a buffer from a larger batch serves a smaller one) and both im2col copy paths
+    # (column-major for 1 channel, opaque runs for 5) against convolutions written from the definition
+    rng = np.random.default_rng(9)
+    net = nn.Sequential([nn.Conv2D(5, 3, padding=1), nn.ReLU(), nn.Conv2D(6, 3, padding=1), nn.MaxPool2D(2),
+                         nn.ReLU(), nn.Flatten(), nn.Dense(3)], (6, 6, 1), rng=0)
+    assert net._fused_relus(net._readers()) == {"relu2": "maxpool2d1"}
+
+    def reference(X):
+        x = X.astype(np.float64)
+        for n in net.nodes:
+            layer, p = n.layer, n.layer.params
+            if layer.kind == "conv2d":
+                win = windows(pad_nhwc(x, layer.padding), 3, 3, 1)          # (N, Ho, Wo, C, 3, 3)
+                x = np.einsum("nhwcij,ijcf->nhwf", win, p["W"].astype(np.float64)) + p["b"]
+            elif layer.kind == "relu":
+                x = np.maximum(x, 0)
+            elif layer.kind == "maxpool2d":
+                x = windows(x, 2, 2, 2).max(axis=(4, 5))
+            elif layer.kind == "flatten":
+                x = x.reshape(len(x), -1)
+            else:
+                x = x @ p["W"] + p["b"]
+        return x
+
+    for n in (9, 4, 7):
+        X = rng.standard_normal((n, 6, 6, 1)).astype(np.float32)
+        np.testing.assert_allclose(net.forward(X), reference(X), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(net.forward(X, chunk=3), reference(X), rtol=1e-4, atol=1e-5)
