@@ -1,7 +1,6 @@
 """The tree lasso ``lam * sum_nodes w_node ||x[group(node)]||_2`` over a hierarchy of nested groups."""
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .._numba import NUMBA_ENABLED
 from ..prox._group_kernels import TIE_RTOL
@@ -132,6 +131,8 @@ class TreeLasso(Penalty):
                 grow *= 10.0
             if excess(lo) <= 0:
                 return lo
+            from scipy.optimize import brentq  # imported here: scipy.optimize adds ~0.15 s to every import
+
             return float(brentq(excess, lo, hi, xtol=1e-15 * hi, rtol=4 * np.finfo(float).eps))
 
         # root of weight zero: bisection on "the prox vanishes"
