@@ -8,7 +8,9 @@
 2. One conv layer by im2col at batch 1024 on 8x8 maps: removing output
    filters only, against removing the matching input channels too.
 3. The whole small CNN on digits: dense, group-lasso pruned to a FLOPs budget
-   (surgery + fine-tuning), and CSR at the same density (``nn.speedup``).
+   (surgery + fine-tuning; penalty on all layers, and on the first layer's
+   filters only), and CSR at the same density (``nn.speedup``), measured in
+   several runs: median and range.
 
 Timings are the best of several interleaved runs after a warm-up; on a busy
 machine they are indicative. Run: ``python benchmarks/bench_nn.py [--quick]``.
@@ -78,24 +80,48 @@ def bench_conv(batch, c_in, c_out, repeats, rng):
     print(f"  filters and the input channels feeding them (theory 4x): realized {t_full / t_both:.2f}x")
 
 
-def bench_network(quick, repeats):
+def bench_network(quick, repeats, runs):
     from structsparse.nn.experiment import digits_pruning
 
     print(f"\n3. small CNN on digits, budget 0.25 of the dense FLOPs ({'quick' if quick else 'full'} settings)")
-    out = digits_pruning("cnn", budget=0.25, quick=quick, seed=0, verbose=False, speed_repeats=repeats)
-    s, r = out["speed"], out["result"]
-    print(f"  accuracy {out['dense_acc']:.4f} dense -> {out['pruned_acc']:.4f} pruned; FLOPs cut "
-          f"{r['dense_flops'] / r['flops']:.2f}x; kept {out['pruned'].pruning['kept']}")
-    print(f"  batch {s['batch']}: dense {s['dense_time'] * 1e3:.2f} ms, pruned {s['pruned_time'] * 1e3:.2f} ms -> "
-          f"realized {s['realized']:.2f}x / theoretical {s['theoretical']:.2f}x = efficiency {s['efficiency']:.2f}")
-    print(f"  CSR at density {s['density']:.3f}: {s['csr_time'] * 1e3:.2f} ms -> realized {s['csr_realized']:.2f}x, "
-          f"efficiency {s['csr_efficiency']:.3f}")
+    nets = {}
+    for label, layers in [("all layers (default)", "default"), ("first conv layer's filters only", ["conv2d1"])]:
+        out = digits_pruning("cnn", budget=0.25, quick=quick, seed=0, verbose=False, speed_repeats=repeats,
+                             layers=layers)
+        r = out["result"]
+        kept = {k: v for k, v in out["pruned"].pruning["kept"].items() if k != "input"}
+        print(f"  group lasso on {label}: accuracy {out['dense_acc']:.4f} dense -> {out['pruned_acc']:.4f} pruned; "
+              f"FLOPs cut {r['dense_flops'] / r['flops']:.2f}x; kept {kept}")
+        nets[label] = out
+    dense = nets["all layers (default)"]["dense"]
+    batch = nets["all layers (default)"]["speed"]["batch"]
+    print(f"  speed at batch {batch}, {runs} runs of nn.speedup (each: best of {repeats} interleaved rounds of "
+          f"dense, pruned and CSR); median [min - max]:")
+    # the runs alternate between the two pruned networks so that machine load changes hit both alike
+    speeds = {label: [] for label in nets}
+    for k in range(runs):
+        for label, out in nets.items():
+            speeds[label].append(nn.speedup(dense, out["pruned"], batch=batch, repeats=repeats, rng=k))
+
+    def stat(values, fmt):
+        v = np.asarray(values)
+        return f"{fmt.format(np.median(v))} [{fmt.format(v.min())} - {fmt.format(v.max())}]"
+
+    for label, ss in speeds.items():
+        get = lambda key: [s[key] for s in ss]  # noqa: E731
+        print(f"  {label}: dense {stat([t * 1e3 for t in get('dense_time')], '{:.1f}')} ms, "
+              f"pruned {stat([t * 1e3 for t in get('pruned_time')], '{:.1f}')} ms, "
+              f"realized {stat(get('realized'), '{:.2f}')}x of {ss[0]['theoretical']:.2f}x -> "
+              f"efficiency {stat(get('efficiency'), '{:.2f}')}")
+        print(f"    CSR at density {ss[0]['density']:.3f}: {stat([t * 1e3 for t in get('csr_time')], '{:.0f}')} ms, "
+              f"realized {stat(get('csr_realized'), '{:.2f}')}x, efficiency {stat(get('csr_efficiency'), '{:.3f}')}")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--runs", type=int, default=5, help="independent speedup measurements of the CNN")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     with threadpool_limits(1):
@@ -105,7 +131,7 @@ def main():
         else:
             bench_matrix(4096, 256, [0.5, 0.75, 0.9, 0.95], args.repeats, rng)
             bench_conv(1024, 32, 64, args.repeats, rng)
-    bench_network(args.quick, args.repeats)
+    bench_network(args.quick, args.repeats, args.runs)
 
 
 if __name__ == "__main__":
