@@ -8,7 +8,10 @@ model-based RIP lower bounds (:func:`rip_estimate`) and phase transitions
 """
 
 from .models import BlockSparse, SignalModel, Sparse, TreeSparse
+from .phase import SerialExecutor, load_table, phase_transition, success_rates, transition_point
 from .recovery import METHODS, RecoveryResult, recover
+from .rip import RipEstimate, rip_estimate
+from .statdim import predicted_threshold, statdim_group, statdim_l1
 from .operators import (DenseOperator, WaveletSynthesis, as_matrix, bernoulli, columns, dottest, gaussian,
                         partial_dct, wavelet_synthesis)
 
@@ -17,4 +20,7 @@ __all__ = [
     "dottest", "as_matrix", "columns",
     "SignalModel", "Sparse", "BlockSparse", "TreeSparse",
     "recover", "RecoveryResult", "METHODS",
+    "rip_estimate", "RipEstimate",
+    "phase_transition", "success_rates", "transition_point", "load_table", "SerialExecutor",
+    "statdim_l1", "statdim_group", "predicted_threshold",
 ]

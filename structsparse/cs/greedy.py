@@ -27,10 +27,15 @@ def _lstsq_on(A, y, S):
     """Least squares on the columns ``S`` (minimum-norm when there are more columns than rows)."""
     AS = columns(A, S)
     if AS.shape[1] <= AS.shape[0]:
+        # normal equations by Cholesky: cheap, and exact enough when A_S is well conditioned
+        gram = AS.T @ AS
         try:
-            q, r = np.linalg.qr(AS)
-            if np.min(np.abs(np.diag(r))) > 1e-12 * np.max(np.abs(np.diag(r))):
-                return sla.solve_triangular(r, q.T @ y, check_finite=False), AS
+            cf = sla.cho_factor(gram, check_finite=False)
+            d = np.diag(cf[0])
+            if d.min() > 1e-6 * d.max():
+                x = sla.cho_solve(cf, AS.T @ y, check_finite=False)
+                x += sla.cho_solve(cf, AS.T @ (y - AS @ x), check_finite=False)  # one refinement step
+                return x, AS
         except np.linalg.LinAlgError:
             pass
     return sla.lstsq(AS, y, lapack_driver="gelsy", check_finite=False)[0], AS

@@ -12,6 +12,7 @@ from ..exceptions import ParameterError, ShapeError
 from .convex import group_basis_pursuit, penalized_recovery, tree_basis_pursuit
 from .greedy import block_omp, cosamp, iht
 from .models import Sparse, TreeSparse, check_model
+from ._threads import single_blas_thread
 from .operators import DenseOperator
 
 __all__ = ["recover", "RecoveryResult", "METHODS"]
@@ -144,6 +145,12 @@ def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_ite
     if max_iter is not None:
         kw["max_iter"] = int(max_iter)
 
+    with single_blas_thread():
+        return _dispatch(Aop, y, model, method, noise, kw, owner)
+
+
+def _dispatch(Aop, y, model, method, noise, kw, owner):
+    m, n = Aop.shape
     start = time.perf_counter()
     info = {}
     if method in ("l1", "group_lasso"):

@@ -1,0 +1,261 @@
+"""Phase transitions: success rate of recovery methods against the number of measurements.
+
+Each trial ``(m, trial)`` draws its own sensing matrix and signal from a
+seed derived from ``(base_seed, m, trial)``, so results do not depend on
+the order in which trials run or on how many workers run them, and an
+interrupted sweep resumes exactly where it stopped. All methods of a trial
+see the same matrix and signal. Trials run through any
+``concurrent.futures.Executor``:
+
+* the default is a local ``ProcessPoolExecutor``;
+* for more than one machine, a dask.distributed client's executor::
+
+      from dask.distributed import Client
+      client = Client("tcp://scheduler:8786")       # or Client(LocalCluster())
+      table = cs.phase_transition(model, ["l1"], m_grid, 20,
+                                  executor=client.get_executor())
+
+  (install with ``pip install "structsparse[distributed]"``).
+
+The result is a tidy table: one dict per (method, m, trial) with keys
+``method, m, trial, success, error, time, n_iter``.
+"""
+
+import json
+import os
+import tempfile
+import time
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+
+import numpy as np
+
+from .._validation import check_choice, check_int, check_rng, check_scalar
+from ..exceptions import ParameterError
+from ._threads import single_blas_thread
+from .models import BlockSparse, Sparse, TreeSparse, check_model
+from .operators import as_matrix, bernoulli, gaussian, partial_dct
+from .recovery import METHODS, recover
+
+__all__ = ["phase_transition", "success_rates", "transition_point", "SerialExecutor", "model_from_params",
+           "load_table", "OPERATORS"]
+
+OPERATORS = {"gaussian": gaussian, "bernoulli": bernoulli, "partial_dct": partial_dct}
+_MODEL_CLASSES = {"Sparse": Sparse, "BlockSparse": BlockSparse, "TreeSparse": TreeSparse}
+
+
+class SerialExecutor(Executor):
+    """An Executor that runs each task at once in the calling process (for tests and debugging)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        fut = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            fut.set_exception(exc)
+        return fut
+
+
+def model_from_params(kind, params):
+    """Rebuild a model from its class name and :meth:`params` (as saved in result files)."""
+    if kind not in _MODEL_CLASSES:
+        raise ParameterError(f"Unknown model kind {kind!r}; expected one of {sorted(_MODEL_CLASSES)}.")
+    return _MODEL_CLASSES[kind](**params)
+
+
+def _problem(model, m, seed, operator):
+    """The sensing matrix and signal of one trial (dense, so every method reads it directly)."""
+    rng = np.random.default_rng(seed)
+    Phi = OPERATORS[operator](m, model.n, rng)
+    x0 = model.sample(rng)
+    if isinstance(model, TreeSparse):  # measure the signal: the operator acts on wavelet coefficients through Psi
+        A = as_matrix(Phi @ model.synthesis)
+    else:
+        A = as_matrix(Phi)
+    return A, x0
+
+
+def run_trial(kind, params, methods, m, trial, base_seed, operator="gaussian", success_tol=1e-3):
+    """Run every method on trial ``(m, trial)``; return its rows of the table (picklable, top level)."""
+    model = model_from_params(kind, params)
+    seed = np.random.SeedSequence([int(base_seed), int(m), int(trial)])
+    with single_blas_thread():
+        A, x0 = _problem(model, m, seed, operator)
+        y = A @ x0
+        rows = []
+        for method in methods:
+            res = recover(A, y, model, method=method)
+            err = res.relative_error(x0)
+            rows.append({"method": method, "m": int(m), "trial": int(trial), "success": bool(err <= success_tol),
+                         "error": float(err), "time": float(res.time), "n_iter": int(res.n_iter)})
+    return rows
+
+
+def _atomic_write_json(path, obj):
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(obj, fh)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_table(path):
+    """Read a saved sweep: ``(meta, rows)``."""
+    with open(path) as fh:
+        data = json.load(fh)
+    if not isinstance(data, dict) or "meta" not in data or "rows" not in data:
+        raise ParameterError(f"{path} is not a phase-transition result file (expected keys 'meta' and 'rows').")
+    return data["meta"], data["rows"]
+
+
+def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, resume_file=None,
+                     progress=True, operator="gaussian", success_tol=1e-3, n_workers=None):
+    """Success rate of recovery methods over a grid of measurement counts.
+
+    Parameters
+    ----------
+    model : Sparse, BlockSparse or TreeSparse
+    methods : sequence of str
+        Names accepted by :func:`recover`.
+    m_grid : sequence of int
+        Numbers of measurements.
+    n_trials : int
+        Trials per ``m``.
+    executor : concurrent.futures.Executor, optional
+        Where trials run (default: a ``ProcessPoolExecutor`` with
+        ``n_workers`` processes, shut down at the end). A dask client's
+        ``client.get_executor()`` works the same way. An executor passed in
+        is not shut down.
+    rng : int, Generator or None
+        Base seed of the sweep (a Generator gives one draw).
+    resume_file : str or Path, optional
+        JSON file the table is saved to (atomically, after every finished
+        trial). If it exists, its finished trials are loaded and skipped;
+        it must describe the same model, operator and success tolerance.
+    progress : bool
+        Show a tqdm progress bar.
+    operator : {"gaussian", "bernoulli", "partial_dct"}
+        Sensing matrix (for :class:`TreeSparse` it measures the signal, so
+        the matrix the methods see is ``Phi @ Psi``).
+    success_tol : float
+        A trial succeeds when ``||x - x0|| <= success_tol ||x0||``.
+    n_workers : int, optional
+        Processes of the default pool (default: all CPUs).
+
+    Returns
+    -------
+    list of dict
+        The tidy table, sorted by method, m, trial.
+    """
+    owner = "phase_transition"
+    model = check_model(model, owner)
+    if isinstance(methods, str):
+        methods = [methods]
+    methods = [check_choice(mt, "methods", METHODS, owner=owner) for mt in methods]
+    if not methods:
+        raise ParameterError(f"The 'methods' parameter of {owner} must name at least one method.")
+    try:
+        m_grid = [int(m) for m in m_grid]
+    except (TypeError, ValueError):
+        raise ParameterError(f"The 'm_grid' parameter of {owner} must be a sequence of ints. Got {m_grid!r}.") from None
+    for m in m_grid:
+        check_int(m, "m_grid", low=1, high=model.n, owner=owner)
+    n_trials = check_int(n_trials, "n_trials", low=1, owner=owner)
+    operator = check_choice(operator, "operator", tuple(OPERATORS), owner=owner)
+    success_tol = check_scalar(success_tol, "success_tol", low=0, low_inclusive=False, owner=owner)
+    if executor is not None and not isinstance(executor, Executor) and not hasattr(executor, "submit"):
+        raise ParameterError(f"The 'executor' parameter of {owner} must be a concurrent.futures.Executor. "
+                             f"Got {type(executor).__name__}.")
+    kind = type(model).__name__
+    meta = {"model": kind, "params": model.params(), "operator": operator, "success_tol": success_tol}
+
+    rows = []
+    base_seed = None
+    if resume_file is not None and os.path.exists(resume_file):
+        saved_meta, rows = load_table(resume_file)
+        mismatch = [key for key in meta if saved_meta.get(key) != meta[key]]
+        if mismatch:
+            raise ParameterError(f"{resume_file} holds a different sweep ({', '.join(mismatch)} differ); "
+                                 f"use another resume_file or delete it.")
+        base_seed = int(saved_meta["base_seed"])
+        if rng is not None and isinstance(rng, (int, np.integer)) and int(rng) != base_seed:
+            raise ParameterError(f"{resume_file} was started with seed {base_seed}, not {rng}.")
+    if base_seed is None:
+        if rng is None or isinstance(rng, np.random.Generator):
+            base_seed = int(check_rng(rng).integers(2 ** 62))
+        else:
+            check_rng(rng)
+            base_seed = int(rng)
+    meta["base_seed"] = base_seed
+
+    done = {(r["method"], r["m"], r["trial"]) for r in rows}
+    tasks = []
+    for m in m_grid:
+        for t in range(n_trials):
+            todo = [mt for mt in methods if (mt, m, t) not in done]
+            if todo:
+                tasks.append((m, t, todo))
+
+    owned = executor is None and tasks
+    if owned:
+        executor = ProcessPoolExecutor(max_workers=n_workers or os.cpu_count())
+    bar = None
+    if progress and tasks:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(tasks), desc=f"phase transition ({kind})", unit="trial")
+    futures = []
+    last_save = time.monotonic()
+    try:
+        futures = [executor.submit(run_trial, kind, model.params(), todo, m, t, base_seed, operator, success_tol)
+                   for m, t, todo in tasks]
+        for fut in as_completed(futures):
+            rows.extend(fut.result())
+            if bar is not None:
+                bar.update(1)
+            if resume_file is not None and time.monotonic() - last_save > 0.5:
+                _atomic_write_json(resume_file, {"meta": meta, "rows": rows})
+                last_save = time.monotonic()
+    finally:
+        for fut in futures:
+            fut.cancel()
+        if bar is not None:
+            bar.close()
+        if resume_file is not None:
+            _atomic_write_json(resume_file, {"meta": meta, "rows": rows})
+        if owned:
+            executor.shutdown(wait=True, cancel_futures=True)
+    wanted = set(methods)
+    grid = set(m_grid)
+    table = [r for r in rows if r["method"] in wanted and r["m"] in grid and r["trial"] < n_trials]
+    table.sort(key=lambda r: (r["method"], r["m"], r["trial"]))
+    return table
+
+
+def success_rates(table):
+    """``{method: (m_values, success_rate)}`` from a tidy table."""
+    out = {}
+    for method in sorted({r["method"] for r in table}):
+        ms = sorted({r["m"] for r in table if r["method"] == method})
+        rate = [np.mean([r["success"] for r in table if r["method"] == method and r["m"] == m]) for m in ms]
+        out[method] = (np.array(ms), np.array(rate))
+    return out
+
+
+def transition_point(table, method, level=0.5):
+    """Smallest ``m`` at which the success rate reaches ``level``, interpolated linearly (None if never)."""
+    rates = success_rates(table)
+    if method not in rates:
+        raise ParameterError(f"No rows for method {method!r} in the table.")
+    ms, rate = rates[method]
+    for i, (m, r) in enumerate(zip(ms, rate)):
+        if r >= level:
+            if i == 0 or rate[i - 1] >= level:
+                return float(m)
+            m0, r0 = ms[i - 1], rate[i - 1]
+            return float(m0 + (level - r0) * (m - m0) / (r - r0))
+    return None
