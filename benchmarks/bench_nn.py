@@ -85,7 +85,8 @@ def bench_network(quick, repeats, runs):
 
     print(f"\n3. small CNN on digits, budget 0.25 of the dense FLOPs ({'quick' if quick else 'full'} settings)")
     nets = {}
-    for label, layers in [("all layers (default)", "default"), ("first conv layer's filters only", ["conv2d1"])]:
+    first, every = "the first conv layer's filters (default)", "all layers"
+    for label, layers in [(first, "default"), (every, None)]:
         out = digits_pruning("cnn", budget=0.25, quick=quick, seed=0, verbose=False, speed_repeats=repeats,
                              layers=layers)
         r = out["result"]
@@ -93,15 +94,24 @@ def bench_network(quick, repeats, runs):
         print(f"  group lasso on {label}: accuracy {out['dense_acc']:.4f} dense -> {out['pruned_acc']:.4f} pruned; "
               f"FLOPs cut {r['dense_flops'] / r['flops']:.2f}x; kept {kept}")
         nets[label] = out
-    dense = nets["all layers (default)"]["dense"]
-    batch = nets["all layers (default)"]["speed"]["batch"]
-    print(f"  speed at batch {batch}, {runs} runs of nn.speedup (each: best of {repeats} interleaved rounds of "
-          f"dense, pruned and CSR); median [min - max]:")
-    # the runs alternate between the two pruned networks so that machine load changes hit both alike
-    speeds = {label: [] for label in nets}
-    for k in range(runs):
-        for label, out in nets.items():
-            speeds[label].append(nn.speedup(dense, out["pruned"], batch=batch, repeats=repeats, rng=k))
+    dense = nets[first]["dense"]
+    batch = nets[first]["speed"]["batch"]
+    for warm in (True, False):
+        mode = ("warm: each timed call right after an untimed call of the same network" if warm else
+                "cold: each timed call right after the other networks' calls")
+        print(f"  speed at batch {batch}, {runs} runs of nn.speedup (each: best of {repeats} interleaved rounds of "
+              f"dense, pruned and CSR; {mode}); median [min - max]:")
+        # the runs alternate between the two pruned networks so that machine load changes hit both alike
+        speeds = {label: [] for label in nets}
+        for k in range(runs):
+            for label, out in nets.items():
+                speeds[label].append(nn.speedup(dense, out["pruned"], batch=batch, repeats=repeats, rng=k,
+                                                warm=warm))
+        report_speeds(speeds)
+
+
+def report_speeds(speeds):
+    """Print the median and range over runs of each pruned network's timings."""
 
     def stat(values, fmt):
         v = np.asarray(values)

@@ -55,6 +55,20 @@ def test_speedup_reports_consistent_figures(trained):
     assert s["max_abs_diff"] < 1e-4            # same function, measured in the same run
     assert 0 < s["density"] < 1
     assert s["csr_time"] > 0 and s["csr_efficiency"] == pytest.approx(s["csr_realized"] * s["density"])
+    assert s["warm"] is True and nn.speedup(small, pruned, batch=16, repeats=1, warm=False)["warm"] is False
+
+
+def test_time_forward_interleaves_and_warms_each_timed_call():
+    from structsparse.nn.speed import time_forward
+
+    log = []
+    fns = [lambda x, k=k: log.append(k) for k in range(3)]
+    time_forward(fns, None, repeats=2, warmup=1, warm=True)
+    # one warm-up round, then per round each function twice in a row (untimed, timed), in turn
+    assert log == [0, 1, 2] + [0, 0, 1, 1, 2, 2] * 2
+    log.clear()
+    time_forward(fns, None, repeats=2, warmup=1, warm=False)
+    assert log == [0, 1, 2] * 3
 
 
 def test_fold_batchnorm_keeps_the_function(trained):

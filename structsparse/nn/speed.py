@@ -70,12 +70,17 @@ def fold_batchnorm(net):
     return new
 
 
-def time_forward(fns, X, repeats=5, warmup=1):
+def time_forward(fns, X, repeats=5, warmup=1, warm=True):
     """Best wall time of each ``fn(X)`` over ``repeats`` rounds, after ``warmup`` rounds.
 
     The functions run interleaved (one of each per round) so that a busy
     machine slows them alike, and the minimum is kept: it is the run least
-    disturbed by other processes.
+    disturbed by other processes. With ``warm=True`` each timed call follows
+    an untimed call of the same function, so every variant is timed in the
+    steady state of back-to-back batches; with ``warm=False`` each timed call
+    follows the other variants' calls and first reloads its weights and
+    buffers into the caches the previous one evicted (a penalty that weighs
+    most on the smallest network).
     """
     for _ in range(warmup):
         for fn in fns:
@@ -83,6 +88,8 @@ def time_forward(fns, X, repeats=5, warmup=1):
     best = [np.inf] * len(fns)
     for _ in range(repeats):
         for k, fn in enumerate(fns):
+            if warm:
+                fn(X)
             t = time.perf_counter()
             fn(X)
             best[k] = min(best[k], time.perf_counter() - t)
@@ -130,7 +137,8 @@ def csr_forward(net, mats):
     return run
 
 
-def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng=0, fold=True, chunk=256):
+def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng=0, fold=True, chunk=256,
+            warm=True):
     """Realized speedup of ``pruned_net`` over ``dense_net``, against the theoretical one and CSR.
 
     Parameters
@@ -155,11 +163,16 @@ def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng
     chunk : int or None
         Evaluate in slices of this many samples (activations stay in cache),
         the dense and the pruned network alike; None for one pass.
+    warm : bool
+        Time each variant right after an untimed call of itself (steady state
+        of back-to-back batches, the default), or right after the other
+        variants (its caches cold); see :func:`time_forward`.
 
     Returns
     -------
     dict
-        ``dense_time``, ``pruned_time``, ``realized`` (dense / pruned time),
+        ``batch``, ``chunk``, ``warm`` (the settings), ``dense_time``,
+        ``pruned_time``, ``realized`` (dense / pruned time),
         ``theoretical`` (dense / pruned FLOPs), ``efficiency`` (realized /
         theoretical), ``density`` (pruned / dense weights), ``csr_time``,
         ``csr_realized`` and ``csr_efficiency`` (the same density,
@@ -191,13 +204,13 @@ def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng
         t_dense, t_pruned, t_csr = time_forward(
             [lambda x: dense_net.forward(x, check=False, chunk=chunk),
              lambda x: pruned_net.forward(x, check=False, chunk=chunk), run_csr],
-            X, repeats)
+            X, repeats, warm=warm)
         diff = float(np.abs(dense_net.forward(X, check=False, chunk=chunk)
                             - pruned_net.forward(X, check=False, chunk=chunk)).max())
     realized = t_dense / t_pruned
     csr_realized = t_dense / t_csr
     csr_theoretical = 1.0 / density
-    return {"batch": batch, "chunk": chunk, "dense_time": t_dense, "pruned_time": t_pruned, "realized": realized,
+    return {"batch": batch, "chunk": chunk, "warm": bool(warm), "dense_time": t_dense, "pruned_time": t_pruned, "realized": realized,
             "theoretical": theoretical, "efficiency": realized / theoretical, "density": density,
             "csr_time": t_csr, "csr_realized": csr_realized, "csr_efficiency": csr_realized / csr_theoretical,
             "max_abs_diff": diff}
