@@ -1,0 +1,215 @@
+"""``structsparse recover``, ``structsparse phase`` and ``structsparse rip``."""
+
+import os
+
+import numpy as np
+
+from ..exceptions import ParameterError, ShapeError
+
+__all__ = ["register"]
+
+
+def _add_model_args(p, k_default=10):
+    p.add_argument("--model", choices=("block", "tree", "sparse"), default="block",
+                   help="signal model (default: %(default)s)")
+    p.add_argument("--n", type=int, default=1024, help="signal length (default: %(default)s)")
+    p.add_argument("--block-size", type=int, default=8, help="block size of the block model (default: %(default)s)")
+    p.add_argument("--k", type=int, default=k_default,
+                   help="model size: active blocks (block), coefficients (tree), nonzeros (sparse) "
+                        "(default: %(default)s)")
+    p.add_argument("--wavelet", default="db4", help="orthogonal wavelet of the tree model (default: %(default)s)")
+    p.add_argument("--level", type=int, default=None, help="wavelet levels of the tree model (default: maximum)")
+
+
+def _model(args):
+    from . import BlockSparse, Sparse, TreeSparse
+
+    if args.model == "block":
+        return BlockSparse(args.n, args.block_size, args.k)
+    if args.model == "tree":
+        return TreeSparse(args.n, args.k, args.wavelet, args.level)
+    return Sparse(args.n, args.k)
+
+
+def _operator(name, m, n, rng):
+    from .phase import OPERATORS
+
+    return OPERATORS[name](m, n, rng)
+
+
+def _recover_cli(args):
+    from . import as_matrix, recover
+
+    model = _model(args)
+    x_true = None
+    if args.data:
+        with np.load(args.data) as data:
+            if "A" not in data or "y" not in data:
+                raise ShapeError(f"--data {args.data} must hold arrays 'A' and 'y' (found {sorted(data.files)}).")
+            A, y = data["A"], data["y"]
+            x_true = data["x"] if "x" in data else None
+        if A.ndim != 2:
+            raise ShapeError(f"--data: 'A' must be 2-D. Got shape {A.shape}.")
+        if A.shape[1] != model.n:
+            raise ShapeError(f"--data: 'A' has {A.shape[1]} columns but --n is {model.n}; they must match.")
+    else:
+        rng = np.random.default_rng(args.seed)
+        Phi = _operator(args.operator, args.m, model.n, rng)
+        x_true = model.sample(rng)
+        A = as_matrix(Phi @ model.synthesis) if args.model == "tree" else Phi
+        y = A @ x_true
+        if args.noise:
+            y = y + args.noise * rng.standard_normal(y.shape)
+    res = recover(A, y, model, method=args.method, noise=args.noise or None)
+    print(f"method {res.method}: {res.support.size} nonzeros, residual norm {res.residual_norm:.3e}, "
+          f"{res.n_iter} iterations, time {res.time * 1e3:.1f} ms, converged={res.converged}")
+    if res.message:
+        print(f"  {res.message}")
+    if x_true is not None:
+        tp, fp, fn = res.support_recovery(x_true)
+        print(f"relative error {res.relative_error(x_true):.3e}")
+        print(f"support recovery: {tp} of {np.count_nonzero(x_true)} true nonzeros found, "
+              f"{fp} false positives, {fn} missed")
+    if args.plot:
+        from ..plots.cs import plot_recovery
+
+        import matplotlib.pyplot as plt
+
+        fig = plot_recovery(x_true if x_true is not None else np.zeros(model.n), res.x, model, path=args.plot)
+        plt.close(fig)
+        print(f"figure written to {args.plot}")
+    return 0
+
+
+def _parse_grid(text):
+    text = text.strip()
+    if ":" in text:
+        parts = [int(p) for p in text.split(":")]
+        if len(parts) != 3 or parts[2] <= 0:
+            raise ParameterError(f"--m-grid START:STOP:STEP expected (stop inclusive). Got {text!r}.")
+        return list(range(parts[0], parts[1] + 1, parts[2]))
+    return [int(p) for p in text.split(",") if p]
+
+
+def _phase_cli(args):
+    from . import phase_transition, success_rates, transition_point
+    from .statdim import predicted_threshold
+
+    model = _model(args)
+    grid = _parse_grid(args.m_grid)
+    executor = None
+    client = None
+    if args.scheduler:
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise ParameterError("--scheduler needs dask.distributed: pip install 'structsparse[distributed]'.") from None
+        client = Client(args.scheduler)
+        executor = client.get_executor()
+    elif args.workers == 1:
+        from .phase import SerialExecutor
+
+        executor = SerialExecutor()
+    try:
+        table = phase_transition(model, args.methods, grid, args.trials, executor=executor, rng=args.seed,
+                                 resume_file=args.out, progress=not args.no_progress, operator=args.operator,
+                                 n_workers=args.workers)
+    finally:
+        if client is not None:
+            client.close()
+    print(f"phase transition for {model!r}, {args.trials} trials per M")
+    for method, (ms, rate) in success_rates(table).items():
+        half = transition_point(table, method)
+        pred = predicted_threshold(model, method)
+        extra = f", predicted {pred:.0f}" if pred is not None else ""
+        half_s = f"{half:.0f}" if half is not None else "not reached"
+        print(f"  {method:13s} 50% point {half_s}{extra}; success " +
+              " ".join(f"{m}:{r:.2f}" for m, r in zip(ms, rate)))
+    if args.out:
+        print(f"results saved to {args.out}")
+    if args.plot:
+        import matplotlib.pyplot as plt
+
+        from ..plots.cs import plot_phase_transition
+
+        plt.close(plot_phase_transition(table, model, path=args.plot))
+        print(f"figure written to {args.plot}")
+    return 0
+
+
+def _rip_cli(args):
+    from . import rip_estimate
+
+    model = _model(args)
+    if args.matrix:
+        if not os.path.exists(args.matrix):
+            raise FileNotFoundError(f"--matrix {args.matrix} does not exist.")
+        if args.matrix.endswith(".npz"):
+            with np.load(args.matrix) as data:
+                key = "A" if "A" in data else data.files[0]
+                A = data[key]
+        else:
+            A = np.load(args.matrix)
+        if A.ndim != 2:
+            raise ShapeError(f"--matrix must hold a 2-D array. Got shape {A.shape}.")
+        if A.shape[1] != model.n:
+            raise ShapeError(f"--matrix has {A.shape[1]} columns but --n is {model.n}; they must match.")
+    else:
+        A = _operator(args.operator, args.m, model.n, np.random.default_rng(args.seed))
+    est = rip_estimate(A, model, n_samples=args.samples, search=args.search, rng=args.seed)
+    print(est.summary())
+    if args.plot:
+        import matplotlib.pyplot as plt
+
+        from ..plots.cs import plot_rip
+
+        plt.close(plot_rip(est, path=args.plot))
+        print(f"figure written to {args.plot}")
+    return 0
+
+
+def register(subparsers):
+    from .phase import OPERATORS
+    from .recovery import METHODS
+
+    p = subparsers.add_parser("recover", help="compressive sensing recovery of a block/tree/sparse signal",
+                              description="Recover a synthetic structured-sparse signal (or A, y from --data) "
+                                          "and print the error, support recovery and time.")
+    _add_model_args(p)
+    p.add_argument("--m", type=int, default=300, help="measurements (default: %(default)s)")
+    p.add_argument("--method", choices=METHODS, default="model_cosamp", help="recovery method (default: %(default)s)")
+    p.add_argument("--operator", choices=tuple(OPERATORS), default="gaussian", help="sensing operator")
+    p.add_argument("--noise", type=float, default=0.0, help="noise standard deviation (default: none)")
+    p.add_argument("--data", help="npz file with A and y (and optionally the true x)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--plot", help="write a figure of true and recovered signals here")
+    p.set_defaults(func=_recover_cli)
+
+    p = subparsers.add_parser("phase", help="phase-transition sweep (success rate against measurements)",
+                              description="Run recovery trials over a grid of measurement counts, in parallel "
+                                          "(processes or a dask scheduler), resumable through --out.")
+    _add_model_args(p)
+    p.add_argument("--methods", nargs="+", choices=METHODS, default=["group_lasso", "model_cosamp", "l1"])
+    p.add_argument("--m-grid", default="100:300:20", help="START:STOP:STEP (inclusive) or a comma list")
+    p.add_argument("--trials", type=int, default=20, help="trials per M (default: %(default)s)")
+    p.add_argument("--operator", choices=tuple(OPERATORS), default="gaussian")
+    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: all CPUs; 1: serial)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (tcp://host:8786)")
+    p.add_argument("--out", help="JSON results file (saved atomically; an interrupted sweep resumes from it)")
+    p.add_argument("--plot", help="write the success curves here")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_phase_cli)
+
+    p = subparsers.add_parser("rip", help="model-based RIP lower bounds of a sensing matrix",
+                              description="Lower bounds on the restricted isometry constant for model supports "
+                                          "and plain supports of the same size (lower bounds only).")
+    _add_model_args(p)
+    p.add_argument("--matrix", help="a saved matrix (.npy, or .npz with 'A')")
+    p.add_argument("--m", type=int, default=300, help="rows of the generated matrix (default: %(default)s)")
+    p.add_argument("--operator", choices=tuple(OPERATORS), default="gaussian")
+    p.add_argument("--samples", type=int, default=100, help="random supports per side (default: %(default)s)")
+    p.add_argument("--search", choices=("random", "swap"), default="swap")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--plot", help="write the RIP figure here")
+    p.set_defaults(func=_rip_cli)

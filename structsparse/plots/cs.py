@@ -1,0 +1,283 @@
+"""Figures for compressive sensing: recovered signals, phase transitions, RIP lower bounds.
+
+Every function returns the matplotlib figure; given ``path`` it also saves
+it atomically (a temporary file in the same folder, then ``os.replace``),
+so a reader never sees a half-written image. The figure is left open for
+the caller (close it with ``matplotlib.pyplot.close(fig)``).
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["plot_recovery", "plot_phase_transition", "plot_rip", "save_figure"]
+
+_COLORS = {"l1": "tab:blue", "group_lasso": "tab:orange", "tree_lasso": "tab:brown", "cosamp": "tab:green",
+           "model_cosamp": "tab:red", "iht": "tab:olive", "model_iht": "tab:purple", "block_omp": "tab:cyan"}
+
+
+def _pyplot():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo", "module://matplotlib_inline.backend_inline"):
+        matplotlib.use("Agg")  # figures are written to files; never open a window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path, dpi=110):
+    """Write ``fig`` to ``path`` atomically; return the path.
+
+    The format follows the suffix (PNG when there is none). The parent
+    folder must exist.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"Cannot write figure '{path}': folder '{folder}' does not exist.")
+    suffix = path.suffix or ".png"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi, format=suffix.lstrip("."))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _finish(fig, path):
+    fig.tight_layout()
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def _runs(mask):
+    """``(start, stop)`` of each run of True in a boolean vector."""
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
+
+
+def _shade(ax, mask, color, label):
+    for i, (a, b) in enumerate(_runs(mask)):
+        ax.axvspan(a - 0.5, b - 0.5, color=color, alpha=0.18, lw=0, label=label if i == 0 else None)
+
+
+def plot_recovery(x_true, x_rec, model=None, fig=None, path=None, title=None):
+    """True against recovered signal with the true support shaded.
+
+    For a :class:`~structsparse.cs.BlockSparse` model the active blocks are
+    shaded; for :class:`~structsparse.cs.TreeSparse` (``x`` are wavelet
+    coefficients) a first panel shows both signals in time and a second the
+    coefficients with the tree support shaded and the scale bands marked;
+    otherwise the nonzeros of ``x_true`` are shaded.
+
+    Parameters
+    ----------
+    x_true, x_rec : array_like, shape (n,)
+    model : SignalModel, optional
+    fig : matplotlib Figure, optional
+    path : str or Path, optional
+        Save the figure there (atomically).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from ..cs.models import BlockSparse, TreeSparse
+    from .._validation import check_array
+
+    x_true = check_array(x_true, "x_true", ndim=1, owner="plot_recovery")
+    x_rec = check_array(x_rec, "x_rec", ndim=1, shape=x_true.shape, owner="plot_recovery")
+    if model is not None and model.n != x_true.size:
+        from ..exceptions import ShapeError
+
+        raise ShapeError(f"The 'model' parameter of plot_recovery has n={model.n} but x_true has length "
+                         f"{x_true.size}; they must match.")
+    plt = _pyplot()
+    tree = isinstance(model, TreeSparse)
+    if fig is None:
+        fig = plt.figure(figsize=(9, 5.2 if tree else 3.4))
+    axes = fig.subplots(2 if tree else 1, 1, squeeze=False)[:, 0]
+    err = np.linalg.norm(x_rec - x_true) / max(np.linalg.norm(x_true), 1e-300)
+    idx = np.arange(x_true.size)
+    if tree:
+        ax = axes[0]
+        ax.plot(model.signal(x_true), color="k", lw=1.6, label="true signal")
+        ax.plot(model.signal(x_rec), color="tab:red", lw=1.0, ls="--", label="recovered")
+        ax.set_xlabel("sample")
+        ax.legend(fontsize=8, loc="best")
+        ax.set_title(title or f"tree-sparse signal ({model.wavelet}, k={model.k}), relative error {err:.1e}",
+                     fontsize=10)
+        ax = axes[1]
+        for band in model.synthesis.band_slices()[1:]:
+            ax.axvline(band.start - 0.5, color="0.7", lw=0.6)
+        ax.set_xscale("symlog", linthresh=max(2 * model.root_size, 16))
+        ax.set_xlabel("wavelet coefficient (coarse to fine; grey lines: scale bands)")
+    else:
+        ax = axes[0]
+        ax.set_xlabel("index")
+        if title is None:
+            what = (f"block-sparse signal (blocks of {model.block_size}, {model.k} active)"
+                    if isinstance(model, BlockSparse) else "sparse signal")
+            title = f"{what}, relative error {err:.1e}"
+        ax.set_title(title, fontsize=10)
+    if isinstance(model, BlockSparse):
+        active = model.block_norms(x_true) > 0
+        mask = np.repeat(active, model.block_size)
+        label = "active blocks"
+    elif tree:
+        mask = np.zeros(x_true.size, bool)
+        mask[model.approx_support(x_true)] = True
+        label = "tree support"
+    else:
+        mask = x_true != 0
+        label = "support"
+    _shade(ax, mask, "tab:blue", label)
+    ax.plot(idx, x_true, "o", ms=3.5, mfc="none", color="k", label="true")
+    ax.plot(idx, x_rec, ".", ms=3, color="tab:red", label="recovered")
+    ax.axhline(0, color="0.5", lw=0.5)
+    ax.set_ylabel("value")
+    ax.legend(fontsize=8, loc="best", ncol=3)
+    return _finish(fig, path)
+
+
+def _rates(table):
+    from ..cs.phase import success_rates
+
+    if isinstance(table, dict) and "rows" in table:
+        table = table["rows"]
+    if isinstance(table, dict):  # already {method: (ms, rates)}
+        return {k: (np.asarray(v[0]), np.asarray(v[1])) for k, v in table.items()}
+    return success_rates(list(table))
+
+
+def plot_phase_transition(table, model=None, predictions=None, fig=None, path=None, title=None):
+    """Success rate against the number of measurements, one curve per method.
+
+    The statistical-dimension prediction of each convex method
+    (:func:`~structsparse.cs.predicted_threshold`) is drawn as a dashed
+    vertical line of the method's colour, and the interpolated 50 % point of
+    each measured curve is marked.
+
+    Parameters
+    ----------
+    table : list of dict or dict
+        The tidy table of :func:`~structsparse.cs.phase_transition` (or the
+        ``{method: (m_values, rates)}`` of :func:`~structsparse.cs.success_rates`).
+    model : SignalModel, optional
+        Gives the predictions when ``predictions`` is None.
+    predictions : dict, optional
+        ``{method: m}`` to overlay instead.
+    fig, path, title : optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from ..cs.statdim import predicted_threshold
+
+    rates = _rates(table)
+    if not rates:
+        from ..exceptions import ParameterError
+
+        raise ParameterError("The 'table' parameter of plot_phase_transition has no rows to plot.")
+    if predictions is None:
+        predictions = {}
+        if model is not None:
+            for method in rates:
+                p = predicted_threshold(model, method)
+                if p is not None:
+                    predictions[method] = p
+    plt = _pyplot()
+    if fig is None:
+        fig = plt.figure(figsize=(6.4, 4.0))
+    ax = fig.subplots()
+    for i, (method, (ms, rate)) in enumerate(sorted(rates.items())):
+        color = _COLORS.get(method, f"C{i}")
+        ax.plot(ms, rate, "o-", color=color, ms=4, label=method)
+        half = _half_point(ms, rate)
+        if half is not None:
+            ax.plot([half], [0.5], "x", color=color, ms=8, mew=2)
+        if method in predictions:
+            ax.axvline(predictions[method], color=color, ls="--", lw=1.2,
+                       label=f"{method} predicted ({predictions[method]:.0f})")
+    ax.axhline(0.5, color="0.6", lw=0.6)
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("measurements M")
+    ax.set_ylabel("success rate")
+    if title is None and model is not None:
+        title = f"phase transition: {model!r}"
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
+    return _finish(fig, path)
+
+
+def _half_point(ms, rate, level=0.5):
+    for i in range(len(ms)):
+        if rate[i] >= level:
+            if i == 0 or rate[i - 1] >= level:
+                return float(ms[i])
+            return float(ms[i - 1] + (level - rate[i - 1]) * (ms[i] - ms[i - 1]) / (rate[i] - rate[i - 1]))
+    return None
+
+
+def plot_rip(estimates, labels=None, fig=None, path=None, title=None):
+    """RIP lower bounds, model supports against plain supports of the same size.
+
+    Left: the best lower bound found against the number of supports
+    evaluated (search history), for the first estimate. Right: the final
+    bounds of every estimate side by side (bars). These are lower bounds:
+    the true constants are at least as large.
+
+    Parameters
+    ----------
+    estimates : RipEstimate or sequence of RipEstimate
+    labels : sequence of str, optional
+        One per estimate (default ``"M=<m>"``).
+    fig, path, title : optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from ..cs.rip import RipEstimate
+
+    if isinstance(estimates, RipEstimate):
+        estimates = [estimates]
+    estimates = list(estimates)
+    if not estimates or not all(isinstance(e, RipEstimate) for e in estimates):
+        from ..exceptions import ParameterError
+
+        raise ParameterError("The 'estimates' parameter of plot_rip must be a RipEstimate or a non-empty "
+                             "sequence of them.")
+    if labels is None:
+        labels = [f"M={e.m}" for e in estimates]
+    plt = _pyplot()
+    if fig is None:
+        fig = plt.figure(figsize=(9, 3.6))
+    ax_h, ax_b = fig.subplots(1, 2)
+    e0 = estimates[0]
+    ax_h.plot(np.arange(1, len(e0.history_model) + 1), e0.history_model, color="tab:red", label="model supports")
+    ax_h.plot(np.arange(1, len(e0.history_plain) + 1), e0.history_plain, color="tab:blue", label="plain supports")
+    ax_h.set_xlabel("supports evaluated")
+    ax_h.set_ylabel("lower bound on delta")
+    ax_h.set_title(f"{e0.search} search, {e0.m}x{e0.n}, {e0.support_size} nonzeros", fontsize=9)
+    ax_h.legend(fontsize=8)
+    ax_h.grid(alpha=0.3)
+    pos = np.arange(len(estimates))
+    ax_b.bar(pos - 0.2, [e.delta_model for e in estimates], 0.4, color="tab:red", label="model")
+    ax_b.bar(pos + 0.2, [e.delta_plain for e in estimates], 0.4, color="tab:blue", label="plain")
+    ax_b.set_xticks(pos, labels)
+    ax_b.set_ylabel("lower bound on delta")
+    ax_b.set_title(title or "RIP lower bounds (true constants are at least these)", fontsize=9)
+    ax_b.legend(fontsize=8)
+    return _finish(fig, path)
