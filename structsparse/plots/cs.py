@@ -41,6 +41,9 @@ def save_figure(fig, path, dpi=110):
     suffix = path.suffix or ".png"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=folder)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual permissions
     try:
         fig.savefig(tmp, dpi=dpi, format=suffix.lstrip("."))
         os.replace(tmp, path)
