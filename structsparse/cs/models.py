@@ -161,7 +161,15 @@ class SignalModel(ABC):
 
 
 class Sparse(SignalModel):
-    """Plain ``k``-sparse signals of length ``n``; the approximation keeps the ``k`` largest entries."""
+    """Plain ``k``-sparse signals of length ``n``; the approximation keeps the ``k`` largest entries.
+
+    Parameters
+    ----------
+    n : int
+        Signal length (``n >= 1``).
+    k : int
+        Number of nonzeros (``1 <= k <= n``).
+    """
 
     name = "sparse"
 
@@ -203,6 +211,17 @@ class BlockSparse(SignalModel):
     """Signals whose nonzeros fill ``k_blocks`` of the ``n / block_size`` consecutive blocks.
 
     The approximation keeps the ``k_blocks`` blocks of largest Euclidean norm.
+
+    Parameters
+    ----------
+    n : int
+        Signal length (``n >= 1``).
+    block_size : int
+        Length of each block; must divide ``n``. Block ``b`` holds the
+        indices ``b * block_size, ..., (b + 1) * block_size - 1``.
+    k_blocks : int
+        Number of nonzero blocks (``1 <= k_blocks <= n / block_size``); the
+        model's ``k``. A signal has ``k_blocks * block_size`` nonzeros.
     """
 
     name = "block"

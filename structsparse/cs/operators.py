@@ -35,6 +35,14 @@ class DenseOperator(LinearOperator):
 
     Solvers that need column submatrices (CoSaMP, block-OMP, the RIP
     estimate) read them straight from ``matrix``.
+
+    Parameters
+    ----------
+    matrix : array_like, shape (m, n)
+        The matrix. It is stored as a C-contiguous float64 array (copied
+        only when it is not one already) and marked read-only.
+    name : str, default "dense"
+        Label used in ``repr``; the adjoint is named ``name + ".T"``.
     """
 
     def __init__(self, matrix, name="dense"):
@@ -87,7 +95,20 @@ def gaussian(m, n, rng=None):
 
 
 def bernoulli(m, n, rng=None):
-    """An ``m x n`` matrix with i.i.d. entries ``+-1/sqrt(m)`` (Rademacher)."""
+    """An ``m x n`` matrix with i.i.d. entries ``+-1/sqrt(m)`` (Rademacher).
+
+    Parameters
+    ----------
+    m, n : int
+        Number of measurements and signal length (``1 <= m <= n``).
+    rng : int, Generator or None, default None
+        Seed or generator of the random signs.
+
+    Returns
+    -------
+    DenseOperator
+        Shape ``(m, n)``; every column has unit norm.
+    """
     m, n = _check_mn(m, n, "bernoulli")
     rng = check_rng(rng)
     signs = rng.integers(0, 2, size=(m, n)).astype(np.float64) * 2.0 - 1.0
@@ -159,6 +180,20 @@ def partial_dct(m, n, rng=None):
 
     Matrix-free through ``scipy.fft.dct``; the adjoint is the inverse DCT of
     the rows zero-filled back to length ``n``.
+
+    Parameters
+    ----------
+    m, n : int
+        Number of measurements (rows kept, ``1 <= m <= n``) and signal length
+        (size of the DCT).
+    rng : int, Generator or None, default None
+        Seed or generator of the choice of rows (drawn without replacement,
+        then sorted).
+
+    Returns
+    -------
+    PartialDCT
+        A matrix-free ``LinearOperator`` of shape ``(m, n)``.
     """
     m, n = _check_mn(m, n, "partial_dct")
     rng = check_rng(rng)
@@ -321,7 +356,22 @@ def dottest(op, rng=None, n_trials=3, rtol=1e-10):
 
 
 def columns(A, idx):
-    """Dense columns ``A[:, idx]`` of a matrix, sparse matrix or LinearOperator."""
+    """Dense columns ``A[:, idx]`` of a matrix, sparse matrix or LinearOperator.
+
+    Parameters
+    ----------
+    A : ndarray, sparse matrix or LinearOperator, shape (m, n)
+        The matrix. A :class:`DenseOperator` is read through its ``matrix``;
+        any other LinearOperator is applied once to the unit vectors of the
+        requested columns.
+    idx : array_like of int, shape (k,)
+        Column indices, in the order wanted.
+
+    Returns
+    -------
+    ndarray, shape (m, k)
+        A new array holding the columns (``A`` is not modified).
+    """
     idx = np.asarray(idx, dtype=np.int64)
     if isinstance(A, np.ndarray):
         return A[:, idx]
@@ -336,7 +386,25 @@ def columns(A, idx):
 
 
 def as_matrix(A):
-    """A dense ``ndarray`` equal to ``A`` (matrices returned as they are)."""
+    """A dense ``ndarray`` equal to ``A`` (matrices returned as they are).
+
+    Parameters
+    ----------
+    A : ndarray, sparse matrix or LinearOperator, shape (m, n)
+        An ndarray is returned itself (not copied) and a
+        :class:`DenseOperator` gives its read-only ``matrix``; do not write
+        into the result. A sparse matrix is densified and any other
+        LinearOperator is applied to the ``n x n`` identity.
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+
+    Raises
+    ------
+    ShapeError
+        When ``A`` is none of the accepted types.
+    """
     if isinstance(A, np.ndarray):
         return A
     if isinstance(A, DenseOperator):

@@ -64,11 +64,17 @@ class RipEstimate:
     n_evaluations : int
         Supports evaluated per side.
     search : str
+        ``"random"`` or ``"swap"`` (see :func:`rip_estimate`).
+    model : str
+        ``repr`` of the signal model the model supports came from.
     sample_bound_model, sample_bound_plain : int
         Theoretical sufficient number of measurements for ``delta <= 0.5``
         (see :meth:`SignalModel.sample_bound`), model against plain.
     history_model, history_plain : list of float
         Best bound after each evaluation.
+    support_model, support_plain : ndarray of int, shape (support_size,), optional
+        Sorted column indices of the worst model support and of the worst
+        unstructured support found (default None).
     """
 
     delta_model: float

@@ -34,7 +34,22 @@ def _tail_chi(t, J):
 
 
 def statdim_l1(n, s):
-    """Statistical dimension of the l1 descent cone at an ``s``-sparse point of R^n."""
+    """Statistical dimension of the l1 descent cone at an ``s``-sparse point of R^n.
+
+    Parameters
+    ----------
+    n : int
+        Ambient dimension (signal length).
+    s : int
+        Number of nonzeros of the point. ``s <= 0`` gives 0 and ``s >= n``
+        gives ``n``.
+
+    Returns
+    -------
+    float
+        The statistical dimension, in ``[0, n]``: the number of Gaussian
+        measurements at which l1 recovery switches from failure to success.
+    """
     if s <= 0:
         return 0.0
     if s >= n:
@@ -45,7 +60,25 @@ def statdim_l1(n, s):
 
 
 def statdim_group(n_blocks, block_size, k_blocks):
-    """Statistical dimension of the l1,2 descent cone: ``k_blocks`` active blocks of ``n_blocks``."""
+    """Statistical dimension of the l1,2 descent cone: ``k_blocks`` active blocks of ``n_blocks``.
+
+    Parameters
+    ----------
+    n_blocks : int
+        Number of blocks ``B`` (the ambient dimension is ``B * block_size``).
+    block_size : int
+        Length ``J`` of every block.
+    k_blocks : int
+        Number of nonzero blocks of the point. ``k_blocks <= 0`` gives 0 and
+        ``k_blocks >= n_blocks`` gives ``n_blocks * block_size``.
+
+    Returns
+    -------
+    float
+        The statistical dimension, in ``[0, n_blocks * block_size]``: the
+        number of Gaussian measurements at which group-lasso recovery
+        switches from failure to success.
+    """
     B, J, k = int(n_blocks), int(block_size), int(k_blocks)
     if k <= 0:
         return 0.0
@@ -64,6 +97,20 @@ def predicted_threshold(model, method):
     ``'group_lasso'``: the l1,2 one for a :class:`BlockSparse` model (l1 for
     :class:`Sparse`). Other methods (greedy, tree lasso) have no such
     prediction here.
+
+    Parameters
+    ----------
+    model : Sparse, BlockSparse or TreeSparse
+        The signal model; its ``n`` and ``support_size`` (and, for
+        :class:`BlockSparse`, ``n_blocks``, ``block_size``, ``k``) are used.
+    method : str
+        A recovery method name as accepted by :func:`recover`.
+
+    Returns
+    -------
+    float or None
+        The predicted number of measurements, or None when ``method`` has
+        no prediction for this model.
     """
     if method == "l1":
         return statdim_l1(model.n, model.support_size)
