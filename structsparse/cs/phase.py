@@ -104,7 +104,27 @@ def _atomic_write_json(path, obj):
 
 
 def load_table(path):
-    """Read a saved sweep: ``(meta, rows)``."""
+    """Read a saved sweep: ``(meta, rows)``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A JSON file written by :func:`phase_transition` (its ``resume_file``).
+
+    Returns
+    -------
+    meta : dict
+        The sweep's description: ``model`` (class name), ``params``,
+        ``operator``, ``success_tol`` and ``base_seed``.
+    rows : list of dict
+        The finished trials, one dict per (method, m, trial) with keys
+        ``method, m, trial, success, error, time, n_iter`` (unsorted).
+
+    Raises
+    ------
+    ParameterError
+        When the file does not hold the keys ``meta`` and ``rows``.
+    """
     with open(path) as fh:
         data = json.load(fh)
     if not isinstance(data, dict) or "meta" not in data or "rows" not in data:
@@ -237,7 +257,20 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
 
 
 def success_rates(table):
-    """``{method: (m_values, success_rate)}`` from a tidy table."""
+    """``{method: (m_values, success_rate)}`` from a tidy table.
+
+    Parameters
+    ----------
+    table : list of dict
+        Rows as returned by :func:`phase_transition` or :func:`load_table`;
+        each needs the keys ``method``, ``m`` and ``success``.
+
+    Returns
+    -------
+    dict of str to (ndarray, ndarray)
+        For each method (in sorted order), the sorted distinct ``m`` values
+        and, for each, the fraction of its trials that succeeded.
+    """
     out = {}
     for method in sorted({r["method"] for r in table}):
         ms = sorted({r["m"] for r in table if r["method"] == method})
@@ -247,7 +280,29 @@ def success_rates(table):
 
 
 def transition_point(table, method, level=0.5):
-    """Smallest ``m`` at which the success rate reaches ``level``, interpolated linearly (None if never)."""
+    """Smallest ``m`` at which the success rate reaches ``level``, interpolated linearly (None if never).
+
+    Parameters
+    ----------
+    table : list of dict
+        Rows as returned by :func:`phase_transition` or :func:`load_table`.
+    method : str
+        The method whose transition is wanted; it must have rows in ``table``.
+    level : float, default 0.5
+        Success rate that defines the transition.
+
+    Returns
+    -------
+    float or None
+        Linear interpolation between the last grid ``m`` below ``level`` and
+        the first one reaching it; the first grid ``m`` itself when the rate
+        already reaches ``level`` there; None when it never does.
+
+    Raises
+    ------
+    ParameterError
+        When ``table`` has no rows for ``method``.
+    """
     rates = success_rates(table)
     if method not in rates:
         raise ParameterError(f"No rows for method {method!r} in the table.")
