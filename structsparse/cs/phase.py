@@ -229,11 +229,14 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
 
         bar = tqdm(total=len(tasks), desc=f"phase transition ({kind})", unit="trial")
     futures = []
+    consumed = set()
     last_save = time.monotonic()
     try:
-        futures = [executor.submit(run_trial, kind, model.params(), todo, m, t, base_seed, operator, success_tol)
-                   for m, t, todo in tasks]
+        for m, t, todo in tasks:
+            futures.append(executor.submit(run_trial, kind, model.params(), todo, m, t, base_seed, operator,
+                                           success_tol))
         for fut in as_completed(futures):
+            consumed.add(fut)
             rows.extend(fut.result())
             if bar is not None:
                 bar.update(1)
@@ -241,7 +244,10 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
                 _atomic_write_json(resume_file, {"meta": meta, "rows": rows})
                 last_save = time.monotonic()
     finally:
+        # keep every finished trial, also those finished when an interruption came
         for fut in futures:
+            if fut not in consumed and fut.done() and not fut.cancelled() and fut.exception() is None:
+                rows.extend(fut.result())
             fut.cancel()
         if bar is not None:
             bar.close()
