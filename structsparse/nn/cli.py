@@ -60,8 +60,8 @@ def register(subparsers):
     p.add_argument("--by", choices=["neurons", "filters", "channels"], default=None,
                    help="kind of groups (default: filters, neurons for the MLP)")
     p.add_argument("--layers", nargs="+", default=None, metavar="NODE",
-                   help="penalize only these layers (default, or 'all': every layer, each group priced by "
-                        "the FLOPs it saves)")
+                   help="penalize only these layers ('all' for every layer; default for the CNN: its first "
+                        "conv layer, whose filters are the second layer's input channels)")
     p.add_argument("--min-keep", type=int, default=1, help="units every layer keeps (default: %(default)s)")
     p.add_argument("--out", default=None, help="write the pruned network here (.npz + .json)")
     p.add_argument("--plot", default=None, help="write the dashboard PNG (a .png path or a folder)")
