@@ -6,8 +6,10 @@ Noiseless, the recovery programs are constrained::
 
 They are solved by a continuation of the penalized problem
 ``0.5 ||A x - y||^2 + lam * Omega(x)`` with decreasing ``lam``, each stage
-solved by the solver layer (:func:`structsparse.fista`) on a working set of
-groups and checked against the full problem's optimality conditions. After
+solved on a small working set of groups (a tight restarted-FISTA loop over
+the dense working-set columns: the subproblems are tiny and many, so the
+general solver's per-call validation and line search would dominate) and
+checked against the full problem's optimality conditions before moving on. After
 each stage the support found is *polished*: ``x_S`` solves ``A_S x_S = y``
 and a dual certificate is formed, ``u = A_S (A_S^T A_S)^{-1} s`` with ``s_g =
 w_g x_g / ||x_g||`` (the limit of ``(y - A x_lam) / lam`` along the path).
@@ -20,10 +22,9 @@ the smallest ``lam`` the last penalized solution is returned with
 With a noise level, the penalized (denoising) problem is solved once with
 ``lam`` set from the noise: the 90 % quantile of ``Omega^*(A^T e)`` over
 draws of the noise ``e`` (the smallest ``lam`` that keeps pure noise out
-of the solution with that probability).
+of the solution with that probability), solved by :func:`structsparse.fista`.
 """
 
-import time
 import warnings
 
 import numpy as np
