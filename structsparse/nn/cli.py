@@ -17,7 +17,8 @@ def _report(out):
     print(f"parameters: dense {out['dense'].n_params}, pruned {out['pruned'].n_params}; "
           f"peak activations (batch 1): {out['dense_memory']['peak_activations']} -> "
           f"{out['pruned_memory']['peak_activations']} bytes")
-    print(f"speed at batch {speed['batch']} (1 BLAS thread, best of runs; machine load makes these indicative):")
+    print(f"speed at batch {speed['batch']} (1 BLAS thread, best of interleaved runs, each network timed warm; "
+          f"machine load makes these indicative):")
     print(f"  structured: {speed['dense_time'] * 1e3:.2f} ms -> {speed['pruned_time'] * 1e3:.2f} ms, realized "
           f"{speed['realized']:.2f}x / theoretical {speed['theoretical']:.2f}x = efficiency {speed['efficiency']:.2f}")
     print(f"  unstructured CSR at the same density ({speed['density']:.3f}): {speed['csr_time'] * 1e3:.2f} ms, "
