@@ -200,7 +200,7 @@ def plot_phase_transition(table, model=None, predictions=None, fig=None, path=No
                     predictions[method] = p
     plt = _pyplot()
     if fig is None:
-        fig = plt.figure(figsize=(6.4, 4.0))
+        fig = plt.figure(figsize=(8.4, 4.0))
     ax = fig.subplots()
     for i, (method, (ms, rate)) in enumerate(sorted(rates.items())):
         color = _COLORS.get(method, f"C{i}")
@@ -219,7 +219,7 @@ def plot_phase_transition(table, model=None, predictions=None, fig=None, path=No
         title = f"phase transition: {model!r}"
     if title:
         ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: the curves span the whole box
     ax.grid(alpha=0.3)
     return _finish(fig, path)
 
