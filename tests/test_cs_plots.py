@@ -136,3 +136,14 @@ def test_bad_input_names_the_argument():
         plot_recovery(np.ones(8), np.ones(8), cs.Sparse(16, 2))
     with pytest.raises(ValueError, match="x_true"):
         plot_recovery(np.array([np.nan, 1.0]), np.ones(2))
+
+
+def test_unknown_truth_draws_no_support_and_no_error():
+    model = cs.BlockSparse(32, 4, 2)
+    x_rec = np.zeros(32)
+    x_rec[:4] = 1.0
+    ax = plot_recovery(np.zeros(32), x_rec, model).axes[0]
+    assert len(ax.patches) == 0
+    assert "unknown" in ax.get_title() and "error" not in ax.get_title()
+    recovered = [ln for ln in ax.lines if ln.get_label() == "recovered"]
+    np.testing.assert_allclose(recovered[0].get_ydata(), x_rec)
