@@ -157,3 +157,27 @@ def test_bad_input():
         ss.LeastSquares(np.ones(5), np.ones(5))
     with pytest.raises(ParameterError, match="lipschitz"):
         ss.LeastSquares(A, y, lipschitz=-1.0)
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_backtracking_terminates_when_the_objective_is_near_zero(exact):
+    """Rounding near a zero objective used to fail the sufficient-decrease test forever (L -> inf, inf * 0 = NaN)."""
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((30, 60))
+    x_true = np.zeros(60)
+    x_true[:3] = [1.0, -2.0, 0.5]
+    y = np.zeros(30) if exact else A @ x_true
+    loss = ss.LeastSquares(A, y)
+    with pytest.warns(ConvergenceWarning) if not exact else _no_warning():
+        res = ss.fista(loss, ss.L1(1e-14), max_iter=300, tol=1e-15)
+    assert np.all(np.isfinite(res.x)) and res.n_iter <= 300
+    assert res.history["step"][-1] >= 1e-6 / loss.lipschitz
+    assert res.objective <= 1e-8 * (1 + float(y @ y))
+
+
+class _no_warning:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
