@@ -12,6 +12,7 @@ machine they are indicative only. The first call (numba kernels loaded from
 the cache or compiled) is timed separately and excluded from the figures.
 """
 
+import _setup  # noqa: F401  (first: one BLAS thread, structsparse importable)
 import argparse
 import os
 import time

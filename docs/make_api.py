@@ -5,9 +5,7 @@ Run: python docs/make_api.py   (tests/test_api.py checks that the file lists eve
 
 import importlib
 import inspect
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 MODULES = {
@@ -63,10 +61,9 @@ def main():
     sys.path.insert(0, str(root))
     target = root / "docs" / "api.md"
     text = render()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, target)
+    from structsparse._atomic import atomic_write_text
+
+    atomic_write_text(target, text)
     print(f"wrote {target} ({text.count(chr(10)) + 1} lines)")
 
 

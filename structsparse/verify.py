@@ -272,19 +272,10 @@ def rows_as_dicts(rows):
 def write_json(rows, path):
     """Save the rows as a JSON list, atomically (temporary file in the same folder, then rename)."""
     import json
-    import os
-    import tempfile
-    from pathlib import Path
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(suffix=".json", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(rows_as_dicts(rows), fh, indent=1)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    from ._atomic import atomic_write_text
+
+    atomic_write_text(path, json.dumps(rows_as_dicts(rows), indent=1))
 
 
 def _cli(args):

@@ -23,12 +23,12 @@ The result is a tidy table: one dict per (method, m, trial) with keys
 
 import json
 import os
-import tempfile
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 
 import numpy as np
 
+from .._atomic import atomic_write_text
 from .._validation import check_choice, check_int, check_rng, check_scalar
 from ..exceptions import ParameterError
 from ._threads import single_blas_thread
@@ -91,16 +91,7 @@ def run_trial(kind, params, methods, m, trial, base_seed, operator="gaussian", s
 
 
 def _atomic_write_json(path, obj):
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(obj, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_text(path, json.dumps(obj))
 
 
 def load_table(path):

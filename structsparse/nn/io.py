@@ -12,13 +12,12 @@ raises :class:`~structsparse.exceptions.StructureError` naming what is wrong.
 """
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_target
 from ..exceptions import StructureError
 from .layers import LAYER_TYPES
 from .network import INPUT, Graph, Node
@@ -44,16 +43,9 @@ def _jsonable(obj):
 
 
 def _atomic_write(path, write):
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    with atomic_target(path, suffix=".tmp") as tmp:
+        with open(tmp, "wb") as fh:
             write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def describe(net, metrics=None):

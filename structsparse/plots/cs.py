@@ -6,11 +6,10 @@ so a reader never sees a half-written image. The figure is left open for
 the caller (close it with ``matplotlib.pyplot.close(fig)``).
 """
 
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
+
+from .. import _atomic
 
 __all__ = ["plot_recovery", "plot_phase_transition", "plot_rip", "save_figure"]
 
@@ -34,23 +33,7 @@ def save_figure(fig, path, dpi=110):
     The format follows the suffix (PNG when there is none). The parent
     folder must exist.
     """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"Cannot write figure '{path}': folder '{folder}' does not exist.")
-    suffix = path.suffix or ".png"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=folder)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual permissions
-    try:
-        fig.savefig(tmp, dpi=dpi, format=suffix.lstrip("."))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return _atomic.save_figure(fig, path, dpi=dpi)
 
 
 def _finish(fig, path):

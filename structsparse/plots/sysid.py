@@ -141,21 +141,11 @@ def plot_poles(poles, labels=None, ax=None):
 
 def save_figure(fig, path):
     """Save a figure atomically (temporary file in the same folder, then rename) and close it."""
-    import os
-    import tempfile
-    from pathlib import Path
-
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    suffix = path.suffix or ".png"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent if str(path.parent) else ".")
-    os.close(fd)
+    from .._atomic import save_figure as _save
+
     try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
+        return _save(fig, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         plt.close(fig)
-    return path

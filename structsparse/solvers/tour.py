@@ -8,13 +8,12 @@ relative objective difference and how much of the planted structure was
 found; the figure compares the coefficients.
 """
 
-import os
-import tempfile
 import time
 import warnings
 
 import numpy as np
 
+from .._atomic import save_figure
 from .._validation import check_rng
 from ..losses import LeastSquares
 from ..penalties import GroupLasso, SparseGroupLasso, TreeLasso
@@ -107,16 +106,10 @@ def _save_figure(results, path):
     np.atleast_1d(axes)[0].legend(loc="upper right", fontsize=8, ncol=3)
     np.atleast_1d(axes)[-1].set_xlabel("variable")
     fig.tight_layout()
-    # write next to the target, then rename: a reader never sees a half-written file
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png", dpi=110)
-        os.replace(tmp, path)
+        save_figure(fig, path)
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def demo_part(out_dir, seed):

@@ -7,12 +7,11 @@ interrupted write leaves the old file intact.
 
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from .. import _atomic
 from ..exceptions import ParameterError
 
 __all__ = ["atomic_write_bytes", "write_json", "read_json", "write_npz"]
@@ -24,16 +23,7 @@ def atomic_write_bytes(path, data):
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ParameterError(f"Cannot write '{path}': folder '{folder}' does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return _atomic.atomic_write_bytes(path, data)
 
 
 def write_json(path, obj):
