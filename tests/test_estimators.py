@@ -16,6 +16,7 @@ ESTIMATORS = [ss.GroupLassoRegressor(), ss.SparseGroupLassoRegressor(), ss.Overl
 
 @parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible(estimator, check):
+    """scikit-learn's check_estimator suite, one check per test: each check_* raises AssertionError on failure."""
     check(estimator)
 
 
