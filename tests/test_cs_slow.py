@@ -9,10 +9,11 @@ from structsparse import cs
 
 pytestmark = pytest.mark.slow
 
+# figures go to benchmarks/results; the sweeps themselves start from scratch (a stale saved sweep must not pass)
 OUT = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
 
 
-def test_block_phase_transition_full_size():
+def test_block_phase_transition_full_size(tmp_path):
     """N=1024, blocks of 8, 10 active, Gaussian, noiseless, 20 trials per M (issue 4, item 6)."""
     import matplotlib.pyplot as plt
 
@@ -22,7 +23,7 @@ def test_block_phase_transition_full_size():
     model = cs.BlockSparse(1024, 8, 10)
     grid = list(range(120, 341, 20))
     table = cs.phase_transition(model, ["group_lasso", "model_cosamp", "l1"], grid, 20, rng=2024,
-                                resume_file=OUT / "cs_block_phase.json")
+                                resume_file=tmp_path / "cs_block_phase.json")
     rates = cs.success_rates(table)
     gl_ms, gl = rates["group_lasso"]
     assert cs.transition_point(table, "group_lasso") <= 200
@@ -33,7 +34,7 @@ def test_block_phase_transition_full_size():
     plt.close(plot_phase_transition(table, model, path=OUT / "cs_block_phase.png"))
 
 
-def test_tree_phase_transition_full_size():
+def test_tree_phase_transition_full_size(tmp_path):
     """Tree-sparse piecewise-smooth signals, N=1024, db4: model-based CoSaMP needs clearly fewer measurements."""
     import matplotlib.pyplot as plt
 
@@ -42,7 +43,7 @@ def test_tree_phase_transition_full_size():
     OUT.mkdir(parents=True, exist_ok=True)
     model = cs.TreeSparse(1024, 40, "db4")
     table = cs.phase_transition(model, ["model_cosamp", "cosamp", "l1"], list(range(60, 261, 20)), 20, rng=7,
-                                resume_file=OUT / "cs_tree_phase.json")
+                                resume_file=tmp_path / "cs_tree_phase.json")
     mc = cs.transition_point(table, "model_cosamp")
     assert mc + 30 <= cs.transition_point(table, "cosamp")
     assert mc + 30 <= cs.transition_point(table, "l1")
