@@ -58,3 +58,15 @@ def test_support_scores_models_and_patterns():
     pat = Pattern.from_system(sys_)
     assert support_scores(sys_, pat)["f1"] == 1.0
     assert support_scores(sys_, Pattern.full(2, 1, 1))["precision"] == pytest.approx(4 / 6)
+
+
+def test_example_network_bad_sizes_name_the_argument():
+    from structsparse.exceptions import ParameterError
+    from structsparse.sysid import example_network
+
+    with pytest.raises(ParameterError, match="n_inputs"):
+        example_network(n_states=3, n_inputs=5)
+    with pytest.raises(ParameterError, match="density"):
+        example_network(density=1.5)
+    with pytest.raises(ParameterError, match="rng"):
+        example_network(rng=-1)

@@ -12,7 +12,7 @@ from numbers import Integral
 import numpy as np
 
 from .._validation import check_int
-from ..exceptions import StructureError
+from ..exceptions import ParameterError, StructureError
 from .groups import Groups, _resolve_weights
 
 __all__ = ["Tree"]
@@ -287,7 +287,8 @@ class Tree:
         if order == "level":
             return self._level_arrays
         if order != "preorder":
-            raise ValueError(f"The 'order' parameter of Tree.kernel_arrays must be 'preorder' or 'level'. Got {order!r}.")
+            raise ParameterError(f"The 'order' parameter of Tree.kernel_arrays must be 'preorder' or 'level'. "
+                                 f"Got {order!r}.")
         return self._var_order, self._pre_own_ptr, self._pre_parent, self._pre_weights
 
     def __eq__(self, other):

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._validation import check_int, check_rng, check_scalar
 from .pattern import Pattern
 from .statespace import StateSpace
 
@@ -70,10 +71,11 @@ def example_network(n_states=20, n_inputs=5, density=0.1, rng=0):
     StateSpace
         With ``C = I`` (the states are the outputs) and ``D = 0``.
     """
-    gen = np.random.default_rng(rng)
-    n, m = n_states, n_inputs
-    if m < 1 or n < m:
-        raise ValueError("example_network needs 1 <= n_inputs <= n_states.")
+    owner = "example_network"
+    n = check_int(n_states, "n_states", low=1, owner=owner)
+    m = check_int(n_inputs, "n_inputs", low=1, high=n, owner=owner)
+    density = check_scalar(density, "density", low=0, high=1, owner=owner)
+    gen = check_rng(rng)
     order = gen.permutation(n)
     mask = gen.random((n, n)) < density
     for k in range(m, n):
