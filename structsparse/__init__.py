@@ -1,13 +1,13 @@
 """structsparse: structured sparsity, from proximal operators to pruned networks.
 
-The solver layer lives at the top level (structures, penalties, losses,
+The solver layer lives at the top level (structures, penalties, datafits,
 solvers); the front ends are subpackages: ``structsparse.cs``,
 ``structsparse.sysid`` and ``structsparse.nn``.
 """
 
 from . import prox
 from .exceptions import ConvergenceWarning, ParameterError, ShapeError, StructureError
-from .losses import LeastSquares
+from .datafits import Datafit, Huber, LeastSquares, Logistic, Poisson
 from .penalties import L1, GroupLasso, Penalty
 from .penalties import GroupNuclear, NuclearNorm, SparseGroupLasso, TreeLasso
 from .solvers import SolverResult, duality_gap, fista, lambda_max, solve_cvxpy
@@ -16,6 +16,7 @@ from .penalties import LatentGroupLasso, OverlapGroupLasso
 from .solvers import admm, solve_budget, solve_latent
 from .solvers import solve_block
 from .solvers import CVPathResult, LamSchedule, PathResult, cv_path, lam_warmup, path
+from .solvers import IncompatibleSolverError, check_triple, solve, valid_solvers
 
 __version__ = "0.1.0"
 
@@ -30,7 +31,15 @@ __all__ = [
     "TreeLasso",
     "NuclearNorm",
     "GroupNuclear",
+    "Datafit",
     "LeastSquares",
+    "Logistic",
+    "Huber",
+    "Poisson",
+    "solve",
+    "check_triple",
+    "valid_solvers",
+    "IncompatibleSolverError",
     "SolverResult",
     "fista",
     "solve_cvxpy",

@@ -1,5 +1,10 @@
-"""Data-fit terms."""
+"""Deprecated alias of :mod:`structsparse.datafits` (kept for one release)."""
 
-from .least_squares import LeastSquares
+import warnings
+
+from ..datafits import LeastSquares
+
+warnings.warn("structsparse.losses is deprecated; import LeastSquares (and Logistic, Huber, Poisson) from "
+              "structsparse or structsparse.datafits.", DeprecationWarning, stacklevel=2)
 
 __all__ = ["LeastSquares"]

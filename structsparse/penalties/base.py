@@ -48,6 +48,8 @@ class Penalty(ABC):
     name = "penalty"
     separable = False
     has_dual_norm = True
+    #: False when the prox is computed by an inner iterative solver (overlapping and latent groups).
+    exact_prox = True
 
     def __init__(self, lam):
         self.lam = check_scalar(lam, "lam", low=0, owner=type(self).__name__)
@@ -120,6 +122,77 @@ class Penalty(ABC):
         """
         return float(self.dual_norm(self.check_x(grad0, "grad0")))
 
+    # ------------------------------------------------------------------ declared structure (optional)
+    def block_thresholds(self, n_features):
+        """The penalty as blocks covering every feature once: ``(idx, ptr, t1, t2)``, or ``None``.
+
+        Block ``g`` is ``idx[ptr[g]:ptr[g+1]]`` and the penalty equals
+        ``sum_g t1[g] ||x_g||_1 + t2[g] ||x_g||_2`` (``lam`` folded in).
+        Block-separable penalties override it; coordinate-descent solvers
+        need it.
+        """
+        return None
+
+    def norm_groups(self, n_features, n_targets=1):
+        """The penalty as a weighted sum of Euclidean norms of row subsets: ``(indices, ptr, weights)``, or ``None``.
+
+        ``Omega(x) = sum_g weights[g] ||x[indices[ptr[g]:ptr[g+1]]]||``; the
+        subsets may overlap. ADMM duplicates variables along it. Penalties
+        that are such sums override it.
+        """
+        return None
+
+    def free_variables(self, n_features, x_shape=None):
+        """Boolean mask of the variables (rows of ``x``) that the penalty leaves unpenalized.
+
+        Candidates come from the declared structure (``groups`` or ``tree``:
+        variables in no group of positive weight); each is confirmed by
+        evaluating ``Omega`` on the candidate rows, so other terms (such as
+        the l1 part of a sparse-group lasso) are accounted for.
+        """
+        from ..structure import Groups, Tree
+
+        x_shape = (n_features,) if x_shape is None else tuple(x_shape)
+        structure = getattr(self, "groups", None)
+        tree = getattr(self, "tree", None)
+        if isinstance(tree, Tree):
+            structure = tree.to_groups()
+        if not isinstance(structure, Groups):
+            return np.zeros(n_features, dtype=bool)
+        penalized = np.zeros(n_features, dtype=bool)
+        for idx, w in zip(structure, structure.weights):
+            if w > 0:
+                penalized[idx] = True
+        candidates = np.flatnonzero(~penalized)
+        if candidates.size == 0 or self.omega(_unit_rows(candidates, x_shape)) == 0:
+            return ~penalized
+        free = np.zeros(n_features, dtype=bool)
+        for i in candidates:
+            free[i] = self.omega(_unit_rows([i], x_shape)) == 0
+        return free
+
+    @property
+    def capabilities(self):
+        """What solvers may use: a frozenset of strings.
+
+        ``"prox"`` (exact) or ``"iterative_prox"``; ``"dual_norm"`` when a
+        cheap dual norm gives duality gaps; ``"block_thresholds"`` for
+        block-separable penalties (coordinate descent); ``"norm_groups"``
+        for sums of group norms (ADMM by duplication); ``"latent"`` for the
+        latent group lasso (duplicated columns); ``"cvxpy"``,
+        ``"free_variables"`` and ``"lambda_max"`` always.
+        """
+        caps = {"cvxpy", "free_variables", "lambda_max", "prox" if self.exact_prox else "iterative_prox"}
+        if self.has_dual_norm:
+            caps.add("dual_norm")
+        if type(self).block_thresholds is not Penalty.block_thresholds:
+            caps.add("block_thresholds")
+        if type(self).norm_groups is not Penalty.norm_groups:
+            caps.add("norm_groups")
+        if getattr(self, "latent", None) is not None:
+            caps.add("latent")
+        return frozenset(caps)
+
     def with_lam(self, lam):
         """A copy of this penalty with another ``lam``."""
         new = copy.copy(self)
@@ -128,6 +201,31 @@ class Penalty(ABC):
 
     def __repr__(self):
         return f"{type(self).__name__}(lam={self.lam:g})"
+
+
+def _unit_rows(rows, x_shape):
+    """A point of shape ``x_shape`` with ones on the given rows and zeros elsewhere."""
+    z = np.zeros(x_shape)
+    z[np.asarray(rows, dtype=np.int64)] = 1.0
+    return z
+
+
+def groups_with_free_singletons(groups, t1_groups, t2_groups, t1_free):
+    """Block thresholds of ``groups`` followed by one singleton per feature in no group: ``(idx, ptr, t1, t2)``."""
+    free = np.flatnonzero(~groups.covered)
+    idx = np.concatenate([groups.indices, free]).astype(np.int64)
+    ptr = np.concatenate([groups.ptr, groups.ptr[-1] + np.arange(1, free.size + 1)]).astype(np.int64)
+    t1 = np.concatenate([np.broadcast_to(t1_groups, groups.n_groups), np.full(free.size, t1_free)])
+    t2 = np.concatenate([t2_groups, np.zeros(free.size)])
+    return idx, ptr, t1.astype(float), t2.astype(float)
+
+
+def check_penalty_features(penalty, n_features, owner):
+    """Raise :class:`ShapeError` when ``penalty`` is defined on another number of features."""
+    n = penalty.n_features
+    if n is not None and n != n_features:
+        raise ShapeError(f"{owner}: the penalty {penalty!r} is defined on {n} features but the datafit has "
+                         f"{n_features}.")
 
 
 def as_disjoint_groups(groups, owner):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..prox.operators import _group_shrink
-from .base import Penalty, as_disjoint_groups, group_norms
+from .base import Penalty, as_disjoint_groups, check_penalty_features, group_norms, groups_with_free_singletons
 
 __all__ = ["GroupLasso"]
 
@@ -43,6 +43,15 @@ class GroupLasso(Penalty):
         u = np.asarray(u, dtype=float)
         norms = group_norms(u, self.groups)
         return _weighted_max(norms, self.groups.weights, _free_norm(u, self.groups))
+
+    def block_thresholds(self, n_features):
+        check_penalty_features(self, n_features, "GroupLasso.block_thresholds")
+        g = self.groups
+        return groups_with_free_singletons(g, 0.0, self.lam * g.weights, 0.0)
+
+    def norm_groups(self, n_features, n_targets=1):
+        g = self.groups
+        return g.indices, g.ptr, g.weights
 
     def cvxpy_omega(self, x):
         import cvxpy as cp

@@ -31,6 +31,17 @@ class L1(Penalty):
     def _dual_norm(self, u):
         return float(np.abs(u).max()) if np.size(u) else 0.0
 
+    def block_thresholds(self, n_features):
+        n = int(n_features)
+        return (np.arange(n, dtype=np.int64), np.arange(n + 1, dtype=np.int64), np.full(n, float(self.lam)),
+                np.zeros(n))
+
+    def norm_groups(self, n_features, n_targets=1):
+        if n_targets != 1:  # the l1 norm of a matrix row is not a Euclidean norm
+            return None
+        n = int(n_features)
+        return np.arange(n, dtype=np.int64), np.arange(n + 1, dtype=np.int64), np.ones(n)
+
     def cvxpy_omega(self, x):
         import cvxpy as cp
 

@@ -118,6 +118,7 @@ class LatentGroupLasso(Penalty):
     name = "latent_group_lasso"
     separable = False
     has_dual_norm = True
+    exact_prox = False  # the prox runs an inner solver over the latent pieces
 
     def __init__(self, groups, lam, prox_tol=1e-14, prox_max_sweeps=20000):
         super().__init__(lam)

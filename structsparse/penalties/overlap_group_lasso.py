@@ -80,6 +80,7 @@ class OverlapGroupLasso(Penalty):
     name = "overlap_group_lasso"
     separable = False
     has_dual_norm = False  # exact but needs a cone program; see dual_norm
+    exact_prox = False     # the prox runs an inner dual solver
 
     def __init__(self, groups, lam, prox_tol=1e-14, prox_max_sweeps=20000):
         super().__init__(lam)
@@ -194,6 +195,10 @@ class OverlapGroupLasso(Penalty):
         pos = g.weights > 0
         upper = float(np.max(norms[pos] / g.weights[pos]))
         return lower, upper
+
+    def norm_groups(self, n_features, n_targets=1):
+        g = self.groups
+        return g.indices, g.ptr, g.weights
 
     def cvxpy_omega(self, x):
         import cvxpy as cp

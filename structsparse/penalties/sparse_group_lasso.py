@@ -8,7 +8,7 @@ from ..exceptions import ParameterError, ShapeError
 from ..prox._group_kernels import TIE_RTOL
 from ..prox.operators import _group_shrink
 from ._dual_kernels import sparse_group_dual_numba, sparse_group_dual_numpy
-from .base import Penalty, as_disjoint_groups, group_norms
+from .base import Penalty, as_disjoint_groups, check_penalty_features, group_norms, groups_with_free_singletons
 
 __all__ = ["SparseGroupLasso", "sparse_group_dual_norms"]
 
@@ -121,6 +121,19 @@ class SparseGroupLasso(Penalty):
             if free_max > 0:
                 best = max(best, free_max / r if r > 0 else np.inf)
         return best
+
+    def block_thresholds(self, n_features):
+        check_penalty_features(self, n_features, "SparseGroupLasso.block_thresholds")
+        g, r, lam = self.groups, self.l1_ratio, self.lam
+        return groups_with_free_singletons(g, lam * r, lam * (1.0 - r) * g.weights, lam * r)
+
+    def norm_groups(self, n_features, n_targets=1):
+        if n_targets != 1:  # the l1 part of a matrix row is not a Euclidean norm
+            return None
+        g, r, n = self.groups, self.l1_ratio, self.groups.n_features
+        indices = np.concatenate([g.indices, np.arange(n)])
+        ptr = np.concatenate([g.ptr, g.ptr[-1] + 1 + np.arange(n)])
+        return indices, ptr, np.concatenate([(1.0 - r) * g.weights, np.full(n, float(r))])
 
     def cvxpy_omega(self, x):
         import cvxpy as cp

@@ -155,6 +155,10 @@ class TreeLasso(Penalty):
                 lo = mid
         return hi
 
+    def norm_groups(self, n_features, n_targets=1):
+        g = self.tree.to_groups()
+        return g.indices, g.ptr, g.weights
+
     def cvxpy_omega(self, x):
         import cvxpy as cp
 

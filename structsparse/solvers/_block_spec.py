@@ -12,12 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..exceptions import ShapeError
-from ..penalties import L1, GroupLasso, Penalty, SparseGroupLasso
+from ..penalties import Penalty
 
-__all__ = ["BlockSpec", "block_spec", "SUPPORTED_PENALTIES"]
-
-#: Penalties :func:`block_spec` understands (others may define ``block_thresholds``).
-SUPPORTED_PENALTIES = ("L1", "GroupLasso", "SparseGroupLasso")
+__all__ = ["BlockSpec", "block_spec"]
 
 
 @dataclass(frozen=True)
@@ -57,24 +54,16 @@ class BlockSpec:
         return float(self.t1 @ l1 + self.t2 @ l2)
 
 
-def _with_free_singletons(groups, t1_groups, t2_groups, t1_free, n_features):
-    """The groups' blocks followed by one singleton per feature that no group holds."""
-    free = np.flatnonzero(~groups.covered)
-    idx = np.concatenate([groups.indices, free]).astype(np.int64)
-    ptr = np.concatenate([groups.ptr, groups.ptr[-1] + np.arange(1, free.size + 1)]).astype(np.int64)
-    t1 = np.concatenate([t1_groups, np.full(free.size, t1_free)])
-    t2 = np.concatenate([t2_groups, np.zeros(free.size)])
-    return BlockSpec(idx, ptr, t1.astype(float), t2.astype(float))
-
-
-def block_spec(penalty, n_features):
-    """Describe ``penalty`` as blocks with l1 and l2 weights.
+def block_spec(penalty, n_features, owner="solve_block"):
+    """Describe ``penalty`` as blocks with l1 and l2 weights, from its declared ``block_thresholds``.
 
     Parameters
     ----------
-    penalty : L1, GroupLasso or SparseGroupLasso, or a Penalty with a method
-        ``block_thresholds(n_features) -> (idx, ptr, t1, t2)``.
+    penalty : Penalty
+        A penalty declaring the ``"block_thresholds"`` capability.
     n_features : int
+    owner : str
+        The solver's name, for messages.
 
     Returns
     -------
@@ -83,31 +72,19 @@ def block_spec(penalty, n_features):
     Raises
     ------
     TypeError
-        For penalties that are not block-separable (tree, overlapping
-        groups, nuclear norms), naming the solvers that handle them.
+        For a non-penalty, or a penalty that declares no block thresholds
+        (the message names the solvers that handle it).
     """
     if not isinstance(penalty, Penalty):
-        raise TypeError(f"The 'penalty' parameter of solve_block must be a structsparse Penalty. "
+        raise TypeError(f"The 'penalty' parameter of {owner} must be a structsparse Penalty. "
                         f"Got {type(penalty).__name__}.")
-    lam = float(penalty.lam)
-    if hasattr(penalty, "block_thresholds"):
-        idx, ptr, t1, t2 = penalty.block_thresholds(n_features)
-        return BlockSpec(np.asarray(idx, np.int64), np.asarray(ptr, np.int64), np.asarray(t1, float),
-                         np.asarray(t2, float))
-    if isinstance(penalty, L1):
-        return BlockSpec(np.arange(n_features, dtype=np.int64), np.arange(n_features + 1, dtype=np.int64),
-                         np.full(n_features, lam), np.zeros(n_features))
-    if isinstance(penalty, (GroupLasso, SparseGroupLasso)):
-        groups = penalty.groups
-        if groups.n_features != n_features:
-            raise ShapeError(f"solve_block: the penalty is defined on {groups.n_features} features but the loss "
-                             f"has {n_features}.")
-        if isinstance(penalty, GroupLasso):
-            return _with_free_singletons(groups, np.zeros(groups.n_groups), lam * groups.weights, 0.0, n_features)
-        r = penalty.l1_ratio
-        return _with_free_singletons(groups, np.full(groups.n_groups, lam * r), lam * (1.0 - r) * groups.weights,
-                                     lam * r, n_features)
-    raise TypeError(
-        f"solve_block handles block-separable penalties ({', '.join(SUPPORTED_PENALTIES)}); got "
-        f"{type(penalty).__name__}. Use ss.fista (tree, nuclear) or ss.admm (overlapping groups) instead."
-    )
+    n = penalty.n_features
+    if n is not None and n != n_features:
+        raise ShapeError(f"{owner}: the penalty is defined on {n} features but the datafit has {n_features}.")
+    spec = penalty.block_thresholds(n_features)
+    if spec is None:
+        raise TypeError(f"{owner} needs block-separable thresholds; {type(penalty).__name__} has none; "
+                        "use ss.solve (it picks fista or admm).")
+    idx, ptr, t1, t2 = spec
+    return BlockSpec(np.asarray(idx, np.int64), np.asarray(ptr, np.int64), np.asarray(t1, float),
+                     np.asarray(t2, float))

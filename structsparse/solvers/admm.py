@@ -38,11 +38,9 @@ from scipy.sparse.linalg import LinearOperator, cg
 from .._numba import NUMBA_ENABLED
 from .._validation import check_choice, check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
-from ..losses import LeastSquares
-from ..penalties import L1, GroupLasso, Penalty
-from ..penalties.overlap_group_lasso import OverlapGroupLasso
 from ..prox.operators import _group_shrink
 from ._admm_kernels import z_update_numba, z_update_numpy
+from .capabilities import check_inputs
 from .result import SolverResult
 
 __all__ = ["admm", "copy_structure", "CopyStructure"]
@@ -109,32 +107,16 @@ class CopyStructure:
 def copy_structure(penalty, n_features, n_targets=1):
     """The copy structure ADMM uses for ``penalty`` on ``n_features`` variables (rows).
 
-    L1 gives one copy per variable, GroupLasso and OverlapGroupLasso one per
-    (group, member) pair, a sparse-group lasso both its groups and the
-    singletons, a tree lasso the nested groups of its nodes; any other
-    penalty one identity copy handled by its prox. The l1 terms are
-    entrywise, so with several targets (a row is then not a scalar) L1 and
-    the sparse-group lasso also go through their prox.
+    A penalty that declares ``norm_groups`` (a weighted sum of Euclidean
+    norms of row subsets, possibly overlapping: l1, group, sparse-group,
+    tree and overlapping group lassos) gets one copy per (group, member)
+    pair; any other penalty one identity copy handled by its prox.
     """
-    entrywise_ok = n_targets == 1
-    if isinstance(penalty, L1) and entrywise_ok:
-        n = n_features
-        return CopyStructure(np.arange(n), np.arange(n + 1), np.ones(n), n)
-    if isinstance(penalty, (GroupLasso, OverlapGroupLasso)):
-        g = penalty.groups
-        return CopyStructure(g.indices, g.ptr, g.weights, n_features)
-    groups = getattr(penalty, "groups", None)
-    l1_ratio = getattr(penalty, "l1_ratio", None)
-    if penalty.name == "sparse_group_lasso" and groups is not None and l1_ratio is not None and entrywise_ok:
-        n = n_features
-        indices = np.concatenate([groups.indices, np.arange(n)])
-        ptr = np.concatenate([groups.ptr, groups.ptr[-1] + 1 + np.arange(n)])
-        weights = np.concatenate([(1.0 - l1_ratio) * groups.weights, np.full(n, float(l1_ratio))])
-        return CopyStructure(indices, ptr, weights, n)
-    tree = getattr(penalty, "tree", None)
-    if penalty.name == "tree_lasso" and tree is not None and hasattr(tree, "to_groups"):
-        g = tree.to_groups()
-        return CopyStructure(g.indices, g.ptr, g.weights, n_features)
+    declared = penalty.norm_groups(n_features, n_targets)
+    if declared is not None:
+        indices, ptr, weights = declared
+        return CopyStructure(np.asarray(indices, np.int64), np.asarray(ptr, np.int64),
+                             np.asarray(weights, float), n_features)
 
     def prox(v, step):  # v is (n_features, n_targets); a single target goes to the penalty as a vector
         return penalty.prox(v[:, 0] if v.shape[1] == 1 else v, step).reshape(v.shape)
@@ -366,13 +348,8 @@ def admm(loss, penalty, x0=None, rho=None, tol=1e-6, max_iter=None, callback=Non
     True
     """
     owner = "admm"
-    if not isinstance(loss, LeastSquares):
-        raise TypeError(f"The 'loss' parameter of {owner} must be a LeastSquares. Got {type(loss).__name__}.")
-    if not isinstance(penalty, Penalty):
-        raise TypeError(f"The 'penalty' parameter of {owner} must be a structsparse Penalty. Got {type(penalty).__name__}.")
+    check_inputs(loss, penalty, owner)
     n_features = loss.n_features
-    if penalty.n_features is not None and penalty.n_features != n_features:
-        raise ShapeError(f"{owner}: the penalty is defined on {penalty.n_features} features but the loss has {n_features}.")
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
     tol_abs = tol if tol_abs is None else check_scalar(tol_abs, "tol_abs", low=0, owner=owner)
     max_iter = 10000 if max_iter is None else check_int(max_iter, "max_iter", low=1, owner=owner)

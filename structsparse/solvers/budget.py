@@ -40,7 +40,7 @@ from scipy.sparse.linalg import LinearOperator, lsqr
 
 from .._validation import check_array, check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
-from ..losses import LeastSquares
+from ..datafits import LeastSquares
 from ..penalties import GroupLasso
 from ..penalties.base import group_norms
 from ..penalties.overlap_group_lasso import OverlapGroupLasso, as_any_groups

@@ -1,7 +1,8 @@
 """Reference solutions by cvxpy, the yardstick every fast solver is checked against.
 
-The problem ``min_x 0.5 * ||A x - y||^2 + lam * Omega(x)`` is written from
-cvxpy atoms: the loss from ``A`` and ``y`` and the penalty from its own
+The problem ``min_x F(A x) + lam * Omega(x)`` is written from cvxpy atoms:
+the datafit from its own :meth:`~structsparse.Datafit.cvxpy_fit` (a sum of
+squares, logistic, Huber or exponential atoms) and the penalty from its own
 :meth:`~structsparse.Penalty.cvxpy` expression, with ``lam`` a non-negative
 ``cvxpy.Parameter``. The problem is DPP-compliant, so :class:`CvxpyProblem`
 compiles it once and :meth:`CvxpyProblem.solve` re-solves it for other
@@ -24,8 +25,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from .._validation import check_scalar
 from ..exceptions import ParameterError, ShapeError
-from ..losses import LeastSquares
-from ..penalties import Penalty
+from .capabilities import check_inputs
 from .fista import duality_gap
 from .result import SolverResult
 
@@ -60,19 +60,11 @@ def _dense_operator(A, owner):
 
 
 def _check_pair(loss, penalty, owner):
-    if not isinstance(loss, LeastSquares):
-        raise TypeError(f"The 'loss' parameter of {owner} must be a LeastSquares. Got {type(loss).__name__}.")
-    if not isinstance(penalty, Penalty):
-        raise TypeError(f"The 'penalty' parameter of {owner} must be a Penalty. Got {type(penalty).__name__}.")
-    n = penalty.n_features
-    if n is not None and n != loss.n_features:
-        raise ShapeError(
-            f"{owner}: the penalty {penalty!r} is defined on {n} features but the loss has {loss.n_features}."
-        )
+    check_inputs(loss, penalty, "cvxpy")
 
 
 def reference_objective(loss, penalty, x, lam=None):
-    """``0.5 ||A x - y||^2 + lam * Omega(x)`` evaluated in numpy, exactly as the loss and penalty define it."""
+    """``F(A x) + lam * Omega(x)`` evaluated in numpy, exactly as the loss and penalty define it."""
     pen = penalty if lam is None else penalty.with_lam(lam)
     return float(loss.value(x) + pen(x))
 
@@ -86,7 +78,7 @@ class CvxpyProblem:
 
     Attributes
     ----------
-    loss : LeastSquares
+    loss : Datafit
     penalty : Penalty
     x : cvxpy.Variable
         The unknown, of shape ``loss.x_shape``.
@@ -103,10 +95,9 @@ class CvxpyProblem:
         self.loss = loss
         self.penalty = penalty
         A = _dense_operator(loss.A, owner)
-        y = np.asarray(loss.y)
         self.x = cp.Variable(loss.x_shape, name="x")
         self.lam = cp.Parameter(nonneg=True, name="lam", value=penalty.lam)
-        fit = 0.5 * cp.sum_squares(A @ self.x - y)
+        fit = loss.cvxpy_fit(A @ self.x)
         self.problem = cp.Problem(cp.Minimize(fit + penalty.cvxpy(self.x, self.lam)))
         if not self.problem.is_dcp(dpp=True):  # a penalty expression bug, not a user error
             raise TypeError(f"The cvxpy expression of {penalty!r} is not DPP-compliant in lam.")
@@ -203,11 +194,11 @@ class CvxpyProblem:
 
 
 def cvxpy_problem(loss, penalty):
-    """Compile ``0.5 ||A x - y||^2 + lam * Omega(x)`` once, for repeated solves over ``lam``.
+    """Compile ``F(A x) + lam * Omega(x)`` once, for repeated solves over ``lam``.
 
     Parameters
     ----------
-    loss : LeastSquares
+    loss : Datafit
         ``A`` dense, scipy.sparse or a LinearOperator (densified by ``A @ I``
         for the reference; an error is raised above
         :data:`MAX_DENSE_ENTRIES` entries); one or several right-hand sides.
@@ -230,11 +221,11 @@ def cvxpy_problem(loss, penalty):
 
 
 def solve_cvxpy(loss, penalty, solver=None, verbose=False, **solver_opts):
-    """Reference solution of ``0.5 ||A x - y||^2 + penalty(x)`` by cvxpy.
+    """Reference solution of ``F(A x) + penalty(x)`` by cvxpy.
 
     Parameters
     ----------
-    loss : LeastSquares
+    loss : Datafit
     penalty : Penalty
         Its ``lam`` is used (as the value of a ``cvxpy.Parameter``).
     solver : str, optional

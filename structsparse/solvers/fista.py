@@ -20,37 +20,24 @@ import numpy as np
 
 from .._validation import check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
-from ..penalties.base import Penalty
+from .capabilities import check_inputs
 from .result import SolverResult
 
 __all__ = ["fista", "duality_gap"]
 
-_LOSS_METHODS = ("matvec", "rmatvec", "value_from_Ax", "grad_from_Ax", "lipschitz", "x_shape")
-
-
-def _check_loss_penalty(loss, penalty, owner):
-    missing = [m for m in _LOSS_METHODS if not hasattr(loss, m)]
-    if missing:
-        raise TypeError(f"The 'loss' parameter of {owner} must be a loss of the form f(Ax) such as LeastSquares; "
-                        f"{type(loss).__name__} lacks {', '.join(missing)}.")
-    if not isinstance(penalty, Penalty):
-        raise TypeError(f"The 'penalty' parameter of {owner} must be a structsparse Penalty. Got {type(penalty).__name__}.")
-    n = penalty.n_features
-    if n is not None and n != loss.x_shape[0]:
-        raise ShapeError(f"{owner}: the penalty is defined on {n} features but the loss has {loss.x_shape[0]}.")
-
-
 def duality_gap(loss, penalty, x, Ax=None):
-    """Duality gap of ``loss + penalty`` at ``x``, or ``None`` when it cannot be computed.
+    """Duality gap of ``datafit + penalty`` at ``x``, or ``None`` when it cannot be computed.
 
-    With ``r = -grad f(Ax)`` (the residual ``y - Ax`` for least squares), the
-    dual point ``theta = r / max(1, Omega^*(A^T r) / lam)`` is feasible and
-    ``gap = P(x) - D(theta) >= 0``.
+    With ``theta = -F'(A x)`` (the residual ``y - Ax`` for least squares),
+    the dual point ``theta / max(1, Omega^*(A^T theta) / lam)`` is feasible
+    for every datafit, and ``gap = P(x) - D(theta) >= 0`` with
+    ``D(theta) = -F^*(-theta)``.
 
     Parameters
     ----------
-    loss : LeastSquares or a loss with ``dual_value``
-    penalty : Penalty with a dual norm
+    loss : Datafit
+    penalty : Penalty
+        Needs the ``"dual_norm"`` capability and ``lam > 0``.
     x : ndarray
     Ax : ndarray, optional
         ``A @ x`` if already known.
@@ -59,17 +46,19 @@ def duality_gap(loss, penalty, x, Ax=None):
     -------
     float or None
     """
-    if not (penalty.has_dual_norm and hasattr(loss, "dual_value")) or penalty.lam <= 0:
+    if "dual_norm" not in penalty.capabilities or penalty.lam <= 0:
         return None
     if Ax is None:
         Ax = loss.matvec(x)
-    r = loss.y - Ax
-    dnorm = penalty.dual_norm(loss.rmatvec(r))
+    theta = loss.dual_point(Ax)
+    dnorm = penalty.dual_norm(loss.rmatvec(theta))
     if not np.isfinite(dnorm):
         return None
-    theta = r / max(1.0, dnorm / penalty.lam)
+    dual = loss.dual_value(loss.dual_rescale(theta, dnorm, penalty.lam))
+    if not np.isfinite(dual):
+        return None
     primal = loss.value_from_Ax(Ax) + penalty(x)
-    return max(primal - loss.dual_value(theta), 0.0)
+    return max(primal - dual, 0.0)
 
 
 def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=None, restart=True,
@@ -78,8 +67,8 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
 
     Parameters
     ----------
-    loss : LeastSquares
-        Smooth loss of the form ``f(A x)``.
+    loss : Datafit
+        Any datafit ``F(A x)`` (least squares, logistic, Huber, Poisson, ...).
     penalty : Penalty
         Any structsparse penalty (its ``prox`` is used).
     x0 : ndarray, optional
@@ -122,7 +111,7 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
     True
     """
     owner = "fista"
-    _check_loss_penalty(loss, penalty, owner)
+    check_inputs(loss, penalty, owner)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
     max_iter = 20000 if max_iter is None else check_int(max_iter, "max_iter", low=1, owner=owner)
     gap_freq = check_int(gap_freq, "gap_freq", low=1, owner=owner)
@@ -139,7 +128,7 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
 
     # no curvature can need a step below 1/L_cap: loss.lipschitz bounds it up to the power iteration's accuracy
     L_cap = 1e6 * max(L, float(loss.lipschitz))
-    use_gap = penalty.has_dual_norm and hasattr(loss, "dual_value") and penalty.lam > 0
+    use_gap = "dual_norm" in penalty.capabilities and penalty.lam > 0
     grad_ref = None  # ||grad f(0)||, the scale of the fixed-point criterion
 
     start = time.perf_counter()

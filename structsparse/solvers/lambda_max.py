@@ -1,25 +1,29 @@
 """``lambda_max``: the smallest ``lam`` whose solution is zero on every penalized variable.
 
-For ``0.5 ||A x - y||^2 + lam * Omega(x)`` the point ``x = 0`` is optimal iff
-``Omega^*(A^T y) <= lam``, with ``Omega^*`` the dual norm; so
-``lambda_max = Omega^*(A^T y)``. Some variables may be left free by the
-penalty (features in no group, groups or tree nodes of weight zero); the
-solution at ``lambda_max`` is then zero on the penalized variables only, the
-free ones take their least-squares fit, and ``lambda_max`` is the dual norm of
-``A^T r`` with ``r`` the residual of that fit.
+For ``F(A x) + lam * Omega(x)`` the point ``x = 0`` is optimal iff
+``Omega^*(-A^T F'(0)) <= lam``, with ``Omega^*`` the dual norm; so
+``lambda_max = Omega^*(A^T theta_0)`` with ``theta_0 = -F'(0)`` (``y`` for
+least squares). Some variables may be left free by the penalty (features in
+no group, groups or tree nodes of weight zero), as the penalty declares
+(``free_variables``); the solution at ``lambda_max`` is then zero on the
+penalized variables only, the free ones take their unpenalized fit, and
+``lambda_max`` is the dual norm of ``A^T theta`` at that fit. Nothing here
+names a concrete penalty or datafit: it works for every datafit and every
+penalty through their declared structure.
 """
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator, lsqr
 
+import warnings
+
+from .._linalg import columns, restricted_lstsq
 from ..exceptions import ParameterError, ShapeError, StructureError
-from ..losses import LeastSquares
-from ..penalties import GroupLasso, L1, Penalty
+from ..penalties import Penalty
 from ..structure import Groups, Tree
 
 __all__ = ["lambda_max", "PENALTY_TYPES"]
 
-#: Accepted values of ``penalty_type`` given as strings.
+#: Deprecated string forms of ``penalty`` (use a Penalty instance).
 PENALTY_TYPES = ("l1", "group", "sparse_group", "tree")
 
 # The dual norm is rounded up by a few ulps: a solver's prox compares norms computed in another order
@@ -28,8 +32,14 @@ _ROUND_UP = 1.0 + 16 * np.finfo(float).eps
 
 
 def _build_penalty(loss, penalty_type, groups, l1_ratio):
-    """A penalty with ``lam = 1`` carrying the requested structure."""
+    """A penalty with ``lam = 1`` carrying the requested structure (strings are deprecated)."""
     owner = "lambda_max"
+    if isinstance(penalty_type, str):
+        warnings.warn("lambda_max(datafit, 'l1' | 'group' | 'sparse_group' | 'tree', groups) is deprecated and "
+                      "will be removed in the next release; pass a penalty: lambda_max(datafit, ss.GroupLasso("
+                      "groups, 1.0)).", DeprecationWarning, stacklevel=3)
+    from ..penalties import L1, GroupLasso  # the deprecated string forms only
+
     if isinstance(penalty_type, Penalty):
         if groups is not None or l1_ratio is not None:
             raise ParameterError(
@@ -80,122 +90,80 @@ def _build_penalty(loss, penalty_type, groups, l1_ratio):
     return SparseGroupLasso(groups, 1.0, l1_ratio)
 
 
-def _unit_rows(n_rows, rows, x_shape):
-    """A point of shape ``x_shape`` with ones on the given rows and zeros elsewhere."""
-    z = np.zeros(x_shape)
-    z[rows] = 1.0
-    return z
-
-
 def free_variables(penalty, n_features, x_shape=None):
-    """Boolean mask of the variables (rows of ``x``) that ``penalty`` leaves unpenalized.
-
-    Candidates come from the structure (``groups`` or ``tree`` of the
-    penalty: variables in no group of positive weight); each is confirmed by
-    evaluating ``Omega`` on the candidate rows, so other terms of the penalty
-    (such as the l1 part of a sparse-group lasso) are accounted for.
-    """
-    x_shape = (n_features,) if x_shape is None else tuple(x_shape)
-    structure = getattr(penalty, "groups", None)
-    tree = getattr(penalty, "tree", None)
-    if isinstance(tree, Tree):
-        structure = tree.to_groups()
-    if not isinstance(structure, Groups):
-        return np.zeros(n_features, dtype=bool)
-    penalized = np.zeros(n_features, dtype=bool)
-    for idx, w in zip(structure, structure.weights):
-        if w > 0:
-            penalized[idx] = True
-    candidates = np.flatnonzero(~penalized)
-    if candidates.size == 0:
-        return ~penalized
-    # usual case: Omega vanishes on all candidates at once
-    if penalty.omega(_unit_rows(n_features, candidates, x_shape)) == 0:
-        return ~penalized
-    free = np.zeros(n_features, dtype=bool)
-    for i in candidates:
-        free[i] = penalty.omega(_unit_rows(n_features, [i], x_shape)) == 0
-    return free
+    """Boolean mask of the variables that ``penalty`` leaves unpenalized (its declared ``free_variables``)."""
+    return penalty.free_variables(n_features, x_shape)
 
 
-def _columns(A, cols):
-    """``A[:, cols]`` for an array, a sparse matrix or a LinearOperator."""
-    if isinstance(A, LinearOperator):
-        n = A.shape[1]
-
-        def mv(z):
-            full = np.zeros(n)
-            full[cols] = np.ravel(z)
-            return A.matvec(full)
-
-        return LinearOperator((A.shape[0], cols.size), matvec=mv, rmatvec=lambda r: A.rmatvec(r)[cols],
-                              dtype=float)
-    return A[:, cols]
-
-
-def _least_squares_residual(loss, free):
-    """Residual ``y - A_F x_F`` after fitting the free variables by least squares."""
-    y = np.asarray(loss.y, dtype=float)
+def _free_fit_dual_point(datafit, free):
+    """``theta = -F'(A_F x_F)`` at the unpenalized fit of the free variables (``-F'(0)`` when none is free)."""
+    n = datafit.n_samples
+    zero = np.zeros(datafit.y.shape)
     if not free.any():
-        return y
-    A_free = _columns(loss.A, np.flatnonzero(free))
-    if isinstance(A_free, np.ndarray):
-        coef = np.linalg.lstsq(A_free, y, rcond=None)[0]
-        return y - A_free @ coef
-    # lsqr handles sparse matrices and operators; one right-hand side at a time
-    Y = y.reshape(y.shape[0], -1)
-    R = np.empty_like(Y)
-    for j in range(Y.shape[1]):
-        sol = lsqr(A_free, Y[:, j], atol=1e-14, btol=1e-14, conlim=1e14, iter_lim=max(10 * free.sum(), 1000))
-        R[:, j] = Y[:, j] - np.ravel(A_free @ sol[0])
-    return R.reshape(y.shape)
+        return datafit.dual_point(zero)
+    cols = np.flatnonzero(free)
+    if "quadratic" in datafit.capabilities:  # least squares: the dual point is the residual of a linear fit
+        return restricted_lstsq(datafit.A, datafit.y, cols)[1]
+    from scipy.optimize import minimize
+
+    sub = datafit.with_design(columns(datafit.A, cols))
+    shape = sub.x_shape
+
+    def fun(v):
+        z = sub.matvec(v.reshape(shape))
+        return sub.value_from_Ax(z), np.ravel(sub.grad_from_Ax(z))
+
+    res = minimize(fun, np.zeros(int(np.prod(shape))), jac=True, method="L-BFGS-B",
+                   options={"maxiter": 10_000, "ftol": 1e-15, "gtol": 1e-12})
+    del n
+    return sub.dual_point(sub.matvec(res.x.reshape(shape)))
 
 
 def lambda_max(loss, penalty_type, groups=None, l1_ratio=None):
-    """Smallest ``lam`` for which the solution of ``0.5 ||A x - y||^2 + lam * Omega(x)`` is zero.
+    """Smallest ``lam`` for which the solution of ``F(A x) + lam * Omega(x)`` is zero.
 
     Parameters
     ----------
-    loss : LeastSquares
-        ``A`` dense, scipy.sparse or a LinearOperator; one or several
-        right-hand sides.
-    penalty_type : {'l1', 'group', 'sparse_group', 'tree'} or Penalty
-        The penalty family, or a penalty whose structure is used (its
-        ``lam`` is ignored).
+    loss : Datafit
+        Any datafit (least squares, logistic, Huber, Poisson, ...); ``A``
+        dense, scipy.sparse or a LinearOperator.
+    penalty_type : Penalty
+        The penalty whose structure is used (its ``lam`` is ignored). The
+        strings ``'l1'``, ``'group'``, ``'sparse_group'`` and ``'tree'``
+        (with ``groups`` and ``l1_ratio``) still work for this release with
+        a ``DeprecationWarning``.
     groups : Groups, list of lists or Tree, optional
-        The structure: a :class:`Groups` (or index lists) for ``'group'`` and
-        ``'sparse_group'``, a :class:`Tree` for ``'tree'``.
+        Deprecated: the structure for a string ``penalty_type``.
     l1_ratio : float in [0, 1], optional
-        For ``'sparse_group'`` only.
+        Deprecated: for ``'sparse_group'`` only.
 
     Returns
     -------
     float
-        The dual norm of ``A^T r``, with ``r = y`` when every variable is
-        penalized and ``r`` the least-squares residual of the unpenalized
-        variables otherwise. At ``lam >= lambda_max`` every penalized
-        variable of the solution is zero; below it some is not. The value
-        is rounded up by 16 ulps (relative 3.6e-15) so that the solution at
+        The dual norm of ``A^T theta`` with ``theta = -F'(A x_F)``, ``x_F``
+        the unpenalized fit of the variables the penalty leaves free (zero
+        when there are none). At ``lam >= lambda_max`` every penalized
+        variable of the solution is zero; below it some is not. The value is
+        rounded up by 16 ulps (relative 3.6e-15) so that the solution at
         ``lam = lambda_max`` is exactly zero in floating point too.
 
     Examples
     --------
     >>> import numpy as np, structsparse as ss
     >>> A = np.eye(4); y = np.array([3.0, 4.0, 1.0, 2.0])
-    >>> round(lambda_max(ss.LeastSquares(A, y), "group", [[0, 1], [2, 3]]), 12)
+    >>> round(lambda_max(ss.LeastSquares(A, y), ss.GroupLasso([[0, 1], [2, 3]], 1.0)), 12)
     5.0
-    >>> round(lambda_max(ss.LeastSquares(A, y), "l1"), 12)
+    >>> round(lambda_max(ss.LeastSquares(A, y), ss.L1(1.0)), 12)
     4.0
     """
-    if not isinstance(loss, LeastSquares):
-        raise TypeError(f"The 'loss' parameter of lambda_max must be a LeastSquares. Got {type(loss).__name__}.")
+    if not isinstance(getattr(loss, "capabilities", None), frozenset) or not hasattr(loss, "dual_point"):
+        raise TypeError(f"The 'loss' parameter of lambda_max must be a structsparse Datafit. Got {type(loss).__name__}.")
     penalty = _build_penalty(loss, penalty_type, groups, l1_ratio)
     n = penalty.n_features
     if n is not None and n != loss.n_features:
         raise ShapeError(f"lambda_max: the penalty is defined on {n} features but the loss has {loss.n_features}.")
-    free = free_variables(penalty, loss.n_features, loss.x_shape)
-    r = _least_squares_residual(loss, free)
-    u = loss.rmatvec(r)
+    free = penalty.free_variables(loss.n_features, loss.x_shape)
+    u = loss.rmatvec(_free_fit_dual_point(loss, free))
     # A_F^T r vanishes up to rounding; the dual norm of the seminorm ignores the free rows
     u[free] = 0.0
     # dual_norm is tried even when has_dual_norm is False: that flag says it is too costly for a duality gap

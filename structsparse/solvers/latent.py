@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from ..exceptions import ParameterError, ShapeError, StructureError
-from ..losses import LeastSquares
+from ..datafits import LeastSquares
 from ..penalties import GroupLasso
 from ..penalties.latent_group_lasso import LatentGroupLasso
 from ..structure import Groups

@@ -16,7 +16,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from .._validation import check_array, check_int, check_rng, check_scalar
 from ..exceptions import ParameterError
-from ..losses import LeastSquares
+from ..datafits import LeastSquares
 from ..penalties import Penalty
 from .lambda_max import lambda_max
 

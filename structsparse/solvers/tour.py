@@ -15,7 +15,7 @@ import numpy as np
 
 from .._atomic import save_figure
 from .._validation import check_rng
-from ..losses import LeastSquares
+from ..datafits import LeastSquares
 from ..penalties import GroupLasso, SparseGroupLasso, TreeLasso
 from ..structure import Groups, Tree
 from .cvxpy_reference import reference_objective, solve_cvxpy

@@ -1,0 +1,274 @@
+"""The datafit interface: a data-fitting term ``F(A x)`` that is a sum of scalar functions of ``z = A x``.
+
+A datafit gives its value, its gradient (in ``z`` and in ``x``), a global
+Lipschitz constant of the gradient and a per-block one, its Fenchel
+conjugate, a dual point at any ``x`` that a scaling makes feasible (so the
+duality gap works for any datafit), and a cvxpy expression of itself.
+Datafits know nothing about penalties or solvers; they declare what they can
+do in :attr:`Datafit.capabilities`, and solvers check that.
+
+Duality. For ``P(x) = F(A x) + lam * Omega(x)`` the Fenchel dual is
+``D(theta) = -F^*(-theta)`` subject to ``Omega^*(A^T theta) <= lam``. The
+natural dual point at ``x`` is ``theta = -F'(A x)`` (the residual
+``y - A x`` for least squares); every datafit here has a conjugate whose
+domain is convex and contains ``-theta / s`` for all ``s >= 1``, so
+``theta / max(1, Omega^*(A^T theta) / lam)`` is dual feasible.
+"""
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
+
+from .._linalg import group_spectral_norm_sq, rmatvec, spectral_norm_sq
+from .._validation import check_array, check_scalar
+from ..exceptions import ParameterError, ShapeError
+
+__all__ = ["Datafit", "check_design"]
+
+
+def check_design(A, owner):
+    """Validate a design: a real 2-D array, scipy.sparse matrix, or a LinearOperator with an adjoint.
+
+    Dense float64 arrays are used as they are (never copied); sparse matrices
+    keep CSR or CSC and are converted to float64 only when they are not.
+    """
+    if isinstance(A, LinearOperator):
+        if len(A.shape) != 2:
+            raise ShapeError(f"The 'A' parameter of {owner} must be 2-D. Got shape {A.shape}.")
+        if np.dtype(A.dtype).kind == "c":
+            raise ParameterError(f"The 'A' parameter of {owner} must be a real operator. Got dtype {A.dtype}.")
+        try:  # the solvers need A^T: refuse an operator without one now, not mid-solve
+            A.rmatvec(np.zeros(A.shape[0]))
+        except NotImplementedError:
+            raise ParameterError(
+                f"The 'A' parameter of {owner} is a LinearOperator without rmatvec; every solver needs the "
+                "adjoint A^T r: build it with LinearOperator(shape, matvec=..., rmatvec=...).") from None
+        return A
+    if sp.issparse(A):
+        if A.ndim != 2:
+            raise ShapeError(f"The 'A' parameter of {owner} must be 2-D. Got shape {A.shape}.")
+        if A.dtype.kind not in "fiub":
+            raise ParameterError(f"The 'A' parameter of {owner} must be real. Got dtype {A.dtype}.")
+        A = A.tocsr() if A.format not in ("csr", "csc") else A
+        if not np.all(np.isfinite(A.data)):
+            raise ParameterError(f"The 'A' parameter of {owner} must contain only finite values (no NaN or inf).")
+        return A.astype(np.float64) if A.dtype != np.float64 else A
+    return check_array(A, "A", ndim=2, owner=owner)
+
+
+class Datafit(ABC):
+    """Base class: ``F(A x) = sum_i f_i((A x)_i)`` with ``f_i`` convex and smooth.
+
+    Subclasses set ``name`` and ``curvature`` (``sup f''``, or ``None`` when
+    the gradient is not globally Lipschitz) and implement
+    :meth:`value_from_Ax`, :meth:`raw_grad`, :meth:`conjugate` and
+    :meth:`cvxpy_fit`; they may implement :meth:`raw_hessian` (the diagonal
+    of ``F''``) for second-order solvers.
+
+    Parameters
+    ----------
+    A : ndarray, scipy.sparse matrix or LinearOperator, shape (n_samples, n_features)
+    y : array_like, shape (n_samples,) or (n_samples, n_targets)
+    lipschitz : float, optional
+        Lipschitz constant of the gradient in ``x``; estimated on first use.
+
+    Notes
+    -----
+    Neither ``A`` nor ``y`` is modified; ``y`` is copied.
+    """
+
+    name = "datafit"
+    #: ``sup_z f''(z)``; ``None`` when unbounded (no global Lipschitz constant).
+    curvature = 1.0
+    #: True when ``F`` is a quadratic (linear optimality conditions: ADMM's x-update is a linear solve).
+    quadratic = False
+    #: Most right-hand sides the datafit accepts as columns of ``y`` (``None``: any).
+    multi_target = True
+
+    def __init__(self, A, y, lipschitz=None):
+        owner = type(self).__name__
+        self.A = check_design(A, owner)
+        y_arr = check_array(y, "y", ndim=(1, 2) if self.multi_target else 1, owner=owner, copy=True)
+        if y_arr.shape[0] != self.A.shape[0]:
+            raise ShapeError(
+                f"{owner}: 'A' has {self.A.shape[0]} rows but 'y' has {y_arr.shape[0]} entries; they must match.")
+        self.y = self._check_y(y_arr)
+        self.y.setflags(write=False)
+        self._lipschitz = None
+        self._norm_sq = None
+        if lipschitz is not None:
+            self._lipschitz = check_scalar(lipschitz, "lipschitz", low=0, low_inclusive=False, owner=owner)
+
+    def _check_y(self, y):
+        """Validate (and possibly re-encode) the targets; ``y`` is a private float copy."""
+        return y
+
+    # ------------------------------------------------------------------ to implement
+    @abstractmethod
+    def value_from_Ax(self, Ax):
+        """``F(z)`` at ``z = A x``."""
+
+    @abstractmethod
+    def raw_grad(self, Ax):
+        """``F'(z)``: the gradient in ``z`` (same shape as ``z``)."""
+
+    @abstractmethod
+    def conjugate(self, u):
+        """Fenchel conjugate ``F^*(u) = sup_z <u, z> - F(z)`` (``inf`` outside its domain)."""
+
+    @abstractmethod
+    def cvxpy_fit(self, z):
+        """cvxpy expression of ``F(z)`` for an affine cvxpy expression ``z`` (of ``y``'s shape)."""
+
+    def raw_hessian(self, Ax):
+        """Diagonal of ``F''(z)``; datafits with a second derivative override it."""
+        raise NotImplementedError(f"{type(self).__name__} declares no Hessian.")
+
+    # ------------------------------------------------------------------ declared capabilities
+    @property
+    def capabilities(self):
+        """What solvers may use: a frozenset of strings.
+
+        ``"gradient"``, ``"conjugate"`` and ``"cvxpy"`` always;
+        ``"lipschitz"`` when the gradient is globally Lipschitz (then also
+        ``"block_lipschitz"``); ``"hessian"`` with a second derivative;
+        ``"quadratic"`` for a quadratic fit; ``"columns"`` when ``A`` is a
+        matrix (dense or sparse) whose columns a coordinate solver can read.
+        """
+        caps = {"gradient", "conjugate", "cvxpy"}
+        if self.curvature is not None:
+            caps |= {"lipschitz", "block_lipschitz"}
+        if type(self).raw_hessian is not Datafit.raw_hessian:
+            caps.add("hessian")
+        if self.quadratic:
+            caps.add("quadratic")
+        if isinstance(self.A, np.ndarray) or sp.issparse(self.A):
+            caps.add("columns")
+        return frozenset(caps)
+
+    # ------------------------------------------------------------------ shapes
+    @property
+    def n_samples(self):
+        return self.A.shape[0]
+
+    @property
+    def n_features(self):
+        return self.A.shape[1]
+
+    @property
+    def x_shape(self):
+        """Shape of the unknown: ``(n_features,)`` or ``(n_features, n_targets)``."""
+        return (self.n_features,) + self.y.shape[1:]
+
+    def check_x(self, x, name="x"):
+        """Validate a point of the unknown's shape and return it as a float array."""
+        x = check_array(x, name, owner=type(self).__name__)
+        if x.shape != self.x_shape:
+            raise ShapeError(f"The '{name}' parameter must have shape {self.x_shape}. Got {x.shape}.")
+        return x
+
+    # ------------------------------------------------------------------ products
+    def matvec(self, x):
+        """``A @ x`` for a vector or matrix ``x``."""
+        return np.asarray(self.A @ x)
+
+    def rmatvec(self, r):
+        """``A^T @ r`` for a vector or matrix ``r``."""
+        return rmatvec(self.A, r)
+
+    # ------------------------------------------------------------------ values in x
+    def grad_from_Ax(self, Ax):
+        """Gradient in ``x``, ``A^T F'(A x)``, from ``A x``."""
+        return self.rmatvec(self.raw_grad(Ax))
+
+    def value(self, x):
+        """``F(A x)``."""
+        return self.value_from_Ax(self.matvec(x))
+
+    def grad(self, x):
+        """``A^T F'(A x)``."""
+        return self.grad_from_Ax(self.matvec(x))
+
+    __call__ = value
+
+    # ------------------------------------------------------------------ duality
+    def dual_point(self, Ax):
+        """The dual point ``theta = -F'(A x)`` (before scaling into the dual feasible set)."""
+        return -self.raw_grad(Ax)
+
+    def dual_value(self, theta):
+        """Dual objective ``-F^*(-theta)`` at a dual-feasible ``theta``."""
+        return -self.conjugate(-np.asarray(theta, dtype=float))
+
+    @staticmethod
+    def dual_rescale(theta, dual_norm, lam):
+        """``theta / max(1, dual_norm / lam)``: feasible for ``Omega^*(A^T .) <= lam`` and for ``F^*``'s domain."""
+        return theta / max(1.0, dual_norm / lam)
+
+    # ------------------------------------------------------------------ curvature
+    @property
+    def design_norm_sq(self):
+        """``||A||_2^2`` (cached; the package's one estimate, :func:`structsparse._linalg.spectral_norm_sq`)."""
+        if self._norm_sq is None:
+            self._norm_sq = spectral_norm_sq(self.A)
+        return self._norm_sq
+
+    @property
+    def lipschitz(self):
+        """Lipschitz constant of the gradient in ``x``: ``curvature * ||A||_2^2`` (cached).
+
+        For a datafit without a global constant (``curvature is None``) it is
+        the local constant at ``x = 0``, a starting point for backtracking.
+        """
+        if self._lipschitz is None:
+            c = self.curvature
+            if c is None:
+                c = float(np.max(self.raw_hessian(np.zeros(self.y.shape)), initial=1.0))
+            self._lipschitz = max(c * self.design_norm_sq, np.finfo(float).tiny)
+        return self._lipschitz
+
+    def block_lipschitz(self, idx, ptr):
+        """Per-block Lipschitz constants ``curvature * ||A_g||_2^2`` (block ``g``: columns ``idx[ptr[g]:ptr[g+1]]``).
+
+        Raises
+        ------
+        ParameterError
+            For a datafit without a global curvature bound.
+        """
+        if self.curvature is None:
+            raise ParameterError(f"{type(self).__name__} has no global curvature bound, so no per-block "
+                                 "Lipschitz constant; use a second-order (Hessian) step instead.")
+        return self.curvature * group_spectral_norm_sq(self.A, idx, ptr)
+
+    def quadratic_weights(self, Ax):
+        """Weights ``h`` of the quadratic model ``F(z) + F'(z) d + 0.5 sum h_i d_i^2`` a second-order solver uses.
+
+        The Hessian where the datafit has one and it is informative, else the
+        global curvature (a majorizer). Subclasses choose.
+        """
+        if "hessian" in self.capabilities:
+            return self.raw_hessian(Ax)
+        return np.full(np.shape(Ax), float(self.curvature))
+
+    def with_design(self, A):
+        """A copy of this datafit on another design ``A`` (same targets and parameters; caches reset)."""
+        import copy
+
+        new = copy.copy(self)
+        new.A = check_design(A, type(self).__name__)
+        if new.A.shape[0] != self.A.shape[0]:
+            raise ShapeError(f"{type(self).__name__}.with_design: 'A' has {new.A.shape[0]} rows; the datafit has "
+                             f"{self.A.shape[0]} samples.")
+        new._lipschitz = None
+        new._norm_sq = None
+        return new
+
+    # ------------------------------------------------------------------ cvxpy
+    def cvxpy(self, x):
+        """cvxpy expression of ``F(A x)`` for a cvxpy variable ``x`` (operators are densified by the caller)."""
+        return self.cvxpy_fit(self.A @ x)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(n_samples={self.n_samples}, n_features={self.n_features})"

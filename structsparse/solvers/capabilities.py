@@ -1,0 +1,223 @@
+"""What each solver needs, and the one check that matches a (datafit, penalty, solver) triple.
+
+Datafits and penalties declare what they can do (their ``capabilities``,
+frozensets of strings); every solver declares here what it needs from each,
+as alternatives (any one set suffices). No solver names a concrete penalty
+or datafit class: adding a penalty or a datafit that declares the right
+capabilities makes every matching solver accept it, and ``ss.solve`` pick it.
+"""
+
+from dataclasses import dataclass
+
+from ..exceptions import ParameterError
+
+__all__ = ["SolverSpec", "SOLVER_SPECS", "check_triple", "valid_solvers", "auto_solver", "missing_capabilities",
+           "IncompatibleSolverError"]
+
+
+class IncompatibleSolverError(ParameterError, TypeError):
+    """A solver was asked for a datafit or penalty that lacks a capability it needs."""
+
+
+# Words for the error messages
+_WORDS = {
+    "block_thresholds": "block-separable thresholds",
+    "norm_groups": "a decomposition into group norms",
+    "latent": "a latent (duplicated-column) structure",
+    "prox": "an exact prox",
+    "iterative_prox": "an iterative prox",
+    "dual_norm": "a dual norm",
+    "cvxpy": "a cvxpy expression",
+    "gradient": "a gradient",
+    "lipschitz": "a global Lipschitz constant",
+    "block_lipschitz": "per-block Lipschitz constants",
+    "hessian": "a Hessian",
+    "quadratic": "a quadratic form (least squares)",
+    "columns": "an explicit matrix A (dense or scipy.sparse, not a LinearOperator)",
+}
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """A solver's declared needs.
+
+    Attributes
+    ----------
+    name : str
+        The solver's name (``SolverResult.solver``).
+    datafit_needs : tuple of frozenset
+        Alternatives: the datafit must have every capability of at least one.
+    penalty_needs : tuple of frozenset
+        Alternatives for the penalty.
+    rank : int
+        Preference of ``solver="auto"`` among valid solvers (lower first).
+    rank_if : frozenset
+        Penalty capabilities without which the rank drops by 10 (used to
+        prefer FISTA only for exact proxes).
+    """
+
+    name: str
+    datafit_needs: tuple
+    penalty_needs: tuple
+    rank: int
+    rank_if: frozenset = frozenset()
+
+    def function(self):
+        """The solver function (imported on demand, to keep the solver modules independent)."""
+        from . import admm, cvxpy_reference, fista, latent, working_set
+
+        return {"solve_block": working_set.solve_block, "fista": fista.fista, "admm": admm.admm,
+                "solve_latent": latent.solve_latent, "cvxpy": cvxpy_reference.solve_cvxpy}[self.name]
+
+
+_ANY = (frozenset(),)
+
+#: Every solver and what it needs. ``solve_latent`` builds a block-separable problem on duplicated columns,
+#: so its datafit needs what ``solve_block`` needs or, for operators, what FISTA needs.
+SOLVER_SPECS = {
+    "solve_latent": SolverSpec("solve_latent", (frozenset({"gradient"}),), (frozenset({"latent"}),), rank=0),
+    "solve_block": SolverSpec("solve_block",
+                              (frozenset({"columns", "block_lipschitz"}), frozenset({"columns", "hessian"})),
+                              (frozenset({"block_thresholds"}),), rank=1),
+    "fista": SolverSpec("fista", (frozenset({"gradient"}),),
+                        (frozenset({"prox"}), frozenset({"iterative_prox"})), rank=2, rank_if=frozenset({"prox"})),
+    "admm": SolverSpec("admm", (frozenset({"quadratic"}),),
+                       (frozenset({"prox"}), frozenset({"iterative_prox"})), rank=3),
+    "cvxpy": SolverSpec("cvxpy", (frozenset({"cvxpy"}),), (frozenset({"cvxpy"}),), rank=100),
+}
+
+#: Solvers ``ss.solve`` may choose (the cvxpy reference is never chosen automatically).
+AUTO_CANDIDATES = ("solve_latent", "solve_block", "fista", "admm")
+
+
+def _caps(obj, role):
+    caps = getattr(obj, "capabilities", None)
+    if not isinstance(caps, frozenset):
+        kind = "Datafit (ss.LeastSquares, ss.Logistic, ...)" if role == "loss" else "Penalty"
+        raise TypeError(f"The '{role}' parameter must be a structsparse {kind} declaring its capabilities. "
+                        f"Got {type(obj).__name__}.")
+    return caps
+
+
+def missing_capabilities(datafit, penalty, solver):
+    """What ``solver`` needs that the datafit and penalty lack: ``(datafit_missing, penalty_missing)``.
+
+    Each is the smallest missing set among the solver's alternatives (empty
+    when some alternative is satisfied).
+    """
+    spec = _spec(solver)
+    have_d, have_p = _caps(datafit, "loss"), _caps(penalty, "penalty")
+    miss_d = min((need - have_d for need in spec.datafit_needs), key=len)
+    miss_p = min((need - have_p for need in spec.penalty_needs), key=len)
+    return miss_d, miss_p
+
+
+def _spec(solver):
+    if not isinstance(solver, str) or solver not in SOLVER_SPECS:
+        raise ParameterError(f"The 'solver' parameter must be 'auto' or one of "
+                             f"{', '.join(map(repr, SOLVER_SPECS))}. Got {solver!r} instead.")
+    return SOLVER_SPECS[solver]
+
+
+def valid_solvers(datafit, penalty):
+    """Names of every solver that accepts this datafit and penalty, most preferred first.
+
+    Parameters
+    ----------
+    datafit : Datafit
+    penalty : Penalty
+
+    Returns
+    -------
+    list of str
+    """
+    ok = []
+    for name, spec in SOLVER_SPECS.items():
+        miss_d, miss_p = missing_capabilities(datafit, penalty, name)
+        if not miss_d and not miss_p:
+            penalty_caps = penalty.capabilities
+            rank = spec.rank + (0 if spec.rank_if <= penalty_caps else 10)
+            ok.append((rank, name))
+    return [name for _, name in sorted(ok)]
+
+
+def auto_solver(datafit, penalty):
+    """The solver ``ss.solve(..., solver="auto")`` uses: the most preferred valid one.
+
+    Working-set block coordinate descent for block-separable penalties with
+    an explicit matrix, duplication for the latent group lasso, FISTA for
+    exact proxes (trees, nuclear norms, operators), ADMM for iterative proxes
+    with a quadratic datafit (overlapping groups), FISTA otherwise.
+
+    Parameters
+    ----------
+    datafit : Datafit
+    penalty : Penalty
+
+    Returns
+    -------
+    str
+    """
+    for name in valid_solvers(datafit, penalty):
+        if name in AUTO_CANDIDATES:
+            return name
+    check_triple(datafit, penalty, "fista")  # raises, naming what is missing
+    return "fista"  # pragma: no cover
+
+
+def check_triple(datafit, penalty, solver):
+    """Raise :class:`IncompatibleSolverError` when ``solver`` cannot handle this datafit and penalty.
+
+    The message lists what is missing and which solvers would work, e.g.
+    "solve_block needs block-separable thresholds; OverlapGroupLasso has
+    none; use admm or fista".
+
+    Parameters
+    ----------
+    datafit : Datafit
+    penalty : Penalty
+    solver : str
+        A key of :data:`SOLVER_SPECS`.
+    """
+    miss_d, miss_p = missing_capabilities(datafit, penalty, solver)
+    if not miss_d and not miss_p:
+        return
+    parts = []
+    if miss_p:
+        parts.append(f"{solver} needs {_list(miss_p)}; {type(penalty).__name__} has none")
+    if miss_d:
+        parts.append(f"{solver} needs {_list(miss_d)} from the datafit; {type(datafit).__name__} "
+                     f"({_describe_design(datafit)}) has none")
+    others = [s for s in valid_solvers(datafit, penalty) if s != solver]
+    hint = f"use {' or '.join(others)}" if others else "no solver handles this pair"
+    raise IncompatibleSolverError("; ".join(parts) + f"; {hint}.")
+
+
+def _list(caps):
+    return " and ".join(_WORDS.get(c, c) for c in sorted(caps))
+
+
+def _describe_design(datafit):
+    A = getattr(datafit, "A", None)
+    return f"A is {type(A).__name__}" if A is not None else "no design"
+
+
+def check_inputs(datafit, penalty, solver):
+    """Validate a solver's inputs: types, matching sizes, and the capabilities the solver needs.
+
+    Parameters
+    ----------
+    datafit : Datafit
+    penalty : Penalty
+    solver : str
+        A key of :data:`SOLVER_SPECS`.
+    """
+    from ..exceptions import ShapeError
+
+    _caps(datafit, "loss")
+    _caps(penalty, "penalty")
+    n = penalty.n_features
+    if n is not None and n != datafit.n_features:
+        raise ShapeError(f"{solver}: the penalty {penalty!r} is defined on {n} features but the datafit has "
+                         f"{datafit.n_features}.")
+    check_triple(datafit, penalty, solver)
