@@ -112,35 +112,16 @@ class CVPathResult:
 
 
 def default_solver(loss, penalty):
-    """The solver a path uses by default: block coordinate descent where it applies.
+    """The solver a path uses by default: the one ``ss.solve(..., solver="auto")`` picks.
 
-    :func:`solve_block` for L1 / GroupLasso / SparseGroupLasso with a dense or
-    sparse ``A``; :func:`admm` for overlapping groups; :func:`solve_latent`
-    for the latent group lasso; :func:`fista` otherwise.
+    Chosen from the declared capabilities (:func:`structsparse.solvers.capabilities.auto_solver`):
+    block coordinate descent for block-separable penalties with an explicit
+    matrix, duplication for latent groups, FISTA for exact proxes, ADMM for
+    iterative proxes with least squares.
     """
-    from ._block_spec import block_spec
-    from .fista import fista
+    from .capabilities import SOLVER_SPECS, auto_solver
 
-    A = getattr(loss, "A", None)
-    if isinstance(A, np.ndarray) or sp.issparse(A):
-        try:
-            block_spec(penalty, loss.n_features)
-        except (TypeError, ValueError):
-            pass
-        else:
-            from .working_set import solve_block
-
-            return solve_block
-    name = getattr(penalty, "name", "")
-    if name == "overlap_group_lasso":
-        from .admm import admm
-
-        return admm
-    if name == "latent_group_lasso":
-        from .latent import solve_latent
-
-        return solve_latent
-    return fista
+    return SOLVER_SPECS[auto_solver(loss, penalty)].function()
 
 
 def lam_grid(lam_max, n_lams=50, eps=1e-3):
