@@ -5,7 +5,7 @@ callers who catch the builtin keep working; the message names the argument
 and what was expected.
 """
 
-__all__ = ["StructureError", "ShapeError", "ParameterError", "ConvergenceWarning"]
+__all__ = ["StructureError", "ShapeError", "ParameterError", "OnnxError", "ConvergenceWarning"]
 
 
 class StructureError(ValueError):
@@ -18,6 +18,10 @@ class ShapeError(ValueError):
 
 class ParameterError(ValueError):
     """A scalar or option argument is out of range, non-finite or unknown."""
+
+
+class OnnxError(ParameterError):
+    """An ONNX model uses an operator, attribute or layout that structsparse.nn cannot import or export."""
 
 
 class ConvergenceWarning(UserWarning):

@@ -10,9 +10,10 @@ from .analysis import connection_graph, count_params, flops, gate_statistics, la
 from .budget import min_flops, prune_to_budget
 from .groups import GROUP_KINDS, GroupMap, NetworkPenalty, groups, unit_flops
 from .io import load, save
-from .layers import (AvgPool2D, BatchNorm, Concat, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D,
+from .layers import (Add, AvgPool2D, BatchNorm, Concat, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D,
                      ReLU, SqueezeExcite)
 from .models import ARCHITECTURES, block_net, load_digits_split, mlp, small_cnn
+from .onnx_io import from_onnx, to_onnx
 from .network import Graph, Node, Sequential, dense_block, inception
 from .speed import fold_batchnorm, speedup
 from .surgery import plan_pruning, prune
@@ -54,11 +55,11 @@ def penalty(net, by="filters", kind="group_lasso", lam=1e-3, layers=None, weight
 
 __all__ = [
     "Layer", "Dense", "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "Flatten", "BatchNorm",
-    "SqueezeExcite", "Concat", "Graph", "Node", "Sequential", "inception", "dense_block",
+    "SqueezeExcite", "Concat", "Add", "Graph", "Node", "Sequential", "inception", "dense_block",
     "groups", "GroupMap", "NetworkPenalty", "GROUP_KINDS", "penalty", "unit_flops",
     "train", "lam_warmup", "softmax_cross_entropy", "accuracy",
     "prune", "plan_pruning", "prune_to_budget", "min_flops",
     "flops", "layer_flops", "count_params", "memory", "sensitivity", "gate_statistics", "connection_graph",
-    "speedup", "fold_batchnorm", "save", "load",
+    "speedup", "fold_batchnorm", "save", "load", "from_onnx", "to_onnx",
     "load_digits_split", "small_cnn", "mlp", "block_net", "ARCHITECTURES",
 ]

@@ -3,7 +3,7 @@
 Every channel (last-axis entry) of every node output is traced back to the
 node that created it: a producer (``Dense``, ``Conv2D``) or the network
 input. Channelwise layers pass sources through; ``Flatten`` tiles them over
-the spatial positions; ``Concat`` concatenates them.
+the spatial positions; ``Concat`` concatenates them; ``Add`` takes its first input's.
 """
 
 import numpy as np
@@ -30,6 +30,10 @@ def channel_sources(net):
                 names.append(nm if sel is None else nm[sel])
                 chans.append(ch if sel is None else ch[sel])
             src[n.name] = (np.concatenate(names), np.concatenate(chans))
+        elif layer.role == "add":  # a sum's channel is traced to its first input (all carry it in unison)
+            nm, ch = src[n.inputs[0]]
+            sel = None if layer.select is None else layer.select[0]
+            src[n.name] = (nm, ch) if sel is None else (nm[sel], ch[sel])
         elif layer.role == "flatten":
             nm, ch = src[n.inputs[0]]
             reps = int(np.prod(layer.input_shape[:-1]))

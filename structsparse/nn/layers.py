@@ -26,7 +26,7 @@ from ._im2col import col2im, conv_output_size, im2col, pad_nhwc, windows
 
 __all__ = [
     "Layer", "Dense", "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D",
-    "Flatten", "BatchNorm", "SqueezeExcite", "Concat", "LAYER_TYPES",
+    "Flatten", "BatchNorm", "SqueezeExcite", "Concat", "Add", "LAYER_TYPES",
 ]
 
 DTYPE = np.float32
@@ -904,5 +904,105 @@ class Concat(Layer):
         return reqs
 
 
+class Add(Layer):
+    """Elementwise sum of several inputs of equal shape (a residual connection).
+
+    After surgery an input may carry more channels than the sum keeps (a
+    channel another reader still needs): ``select`` then picks, for each
+    input, the channels that enter the sum, in output order. Surgery keeps
+    the channels of a sum in unison: an output channel stays whenever it is
+    needed downstream, in every input (zero or not), so the sum is exact.
+
+    Parameters
+    ----------
+    select : list of (array_like of int or None) or None, default None
+        One entry per input: the channel indices of that input that enter
+        the sum, or None for all of its channels. None uses every channel of
+        every input.
+    """
+
+    kind = "add"
+    role = "add"
+    n_inputs = None
+
+    def __init__(self, select=None):
+        super().__init__()
+        self.select = None if select is None else [None if s is None else np.asarray(s, dtype=np.int64)
+                                                   for s in select]
+
+    def config(self):
+        return {"select": None if self.select is None else
+                [None if s is None else s.tolist() for s in self.select]}
+
+    def _sel(self, i):
+        return None if self.select is None else self.select[i]
+
+    def build(self, input_shape, rng):
+        shapes = [tuple(s) for s in input_shape]
+        if len(shapes) < 2:
+            raise ShapeError(f"Add needs at least two inputs. Got {len(shapes)}.")
+        outs = {s[:-1] + ((s[-1] if self._sel(i) is None else len(self._sel(i))),) for i, s in enumerate(shapes)}
+        if len(outs) != 1:
+            raise ShapeError(f"Add needs inputs of equal shapes (after any selection). Got {shapes}.")
+        self.input_shape = shapes
+        self.output_shape = outs.pop()
+        return self.output_shape
+
+    def _output_shape(self, shapes):
+        s = shapes[0]
+        return s[:-1] + ((s[-1] if self._sel(0) is None else len(self._sel(0))),)
+
+    def forward(self, xs, train=False):
+        if len(xs) != len(self.input_shape):
+            raise ShapeError(f"Add expects {len(self.input_shape)} inputs. Got {len(xs)}.")
+        out = None
+        for i, x in enumerate(xs):
+            if x.shape[1:] != self.input_shape[i]:
+                raise ShapeError(f"Add input {i} must have per-sample shape {self.input_shape[i]}. Got {x.shape[1:]}.")
+            sel = self._sel(i)
+            part = x if sel is None else x[..., sel]
+            if out is None:
+                out = part.copy() if sel is None else part
+            else:
+                out += part
+        self._cache = [x.shape for x in xs]
+        return out
+
+    def backward(self, dout):
+        grads = []
+        for i, shape in enumerate(self._cache):
+            sel = self._sel(i)
+            if sel is None:
+                grads.append(dout.copy())
+            else:
+                g = np.zeros(shape, dtype=dout.dtype)
+                g[..., sel] = dout
+                grads.append(g)
+        return grads
+
+    def flops(self):
+        return (len(self.input_shape) - 1) * int(np.prod(self.output_shape))
+
+    def dead_out_multi(self, dead_ins):
+        out = None
+        for i, d in enumerate(dead_ins):
+            sel = self._sel(i)
+            part = d if sel is None else d[sel]
+            out = part.copy() if out is None else out & part
+        return out
+
+    def request_in_multi(self, req_out, dead_out):
+        reqs = []
+        for i, shape in enumerate(self.input_shape):
+            sel = self._sel(i)
+            if sel is None:
+                reqs.append(req_out.copy())
+            else:
+                r = np.zeros(shape[-1], dtype=bool)
+                r[sel] = req_out
+                reqs.append(r)
+        return reqs
+
+
 LAYER_TYPES = {cls.kind: cls for cls in (Dense, Conv2D, ReLU, MaxPool2D, AvgPool2D, GlobalAvgPool2D,
-                                         Flatten, BatchNorm, SqueezeExcite, Concat)}
+                                         Flatten, BatchNorm, SqueezeExcite, Concat, Add)}

@@ -47,7 +47,7 @@ def _input_shapes(net, node):
 def _dead_masks(net, tol):
     dead = {INPUT: np.zeros(net.input_shape[-1], dtype=bool)}
     for n in net.nodes:
-        if n.layer.role == "concat":
+        if n.layer.role in ("concat", "add"):
             dead[n.name] = n.layer.dead_out_multi([dead[i] for i in n.inputs])
         else:
             dead[n.name] = n.layer.dead_out(dead[n.inputs[0]], tol)
@@ -64,7 +64,7 @@ def _backward(net, dead, must, tol):
     for n in reversed(net.nodes):
         layer, r, m = n.layer, req[n.name] | must[n.name], must[n.name]
         d = dead[n.name] & ~m
-        if layer.role == "concat":
+        if layer.role in ("concat", "add"):
             reqs = layer.request_in_multi(r, d)
             musts = layer.request_in_multi(m, np.zeros_like(m))
         else:
@@ -101,6 +101,13 @@ def _forward_keep(net, dead, req, must):
                 avail = keep[inp] if sel is None else keep[inp][sel]
                 parts.append(avail & part)
             keep[name] = np.concatenate(parts)
+        elif layer.role == "add":
+            # a sum keeps a channel only where every input still carries it (they all were requested)
+            want = r | m
+            for k, inp in enumerate(n.inputs):
+                sel = None if layer.select is None else layer.select[k]
+                want = want & (keep[inp] if sel is None else keep[inp][sel])
+            keep[name] = want
         elif layer.role == "flatten":
             keep[name] = layer.tile(keep[n.inputs[0]])
         elif layer.role == "gate":
@@ -165,7 +172,7 @@ def plan_pruning(net, tol=0.0, min_keep=1, protect=None):
         for n in net.nodes:
             if not keep[n.name].any():
                 continue
-            for inp in n.inputs if n.layer.role != "concat" else []:
+            for inp in n.inputs if n.layer.role not in ("concat", "add") else []:
                 if not keep[inp].any():  # this layer would read nothing: give it back its best inputs
                     width = keep[inp].size
                     chosen = _top(np.ones(width, bool), _importance_of_inputs(n.layer, width), min(min_keep, width))
@@ -211,6 +218,19 @@ def apply_plan(net, plan):
                 width = int(keep[inp].sum())
                 select.append(None if len(positions) == width else positions)
             new_layer = Concat(None if all(s is None for s in select) else select)
+            new_layer.input_shape = [new.shape_of(i) for i in inputs]
+            new_layer.output_shape = new_layer._output_shape(new_layer.input_shape)
+        elif layer.role == "add":
+            inputs, select = list(n.inputs), []
+            for k, inp in enumerate(inputs):
+                if inp not in alive:
+                    raise StructureError(f"prune: node {n.name!r} lost its input {inp!r}.")  # pragma: no cover
+                sel = np.arange(keep[inp].size) if layer.select is None or layer.select[k] is None else layer.select[k]
+                chosen = sel[keep[n.name]]
+                positions = np.searchsorted(np.flatnonzero(keep[inp]), chosen)
+                width = int(keep[inp].sum())
+                select.append(None if len(positions) == width else positions)
+            new_layer = type(layer)(None if all(s is None for s in select) else select)
             new_layer.input_shape = [new.shape_of(i) for i in inputs]
             new_layer.output_shape = new_layer._output_shape(new_layer.input_shape)
         else:
