@@ -64,10 +64,13 @@ class SolverSpec:
 
     def function(self):
         """The solver function (imported on demand, to keep the solver modules independent)."""
-        from . import admm, cvxpy_reference, fista, latent, working_set
+        # import_module: ``from . import fista`` would give the function that solvers/__init__ binds to that name
+        from importlib import import_module
 
-        return {"solve_block": working_set.solve_block, "fista": fista.fista, "admm": admm.admm,
-                "solve_latent": latent.solve_latent, "cvxpy": cvxpy_reference.solve_cvxpy}[self.name]
+        module, attr = {"solve_block": ("working_set", "solve_block"), "fista": ("fista", "fista"),
+                        "admm": ("admm", "admm"), "solve_latent": ("latent", "solve_latent"),
+                        "cvxpy": ("cvxpy_reference", "solve_cvxpy")}[self.name]
+        return getattr(import_module(f".{module}", __package__), attr)
 
 
 _ANY = (frozenset(),)
