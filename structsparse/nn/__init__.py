@@ -14,6 +14,7 @@ from .layers import (Add, AvgPool2D, BatchNorm, Concat, Conv2D, Dense, Flatten, 
                      ReLU, SqueezeExcite)
 from .models import ARCHITECTURES, block_net, load_digits_split, mlp, small_cnn
 from .onnx_io import from_onnx, to_onnx
+from .onnx_prune import OnnxPruneResult, prune_onnx
 from .network import Graph, Node, Sequential, dense_block, inception
 from .speed import fold_batchnorm, speedup
 from .surgery import plan_pruning, prune
@@ -60,6 +61,6 @@ __all__ = [
     "train", "lam_warmup", "softmax_cross_entropy", "accuracy",
     "prune", "plan_pruning", "prune_to_budget", "min_flops",
     "flops", "layer_flops", "count_params", "memory", "sensitivity", "gate_statistics", "connection_graph",
-    "speedup", "fold_batchnorm", "save", "load", "from_onnx", "to_onnx",
+    "speedup", "fold_batchnorm", "save", "load", "from_onnx", "to_onnx", "prune_onnx", "OnnxPruneResult",
     "load_digits_split", "small_cnn", "mlp", "block_net", "ARCHITECTURES",
 ]

@@ -80,7 +80,10 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
     warmup_fraction : float
         Fraction of each trial's steps over which ``lam`` warms up.
     X_val, y_val : optional
-        Scored along the path (accuracy against FLOPs).
+        The validation split: it ranks the trials that meet the budget and
+        stops the fine-tuning early (the weights of the best validation
+        epoch are kept; ``best_epoch`` says which, -1 for none). Never pass
+        the test split here: the model is selected on it.
     rng : int or Generator, default 0
         Shuffling seed passed to every trial's training and to the
         fine-tuning (an int gives each trial the same shuffling).
@@ -97,7 +100,7 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
     -------
     dict
         ``net`` (pruned and fine-tuned), ``lam``, ``flops``, ``dense_flops``,
-        ``budget``, ``path`` (one entry per trial: lam, flops, params, memory,
+        ``budget``, ``best_epoch``, ``path`` (one entry per trial: lam, flops, params, memory,
         kept units, val accuracy before fine-tuning), ``history`` (fine-tuning).
     """
     owner = "prune_to_budget"
@@ -176,9 +179,36 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
     chosen = max(feasible, key=lambda e: (e["flops"], e[score], -e["lam"]))
     hi = chosen["lam"]
     best = trials[hi]
-    history = train(best, X, y, epochs=fine_tune_epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
-                    rng=rng, progress=progress, X_val=X_val, y_val=y_val) if fine_tune_epochs else {}
-    best.pruning.update({"budget": budget_abs, "lam": hi, "by": by, "penalty": penalty,
+    history, best_epoch = {}, None
+    if fine_tune_epochs:
+        # early stopping on the validation split only: keep the weights of the best validation epoch
+        snap = {"acc": best.score(X_val, y_val) if X_val is not None else -np.inf, "epoch": -1,
+                "params": _snapshot(best)}
+
+        def keep_best(epoch, hist):
+            if X_val is not None and hist["val_acc"][-1] > snap["acc"]:
+                snap.update(acc=hist["val_acc"][-1], epoch=epoch, params=_snapshot(best))
+            return False
+
+        history = train(best, X, y, epochs=fine_tune_epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
+                        rng=rng, progress=progress, X_val=X_val, y_val=y_val,
+                        callback=keep_best if X_val is not None else None)
+        if X_val is not None:
+            _restore(best, snap["params"])
+            best_epoch = snap["epoch"]
+    best.pruning.update({"budget": budget_abs, "lam": hi, "best_epoch": best_epoch, "by": by, "penalty": penalty,
                          "dense_flops": int(dense_flops), "flops": int(count_flops(best))})
     return {"net": best, "lam": hi, "flops": count_flops(best), "dense_flops": dense_flops,
-            "budget": budget_abs, "path": sorted(path, key=lambda e: e["lam"]), "history": history}
+            "budget": budget_abs, "path": sorted(path, key=lambda e: e["lam"]), "history": history,
+            "best_epoch": best_epoch}
+
+
+def _snapshot(net):
+    return [({k: v.copy() for k, v in n.layer.params.items()}, {k: v.copy() for k, v in n.layer.state.items()})
+            for n in net.nodes]
+
+
+def _restore(net, snap):
+    for n, (params, state) in zip(net.nodes, snap):
+        n.layer.params.update({k: v.copy() for k, v in params.items()})
+        n.layer.state.update({k: v.copy() for k, v in state.items()})

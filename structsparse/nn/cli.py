@@ -1,4 +1,9 @@
-"""``structsparse prune``: train, prune to a FLOPs budget, fine-tune and measure a network on digits."""
+"""``structsparse prune``: prune a network to a FLOPs budget, fine-tune and measure it.
+
+Two sources: ``--model net.onnx --data data.npz`` prunes the user's ONNX model
+on the user's data and writes a smaller ONNX model (``--out pruned.onnx``);
+without ``--model`` a network is trained on digits first (``--arch``).
+"""
 
 from pathlib import Path
 
@@ -25,7 +30,35 @@ def _report(out):
           f"realized {speed['csr_realized']:.2f}x, efficiency {speed['csr_efficiency']:.3f}")
 
 
+def run_prune_onnx(args):
+    from .onnx_prune import check_writable, prune_onnx
+
+    if not args.data:
+        raise ValueError("--model needs --data (an .npz file with arrays X and y).")
+    if not args.out:
+        raise ValueError("--model needs --out (the pruned .onnx file to write).")
+    check_writable(args.out, owner="structsparse prune --out")  # before any training
+    r = prune_onnx(args.model, args.data, args.out, budget=args.budget_flops, by=args.by,
+                   epochs=args.epochs, fine_tune_epochs=args.fine_tune_epochs, lr=args.lr, lam0=args.lam0,
+                   grow=args.grow, max_trials=args.max_trials, min_keep=args.min_keep, rng=args.seed, verbose=True,
+                   progress=args.progress)
+    print("\nkept units per layer:")
+    for layer, (k, total) in r.kept.items():
+        print(f"  {layer:<24} {k:>4} / {total:<4}")
+    print(f"FLOPs/sample: dense {r.dense_flops}, pruned {r.flops} ({r.dense_flops / r.flops:.2f}x fewer)")
+    print(f"parameters: dense {r.dense_params}, pruned {r.params} ({r.params / r.dense_params:.3f} kept); "
+          f"ONNX bytes: dense {r.dense_bytes}, pruned {r.bytes} ({r.bytes / r.dense_bytes:.3f})")
+    print(f"validation accuracy (held-out 20% of --data, never trained on): dense {r.dense_val_acc:.4f}, "
+          f"pruned + fine-tuned {r.val_acc:.4f}")
+    if r.max_abs_diff == r.max_abs_diff:
+        print(f"onnxruntime on {r.path} vs structsparse.nn: max |diff| {r.max_abs_diff:.2e}")
+    print(f"pruned model written to {r.path}")
+    return 0
+
+
 def run_prune(args):
+    if args.model:
+        return run_prune_onnx(args)
     from .experiment import digits_pruning
     from .io import save
 
@@ -53,6 +86,16 @@ def run_prune(args):
 def register(subparsers):
     p = subparsers.add_parser("prune", help="prune a network on digits to a FLOPs budget and measure it",
                               description=__doc__.splitlines()[0])
+    p.add_argument("--model", default=None, help="an ONNX model to prune (with --data and --out)")
+    p.add_argument("--data", default=None, help="with --model: .npz with X (the model's input layout) and y (labels)")
+    p.add_argument("--epochs", type=int, default=4, help="with --model: epochs of each penalized trial "
+                   "(default: %(default)s)")
+    p.add_argument("--fine-tune-epochs", type=int, default=4, help="with --model: fine-tuning epochs "
+                   "(default: %(default)s)")
+    p.add_argument("--lr", type=float, default=0.01, help="with --model: learning rate (default: %(default)s)")
+    p.add_argument("--lam0", type=float, default=0.05, help="with --model: first penalty price (default: %(default)s)")
+    p.add_argument("--grow", type=float, default=2.0, help="with --model: price growth factor (default: %(default)s)")
+    p.add_argument("--max-trials", type=int, default=10, help="with --model: price trials (default: %(default)s)")
     p.add_argument("--dataset", choices=["digits"], default="digits", help="data set (default: %(default)s)")
     p.add_argument("--arch", choices=["cnn", "mlp", "blocks"], default="cnn",
                    help="architecture: small CNN, MLP, or the Inception/SE/DenseNet graph (default: %(default)s)")
@@ -64,7 +107,7 @@ def register(subparsers):
                    help="penalize only these layers ('all' for every layer; default for the CNN: its first "
                         "conv layer, whose filters are the second layer's input channels)")
     p.add_argument("--min-keep", type=int, default=1, help="units every layer keeps (default: %(default)s)")
-    p.add_argument("--out", default=None, help="write the pruned network here (.npz + .json)")
+    p.add_argument("--out", default=None, help="write the pruned network here (.npz + .json; .onnx with --model)")
     p.add_argument("--plot", default=None, help="write the dashboard PNG (a .png path or a folder)")
     p.add_argument("--quick", action="store_true", help="small network, few epochs, subset of the data (for tests)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
