@@ -7,7 +7,7 @@ from scipy.sparse.linalg import aslinearoperator
 
 import structsparse as ss
 from structsparse.exceptions import ParameterError, ShapeError
-from structsparse.penalties.registry import PENALTY_NAMES, random_penalty
+from structsparse.penalties.registry import exact_prox_names, random_penalty
 from structsparse.solvers import cvxpy_reference
 from structsparse.solvers.cvxpy_reference import CvxpyProblem, cvxpy_problem, reference_objective, solve_cvxpy
 
@@ -93,7 +93,7 @@ def test_parameter_reuse_matches_fresh_solves():
     assert prob.solve().objective == pytest.approx(solve_cvxpy(loss, ss.GroupLasso(groups, 1.0)).objective, rel=1e-8)
 
 
-@pytest.mark.parametrize("name", PENALTY_NAMES)
+@pytest.mark.parametrize("name", exact_prox_names())  # iterative proxes: tests/test_registry_properties.py
 def test_reference_is_a_fixed_point_of_the_prox_gradient_map(name):
     # optimality checked without cvxpy: x = prox_{penalty/L}(x - grad/L) at the solution
     rng = np.random.default_rng(5)

@@ -178,7 +178,7 @@ class LatentGroupLasso(Penalty):
         x[lat.free] = v2[lat.free]
         return x.reshape(v.shape)
 
-    def dual_norm(self, u):
+    def _dual_norm(self, u):  # u validated by Penalty.dual_norm
         u = np.asarray(u, dtype=float)
         u2 = u.reshape(u.shape[0], -1)
         lat = self.latent

@@ -15,6 +15,15 @@ whose variable has shape ``(n_features,)`` (``n_targets=None``) or
   or for a vector an exact factorization of ``n_features``).
 - ``group_nuclear``: row groups whose blocks are reshaped to a random
   factorization of their size, random weights, some rows in no group.
+- ``overlap_group_lasso``: overlapping groups (:func:`random_overlapping_groups`:
+  sliding windows over shuffled features, or random subsets), random
+  weights, some features in no group (free).
+- ``latent_group_lasso``: the same kind of overlapping groups, for the latent
+  group lasso (its support is a union of groups).
+
+Penalties whose prox is iterative (``"iterative_prox"`` in their
+``capabilities``: the overlapping and latent group lassos) are exact only to
+their inner solver's tolerance; :func:`exact_prox_names` lists the others.
 
 ``lam`` is drawn in ``[0.1, 1]``; callers usually rescale it with
 ``penalty.with_lam(ratio * lambda_max)``.
@@ -34,11 +43,17 @@ from ..structure import Groups, Tree
 from .group_lasso import GroupLasso
 from .group_nuclear import GroupNuclear
 from .l1 import L1
+from .latent_group_lasso import LatentGroupLasso
 from .nuclear_norm import NuclearNorm
+from .overlap_group_lasso import OverlapGroupLasso
 from .sparse_group_lasso import SparseGroupLasso
 from .tree_lasso import TreeLasso
 
-__all__ = ["PENALTY_REGISTRY", "PENALTY_NAMES", "random_penalty", "register_penalty", "random_groups", "random_tree"]
+__all__ = ["PENALTY_REGISTRY", "PENALTY_NAMES", "random_penalty", "register_penalty", "random_groups", "random_tree",
+           "random_overlapping_groups", "penalty_names", "exact_prox_names"]
+
+#: Kinds of overlapping groups that :func:`random_overlapping_groups` draws from.
+OVERLAP_KINDS = ("windows", "subsets")
 
 #: Shapes that :func:`random_tree` draws from.
 TREE_SHAPES = ("chain", "star", "binary", "random")
@@ -82,6 +97,72 @@ def random_groups(n_features, rng, max_size=6, uncovered=True, weights=True):
     lists = [covered[ptr[g]:ptr[g + 1]] for g in range(len(sizes))]
     w = rng.uniform(0.5, 2.0, len(sizes)) if weights else None
     return Groups.from_lists(lists, n_features=n_features, weights=w)
+
+
+def random_overlapping_groups(n_features, rng, kind=None, uncovered=True, weights=True, max_size=6):
+    """Overlapping groups: sliding windows over shuffled features, or random subsets.
+
+    Parameters
+    ----------
+    n_features : int >= 1
+    rng : int or numpy.random.Generator
+    kind : {'windows', 'subsets'}, optional
+        ``'windows'``: windows of a random size ``s`` moved by a stride
+        below ``s`` (consecutive windows share variables) over the features
+        in a shuffled order; ``'subsets'``: random subsets of random sizes,
+        every covered feature in at least one. Drawn at random when omitted.
+    uncovered : bool
+        Leave about 15 % of the features (at least one when ``n_features >= 3``)
+        in no group: the penalty leaves them free.
+    weights : bool
+        Draw weights in ``[0.5, 2]`` (otherwise all 1).
+    max_size : int >= 2
+        Largest group size.
+
+    Returns
+    -------
+    Groups
+        With at least two groups sharing a variable whenever two or more
+        features are covered.
+    """
+    rng = check_rng(rng)
+    n_features = check_int(n_features, "n_features", low=1, owner="random_overlapping_groups")
+    max_size = check_int(max_size, "max_size", low=2, owner="random_overlapping_groups")
+    if kind is None:
+        kind = OVERLAP_KINDS[int(rng.integers(len(OVERLAP_KINDS)))]
+    if kind not in OVERLAP_KINDS:
+        raise ParameterError(f"The 'kind' parameter of random_overlapping_groups must be one of {OVERLAP_KINDS}. "
+                             f"Got {kind!r}.")
+    perm = rng.permutation(n_features)
+    n_free = max(1, int(round(0.15 * n_features))) if uncovered and n_features >= 3 else 0
+    covered = perm[: n_features - n_free]
+    m = covered.size
+    if m == 1:
+        lists = [covered]
+    elif kind == "windows":
+        size = int(rng.integers(2, min(max_size, m) + 1))
+        stride = int(rng.integers(1, size)) if size > 1 else 1
+        starts = list(range(0, max(m - size, 0) + 1, stride))
+        if starts[-1] + size < m:
+            starts.append(m - size)
+        lists = [covered[s:s + size] for s in starts]
+        if len(lists) == 1:  # a single window covers everything: add one that overlaps it
+            lists.append(covered[: max(1, m // 2)])
+    else:
+        n_groups = max(2, m // 2)
+        lists = [rng.choice(covered, size=int(rng.integers(1, min(max_size, m) + 1)), replace=False)
+                 for _ in range(n_groups)]
+        held = np.zeros(n_features, dtype=bool)
+        for g in lists:
+            held[g] = True
+        for j in covered[~held[covered]]:  # every covered feature in some group
+            k = int(rng.integers(len(lists)))
+            lists[k] = np.append(lists[k], j)
+        # make sure two groups overlap: give the first group a member of the second
+        if not np.intersect1d(lists[0], lists[1]).size:
+            lists[0] = np.append(lists[0], lists[1][0])
+    w = rng.uniform(0.5, 2.0, len(lists)) if weights else None
+    return Groups.from_lists([np.asarray(g, dtype=np.int64) for g in lists], n_features=n_features, weights=w)
 
 
 def random_tree(n_features, rng, shape=None, weights=True):
@@ -171,6 +252,14 @@ def _make_group_nuclear(n_features, rng, n_targets):
     return GroupNuclear(groups, _lam(rng), float(rng.uniform(0.2, 0.8)), shapes)
 
 
+def _make_overlap_group_lasso(n_features, rng, n_targets):
+    return OverlapGroupLasso(random_overlapping_groups(n_features, rng), _lam(rng))
+
+
+def _make_latent_group_lasso(n_features, rng, n_targets):
+    return LatentGroupLasso(random_overlapping_groups(n_features, rng), _lam(rng))
+
+
 #: name -> factory ``(n_features, rng, n_targets) -> Penalty``.
 PENALTY_REGISTRY = {
     "l1": _make_l1,
@@ -179,6 +268,8 @@ PENALTY_REGISTRY = {
     "tree_lasso": _make_tree_lasso,
     "nuclear_norm": _make_nuclear_norm,
     "group_nuclear": _make_group_nuclear,
+    "overlap_group_lasso": _make_overlap_group_lasso,
+    "latent_group_lasso": _make_latent_group_lasso,
 }
 
 #: Names of all registered penalties (``penalty.name`` of what they build).
@@ -206,6 +297,29 @@ def register_penalty(name, factory):
         raise TypeError(f"The 'factory' parameter of register_penalty must be callable. Got {type(factory).__name__}.")
     PENALTY_REGISTRY[name] = factory
     PENALTY_NAMES = tuple(PENALTY_REGISTRY)
+
+
+def penalty_names():
+    """Names of every registered penalty, built-in and added at runtime (the live :data:`PENALTY_NAMES`).
+
+    Returns
+    -------
+    tuple of str
+    """
+    return tuple(PENALTY_REGISTRY)
+
+
+def exact_prox_names():
+    """Names of the registered penalties whose prox is exact (no inner iterative solver).
+
+    Returns
+    -------
+    tuple of str
+        Those whose random instance declares ``"prox"`` in its ``capabilities``
+        (the overlapping and latent group lassos declare ``"iterative_prox"``).
+    """
+    return tuple(name for name in PENALTY_REGISTRY
+                 if "prox" in random_penalty(name, 6, np.random.default_rng(0)).capabilities)
 
 
 def random_penalty(name, n_features, rng, n_targets=None):
