@@ -7,18 +7,19 @@ model-based RIP lower bounds (:func:`rip_estimate`) and phase transitions
 (:func:`phase_transition`).
 """
 
-from .models import BlockSparse, SignalModel, Sparse, TreeSparse
+from .models import BlockSparse, BlockSparse2D, SignalModel, Sparse, TreeSparse, TreeSparse2D
 from .phase import SerialExecutor, load_table, phase_transition, success_rates, transition_point
 from .recovery import METHODS, RecoveryResult, recover
 from .rip import RipEstimate, rip_estimate
 from .statdim import predicted_threshold, statdim_group, statdim_l1
 from .operators import (DenseOperator, WaveletSynthesis, as_matrix, bernoulli, columns, dottest, gaussian,
-                        partial_dct, wavelet_synthesis)
+                        partial_dct, wavelet_synthesis, wavelet_synthesis2d, WaveletSynthesis2D)
 
 __all__ = [
     "gaussian", "bernoulli", "partial_dct", "wavelet_synthesis", "WaveletSynthesis", "DenseOperator",
     "dottest", "as_matrix", "columns",
-    "SignalModel", "Sparse", "BlockSparse", "TreeSparse",
+    "SignalModel", "Sparse", "BlockSparse", "TreeSparse", "TreeSparse2D", "BlockSparse2D",
+    "wavelet_synthesis2d", "WaveletSynthesis2D",
     "recover", "RecoveryResult", "METHODS",
     "rip_estimate", "RipEstimate",
     "phase_transition", "success_rates", "transition_point", "load_table", "SerialExecutor",

@@ -31,7 +31,8 @@ import numpy as np
 import scipy.linalg as sla
 
 from ..exceptions import ConvergenceWarning
-from ..losses import LeastSquares
+from ..datafits import LeastSquares
+from .greedy import _lstsq_on
 from .operators import columns
 
 __all__ = ["group_basis_pursuit", "penalized_recovery", "tree_basis_pursuit", "noise_lambda"]
@@ -332,11 +333,11 @@ def tree_basis_pursuit(A, y, tree_penalty, *, ratio=0.3, lam_min_ratio=1e-6, tol
         x = res.x
         S = np.flatnonzero(x)
         if 0 < S.size <= m:
-            AS = columns(A, S)
-            xs, *_ = np.linalg.lstsq(AS, y, rcond=None)
-            resid = np.linalg.norm(AS @ xs - y) / max(np.linalg.norm(y), 1e-300)
+            xs, _ = _lstsq_on(A, y, S)  # matrix-free for fast operators on large (2-D) problems
             polished = np.zeros(n)
             polished[S] = xs
+            Ap = A @ polished if isinstance(A, np.ndarray) else A.matvec(polished)
+            resid = np.linalg.norm(np.asarray(Ap) - y) / max(np.linalg.norm(y), 1e-300)
             if resid < best[0]:
                 best = (resid, polished)
             if resid <= 1e-9 and prev is not None and np.array_equal(prev, S):

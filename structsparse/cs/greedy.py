@@ -11,8 +11,9 @@ support (debiasing), the usual practice; ``n_iter`` counts the main loop.
 
 import numpy as np
 import scipy.linalg as sla
+from scipy.sparse.linalg import LinearOperator, lsqr
 
-from .operators import columns
+from .operators import DenseOperator, columns
 
 __all__ = ["cosamp", "iht", "block_omp"]
 
@@ -23,8 +24,40 @@ def _ops(A):
     return A.matvec, A.rmatvec
 
 
-def _lstsq_on(A, y, S):
-    """Least squares on the columns ``S`` (minimum-norm when there are more columns than rows)."""
+# above this many entries in the dense column block A[:, S], a matrix-free operator solves by LSQR instead
+MATRIX_FREE_ENTRIES = 4_000_000
+
+
+def _matrix_free(A, S):
+    return (isinstance(A, LinearOperator) and not isinstance(A, DenseOperator)
+            and A.shape[0] * np.asarray(S).size > MATRIX_FREE_ENTRIES)
+
+
+def _lstsq_matrix_free(A, y, S, x0=None, iter_lim=300, tol=1e-10):
+    """Least squares on the columns ``S`` of a fast operator by LSQR, never forming ``A[:, S]``."""
+    S = np.asarray(S, dtype=np.int64)
+    n = A.shape[1]
+
+    def mv(v):
+        full = np.zeros(n)
+        full[S] = np.ravel(v)
+        return np.asarray(A.matvec(full)).reshape(-1)
+
+    def rmv(r):
+        return np.asarray(A.rmatvec(np.ravel(r))).reshape(-1)[S]
+
+    AS = LinearOperator((A.shape[0], S.size), matvec=mv, rmatvec=rmv, dtype=np.float64)
+    return lsqr(AS, y, atol=tol, btol=tol, iter_lim=iter_lim, x0=x0)[0], None
+
+
+def _lstsq_on(A, y, S, x0=None):
+    """Least squares on the columns ``S`` (minimum-norm when there are more columns than rows).
+
+    Returns ``(x_S, A[:, S])``; for a fast operator with many columns the
+    second is ``None`` and ``x_S`` comes from LSQR (warm-started at ``x0``).
+    """
+    if _matrix_free(A, S):
+        return _lstsq_matrix_free(A, y, S, x0)
     AS = columns(A, S)
     if AS.shape[1] <= AS.shape[0]:
         # normal equations by Cholesky: cheap, and exact enough when A_S is well conditioned
@@ -45,7 +78,7 @@ def _debias(A, y, x):
     S = np.flatnonzero(x)
     if S.size == 0 or S.size > A.shape[0]:
         return x
-    xs, _ = _lstsq_on(A, y, S)
+    xs, _ = _lstsq_on(A, y, S, x[S])
     out = np.zeros_like(x)
     out[S] = xs
     return out
@@ -88,7 +121,7 @@ def cosamp(A, y, model, *, tol=1e-10, max_iter=100, stall=5):
         proxy = np.asarray(rmat(r))
         omega = model.approx_support(proxy, k2)
         T = np.union1d(omega, np.flatnonzero(x))
-        bT, _ = _lstsq_on(A, y, T)
+        bT, _ = _lstsq_on(A, y, T, x[T] if _matrix_free(A, T) else None)
         b = np.zeros(n)
         b[T] = bT
         x = model.approx(b)
@@ -185,7 +218,7 @@ def block_omp(A, y, groups, n_select, *, tol=1e-10):
         xs, AS = _lstsq_on(A, y, S)
         x = np.zeros(n)
         x[S] = xs
-        r = y - AS @ xs
+        r = y - (AS @ xs if AS is not None else np.asarray(mat(x)))
         if np.linalg.norm(r) <= tol * ynorm:
             break
     converged = np.linalg.norm(r) <= tol * ynorm

@@ -16,13 +16,13 @@ from math import lgamma, log
 
 import numpy as np
 
-from .._validation import check_array, check_int, check_rng
+from .._validation import check_array, check_choice, check_int, check_rng
 from ..exceptions import ParameterError, ShapeError
 from ..structure import Groups, Tree
-from ._tree_projection import count_rooted_subtrees, tree_projection
-from .operators import WaveletSynthesis
+from ._tree_projection import count_rooted_subtrees, cssa, tree_projection
+from .operators import WaveletSynthesis, WaveletSynthesis2D
 
-__all__ = ["SignalModel", "Sparse", "BlockSparse", "TreeSparse", "log_binomial"]
+__all__ = ["SignalModel", "Sparse", "BlockSparse", "TreeSparse", "TreeSparse2D", "BlockSparse2D", "log_binomial"]
 
 
 def log_binomial(n, k):
@@ -118,7 +118,8 @@ class SignalModel(ABC):
 
     def tree(self):
         """The coefficient tree for the tree lasso."""
-        raise ParameterError(f"{type(self).__name__} has no tree structure; the tree lasso needs TreeSparse.")
+        raise ParameterError(f"{type(self).__name__} has no tree structure; the tree lasso needs TreeSparse "
+                             f"or TreeSparse2D.")
 
     def sample_bound(self, delta=0.5, failure_prob=0.01):
         """Measurements after which a Gaussian matrix has the model's RIP constant ``<= delta``.
@@ -260,6 +261,14 @@ class BlockSparse(SignalModel):
         blocks = np.sort(np.asarray(blocks, dtype=np.int64))
         return (blocks[:, None] * self.block_size + np.arange(self.block_size)).ravel()
 
+    def block_of(self, idx):
+        """Block index of each (flat) signal index."""
+        return np.asarray(idx, dtype=np.int64) // self.block_size
+
+    def block_indices(self, b):
+        """Sorted signal indices of block ``b``."""
+        return self._expand([int(b)])
+
     def approx_blocks(self, x, k=None):
         """Indices of the ``k`` blocks of largest norm, sorted."""
         k = self._resolve_k(k)
@@ -296,66 +305,29 @@ def _piecewise_smooth(n, rng, n_pieces=None):
     return x
 
 
-class TreeSparse(SignalModel):
-    """Wavelet coefficient vectors supported on a rooted subtree with ``k`` coefficients.
+_PROJECTIONS = ("exact", "cssa", "auto")
 
-    The coefficients are those of :func:`~structsparse.cs.wavelet_synthesis`
-    (``[cA_L, cD_L, ..., cD_1]``, coarsest first). The tree: the root owns
-    the ``n / 2**level`` scaling coefficients ``cA_L``; each coarsest
-    detail coefficient ``cD_L[i]`` is a child of the root, and every detail
-    coefficient ``cD_j[i]`` has the two children ``cD_{j-1}[2i]`` and
-    ``cD_{j-1}[2i + 1]`` at the next finer scale. A support always contains
-    the root, so ``k >= n / 2**level``.
 
-    The approximation is the exact tree projection (dynamic program of
-    Cartis and Thompson 2013), ``O(n k)``.
+class _WaveletTreeModel(SignalModel):
+    """Shared machinery of the wavelet-tree models: a rooted tree whose root owns the scaling coefficients.
 
-    Parameters
-    ----------
-    n : int
-    k : int
-        Number of coefficients in the support.
-    wavelet : str
-        An orthogonal PyWavelets wavelet (default ``'db4'``).
-    level : int, optional
-        Decomposition depth (default: PyWavelets' maximum for the filter).
+    Subclasses set ``n``, ``root_size`` and call :meth:`_set_tree` with the
+    coarser-scale parent of every detail coefficient (``-1`` for children of
+    the root); node ``0`` is the root, coefficient ``i >= root_size`` is
+    node ``i - root_size + 1``.
     """
 
-    name = "tree"
-
-    def __init__(self, n, k, wavelet="db4", level=None):
-        owner = "TreeSparse"
-        self.synthesis = WaveletSynthesis(n, wavelet, level)
-        self.n, self.wavelet, self.level = self.synthesis.n, self.synthesis.wavelet, self.synthesis.level
-        self.root_size = self.synthesis.lengths[0]
-        self.k = check_int(k, "k", low=self.root_size, high=self.n, owner=owner)
-        self._build_tree_arrays()
-
-    def params(self):
-        return {"n": self.n, "k": self.k, "wavelet": self.wavelet, "level": self.level}
-
-    k_min = property(lambda self: self.root_size)
-    k_max = property(lambda self: self.n)
-
-    def n_nonzeros(self, k):
-        return int(k)
-
-    def with_k(self, k):
-        return TreeSparse(self.n, min(max(int(k), self.root_size), self.n), self.wavelet, self.level)
-
-    def _build_tree_arrays(self):
-        # node 0 is the root (owns cA_L); coefficient i >= c is node i - c + 1; numbering is breadth-first
+    def _set_tree(self, parent_coef):
         c, n = self.root_size, self.n
         n_nodes = n - c + 1
         parent = np.empty(n_nodes, dtype=np.int64)
         parent[0] = -1
+        pc = np.asarray(parent_coef, dtype=np.int64)
+        parent[1:] = np.where(pc < 0, 0, pc - c + 1)
+        if np.any(parent[1:] >= np.arange(1, n_nodes)):
+            raise AssertionError("wavelet tree: parents must come before their children")
         node_of = np.zeros(n, dtype=np.int64)
         node_of[c:] = np.arange(1, n_nodes)
-        slices = self.synthesis.band_slices()
-        parent[node_of[slices[1]]] = 0
-        for coarse, fine in zip(slices[1:-1], slices[2:]):
-            pos = np.arange(fine.stop - fine.start)
-            parent[node_of[fine.start + pos]] = node_of[coarse.start + pos // 2]
         size = np.ones(n_nodes, dtype=np.int64)
         size[0] = c
         order = np.argsort(parent[1:], kind="stable") + 1
@@ -365,6 +337,15 @@ class TreeSparse(SignalModel):
         for a in (parent, size, node_of, self._child_ptr, self._child_idx):
             a.setflags(write=False)
 
+    def _check_projection(self, projection, owner):
+        return check_choice(projection, "projection", _PROJECTIONS, owner=owner)
+
+    k_min = property(lambda self: self.root_size)
+    k_max = property(lambda self: self.n)
+
+    def n_nonzeros(self, k):
+        return int(k)
+
     @property
     def parent_of_coefficient(self):
         """Node of each coefficient (node 0 is the root), for plotting and tests."""
@@ -372,6 +353,7 @@ class TreeSparse(SignalModel):
 
     @property
     def node_parents(self):
+        """Parent node of every node (``-1`` for the root, node 0)."""
         return self._parent
 
     def _node_mask_to_support(self, mask):
@@ -384,11 +366,33 @@ class TreeSparse(SignalModel):
         e[1:] = x[self.root_size:] ** 2
         return e
 
-    def approx_support(self, x, k=None):
+    def _use_exact(self, k):
+        if self.projection == "auto":
+            # the exact program costs up to n * k operations; CSSA n log n
+            return self.n * k <= 2e7
+        return self.projection == "exact"
+
+    def approx_support(self, x, k=None, method=None):
+        """Support of the best (``exact``) or CSSA (``cssa``) tree approximation of ``x`` with ``k`` coefficients.
+
+        ``method`` overrides the model's ``projection`` for this call.
+        """
         k = self._resolve_k(k)
-        mask, _ = tree_projection(self.node_energy(x), self._size, self._parent, self._child_ptr,
-                                  self._child_idx, k)
+        exact = self._use_exact(k) if method is None else (
+            check_choice(method, "method", ("exact", "cssa"), owner=type(self).__name__) == "exact")
+        args = (self.node_energy(x), self._size, self._parent, self._child_ptr, self._child_idx, k)
+        mask, _ = tree_projection(*args) if exact else cssa(*args)
         return self._node_mask_to_support(mask)
+
+    def projection_error_ratio(self, x, k=None):
+        """``||x - cssa(x)|| / ||x - exact(x)||`` (``>= 1``; 1 when CSSA finds the best tree)."""
+        x = self._check_x(x)
+        k = self._resolve_k(k)
+        res = []
+        for method in ("cssa", "exact"):
+            s = self.approx_support(x, k, method=method)
+            res.append(float(np.sum(x ** 2) - np.sum(x[s] ** 2)))
+        return float(np.sqrt(max(res[0], 0.0) / res[1])) if res[1] > 0 else (1.0 if res[0] <= 0 else np.inf)
 
     def is_rooted_subtree(self, support):
         """True when ``support`` is a union of whole nodes containing the root and closed under parents."""
@@ -418,6 +422,72 @@ class TreeSparse(SignalModel):
             frontier.extend(self._child_idx[self._child_ptr[v]:self._child_ptr[v + 1]].tolist())
         return self._node_mask_to_support(in_tree)
 
+    def log_n_subspaces(self, k=None):
+        k = self._resolve_k(k)
+        return float(count_rooted_subtrees(self._size, self._parent, k, log=True))
+
+    def tree(self, weights=None):
+        """The coefficient tree as a :class:`~structsparse.Tree` (node 0, the root, owns the scaling coefficients)."""
+        owns = [list(range(self.root_size))] + [[i] for i in range(self.root_size, self.n)]
+        return Tree.from_parents(self._parent, owns=owns, n_features=self.n, weights=weights)
+
+
+class TreeSparse(_WaveletTreeModel):
+    """Wavelet coefficient vectors supported on a rooted subtree with ``k`` coefficients.
+
+    The coefficients are those of :func:`~structsparse.cs.wavelet_synthesis`
+    (``[cA_L, cD_L, ..., cD_1]``, coarsest first). The tree: the root owns
+    the ``n / 2**level`` scaling coefficients ``cA_L``; each coarsest
+    detail coefficient ``cD_L[i]`` is a child of the root, and every detail
+    coefficient ``cD_j[i]`` has the two children ``cD_{j-1}[2i]`` and
+    ``cD_{j-1}[2i + 1]`` at the next finer scale. A support always contains
+    the root, so ``k >= n / 2**level``.
+
+    The approximation is the exact tree projection (dynamic program of
+    Cartis and Thompson 2013), ``O(n k)``, unless ``projection`` says
+    otherwise.
+
+    Parameters
+    ----------
+    n : int
+    k : int
+        Number of coefficients in the support.
+    wavelet : str
+        An orthogonal PyWavelets wavelet (default ``'db4'``).
+    level : int, optional
+        Decomposition depth (default: PyWavelets' maximum for the filter).
+    projection : {"exact", "cssa", "auto"}, default "exact"
+        Tree approximation: the exact dynamic program, the condensing
+        sort-and-select heuristic (``O(n log n)``), or exact when
+        ``n * k <= 2e7`` and CSSA otherwise.
+    """
+
+    name = "tree"
+
+    def __init__(self, n, k, wavelet="db4", level=None, projection="exact"):
+        owner = "TreeSparse"
+        self.synthesis = WaveletSynthesis(n, wavelet, level)
+        self.n, self.wavelet, self.level = self.synthesis.n, self.synthesis.wavelet, self.synthesis.level
+        self.root_size = self.synthesis.lengths[0]
+        self.k = check_int(k, "k", low=self.root_size, high=self.n, owner=owner)
+        self.projection = self._check_projection(projection, owner)
+        slices = self.synthesis.band_slices()
+        parent_coef = np.full(self.n - self.root_size, -1, dtype=np.int64)
+        for coarse, fine in zip(slices[1:-1], slices[2:]):
+            pos = np.arange(fine.stop - fine.start)
+            parent_coef[fine.start - self.root_size + pos] = coarse.start + pos // 2
+        self._set_tree(parent_coef)
+
+    def params(self):
+        p = {"n": self.n, "k": self.k, "wavelet": self.wavelet, "level": self.level}
+        if self.projection != "exact":
+            p["projection"] = self.projection
+        return p
+
+    def with_k(self, k):
+        return TreeSparse(self.n, min(max(int(k), self.root_size), self.n), self.wavelet, self.level,
+                          self.projection)
+
     def sample(self, rng=None, kind="piecewise_smooth"):
         """A random tree-sparse coefficient vector of unit norm.
 
@@ -442,22 +512,191 @@ class TreeSparse(SignalModel):
         """The signal with wavelet coefficients ``coef``."""
         return self.synthesis.matvec(self._check_x(coef, "coef"))
 
-    def log_n_subspaces(self, k=None):
-        k = self._resolve_k(k)
-        count = count_rooted_subtrees(self._size, self._parent, k)
-        return float(np.log(count)) if count > 0 else -np.inf
 
-    def tree(self, weights=None):
-        """The coefficient tree as a :class:`~structsparse.Tree` (node 0, the root, owns ``cA_L``)."""
-        owns = [list(range(self.root_size))] + [[i] for i in range(self.root_size, self.n)]
-        return Tree.from_parents(self._parent, owns=owns, n_features=self.n, weights=weights)
+def _cartoon_image(shape, rng, n_shapes=None):
+    """A random piecewise-constant image: a few discs and rectangles of random intensity on a smooth ramp."""
+    rows, cols = shape
+    if n_shapes is None:
+        n_shapes = int(rng.integers(3, 7))
+    yy, xx = np.meshgrid(np.linspace(0, 1, rows), np.linspace(0, 1, cols), indexing="ij")
+    img = rng.standard_normal() * yy + rng.standard_normal() * xx
+    for _ in range(n_shapes):
+        cy, cx = rng.uniform(0.1, 0.9, 2)
+        r = rng.uniform(0.05, 0.3)
+        if rng.random() < 0.5:
+            inside = (yy - cy) ** 2 + (xx - cx) ** 2 <= r ** 2
+        else:
+            inside = (np.abs(yy - cy) <= r) & (np.abs(xx - cx) <= r * rng.uniform(0.3, 1.0))
+        img = img + rng.standard_normal() * 2 * inside
+    return img
+
+
+class TreeSparse2D(_WaveletTreeModel):
+    """2-D wavelet coefficient vectors supported on a rooted subtree of the quadtree, with ``k`` coefficients.
+
+    The coefficients are those of :func:`~structsparse.cs.wavelet_synthesis2d`
+    (``[cA_L, (cH_L, cV_L, cD_L), ..., (cH_1, cV_1, cD_1)]``, coarsest first,
+    each band flattened row-major; the image is flattened row-major). The
+    quadtree: the root owns the scaling coefficients ``cA_L``; every
+    coarsest detail coefficient (all three orientation bands) is a child
+    of the root; every detail coefficient at position ``(i, j)`` of a band
+    has four children at the next finer scale in the same orientation band,
+    at ``(2i, 2j), (2i, 2j + 1), (2i + 1, 2j), (2i + 1, 2j + 1)``. A
+    support always contains the root, so ``k >= root_size``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Image shape ``(rows, cols)``, both divisible by ``2**level``.
+    k : int
+        Number of coefficients in the support.
+    wavelet : str
+        An orthogonal PyWavelets wavelet (default ``'db4'``).
+    level : int, optional
+        Decomposition depth (default: PyWavelets' maximum for the filter).
+    projection : {"auto", "exact", "cssa"}, default "auto"
+        Tree approximation: the exact dynamic program (``O(n k)`` work,
+        ``O(n log n)`` memory), CSSA (condensing sort and select,
+        ``O(n log n)``, approximate; see :meth:`projection_error_ratio`), or
+        exact when ``n * k <= 2e7`` and CSSA otherwise.
+    """
+
+    name = "tree2d"
+
+    def __init__(self, shape, k, wavelet="db4", level=None, projection="auto"):
+        owner = "TreeSparse2D"
+        self.synthesis = WaveletSynthesis2D(shape, wavelet, level)
+        self.shape2d = self.synthesis.shape2d
+        self.n, self.wavelet, self.level = self.synthesis.n, self.synthesis.wavelet, self.synthesis.level
+        self.root_size = self.synthesis.band_sizes[0]
+        self.k = check_int(k, "k", low=self.root_size, high=self.n, owner=owner)
+        self.projection = self._check_projection(projection, owner)
+        slices = self.synthesis.band_slices()
+        shapes = self.synthesis.band_shapes
+        parent_coef = np.full(self.n - self.root_size, -1, dtype=np.int64)
+        for j in range(1, self.level):  # level index j: bands 1 + 3(j-1) + b have shape shapes[j]
+            rc, cc = shapes[j]
+            rf, cf = shapes[j + 1]
+            fi, fj = np.meshgrid(np.arange(rf), np.arange(cf), indexing="ij")
+            coarse_pos = ((fi // 2) * cc + fj // 2).ravel()
+            for b in range(3):
+                coarse = slices[1 + 3 * (j - 1) + b]
+                fine = slices[1 + 3 * j + b]
+                parent_coef[fine.start - self.root_size:fine.stop - self.root_size] = coarse.start + coarse_pos
+        self._set_tree(parent_coef)
+
+    @property
+    def shape(self):
+        """Image shape ``(rows, cols)``."""
+        return self.shape2d
+
+    def params(self):
+        return {"shape": list(self.shape2d), "k": self.k, "wavelet": self.wavelet, "level": self.level,
+                "projection": self.projection}
+
+    def with_k(self, k):
+        return TreeSparse2D(self.shape2d, min(max(int(k), self.root_size), self.n), self.wavelet, self.level,
+                            self.projection)
+
+    def sample(self, rng=None, kind="cartoon"):
+        """A random tree-sparse coefficient vector of unit norm.
+
+        ``kind='cartoon'`` (default): the wavelet coefficients of a random
+        piecewise-constant image (discs and rectangles on a ramp), projected
+        onto the model. ``kind='gaussian'``: a random rooted subtree with
+        N(0, 1) values.
+        """
+        rng = check_rng(rng)
+        if kind == "gaussian":
+            x = super().sample(rng)
+        elif kind == "cartoon":
+            x = self.approx(self.synthesis.analysis(_cartoon_image(self.shape2d, rng)))
+        else:
+            raise ParameterError(f"The 'kind' parameter of TreeSparse2D.sample must be 'cartoon' or "
+                                 f"'gaussian'. Got {kind!r}.")
+        return x / np.linalg.norm(x)
+
+    def image(self, coef):
+        """The image (2-D array) with wavelet coefficients ``coef``."""
+        return self.synthesis.image(self._check_x(coef, "coef"))
+
+    def signal(self, coef):
+        """The flattened image with wavelet coefficients ``coef``."""
+        return self.synthesis.matvec(self._check_x(coef, "coef"))
+
+
+class BlockSparse2D(BlockSparse):
+    """Images whose nonzeros fill ``k_blocks`` of the non-overlapping ``block_shape`` patches.
+
+    The image is flattened row-major; the patches tile it. The approximation
+    keeps the ``k_blocks`` patches of largest Euclidean norm; ``groups()``
+    gives one group per patch (for the group lasso and block-OMP).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Image shape ``(rows, cols)``.
+    block_shape : tuple of int
+        Patch shape ``(bh, bw)``; must divide ``shape``.
+    k_blocks : int
+        Number of nonzero patches (the model's ``k``).
+    """
+
+    name = "block2d"
+
+    def __init__(self, shape, block_shape, k_blocks):
+        from .operators import check_shape2d
+
+        owner = "BlockSparse2D"
+        rows, cols = check_shape2d(shape, owner)
+        bh, bw = check_shape2d(block_shape, owner, name="block_shape")
+        if rows % bh or cols % bw:
+            raise ParameterError(f"The 'block_shape' parameter of {owner} must divide shape={(rows, cols)}. "
+                                 f"Got {(bh, bw)}.")
+        self.shape2d, self.block_shape = (rows, cols), (bh, bw)
+        self.n = rows * cols
+        self.block_size = bh * bw
+        self.n_blocks = self.n // self.block_size
+        self.k = check_int(k_blocks, "k_blocks", low=1, high=self.n_blocks, owner=owner)
+        # block b = (bi, bj) row-major over the grid of patches; its flat pixel indices, sorted
+        pix = np.arange(self.n).reshape(rows // bh, bh, cols // bw, bw).transpose(0, 2, 1, 3)
+        self._blocks = np.ascontiguousarray(pix.reshape(self.n_blocks, self.block_size))
+        self._blocks.setflags(write=False)
+        self._block_of = np.empty(self.n, dtype=np.int64)
+        self._block_of[self._blocks.ravel()] = np.repeat(np.arange(self.n_blocks), self.block_size)
+        self._block_of.setflags(write=False)
+
+    @property
+    def shape(self):
+        """Image shape ``(rows, cols)``."""
+        return self.shape2d
+
+    def params(self):
+        return {"shape": list(self.shape2d), "block_shape": list(self.block_shape), "k_blocks": self.k}
+
+    def with_k(self, k):
+        return BlockSparse2D(self.shape2d, self.block_shape, min(max(int(k), 1), self.n_blocks))
+
+    def block_of(self, idx):
+        """Patch index of each flat pixel index."""
+        return self._block_of[np.asarray(idx, dtype=np.int64)]
+
+    def block_norms(self, x):
+        """Euclidean norm of every patch of ``x`` (flattened image)."""
+        return np.sqrt(np.sum(np.asarray(x).reshape(-1)[self._blocks] ** 2, axis=1))
+
+    def _expand(self, blocks):
+        return np.sort(self._blocks[np.asarray(blocks, dtype=np.int64)].ravel())
+
+    def groups(self):
+        return Groups.from_lists([b.tolist() for b in self._blocks], n_features=self.n)
 
 
 def check_model(model, owner):
     """Check that ``model`` is a :class:`SignalModel`."""
     if not isinstance(model, SignalModel):
-        raise ParameterError(f"The 'model' parameter of {owner} must be a cs.Sparse, cs.BlockSparse or "
-                             f"cs.TreeSparse. Got {type(model).__name__}.")
+        raise ParameterError(f"The 'model' parameter of {owner} must be a cs.Sparse, cs.BlockSparse, "
+                             f"cs.TreeSparse, cs.TreeSparse2D or cs.BlockSparse2D. Got {type(model).__name__}.")
     return model
 
 

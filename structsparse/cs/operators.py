@@ -24,6 +24,8 @@ __all__ = [
     "partial_dct",
     "wavelet_synthesis",
     "WaveletSynthesis",
+    "wavelet_synthesis2d",
+    "WaveletSynthesis2D",
     "dottest",
     "as_matrix",
     "columns",
@@ -222,16 +224,7 @@ class WaveletSynthesis(LinearOperator):
 
         owner = "wavelet_synthesis"
         n = check_int(n, "n", low=2, owner=owner)
-        try:
-            w = pywt.Wavelet(wavelet)
-        except (ValueError, TypeError):
-            raise ParameterError(
-                f"The 'wavelet' parameter of {owner} must name a discrete wavelet known to PyWavelets "
-                f"(for example 'haar' or 'db4'). Got {wavelet!r} instead.") from None
-        if not w.orthogonal:
-            raise ParameterError(
-                f"The 'wavelet' parameter of {owner} must be an orthogonal wavelet (haar, dbN, symN, coifN) "
-                f"so that the transform is orthogonal. Got {wavelet!r}.")
+        w = _check_orthogonal_wavelet(wavelet, owner)
         max_level = int(np.log2(n & -n))  # number of times n can be halved exactly
         if max_level < 1:
             raise ParameterError(f"The 'n' parameter of {owner} must be even. Got {n}.")
@@ -306,6 +299,170 @@ def wavelet_synthesis(n, wavelet="db4", level=None):
     WaveletSynthesis
     """
     return WaveletSynthesis(n, wavelet, level)
+
+
+def _check_orthogonal_wavelet(wavelet, owner):
+    import pywt
+
+    try:
+        w = pywt.Wavelet(wavelet)
+    except (ValueError, TypeError):
+        raise ParameterError(
+            f"The 'wavelet' parameter of {owner} must name a discrete wavelet known to PyWavelets "
+            f"(for example 'haar' or 'db4'). Got {wavelet!r} instead.") from None
+    if not w.orthogonal:
+        raise ParameterError(
+            f"The 'wavelet' parameter of {owner} must be an orthogonal wavelet (haar, dbN, symN, coifN) "
+            f"so that the transform is orthogonal. Got {wavelet!r}.")
+    return w
+
+
+def check_shape2d(shape, owner, name="shape"):
+    """A pair of positive ints ``(rows, cols)``."""
+    try:
+        rows, cols = (int(v) for v in shape)
+    except (TypeError, ValueError):
+        raise ParameterError(f"The '{name}' parameter of {owner} must be a pair of ints (rows, cols). "
+                             f"Got {shape!r}.") from None
+    if rows < 1 or cols < 1 or any(float(v) != int(v) for v in shape):
+        raise ParameterError(f"The '{name}' parameter of {owner} must be a pair of positive ints. Got {shape!r}.")
+    return rows, cols
+
+
+class WaveletSynthesis2D(LinearOperator):
+    """2-D wavelet coefficients -> image (flattened row-major), an orthogonal ``N x N`` operator, ``N = rows * cols``.
+
+    The coefficient vector is ``[cA_L, (cH_L, cV_L, cD_L), ..., (cH_1, cV_1, cD_1)]``
+    (coarsest first, each band flattened row-major), the bands of
+    ``pywt.wavedec2(..., mode="periodization")``. With periodization and an
+    orthogonal wavelet the transform is orthogonal, so the adjoint is the
+    analysis transform. Each product costs ``O(N)`` per level (``O(N)``
+    overall, within the ``O(N log N)`` budget).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Image shape ``(rows, cols)``, both divisible by ``2**level``.
+    wavelet : str, default "db4"
+        An orthogonal PyWavelets wavelet.
+    level : int, optional
+        Decomposition depth (default: PyWavelets' maximum for the filter).
+
+    Attributes
+    ----------
+    shape2d : tuple of int
+        Image shape ``(rows, cols)``.
+    level : int
+    wavelet : str
+    band_shapes : list of tuple
+        Shape of the bands of each level, coarsest first (``band_shapes[0]``
+        is the shape of ``cA_L``; ``band_shapes[j]`` of the three detail
+        bands of level ``L - j + 1``).
+    """
+
+    def __init__(self, shape, wavelet="db4", level=None):
+        import pywt
+
+        owner = "wavelet_synthesis2d"
+        rows, cols = check_shape2d(shape, owner)
+        w = _check_orthogonal_wavelet(wavelet, owner)
+        max_level = int(min(np.log2(rows & -rows), np.log2(cols & -cols)))
+        if max_level < 1:
+            raise ParameterError(f"The 'shape' parameter of {owner} must have even sides. Got {shape!r}.")
+        if level is None:
+            level = max(1, min(max_level, min(pywt.dwt_max_level(rows, w.dec_len), pywt.dwt_max_level(cols, w.dec_len))))
+        level = check_int(level, "level", low=1, high=max_level, owner=owner)
+        self.shape2d, self.wavelet, self.level = (rows, cols), w.name, level
+        self.n = rows * cols
+        self.band_shapes = [(rows >> level, cols >> level)] + [(rows >> (level - j), cols >> (level - j))
+                                                                for j in range(level)]
+        sizes = [self.band_shapes[0][0] * self.band_shapes[0][1]]
+        for r, c in self.band_shapes[1:]:
+            sizes += [r * c] * 3
+        self.band_sizes = sizes
+        self._splits = np.cumsum(sizes)[:-1]
+        super().__init__(dtype=np.float64, shape=(self.n, self.n))
+
+    def coefficients(self, c):
+        """Split a coefficient vector into PyWavelets' ``wavedec2`` list."""
+        parts = np.split(np.asarray(c, dtype=np.float64).reshape(-1), self._splits)
+        out = [parts[0].reshape(self.band_shapes[0])]
+        for j, shp in enumerate(self.band_shapes[1:]):
+            out.append(tuple(parts[1 + 3 * j + b].reshape(shp) for b in range(3)))
+        return out
+
+    def _synth(self, c):
+        import pywt
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return pywt.waverec2(self.coefficients(c), self.wavelet, mode="periodization").reshape(-1)
+
+    def _analyze(self, x):
+        import pywt
+
+        img = np.asarray(x, dtype=np.float64).reshape(self.shape2d)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            coeffs = pywt.wavedec2(img, self.wavelet, mode="periodization", level=self.level)
+        parts = [coeffs[0].ravel()]
+        for det in coeffs[1:]:
+            parts.extend(d.ravel() for d in det)
+        return np.concatenate(parts)
+
+    def _matvec(self, c):
+        return self._synth(c)
+
+    def _rmatvec(self, x):
+        return self._analyze(x)
+
+    def _matmat(self, C):
+        C = np.asarray(C, dtype=np.float64)
+        return np.stack([self._synth(C[:, j]) for j in range(C.shape[1])], axis=1)
+
+    def _rmatmat(self, X):
+        X = np.asarray(X, dtype=np.float64)
+        return np.stack([self._analyze(X[:, j]) for j in range(X.shape[1])], axis=1)
+
+    def _adjoint(self):
+        return _AdjointOf(self)
+
+    def analysis(self, image):
+        """Coefficient vector of an image (2-D array or its row-major flattening)."""
+        return self._analyze(image)
+
+    def image(self, c):
+        """The image (2-D) with coefficients ``c``."""
+        return self._synth(c).reshape(self.shape2d)
+
+    def band_slices(self):
+        """Slice of every band in the coefficient vector: ``cA_L`` first, then H, V, D of each level, coarsest first."""
+        ends = np.cumsum(self.band_sizes)
+        return [slice(int(e - n), int(e)) for e, n in zip(ends, self.band_sizes)]
+
+    def __repr__(self):
+        return (f"<{self.n}x{self.n} 2-D wavelet synthesis ({self.wavelet}, level {self.level}, "
+                f"image {self.shape2d[0]}x{self.shape2d[1]})>")
+
+
+def wavelet_synthesis2d(shape, wavelet="db4", level=None):
+    """Orthogonal 2-D wavelet synthesis operator (coefficient vector -> flattened image) through PyWavelets.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Image shape ``(rows, cols)``; both divisible by ``2**level``.
+    wavelet : str
+        An orthogonal wavelet (``'haar'``, ``'db2'``, ``'db4'``...).
+    level : int, optional
+        Decomposition depth (default: PyWavelets' maximum useful level).
+
+    Returns
+    -------
+    WaveletSynthesis2D
+        Square ``LinearOperator``; images are flattened row-major.
+    """
+    return WaveletSynthesis2D(shape, wavelet, level)
 
 
 def dottest(op, rng=None, n_trials=3, rtol=1e-10):

@@ -32,7 +32,7 @@ from .._atomic import atomic_write_text
 from .._validation import check_choice, check_int, check_rng, check_scalar
 from ..exceptions import ParameterError
 from ._threads import single_blas_thread
-from .models import BlockSparse, Sparse, TreeSparse, check_model
+from .models import BlockSparse, BlockSparse2D, Sparse, TreeSparse, TreeSparse2D, _WaveletTreeModel, check_model
 from .operators import as_matrix, bernoulli, gaussian, partial_dct
 from .recovery import METHODS, recover
 
@@ -40,7 +40,8 @@ __all__ = ["phase_transition", "success_rates", "transition_point", "SerialExecu
            "load_table", "OPERATORS"]
 
 OPERATORS = {"gaussian": gaussian, "bernoulli": bernoulli, "partial_dct": partial_dct}
-_MODEL_CLASSES = {"Sparse": Sparse, "BlockSparse": BlockSparse, "TreeSparse": TreeSparse}
+_MODEL_CLASSES = {"Sparse": Sparse, "BlockSparse": BlockSparse, "TreeSparse": TreeSparse,
+                  "TreeSparse2D": TreeSparse2D, "BlockSparse2D": BlockSparse2D}
 
 
 class SerialExecutor(Executor):
@@ -67,7 +68,7 @@ def _problem(model, m, seed, operator):
     rng = np.random.default_rng(seed)
     Phi = OPERATORS[operator](m, model.n, rng)
     x0 = model.sample(rng)
-    if isinstance(model, TreeSparse):  # measure the signal: the operator acts on wavelet coefficients through Psi
+    if isinstance(model, _WaveletTreeModel):  # measure the signal: the operator acts on wavelet coefficients through Psi
         A = as_matrix(Phi @ model.synthesis)
     else:
         A = as_matrix(Phi)

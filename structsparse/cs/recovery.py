@@ -11,7 +11,7 @@ from .._validation import check_array, check_choice, check_scalar
 from ..exceptions import ParameterError, ShapeError
 from .convex import group_basis_pursuit, penalized_recovery, tree_basis_pursuit
 from .greedy import block_omp, cosamp, iht
-from .models import Sparse, TreeSparse, check_model
+from .models import Sparse, _WaveletTreeModel, check_model
 from ._threads import single_blas_thread
 from .operators import DenseOperator
 
@@ -93,11 +93,14 @@ def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_ite
     ----------
     A : ndarray, scipy.sparse matrix or LinearOperator, shape (m, n)
         Sensing operator (for :class:`TreeSparse`, the operator acting on
-        wavelet coefficients, e.g. ``gaussian(m, n) @ wavelet_synthesis(n)``).
+        wavelet coefficients, e.g. ``gaussian(m, n) @ wavelet_synthesis(n)``;
+        for :class:`TreeSparse2D`, e.g.
+        ``partial_fourier(shape, mask) @ wavelet_synthesis2d(shape)``).
     y : array_like, shape (m,)
         Measurements.
-    model : Sparse, BlockSparse or TreeSparse
-        The signal model; its size ``k`` is used by the greedy methods, its
+    model : Sparse, BlockSparse, TreeSparse, TreeSparse2D or BlockSparse2D
+        The signal model (2-D models work on flattened images or on
+        flattened 2-D wavelet coefficient vectors); its size ``k`` is used by the greedy methods, its
         ``groups()`` by ``group_lasso`` and ``block_omp``, its ``tree()`` by
         ``tree_lasso``.
     method : str
@@ -165,8 +168,9 @@ def _dispatch(Aop, y, model, method, noise, kw, owner):
     elif method == "tree_lasso":
         import structsparse as ss
 
-        if not isinstance(model, TreeSparse):
-            raise ParameterError(f"The 'method' parameter of {owner}: 'tree_lasso' needs a TreeSparse model. "
+        if not isinstance(model, _WaveletTreeModel):
+            raise ParameterError(f"The 'method' parameter of {owner}: 'tree_lasso' needs a TreeSparse or "
+                                 f"TreeSparse2D model. "
                                  f"Got {type(model).__name__}.")
         pen = ss.TreeLasso(model.tree(), 1.0)
         if noise:
@@ -178,9 +182,9 @@ def _dispatch(Aop, y, model, method, noise, kw, owner):
     elif method in ("iht", "model_iht"):
         x, info = iht(Aop, y, model if method == "model_iht" else model.plain(), **kw)
     else:  # block_omp
-        if isinstance(model, TreeSparse):
+        if isinstance(model, _WaveletTreeModel):
             raise ParameterError(f"The 'method' parameter of {owner}: 'block_omp' needs a block (or plain sparse) "
-                                 f"model. Got TreeSparse.")
+                                 f"model. Got {type(model).__name__}.")
         kw.pop("max_iter", None)
         x, info = block_omp(Aop, y, model.groups(), model.k, **kw)
     elapsed = time.perf_counter() - start

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._validation import check_choice, check_int, check_rng
 from ..exceptions import ShapeError
-from .models import BlockSparse, Sparse, TreeSparse, check_model
+from .models import BlockSparse, Sparse, _WaveletTreeModel, check_model
 from ._threads import single_blas_thread
 from .operators import as_matrix
 
@@ -128,11 +128,10 @@ class _Searcher:
         """(list of removable units, list of addable units, unit -> indices)."""
         mdl = self.model
         if isinstance(mdl, BlockSparse):
-            J = mdl.block_size
-            inside = np.unique(S // J)
+            inside = np.unique(mdl.block_of(S))
             outside = np.setdiff1d(np.arange(mdl.n_blocks), inside)
-            return inside, outside, (lambda b: np.arange(b * J, (b + 1) * J))
-        if isinstance(mdl, TreeSparse):
+            return inside, outside, mdl.block_indices
+        if isinstance(mdl, _WaveletTreeModel):
             node_of, parent, c = mdl._node_of, mdl._parent, mdl.root_size
             nodes = np.unique(node_of[S])
             in_tree = np.zeros(parent.size, bool)
@@ -163,7 +162,7 @@ class _Searcher:
             a_in = addable[self.rng.integers(len(addable))]
             a_out = removable[self.rng.integers(len(removable))]
         new = np.union1d(np.setdiff1d(S, idx(a_out)), idx(a_in))
-        if isinstance(self.model, TreeSparse) and not self.model.is_rooted_subtree(new):
+        if isinstance(self.model, _WaveletTreeModel) and not self.model.is_rooted_subtree(new):
             return None  # a frontier child of the removed leaf
         return new
 
