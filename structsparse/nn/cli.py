@@ -22,12 +22,22 @@ def _report(out):
     print(f"parameters: dense {out['dense'].n_params}, pruned {out['pruned'].n_params}; "
           f"peak activations (batch 1): {out['dense_memory']['peak_activations']} -> "
           f"{out['pruned_memory']['peak_activations']} bytes")
-    print(f"speed at batch {speed['batch']} (1 BLAS thread, best of interleaved runs, each network timed warm; "
+    print(f"speed at batch {speed['batch']} (one thread, best of interleaved runs, each network timed warm; "
           f"machine load makes these indicative):")
-    print(f"  structured: {speed['dense_time'] * 1e3:.2f} ms -> {speed['pruned_time'] * 1e3:.2f} ms, realized "
-          f"{speed['realized']:.2f}x / theoretical {speed['theoretical']:.2f}x = efficiency {speed['efficiency']:.2f}")
-    print(f"  unstructured CSR at the same density ({speed['density']:.3f}): {speed['csr_time'] * 1e3:.2f} ms, "
-          f"realized {speed['csr_realized']:.2f}x, efficiency {speed['csr_efficiency']:.3f}")
+    for label, rt in (("onnxruntime", "ort"), ("numpy", "numpy")):
+        if f"{rt}_dense_time" not in speed:
+            continue
+        d, p = speed[f"{rt}_dense_time"], speed[f"{rt}_pruned_time"]
+        eff = d / p / speed["theoretical"]
+        verdict = (f"efficiency {eff:.2f}" if eff <= 1.05 else
+                   f"efficiency {eff:.2f} > 1.05: a measurement problem, not a result")
+        print(f"  {label:<12} {d * 1e3:.2f} ms -> {p * 1e3:.2f} ms, realized {d / p:.2f}x / theoretical "
+              f"{speed['theoretical']:.2f}x, {verdict}")
+    if "numpy_over_ort" in speed:
+        print(f"  numpy dense forward / onnxruntime dense forward: {speed['numpy_over_ort']:.2f}x")
+    print(f"  unstructured CSR (numpy, same chunking) at the same density ({speed['density']:.3f}): "
+          f"{speed['csr_time'] * 1e3:.2f} ms, realized {speed['csr_realized']:.2f}x, efficiency "
+          f"{speed['csr_efficiency']:.3f}")
 
 
 def run_prune_onnx(args):

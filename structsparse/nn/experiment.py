@@ -8,12 +8,12 @@ from .._validation import check_choice, check_scalar
 from .analysis import count_params, flops, memory
 from .budget import prune_to_budget
 from .groups import NetworkPenalty, groups
-from .models import block_net, load_digits_split, mlp, small_cnn
+from .models import block_net, load_digits_split, load_digits_splits, mlp, small_cnn
 from .speed import speedup
 from .surgery import prune
 from .training import lam_warmup, train
 
-__all__ = ["digits_pruning", "pixel_selection", "SETTINGS"]
+__all__ = ["digits_pruning", "pixel_selection", "train_early_stopping", "SETTINGS"]
 
 # full-size and quick settings (quick: for tests and the demo)
 SETTINGS = {
@@ -36,6 +36,12 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, seed=0, min_keep=1, by=
                    verbose=True, speed_repeats=7, layers="default"):
     """Train a dense network on digits, prune it to a FLOPs budget, fine-tune, and measure it.
 
+    The data are split 60/20/20 into train, validation and test parts. The
+    dense training and the fine-tuning stop early on the validation part
+    (the best validation epoch is kept), the budget search ranks its trials
+    on it too; the test part is scored once, at the end, for the dense and
+    the pruned network.
+
     For the CNN the group lasso goes by default on the first layer's filters,
     which are the second layer's input channels: removing them shrinks the
     im2col patches of the expensive second convolution as well as its
@@ -55,7 +61,7 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, seed=0, min_keep=1, by=
     cfg = SETTINGS[arch]["quick" if quick else "full"]
     say = print if verbose else (lambda *a, **k: None)
     image = arch != "mlp"
-    X_tr, X_te, y_tr, y_te = load_digits_split(rng=seed, image=image, n_samples=cfg["n_samples"])
+    X_tr, X_val, X_te, y_tr, y_val, y_te = load_digits_splits(rng=seed, image=image, n_samples=cfg["n_samples"])
     if arch == "cnn":
         net = small_cnn(cfg["channels"], rng=seed)
     elif arch == "mlp":
@@ -66,29 +72,76 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, seed=0, min_keep=1, by=
     if layers == "default":
         layers = [net.nodes[0].name] if arch == "cnn" and by == "filters" else None
     t0 = time.perf_counter()
-    train(net, X_tr, y_tr, epochs=cfg["epochs"], lr=cfg["lr"], batch_size=64, rng=seed, progress=progress)
+    train_early_stopping(net, X_tr, y_tr, X_val, y_val, epochs=cfg["epochs"], lr=cfg["lr"], rng=seed,
+                         progress=progress)
     t_dense = time.perf_counter() - t0
-    dense_acc = net.score(X_te, y_te)
-    say(f"dense {arch}: test accuracy {dense_acc:.4f}, {flops(net)} FLOPs/sample, {count_params(net)} params "
-        f"({t_dense:.1f} s)")
+    say(f"dense {arch}: validation accuracy {net.score(X_val, y_val):.4f}, {flops(net)} FLOPs/sample, "
+        f"{count_params(net)} params ({t_dense:.1f} s)")
     t0 = time.perf_counter()
     res = prune_to_budget(net, X_tr, y_tr, flops=budget, by=by, lam0=cfg["lam0"], epochs=cfg["trial_epochs"],
                           fine_tune_epochs=cfg["fine_tune"], lr=cfg["lr"], max_trials=cfg["max_trials"],
-                          min_keep=min_keep, X_val=X_te, y_val=y_te, rng=seed, progress=progress,
+                          min_keep=min_keep, X_val=X_val, y_val=y_val, rng=seed, progress=progress,
                           verbose=verbose, layers=layers)
     t_prune = time.perf_counter() - t0
     pruned = res["net"]
+    # the test part, once, at the end
+    dense_acc = net.score(X_te, y_te)
     pruned_acc = pruned.score(X_te, y_te)
     res["final_acc"] = pruned_acc
     speed = speedup(net, pruned, batch=cfg["batch"], repeats=speed_repeats, rng=seed)
     out = {"dense": net, "pruned": pruned, "dense_acc": dense_acc, "pruned_acc": pruned_acc, "result": res,
            "speed": speed, "dense_memory": memory(net), "pruned_memory": memory(pruned),
            "times": {"dense_training": t_dense, "pruning": t_prune}, "arch": arch, "by": by,
-           "X_test": X_te, "y_test": y_te}
+           "X_test": X_te, "y_test": y_te, "val_acc": pruned.score(X_val, y_val)}
     pruned.pruning["metrics"] = {"dense_acc": dense_acc, "pruned_acc": pruned_acc,
                                  "flops_ratio": res["dense_flops"] / res["flops"],
                                  "efficiency": speed["efficiency"], "csr_efficiency": speed["csr_efficiency"]}
     return out
+
+
+def train_early_stopping(net, X, y, X_val, y_val, epochs, lr, batch_size=64, rng=0, progress=False, **kwargs):
+    """Train ``net`` in place and keep the weights of its best validation epoch; return the history.
+
+    Parameters
+    ----------
+    net : Graph
+        Trained in place.
+    X, y : ndarray
+        Training part.
+    X_val, y_val : ndarray
+        Validation part (the only data that decides which epoch is kept).
+    epochs : int
+        Maximum number of epochs.
+    lr : float
+        Learning rate.
+    batch_size : int, default 64
+        Minibatch size.
+    rng : int or Generator, default 0
+        Shuffling seed.
+    progress : bool, default False
+        Show a progress bar.
+    **kwargs
+        Passed to :func:`~structsparse.nn.train` (``penalty``, ``schedule``, ``optimizer``...).
+
+    Returns
+    -------
+    dict
+        The training history, with ``best_epoch`` (-1: the weights before training were best).
+    """
+    from .budget import _restore, _snapshot
+
+    snap = {"acc": net.score(X_val, y_val), "epoch": -1, "params": _snapshot(net)}
+
+    def keep_best(epoch, hist):
+        if hist["val_acc"][-1] > snap["acc"]:
+            snap.update(acc=hist["val_acc"][-1], epoch=epoch, params=_snapshot(net))
+        return False
+
+    hist = train(net, X, y, epochs=epochs, lr=lr, batch_size=batch_size, rng=rng, progress=progress, X_val=X_val,
+                 y_val=y_val, callback=keep_best, **kwargs)
+    _restore(net, snap["params"])
+    hist["best_epoch"] = snap["epoch"]
+    return hist
 
 
 def pixel_selection(lam=0.1, hidden=64, epochs=25, fine_tune=10, lr=0.05, seed=0, n_samples=None,

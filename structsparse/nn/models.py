@@ -3,10 +3,11 @@
 import numpy as np
 
 from .._validation import check_int, check_scalar
+from ..exceptions import ParameterError
 from .layers import BatchNorm, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, SqueezeExcite
 from .network import Graph, Sequential, dense_block, inception
 
-__all__ = ["load_digits_split", "small_cnn", "mlp", "block_net", "ARCHITECTURES"]
+__all__ = ["load_digits_split", "load_digits_splits", "small_cnn", "mlp", "block_net", "ARCHITECTURES"]
 
 
 def load_digits_split(test_size=0.3, rng=0, image=True, n_samples=None):
@@ -41,6 +42,42 @@ def load_digits_split(test_size=0.3, rng=0, image=True, n_samples=None):
     if image:
         X = X.reshape(-1, 8, 8, 1)
     return train_test_split(X, y, test_size=test_size, stratify=y, random_state=rng)
+
+
+def load_digits_splits(rng=0, image=True, n_samples=None, val_size=0.2, test_size=0.2):
+    """scikit-learn's digits in three separate stratified parts: train, validation and test (60/20/20).
+
+    Model selection (budget search, choice of ``lam``, early stopping) sees
+    only the validation part; the test part is for one final score.
+
+    Parameters
+    ----------
+    rng : int, default 0
+        Seed of the splits.
+    image : bool, default True
+        ``(N, 8, 8, 1)`` images (True) or ``(N, 64)`` vectors.
+    n_samples : int, optional
+        Use a stratified subset of this size (for quick tests).
+    val_size, test_size : float, default 0.2
+        Shares of the validation and test parts (their sum below 1).
+
+    Returns
+    -------
+    X_train, X_val, X_test, y_train, y_val, y_test
+    """
+    from sklearn.model_selection import train_test_split
+
+    val_size = check_scalar(val_size, "val_size", low=0, high=1, low_inclusive=False, high_inclusive=False,
+                            owner="load_digits_splits")
+    test_size = check_scalar(test_size, "test_size", low=0, high=1, low_inclusive=False, high_inclusive=False,
+                             owner="load_digits_splits")
+    if val_size + test_size >= 1:
+        raise ParameterError(f"load_digits_splits: 'val_size' + 'test_size' must be below 1. Got "
+                             f"{val_size} + {test_size}.")
+    X_rest, X_te, y_rest, y_te = load_digits_split(test_size=test_size, rng=rng, image=image, n_samples=n_samples)
+    X_tr, X_val, y_tr, y_val = train_test_split(X_rest, y_rest, test_size=val_size / (1 - test_size),
+                                                stratify=y_rest, random_state=rng)
+    return X_tr, X_val, X_te, y_tr, y_val, y_te
 
 
 def small_cnn(channels=(32, 64), n_classes=10, input_shape=(8, 8, 1), rng=0):

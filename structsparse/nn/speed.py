@@ -1,6 +1,8 @@
 """Measured speed: structured pruning against the same sparsity unstructured.
 
-:func:`speedup` times the dense and the pruned network on the same batch,
+:func:`speedup` times the dense and the pruned network on the same batch in
+onnxruntime (one intra-op thread; the default when it is installed) and in
+numpy,
 divides the realized speedup by the theoretical one (the FLOPs ratio), and
 in the same run times a copy of the dense network whose weights are
 magnitude-pruned to the same number of nonzeros and stored as scipy CSR
@@ -18,7 +20,7 @@ from ._im2col import im2col
 from .analysis import flops
 from .network import INPUT, Graph
 
-__all__ = ["speedup", "time_forward", "csr_forward", "fold_batchnorm"]
+__all__ = ["speedup", "time_forward", "csr_forward", "fold_batchnorm", "has_onnxruntime"]
 
 
 def fold_batchnorm(net):
@@ -111,10 +113,28 @@ def _magnitude_csr(net, density):
     return mats
 
 
-def csr_forward(net, mats):
-    """Forward pass of ``net`` with its weight matrices replaced by CSR ones (``out^T = W_csr^T @ x^T``)."""
+def csr_forward(net, mats, chunk=None):
+    """Forward pass of ``net`` with its weight matrices replaced by CSR ones (``out^T = W_csr^T @ x^T``).
 
-    def run(X):
+    The same evaluation protocol as :meth:`Graph.forward`: the batch runs in
+    slices of ``chunk`` samples, the im2col patches go into a buffer reused
+    from call to call, and channelwise layers overwrite activations that
+    nothing else reads.
+    """
+    readers = net._readers()
+    work = {}
+
+    def patches(name, x, k, stride, padding):
+        n, h, w, c = x.shape
+        ho = (h + 2 * padding - k) // stride + 1
+        wo = (w + 2 * padding - k) // stride + 1
+        size = n * ho * wo * k * k * c
+        buf = work.get(name)
+        if buf is None or buf.size < size or buf.dtype != x.dtype:
+            buf = work[name] = np.empty(size, dtype=x.dtype)
+        return im2col(x, k, k, stride, padding, out=buf)
+
+    def run_one(X):
         if net.input_index is not None:
             X = X[..., net.input_index]
         acts = {INPUT: X}
@@ -125,20 +145,54 @@ def csr_forward(net, mats):
             if n.name in mats:
                 if layer.kind == "conv2d":
                     k = layer.kernel_size
-                    cols, ho, wo = im2col(x, k, k, layer.stride, layer.padding)
-                    out = (mats[n.name] @ cols.T).T.reshape(x.shape[0], ho, wo, -1) + layer.params["b"]
+                    cols, ho, wo = patches(n.name, x, k, layer.stride, layer.padding)
+                    out = (mats[n.name] @ cols.T).T.reshape(x.shape[0], ho, wo, -1)
                 else:
-                    out = (mats[n.name] @ x.T).T + layer.params["b"]
+                    out = (mats[n.name] @ x.T).T
+                out += layer.params["b"]
                 acts[n.name] = out
+            elif layer.inplace_ok and n.inputs[0] != INPUT and readers[n.inputs[0]] == 1:
+                acts[n.name] = layer.forward_inplace(x)
             else:
                 acts[n.name] = layer.forward(x)
         return acts[net.output]
 
+    def run(X):
+        if chunk is not None and X.shape[0] > chunk:
+            return np.concatenate([run_one(X[i:i + chunk]) for i in range(0, X.shape[0], chunk)])
+        return run_one(X)
+
     return run
 
 
+def _ort_runner(net, threads, chunk):
+    from .onnx_io import nchw, ort_session, to_onnx
+
+    sess = ort_session(to_onnx(net, softmax=False), threads=threads)
+    name = sess.get_inputs()[0].name
+
+    def run(Xc):
+        if chunk is not None and Xc.shape[0] > chunk:
+            return np.concatenate([sess.run(None, {name: Xc[i:i + chunk]})[0] for i in range(0, Xc.shape[0], chunk)])
+        return sess.run(None, {name: Xc})[0]
+
+    return run, nchw
+
+
+def has_onnxruntime():
+    """Whether onnxruntime can be imported."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+EFFICIENCY_LIMIT = 1.05
+
+
 def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng=0, fold=True, chunk=256,
-            warm=True):
+            warm=True, runtime=None):
     """Realized speedup of ``pruned_net`` over ``dense_net``, against the theoretical one and CSR.
 
     Parameters
@@ -152,43 +206,79 @@ def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng
     rng : int or Generator, default 0
         Seed of the random batch drawn when ``X`` is None (ignored otherwise).
     repeats : int
-        Timed rounds (the best is reported) after one warm-up round; the
-        three variants run interleaved.
-    threads : int or None
-        BLAS threads during timing (default 1, for stable figures on a shared machine).
+        Timed rounds (the best is reported) after one warm-up round; all
+        variants run interleaved.
+    threads : int
+        Threads during timing (default 1): BLAS threads for numpy, intra-op
+        threads for onnxruntime.
     fold : bool
         Time inference copies with batch norms folded into the layer before
-        them (:func:`fold_batchnorm`), all three variants alike; FLOPs are
+        them (:func:`fold_batchnorm`), every variant alike; FLOPs are
         counted on the networks as given.
     chunk : int or None
-        Evaluate in slices of this many samples (activations stay in cache),
-        the dense and the pruned network alike; None for one pass.
+        Evaluate in slices of this many samples, every variant alike (dense,
+        pruned and CSR in numpy, both networks in onnxruntime); None for one pass.
     warm : bool
         Time each variant right after an untimed call of itself (steady state
         of back-to-back batches, the default), or right after the other
         variants (its caches cold); see :func:`time_forward`.
+    runtime : {"onnxruntime", "numpy"} or None
+        Where the headline figures (``dense_time``, ``pruned_time``,
+        ``realized``, ``efficiency``) are measured: both networks exported
+        with :func:`~structsparse.nn.to_onnx` and run by onnxruntime, or
+        ``structsparse.nn``'s numpy forward. None: onnxruntime when
+        installed. The numpy figures and CSR are measured in the same run
+        either way.
 
     Returns
     -------
     dict
-        ``batch``, ``chunk``, ``warm`` (the settings), ``dense_time``,
-        ``pruned_time``, ``realized`` (dense / pruned time),
-        ``theoretical`` (dense / pruned FLOPs), ``efficiency`` (realized /
-        theoretical), ``density`` (pruned / dense weights), ``csr_time``,
-        ``csr_realized`` and ``csr_efficiency`` (the same density,
-        unstructured, as scipy CSR), ``max_abs_diff`` (pruned vs dense outputs).
+        ``runtime``, ``batch``, ``chunk``, ``warm``, ``threads`` (the
+        settings), ``dense_time``, ``pruned_time``, ``realized`` (dense /
+        pruned time), ``theoretical`` (dense / pruned FLOPs), ``efficiency``
+        (realized / theoretical), ``measurement_problem`` (True when the
+        efficiency exceeds 1.05, which the FLOP count does not allow: the
+        figure is then a timing artefact, not a result; a RuntimeWarning
+        says so), ``numpy_dense_time``, ``numpy_pruned_time``,
+        ``numpy_realized``, ``numpy_efficiency``, ``density`` (pruned /
+        dense weights), ``csr_time``, ``csr_realized`` and ``csr_efficiency``
+        (numpy, the same density unstructured as scipy CSR, against the
+        numpy dense time), ``max_abs_diff`` (pruned vs dense outputs); with
+        onnxruntime also ``ort_dense_time``, ``ort_pruned_time``,
+        ``numpy_over_ort`` (numpy dense time / onnxruntime dense time) and
+        ``ort_max_abs_diff`` (onnxruntime vs numpy on the pruned network).
+
+    Raises
+    ------
+    ImportError
+        ``runtime="onnxruntime"`` without onnxruntime installed (install the
+        ``runtime`` extra: ``pip install 'structsparse[runtime]'``).
     """
+    import warnings
+
     for name, net in (("dense_net", dense_net), ("pruned_net", pruned_net)):
         if not isinstance(net, Graph):
             raise ParameterError(f"The '{name}' parameter of speedup must be a Graph. Got {type(net).__name__}.")
     if dense_net.original_input_shape != pruned_net.original_input_shape:
         raise ParameterError(f"speedup: the networks read different inputs ({dense_net.original_input_shape} vs "
                              f"{pruned_net.original_input_shape}).")
+    if runtime is None:
+        runtime = "onnxruntime" if has_onnxruntime() else "numpy"
+    if runtime not in ("onnxruntime", "numpy"):
+        raise ParameterError(f"The 'runtime' parameter of speedup must be 'onnxruntime', 'numpy' or None. "
+                             f"Got {runtime!r}.")
+    if runtime == "onnxruntime" and not has_onnxruntime():
+        raise ImportError("speedup(runtime='onnxruntime') needs onnxruntime: install the 'runtime' extra "
+                          "(pip install 'structsparse[runtime]') or pass runtime='numpy'.")
     batch = check_int(batch, "batch", low=1, owner="speedup")
     repeats = check_int(repeats, "repeats", low=1, owner="speedup")
+    threads = check_int(threads, "threads", low=1, owner="speedup")
+    if chunk is not None:
+        chunk = check_int(chunk, "chunk", low=1, owner="speedup")
     if X is None:
         X = np.random.default_rng(rng).random((batch,) + dense_net.original_input_shape, dtype=np.float32)
     X = dense_net.check_input(X, "X", "speedup")
+    batch = X.shape[0]
     from threadpoolctl import threadpool_limits
 
     theoretical = flops(dense_net) / flops(pruned_net)
@@ -199,18 +289,43 @@ def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng
     w_pruned = sum(n.layer.params["W"].size for n in pruned_net.nodes if n.layer.kind in ("dense", "conv2d"))
     density = w_pruned / w_dense
     mats = _magnitude_csr(dense_net, density)
-    run_csr = csr_forward(dense_net, mats)
+    run_csr = csr_forward(dense_net, mats, chunk=chunk)
+    fns = [lambda x: dense_net.forward(x, check=False, chunk=chunk),
+           lambda x: pruned_net.forward(x, check=False, chunk=chunk), run_csr]
+    inputs = [X, X, X]
+    if runtime == "onnxruntime":
+        ort_dense, to_nchw = _ort_runner(dense_net, threads, chunk)
+        ort_pruned, _ = _ort_runner(pruned_net, threads, chunk)
+        Xo = to_nchw(X)
+        fns = [ort_dense, ort_pruned] + fns
+        inputs = [Xo, Xo] + inputs
+    calls = [(lambda f, x: (lambda _: f(x)))(f, x) for f, x in zip(fns, inputs)]
     with threadpool_limits(threads):
-        t_dense, t_pruned, t_csr = time_forward(
-            [lambda x: dense_net.forward(x, check=False, chunk=chunk),
-             lambda x: pruned_net.forward(x, check=False, chunk=chunk), run_csr],
-            X, repeats, warm=warm)
-        diff = float(np.abs(dense_net.forward(X, check=False, chunk=chunk)
-                            - pruned_net.forward(X, check=False, chunk=chunk)).max())
+        times = time_forward(calls, X, repeats, warm=warm)
+        out_dense = dense_net.forward(X, check=False, chunk=chunk)
+        out_pruned = pruned_net.forward(X, check=False, chunk=chunk)
+        diff = float(np.abs(out_dense - out_pruned).max())
+        ort_diff = float(np.abs(fns[1](inputs[1]) - out_pruned).max()) if runtime == "onnxruntime" else None
+    t_np_dense, t_np_pruned, t_csr = times[-3:]
+    out = {"runtime": runtime, "batch": batch, "chunk": chunk, "warm": bool(warm), "threads": threads,
+           "theoretical": theoretical, "density": density,
+           "numpy_dense_time": t_np_dense, "numpy_pruned_time": t_np_pruned,
+           "numpy_realized": t_np_dense / t_np_pruned, "numpy_efficiency": t_np_dense / t_np_pruned / theoretical,
+           "csr_time": t_csr, "csr_realized": t_np_dense / t_csr, "csr_efficiency": t_np_dense / t_csr * density,
+           "max_abs_diff": diff}
+    if runtime == "onnxruntime":
+        t_dense, t_pruned = times[0], times[1]
+        out.update({"ort_dense_time": t_dense, "ort_pruned_time": t_pruned, "numpy_over_ort": t_np_dense / t_dense,
+                    "ort_max_abs_diff": ort_diff})
+    else:
+        t_dense, t_pruned = t_np_dense, t_np_pruned
     realized = t_dense / t_pruned
-    csr_realized = t_dense / t_csr
-    csr_theoretical = 1.0 / density
-    return {"batch": batch, "chunk": chunk, "warm": bool(warm), "dense_time": t_dense, "pruned_time": t_pruned, "realized": realized,
-            "theoretical": theoretical, "efficiency": realized / theoretical, "density": density,
-            "csr_time": t_csr, "csr_realized": csr_realized, "csr_efficiency": csr_realized / csr_theoretical,
-            "max_abs_diff": diff}
+    efficiency = realized / theoretical
+    out.update({"dense_time": t_dense, "pruned_time": t_pruned, "realized": realized, "efficiency": efficiency,
+                "measurement_problem": bool(efficiency > EFFICIENCY_LIMIT)})
+    if out["measurement_problem"]:
+        warnings.warn(f"speedup: efficiency {efficiency:.2f} > {EFFICIENCY_LIMIT} in {runtime} (realized "
+                      f"{realized:.2f}x against {theoretical:.2f}x fewer FLOPs) is a measurement problem "
+                      "(noise, cache effects or a FLOP count that misses work), not a result; repeat the "
+                      "measurement.", RuntimeWarning, stacklevel=2)
+    return out
