@@ -1,12 +1,16 @@
 """Compressive sensing with structured sparsity (model-based CS).
 
 Operators (:func:`gaussian`, :func:`bernoulli`, :func:`partial_dct`,
-:func:`wavelet_synthesis`), signal models (:class:`Sparse`,
-:class:`BlockSparse`, :class:`TreeSparse`), recovery (:func:`recover`),
+:func:`wavelet_synthesis`; for images :func:`partial_fourier`,
+:func:`partial_dct2`, :func:`wavelet_synthesis2d` and sampling masks),
+signal models (:class:`Sparse`, :class:`BlockSparse`, :class:`TreeSparse`,
+:class:`TreeSparse2D`, :class:`BlockSparse2D`), recovery (:func:`recover`),
 model-based RIP lower bounds (:func:`rip_estimate`) and phase transitions
 (:func:`phase_transition`).
 """
 
+from .fourier import (PartialDCT2, PartialFourier, mask_cartesian, mask_radial, mask_variable_density,
+                      partial_dct2, partial_fourier)
 from .models import BlockSparse, BlockSparse2D, SignalModel, Sparse, TreeSparse, TreeSparse2D
 from .phase import SerialExecutor, load_table, phase_transition, success_rates, transition_point
 from .recovery import METHODS, RecoveryResult, recover
@@ -20,6 +24,8 @@ __all__ = [
     "dottest", "as_matrix", "columns",
     "SignalModel", "Sparse", "BlockSparse", "TreeSparse", "TreeSparse2D", "BlockSparse2D",
     "wavelet_synthesis2d", "WaveletSynthesis2D",
+    "partial_fourier", "PartialFourier", "partial_dct2", "PartialDCT2",
+    "mask_variable_density", "mask_radial", "mask_cartesian",
     "recover", "RecoveryResult", "METHODS",
     "rip_estimate", "RipEstimate",
     "phase_transition", "success_rates", "transition_point", "load_table", "SerialExecutor",
