@@ -55,6 +55,10 @@ __all__ = [
     "SparseGroupLassoRegressor",
     "OverlapGroupLassoRegressor",
     "TreeLassoRegressor",
+    "StructuredRegressor",
+    "StructuredClassifier",
+    "GroupLassoClassifier",
+    "SparseGroupLassoClassifier",
     "duality_gap",
     "StructureError",
     "ShapeError",
@@ -70,7 +74,8 @@ __all__ = [
 
 # The scikit-learn estimators load on first use: importing scikit-learn costs seconds.
 _LAZY_ESTIMATORS = ("GroupLassoRegressor", "SparseGroupLassoRegressor", "OverlapGroupLassoRegressor",
-                    "TreeLassoRegressor")
+                    "TreeLassoRegressor", "StructuredRegressor", "StructuredClassifier", "GroupLassoClassifier",
+                    "SparseGroupLassoClassifier")
 
 
 def __getattr__(name):

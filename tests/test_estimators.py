@@ -11,7 +11,8 @@ import structsparse as ss
 from structsparse.exceptions import ParameterError, ShapeError, StructureError
 
 ESTIMATORS = [ss.GroupLassoRegressor(), ss.SparseGroupLassoRegressor(), ss.OverlapGroupLassoRegressor(),
-              ss.TreeLassoRegressor()]
+              ss.TreeLassoRegressor(), ss.StructuredRegressor(), ss.StructuredRegressor(datafit="huber"),
+              ss.StructuredClassifier(), ss.GroupLassoClassifier(), ss.SparseGroupLassoClassifier()]
 
 
 @parametrize_with_checks(ESTIMATORS)
