@@ -7,6 +7,9 @@ from .base import Datafit
 
 __all__ = ["Huber"]
 
+# Model weight of a sample beyond delta (its true second derivative is 0)
+_OUTLIER_WEIGHT = 0.1
+
 
 class Huber(Datafit):
     """Huber loss ``sum_i h_delta((A x)_i - y_i)``.
@@ -27,8 +30,10 @@ class Huber(Datafit):
     Notes
     -----
     ``F^*(u) = 0.5 ||u||^2 + <u, y>`` on ``|u_i| <= delta`` (``inf``
-    elsewhere). Second-order solvers use the global curvature 1 (the
-    Hessian, 0 on outliers, would give a singular model).
+    elsewhere). Second-order solvers use the generalized Hessian
+    (1 inside ``delta``, 0 beyond) with the outliers' weight raised to 0.1,
+    so that their model stays positive definite; a line search keeps the
+    steps safe.
 
     Examples
     --------
@@ -60,7 +65,9 @@ class Huber(Datafit):
         return 0.5 * float(np.vdot(u, u)) + float(np.vdot(u, self.y))
 
     def quadratic_weights(self, Ax):
-        return np.ones(np.shape(Ax))
+        # the generalized Hessian (1 inside the quadratic zone, 0 beyond), with a floor that keeps outliers in
+        # the model: a semismooth Newton step, safeguarded by the line search
+        return np.where(np.abs(Ax - self.y) <= self.delta, 1.0, _OUTLIER_WEIGHT)
 
     def cvxpy_fit(self, z):
         import cvxpy as cp

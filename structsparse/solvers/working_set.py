@@ -31,6 +31,7 @@ contiguous copy of the working-set columns, so ``A`` itself is never copied.
 
 import time
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
@@ -45,6 +46,8 @@ from ._block_kernels import (
     ws_residual_dense_numba, ws_residual_dense_numpy,
 )
 from ._block_spec import block_spec
+from ._prox_newton import solve_newton_outer
+from .capabilities import check_inputs
 from .result import SolverResult
 
 __all__ = ["solve_block", "WS_STRATEGIES"]
@@ -186,18 +189,6 @@ def _dual_value(Y, theta, yy):
     return 0.5 * yy - 0.5 * float(np.vdot(d, d))
 
 
-def _check_inputs(loss, penalty, owner):
-    for attr in ("A", "y", "x_shape"):
-        if not hasattr(loss, attr):
-            raise TypeError(f"The 'loss' parameter of {owner} must be a LeastSquares loss. "
-                            f"Got {type(loss).__name__}.")
-    A = loss.A
-    if not (isinstance(A, np.ndarray) or sp.issparse(A)):
-        raise TypeError(f"{owner} needs the loss's 'A' as a dense array or a scipy.sparse matrix (it reads "
-                        f"columns); got {type(A).__name__}. Use ss.fista for LinearOperators.")
-    return A
-
-
 def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_000, ws_strategy="subdiff",
                 p0=10, screening=True, anderson=True, gap_freq=10, callback=None, verbose=False):
     """Working-set block coordinate descent for block-separable penalties.
@@ -273,7 +264,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
     (True, True)
     """
     owner = "solve_block"
-    A = _check_inputs(loss, penalty, owner)
+    check_inputs(loss, penalty, owner)
+    A = loss.A
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
     max_iter = 100 if max_iter is None else check_int(max_iter, "max_iter", low=1, owner=owner)
     max_epochs = check_int(max_epochs, "max_epochs", low=1, owner=owner)
@@ -301,6 +293,9 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
         X = np.array(loss.check_x(x0, "x0") if hasattr(loss, "check_x") else x0, dtype=float).reshape(p, k)
         R = np.ascontiguousarray(Y - design.matmat(X))
 
+    if "quadratic" not in loss.capabilities:
+        return _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epochs, p0, screening,
+                                    anderson, gap_freq, callback, verbose, x_shape, start)
     solver = _BlockSolver(design, spec, Y, _kernels(NUMBA_ENABLED), anderson, gap_freq, max_epochs)
     idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
     n_blocks = spec.n_blocks
@@ -377,6 +372,103 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
                       stacklevel=2)
     return SolverResult(x=_shaped(X, x_shape), objective=objective, n_iter=it, converged=converged, gap=gap,
                         history=history, time=elapsed, solver=owner, message=message)
+
+
+def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epochs, p0, screening, anderson,
+                         gap_freq, callback, verbose, x_shape, start):
+    """The outer loop for datafits other than least squares: working sets and proximal Newton steps.
+
+    Same gap, screening and working-set rules as the least-squares loop, with
+    the dual point ``theta = -F'(A x)``; the subproblems are proximal Newton
+    steps (:mod:`._prox_newton`).
+    """
+    owner = "solve_block"
+    kernels = _kernels(NUMBA_ENABLED)
+    dual_scaling, threshold_norms = kernels[2], kernels[3]
+    idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
+    n_blocks = spec.n_blocks
+    unpen = spec.unpenalized
+    exact = not np.any(unpen)   # free variables: theta is not orthogonal to them, the gap is approximate
+    bound = np.where(t2 > 0, t2, t1)
+    alive = np.ones(n_blocks, dtype=bool)
+    y_shape = loss.y.shape
+    z = np.asarray(design.A @ X).reshape(design.n, -1)
+    curvature = loss.curvature
+    history = {"objective": [], "gap": [], "ws_size": [], "n_screened": [], "epochs": [], "time": []}
+    converged, message, gap, objective = False, "", None, None
+    ws_size = 0
+    it = 0
+    factory = _subproblem_factory(kernels, anderson, gap_freq, max_epochs)
+    ctx = {"dual_scaling": dual_scaling, "design_cls": _Design}
+    rules = SimpleNamespace(threshold_norms=threshold_norms, dual_scaling=dual_scaling)
+    f_zero = loss.value_from_Ax(np.zeros(y_shape))
+    for it in range(max_iter + 1):
+        theta = loss.dual_point(z.reshape(y_shape)).reshape(design.n, -1)
+        U = design.rmatmat(_rows_of(theta))
+        s = dual_scaling(U, idx, ptr, t1, t2)
+        s[~alive] = 0.0
+        scale = max(1.0, float(s.max()) if s.size else 1.0)
+        objective = loss.value_from_Ax(z.reshape(y_shape)) + spec.value(X)
+        dual = loss.dual_value((theta / scale).reshape(y_shape))
+        gap = max(objective - dual, 0.0) if np.isfinite(dual) else np.inf
+        history["objective"].append(objective)
+        history["gap"].append(gap)
+        history["n_screened"].append(int(n_blocks - alive.sum()))
+        history["time"].append(time.perf_counter() - start)
+        if verbose:
+            print(f"{owner} {it:4d}  objective {objective:.12g}  gap {gap:.3e}  ws {ws_size}  "
+                  f"screened {n_blocks - int(alive.sum())}")
+        floor = max(objective, np.finfo(float).eps * abs(f_zero), np.finfo(float).tiny)
+        if gap <= tol * floor:
+            converged = True
+            message = "duality gap below tol" if exact else \
+                "approximate duality gap below tol (unpenalized features)"
+            break
+        if callback is not None and callback(it, _shaped(X, x_shape), {"objective": objective, "gap": gap,
+                                                                       "ws_size": ws_size}):
+            message = "stopped by callback"
+            break
+        if it == max_iter:
+            message = f"reached max_iter={max_iter} before the tolerance {tol:g}"
+            break
+        # Gap Safe screening: the dual is (1 / curvature)-strongly concave
+        if screening and exact and curvature is not None and np.isfinite(gap):
+            radius = np.sqrt(2.0 * curvature * gap)
+            lhs = threshold_norms(U, idx, ptr, t1, t2, scale)
+            norms = np.sqrt(np.add.reduceat(design.colnorm2[idx], ptr[:-1]))
+            out = alive & ~unpen & (lhs + radius * norms < bound)
+            if np.any(out):
+                cols_out = np.concatenate([idx[ptr[g]:ptr[g + 1]] for g in np.flatnonzero(out)])
+                old = X[cols_out].copy()
+                if np.any(old):
+                    X[cols_out] = 0.0
+                    z = z - np.asarray(design.A[:, cols_out] @ old).reshape(design.n, -1)
+                alive &= ~out
+        ws = _working_set(X, U, U, idx, ptr, t1, t2, bound, alive, unpen, "subdiff", p0, None, rules)
+        ws_size = ws.size
+        z, epochs = solve_newton_outer(loss, design, spec, X, ws, z, gap, 0.5 * tol * objective, factory, ctx)
+        history["ws_size"].append(int(ws_size))
+        history["epochs"].append(int(epochs))
+
+    objective = loss.value_from_Ax(z.reshape(y_shape)) + spec.value(X)
+    history["screened_blocks"] = [int(b) for b in np.flatnonzero(~alive)]
+    elapsed = time.perf_counter() - start
+    if not converged and message.startswith("reached max_iter"):
+        warnings.warn(f"{owner}: {message}; the result may be inaccurate (gap={gap:.3e}).", ConvergenceWarning,
+                      stacklevel=3)
+    return SolverResult(x=_shaped(X, x_shape), objective=objective, n_iter=it, converged=converged, gap=gap,
+                        history=history, time=elapsed, solver=owner, message=message)
+
+
+def _rows_of(M):
+    """(n, k) -> (k, n) C-contiguous."""
+    return np.ascontiguousarray(M.T)
+
+
+def _subproblem_factory(kernels, anderson, gap_freq, max_epochs):
+    def make(sub_design, sub_spec, Y):
+        return _BlockSolver(sub_design, sub_spec, Y, kernels, anderson, gap_freq, max_epochs)
+    return make
 
 
 def _worth_screening(design, lhs, radius, bound, candidates, ptr):

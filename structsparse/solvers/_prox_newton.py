@@ -1,0 +1,171 @@
+"""Working-set proximal Newton for block-separable penalties and any datafit ``F(A x)``.
+
+The least-squares case is :func:`structsparse.solve_block`'s own loop; every
+other datafit comes here. Outer loop, as in :mod:`.working_set`:
+
+1. Duality gap from the dual point ``theta = -F'(A x)`` scaled into the
+   feasible set (one product ``A^T theta``); stop at ``gap <= tol * P(x)``.
+2. Gap Safe screening where the datafit has a curvature bound ``c``: the
+   dual is ``1/c``-strongly concave, so the dual optimum lies within
+   ``sqrt(2 c gap)`` of the scaled ``theta``.
+3. A working set: the nonzero and unpenalized groups and the most violating
+   others (the subdifferential rule).
+4. Proximal Newton steps on the working set (Lee, Sun, Saunders 2014; the
+   scheme of skglm's ``ProxNewton``): the datafit is replaced by the
+   quadratic model ``F(z) + F'(z) d + 0.5 sum_i h_i d_i^2`` with the
+   weights the datafit declares (``quadratic_weights``: its Hessian, or its
+   curvature bound, which makes the model a majorizer). The model is a
+   weighted least-squares problem: with ``D = diag(h)`` it is
+   ``0.5 ||D^{1/2} (A_ws x - t)||^2``, ``t = z - F'(z) / h``, so the
+   least-squares kernels of the block solver solve it unchanged on the
+   scaled columns ``D^{1/2} A_ws`` (a copy of the working set only). A
+   backtracking line search on the true objective accepts the step.
+   Newton steps repeat until the working set's own gap is below a fraction
+   of the outer gap.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._block_spec import BlockSpec
+
+__all__ = ["solve_newton_outer"]
+
+# Armijo constant and most halvings of the line search
+_ARMIJO = 1e-4
+_MAX_HALVINGS = 40
+# Most Newton steps per working set
+_MAX_NEWTON = 50
+# Smallest Hessian weight relative to the largest (a weight of zero would drop the sample from the model)
+_MIN_WEIGHT = 1e-10
+
+
+class _NoProjection:
+    """The sub-problems have no unpenalized columns to project out (they are scaled copies)."""
+
+    active = False
+    exact = True
+
+    @staticmethod
+    def project(R, U=None):
+        return R, U
+
+
+def _rows(M):
+    """(n,) or (n, k) -> (k, n) C-contiguous."""
+    M = np.asarray(M, dtype=float)
+    return np.ascontiguousarray(M.reshape(M.shape[0], -1).T)
+
+
+def _model_weights(datafit, z):
+    """One positive weight per sample: the declared quadratic weights (the largest over targets)."""
+    h = np.asarray(datafit.quadratic_weights(z), dtype=float)
+    h = h.reshape(h.shape[0], -1).max(axis=1)
+    top = float(h.max(initial=0.0))
+    return np.maximum(h, _MIN_WEIGHT * top if top > 0 else 1.0)
+
+
+def _scaled_design(design, cols, sqrt_h, design_cls):
+    """The working-set columns scaled by ``sqrt(h)`` row-wise, as a new design (a copy of ``A_ws`` only)."""
+    if design.sparse:
+        sub = design.A[:, cols]
+        return design_cls(sp.csc_matrix(sp.diags(sqrt_h) @ sub))
+    # (m, n) rows, transposed view is Fortran-ordered: the kernels read its rows without another copy
+    AT = np.asarray(design.A[:, cols]).T * sqrt_h
+    return design_cls(np.ascontiguousarray(AT).T)
+
+
+def _ws_product(design, cols, D):
+    """``A[:, cols] @ D`` as (n, k)."""
+    sub = design.A[:, cols]
+    return np.asarray(sub @ D).reshape(design.n, -1)
+
+
+def solve_newton_outer(datafit, design, spec, X, ws, z, gap_outer, tol_abs, solver_factory, ctx):
+    """Proximal Newton steps on the working set ``ws`` (group indices of ``spec``).
+
+    Updates ``X`` (p, k) in place and returns the new ``z = A X`` (n, k) and
+    the number of epochs spent.
+
+    Parameters
+    ----------
+    datafit : Datafit
+    design : _Design
+    spec : BlockSpec
+    X : ndarray (p, k)
+    ws : ndarray of int
+    z : ndarray (n, k)
+    gap_outer : float
+        The outer duality gap; the working set is solved until its own gap
+        is below ``0.3 * gap_outer`` (and at least ``tol_abs``).
+    tol_abs : float
+        Absolute floor of that tolerance.
+    solver_factory : callable
+        ``solver_factory(sub_design, sub_spec, Y) -> _BlockSolver``.
+    ctx : dict
+        ``kernels`` (dual scaling), ``design_cls``.
+    """
+    idx, ptr = spec.idx, spec.ptr
+    sizes = ptr[ws + 1] - ptr[ws]
+    cols = np.concatenate([idx[ptr[g]:ptr[g + 1]] for g in ws]) if ws.size else np.zeros(0, np.int64)
+    local_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    sub_spec = BlockSpec(np.arange(cols.size, dtype=np.int64), local_ptr, spec.t1[ws], spec.t2[ws])
+    dual_scaling = ctx["dual_scaling"]
+    y_shape = datafit.y.shape
+    inner_tol = max(0.3 * gap_outer, tol_abs)
+    epochs_total = 0
+    for _ in range(_MAX_NEWTON):
+        zf = z.reshape(y_shape)
+        g = np.asarray(datafit.raw_grad(zf), dtype=float).reshape(z.shape)            # F'(z), (n, k)
+        # ---- the working set's own duality gap: stop Newton steps when small enough
+        theta = -g
+        U_ws = _ws_product_T(design, cols, theta)                                     # (m, k)
+        s = dual_scaling(U_ws, sub_spec.idx, local_ptr, sub_spec.t1, sub_spec.t2)
+        scale = max(1.0, float(s.max()) if s.size else 1.0)
+        Xw = np.ascontiguousarray(X[cols])
+        primal = datafit.value_from_Ax(zf) + sub_spec.value(Xw)
+        dual = datafit.dual_value((theta / scale).reshape(y_shape))
+        if primal - dual <= inner_tol:
+            break
+        # ---- the quadratic model as weighted least squares on scaled columns
+        h = _model_weights(datafit, zf)
+        sqrt_h = np.sqrt(h)
+        target = sqrt_h[:, None] * (z - g / h[:, None])                                 # (n, k)
+        sub_design = _scaled_design(design, cols, sqrt_h, ctx["design_cls"])
+        Y = _rows(target)
+        solver = solver_factory(sub_design, sub_spec, Y)
+        X_new = Xw.copy()
+        R = np.ascontiguousarray(Y - sub_design.matmat(X_new))
+        model_gap_tol = max(0.1 * (primal - dual), 0.5 * tol_abs)
+        R, epochs = solver.solve_subproblem(np.arange(ws.size), X_new, R, model_gap_tol, _NoProjection())
+        epochs_total += epochs
+        D = X_new - Xw
+        if not np.any(D):
+            break
+        # ---- backtracking line search on the true objective
+        Ad = _ws_product(design, cols, D)
+        pen_old = sub_spec.value(Xw)
+        decrease = float(np.vdot(g, Ad)) + sub_spec.value(X_new) - pen_old   # model's predicted first-order change
+        step = 1.0
+        f_old = primal
+        accepted = False
+        for _ in range(_MAX_HALVINGS):
+            X_try = Xw + step * D
+            z_try = z + step * Ad
+            f_try = datafit.value_from_Ax(z_try.reshape(y_shape)) + sub_spec.value(X_try)
+            # a hair of slack: near the optimum the decrease is below the objective's rounding
+            if np.isfinite(f_try) and f_try <= f_old + _ARMIJO * step * min(decrease, 0.0) + 1e-15 * abs(f_old):
+                accepted = True
+                break
+            step *= 0.5
+        if not accepted:
+            break
+        X[cols] = X_try
+        z = z_try
+    return z, epochs_total
+
+
+def _ws_product_T(design, cols, theta):
+    """``A[:, cols]^T theta`` as (m, k)."""
+    sub = design.A[:, cols]
+    return np.asarray(sub.T @ theta).reshape(cols.size, -1)
