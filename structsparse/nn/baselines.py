@@ -1,0 +1,210 @@
+"""Baselines at equal FLOPs: what group-lasso pruning is compared against.
+
+- ``"l1"``: L1 filter-norm magnitude pruning (Li, Kadav, Durdanovic, Samet,
+  Graf, ICLR 2017, "Pruning filters for efficient ConvNets"): in every
+  pruned layer the filters (or neurons) of smallest ``sum |W|`` go, the same
+  fraction in each layer, then the network is fine-tuned.
+- ``"random"``: the same, with filters chosen at random.
+- ``"scratch"``: the architecture that ``"l1"`` leaves, with fresh weights,
+  trained from scratch (as many epochs as the dense training and the
+  fine-tuning together).
+- ``"group_lasso"``: this project, :func:`~structsparse.nn.prune_to_budget`
+  (penalized trials, surgery, fine-tuning).
+
+Every method gets the same fine-tuning epochs, the same data splits (train
+for training, validation for early stopping and for the group lasso's
+choice of ``lam``) and its FLOPs at most the budget; the test split is
+scored once per network, at the end.
+"""
+
+import numpy as np
+
+from .._validation import check_choice, check_int, check_rng, check_scalar
+from ..exceptions import ParameterError
+from .analysis import flops
+from .groups import groups
+from .network import Graph
+from .surgery import prune
+
+__all__ = ["uniform_prune", "reinitialize", "compare_at_budget", "METHODS"]
+
+METHODS = ("group_lasso", "l1", "random", "scratch")
+
+
+def _unit_scores(net, m, criterion, rng):
+    node = m.name.split(":", 1)[1]
+    w = np.asarray(net.node(node).layer.params["W"], dtype=np.float64)
+    n = m.groups.n_groups
+    if criterion == "l1":
+        return np.abs(w).reshape(-1, w.shape[-1]).sum(axis=0)[:n]
+    return rng.random(n)
+
+
+def uniform_prune(net, budget, by="filters", layers=None, criterion="l1", rng=None, min_keep=1):
+    """Remove the same fraction of units from every grouped layer, the weakest first, to meet a FLOPs budget.
+
+    Parameters
+    ----------
+    net : Graph
+        A trained network (not modified).
+    budget : float
+        FLOPs budget: a fraction of ``net``'s FLOPs if at most 1, else FLOPs per sample.
+    by : {"filters", "neurons"}, default "filters"
+        Which units go (see :func:`structsparse.nn.groups`).
+    layers : list of str, optional
+        Only these layers lose units.
+    criterion : {"l1", "random"}, default "l1"
+        Rank units by the L1 norm of their weights (Li et al. 2017), or at random.
+    rng : int or Generator, optional
+        Seed for ``criterion="random"``.
+    min_keep : int, default 1
+        Units every layer keeps.
+
+    Returns
+    -------
+    Graph
+        The pruned network (by surgery), the largest uniform keep fraction
+        whose FLOPs meet the budget; ``pruned.pruning["keep_fraction"]``
+        says which.
+    """
+    owner = "uniform_prune"
+    if not isinstance(net, Graph):
+        raise ParameterError(f"The 'net' parameter of {owner} must be a Graph. Got {type(net).__name__}.")
+    check_choice(criterion, "criterion", ("l1", "random"), owner=owner)
+    budget = check_scalar(budget, "budget", low=0, low_inclusive=False, owner=owner)
+    min_keep = check_int(min_keep, "min_keep", low=1, owner=owner)
+    rng = check_rng(rng)
+    dense = flops(net)
+    target = budget * dense if budget <= 1 else budget
+    maps = groups(net, by=by, layers=layers)
+    orders = [np.argsort(-_unit_scores(net, m, criterion, rng), kind="stable") for m in maps]
+
+    def cut(q):
+        trial = net.copy()
+        for m, order in zip(maps, orders):
+            n = m.groups.n_groups
+            k = min(n, max(min_keep, int(np.ceil(q * n))))
+            v = m.gather(trial)
+            for j in order[k:]:
+                v[m.groups.indices[m.groups.ptr[j]:m.groups.ptr[j + 1]]] = 0.0
+            m.scatter(trial, v)
+        return prune(trial, 0.0, min_keep)
+
+    smallest = cut(0.0)
+    if flops(smallest) > target:
+        raise ParameterError(f"{owner}: the budget of {target:.0f} FLOPs is below what min_keep={min_keep} allows "
+                             f"({flops(smallest)} FLOPs).")
+    lo, hi = 0.0, 1.0
+    best, best_q = smallest, 0.0
+    if flops(net) <= target:
+        best, best_q = cut(1.0), 1.0
+    else:
+        for _ in range(30):
+            mid = 0.5 * (lo + hi)
+            p = cut(mid)
+            if flops(p) <= target:
+                lo, best, best_q = mid, p, mid
+            else:
+                hi = mid
+            if hi - lo < 1e-4:
+                break
+    best.pruning.update({"keep_fraction": best_q, "criterion": criterion, "budget": target,
+                         "dense_flops": int(dense), "flops": int(flops(best))})
+    return best
+
+
+def reinitialize(net, rng=None):
+    """A copy of ``net`` (same architecture, selections and input) with fresh initial weights.
+
+    Parameters
+    ----------
+    net : Graph
+        Any built network (not modified).
+    rng : int or Generator, optional
+        Seed of the new weights.
+
+    Returns
+    -------
+    Graph
+    """
+    if not isinstance(net, Graph):
+        raise ParameterError(f"The 'net' parameter of reinitialize must be a Graph. Got {type(net).__name__}.")
+    rng = check_rng(rng)
+    new = net.copy()
+    for n in new.nodes:
+        n.layer.params, n.layer.state = {}, {}
+        n.layer._init_params(rng)
+    return new
+
+
+def compare_at_budget(net, splits, budget, methods=METHODS, by="filters", layers=None, dense_epochs=10,
+                      fine_tune_epochs=5, trial_epochs=4, lr=0.05, lam0=0.05, grow=3.0, max_trials=8, rng=0):
+    """Prune a trained network to one FLOPs budget by each method and score each once on the test split.
+
+    Parameters
+    ----------
+    net : Graph
+        The trained dense network (not modified).
+    splits : tuple
+        ``(X_train, X_val, X_test, y_train, y_val, y_test)``.
+    budget : float
+        FLOPs budget (fraction of the dense FLOPs if at most 1).
+    methods : sequence of str
+        Among ``"group_lasso"``, ``"l1"``, ``"random"``, ``"scratch"``.
+    by : {"filters", "neurons"}, default "filters"
+        Units pruned, for every method.
+    layers : list of str, optional
+        Layers pruned, for every method.
+    dense_epochs : int, default 10
+        Epochs the dense network was trained (``"scratch"`` trains
+        ``dense_epochs + fine_tune_epochs``).
+    fine_tune_epochs : int, default 5
+        Fine-tuning after pruning, the same for every method (early
+        stopping on the validation split).
+    trial_epochs, lam0, grow, max_trials : int, float, float, int
+        Group lasso's price search (see :func:`~structsparse.nn.prune_to_budget`).
+    lr : float, default 0.05
+        Learning rate for every training run.
+    rng : int, default 0
+        Seed of every training run and of the random choice.
+
+    Returns
+    -------
+    dict
+        ``{method: {"test_acc", "val_acc", "flops_fraction", "params"}}``; when
+        the group lasso's price search meets no budget, its entry holds NaN
+        and ``"failed"`` (the reason).
+    """
+    from .budget import prune_to_budget
+    from .experiment import train_early_stopping
+
+    X_tr, X_val, X_te, y_tr, y_val, y_te = splits
+    for m in methods:
+        check_choice(m, "methods", METHODS, owner="compare_at_budget")
+    dense_flops = flops(net)
+    out = {}
+    l1 = None
+    for method in methods:
+        if method == "group_lasso":
+            try:
+                res = prune_to_budget(net, X_tr, y_tr, flops=budget, by=by, layers=layers, lam0=lam0, grow=grow,
+                                      max_trials=max_trials, epochs=trial_epochs, fine_tune_epochs=fine_tune_epochs,
+                                      lr=lr, X_val=X_val, y_val=y_val, rng=rng)
+            except ParameterError as exc:  # no price met the budget: reported, not hidden
+                out[method] = {"test_acc": float("nan"), "val_acc": float("nan"), "flops_fraction": float("nan"),
+                               "params": 0, "failed": str(exc)}
+                continue
+            p = res["net"]
+        elif method in ("l1", "random"):
+            p = uniform_prune(net, budget, by=by, layers=layers, criterion=method, rng=rng)
+            if method == "l1":
+                l1 = p
+            train_early_stopping(p, X_tr, y_tr, X_val, y_val, epochs=fine_tune_epochs, lr=lr, rng=rng)
+        else:
+            arch = l1 if l1 is not None else uniform_prune(net, budget, by=by, layers=layers, criterion="l1")
+            p = reinitialize(arch, rng=rng)
+            train_early_stopping(p, X_tr, y_tr, X_val, y_val, epochs=dense_epochs + fine_tune_epochs, lr=lr,
+                                 rng=rng)
+        out[method] = {"test_acc": p.score(X_te, y_te), "val_acc": p.score(X_val, y_val),
+                       "flops_fraction": flops(p) / dense_flops, "params": p.n_params}
+    return out
