@@ -138,3 +138,211 @@ def test_bad_parameters_are_reported_at_fit():
             model.fit(X, y)
     # __init__ stores parameters untouched, even invalid ones
     assert ss.GroupLassoRegressor(lam=-1.0).get_params()["lam"] == -1.0
+
+
+# ---------------------------------------------------------------------- generic estimators and classifiers
+cp = pytest.importorskip("cvxpy")
+
+
+def _clarabel(problem):
+    problem.solve(solver="CLARABEL", tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    assert problem.status == "optimal", problem.status
+
+
+def _cvxpy_fit(X, fit_expr, pen_expr, fit_intercept=True):
+    """cvxpy judge, written from atoms: ``fit(X w + b) + pen(w)`` (b = 0 without intercept)."""
+    w = cp.Variable(X.shape[1])
+    b = cp.Variable() if fit_intercept else 0.0
+    _clarabel(cp.Problem(cp.Minimize(fit_expr(X @ w + b) + pen_expr(w))))
+    return w.value, (float(b.value) if fit_intercept else 0.0)
+
+
+def _group_pen(groups, lam, l1_ratio=0.0):
+    return lambda w: lam * ((1 - l1_ratio) * sum(cp.norm(w[g], 2) for g in groups) + l1_ratio * cp.norm1(w))
+
+
+def _labels(seed=0, n=120, p=9):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    z = 1.5 * X[:, 0] - 2.0 * X[:, 1] + 0.8 + 0.7 * rng.standard_normal(n)
+    return X, (z > 0).astype(int)
+
+
+GROUPS9 = [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+
+
+def test_structured_regressor_with_a_template_is_the_named_one():
+    X, y = _data(7)
+    groups = [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+    template = ss.SparseGroupLasso(groups, lam=123.0, l1_ratio=0.3)
+    generic = ss.StructuredRegressor(template, lam=4.0, tol=1e-12).fit(X, y)
+    named = ss.SparseGroupLassoRegressor(lam=4.0, l1_ratio=0.3, groups=groups, tol=1e-12).fit(X, y)
+    np.testing.assert_allclose(generic.coef_, named.coef_, atol=1e-9)
+    assert generic.intercept_ == pytest.approx(named.intercept_)
+    assert generic.solver_ == named.solver_ == "solve_block"
+    assert template.lam == 123.0  # the template is not modified
+    # lam=None uses the template's lam
+    own = ss.StructuredRegressor(template.with_lam(4.0), tol=1e-12).fit(X, y)
+    np.testing.assert_allclose(own.coef_, named.coef_, atol=1e-9)
+    # the solver follows the penalty's capabilities
+    tree = ss.Tree.from_parents([-1, 0, 0, 1, 1, 2, 2, 3, 3, 4, 5, 6])
+    assert ss.StructuredRegressor(ss.TreeLasso(tree, 5.0)).fit(X, y).solver_ == "fista"
+    overlap = ss.OverlapGroupLasso(ss.Groups.from_lists([[0, 1, 2], [2, 3, 4]], n_features=12), 5.0)
+    assert ss.StructuredRegressor(overlap).fit(X, y).solver_.startswith("admm")
+    assert ss.GroupLassoRegressor(groups=3).fit(X, y).solver_ == "solve_block"
+
+
+@pytest.mark.parametrize("datafit", ["huber", "poisson"])
+def test_structured_regressor_other_datafits_match_cvxpy(datafit):
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((80, 9))
+    lam = 3.0
+    if datafit == "huber":
+        y = X[:, :3] @ [1.0, -2.0, 1.5] + 4.0 + 0.3 * rng.standard_normal(80)
+        y[:6] += 20.0  # outliers
+        options = {"delta": 1.3}
+
+        def fit(z):
+            return cp.sum(cp.huber(z - y, 1.3)) / 2  # structsparse's Huber: 0.5 r^2 inside, delta(|r| - delta/2) out
+    else:
+        y = rng.poisson(np.exp(0.4 * X[:, 0] - 0.3 * X[:, 1] + 1.0)).astype(float)
+        options = None
+
+        def fit(z):
+            return cp.sum(cp.exp(z) - cp.multiply(y, z))
+
+    model = ss.StructuredRegressor(ss.GroupLasso(GROUPS9, lam), datafit=datafit, datafit_options=options,
+                                   tol=1e-12).fit(X, y)
+    w, b = _cvxpy_fit(X, fit, _group_pen(GROUPS9, lam))
+    np.testing.assert_allclose(model.coef_, w, atol=1e-5)
+    assert model.intercept_ == pytest.approx(b, abs=1e-5)
+    eta = X @ w + b
+    np.testing.assert_allclose(model.predict(X), np.exp(eta) if datafit == "poisson" else eta, rtol=1e-4)
+
+
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.4])
+def test_binary_classifier_matches_cvxpy_with_unpenalized_intercept(l1_ratio):
+    X, y = _labels()
+    lam = 6.0
+    clf = ss.SparseGroupLassoClassifier(lam=lam, l1_ratio=l1_ratio, groups=GROUPS9, tol=1e-12).fit(X, y)
+    s = 2.0 * y - 1.0
+    w, b = _cvxpy_fit(X, lambda z: cp.sum(cp.logistic(-cp.multiply(s, z))), _group_pen(GROUPS9, lam, l1_ratio))
+    assert clf.coef_.shape == (1, 9) and clf.intercept_.shape == (1,)
+    np.testing.assert_allclose(clf.coef_[0], w, atol=1e-5)
+    assert clf.intercept_[0] == pytest.approx(b, abs=1e-5)
+    assert clf.solver_ == "solve_block" and clf.converged_.all()
+    # the sparsity is by whole groups (and inside groups for the l1 part)
+    assert not np.any(clf.coef_[0][6:])
+    if l1_ratio == 0.0:
+        gl = ss.GroupLassoClassifier(lam=lam, groups=GROUPS9, tol=1e-12).fit(X, y)
+        np.testing.assert_allclose(gl.coef_, clf.coef_, atol=1e-7)
+
+
+def test_classifier_without_intercept_is_liblinear_l1():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = _labels(1)
+    lam = 4.0
+    ours = ss.GroupLassoClassifier(lam=lam, fit_intercept=False, tol=1e-12).fit(X, y)
+    # liblinear minimizes ||w||_1 + C sum log(1 + exp(-y x.w)): C = 1 / lam
+    theirs = LogisticRegression(l1_ratio=1.0, C=1.0 / lam, solver="liblinear", fit_intercept=False,
+                                tol=1e-12, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5)
+    assert np.all(ours.intercept_ == 0.0)
+
+
+def test_classifier_outputs_are_consistent_and_labels_are_kept():
+    X, y = _labels(2)
+    names = np.array(["benign", "malignant"])[y]
+    clf = ss.GroupLassoClassifier(lam=2.0, groups=3).fit(X, names)
+    assert clf.classes_.tolist() == ["benign", "malignant"]
+    scores = clf.decision_function(X)
+    assert scores.shape == (X.shape[0],)
+    np.testing.assert_allclose(scores, X @ clf.coef_[0] + clf.intercept_[0])
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba[:, 1], 1.0 / (1.0 + np.exp(-scores)))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(clf.predict_log_proba(X), np.log(proba))
+    assert np.array_equal(clf.predict(X), np.where(scores > 0, "malignant", "benign"))
+    # swapping the labels flips the model
+    flipped = ss.GroupLassoClassifier(lam=2.0, groups=3).fit(X, 1 - y)
+    np.testing.assert_allclose(flipped.coef_, -clf.coef_, atol=1e-5)
+    assert clf.score(X, names) > 0.8
+
+
+def test_multiclass_is_one_vs_rest():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((150, 6))
+    y = np.argmax(X[:, :3] + 0.3 * rng.standard_normal((150, 3)), axis=1)
+    clf = ss.GroupLassoClassifier(lam=3.0, groups=2, tol=1e-10).fit(X, y)
+    assert clf.coef_.shape == (3, 6) and clf.intercept_.shape == (3,) and clf.n_iter_.shape == (3,)
+    for k in range(3):
+        binary = ss.GroupLassoClassifier(lam=3.0, groups=2, tol=1e-10).fit(X, (y == k).astype(int))
+        np.testing.assert_allclose(clf.coef_[k], binary.coef_[0], atol=1e-7)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.array_equal(clf.predict(X), np.argmax(proba, axis=1))
+    assert clf.score(X, y) > 0.8
+
+
+def test_warm_start_gives_the_same_fit_in_fewer_iterations():
+    X, y = _labels(4)
+    cold = ss.SparseGroupLassoClassifier(lam=3.0, groups=GROUPS9, tol=1e-10).fit(X, y)
+    warm = ss.SparseGroupLassoClassifier(lam=3.3, groups=GROUPS9, tol=1e-10, warm_start=True).fit(X, y)
+    warm.set_params(lam=3.0).fit(X, y)
+    np.testing.assert_allclose(warm.coef_, cold.coef_, atol=1e-6)
+    assert warm.n_iter_[0] <= cold.n_iter_[0]
+
+
+def test_logistic_lam_max_gives_the_intercept_only_model():
+    X, y = _labels(5)
+    u = X.T @ (y - y.mean())  # gradient at w = 0 with the intercept fitted: logit(mean(y))
+    lam_max = ss.GroupLasso(GROUPS9, 1.0).dual_norm(u)
+    above = ss.GroupLassoClassifier(lam=1.001 * lam_max, groups=GROUPS9, tol=1e-10).fit(X, y)
+    assert not np.any(above.coef_)
+    assert above.intercept_[0] == pytest.approx(np.log(y.mean() / (1 - y.mean())), abs=1e-7)
+    below = ss.GroupLassoClassifier(lam=0.99 * lam_max, groups=GROUPS9, tol=1e-10).fit(X, y)
+    assert np.any(below.coef_)
+
+
+def test_free_intercept_penalty_keeps_the_inner_structure():
+    from structsparse.estimators import _FreeIntercept
+
+    inner = ss.SparseGroupLasso(GROUPS9, 2.0, 0.5)
+    pen = _FreeIntercept(inner, 9)
+    v = np.arange(10.0) - 4.5
+    out = pen.prox(v, 0.7)
+    np.testing.assert_allclose(out[:9], inner.prox(v[:9], 0.7))
+    assert out[9] == v[9]
+    assert pen(v) == pytest.approx(inner(v[:9]))
+    assert pen.capabilities == inner.capabilities and pen.n_features == 10
+    assert pen.free_variables(10).tolist() == [False] * 9 + [True]
+    assert pen.dual_norm(np.append(v[:9], 0.0)) == pytest.approx(inner.dual_norm(v[:9]))
+    assert pen.dual_norm(np.append(v[:9], 1e-3)) == np.inf
+    assert pen.with_lam(5.0).inner.lam == 5.0 and inner.lam == 2.0
+
+
+def test_bad_parameters_of_the_new_estimators():
+    X, y = _labels(6)
+    cases = [
+        (ss.StructuredRegressor(penalty="group"), TypeError, "'penalty' parameter of StructuredRegressor"),
+        (ss.StructuredRegressor(penalty=ss.GroupLasso([[0, 1]], 1.0)), ShapeError, "'penalty'"),
+        (ss.StructuredRegressor(datafit="logistic"), ParameterError, "'datafit'"),
+        (ss.StructuredRegressor(datafit_options=[1]), ParameterError, "'datafit_options'"),
+        (ss.StructuredRegressor(solver="newton"), ParameterError, "'solver'"),
+        (ss.StructuredRegressor(lam=-2.0), ParameterError, "'lam'"),
+        (ss.StructuredClassifier(penalty=3), TypeError, "'penalty'"),
+        (ss.StructuredClassifier(warm_start="no"), ParameterError, "'warm_start'"),
+        (ss.GroupLassoClassifier(lam=None), ParameterError, "'lam'"),
+        (ss.GroupLassoClassifier(groups=[[0, 1], [1, 2]]), StructureError, "disjoint"),
+        (ss.SparseGroupLassoClassifier(l1_ratio=-0.1), ParameterError, "'l1_ratio'"),
+    ]
+    for model, error, match in cases:
+        with pytest.raises(error, match=match):
+            model.fit(X, y.astype(float))
+    with pytest.raises(ParameterError, match="one class"):
+        ss.GroupLassoClassifier().fit(X, np.ones(X.shape[0]))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        ss.GroupLassoClassifier().fit(X, np.linspace(0, 1, X.shape[0]))
+    with pytest.raises(ParameterError, match="non-negative counts"):
+        ss.StructuredRegressor(datafit="poisson").fit(X, -np.ones(X.shape[0]))
