@@ -172,7 +172,7 @@ def test_bad_input_and_untouched_arrays():
     np.testing.assert_array_equal(A, A0)
     np.testing.assert_array_equal(y, y0)
     np.testing.assert_array_equal(x0, x00)
-    with pytest.raises(TypeError, match="LatentGroupLasso"):
+    with pytest.raises(TypeError, match="latent"):
         ss.solve_latent(loss, ss.GroupLasso([[0, 1]], 1.0))
     with pytest.raises(TypeError, match="LeastSquares"):
         ss.solve_latent((A, y), pen)
@@ -196,7 +196,7 @@ def test_bad_input_and_untouched_arrays():
         pen.prox(np.ones(11))
     with pytest.raises(TypeError, match="LinearOperator"):
         solve_latent_cvxpy(ss.LeastSquares(aslinearoperator(A), y), pen)
-    with pytest.raises(TypeError, match="LatentGroupLasso"):
+    with pytest.raises(TypeError, match="latent"):
         latent_problem(loss, ss.OverlapGroupLasso([[0, 1]], 1.0))
     with pytest.raises(ParameterError, match="prox_tol"):
         ss.LatentGroupLasso([[0, 1]], 1.0, prox_tol=-1.0)

@@ -132,6 +132,20 @@ class LatentGroupLasso(Penalty):
     def n_features(self):
         return self.groups.n_features
 
+    def duplicated_penalty(self):
+        """The disjoint group lasso on the latent copies (one block per group, then the free columns, unpenalized).
+
+        Solving any datafit on the duplicated design ``A G^T`` with this
+        penalty solves the latent problem (Jacob, Obozinski, Vert 2009).
+        """
+        from ..structure import Groups
+        from .group_lasso import GroupLasso
+
+        lat = self.latent
+        n_latent = lat.n_copies + int(np.sum(lat.free))
+        groups = Groups(np.arange(lat.n_copies), lat.ptr, n_latent, weights=lat.weights)
+        return GroupLasso(groups, self.lam)
+
     # ------------------------------------------------------------------ value
     def latent_omega(self, v):
         """``sum_g w_g ||v_g||`` of a latent vector (copies in :attr:`latent` order, free variables excluded)."""

@@ -219,8 +219,8 @@ def check_inputs(datafit, penalty, solver):
 
     _caps(datafit, "loss")
     _caps(penalty, "penalty")
+    check_triple(datafit, penalty, solver)
     n = penalty.n_features
     if n is not None and n != datafit.n_features:
         raise ShapeError(f"{solver}: the penalty {penalty!r} is defined on {n} features but the datafit has "
                          f"{datafit.n_features}.")
-    check_triple(datafit, penalty, solver)

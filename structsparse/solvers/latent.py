@@ -17,10 +17,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from ..exceptions import ParameterError, ShapeError, StructureError
-from ..datafits import LeastSquares
-from ..penalties import GroupLasso
-from ..penalties.latent_group_lasso import LatentGroupLasso
-from ..structure import Groups
+from .capabilities import check_inputs
 from .result import SolverResult
 
 __all__ = ["solve_latent", "solve_latent_cvxpy", "latent_problem", "LatentResult"]
@@ -44,16 +41,10 @@ class LatentResult(SolverResult):
 
 
 def _check(loss, penalty, owner):
-    if not isinstance(loss, LeastSquares):
-        raise TypeError(f"The 'loss' parameter of {owner} must be a LeastSquares. Got {type(loss).__name__}.")
-    if not isinstance(penalty, LatentGroupLasso):
-        raise TypeError(f"The 'penalty' parameter of {owner} must be a LatentGroupLasso. Got {type(penalty).__name__}.")
-    if penalty.n_features != loss.n_features:
-        raise ShapeError(f"{owner}: the penalty's groups index {penalty.n_features} features but the loss has "
-                         f"{loss.n_features}.")
+    check_inputs(loss, penalty, "solve_latent")
     if penalty.latent.n_copies == 0:
         raise StructureError(f"{owner}: no variable is penalized (every group has weight zero); "
-                             "solve the plain least-squares problem instead.")
+                             "solve the plain unpenalized problem instead.")
 
 
 def latent_problem(loss, penalty):
@@ -80,29 +71,21 @@ def latent_problem(loss, penalty):
         A_lat = A.tocsc()[:, cols]
     else:
         A_lat = A[:, cols]
-    groups = Groups(np.arange(lat.n_copies), lat.ptr, n_latent, weights=lat.weights)
-    return LeastSquares(A_lat, loss.y), GroupLasso(groups, penalty.lam), scatter
+    return loss.with_design(A_lat), penalty.duplicated_penalty(), scatter
 
 
-def _default_solver(latent_loss):
-    if not isinstance(latent_loss.A, LinearOperator):
-        try:
-            from .working_set import solve_block
-        except ImportError:  # pragma: no cover - the block solver is part of the package
-            solve_block = None
-        if solve_block is not None:
-            return solve_block
-    from .fista import fista
+def _default_solver(latent_loss, latent_penalty):
+    from .capabilities import SOLVER_SPECS, auto_solver
 
-    return fista
+    return SOLVER_SPECS[auto_solver(latent_loss, latent_penalty)].function()
 
 
 def solve_latent(loss, penalty, x0=None, tol=1e-8, max_iter=None, solver=None, **solver_options):
-    """Solve ``0.5 ||A x - y||^2 + LatentGroupLasso(x)`` by column duplication.
+    """Solve ``F(A x) + LatentGroupLasso(x)`` by column duplication, for any datafit.
 
     Parameters
     ----------
-    loss : LeastSquares
+    loss : Datafit
         ``A`` dense, scipy.sparse or LinearOperator; one or several right-hand sides.
     penalty : LatentGroupLasso
     x0 : ndarray, optional
@@ -152,7 +135,7 @@ def solve_latent(loss, penalty, x0=None, tol=1e-8, max_iter=None, solver=None, *
         x2 = x0.reshape(loss.n_features, -1)
         counts = np.maximum(np.asarray(scatter.sum(axis=1)).ravel(), 1.0)
         v0 = (scatter.T @ (x2 / counts[:, None])).reshape(latent_loss.x_shape)
-    run = _default_solver(latent_loss) if solver is None else solver
+    run = _default_solver(latent_loss, latent_pen) if solver is None else solver
     options = dict(solver_options)
     if max_iter is not None:
         options["max_iter"] = max_iter
