@@ -12,7 +12,7 @@ from .groups import GROUP_KINDS, GroupMap, NetworkPenalty, groups, unit_flops
 from .io import load, save
 from .layers import (Add, AvgPool2D, BatchNorm, Concat, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D,
                      ReLU, SqueezeExcite)
-from .models import ARCHITECTURES, block_net, load_digits_split, load_digits_splits, mlp, small_cnn
+from .models import ARCHITECTURES, augment_images, block_net, load_digits_split, load_digits_splits, mlp, small_cnn
 from .onnx_io import from_onnx, to_onnx
 from .onnx_prune import OnnxPruneResult, prune_onnx
 from .network import Graph, Node, Sequential, dense_block, inception
@@ -62,5 +62,5 @@ __all__ = [
     "prune", "plan_pruning", "prune_to_budget", "min_flops",
     "flops", "layer_flops", "count_params", "memory", "sensitivity", "gate_statistics", "connection_graph",
     "speedup", "fold_batchnorm", "save", "load", "from_onnx", "to_onnx", "prune_onnx", "OnnxPruneResult",
-    "load_digits_split", "load_digits_splits", "small_cnn", "mlp", "block_net", "ARCHITECTURES",
+    "load_digits_split", "load_digits_splits", "augment_images", "small_cnn", "mlp", "block_net", "ARCHITECTURES",
 ]

@@ -3,11 +3,11 @@
 import numpy as np
 
 from .._validation import check_int, check_scalar
-from ..exceptions import ParameterError
+from ..exceptions import ParameterError, ShapeError
 from .layers import BatchNorm, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, SqueezeExcite
 from .network import Graph, Sequential, dense_block, inception
 
-__all__ = ["load_digits_split", "load_digits_splits", "small_cnn", "mlp", "block_net", "ARCHITECTURES"]
+__all__ = ["load_digits_split", "load_digits_splits", "augment_images", "small_cnn", "mlp", "block_net", "ARCHITECTURES"]
 
 
 def load_digits_split(test_size=0.3, rng=0, image=True, n_samples=None):
@@ -78,6 +78,62 @@ def load_digits_splits(rng=0, image=True, n_samples=None, val_size=0.2, test_siz
     X_tr, X_val, y_tr, y_val = train_test_split(X_rest, y_rest, test_size=val_size / (1 - test_size),
                                                 stratify=y_rest, random_state=rng)
     return X_tr, X_val, X_te, y_tr, y_val, y_te
+
+
+def augment_images(X, rng=None, max_shift=1, max_angle=15.0):
+    """Randomly shifted and rotated copies of a batch of images (numpy, bilinear, zeros outside).
+
+    Each image is rotated about its centre by an angle drawn uniformly in
+    ``[-max_angle, max_angle]`` degrees and shifted by whole pixels drawn
+    uniformly in ``[-max_shift, max_shift]`` along each axis.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, H, W, C)
+        Images (not modified).
+    rng : None, int or Generator
+        Source of the random angles and shifts.
+    max_shift : int, default 1
+        Largest shift in pixels (>= 0).
+    max_angle : float, default 15.0
+        Largest rotation in degrees (>= 0).
+
+    Returns
+    -------
+    ndarray
+        The augmented batch, same shape and dtype as ``X``.
+    """
+    from .._validation import check_rng
+
+    X = np.asarray(X)
+    if X.ndim != 4:
+        raise ShapeError(f"The 'X' parameter of augment_images must be (N, H, W, C). Got shape {X.shape}.")
+    max_shift = check_int(max_shift, "max_shift", low=0, owner="augment_images")
+    max_angle = check_scalar(max_angle, "max_angle", low=0, owner="augment_images")
+    rng = check_rng(rng)
+    n, h, w, c = X.shape
+    theta = np.deg2rad(rng.uniform(-max_angle, max_angle, n))
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(n, 2))
+    ci, cj = (h - 1) / 2.0, (w - 1) / 2.0
+    ii, jj = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
+    # inverse map: output pixel -> source position (undo the shift, then rotate back)
+    di = ii[None] - ci - shifts[:, 0, None, None]
+    dj = jj[None] - cj - shifts[:, 1, None, None]
+    cos, sin = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
+    si = cos * di + sin * dj + ci
+    sj = -sin * di + cos * dj + cj
+    i0, j0 = np.floor(si).astype(np.int64), np.floor(sj).astype(np.int64)
+    fi, fj = si - i0, sj - j0
+    padded = np.zeros((n, h + 2, w + 2, c), dtype=np.float64)
+    padded[:, 1:-1, 1:-1, :] = X
+    batch = np.arange(n)[:, None, None]
+    out = np.zeros((n, h, w, c), dtype=np.float64)
+    for a, wa in ((0, 1 - fi), (1, fi)):
+        for b, wb in ((0, 1 - fj), (1, fj)):
+            pi = np.clip(i0 + a + 1, 0, h + 1)  # +1: the zero border; beyond it, still zero
+            pj = np.clip(j0 + b + 1, 0, w + 1)
+            out += (wa * wb)[..., None] * padded[batch, pi, pj]
+    return out.astype(X.dtype, copy=False)
 
 
 def small_cnn(channels=(32, 64), n_classes=10, input_shape=(8, 8, 1), rng=0):
