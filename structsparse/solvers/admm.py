@@ -37,7 +37,7 @@ from scipy.sparse.linalg import LinearOperator, cg
 
 from .._numba import NUMBA_ENABLED
 from .._validation import check_choice, check_int, check_scalar
-from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
+from ..exceptions import ConvergenceWarning, ParameterError
 from ..prox.operators import _group_shrink
 from ._admm_kernels import z_update_numba, z_update_numpy
 from .capabilities import check_inputs

@@ -35,12 +35,10 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, lsqr
 
 from .._validation import check_array, check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
-from ..datafits import LeastSquares
+from .._linalg import restricted_lstsq
 from ..penalties import GroupLasso
 from ..penalties.base import group_norms
 from ..penalties.overlap_group_lasso import OverlapGroupLasso, as_any_groups
@@ -88,40 +86,17 @@ class BudgetResult(SolverResult):
                 f"loss={self.objective:.8g}, n_solves={self.n_solves}, converged={self.converged})")
 
 
-def _default_solver(loss, overlapping):
-    if overlapping:
-        from .admm import admm
+def _default_solver(loss, penalty):
+    from .capabilities import SOLVER_SPECS, auto_solver
 
-        return admm
-    if not isinstance(loss.A, LinearOperator):
-        from .working_set import solve_block
-
-        return solve_block
-    from .fista import fista
-
-    return fista
+    return SOLVER_SPECS[auto_solver(loss, penalty)].function()
 
 
 def _refit(loss, rows):
-    """Least squares restricted to ``rows`` (minimum-norm if underdetermined)."""
+    """Least squares restricted to ``rows`` (minimum-norm if underdetermined), as a full-size point."""
     x = np.zeros(loss.x_shape)
-    if rows.size == 0:
-        return x
-    A, y = loss.A, np.asarray(loss.y)
-    if isinstance(A, np.ndarray):
-        x[rows] = np.linalg.lstsq(A[:, rows], y, rcond=None)[0]
-        return x
-    if isinstance(A, LinearOperator):
-        n = A.shape[1]
-        sub = LinearOperator((A.shape[0], rows.size), dtype=float,
-                             matvec=lambda z: A.matvec(_embed(z, rows, n)),
-                             rmatvec=lambda r: np.asarray(A.rmatvec(r)).ravel()[rows])
-    else:
-        sub = sp.csc_matrix(A)[:, rows]
-    Y = y.reshape(y.shape[0], -1)
-    X = x.reshape(x.shape[0], -1)
-    for j in range(Y.shape[1]):
-        X[rows, j] = lsqr(sub, Y[:, j], atol=1e-14, btol=1e-14, conlim=1e14, iter_lim=max(20 * rows.size, 1000))[0]
+    if rows.size:
+        x[rows] = restricted_lstsq(loss.A, loss.y, rows)[0]
     return x
 
 
@@ -185,12 +160,6 @@ def _priced_rows(groups, costs):
         if c > 0:
             rows[idx] = True
     return rows
-
-
-def _embed(z, rows, n):
-    full = np.zeros(n)
-    full[rows] = np.ravel(z)
-    return full
 
 
 def solve_budget(loss, groups, costs, budget, count=False, tol=1e-3, max_bisect=60, solver=None, refit=True,
@@ -275,8 +244,9 @@ def solve_budget(loss, groups, costs, budget, count=False, tol=1e-3, max_bisect=
     """
     owner = "solve_budget"
     start = time.perf_counter()
-    if not isinstance(loss, LeastSquares):
-        raise TypeError(f"The 'loss' parameter of {owner} must be a LeastSquares. Got {type(loss).__name__}.")
+    if "quadratic" not in getattr(loss, "capabilities", frozenset()):
+        raise TypeError(f"The 'loss' parameter of {owner} must be a LeastSquares datafit (its refits are linear "
+                        f"least squares). Got {type(loss).__name__}.")
     groups = as_any_groups(groups, owner, n_features=loss.n_features)
     if groups.n_features != loss.n_features:
         raise ShapeError(f"{owner}: the groups index {groups.n_features} features but the loss has {loss.n_features}.")
@@ -309,7 +279,7 @@ def solve_budget(loss, groups, costs, budget, count=False, tol=1e-3, max_bisect=
         raise ParameterError(f"The 'polish' option of {owner} needs disjoint groups (with overlaps, zeros are "
                              "unions of groups and a kept set does not define a support).")
     penalty = OverlapGroupLasso(priced, 1.0) if overlapping else GroupLasso(priced, 1.0)
-    run = _default_solver(loss, overlapping) if solver is None else solver
+    run = _default_solver(loss, penalty) if solver is None else solver
     if solver_tol is None:
         solver_tol = 1e-8 if overlapping and solver is None else 1e-10
     unit = np.ones(groups.n_groups) if count else c

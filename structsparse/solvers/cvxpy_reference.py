@@ -20,7 +20,7 @@ import time
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
+
 from scipy.sparse.linalg import LinearOperator
 
 from .._validation import check_scalar

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from .._validation import check_int, check_scalar
-from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
+from ..exceptions import ConvergenceWarning, ParameterError
 from .capabilities import check_inputs
 from .result import SolverResult
 

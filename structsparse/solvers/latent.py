@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from ..exceptions import ParameterError, ShapeError, StructureError
+from ..exceptions import ParameterError, StructureError
 from .capabilities import check_inputs
 from .result import SolverResult
 
