@@ -404,7 +404,8 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
     f_zero = loss.value_from_Ax(np.zeros(y_shape))
     free_cols = idx[np.repeat(unpen, np.diff(ptr))]
     for it in range(max_iter + 1):
-        if free_cols.size:  # theta must be orthogonal to the unpenalized columns for the gap to bound anything
+        # theta must be orthogonal to the unpenalized columns for the gap to bound anything (dense solve: capped)
+        if 0 < free_cols.size <= _MAX_PROJECTED_FREE:
             z = _fit_unpenalized(loss, design, X, z, free_cols, y_shape)
         theta = loss.dual_point(z.reshape(y_shape)).reshape(design.n, -1)
         U = design.rmatmat(_rows_of(theta))
