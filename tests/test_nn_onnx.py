@@ -313,3 +313,29 @@ def test_other_errors():
         nn.from_onnx(3)
     with pytest.raises(TypeError, match="net"):
         nn.to_onnx("net")
+
+
+def test_export_input_selection_and_se_selection():
+    """A pruned network that reads some input channels and whose SE gate outputs some of what it reads."""
+    r = np.random.default_rng(5)
+    g = nn.Graph((6, 6, 3), rng=0)
+    g.add(nn.Conv2D(6, 3, padding=1))
+    x = g.add(nn.ReLU())
+    s = g.add(nn.SqueezeExcite(2), x, name="se")
+    g.add(nn.Conv2D(4, 1), s)
+    g.add(nn.GlobalAvgPool2D())
+    g.add(nn.Dense(3))
+    g.nodes[0].layer.params["W"][:, :, 1, :] = 0          # input channel 1 unused
+    g.node("conv2d2").layer.params["W"][:, :, [0, 3], :] = 0  # gated channels 0 and 3 unused (the squeeze reads them)
+    p = nn.prune(g)
+    assert list(p.input_index) == [0, 2] and list(p.node("se").layer.out_index) == [1, 2, 4, 5]
+    X = r.random((4, 6, 6, 3), dtype=np.float32)
+    np.testing.assert_allclose(p.forward(X), g.forward(X), atol=1e-6)
+    model = nn.to_onnx(p)
+    np.testing.assert_allclose(ort_run(model, nchw(X)), p.forward(X), atol=1e-5)
+    np.testing.assert_allclose(nn.from_onnx(model).forward(X), p.forward(X), atol=1e-5)
+    mlp = nn.mlp((16,), n_features=12, rng=0)
+    mlp.nodes[0].layer.params["W"][[1, 4, 7]] = 0
+    q = nn.prune(mlp)
+    Xv = r.random((5, 12), dtype=np.float32)
+    np.testing.assert_allclose(ort_run(nn.to_onnx(q), Xv), mlp.forward(Xv), atol=1e-5)
