@@ -1,13 +1,21 @@
-"""``structsparse verify``: every penalty solved by FISTA and by cvxpy on random problems.
+"""``structsparse verify``: every valid (datafit, penalty, solver) triple checked against cvxpy on random problems.
 
-Each problem draws a penalty from the penalty registry (unequal group sizes,
-random weights, trees of varied shapes), a design ``A`` that is in turn a
-dense array, a scipy.sparse matrix and a ``LinearOperator``, one or several
-right-hand sides (matrix unknowns for the low-rank penalties), and ``lam`` a
-random fraction of ``lambda_max``. FISTA and the cvxpy reference each solve
-it; both solutions are scored by the same numpy function
-``0.5 ||A x - y||^2 + penalty(x)``, and the problem passes when the relative
-difference of the two objectives is at most ``tol``.
+For every registered datafit (least squares, logistic, Huber, Poisson, and
+any added with ``register_datafit``) and every registered penalty (``L1``,
+group, sparse-group, tree, nuclear, group-nuclear, overlapping and latent
+group lassos, and any added with ``register_penalty``), random problems are
+drawn: a design ``A`` that is in turn a dense array, a scipy.sparse matrix
+and a ``LinearOperator``; targets drawn to suit the datafit (labels for the
+logistic loss, counts for Poisson, outliers for Huber), with several
+right-hand sides where the datafit accepts them; and ``lam`` a random
+fraction of ``lambda_max``. The cvxpy reference solves each problem once;
+then every solver in ``valid_solvers(datafit, penalty)`` (except the cvxpy
+reference itself) solves it, and so does ``ss.solve`` (``solver="auto"``) as
+a row of its own. Every solution is scored by the same numpy function
+``F(A x) + lam * Omega(x)``, and a row passes when the relative difference
+of its objective from the reference's is at most ``tol``. A solver that
+raises, returns a malformed answer or does not converge is a failed row,
+never a crash of the whole run and never a hidden one.
 """
 
 import time
@@ -20,33 +28,47 @@ from scipy.sparse.linalg import LinearOperator
 
 from ._validation import check_int, check_rng, check_scalar
 from .exceptions import ParameterError
-from .losses import LeastSquares
-from .solvers.cvxpy_reference import reference_objective, solve_cvxpy
-from .solvers.fista import fista
-from .solvers.lambda_max import lambda_max
 
 __all__ = ["verify", "random_problem", "compare", "VerifyRow", "Problem", "rows_as_dicts", "write_json", "register",
-           "OPERATOR_KINDS"]
+           "summarize", "OPERATOR_KINDS", "AUTO"]
 
 #: The three kinds of design matrix drawn in turn.
 OPERATOR_KINDS = ("dense", "sparse", "operator")
 
-# penalties whose unknown is a matrix by nature: always several right-hand sides
+#: Name of the row that runs ``ss.solve(..., solver="auto")``.
+AUTO = "auto"
+
+# penalties whose unknown is a matrix by nature: several right-hand sides whenever the datafit takes them
 _MATRIX_PENALTIES = ("nuclear_norm",)
 
 
-def _registry():
-    """``(names, random_penalty)`` from the penalty registry."""
-    from .penalties.registry import PENALTY_NAMES, random_penalty
+def _penalty_names():
+    from .penalties.registry import penalty_names
 
-    return tuple(PENALTY_NAMES), random_penalty
+    return penalty_names()
 
 
-@dataclass
+def _datafit_names():
+    from .datafits.registry import datafit_names
+
+    return datafit_names()
+
+
+@dataclass(frozen=True)
 class Problem:
-    """A random verification problem: a loss, a penalty and how they were drawn."""
+    """A random verification problem: a datafit, a penalty and how they were drawn.
 
-    loss: LeastSquares
+    Attributes
+    ----------
+    datafit : Datafit
+    penalty : Penalty
+        With ``lam = lam_ratio * lambda_max(datafit, penalty)``.
+    kind : str
+        How ``A`` is given: ``'dense'``, ``'sparse'`` or ``'operator'``.
+    lam_ratio : float
+    """
+
+    datafit: object
     penalty: object
     kind: str
     lam_ratio: float
@@ -54,24 +76,58 @@ class Problem:
     @property
     def size(self):
         """``n_samples x n_features`` (``x n_targets`` for matrix unknowns)."""
-        shape = (self.loss.n_samples,) + self.loss.x_shape
+        shape = (self.datafit.n_samples,) + self.datafit.x_shape
         return "x".join(str(s) for s in shape)
 
+    def __repr__(self):
+        return (f"Problem({self.datafit.name}, {self.penalty.name}, {self.kind}, {self.size}, "
+                f"lam_ratio={self.lam_ratio:.3f})")
 
-@dataclass
+
+@dataclass(frozen=True)
 class VerifyRow:
-    """One line of the verification table."""
+    """One line of the verification table: one solver on one problem.
 
+    Attributes
+    ----------
+    datafit, penalty : str
+        Registry names.
+    solver : str
+        The solver asked for (``'auto'`` for ``ss.solve``).
+    ran : str
+        The solver that ran (``SolverResult.solver``; for ``'auto'``, the one it picked).
+    kind, size : str
+        Design kind and problem size.
+    lam_ratio : float
+        ``lam / lambda_max``.
+    rel_obj_diff : float
+        ``|P(x_solver) - P(x_cvxpy)| / max(|P(x_solver)|, |P(x_cvxpy)|)``, both by the same numpy function.
+    max_coef_diff : float
+        Largest absolute coefficient difference from the reference.
+    time_solver, time_cvxpy : float
+        Seconds.
+    passed : bool
+    note : str
+        Why a row failed (exception, non-convergence, warnings).
+    """
+
+    datafit: str
     penalty: str
+    solver: str
+    ran: str
     kind: str
     size: str
     lam_ratio: float
     rel_obj_diff: float
     max_coef_diff: float
-    time_fista: float
+    time_solver: float
     time_cvxpy: float
     passed: bool
     note: str = ""
+
+    def __repr__(self):
+        return (f"VerifyRow({self.datafit}, {self.penalty}, {self.solver}, {self.kind}, "
+                f"rel={self.rel_obj_diff:.1e}, {'pass' if self.passed else 'FAIL'})")
 
 
 def _as_operator(M):
@@ -94,212 +150,437 @@ def _random_design(n_samples, n_features, kind, rng):
     return M
 
 
-def random_problem(name, rng, kind="dense", n_targets=None, max_features=40):
-    """Draw a random penalized least-squares problem for the penalty ``name``.
+def _check_name(name, names, what, owner):
+    if not isinstance(name, str) or name not in names:
+        raise ParameterError(f"Unknown {what} {name!r} in {owner}; choose from {', '.join(names)}.")
+
+
+_MAX_DRAWS = 50
+
+
+def _has_minimizer(fit, pen):
+    """Whether ``F(A x) + lam * Omega(x)`` attains its minimum, judged on the variables ``Omega`` leaves free.
+
+    A direction of unbounded decrease can only use free variables (``Omega`` grows along every other one), so
+    the problem has a minimizer when the unpenalized fit of the free variables has one. That fit is computed
+    (L-BFGS) and accepted when it is moderate and the objective grows along its ray (``F(2 x) > F(x)``): it
+    fails for separable labels (logistic) or counts that a free column explains exactly (Poisson).
+    """
+    from scipy.optimize import minimize
+
+    from ._linalg import columns
+
+    free = pen.free_variables(fit.n_features, fit.x_shape)
+    if not free.any() or "quadratic" in fit.capabilities:
+        return True
+    sub = fit.with_design(columns(fit.A, np.flatnonzero(free)))
+    shape = sub.x_shape
+
+    def fun(v):
+        z = sub.matvec(v.reshape(shape))
+        return sub.value_from_Ax(z), np.ravel(sub.grad_from_Ax(z))
+
+    with np.errstate(over="ignore"):
+        res = minimize(fun, np.zeros(int(np.prod(shape))), jac=True, method="L-BFGS-B",
+                       options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-10})
+        x = res.x.reshape(shape)
+        if not np.all(np.isfinite(x)):
+            return False
+        if np.max(np.abs(x), initial=0.0) < 1e-8:
+            return True
+        f1, f2 = fun(x.ravel())[0], fun(2.0 * x.ravel())[0]
+    return bool(np.max(np.abs(x)) < 20.0 and f2 > f1 + 1e-8 * max(1.0, abs(f1)))
+
+
+def random_problem(penalty, rng=None, datafit="least_squares", kind="dense", n_targets=None, max_features=20):
+    """Draw a random problem ``F(A x) + lam * Omega(x)`` for a registered penalty and datafit.
 
     Parameters
     ----------
-    name : str
-        A name from the penalty registry (``PENALTY_NAMES``).
-    rng : int or numpy.random.Generator
+    penalty : str
+        A name from the penalty registry (``penalty_names()``).
+    rng : None, int or numpy.random.Generator
+        Source of every random draw.
+    datafit : str, default 'least_squares'
+        A name from the datafit registry (``datafit_names()``). Draws whose
+        problem has no minimizer (separable labels or exactly fitted counts
+        on the variables the penalty leaves free) are redrawn.
     kind : {'dense', 'sparse', 'operator'}
         How ``A`` is given.
     n_targets : int, optional
-        Number of right-hand sides (``None``: a vector unknown). Matrix
-        penalties always get at least 2.
-    max_features : int
+        Number of right-hand sides (``None``: a vector unknown); only for
+        datafits that accept several. Matrix penalties get at least 2 when
+        the datafit accepts them.
+    max_features : int >= 4
         Largest number of features drawn.
 
     Returns
     -------
     Problem
     """
+    from .datafits.registry import accepts_several_targets, random_datafit
+    from .penalties.registry import random_penalty
+    from .solvers.lambda_max import lambda_max
+
     rng = check_rng(rng)
-    names, random_penalty = _registry()
-    if name not in names:
-        raise ParameterError(f"Unknown penalty {name!r}; choose from {', '.join(names)}.")
+    _check_name(penalty, _penalty_names(), "penalty", "random_problem")
+    _check_name(datafit, _datafit_names(), "datafit", "random_problem")
     if kind not in OPERATOR_KINDS:
-        raise ParameterError(f"The 'kind' parameter must be one of {OPERATOR_KINDS}. Got {kind!r}.")
+        raise ParameterError(f"The 'kind' parameter of random_problem must be one of {OPERATOR_KINDS}. Got {kind!r}.")
     max_features = check_int(max_features, "max_features", low=4, owner="random_problem")
-    if name in _MATRIX_PENALTIES and n_targets is None:
+    several = accepts_several_targets(datafit)
+    if n_targets is not None:
+        n_targets = check_int(n_targets, "n_targets", low=1, owner="random_problem")
+        if not several:
+            raise ParameterError(f"The 'n_targets' parameter of random_problem must be None for the {datafit!r} "
+                                 f"datafit (one right-hand side). Got {n_targets}.")
+    if penalty in _MATRIX_PENALTIES and n_targets is None and several:
         n_targets = int(rng.integers(2, 5))
-    n_features = int(rng.integers(max(4, max_features // 4), max_features + 1))
-    n_samples = int(rng.integers(max(4, n_features // 2), 2 * n_features + 1))
-    penalty = random_penalty(name, n_features, rng, n_targets=n_targets)
-    A = _random_design(n_samples, n_features, kind, rng)
-
-    # a planted solution with about half of its rows zero, plus noise
-    x_shape = (n_features,) if n_targets is None else (n_features, n_targets)
-    x_true = rng.standard_normal(x_shape) * (rng.random(n_features) < 0.5).reshape((-1,) + (1,) * (len(x_shape) - 1))
-    y = np.asarray(A @ x_true) + 0.1 * rng.standard_normal((n_samples,) + x_shape[1:])
-    loss = LeastSquares(A, y)
-
-    lmax = lambda_max(loss, penalty)
+    for _ in range(_MAX_DRAWS):
+        n_features = int(rng.integers(max(4, max_features // 4), max_features + 1))
+        n_samples = int(rng.integers(max(4, n_features // 2), 2 * n_features + 1))
+        pen = random_penalty(penalty, n_features, rng, n_targets=n_targets)
+        A = _random_design(n_samples, n_features, kind, rng)
+        fit = random_datafit(datafit, A, rng, n_targets=n_targets)
+        if _has_minimizer(fit, pen):
+            break
+    else:
+        raise ParameterError(f"random_problem: no draw of {_MAX_DRAWS} for the {datafit!r} datafit and the "
+                             f"{penalty!r} penalty had a minimizer (its free variables fit the data perfectly).")
+    lmax = lambda_max(fit, pen)
     ratio = float(rng.uniform(0.05, 0.8))
     lam = ratio * lmax if lmax > 0 else 1.0
-    return Problem(loss=loss, penalty=penalty.with_lam(lam), kind=kind, lam_ratio=ratio)
+    return Problem(datafit=fit, penalty=pen.with_lam(lam), kind=kind, lam_ratio=ratio)
 
 
-def compare(problem, tol=1e-6):
-    """Solve ``problem`` with FISTA and with cvxpy and score the two solutions.
+def _solve(solver, datafit, penalty, tol, max_iter, time_limit):
+    """Run one solver through ``ss.solve`` (which checks the triple first), stopped after ``time_limit`` seconds.
 
-    Returns
-    -------
-    VerifyRow
+    The limit is a callback returning True (the solver then reports ``converged=False``), passed to solvers
+    that take one.
     """
-    loss, penalty = problem.loss, problem.penalty
-    notes = []
-    # the gap bounds the suboptimality, so a gap 100x below tol leaves room for the reference's own error;
-    # below 1e-13 rounding makes the stopping test unreachable
-    fista_tol = max(tol * 1e-2, 1e-13)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            res_f = fista(loss, penalty, tol=fista_tol, max_iter=100_000)
-        except Exception as exc:  # a broken solver is a failed row, not a crash of the whole run
-            res_f = None
-            notes.append(f"fista raised {type(exc).__name__}: {exc}")
-    if res_f is not None and not res_f.converged:
-        notes.append(f"fista: {res_f.message}")
-    notes += [f"warning: {w.message}" for w in caught if res_f is not None and res_f.converged]
-    try:
-        res_c = solve_cvxpy(loss, penalty)
-    except Exception as exc:
-        res_c = None
-        notes.append(f"cvxpy raised {type(exc).__name__}: {exc}")
-    if res_c is not None and not res_c.converged:
-        notes.append(res_c.message)
+    import inspect
 
-    if res_f is None or res_c is None or res_c.x is None or not np.isfinite(res_c.objective):
-        return VerifyRow(penalty.name, problem.kind, problem.size, problem.lam_ratio, np.inf, np.inf,
-                         getattr(res_f, "time", np.nan), getattr(res_c, "time", np.nan), False, "; ".join(notes))
-    x_f = np.asarray(res_f.x, dtype=float)
-    if x_f.shape != res_c.x.shape or not np.all(np.isfinite(x_f)):
-        notes.append(f"fista returned shape {x_f.shape} / non-finite values")
-        rel, coef = np.inf, np.inf
-    else:
-        # both objectives by the same numpy function, whatever each solver reports about itself
-        obj_f = reference_objective(loss, penalty, x_f)
-        obj_c = reference_objective(loss, penalty, res_c.x)
-        rel = abs(obj_f - obj_c) / max(abs(obj_c), abs(obj_f), np.finfo(float).tiny)
-        coef = float(np.max(np.abs(x_f - res_c.x))) if x_f.size else 0.0
-    passed = bool(rel <= tol)
-    return VerifyRow(penalty.name, problem.kind, problem.size, problem.lam_ratio, float(rel), coef,
-                     res_f.time, res_c.time, passed, "; ".join(notes))
+    from .solvers.capabilities import SOLVER_SPECS, auto_solver
+    from .solvers.solve import solve
+
+    name = auto_solver(datafit, penalty) if solver == AUTO else solver
+    params = inspect.signature(SOLVER_SPECS[name].function()).parameters
+    options = {"max_iter": max_iter}
+    if "callback" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        deadline = time.perf_counter() + time_limit
+        options["callback"] = lambda *args: time.perf_counter() > deadline
+    if solver == AUTO:
+        return solve(datafit, penalty, tol=tol, **options)
+    return solve(datafit, penalty, tol=tol, solver=solver, **options)
 
 
-_HEADER = f"{'penalty':<19} {'A':<8} {'size':<11} {'lam/lmax':>8} {'rel obj diff':>12} {'max |dx|':>9} " \
-          f"{'fista s':>8} {'cvxpy s':>8}  result"
+def _reference(problem):
+    from .solvers.cvxpy_reference import solve_cvxpy
+
+    return solve_cvxpy(problem.datafit, problem.penalty)
 
 
-def _format_row(row):
-    line = (f"{row.penalty:<19} {row.kind:<8} {row.size:<11} {row.lam_ratio:>8.3f} {row.rel_obj_diff:>12.2e} "
-            f"{row.max_coef_diff:>9.1e} {row.time_fista:>8.3f} {row.time_cvxpy:>8.3f}  "
-            f"{'pass' if row.passed else 'FAIL'}")
-    return line + (f"  ({row.note})" if row.note and not row.passed else "")
+def _objective(problem, x):
+    from .solvers.cvxpy_reference import reference_objective
+
+    return reference_objective(problem.datafit, problem.penalty, x)
 
 
-def verify(seed=0, n_problems=10, tol=1e-6, penalties=None, out=print, max_features=40):
-    """Check FISTA against the cvxpy reference on random problems for every penalty.
+def compare(problem, solvers=None, tol=1e-6, reference=None, max_iter=100_000, time_limit=60.0):
+    """Solve ``problem`` with each solver and with cvxpy, and score every solution against the reference.
 
     Parameters
     ----------
-    seed : int
-        Seed of every random draw.
-    n_problems : int
-        Problems per penalty. The design kind (dense, sparse, operator)
-        cycles over them; about half have several right-hand sides.
-    tol : float
-        Pass when the relative objective difference is at most ``tol``.
-    penalties : sequence of str, optional
-        Registry names to check (default: all).
-    out : callable or None
-        Where table lines go (default ``print``; ``None`` for silence).
-    max_features : int
-        Largest number of features per problem.
+    problem : Problem
+    solvers : sequence of str, optional
+        Solver names (``'auto'`` for ``ss.solve``); default: every solver in
+        ``valid_solvers(datafit, penalty)`` except ``'cvxpy'``, then ``'auto'``.
+    tol : float > 0
+        A row passes when its relative objective difference is at most ``tol``.
+        Solvers run at ``tol / 100`` (their certified relative accuracy where
+        they have a duality gap), leaving room for the reference's own error.
+    reference : SolverResult, optional
+        A cvxpy solution already computed for this problem.
+    max_iter : int
+        Iteration limit passed to every solver.
+    time_limit : float
+        Seconds after which a solver that takes a ``callback`` is stopped
+        (its row then fails as not converged).
 
     Returns
     -------
     list of VerifyRow
-        One row per problem; ``all(r.passed for r in rows)`` is the verdict.
     """
-    seed = check_int(seed, "seed", low=0, owner="verify")
+    from .solvers.capabilities import valid_solvers
+
+    fit, pen = problem.datafit, problem.penalty
+    if solvers is None:
+        solvers = [s for s in valid_solvers(fit, pen) if s != "cvxpy"] + [AUTO]
+    solver_tol = max(tol * 1e-2, 1e-13)  # below 1e-13 rounding makes the stopping tests unreachable
+    ref_notes = []
+    if reference is None:
+        try:
+            reference = _reference(problem)
+        except Exception as exc:  # a broken reference fails every row of the problem, loudly
+            ref_notes.append(f"cvxpy raised {type(exc).__name__}: {exc}")
+    if reference is not None and not reference.converged:
+        ref_notes.append(reference.message)
+    ref_ok = reference is not None and reference.x is not None and np.isfinite(reference.objective)
+    time_c = getattr(reference, "time", np.nan)
+    obj_c = _objective(problem, reference.x) if ref_ok else np.nan
+    base = dict(datafit=fit.name, penalty=pen.name, kind=problem.kind, size=problem.size,
+                lam_ratio=problem.lam_ratio, time_cvxpy=float(time_c))
+    rows = []
+    for solver in solvers:
+        notes = list(ref_notes)
+        res = None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            start = time.perf_counter()
+            try:
+                res = _solve(solver, fit, pen, solver_tol, max_iter, time_limit)
+            except Exception as exc:  # a broken solver is a failed row, not a crash of the whole run
+                notes.append(f"{solver} raised {type(exc).__name__}: {exc}")
+            elapsed = time.perf_counter() - start
+        ran = getattr(res, "solver", "") or ""
+        if res is not None and not res.converged:
+            notes.append(f"{ran or solver} did not converge: {res.message}")
+        notes += [f"warning: {w.message}" for w in caught]
+        rel, coef = np.inf, np.inf
+        if res is not None and ref_ok:
+            x = np.asarray(res.x, dtype=float)
+            if x.shape != reference.x.shape or not np.all(np.isfinite(x)):
+                notes.append(f"{solver} returned shape {x.shape} / non-finite values")
+            else:
+                # both objectives by the same numpy function, whatever each solver reports about itself
+                obj = _objective(problem, x)
+                rel = abs(obj - obj_c) / max(abs(obj_c), abs(obj), np.finfo(float).tiny)
+                coef = float(np.max(np.abs(x - reference.x))) if x.size else 0.0
+        passed = bool(ref_ok and res is not None and res.converged and rel <= tol)
+        rows.append(VerifyRow(solver=solver, ran=ran, rel_obj_diff=float(rel), max_coef_diff=float(coef),
+                              time_solver=float(getattr(res, "time", elapsed) if res is not None else elapsed),
+                              passed=passed, note="; ".join(notes), **base))
+    return rows
+
+
+_HEADER = (f"{'datafit':<13} {'penalty':<19} {'solver':<12} {'ran':<18} {'A':<8} {'size':<9} {'lam/lmax':>8} "
+           f"{'rel obj diff':>12} {'max |dx|':>9} {'solver s':>8} {'cvxpy s':>8}  result")
+
+
+def _format_row(row):
+    line = (f"{row.datafit:<13} {row.penalty:<19} {row.solver:<12} {row.ran:<18} {row.kind:<8} {row.size:<9} "
+            f"{row.lam_ratio:>8.3f} {row.rel_obj_diff:>12.2e} {row.max_coef_diff:>9.1e} {row.time_solver:>8.3f} "
+            f"{row.time_cvxpy:>8.3f}  {'pass' if row.passed else 'FAIL'}")
+    return line + (f"  ({row.note})" if row.note and not row.passed else "")
+
+
+def summarize(rows):
+    """Per-solver counts and worst relative objective difference.
+
+    Parameters
+    ----------
+    rows : list of VerifyRow
+
+    Returns
+    -------
+    dict
+        ``solver -> {"rows": int, "passed": int, "worst": float}``, solvers
+        in the order they first appear.
+    """
+    out = {}
+    for r in rows:
+        s = out.setdefault(r.solver, {"rows": 0, "passed": 0, "worst": 0.0})
+        s["rows"] += 1
+        s["passed"] += int(r.passed)
+        s["worst"] = max(s["worst"], r.rel_obj_diff)
+    return out
+
+
+def _choose(value, names, what):
+    if value is None:
+        return list(names)
+    if isinstance(value, str):
+        value = [value]
+    chosen = list(value)
+    unknown = [v for v in chosen if v not in names]
+    if unknown or not chosen:
+        raise ParameterError(f"The '{what}' parameter of verify must list names from {', '.join(names)}. "
+                             f"Got {value!r}.")
+    return chosen
+
+
+def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers=None, out=print, max_features=10,
+           max_iter=100_000, time_limit=60.0):
+    """Check every valid (datafit, penalty, solver) triple, and ``ss.solve``, against cvxpy on random problems.
+
+    Parameters
+    ----------
+    rng : None, int or numpy.random.Generator, default 0
+        Source of every random draw.
+    n_problems : int >= 1, default 1
+        Problems per (datafit, penalty) pair. The design kind (dense,
+        sparse, operator) and the number of right-hand sides (one or
+        several, where the datafit accepts several) cycle over the pairs and
+        problems.
+    tol : float > 0, default 1e-6
+        A row passes when the relative objective difference is at most ``tol``.
+    penalties : sequence of str, optional
+        Penalty registry names to check (default: every registered one).
+    datafits : sequence of str, optional
+        Datafit registry names to check (default: every registered one).
+    solvers : sequence of str, optional
+        Restrict the rows to these solvers (names of ``SOLVER_SPECS`` or
+        ``'auto'``); default: every valid solver plus ``'auto'``.
+    out : callable or None
+        Where table lines go (default ``print``; ``None`` for silence).
+    max_features : int >= 4, default 10
+        Largest number of features per problem.
+    max_iter : int >= 1
+        Iteration limit of every solver.
+    time_limit : float > 0, default 60
+        Seconds after which a solver is stopped; its row fails (not converged).
+
+    Returns
+    -------
+    list of VerifyRow
+        One row per (problem, solver); ``all(r.passed for r in rows)`` is the verdict.
+    """
+    from .solvers.capabilities import SOLVER_SPECS
+
+    seed_text = f"rng {rng}" if not isinstance(rng, np.random.Generator) else "a given generator"
+    rng = check_rng(rng)
     n_problems = check_int(n_problems, "n_problems", low=1, owner="verify")
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner="verify")
+    max_iter = check_int(max_iter, "max_iter", low=1, owner="verify")
+    max_features = check_int(max_features, "max_features", low=4, owner="verify")
+    time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False, owner="verify")
     if out is not None and not callable(out):
         raise ParameterError(f"The 'out' parameter of verify must be callable or None. Got {out!r}.")
-    names, _ = _registry()
-    if penalties is None:
-        chosen = list(names)
-    else:
-        if isinstance(penalties, str):
-            penalties = [penalties]
-        chosen = list(penalties)
-        unknown = [p for p in chosen if p not in names]
-        if unknown or not chosen:
-            raise ParameterError(
-                f"The 'penalties' parameter of verify must list names from {', '.join(names)}. Got {penalties!r}."
-            )
+    chosen_p = _choose(penalties, _penalty_names(), "penalties")
+    chosen_d = _choose(datafits, _datafit_names(), "datafits")
+    solver_names = tuple(s for s in SOLVER_SPECS if s != "cvxpy") + (AUTO,)
+    chosen_s = None if solvers is None else _choose(solvers, solver_names, "solvers")
+    from .datafits.registry import accepts_several_targets
+    from .solvers.capabilities import valid_solvers
+
     emit = out if out is not None else (lambda *_: None)
-    rng = np.random.default_rng(seed)
-    emit(f"FISTA vs cvxpy reference: {n_problems} random problem(s) per penalty, seed {seed}, "
+    emit(f"Every valid (datafit, penalty, solver) triple and ss.solve (auto) vs the cvxpy reference: "
+         f"{n_problems} random problem(s) per (datafit, penalty), {seed_text}, "
          f"pass if relative objective difference <= {tol:g}")
     emit(_HEADER)
     emit("-" * len(_HEADER))
     rows = []
     start = time.perf_counter()
-    for name in chosen:
-        for i in range(n_problems):
-            kind = OPERATOR_KINDS[i % len(OPERATOR_KINDS)]
-            n_targets = None if rng.random() < 0.5 else int(rng.integers(2, 4))
-            problem = random_problem(name, rng, kind=kind, n_targets=n_targets, max_features=max_features)
-            row = compare(problem, tol)
-            rows.append(row)
-            emit(_format_row(row))
-    n_failed = sum(not r.passed for r in rows)
-    worst = max(r.rel_obj_diff for r in rows)
+    pair = 0
+    for dname in chosen_d:
+        for pname in chosen_p:
+            for i in range(n_problems):
+                k = pair + i
+                kind = OPERATOR_KINDS[k % len(OPERATOR_KINDS)]
+                n_targets = int(rng.integers(2, 4)) if accepts_several_targets(dname) and k % 2 else None
+                try:
+                    problem = random_problem(pname, rng, datafit=dname, kind=kind, n_targets=n_targets,
+                                             max_features=max_features)
+                except Exception as exc:  # a registry entry that cannot even draw a problem fails loudly
+                    row = VerifyRow(dname, pname, "-", "", kind, "-", np.nan, np.inf, np.inf, 0.0, 0.0, False,
+                                    f"drawing the problem raised {type(exc).__name__}: {exc}")
+                    rows.append(row)
+                    emit(_format_row(row))
+                    continue
+                names = [s for s in valid_solvers(problem.datafit, problem.penalty) if s != "cvxpy"] + [AUTO]
+                if chosen_s is not None:
+                    names = [s for s in names if s in chosen_s]
+                if not names:
+                    continue
+                for row in compare(problem, names, tol, max_iter=max_iter, time_limit=time_limit):
+                    rows.append(row)
+                    emit(_format_row(row))
+            pair += n_problems
     emit("-" * len(_HEADER))
+    for solver, s in summarize(rows).items():
+        emit(f"{solver:<12} {s['passed']:>4}/{s['rows']:<4} passed, worst relative objective difference "
+             f"{s['worst']:.2e}")
+    n_failed = sum(not r.passed for r in rows)
+    worst = max((r.rel_obj_diff for r in rows), default=0.0)
     emit(f"{len(rows) - n_failed}/{len(rows)} passed, worst relative objective difference {worst:.2e}, "
          f"{time.perf_counter() - start:.1f} s")
     return rows
 
 
 def rows_as_dicts(rows):
-    """The rows as plain dicts (for saving as JSON or CSV)."""
+    """The rows as plain dicts (for saving as JSON or CSV).
+
+    Parameters
+    ----------
+    rows : list of VerifyRow
+
+    Returns
+    -------
+    list of dict
+    """
     return [asdict(r) for r in rows]
 
 
 def write_json(rows, path):
-    """Save the rows as a JSON list, atomically (temporary file in the same folder, then rename)."""
+    """Save the rows as a JSON list, atomically (temporary file in the same folder, then rename).
+
+    Parameters
+    ----------
+    rows : list of VerifyRow
+    path : str or path-like
+    """
     import json
 
     from ._atomic import atomic_write_text
 
-    atomic_write_text(path, json.dumps(rows_as_dicts(rows), indent=1))
+    def clean(d):  # JSON has no inf or NaN: write them as strings
+        return {k: (str(v) if isinstance(v, float) and not np.isfinite(v) else v) for k, v in d.items()}
+
+    atomic_write_text(path, json.dumps([clean(d) for d in rows_as_dicts(rows)], indent=1))
 
 
 def _cli(args):
-    rows = verify(seed=args.seed, n_problems=args.n_problems, tol=args.tol, penalties=args.penalties,
-                  max_features=args.max_features)
+    rows = []
+    for seed in args.rng:
+        rows += verify(rng=seed, n_problems=args.n_problems, tol=args.tol, penalties=args.penalties,
+                       datafits=args.datafits, solvers=args.solvers, max_features=args.max_features)
+    if len(args.rng) > 1:
+        print(f"all seeds {' '.join(map(str, args.rng))}:")
+        for solver, s in summarize(rows).items():
+            print(f"{solver:<12} {s['passed']:>4}/{s['rows']:<4} passed, worst relative objective difference "
+                  f"{s['worst']:.2e}")
+        print(f"{sum(r.passed for r in rows)}/{len(rows)} passed")
     if args.json:
         write_json(rows, args.json)
         print(f"rows written to {args.json}")
-    return 0 if all(r.passed for r in rows) else 1
+    return 0 if rows and all(r.passed for r in rows) else 1
 
 
 def register(subparsers):
-    """Add the ``verify`` subcommand."""
+    """Add the ``verify`` subcommand.
+
+    Parameters
+    ----------
+    subparsers : argparse subparsers action
+    """
     p = subparsers.add_parser(
-        "verify", help="check FISTA against cvxpy on random problems for every penalty",
+        "verify", help="check every valid (datafit, penalty, solver) triple against cvxpy on random problems",
         description=__doc__.splitlines()[0],
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    p.add_argument("--n-problems", type=int, default=10, help="problems per penalty (default: %(default)s)")
+    p.add_argument("--rng", "--seed", dest="rng", type=int, nargs="+", default=[0], metavar="SEED",
+                   help="random seed(s); several run one after the other (default: %(default)s)")
+    p.add_argument("--n-problems", type=int, default=1,
+                   help="problems per (datafit, penalty) pair (default: %(default)s)")
     p.add_argument("--tol", type=float, default=1e-6,
                    help="largest relative objective difference that passes (default: %(default)s)")
-    p.add_argument("--max-features", type=int, default=40,
+    p.add_argument("--max-features", type=int, default=10,
                    help="largest number of features per problem (default: %(default)s)")
     p.add_argument("--penalties", nargs="*", metavar="NAME",
-                   help=f"subset of penalties (default: all of {', '.join(_registry()[0])})")
+                   help=f"subset of penalties (default: all of {', '.join(_penalty_names())})")
+    p.add_argument("--datafits", nargs="*", metavar="NAME",
+                   help=f"subset of datafits (default: all of {', '.join(_datafit_names())})")
+    p.add_argument("--solvers", nargs="*", metavar="NAME",
+                   help="subset of solvers, 'auto' for ss.solve (default: every valid one and auto)")
     p.add_argument("--json", metavar="PATH", help="also save the table as JSON")
     p.set_defaults(func=_cli)

@@ -1,140 +1,250 @@
-"""`structsparse verify`: FISTA matches cvxpy on random problems; a broken solver is caught."""
+"""`structsparse verify`: every valid (datafit, penalty, solver) triple and ss.solve against cvxpy; broken solvers
+are caught, never hidden."""
+
+import importlib
+import json
 
 import numpy as np
 import pytest
 from scipy.sparse import issparse
 from scipy.sparse.linalg import LinearOperator
 
+import structsparse as ss
 import structsparse.verify as verify_module
 from structsparse.cli import main
+from structsparse.datafits.registry import accepts_several_targets, datafit_names
 from structsparse.exceptions import ParameterError
-from structsparse.penalties.registry import PENALTY_NAMES
+from structsparse.penalties.registry import penalty_names
 from structsparse.solvers.cvxpy_reference import reference_objective
-from structsparse.verify import random_problem, verify
+from structsparse.solvers.result import SolverResult
+from structsparse.verify import AUTO, compare, random_problem, summarize, verify
+
+# the modules (the package re-exports functions of the same names)
+fista_module = importlib.import_module("structsparse.solvers.fista")
+working_set_module = importlib.import_module("structsparse.solvers.working_set")
 
 
-@pytest.mark.parametrize("name", PENALTY_NAMES)
-def test_fista_matches_cvxpy_on_20_random_problems(name):
-    # issue 2 item 9: relative objective difference <= 1e-6 on at least 20 random problems per penalty
-    rows = verify(seed=2024, n_problems=20, tol=1e-6, penalties=[name], out=None, max_features=20)
-    assert len(rows) == 20
-    failed = [r for r in rows if not r.passed]
-    assert not failed, failed
-    assert all(r.rel_obj_diff <= 1e-6 for r in rows)
-    # the draws cover every kind of design and both vector and matrix unknowns
-    assert {r.kind for r in rows} == {"dense", "sparse", "operator"}
-    n_dims = {r.size.count("x") for r in rows}
-    assert n_dims == ({2} if name == "nuclear_norm" else {1, 2})
+def _expected_solvers(problem):
+    return [s for s in ss.valid_solvers(problem.datafit, problem.penalty) if s != "cvxpy"] + [AUTO]
 
 
-def test_verify_prints_a_table_and_returns_rows():
+def test_default_run_covers_every_registered_pair_and_passes():
+    # the default `structsparse verify`: every datafit x every penalty, every valid solver and auto, all pass
     lines = []
-    rows = verify(seed=1, n_problems=3, out=lines.append, max_features=12)
-    assert len(rows) == 3 * len(PENALTY_NAMES)
-    assert all(r.passed for r in rows)
-    assert [r.penalty for r in rows[::3]] == list(PENALTY_NAMES)
+    rows = verify(out=lines.append)
+    pairs = {(r.datafit, r.penalty) for r in rows}
+    assert pairs == {(d, p) for d in datafit_names() for p in penalty_names()}
+    failed = [r for r in rows if not r.passed]
+    assert not failed, "\n".join(f"{r} {r.note}" for r in failed)
+    assert all(r.rel_obj_diff <= 1e-6 for r in rows)
+    # every problem has an auto row and a fista row; solve_block only on explicit matrices
+    for d, p in pairs:
+        solvers = {r.solver for r in rows if (r.datafit, r.penalty) == (d, p)}
+        assert {AUTO, "fista"} <= solvers and "cvxpy" not in solvers
+        kinds = {r.kind for r in rows if (r.datafit, r.penalty) == (d, p)}
+        if "solve_block" in solvers:
+            assert kinds != {"operator"}
+    assert {r.kind for r in rows} == {"dense", "sparse", "operator"}
+    assert {r.solver for r in rows} >= {"solve_block", "fista", "admm", "solve_latent", AUTO}
+    # several right-hand sides appear, only for datafits that take them
+    multi = {r.datafit for r in rows if r.size.count("x") == 2}
+    assert multi and all(accepts_several_targets(d) for d in multi)
     text = "\n".join(lines)
-    for column in ("penalty", "size", "rel obj diff", "max |dx|", "fista s", "cvxpy s", "result"):
-        assert column in text
-    assert sum(line.endswith("  pass") for line in lines) == len(rows)
+    for column in ("datafit", "penalty", "solver", "ran", "rel obj diff", "max |dx|", "solver s", "cvxpy s"):
+        assert column in lines[1]
     assert f"{len(rows)}/{len(rows)} passed" in lines[-1]
+    for solver, s in summarize(rows).items():
+        assert f"{solver:<12} {s['passed']:>4}/{s['rows']:<4} passed" in text
 
 
-def test_random_problem_kinds_and_lam():
+@pytest.mark.parametrize("datafit,penalty,kind", [
+    ("least_squares", "group_lasso", "dense"), ("least_squares", "group_lasso", "operator"),
+    ("logistic", "overlap_group_lasso", "sparse"), ("poisson", "latent_group_lasso", "dense"),
+])
+def test_compare_runs_exactly_the_valid_solvers(datafit, penalty, kind):
+    prob = random_problem(penalty, 4, datafit=datafit, kind=kind, max_features=10)
+    rows = compare(prob)
+    assert [r.solver for r in rows] == _expected_solvers(prob)
+    assert all(r.passed for r in rows), [(r, r.note) for r in rows]
+    auto = rows[-1]
+    assert auto.ran.split("/")[0] == ss.solve(prob.datafit, prob.penalty).solver.split("/")[0]
+    if kind == "operator":
+        assert "solve_block" not in [r.solver for r in rows]
+
+
+def test_random_problem_kinds_targets_and_lam():
     rng = np.random.default_rng(3)
     for kind, check in (("dense", lambda A: isinstance(A, np.ndarray)), ("sparse", issparse),
                         ("operator", lambda A: isinstance(A, LinearOperator))):
         prob = random_problem("group_lasso", rng, kind=kind, n_targets=2, max_features=15)
-        assert check(prob.loss.A)
-        assert prob.loss.x_shape[1] == 2 and prob.loss.x_shape[0] <= 15
+        assert check(prob.datafit.A)
+        assert prob.datafit.x_shape[1] == 2 and prob.datafit.x_shape[0] <= 15
         assert 0.05 <= prob.lam_ratio <= 0.8
-    nuc = random_problem("nuclear_norm", rng)
-    assert len(nuc.loss.x_shape) == 2  # a matrix unknown even when n_targets is not given
+        lmax = ss.lambda_max(prob.datafit, prob.penalty)
+        assert prob.penalty.lam == pytest.approx(prob.lam_ratio * lmax, rel=1e-9)
+    assert len(random_problem("nuclear_norm", rng).datafit.x_shape) == 2  # least squares: a matrix unknown
+    logit = random_problem("nuclear_norm", rng, datafit="logistic")
+    assert len(logit.datafit.x_shape) == 1 and set(np.unique(logit.datafit.y)) == {-1.0, 1.0}
+    counts = random_problem("l1", rng, datafit="poisson").datafit.y
+    assert np.all(counts >= 0) and np.all(counts == np.round(counts))
     with pytest.raises(ParameterError, match="kind"):
         random_problem("l1", rng, kind="banded")
     with pytest.raises(ParameterError, match="Unknown penalty"):
         random_problem("l0", rng)
+    with pytest.raises(ParameterError, match="Unknown datafit"):
+        random_problem("l1", rng, datafit="hinge")
+    with pytest.raises(ParameterError, match="n_targets"):
+        random_problem("l1", rng, datafit="logistic", n_targets=2)
+    with pytest.raises(ParameterError, match="max_features"):
+        random_problem("l1", rng, max_features=2)
 
 
-def test_cli_exit_zero():
-    assert main(["verify", "--n-problems", "1", "--max-features", "10"]) == 0
+def test_problems_without_a_minimizer_are_redrawn():
+    # labels that a free (unpenalized) column separates: the logistic loss has no minimizer along it
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((12, 3))
+    y = np.where(np.arange(12) < 6, -1.0, 1.0)
+    A[:, 2] = y * (0.5 + rng.random(12))
+    fit = ss.Logistic(A, y)
+    assert not verify_module._has_minimizer(fit, ss.GroupLasso(ss.Groups.from_lists([[0, 1]], n_features=3), 1.0))
+    assert verify_module._has_minimizer(fit, ss.GroupLasso(ss.Groups.from_lists([[0, 1], [2]]), 1.0))
+    assert verify_module._has_minimizer(ss.LeastSquares(A, y), ss.L1(1.0))
+    # the free column fit well: a minimizer
+    mixed = np.where(rng.random(12) < 0.3, -y, y)
+    assert verify_module._has_minimizer(ss.Logistic(A, mixed),
+                                        ss.GroupLasso(ss.Groups.from_lists([[0, 1]], n_features=3), 1.0))
+    # every drawn logistic problem has a finite solution of moderate size
+    for seed in range(6):
+        prob = random_problem("group_lasso", seed, datafit="logistic", max_features=8)
+        assert np.max(np.abs(ss.solve_cvxpy(prob.datafit, prob.penalty).x)) < 50
 
 
 def _off_by_one_percent(loss, penalty, **kwargs):
     """A deliberately broken solver: right method, answer scaled by 1.01."""
-    from structsparse.solvers.fista import fista
-
-    res = fista(loss, penalty, **kwargs)
+    res = _real_fista(loss, penalty, **kwargs)
     res.x = res.x * 1.01
     return res
 
 
+_real_fista = fista_module.fista
+
+
 def test_broken_solver_fails(monkeypatch, capsys):
-    monkeypatch.setattr(verify_module, "fista", _off_by_one_percent)
-    rows = verify(seed=0, n_problems=2, penalties=["group_lasso", "tree_lasso"], out=None, max_features=12)
-    assert not any(r.passed for r in rows)
-    assert all(r.rel_obj_diff > 1e-6 for r in rows)
-    assert main(["verify", "--n-problems", "1", "--penalties", "l1"]) == 1
+    monkeypatch.setattr(fista_module, "fista", _off_by_one_percent)
+    rows = verify(rng=0, penalties=["group_lasso", "tree_lasso"], datafits=["least_squares", "logistic"], out=None,
+                  max_features=10)
+    fista_rows = [r for r in rows if r.ran == "fista"]
+    assert fista_rows and not any(r.passed for r in fista_rows)
+    assert all(r.rel_obj_diff > 1e-6 for r in fista_rows)
+    assert any(r.solver == AUTO for r in fista_rows)  # auto picked fista for the tree: caught too
+    assert all(r.passed for r in rows if r.ran != "fista")
+    assert main(["verify", "--penalties", "tree_lasso", "--datafits", "huber"]) == 1
     assert "FAIL" in capsys.readouterr().out
 
 
-def test_crashing_solvers_are_failed_rows(monkeypatch):
+def test_crashing_solvers_and_references_are_failed_rows(monkeypatch):
     def crash(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(verify_module, "fista", crash)
-    rows = verify(seed=0, n_problems=1, penalties=["l1"], out=None)
-    assert not rows[0].passed and "boom" in rows[0].note
+    monkeypatch.setattr(working_set_module, "solve_block", crash)
+    rows = verify(rng=0, penalties=["l1"], datafits=["least_squares"], out=None)
+    block = [r for r in rows if r.solver == "solve_block"]
+    assert block and not any(r.passed for r in block) and all("boom" in r.note for r in block)
+    assert all(r.passed for r in rows if r.solver == "fista")
     monkeypatch.undo()
-    monkeypatch.setattr(verify_module, "solve_cvxpy", crash)
-    rows = verify(seed=0, n_problems=1, penalties=["l1"], out=None)
-    assert not rows[0].passed and "cvxpy raised" in rows[0].note
+    monkeypatch.setattr(verify_module, "_reference", crash)
+    rows = verify(rng=0, penalties=["l1"], datafits=["least_squares"], out=None)
+    assert rows and not any(r.passed for r in rows) and all("cvxpy raised" in r.note for r in rows)
+
+
+def test_unconverged_and_stopped_solvers_fail(monkeypatch):
+    def give_up(loss, penalty, callback=None, **kwargs):
+        res = _real_fista(loss, penalty, **kwargs)
+        return SolverResult(x=res.x, objective=res.objective, n_iter=1, converged=False, solver="fista",
+                            message="gave up")
+
+    monkeypatch.setattr(fista_module, "fista", give_up)
+    rows = verify(rng=1, penalties=["tree_lasso"], datafits=["least_squares"], solvers=["fista"], out=None)
+    assert rows and not any(r.passed for r in rows) and "gave up" in rows[0].note
+
+    def until_stopped(loss, penalty, callback=None, **kwargs):
+        k = 0
+        while not callback(k, np.zeros(loss.x_shape), {}):
+            k += 1
+        return SolverResult(x=np.zeros(loss.x_shape), objective=0.0, n_iter=k, converged=False, solver="fista",
+                            message="stopped by the callback")
+
+    monkeypatch.setattr(fista_module, "fista", until_stopped)
+    rows = verify(rng=1, penalties=["tree_lasso"], datafits=["least_squares"], solvers=["fista"], out=None,
+                  time_limit=0.05)
+    assert rows and not rows[0].passed and "stopped by the callback" in rows[0].note
 
 
 def test_objectives_compared_by_the_same_function(monkeypatch):
     # a solver that lies about its objective but returns a good x still passes: only x is scored
-    from structsparse.solvers.fista import fista
-
     def liar(loss, penalty, **kwargs):
-        res = fista(loss, penalty, **kwargs)
+        res = _real_fista(loss, penalty, **kwargs)
         res.objective = -1.0
         return res
 
-    monkeypatch.setattr(verify_module, "fista", liar)
-    rows = verify(seed=5, n_problems=2, penalties=["sparse_group_lasso"], out=None, max_features=12)
-    assert all(r.passed for r in rows)
+    monkeypatch.setattr(fista_module, "fista", liar)
+    rows = verify(rng=5, penalties=["sparse_group_lasso"], datafits=["huber"], solvers=["fista"], out=None)
+    assert rows and all(r.passed for r in rows)
     prob = random_problem("l1", 0)
-    assert reference_objective(prob.loss, prob.penalty, np.zeros(prob.loss.x_shape)) == pytest.approx(
-        0.5 * float(np.sum(prob.loss.y ** 2)))
+    assert reference_objective(prob.datafit, prob.penalty, np.zeros(prob.datafit.x_shape)) == pytest.approx(
+        0.5 * float(np.sum(prob.datafit.y ** 2)))
+
+
+def test_solvers_filter_and_rng_argument():
+    rows = verify(rng=np.random.default_rng(2), penalties=["l1"], datafits=["least_squares", "poisson"],
+                  solvers=["fista", AUTO], out=None)
+    assert {r.solver for r in rows} == {"fista", AUTO} and all(r.passed for r in rows)
+    a = verify(rng=7, penalties=["l1"], datafits=["least_squares"], solvers=["fista"], out=None)
+    b = verify(rng=7, penalties=["l1"], datafits=["least_squares"], solvers=["fista"], out=None)
+    assert [(r.size, r.lam_ratio, r.kind) for r in a] == [(r.size, r.lam_ratio, r.kind) for r in b]
 
 
 def test_bad_input(capsys):
-    with pytest.raises(ParameterError, match="n_problems"):
-        verify(n_problems=0)
-    with pytest.raises(ParameterError, match="tol"):
-        verify(tol=-1.0)
-    with pytest.raises(ParameterError, match="seed"):
-        verify(seed=-3)
-    with pytest.raises(ParameterError, match="penalties"):
-        verify(penalties=["no_such_penalty"])
-    with pytest.raises(ParameterError, match="penalties"):
-        verify(penalties=[])
-    with pytest.raises(ParameterError, match="out"):
-        verify(out="stdout")
+    for kwargs, match in [({"n_problems": 0}, "n_problems"), ({"tol": -1.0}, "tol"), ({"rng": -3}, "rng"),
+                          ({"penalties": ["no_such_penalty"]}, "penalties"), ({"penalties": []}, "penalties"),
+                          ({"datafits": ["hinge"]}, "datafits"), ({"solvers": ["newton"]}, "solvers"),
+                          ({"out": "stdout"}, "out"), ({"time_limit": 0}, "time_limit"),
+                          ({"max_features": 1}, "max_features")]:
+        with pytest.raises(ParameterError, match=match):
+            verify(**kwargs)
     assert main(["verify", "--penalties", "no_such_penalty"]) == 2
     assert "no_such_penalty" in capsys.readouterr().err
     assert main(["verify", "--tol", "-1"]) == 2
 
 
-def test_cli_json_output(tmp_path):
-    import json
-
+def test_cli_seed_alias_several_seeds_and_json(tmp_path, capsys):
     path = tmp_path / "rows.json"
-    assert main(["verify", "--n-problems", "1", "--max-features", "8", "--penalties", "l1", "tree_lasso",
+    assert main(["verify", "--seed", "1", "2", "--penalties", "l1", "tree_lasso", "--datafits", "least_squares",
                  "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "rng 1" in out and "rng 2" in out and "all seeds 1 2:" in out
     rows = json.loads(path.read_text())
-    assert [r["penalty"] for r in rows] == ["l1", "tree_lasso"]
+    assert {r["penalty"] for r in rows} == {"l1", "tree_lasso"} and {r["datafit"] for r in rows} == {"least_squares"}
     assert all(r["passed"] and r["rel_obj_diff"] <= 1e-6 for r in rows)
+    assert {r["solver"] for r in rows} >= {"fista", AUTO}
     assert [p.name for p in tmp_path.iterdir()] == ["rows.json"]
+    assert main(["verify", "--rng", "3", "--penalties", "l1", "--datafits", "huber", "--solvers", "fista"]) == 0
     # an unwritable destination is a clear error (exit 2), not a traceback
-    assert main(["verify", "--n-problems", "1", "--penalties", "l1", "--json", str(tmp_path / "no" / "x.json")]) == 2
+    assert main(["verify", "--penalties", "l1", "--datafits", "huber", "--solvers", "fista",
+                 "--json", str(tmp_path / "no" / "x.json")]) == 2
+
+
+def test_rows_are_frozen_with_a_short_repr():
+    rows = verify(rng=0, penalties=["l1"], datafits=["least_squares"], solvers=["fista"], out=None)
+    with pytest.raises(AttributeError):
+        rows[0].passed = False
+    assert len(repr(rows[0])) < 100 and "pass" in repr(rows[0])
+
+
+@pytest.mark.slow
+def test_larger_run_three_seeds():
+    rows = []
+    for seed in (1, 2, 3):
+        rows += verify(rng=seed, n_problems=3, out=None)
+    failed = [r for r in rows if not r.passed]
+    assert not failed, "\n".join(f"{r} {r.note}" for r in failed)

@@ -24,7 +24,8 @@ from .least_squares import LeastSquares
 from .logistic import Logistic
 from .poisson import Poisson
 
-__all__ = ["DATAFIT_REGISTRY", "DATAFIT_NAMES", "random_datafit", "register_datafit", "datafit_names"]
+__all__ = ["DATAFIT_REGISTRY", "DATAFIT_NAMES", "random_datafit", "register_datafit", "datafit_names",
+           "accepts_several_targets"]
 
 
 def _signal(A, rng, scale):
@@ -140,5 +141,15 @@ def random_datafit(name, A, rng=None, n_targets=None):
 
 
 def accepts_several_targets(name):
-    """Whether the registered datafit ``name`` accepts several right-hand sides."""
+    """Whether the registered datafit ``name`` accepts several right-hand sides.
+
+    Parameters
+    ----------
+    name : str
+        A registered datafit name.
+
+    Returns
+    -------
+    bool
+    """
     return name in _MULTI_TARGET
