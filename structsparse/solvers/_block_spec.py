@@ -88,3 +88,13 @@ def block_spec(penalty, n_features, owner="solve_block"):
     idx, ptr, t1, t2 = spec
     return BlockSpec(np.asarray(idx, np.int64), np.asarray(ptr, np.int64), np.asarray(t1, float),
                      np.asarray(t2, float))
+
+
+def block_columns(idx, ptr, blocks):
+    """The features of the given blocks, block after block (vectorized ``concatenate(idx[ptr[g]:ptr[g+1]])``)."""
+    blocks = np.asarray(blocks, dtype=np.int64)
+    sizes = ptr[blocks + 1] - ptr[blocks]
+    if sizes.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    return idx[np.arange(int(sizes.sum()), dtype=np.int64) + np.repeat(ptr[blocks] - starts, sizes)]

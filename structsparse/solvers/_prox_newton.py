@@ -27,7 +27,7 @@ other datafit comes here. Outer loop, as in :mod:`.working_set`:
 import numpy as np
 import scipy.sparse as sp
 
-from ._block_spec import BlockSpec
+from ._block_spec import BlockSpec, block_columns
 
 __all__ = ["solve_newton_outer"]
 
@@ -65,23 +65,55 @@ def _model_weights(datafit, z):
     return np.maximum(h, _MIN_WEIGHT * top if top > 0 else 1.0)
 
 
-def _scaled_design(design, cols, sqrt_h, design_cls):
-    """The working-set columns scaled by ``sqrt(h)`` row-wise, as a new design (a copy of ``A_ws`` only)."""
-    if design.sparse:
-        sub = design.A[:, cols]
-        return design_cls(sp.csc_matrix(sp.diags(sqrt_h) @ sub))
-    # (m, n) rows, transposed view is Fortran-ordered: the kernels read its rows without another copy
-    AT = np.asarray(design.A[:, cols]).T * sqrt_h
-    return design_cls(np.ascontiguousarray(AT).T)
+class _WorkingColumns:
+    """The working set's columns, gathered once per outer iteration, with the products a Newton step needs.
+
+    Dense: a contiguous ``(m, n)`` copy of ``A_ws^T`` (rows from the design's
+    column cache, so a C-ordered ``A`` is gathered once); sparse: the CSC
+    slice ``A[:, cols]``.
+    """
+
+    def __init__(self, design, cols, design_cls):
+        self.sparse = design.sparse
+        self.design_cls = design_cls
+        self.n = design.n
+        if self.sparse:
+            self.Aw = design.A[:, cols].tocsc()
+            self.sq = self.Aw.multiply(self.Aw).T.tocsr()      # (m, n): squared entries, for singleton Lipschitz
+        else:
+            AT, rows = design.columns(cols)
+            self.AwT = np.ascontiguousarray(AT[rows])           # (m, n)
+            self.sq = None
+
+    def rmat(self, theta):
+        """``A_ws^T theta`` as (m, k)."""
+        if self.sparse:
+            return np.asarray(self.Aw.T @ theta).reshape(self.Aw.shape[1], -1)
+        return self.AwT @ theta
+
+    def mat(self, D):
+        """``A_ws D`` as (n, k)."""
+        if self.sparse:
+            return np.asarray(self.Aw @ D).reshape(self.n, -1)
+        return self.AwT.T @ D
+
+    def singleton_lipschitz(self, h):
+        """``||sqrt(h) a_j||^2`` for every column (exact Lipschitz constants of singleton blocks)."""
+        if self.sparse:
+            return np.asarray(self.sq @ h).ravel()
+        if self.sq is None:
+            self.sq = self.AwT * self.AwT
+        return self.sq @ h
+
+    def scaled(self, sqrt_h):
+        """A design of the columns scaled row-wise by ``sqrt(h)``."""
+        if self.sparse:
+            return self.design_cls(sp.csc_matrix(sp.diags(sqrt_h) @ self.Aw))
+        # the transposed view of the (m, n) product is Fortran-ordered: the kernels read its rows in place
+        return self.design_cls((self.AwT * sqrt_h).T)
 
 
-def _ws_product(design, cols, D):
-    """``A[:, cols] @ D`` as (n, k)."""
-    sub = design.A[:, cols]
-    return np.asarray(sub @ D).reshape(design.n, -1)
-
-
-def solve_newton_outer(datafit, design, spec, X, ws, z, gap_outer, tol_abs, solver_factory, ctx):
+def solve_newton_outer(datafit, design, spec, X, ws, z, gap_outer, tol_abs, solver_factory, ctx, U_ws=None):
     """Proximal Newton steps on the working set ``ws`` (group indices of ``spec``).
 
     Updates ``X`` (p, k) in place and returns the new ``z = A X`` (n, k) and
@@ -103,27 +135,32 @@ def solve_newton_outer(datafit, design, spec, X, ws, z, gap_outer, tol_abs, solv
     solver_factory : callable
         ``solver_factory(sub_design, sub_spec, Y) -> _BlockSolver``.
     ctx : dict
-        ``kernels`` (dual scaling), ``design_cls``.
+        ``dual_scaling`` kernel and ``design_cls``.
+    U_ws : ndarray (m, k), optional
+        ``A_ws^T (-F'(z))`` when the caller already has it.
     """
     idx, ptr = spec.idx, spec.ptr
     sizes = ptr[ws + 1] - ptr[ws]
-    cols = np.concatenate([idx[ptr[g]:ptr[g + 1]] for g in ws]) if ws.size else np.zeros(0, np.int64)
+    cols = block_columns(idx, ptr, ws)
     local_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     sub_spec = BlockSpec(np.arange(cols.size, dtype=np.int64), local_ptr, spec.t1[ws], spec.t2[ws])
+    singletons = bool(np.all(sizes == 1))
     dual_scaling = ctx["dual_scaling"]
     y_shape = datafit.y.shape
     inner_tol = max(0.3 * gap_outer, tol_abs)
     epochs_total = 0
-    for _ in range(_MAX_NEWTON):
+    W = _WorkingColumns(design, cols, ctx["design_cls"])
+    for step_no in range(_MAX_NEWTON):
         zf = z.reshape(y_shape)
         g = np.asarray(datafit.raw_grad(zf), dtype=float).reshape(z.shape)            # F'(z), (n, k)
         # ---- the working set's own duality gap: stop Newton steps when small enough
         theta = -g
-        U_ws = _ws_product_T(design, cols, theta)                                     # (m, k)
-        s = dual_scaling(U_ws, sub_spec.idx, local_ptr, sub_spec.t1, sub_spec.t2)
+        U = U_ws if (step_no == 0 and U_ws is not None) else W.rmat(theta)            # (m, k)
+        s = dual_scaling(U, sub_spec.idx, local_ptr, sub_spec.t1, sub_spec.t2)
         scale = max(1.0, float(s.max()) if s.size else 1.0)
         Xw = np.ascontiguousarray(X[cols])
-        primal = datafit.value_from_Ax(zf) + sub_spec.value(Xw)
+        pen_old = sub_spec.value(Xw)
+        primal = datafit.value_from_Ax(zf) + pen_old
         dual = datafit.dual_value((theta / scale).reshape(y_shape))
         if primal - dual <= inner_tol:
             break
@@ -131,9 +168,11 @@ def solve_newton_outer(datafit, design, spec, X, ws, z, gap_outer, tol_abs, solv
         h = _model_weights(datafit, zf)
         sqrt_h = np.sqrt(h)
         target = sqrt_h[:, None] * (z - g / h[:, None])                                 # (n, k)
-        sub_design = _scaled_design(design, cols, sqrt_h, ctx["design_cls"])
+        sub_design = W.scaled(sqrt_h)
         Y = _rows(target)
         solver = solver_factory(sub_design, sub_spec, Y)
+        if singletons:  # exact constants in one product, instead of a norm per column
+            solver.lips = W.singleton_lipschitz(h)
         X_new = Xw.copy()
         R = np.ascontiguousarray(Y - sub_design.matmat(X_new))
         model_gap_tol = max(0.1 * (primal - dual), 0.5 * tol_abs)
@@ -143,18 +182,16 @@ def solve_newton_outer(datafit, design, spec, X, ws, z, gap_outer, tol_abs, solv
         if not np.any(D):
             break
         # ---- backtracking line search on the true objective
-        Ad = _ws_product(design, cols, D)
-        pen_old = sub_spec.value(Xw)
+        Ad = W.mat(D)
         decrease = float(np.vdot(g, Ad)) + sub_spec.value(X_new) - pen_old   # model's predicted first-order change
         step = 1.0
-        f_old = primal
         accepted = False
         for _ in range(_MAX_HALVINGS):
             X_try = Xw + step * D
             z_try = z + step * Ad
             f_try = datafit.value_from_Ax(z_try.reshape(y_shape)) + sub_spec.value(X_try)
             # a hair of slack: near the optimum the decrease is below the objective's rounding
-            if np.isfinite(f_try) and f_try <= f_old + _ARMIJO * step * min(decrease, 0.0) + 1e-15 * abs(f_old):
+            if np.isfinite(f_try) and f_try <= primal + _ARMIJO * step * min(decrease, 0.0) + 1e-15 * abs(primal):
                 accepted = True
                 break
             step *= 0.5
@@ -163,9 +200,3 @@ def solve_newton_outer(datafit, design, spec, X, ws, z, gap_outer, tol_abs, solv
         X[cols] = X_try
         z = z_try
     return z, epochs_total
-
-
-def _ws_product_T(design, cols, theta):
-    """``A[:, cols]^T theta`` as (m, k)."""
-    sub = design.A[:, cols]
-    return np.asarray(sub.T @ theta).reshape(cols.size, -1)

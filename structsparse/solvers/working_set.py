@@ -45,7 +45,7 @@ from ._block_kernels import (
     group_threshold_norms_numba, group_threshold_norms_numpy, ws_gradient_dense_numba, ws_gradient_dense_numpy,
     ws_residual_dense_numba, ws_residual_dense_numpy,
 )
-from ._block_spec import block_spec
+from ._block_spec import block_columns, block_spec
 from ._prox_newton import solve_newton_outer
 from .capabilities import check_inputs
 from .result import SolverResult
@@ -435,6 +435,7 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
         if it == max_iter:
             message = f"reached max_iter={max_iter} before the tolerance {tol:g}"
             break
+        z_moved = False
         # Gap Safe screening: the dual is (1 / curvature)-strongly concave
         if screening and exact and curvature is not None and np.isfinite(gap):
             radius = np.sqrt(2.0 * curvature * gap)
@@ -442,15 +443,23 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
             norms = np.sqrt(np.add.reduceat(design.colnorm2[idx], ptr[:-1]))
             out = alive & ~unpen & (lhs + radius * norms < bound)
             if np.any(out):
-                cols_out = np.concatenate([idx[ptr[g]:ptr[g + 1]] for g in np.flatnonzero(out)])
+                cols_out = block_columns(idx, ptr, np.flatnonzero(out))
                 old = X[cols_out].copy()
                 if np.any(old):
                     X[cols_out] = 0.0
                     z = z - np.asarray(design.A[:, cols_out] @ old).reshape(design.n, -1)
+                    z_moved = True
                 alive &= ~out
-        ws = _working_set(X, U, U, idx, ptr, t1, t2, bound, alive, unpen, "subdiff", p0, None, rules)
+        # a working set that came back saturated (nearly all of it nonzero) says the support is larger still:
+        # quadruple it rather than double, to save outer iterations (each costs a full product A^T theta)
+        n_nonzero = int(np.count_nonzero(np.add.reduceat(np.abs(X[idx]).sum(axis=1), ptr[:-1])))
+        min_size = 4 * n_nonzero if ws_size and n_nonzero >= 0.9 * ws_size else 0
+        ws = _working_set(X, U, U, idx, ptr, t1, t2, bound, alive, unpen, "subdiff", p0, None, rules, min_size)
         ws_size = ws.size
-        z, epochs = solve_newton_outer(loss, design, spec, X, ws, z, gap, 0.5 * tol * objective, factory, ctx)
+        # A_ws^T theta is known from the gap's product unless screening moved z
+        U_ws = None if z_moved else U[block_columns(idx, ptr, ws)]
+        z, epochs = solve_newton_outer(loss, design, spec, X, ws, z, gap, 0.5 * tol * objective, factory, ctx,
+                                       U_ws=U_ws)
         history["ws_size"].append(int(ws_size))
         history["epochs"].append(int(epochs))
 
@@ -527,15 +536,18 @@ def _shaped(X, x_shape):
     return X.reshape(x_shape).copy()
 
 
-def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, group_norm, solver):
-    """Groups of the next subproblem: the support, the unpenalized, and the most violating others."""
+def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, group_norm, solver, min_size=0):
+    """Groups of the next subproblem: the support, the unpenalized, and the most violating others.
+
+    At least ``max(p0, 2 * support, min_size)`` groups (all remaining ones if fewer).
+    """
     rows = np.abs(X[idx]).sum(axis=1)
     nonzero = np.add.reduceat(rows, ptr[:-1]) > 0
     forced = alive & (nonzero | unpen)
     candidates = np.flatnonzero(alive)
     if strategy == "full":
         return candidates
-    size = max(p0, 2 * int(nonzero.sum()))
+    size = max(p0, 2 * int(nonzero.sum()), min_size)
     if size >= candidates.size:
         return candidates
     lhs = solver.threshold_norms(U, idx, ptr, t1, t2, 1.0)
@@ -579,7 +591,7 @@ class _BlockSolver:
 
     def zero_groups(self, X, R, groups, idx, ptr):
         """Set the given groups of ``X`` to zero and return the updated residual."""
-        cols = np.concatenate([idx[ptr[g]:ptr[g + 1]] for g in groups])
+        cols = block_columns(idx, ptr, groups)
         old = X[cols].copy()
         if np.any(old):
             X[cols] = 0.0
@@ -622,7 +634,7 @@ class _BlockSolver:
         spec = self.spec
         idx, ptr = spec.idx, spec.ptr
         sizes = ptr[ws + 1] - ptr[ws]
-        cols = np.concatenate([idx[ptr[g]:ptr[g + 1]] for g in ws]) if ws.size else np.zeros(0, np.int64)
+        cols = block_columns(idx, ptr, ws)
         local_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         local_idx = np.arange(cols.size, dtype=np.int64)
         t1, t2 = spec.t1[ws], spec.t2[ws]
