@@ -11,6 +11,9 @@ model-based RIP lower bounds (:func:`rip_estimate`) and phase transitions
 
 from .fourier import (PartialDCT2, PartialFourier, mask_cartesian, mask_radial, mask_variable_density,
                       partial_dct2, partial_fourier)
+from .data import load_image, load_signal
+from .metrics import psnr, ssim, ssim_map
+from .real import RealProblem, best_k_term_error, best_tree_error, make_problem
 from .models import BlockSparse, BlockSparse2D, SignalModel, Sparse, TreeSparse, TreeSparse2D
 from .phase import SerialExecutor, load_table, phase_transition, success_rates, transition_point
 from .recovery import METHODS, RecoveryResult, recover
@@ -26,6 +29,8 @@ __all__ = [
     "wavelet_synthesis2d", "WaveletSynthesis2D",
     "partial_fourier", "PartialFourier", "partial_dct2", "PartialDCT2",
     "mask_variable_density", "mask_radial", "mask_cartesian",
+    "load_signal", "load_image", "make_problem", "RealProblem", "best_k_term_error", "best_tree_error",
+    "psnr", "ssim", "ssim_map",
     "recover", "RecoveryResult", "METHODS",
     "rip_estimate", "RipEstimate",
     "phase_transition", "success_rates", "transition_point", "load_table", "SerialExecutor",

@@ -14,15 +14,18 @@ def _add_model_args(p, k_default=10):
                    help="signal model (default: %(default)s)")
     p.add_argument("--n", type=int, default=1024, help="signal length (default: %(default)s)")
     p.add_argument("--block-size", type=int, default=8, help="block size of the block model (default: %(default)s)")
-    p.add_argument("--k", type=int, default=k_default,
-                   help="model size: active blocks (block), coefficients (tree), nonzeros (sparse) "
-                        "(default: %(default)s)")
+    p.add_argument("--k", type=int, default=None,
+                   help=f"model size: active blocks (block), coefficients (tree), nonzeros (sparse) "
+                        f"(default: {k_default}; with --signal/--image: M // 4 wavelet coefficients)")
     p.add_argument("--wavelet", default="db4", help="orthogonal wavelet of the tree model (default: %(default)s)")
     p.add_argument("--level", type=int, default=None, help="wavelet levels of the tree model (default: maximum)")
 
 
 def _model(args):
     from . import BlockSparse, Sparse, TreeSparse
+
+    if args.k is None:
+        args.k = 10
 
     if args.model == "block":
         return BlockSparse(args.n, args.block_size, args.k)
@@ -37,8 +40,69 @@ def _operator(name, m, n, rng):
     return OPERATORS[name](m, n, rng)
 
 
+def _recover_real_cli(args):
+    from . import TreeSparse, TreeSparse2D, recover
+    from .metrics import psnr, ssim
+    from .real import IMAGE_SAMPLINGS, SIGNAL_SAMPLINGS, best_k_term_error, best_tree_error, make_problem
+
+    if args.signal and args.image:
+        raise ParameterError("--signal and --image exclude each other.")
+    if args.data:
+        raise ParameterError("--data and --signal/--image exclude each other.")
+    name = args.signal or args.image
+    allowed = IMAGE_SAMPLINGS if args.image else SIGNAL_SAMPLINGS
+    if args.sampling is not None and args.sampling not in allowed:
+        raise ParameterError(f"--sampling {args.sampling} is not available for "
+                             f"{'images' if args.image else 'signals'}; choose one of {', '.join(allowed)}.")
+    if args.noise:
+        noise = float(args.noise)
+    else:
+        noise = 0.0
+    prob = make_problem(name, args.fraction, args.sampling, size=args.size, n=args.n, wavelet=args.wavelet,
+                        level=args.level, noise=noise, rng=args.seed)
+    k = args.k if args.k is not None else max(prob.m // 4, 1)
+    if prob.is_image:
+        model = TreeSparse2D(prob.shape, max(k, 1), args.wavelet, args.level)
+    else:
+        model = TreeSparse(prob.n, k, args.wavelet, args.level)
+    if k < model.root_size:
+        raise ParameterError(f"--k {k} is below the {model.root_size} scaling coefficients the tree root owns.")
+    print(f"{name}: N={prob.n} {'x'.join(map(str, prob.shape))}, M={prob.m} ({prob.sampling} sampling"
+          f"{f', noise {noise:g} relative' if noise else ', noiseless'}); tree model k={model.k} ({model.wavelet}, "
+          f"level {model.level})")
+    res = recover(prob.A, prob.y, model, method=args.method, noise=prob.noise_std or None)
+    err = res.relative_error(prob.coef)
+    print(f"method {res.method}: relative error {err:.4f} (best {model.k}-term {best_k_term_error(prob.coef, model.k):.4f}, "
+          f"best {model.k}-coefficient tree {best_tree_error(prob.coef, model):.4f}), time {res.time * 1e3:.1f} ms, "
+          f"{res.n_iter} iterations, converged={res.converged}")
+    if res.message:
+        print(f"  {res.message}")
+    truth, back, rec = prob.truth, prob.backprojection(), prob.signal(res.x)
+    metrics = None
+    if prob.is_image:
+        metrics = {"back-projection": (psnr(truth, back, 1.0), ssim(truth, back, 1.0)),
+                   "recovery": (psnr(truth, rec, 1.0), ssim(truth, rec, 1.0))}
+        for label, (p, q) in metrics.items():
+            print(f"{label}: PSNR {p:.2f} dB, SSIM {q:.4f}")
+    else:
+        print(f"back-projection relative error {np.linalg.norm(back - truth) / np.linalg.norm(truth):.4f}")
+    if args.plot:
+        import matplotlib.pyplot as plt
+
+        from ..plots.cs import plot_real_recovery
+
+        fig = plot_real_recovery(truth, back, rec, metrics=metrics, path=args.plot,
+                                 title=f"{name}, M/N={prob.m / prob.n:.2f}, {prob.sampling} sampling, {res.method}")
+        plt.close(fig)
+        print(f"figure written to {args.plot}")
+    return 0
+
+
 def _recover_cli(args):
     from . import as_matrix, recover
+
+    if args.signal or args.image:
+        return _recover_real_cli(args)
 
     model = _model(args)
     x_true = None
@@ -173,8 +237,9 @@ def register(subparsers):
     from .recovery import METHODS
 
     p = subparsers.add_parser("recover", help="compressive sensing recovery of a block/tree/sparse signal",
-                              description="Recover a synthetic structured-sparse signal (or A, y from --data) "
-                                          "and print the error, support recovery and time.")
+                              description="Recover a synthetic structured-sparse signal (or A, y from --data, "
+                                          "or a real signal or image with --signal / --image) and print the "
+                                          "error, support recovery (PSNR and SSIM for images) and time.")
     _add_model_args(p)
     p.add_argument("--m", type=int, default=300, help="measurements (default: %(default)s)")
     p.add_argument("--method", choices=METHODS, default="model_cosamp", help="recovery method (default: %(default)s)")
@@ -182,7 +247,20 @@ def register(subparsers):
     p.add_argument("--noise", type=float, default=0.0, help="noise standard deviation (default: none)")
     p.add_argument("--data", help="npz file with A and y (and optionally the true x)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--plot", help="write a figure of true and recovered signals here")
+    p.add_argument("--plot", help="write a figure of true and recovered signals here (with --signal/--image: "
+                                  "original, back-projection and recovery side by side)")
+    from .data import IMAGES, SIGNALS
+
+    p.add_argument("--signal", choices=SIGNALS, help="recover a real 1-D signal shipped with PyWavelets "
+                                                     "(tree model on its db4 wavelet coefficients)")
+    p.add_argument("--image", choices=IMAGES, help="recover a real image shipped with PyWavelets (2-D wavelet "
+                                                   "quadtree model); prints PSNR and SSIM")
+    p.add_argument("--size", type=int, default=128, help="image side, dividing 512 (default: %(default)s)")
+    p.add_argument("--fraction", type=float, default=0.25,
+                   help="M/N for --signal/--image (default: %(default)s)")
+    p.add_argument("--sampling", default=None,
+                   help="with --signal: gaussian (default), bernoulli, dct; with --image: fourier (variable-"
+                        "density partial Fourier, default), radial, cartesian, dct, gaussian")
     p.set_defaults(func=_recover_cli)
 
     p = subparsers.add_parser("phase", help="phase-transition sweep (success rate against measurements)",

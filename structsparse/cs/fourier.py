@@ -375,11 +375,12 @@ def mask_radial(shape, n_lines, *, golden=False):
 def mask_cartesian(shape, n_lines, rng=None, *, center_lines=None, decay=1.0):
     """Cartesian sampling mask: ``n_lines`` full rows of k-space (phase-encoding lines), centered layout.
 
-    The ``center_lines`` rows nearest the zero frequency are always taken;
-    the others are drawn without replacement with probability proportional
-    to ``(1 + |f_y| / 0.05)^-decay``. The mask is symmetric (row ``f`` with
-    row ``-f``) when the drawn rows are, which the operator enforces
-    anyway: see :func:`partial_fourier`.
+    Rows are drawn in pairs ``{f, -f}`` so that the mask is symmetric (the
+    operator measures each pair once, see :func:`partial_fourier`): the
+    pairs nearest the zero frequency holding ``center_lines`` rows are
+    always taken, the others are drawn without replacement with
+    probability proportional to ``(1 + |f_y| / 0.05)^-decay``. The mask has
+    ``n_lines`` rows, or ``n_lines - 1`` when only a pair would fit.
 
     Parameters
     ----------
@@ -406,11 +407,24 @@ def mask_cartesian(shape, n_lines, rng=None, *, center_lines=None, decay=1.0):
         center_lines = max(1, n_lines // 4)
     center_lines = check_int(center_lines, "center_lines", low=0, high=n_lines, owner=owner)
     decay = check_scalar(decay, "decay", low=0, owner=owner)
-    fy = np.abs(np.arange(rows) - rows // 2) / max(rows / 2, 1)
+    c = rows // 2
+    # rows come in pairs {f, -f} (centered index i <-> 2c - i mod rows) so that the mask is symmetric
+    partner = (2 * c - np.arange(rows)) % rows
+    reps = np.flatnonzero(np.arange(rows) <= partner)
+    sizes = np.where(partner[reps] == reps, 1, 2)
+    fy = np.abs(reps - c) / max(rows / 2, 1)
     order_c = np.argsort(fy, kind="stable")
-    keys = np.log(rng.random(rows)) / (1.0 + fy / 0.05) ** (-decay)
-    keys[order_c[:center_lines]] = np.inf
-    chosen = np.argsort(-keys, kind="stable")[:n_lines]
+    n_center = int(np.searchsorted(np.cumsum(sizes[order_c]), center_lines, side="right"))
+    keys = np.log(rng.random(reps.size)) / (1.0 + fy / 0.05) ** (-decay)
+    keys[order_c[:n_center]] = np.inf
+    order = np.argsort(-keys, kind="stable")
+    take = order[:int(np.searchsorted(np.cumsum(sizes[order]), n_lines, side="right"))]
+    if sizes[take].sum() < n_lines:
+        rest = order[take.size:]
+        single = rest[sizes[rest] == 1]
+        if single.size:
+            take = np.r_[take, single[0]]
+    chosen = np.unique(np.r_[reps[take], partner[reps[take]]])
     mask = np.zeros((rows, cols), dtype=bool)
     mask[chosen] = True
     return mask

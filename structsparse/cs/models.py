@@ -369,7 +369,7 @@ class _WaveletTreeModel(SignalModel):
     def _use_exact(self, k):
         if self.projection == "auto":
             # the exact program costs up to n * k operations; CSSA n log n
-            return self.n * k <= 2e7
+            return self.n * k <= 2e6
         return self.projection == "exact"
 
     def approx_support(self, x, k=None, method=None):
@@ -459,7 +459,7 @@ class TreeSparse(_WaveletTreeModel):
     projection : {"exact", "cssa", "auto"}, default "exact"
         Tree approximation: the exact dynamic program, the condensing
         sort-and-select heuristic (``O(n log n)``), or exact when
-        ``n * k <= 2e7`` and CSSA otherwise.
+        ``n * k <= 2e6`` and CSSA otherwise.
     """
 
     name = "tree"
@@ -558,7 +558,7 @@ class TreeSparse2D(_WaveletTreeModel):
         Tree approximation: the exact dynamic program (``O(n k)`` work,
         ``O(n log n)`` memory), CSSA (condensing sort and select,
         ``O(n log n)``, approximate; see :meth:`projection_error_ratio`), or
-        exact when ``n * k <= 2e7`` and CSSA otherwise.
+        exact when ``n * k <= 2e6`` and CSSA otherwise.
     """
 
     name = "tree2d"

@@ -384,56 +384,67 @@ class WaveletSynthesis2D(LinearOperator):
         super().__init__(dtype=np.float64, shape=(self.n, self.n))
 
     def coefficients(self, c):
-        """Split a coefficient vector into PyWavelets' ``wavedec2`` list."""
-        parts = np.split(np.asarray(c, dtype=np.float64).reshape(-1), self._splits)
-        out = [parts[0].reshape(self.band_shapes[0])]
+        """Split a coefficient vector into PyWavelets' ``wavedec2`` list.
+
+        A 2-D ``c`` holds one coefficient vector per *row*; the bands then
+        have a leading batch axis.
+        """
+        c = np.asarray(c, dtype=np.float64)
+        lead = c.shape[:-1]
+        parts = np.split(c, self._splits, axis=-1)
+        out = [parts[0].reshape(lead + self.band_shapes[0])]
         for j, shp in enumerate(self.band_shapes[1:]):
-            out.append(tuple(parts[1 + 3 * j + b].reshape(shp) for b in range(3)))
+            out.append(tuple(parts[1 + 3 * j + b].reshape(lead + shp) for b in range(3)))
         return out
 
-    def _synth(self, c):
+    def _synth(self, C):
+        """Columns of ``C`` (coefficient vectors) -> columns of flattened images, batched in one call."""
         import pywt
 
+        C = np.asarray(C, dtype=np.float64)
+        rows = np.ascontiguousarray(C.T)  # one coefficient vector per row: contiguous images for PyWavelets
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            return pywt.waverec2(self.coefficients(c), self.wavelet, mode="periodization").reshape(-1)
+            img = pywt.waverec2(self.coefficients(rows), self.wavelet, mode="periodization", axes=(-2, -1))
+        return img.reshape(rows.shape[:-1] + (self.n,)).T
 
-    def _analyze(self, x):
+    def _analyze(self, X):
         import pywt
 
-        img = np.asarray(x, dtype=np.float64).reshape(self.shape2d)
+        X = np.asarray(X, dtype=np.float64)
+        rows = np.ascontiguousarray(X.T)
+        lead = rows.shape[:-1]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            coeffs = pywt.wavedec2(img, self.wavelet, mode="periodization", level=self.level)
-        parts = [coeffs[0].ravel()]
+            coeffs = pywt.wavedec2(rows.reshape(lead + self.shape2d), self.wavelet, mode="periodization",
+                                   level=self.level, axes=(-2, -1))
+        parts = [coeffs[0].reshape(lead + (-1,))]
         for det in coeffs[1:]:
-            parts.extend(d.ravel() for d in det)
-        return np.concatenate(parts)
+            parts.extend(d.reshape(lead + (-1,)) for d in det)
+        return np.concatenate(parts, axis=-1).T
 
     def _matvec(self, c):
-        return self._synth(c)
+        return self._synth(np.asarray(c, dtype=np.float64).reshape(-1))
 
     def _rmatvec(self, x):
-        return self._analyze(x)
+        return self._analyze(np.asarray(x, dtype=np.float64).reshape(-1))
 
     def _matmat(self, C):
-        C = np.asarray(C, dtype=np.float64)
-        return np.stack([self._synth(C[:, j]) for j in range(C.shape[1])], axis=1)
+        return self._synth(np.asarray(C, dtype=np.float64))
 
     def _rmatmat(self, X):
-        X = np.asarray(X, dtype=np.float64)
-        return np.stack([self._analyze(X[:, j]) for j in range(X.shape[1])], axis=1)
+        return self._analyze(np.asarray(X, dtype=np.float64))
 
     def _adjoint(self):
         return _AdjointOf(self)
 
     def analysis(self, image):
         """Coefficient vector of an image (2-D array or its row-major flattening)."""
-        return self._analyze(image)
+        return self._analyze(np.asarray(image, dtype=np.float64).reshape(-1))
 
     def image(self, c):
         """The image (2-D) with coefficients ``c``."""
-        return self._synth(c).reshape(self.shape2d)
+        return self._synth(np.asarray(c, dtype=np.float64).reshape(-1)).reshape(self.shape2d)
 
     def band_slices(self):
         """Slice of every band in the coefficient vector: ``cA_L`` first, then H, V, D of each level, coarsest first."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _atomic
 
-__all__ = ["plot_recovery", "plot_phase_transition", "plot_rip", "save_figure"]
+__all__ = ["plot_recovery", "plot_real_recovery", "plot_phase_transition", "plot_rip", "save_figure"]
 
 _COLORS = {"l1": "tab:blue", "group_lasso": "tab:orange", "tree_lasso": "tab:brown", "cosamp": "tab:green",
            "model_cosamp": "tab:red", "iht": "tab:olive", "model_iht": "tab:purple", "block_omp": "tab:cyan"}
@@ -269,4 +269,79 @@ def plot_rip(estimates, labels=None, fig=None, path=None, title=None):
     ax_b.set_ylabel("lower bound on delta")
     ax_b.set_title(title or "RIP lower bounds (true constants are at least these)", fontsize=9)
     ax_b.legend(fontsize=8)
+    return _finish(fig, path)
+
+
+def plot_real_recovery(original, backprojection, recovered, metrics=None, ax=None, path=None, title=None):
+    """Original, back-projection of the measurements and recovery, side by side.
+
+    Images (2-D arrays) are drawn in grey with a common intensity scale
+    (the original's range); 1-D signals as curves, the original in light
+    grey behind the other two.
+
+    Parameters
+    ----------
+    original : ndarray, shape (n,) or (rows, cols)
+        The true signal or image.
+    backprojection : ndarray
+        ``(m / N) Phi^T y`` (see :meth:`structsparse.cs.real.RealProblem.backprojection`).
+    recovered : ndarray
+        The recovered signal or image.
+    metrics : dict, optional
+        ``{"back-projection": (psnr, ssim), "recovery": (psnr, ssim)}`` shown in the panel titles (images);
+        for signals the relative errors are computed and shown.
+    ax : sequence of 3 matplotlib Axes, optional
+        Where to draw (default: a new figure with three panels).
+    path : str or Path, optional
+        Save the figure here (atomically).
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    original = np.asarray(original, dtype=float)
+    panels = [np.asarray(backprojection, dtype=float), np.asarray(recovered, dtype=float)]
+    for a in panels:
+        if a.shape != original.shape:
+            raise ValueError(f"plot_real_recovery: 'backprojection' and 'recovered' must have the shape of "
+                             f"'original' {original.shape}. Got {a.shape}.")
+    if ax is None:
+        plt = _pyplot()
+        image = original.ndim == 2
+        fig, ax = plt.subplots(1, 3, figsize=(12, 4.2) if image else (14, 3.6), sharey=not image)
+    else:
+        if len(ax) != 3:
+            raise ValueError(f"plot_real_recovery: 'ax' must hold 3 axes. Got {len(ax)}.")
+        fig = ax[0].figure
+    names = ["original", "back-projection", "recovery"]
+    keys = [None, "back-projection", "recovery"]
+    if original.ndim == 2:
+        lo, hi = float(original.min()), float(original.max())
+        for a, img, name, key in zip(ax, [original] + panels, names, keys):
+            a.imshow(img, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
+            label = name
+            if key and metrics and key in metrics:
+                p, q = metrics[key]
+                label += f"\nPSNR {p:.2f} dB, SSIM {q:.3f}"
+            a.set_title(label, fontsize=10)
+            a.set_xticks([])
+            a.set_yticks([])
+    else:
+        t = np.arange(original.size)
+        nrm = max(np.linalg.norm(original), 1e-300)
+        for a, sig, name, key in zip(ax, [original] + panels, names, keys):
+            if key:
+                a.plot(t, original, color="0.75", lw=1.0, label="original")
+                err = np.linalg.norm(sig - original) / nrm
+                a.plot(t, sig, color="tab:red" if key == "recovery" else "tab:blue", lw=0.9, label=name)
+                a.set_title(f"{name} (relative error {err:.3f})", fontsize=10)
+                a.legend(loc="upper right", fontsize=8, frameon=False)
+            else:
+                a.plot(t, sig, color="k", lw=0.9)
+                a.set_title(name, fontsize=10)
+            a.set_xlabel("sample")
+    if title:
+        fig.suptitle(title, fontsize=11)
     return _finish(fig, path)
