@@ -7,6 +7,11 @@ Usage::
     python benchmarks/bench_cs.py --part block --trials 20 --out figs/
     python benchmarks/bench_cs.py --part tree
 
+Saved sweeps (``--out``) are resumed only when they were made by the same
+code: each stores the package version and a SHA-256 of the sources of the
+``cs`` front end and the solver layer (``cs.phase.code_stamp``); a sweep
+made by other code is moved aside (``*.json.stale``) and recomputed.
+
 Timings are wall-clock on whatever machine runs this; on a busy shared
 machine they are indicative only. The first call (numba kernels loaded from
 the cache or compiled) is timed separately and excluded from the figures.
@@ -67,6 +72,19 @@ def timing(n_problems=20):
     return times, errors
 
 
+def _resume_file(path):
+    """The sweep file and the code stamp to run with: a sweep saved by other code is set aside, never reused."""
+    from structsparse.cs.phase import code_stamp, resumable
+
+    stamp = code_stamp()
+    if path.exists():
+        if resumable(path, stamp):
+            print(f"  resuming {path} (same code: version {stamp['version']}, sources {stamp['sources_sha256'][:12]})")
+        else:
+            print(f"  {path} was made by other code (or has no stamp): moved to {path.name}.stale, recomputing")
+    return path, stamp
+
+
 def block_sweep(trials, out, workers):
     import matplotlib.pyplot as plt
 
@@ -76,8 +94,9 @@ def block_sweep(trials, out, workers):
     model = cs.BlockSparse(1024, 8, 10)
     grid = list(range(120, 341, 20))
     start = time.perf_counter()
+    path, stamp = _resume_file(out / "cs_block_phase.json")
     table = cs.phase_transition(model, ["group_lasso", "model_cosamp", "l1"], grid, trials, rng=2024,
-                                resume_file=out / "cs_block_phase.json", n_workers=workers)
+                                resume_file=path, n_workers=workers, stamp=stamp)
     print(f"block phase transition ({trials} trials per M, {time.perf_counter() - start:.0f} s):")
     for method, (ms, rate) in cs.success_rates(table).items():
         pred = cs.predicted_threshold(model, method)
@@ -100,8 +119,9 @@ def tree_sweep(trials, out, workers, k=40):
     model = cs.TreeSparse(1024, k, "db4")
     grid = list(range(60, 261, 20))
     start = time.perf_counter()
+    path, stamp = _resume_file(out / "cs_tree_phase.json")
     table = cs.phase_transition(model, ["model_cosamp", "cosamp", "l1"], grid, trials, rng=7,
-                                resume_file=out / "cs_tree_phase.json", n_workers=workers)
+                                resume_file=path, n_workers=workers, stamp=stamp)
     print(f"tree phase transition, piecewise-smooth signals, db4, k={k} ({trials} trials per M, "
           f"{time.perf_counter() - start:.0f} s):")
     for method, (ms, rate) in cs.success_rates(table).items():

@@ -95,3 +95,54 @@ def test_dask_distributed_executor():
     ref = cs.phase_transition(MODEL, ["model_cosamp"], [40, 60], 2, executor=cs.SerialExecutor(), rng=5,
                               progress=False)
     assert [r["success"] for r in table] == [r["success"] for r in ref] and len(table) == 4
+
+
+def test_code_stamp_changes_with_the_sources(tmp_path):
+    from structsparse.cs.phase import code_stamp
+
+    pkg = tmp_path / "cs"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("x = 1\n")
+    first = code_stamp(root=tmp_path, packages=("cs",))
+    assert first == code_stamp(root=tmp_path, packages=("cs",))
+    (pkg / "a.py").write_text("x = 2\n")
+    second = code_stamp(root=tmp_path, packages=("cs",))
+    assert second["sources_sha256"] != first["sources_sha256"]
+    (pkg / "b.py").write_text("")
+    assert code_stamp(root=tmp_path, packages=("cs",))["sources_sha256"] != second["sources_sha256"]
+    # the real one covers the cs front end and records the installed version
+    real = code_stamp()
+    assert real["version"] != "" and len(real["sources_sha256"]) == 64
+
+
+def test_a_sweep_resumes_only_when_made_by_the_same_code(tmp_path):
+    from structsparse.cs.phase import resumable
+
+    path = tmp_path / "sweep.json"
+    old = {"version": "0.0.1", "sources_sha256": "0" * 64}
+    new = {"version": "0.1.0", "sources_sha256": "1" * 64}
+    assert not resumable(path, new)  # nothing saved yet
+    first = cs.phase_transition(MODEL, ["model_cosamp"], [40], 2, executor=cs.SerialExecutor(), rng=3,
+                                resume_file=path, progress=False, stamp=old)
+    assert cs.load_table(path)[0]["stamp"] == old
+    # the same code resumes (no trial recomputed: the saved rows come back as they were)
+    assert resumable(path, old)
+    again = cs.phase_transition(MODEL, ["model_cosamp"], [40], 2, executor=cs.SerialExecutor(), rng=3,
+                                resume_file=path, progress=False, stamp=old)
+    assert [r["time"] for r in again] == [r["time"] for r in first]
+    # without the check, other code cannot reuse the file by accident
+    with pytest.raises(ParameterError, match="stamp"):
+        cs.phase_transition(MODEL, ["model_cosamp"], [40], 2, executor=cs.SerialExecutor(), rng=3,
+                            resume_file=path, progress=False, stamp=new)
+    # other code: the file is set aside and the sweep is recomputed
+    assert not resumable(path, new)
+    assert not path.exists() and (tmp_path / "sweep.json.stale").exists()
+    fresh = cs.phase_transition(MODEL, ["model_cosamp"], [40], 2, executor=cs.SerialExecutor(), rng=3,
+                                resume_file=path, progress=False, stamp=new)
+    assert cs.load_table(path)[0]["stamp"] == new
+    assert [r["error"] for r in fresh] == [r["error"] for r in first]  # same seeds, recomputed
+    # a file without a stamp (made before stamps existed) is never resumed
+    meta, rows = cs.load_table(path)
+    meta.pop("stamp")
+    path.write_text(json.dumps({"meta": meta, "rows": rows}))
+    assert not resumable(path, new)

@@ -21,9 +21,11 @@ The result is a tidy table: one dict per (method, m, trial) with keys
 ``method, m, trial, success, error, time, n_iter``.
 """
 
+import hashlib
 import json
 import os
 import time
+from pathlib import Path
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 
 import numpy as np
@@ -31,13 +33,13 @@ import numpy as np
 from .._atomic import atomic_write_text
 from .._validation import check_choice, check_int, check_rng, check_scalar
 from ..exceptions import ParameterError
-from ._threads import single_blas_thread
+from .._linalg import single_blas_thread
 from .models import BlockSparse, BlockSparse2D, Sparse, TreeSparse, TreeSparse2D, _WaveletTreeModel, check_model
 from .operators import as_matrix, bernoulli, gaussian, partial_dct
 from .recovery import METHODS, recover
 
 __all__ = ["phase_transition", "success_rates", "transition_point", "SerialExecutor", "model_from_params",
-           "load_table", "OPERATORS"]
+           "load_table", "OPERATORS", "code_stamp", "resumable"]
 
 OPERATORS = {"gaussian": gaussian, "bernoulli": bernoulli, "partial_dct": partial_dct}
 _MODEL_CLASSES = {"Sparse": Sparse, "BlockSparse": BlockSparse, "TreeSparse": TreeSparse,
@@ -124,8 +126,84 @@ def load_table(path):
     return data["meta"], data["rows"]
 
 
+# the sources whose behaviour a saved trial depends on (the cs front end and the solver layer it calls)
+STAMPED_PACKAGES = ("cs", "solvers", "penalties", "datafits", "prox", "structure")
+
+
+def code_stamp(root=None, packages=STAMPED_PACKAGES):
+    """Identify the code that computes a sweep: the package version and a hash of its sources.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        Folder holding the packages (default: the installed ``structsparse``
+        folder).
+    packages : sequence of str
+        Sub-folders whose ``*.py`` files are hashed (default: the ``cs``
+        front end and the solver layer it relies on: any change there can
+        change a trial's result).
+
+    Returns
+    -------
+    dict
+        ``{"version": ..., "sources_sha256": ...}`` (JSON-serializable);
+        the hash covers every file's relative path and bytes, in sorted order.
+    """
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            ver = version("structsparse")
+        except PackageNotFoundError:
+            ver = "unknown"
+    except ImportError:  # pragma: no cover
+        ver = "unknown"
+    base = Path(root) if root is not None else Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for pkg in packages:
+        for f in sorted((base / pkg).rglob("*.py")):
+            h.update(str(f.relative_to(base)).replace(os.sep, "/").encode())
+            h.update(b"\0")
+            h.update(f.read_bytes())
+            h.update(b"\0")
+    return {"version": ver, "sources_sha256": h.hexdigest()}
+
+
+def resumable(path, stamp):
+    """Whether the saved sweep at ``path`` was made by the code ``stamp`` describes.
+
+    When the file exists but its stamp differs (or it has none, or it cannot
+    be read), it is moved aside to ``<path>.stale`` (replacing an older one)
+    so that the sweep is recomputed from scratch, and ``False`` is returned.
+
+    Parameters
+    ----------
+    path : str or Path
+        The sweep's ``resume_file``.
+    stamp : dict
+        :func:`code_stamp` of the running code.
+
+    Returns
+    -------
+    bool
+        ``True`` when the file exists and was written by the same code;
+        ``False`` when it did not exist or was set aside.
+    """
+    path = Path(path)
+    if not path.exists():
+        return False
+    try:
+        meta, _ = load_table(path)
+        same = meta.get("stamp") == stamp
+    except (ValueError, OSError):
+        same = False
+    if not same:
+        os.replace(path, path.with_name(path.name + ".stale"))
+    return same
+
+
 def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, resume_file=None,
-                     progress=True, operator="gaussian", success_tol=1e-3, n_workers=None):
+                     progress=True, operator="gaussian", success_tol=1e-3, n_workers=None, stamp=None):
     """Success rate of recovery methods over a grid of measurement counts.
 
     Parameters
@@ -157,6 +235,10 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
         A trial succeeds when ``||x - x0|| <= success_tol ||x0||``.
     n_workers : int, optional
         Processes of the default pool (default: all CPUs).
+    stamp : dict, optional
+        Identity of the code (:func:`code_stamp`), saved with the table; a
+        ``resume_file`` with another stamp is refused (use
+        :func:`resumable` first to set a stale file aside).
 
     Returns
     -------
@@ -184,6 +266,8 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
                              f"Got {type(executor).__name__}.")
     kind = type(model).__name__
     meta = {"model": kind, "params": model.params(), "operator": operator, "success_tol": success_tol}
+    if stamp is not None:
+        meta["stamp"] = json.loads(json.dumps(stamp))  # as it reads back from the file
 
     rows = []
     base_seed = None
