@@ -147,3 +147,29 @@ def test_unknown_truth_draws_no_support_and_no_error():
     assert "unknown" in ax.get_title() and "error" not in ax.get_title()
     recovered = [ln for ln in ax.lines if ln.get_label() == "recovered"]
     np.testing.assert_allclose(recovered[0].get_ydata(), x_rec)
+
+
+def test_real_recovery_figure_draws_three_panels(tmp_path):
+    from structsparse.plots.cs import plot_real_recovery
+
+    rng = np.random.default_rng(0)
+    img = rng.random((16, 16))
+    back, rec = img * 0.5, img + 0.01
+    metrics = {"back-projection": (cs.psnr(img, back, 1.0), cs.ssim(img, back, 1.0)),
+               "recovery": (cs.psnr(img, rec, 1.0), cs.ssim(img, rec, 1.0))}
+    fig = plot_real_recovery(img, back, rec, metrics=metrics, path=tmp_path / "img.png")
+    assert _is_png(tmp_path / "img.png")
+    axes = fig.axes
+    assert len(axes) == 3 and all(len(a.images) == 1 for a in axes)
+    assert np.array_equal(axes[2].images[0].get_array(), rec)
+    assert axes[0].images[0].get_clim() == axes[1].images[0].get_clim() == (img.min(), img.max())
+    assert f"PSNR {metrics['recovery'][0]:.2f} dB" in axes[2].get_title()
+    # 1-D signals on axes the caller gives; the errors in the titles are the true relative errors
+    sig = np.sin(np.linspace(0, 6, 64))
+    fig2, ax = plt.subplots(1, 3)
+    out = plot_real_recovery(sig, 0 * sig, 1.1 * sig, ax=ax)
+    assert out is fig2 and "relative error 1.000" in ax[1].get_title() and "relative error 0.100" in ax[2].get_title()
+    with pytest.raises(ShapeError, match="original"):
+        plot_real_recovery(sig, sig[:10], sig)
+    with pytest.raises(ParameterError, match="ax"):
+        plot_real_recovery(sig, sig, sig, ax=ax[:2])

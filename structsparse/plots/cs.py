@@ -10,6 +10,7 @@ the caller (close it with ``matplotlib.pyplot.close(fig)``).
 import numpy as np
 
 from .. import _atomic
+from ..exceptions import ParameterError, ShapeError
 
 __all__ = ["plot_recovery", "plot_real_recovery", "plot_phase_transition", "plot_rip", "save_figure"]
 
@@ -305,7 +306,7 @@ def plot_real_recovery(original, backprojection, recovered, metrics=None, ax=Non
     panels = [np.asarray(backprojection, dtype=float), np.asarray(recovered, dtype=float)]
     for a in panels:
         if a.shape != original.shape:
-            raise ValueError(f"plot_real_recovery: 'backprojection' and 'recovered' must have the shape of "
+            raise ShapeError(f"plot_real_recovery: 'backprojection' and 'recovered' must have the shape of "
                              f"'original' {original.shape}. Got {a.shape}.")
     if ax is None:
         plt = _pyplot()
@@ -313,7 +314,7 @@ def plot_real_recovery(original, backprojection, recovered, metrics=None, ax=Non
         fig, ax = plt.subplots(1, 3, figsize=(12, 4.2) if image else (14, 3.6), sharey=not image)
     else:
         if len(ax) != 3:
-            raise ValueError(f"plot_real_recovery: 'ax' must hold 3 axes. Got {len(ax)}.")
+            raise ParameterError(f"plot_real_recovery: 'ax' must hold 3 axes. Got {len(ax)}.")
         fig = ax[0].figure
     names = ["original", "back-projection", "recovery"]
     keys = [None, "back-projection", "recovery"]
