@@ -45,10 +45,10 @@ def pruning_dashboard(result, speed, dense_memory, pruned_memory, path, title="s
         a.annotate(f"{lam:.2g}", (x, yv), textcoords="offset points", xytext=(3, 3), fontsize=7)
     a.axvline(result["budget"] / dense_flops, color="C3", ls="--", label="budget")
     a.scatter([result["flops"] / dense_flops], [result.get("final_acc", np.nan)], marker="*", s=150, color="C2",
-              label="after fine-tuning", zorder=3)
+              label="test, after fine-tuning", zorder=3)
     a.set_xscale("log")
     a.set_xlabel("FLOPs / dense FLOPs")
-    a.set_ylabel("accuracy (before fine-tuning)")
+    a.set_ylabel("validation accuracy (before fine-tuning)")
     a.set_title("accuracy against FLOPs over the lam path (labels: lam)")
     a.legend(fontsize=8)
 
