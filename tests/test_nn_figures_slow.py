@@ -10,8 +10,10 @@ def test_small_cnn_pruned_to_a_quarter_of_the_flops():
 
     out = digits_pruning("cnn", budget=0.25, quick=False, seed=0, verbose=False, speed_repeats=10)
     res, speed = out["result"], out["speed"]
-    assert out["dense_acc"] >= 0.97
-    assert out["pruned_acc"] >= 0.965
+    # 60/20/20 split, selection on validation only, test scored once (0.969 and 0.981 measured with seed 0);
+    # the earlier 70/30 split chose lam on the test part and trained on more data
+    assert out["dense_acc"] >= 0.96
+    assert out["pruned_acc"] >= 0.96
     assert res["dense_flops"] / res["flops"] >= 4.0
     # speed is measured in the same run and reported, not asserted as a timing (see benchmarks/bench_nn.py);
     # what must hold whatever the machine load: the pruned network computes with fewer FLOPs and its
