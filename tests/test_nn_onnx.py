@@ -339,3 +339,44 @@ def test_export_input_selection_and_se_selection():
     q = nn.prune(mlp)
     Xv = r.random((5, 12), dtype=np.float32)
     np.testing.assert_allclose(ort_run(nn.to_onnx(q), Xv), mlp.forward(Xv), atol=1e-5)
+
+
+def test_constants_and_initializers_listed_as_inputs():
+    """Constant nodes as weights, and initializers also listed as graph inputs (older exporters)."""
+    b = B((4,))
+    W = RNG.standard_normal((4, 3)).astype(np.float32)
+    b.nodes.append(helper.make_node("Constant", [], ["cw"], value=numpy_helper.from_array(W, "cw")))
+    h = b.op("MatMul", ["x", "cw"])
+    h = b.op("Add", [h, b.w(3)])
+    model = b.model(h, 3)
+    model.graph.input.extend([helper.make_tensor_value_info(t.name, TensorProto.FLOAT, list(t.dims))
+                              for t in model.graph.initializer])
+    check_import(model, (4,))
+
+
+def test_layout_errors():
+    b = B((4,))  # an image output
+    b2 = B((2, 6, 6))
+    h = b2.conv("x", 2, 3)
+    inp = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 6, 6])
+    out = helper.make_tensor_value_info(h, TensorProto.FLOAT, ["N", 3, 6, 6])
+    model = helper.make_model(helper.make_graph(b2.nodes, "g", [inp], [out], initializer=b2.inits),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(OnnxError, match="2-D"):
+        nn.from_onnx(model)
+    h = b.gemm("x", 4, 3)  # a float64 input
+    inp = helper.make_tensor_value_info("x", TensorProto.DOUBLE, ["N", 4])
+    out = helper.make_tensor_value_info(h, TensorProto.FLOAT, ["N", 3])
+    model = helper.make_model(helper.make_graph(b.nodes, "g", [inp], [out], initializer=b.inits),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(OnnxError, match="float32"):
+        nn.from_onnx(model)
+    inp = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, "W"])  # unknown size
+    model = helper.make_model(helper.make_graph(b.nodes, "g", [inp], [out], initializer=b.inits),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(OnnxError, match="known sizes"):
+        nn.from_onnx(model)
+    b3 = B((2, 6, 6))  # a Flatten whose features go straight to the output
+    h = b3.op("Flatten", [b3.conv("x", 2, 2, k=1, pad=0)], axis=1)
+    with pytest.raises(OnnxError, match="flattened"):
+        nn.from_onnx(b3.model(h, 72))
