@@ -58,8 +58,8 @@ def run_prune_onnx(args):
     print(f"FLOPs/sample: dense {r.dense_flops}, pruned {r.flops} ({r.dense_flops / r.flops:.2f}x fewer)")
     print(f"parameters: dense {r.dense_params}, pruned {r.params} ({r.params / r.dense_params:.3f} kept); "
           f"ONNX bytes: dense {r.dense_bytes}, pruned {r.bytes} ({r.bytes / r.dense_bytes:.3f})")
-    print(f"validation accuracy (held-out 20% of --data, never trained on): dense {r.dense_val_acc:.4f}, "
-          f"pruned + fine-tuned {r.val_acc:.4f}")
+    print(f"validation accuracy (20% of --data, never trained on; it chose lam and the fine-tuning epoch, so it is "
+          f"not a test score): dense {r.dense_val_acc:.4f}, pruned + fine-tuned {r.val_acc:.4f}")
     if r.max_abs_diff == r.max_abs_diff:
         print(f"onnxruntime on {r.path} vs structsparse.nn: max |diff| {r.max_abs_diff:.2e}")
     print(f"pruned model written to {r.path}")
