@@ -19,6 +19,7 @@ machine they are indicative. Run: ``python benchmarks/bench_nn.py [--quick]``.
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -105,8 +106,10 @@ def bench_network(quick, repeats, runs):
         speeds = {label: [] for label in nets}
         for k in range(runs):
             for label, out in nets.items():
-                speeds[label].append(nn.speedup(dense, out["pruned"], batch=batch, repeats=repeats, rng=k,
-                                                warm=warm))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # flagged runs are counted in the report
+                    speeds[label].append(nn.speedup(dense, out["pruned"], batch=batch, repeats=repeats, rng=k,
+                                                    warm=warm))
         report_speeds(speeds)
 
 
@@ -119,10 +122,17 @@ def report_speeds(speeds):
 
     for label, ss in speeds.items():
         get = lambda key: [s[key] for s in ss]  # noqa: E731
-        print(f"  {label}: dense {stat([t * 1e3 for t in get('dense_time')], '{:.1f}')} ms, "
+        ok = [s["efficiency"] for s in ss if not s["measurement_problem"]]
+        flagged = len(ss) - len(ok)
+        print(f"  {label} ({ss[0]['runtime']}): dense {stat([t * 1e3 for t in get('dense_time')], '{:.1f}')} ms, "
               f"pruned {stat([t * 1e3 for t in get('pruned_time')], '{:.1f}')} ms, "
               f"realized {stat(get('realized'), '{:.2f}')}x of {ss[0]['theoretical']:.2f}x -> "
-              f"efficiency {stat(get('efficiency'), '{:.2f}')}")
+              f"efficiency {stat(ok, '{:.2f}') if ok else 'n/a'}"
+              + (f" ({flagged} of {len(ss)} runs above 1.05: measurement problems, left out)" if flagged else ""))
+        if "numpy_dense_time" in ss[0] and ss[0]["runtime"] != "numpy":
+            print(f"    numpy: dense {stat([t * 1e3 for t in get('numpy_dense_time')], '{:.1f}')} ms, pruned "
+                  f"{stat([t * 1e3 for t in get('numpy_pruned_time')], '{:.1f}')} ms, realized "
+                  f"{stat(get('numpy_realized'), '{:.2f}')}x")
         print(f"    CSR at density {ss[0]['density']:.3f}: {stat([t * 1e3 for t in get('csr_time')], '{:.0f}')} ms, "
               f"realized {stat(get('csr_realized'), '{:.2f}')}x, efficiency {stat(get('csr_efficiency'), '{:.3f}')}")
 
