@@ -66,7 +66,7 @@ def _lstsq_on(A, y, S, x0=None, precise=True):
     """
     if _matrix_free(A, S):
         if precise:
-            return _lstsq_matrix_free(A, y, S, x0)
+            return _lstsq_matrix_free(A, y, S, x0, iter_lim=50, tol=1e-8)
         return _lstsq_matrix_free(A, y, S, x0, iter_lim=30, tol=1e-5)
     AS = columns(A, S)
     if AS.shape[1] <= AS.shape[0]:
@@ -111,7 +111,8 @@ def cosamp(A, y, model, *, tol=1e-10, max_iter=100, stall=5):
         Stop when ``||r|| <= tol ||y||``.
     max_iter : int
     stall : int
-        Stop after this many iterations without a decrease of the residual.
+        Stop after this many iterations without a decrease of the residual
+        by at least 0.1 % (the best iterate is kept).
 
     Returns
     -------
@@ -137,8 +138,11 @@ def cosamp(A, y, model, *, tol=1e-10, max_iter=100, stall=5):
         x = model.approx(b)
         r = y - np.asarray(mat(x))
         rn = np.linalg.norm(r)
-        if rn < best[0] * (1 - 1e-12):
-            best, since = (rn, x), 0
+        if rn < best[0]:
+            # progress resets the stall count only when the residual fell by 0.1 % or more: on compressible
+            # signals CoSaMP otherwise creeps on for max_iter iterations at a negligible gain
+            since = 0 if rn < best[0] * (1 - 1e-3) else since + 1
+            best = (rn, x)
         else:
             since += 1
         if rn <= tol * ynorm:
