@@ -26,13 +26,38 @@ def single_blas_thread():
     2 ms on one thread).
     """
     global _controller
+    if _depth:  # already inside: re-limiting costs about a millisecond per call, and changes nothing
+        return contextlib.nullcontext()
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:  # pragma: no cover
         return contextlib.nullcontext()
     if _controller is None:
         _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
+    return _Limited(_controller)
+
+
+_depth = 0
+
+
+class _Limited:
+    """The BLAS limit, counting nesting so that inner ``single_blas_thread()`` calls are free."""
+
+    def __init__(self, controller):
+        self.controller = controller
+        self.limiter = None
+
+    def __enter__(self):
+        global _depth
+        self.limiter = self.controller.limit(limits=1, user_api="blas")
+        _depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        global _depth
+        _depth -= 1
+        self.limiter.restore_original_limits()
+        return False
 
 
 def rmatvec(A, r):

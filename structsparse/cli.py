@@ -7,17 +7,18 @@ through a ``register(subparsers)`` function; the handler it sets as
 
 import argparse
 import importlib
+import importlib.util
 import sys
 
 __all__ = ["main", "build_parser"]
 
 # modules that contribute subcommands, in the order they are listed in --help
 COMMAND_MODULES = (
-    "structsparse.demo",
-    "structsparse.verify",
-    "structsparse.cs.cli",
-    "structsparse.sysid.cli",
-    "structsparse.nn.cli",
+    ".demo",
+    ".verify",
+    ".cs.cli",
+    ".sysid.cli",
+    ".nn.cli",
 )
 
 
@@ -34,9 +35,9 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
-            module = importlib.import_module(name)
+            module = importlib.import_module(name, package=__package__)
         except ModuleNotFoundError as exc:
-            if exc.name != name:  # a real missing dependency must surface
+            if exc.name != importlib.util.resolve_name(name, __package__):  # a real missing dependency must surface
                 raise
             continue
         module.register(sub)

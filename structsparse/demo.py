@@ -6,16 +6,17 @@ writes its figures into ``out_dir`` and returns whether its checks passed.
 """
 
 import importlib
+import importlib.util
 import time
 from pathlib import Path
 
 __all__ = ["run_demo", "register", "DEMO_PARTS"]
 
 DEMO_PARTS = {
-    "solvers": "structsparse.solvers.tour",
-    "cs": "structsparse.cs.demo",
-    "sysid": "structsparse.sysid.demo",
-    "nn": "structsparse.nn.demo",
+    "solvers": ".solvers.tour",
+    "cs": ".cs.demo",
+    "sysid": ".sysid.demo",
+    "nn": ".nn.demo",
 }
 
 
@@ -23,9 +24,9 @@ def _available_parts():
     parts = {}
     for key, name in DEMO_PARTS.items():
         try:
-            parts[key] = importlib.import_module(name)
+            parts[key] = importlib.import_module(name, package=__package__)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
+            if exc.name != importlib.util.resolve_name(name, __package__):
                 raise
     return parts
 

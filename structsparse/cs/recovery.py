@@ -9,10 +9,11 @@ from scipy.sparse.linalg import LinearOperator
 
 from .._validation import check_array, check_choice, check_scalar
 from ..exceptions import ParameterError, ShapeError
+from ..penalties import L1, GroupLasso, TreeLasso
 from .convex import group_basis_pursuit, penalized_recovery, tree_basis_pursuit
 from .greedy import block_omp, cosamp, iht
 from .models import Sparse, _WaveletTreeModel, check_model
-from ._threads import single_blas_thread
+from .._linalg import single_blas_thread
 from .operators import DenseOperator
 
 __all__ = ["recover", "RecoveryResult", "METHODS"]
@@ -157,22 +158,18 @@ def _dispatch(Aop, y, model, method, noise, kw, owner):
     start = time.perf_counter()
     info = {}
     if method in ("l1", "group_lasso"):
-        import structsparse as ss
-
         groups = model.groups() if method == "group_lasso" else Sparse(n, 1).groups()
         if noise:
-            pen = ss.L1(1.0) if method == "l1" else ss.GroupLasso(groups, 1.0)
+            pen = L1(1.0) if method == "l1" else GroupLasso(groups, 1.0)
             x, info = penalized_recovery(Aop, y, pen, noise, **kw)
         else:
             x, info = group_basis_pursuit(Aop, y, groups, **kw)
     elif method == "tree_lasso":
-        import structsparse as ss
-
         if not isinstance(model, _WaveletTreeModel):
             raise ParameterError(f"The 'method' parameter of {owner}: 'tree_lasso' needs a TreeSparse or "
                                  f"TreeSparse2D model. "
                                  f"Got {type(model).__name__}.")
-        pen = ss.TreeLasso(model.tree(), 1.0)
+        pen = TreeLasso(model.tree(), 1.0)
         if noise:
             x, info = penalized_recovery(Aop, y, pen, noise, **kw)
         else:

@@ -19,7 +19,7 @@ import numpy as np
 from .._validation import check_choice, check_int, check_rng
 from ..exceptions import ShapeError
 from .models import BlockSparse, Sparse, _WaveletTreeModel, check_model
-from ._threads import single_blas_thread
+from .._linalg import single_blas_thread
 from .operators import as_matrix
 
 __all__ = ["rip_estimate", "RipEstimate", "support_delta"]

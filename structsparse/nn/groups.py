@@ -372,19 +372,19 @@ class NetworkPenalty:
         self.penalties = [self._make(m, self.lam) for m in maps]
 
     def _make(self, m, lam):
-        import structsparse as ss
+        from ..penalties import GroupLasso, GroupNuclear, SparseGroupLasso
 
         if callable(self.kind):
             return self.kind(m.groups, lam, m)
         if self.kind == "group_lasso":
-            return ss.GroupLasso(m.groups, lam)
+            return GroupLasso(m.groups, lam)
         if self.kind == "sparse_group":
-            return ss.SparseGroupLasso(m.groups, lam, self.l1_ratio)
+            return SparseGroupLasso(m.groups, lam, self.l1_ratio)
         if self.kind == "group_nuclear":
             if m.shapes is None:
                 raise ParameterError(f"group_nuclear needs matrix-shaped groups; map {m.name!r} has none "
                                      "(use groups(..., include_bias=False) or by='channels').")
-            return ss.GroupNuclear(m.groups, lam, self.rank_weight, m.shapes)
+            return GroupNuclear(m.groups, lam, self.rank_weight, m.shapes)
         raise ParameterError(f"The 'kind' parameter of NetworkPenalty must be 'group_lasso', 'sparse_group', "
                              f"'group_nuclear' or a callable. Got {self.kind!r}.")
 

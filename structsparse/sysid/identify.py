@@ -27,7 +27,7 @@ import numpy as np
 
 from .._validation import check_int, check_rng, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
-from ._blas import single_thread_blas
+from .._linalg import single_blas_thread
 from ._io import write_json, write_npz
 from ._warnings import StabilityWarning
 from .identifiability import identifiability as _identifiability
@@ -215,7 +215,7 @@ def identify(u, y, order, pattern=None, penalty=None, x=None, *, feedthrough=Fal
     check_scalar(dt, "dt", low=0, low_inclusive=False, owner=owner)
     n_starts = check_int(n_starts, "n_starts", low=0, owner=owner)
     gen = check_rng(rng)
-    with single_thread_blas():
+    with single_blas_thread():
         if x is not None:
             result = _identify_with_states(u, y, n, pattern, penalty, x, feedthrough, dt, n_lams)
         else:

@@ -18,7 +18,8 @@ row groups make those the groups:
 * ``"sparse_group"``: both (``l1_ratio`` 0.5).
 
 ``lam`` is chosen on a geometric path from ``lam_max`` down to
-``1e-3 lam_max`` (warm-started FISTA): at every ``lam`` the support is
+``1e-3 lam_max`` (the solver layer's warm-started :func:`~structsparse.path`,
+solver chosen by ``ss.solve``'s rule): at every ``lam`` the support is
 refitted by least squares and scored by an extended BIC (Chen and Chen
 2008, with ``log binom(c, k)`` bounded by ``k log c`` so that the score grows
 with the support), ``sum_i [N log(RSS_i / N) + k_i (log N + 2 gamma log c)]``
@@ -35,8 +36,13 @@ import warnings
 
 import numpy as np
 
+from .._linalg import restricted_lstsq
 from .._validation import check_choice, check_int
+from ..datafits import LeastSquares
 from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
+from ..penalties import L1, GroupLasso, Penalty, SparseGroupLasso
+from ..solvers.path import path
+from ..structure import Groups
 
 __all__ = ["rowwise_least_squares", "discover_dynamics", "PENALTY_KINDS"]
 
@@ -69,22 +75,18 @@ def rowwise_least_squares(Z, Y, free, values):
         target = Y[:, i] - Z @ M[i]
         cols = np.flatnonzero(free[i])
         if cols.size:
-            coef = np.linalg.lstsq(Z[:, cols], target, rcond=None)[0]
-            M[i, cols] = coef
-            target = target - Z[:, cols] @ coef
+            M[i, cols], target = restricted_lstsq(Z, target, cols)
         rss[i] = float(target @ target)
     return M, rss
 
 
 def _make_penalty(kind, n_rows, lam):
-    import structsparse as ss
-
     if kind == "l1":
-        return ss.L1(lam)
-    groups = ss.Groups.from_sizes([1] * n_rows)
+        return L1(lam)
+    groups = Groups.from_sizes([1] * n_rows)
     if kind == "group":
-        return ss.GroupLasso(groups, lam)
-    return ss.SparseGroupLasso(groups, lam, 0.5)
+        return GroupLasso(groups, lam)
+    return SparseGroupLasso(groups, lam, 0.5)
 
 
 def _complexity(k, c, logN, gamma):
@@ -116,8 +118,7 @@ def _bic_stepwise(Z, target, support, logN, gamma, rss_floor, N=None, rss_extra=
 
     def score(cols):
         if cols.size:
-            coef = np.linalg.lstsq(Z[:, cols], target, rcond=None)[0]
-            res = target - Z[:, cols] @ coef
+            res = restricted_lstsq(Z, target, cols)[1]
         else:
             res = target
         rss = float(res @ res) + rss_extra
@@ -159,7 +160,7 @@ def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-
     n_lams, eps : int, float
         Path length and ratio of its smallest ``lam`` to ``lam_max``.
     tol, max_iter : float, int
-        FISTA tolerance and iteration limit per ``lam``.
+        Solver tolerance and iteration limit per ``lam`` (passed to :func:`~structsparse.path`).
     support_tol : float
         Entries of the scaled solution at most this large count as zero.
     gamma : float
@@ -179,8 +180,6 @@ def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-
         ``lams``, ``bic`` (per lam, joint), ``chosen_lam`` (per row),
         ``support_sizes``, ``n_iter`` and ``converged`` per lam.
     """
-    import structsparse as ss
-
     N, c = Z.shape
     r = Y.shape[1]
     scale = Z.std(axis=0)
@@ -188,19 +187,18 @@ def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-
     Zs = Z / scale
     # same minimizers, c x c instead of N x c: ||Zs W - Y||^2 = ||R W - Q^T Y||^2 + const (Zs = Q R)
     Q, R = np.linalg.qr(Zs)
-    loss = ss.LeastSquares(R, Q.T @ Y)
-    fixed_pen = isinstance(penalty, ss.Penalty)
+    loss = LeastSquares(R, Q.T @ Y)
+    fixed_pen = isinstance(penalty, Penalty)
     if fixed_pen:
-        pens = [penalty]
+        template, lams = penalty, np.array([penalty.lam])
         kind = getattr(penalty, "name", "penalty")
-        separable_cols = isinstance(penalty, ss.L1)
+        separable_cols = kind == "l1"
     else:
         kind = check_choice(penalty, "penalty", PENALTY_KINDS, owner="identify")
         template = _make_penalty(kind, c, 1.0)
         lam_max = template.lambda_max(R.T @ (Q.T @ Y))
         n_lams = check_int(n_lams, "n_lams", low=2, owner="identify")
         lams = lam_max * np.geomspace(1.0, eps, n_lams)
-        pens = [template.with_lam(lam) for lam in lams]
         separable_cols = kind == "l1"
     logN = np.log(N)
     # refits run on the c x c factor of Z: Z = Qz Rz, ||Z m - y||^2 = ||Rz m - Qz^T y||^2 + ||y||^2 - ||Qz^T y||^2
@@ -210,13 +208,14 @@ def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-
     # noise-free data give RSS ~ 0 on every superset of the true support; below this floor
     # residuals count as exact, so the criterion then prefers the smallest exact support
     rss_floor = 1e-12 * np.maximum(np.sum(Y * Y, axis=0), 1e-300)
-    W = np.zeros((c, r))
-    bic_rows, supports, refits, n_iters, convs, lam_list = [], [], [], [], [], []
-    for pen in pens:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            res = ss.fista(loss, pen, x0=W, tol=tol, max_iter=max_iter)
-        W = res.x
+    bic_rows, supports, refits = [], [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # reported below for the chosen lam
+        lam_path = path(loss, template, lams=lams, tol=tol, max_iter=max_iter)
+    n_iters = lam_path.n_iters.tolist()
+    convs = lam_path.converged.tolist()
+    lam_list = lam_path.lams.tolist()
+    for W in lam_path.coefs:
         supp = (np.abs(W) > support_tol).T  # (r, c)
         # the compressed regression (R, Q^T Y) has the same coefficients; RSS differs by rss_extra
         M, rss = rowwise_least_squares(Rz, QtY, supp, np.zeros((r, c)))
@@ -225,9 +224,6 @@ def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-
         bic_rows.append(N * np.log(rss / N) + _complexity(supp.sum(axis=1), c, logN, gamma))
         supports.append(supp)
         refits.append(M)
-        n_iters.append(res.n_iter)
-        convs.append(res.converged)
-        lam_list.append(pen.lam)
     bic_rows = np.array(bic_rows)  # (n_lams, r)
     if separable_cols:
         best = np.argmin(bic_rows, axis=0)
@@ -243,7 +239,7 @@ def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-
     M, _ = rowwise_least_squares(Z, Y, support, np.zeros((r, c)))
     if not all(convs[k] for k in set(best.tolist())):
         warnings.warn(
-            f"identify: FISTA did not reach tol={tol:g} within {max_iter} iterations at the chosen lam; "
+            f"identify: the {lam_path.solver} solver did not reach tol={tol:g} within {max_iter} iterations at the chosen lam; "
             "the support may be inexact (raise max_iter or tol).", ConvergenceWarning, stacklevel=3)
     info = {"penalty": kind, "lams": lam_list, "bic": bic_rows.sum(axis=1).tolist(),
             "chosen_lam": [lam_list[k] for k in best], "support_sizes": [int(s.sum()) for s in supports],
