@@ -376,6 +376,8 @@ class StructuredRegressor(RegressorMixin, _StructuredBase):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
+        datafit = getattr(self, "datafit", None)
+        tags.target_tags.positive_only = datafit == "poisson" or datafit is Poisson
         return tags
 
 
