@@ -173,6 +173,9 @@ def test_import_matches_onnxruntime(build, shape):
 
 
 def test_import_maps_layers():
+    soft = nn.from_onnx(mlp_model())
+    assert nn.prune(soft).output_activation == "softmax"  # surgery keeps the final Softmax for the export
+    assert nn.to_onnx(nn.prune(soft)).graph.node[-1].op_type == "Softmax"
     net = nn.from_onnx(se_model(False))
     kinds = [n.layer.kind for n in net.nodes]
     assert "squeeze_excite" in kinds and "dense" in kinds

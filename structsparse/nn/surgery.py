@@ -243,6 +243,7 @@ def apply_plan(net, plan):
         new._shapes[n.name] = tuple(new_layer.output_shape)
         alive.add(n.name)
     new.output = net.output
+    new.output_activation = getattr(net, "output_activation", None)  # e.g. an imported ONNX model's Softmax
     new.blocks = _prune_blocks(net.blocks, alive)
     new.pruning = {"tol": plan["tol"], "min_keep": plan["min_keep"], "kept": kept_units(net, plan)}
     return new
