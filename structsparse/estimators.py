@@ -32,6 +32,8 @@ GroupLassoClassifier            GroupLasso                    solve_block
 SparseGroupLassoClassifier      SparseGroupLasso              solve_block
 =============================== ============================= =====================
 
+(ADMM reports its linear solver too: ``solver_ == "admm/direct"``.)
+
 Regressors: ``y`` may have several columns (datafits that accept several
 right-hand sides); a group's norm is then taken over its features and all
 targets (multi-task) and ``coef_`` has shape ``(n_targets, n_features)``.
