@@ -3,7 +3,9 @@
 Layers (NHWC, float32) with forward and backward passes, graph networks with
 Inception, DenseNet and squeeze-and-excitation blocks, proximal training with
 the group penalties of the solver layer, exact structural surgery into
-smaller dense networks, FLOPs budgets and measured speedups.
+smaller dense networks, FLOPs budgets and measured speedups (onnxruntime as
+the judge), ONNX import and export (:func:`from_onnx`, :func:`to_onnx`,
+:func:`prune_onnx`) and baselines at equal FLOPs (:mod:`.baselines`).
 """
 
 from .analysis import connection_graph, count_params, flops, gate_statistics, layer_flops, memory, sensitivity
