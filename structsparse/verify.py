@@ -544,7 +544,8 @@ def _cli(args):
     rows = []
     for seed in args.rng:
         rows += verify(rng=seed, n_problems=args.n_problems, tol=args.tol, penalties=args.penalties,
-                       datafits=args.datafits, solvers=args.solvers, max_features=args.max_features)
+                       datafits=args.datafits, solvers=args.solvers, max_features=args.max_features,
+                       time_limit=args.time_limit)
     if len(args.rng) > 1:
         print(f"all seeds {' '.join(map(str, args.rng))}:")
         for solver, s in summarize(rows).items():
@@ -582,5 +583,7 @@ def register(subparsers):
                    help=f"subset of datafits (default: all of {', '.join(_datafit_names())})")
     p.add_argument("--solvers", nargs="*", metavar="NAME",
                    help="subset of solvers, 'auto' for ss.solve (default: every valid one and auto)")
+    p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
+                   help="stop a solver after this long; its row fails (default: %(default)s)")
     p.add_argument("--json", metavar="PATH", help="also save the table as JSON")
     p.set_defaults(func=_cli)

@@ -215,6 +215,7 @@ def test_bad_input(capsys):
     assert main(["verify", "--penalties", "no_such_penalty"]) == 2
     assert "no_such_penalty" in capsys.readouterr().err
     assert main(["verify", "--tol", "-1"]) == 2
+    assert main(["verify", "--time-limit", "0"]) == 2
 
 
 def test_cli_seed_alias_several_seeds_and_json(tmp_path, capsys):
