@@ -1,0 +1,342 @@
+"""Compressive sensing of real signals and images, against spgl1's basis pursuit (measured in the same run).
+
+Usage::
+
+    python benchmarks/bench_cs_real.py --part signals            # 1-D table (a few minutes)
+    python benchmarks/bench_cs_real.py --part images --sizes 128  # camera and ascent, 128 x 128
+    python benchmarks/bench_cs_real.py --part images --sizes 256 --samplings fourier
+    python benchmarks/bench_cs_real.py --part cssa --sizes 128,256   # CSSA against the exact tree projection
+
+Peers: spgl1 (``pip install spgl1``; the bench extra), basis pursuit
+``min ||c||_1 s.t. A c = y`` (noiseless) or BPDN ``||A c - y|| <= sigma``
+(noisy, ``sigma`` the true noise norm), on the same wavelet coefficients
+and the same measurements as our methods.
+
+**1-D** (PyWavelets' ECG and the five Donoho-Johnstone signals, N=1024,
+db4, Gaussian sampling, M = 0.15, 0.25, 0.35 N, noiseless and 1 % noise):
+error ``||c_hat - c|| / ||c||`` of every method, and the same divided by
+the best k-term and by the best k-coefficient tree approximation error at
+the reference size ``k_ref = M // 4``. Greedy methods need a size ``k``:
+each (tree and plain alike) picks its own from ``{M/6, M/4, M/3}`` by
+hold-out validation on the measurements (10 % of the rows held out, the
+truth never seen), then runs on all rows. ``tree_lasso`` and ``l1`` need
+no size.
+
+**Images** (camera and ascent reduced to 128 x 128 or 256 x 256 by block
+averaging, db4 quadtree, M = N/8, N/4, N/3): variable-density partial
+Fourier (real-valued, :func:`structsparse.cs.partial_fourier`) and Gaussian
+sampling (drawn on the wavelet coefficients, which is Gaussian sampling of
+the pixels; not at 256 x 256: the dense matrix would not fit). Greedy
+methods use ``k = M // 4`` for tree and plain alike; the convex tree
+lasso and l1 are run in penalized form, ``0.5 ||A c - y||^2 + lam Omega(c)``
+by ``ss.fista`` (300 iterations at most), with the same a-priori rule
+``lam = 1e-3 lam_max`` for both (the noiseless constrained tree lasso is
+another issue's work). Reported: relative
+error of the coefficients (= of the image, the transform is orthogonal),
+PSNR and SSIM (data range 1) and wall-clock time. The zero-filled
+back-projection is listed as a reference.
+
+Timings are wall-clock seconds on whatever machine runs this (one BLAS
+thread); the first call of each method (numba kernels loaded or compiled)
+is made on a small warm-up problem and reported separately.
+"""
+
+import _setup  # noqa: F401  (first: one BLAS thread, structsparse importable)
+import argparse
+import time
+import warnings
+import zlib
+
+import numpy as np
+
+GREEDY = ("model_cosamp", "cosamp", "model_iht", "iht")
+PAIRS = (("model_cosamp", "cosamp"), ("model_iht", "iht"), ("tree_lasso", "l1"))
+
+
+def _spgl1():
+    try:
+        import spgl1
+    except ImportError:
+        raise SystemExit("spgl1 is the basis-pursuit peer of this benchmark: pip install spgl1") from None
+    return spgl1
+
+
+def run_spgl1(prob, iter_lim):
+    spgl1 = _spgl1()
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if prob.noise_std > 0:
+            x, _, _, info = spgl1.spg_bpdn(prob.A, prob.y, prob.noise_std * np.sqrt(prob.m), iter_lim=iter_lim,
+                                           verbosity=0)
+        else:
+            x, _, _, info = spgl1.spg_bp(prob.A, prob.y, iter_lim=iter_lim, verbosity=0)
+    elapsed = time.perf_counter() - t
+    # spgl1's stat: 1-4 = a solution found (root, BP, LS, ...); 5 = iteration limit; others = failures
+    return np.asarray(x, dtype=float), elapsed, int(info["stat"]) in (1, 2, 3, 4), int(info["niters"])
+
+
+def _model(prob, k):
+    from structsparse import cs
+
+    if prob.is_image:
+        return cs.TreeSparse2D(prob.shape, max(int(k), 1), "db4")
+    return cs.TreeSparse(prob.n, max(int(k), 1), "db4")
+
+
+def run_ours(prob, method, k, **kw):
+    from structsparse import cs
+    from structsparse.exceptions import ConvergenceWarning
+
+    model = _model(prob, max(k, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = cs.recover(prob.A, prob.y, model, method=method, noise=prob.noise_std or None, **kw)
+    return res.x, res.time, res.converged, res.n_iter
+
+
+def run_penalized(prob, method, lam_ratio=1e-3, max_iter=300):
+    """``0.5 ||A c - y||^2 + lam Omega(c)`` by ``ss.fista`` with ``lam = lam_ratio * lam_max`` (same rule for both)."""
+    import structsparse as ss
+    from structsparse.exceptions import ConvergenceWarning
+
+    model = _model(prob, prob.m // 4)
+    pen = ss.TreeLasso(model.tree(), 1.0) if method == "tree_lasso" else ss.L1(1.0)
+    rm = (lambda r: prob.A.T @ r) if isinstance(prob.A, np.ndarray) else prob.A.rmatvec
+    t = time.perf_counter()
+    lam_max = float(pen.dual_norm(np.asarray(rm(prob.y))))
+    pen = ss.TreeLasso(model.tree(), lam_ratio * lam_max) if method == "tree_lasso" else ss.L1(lam_ratio * lam_max)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = ss.fista(ss.LeastSquares(prob.A, prob.y), pen, tol=1e-6, max_iter=max_iter)
+    return res.x, time.perf_counter() - t, bool(res.converged)
+
+
+def choose_k(prob, method, candidates, rng):
+    """Hold-out validation on the measurements: the k whose fit on 90 % of the rows best predicts the rest."""
+    from dataclasses import replace
+
+    m = prob.m
+    perm = rng.permutation(m)
+    val, fit = np.sort(perm[:max(m // 10, 1)]), np.sort(perm[max(m // 10, 1):])
+    A = prob.A
+    sub = replace(prob, A=A[fit], y=prob.y[fit])
+    best = None
+    for k in candidates:
+        if k < _model(prob, prob.n).root_size:
+            continue
+        x, *_ = run_ours(sub, method, k)
+        err = float(np.linalg.norm(A[val] @ x - prob.y[val]))
+        if best is None or err < best[0]:
+            best = (err, k)
+    return best[1]
+
+
+def signals_part(fractions, noises, spgl1_iters):
+    from structsparse import cs
+    from structsparse.cs.data import SIGNALS
+
+    # warm-up: first calls (numba kernels) on a small problem, reported separately
+    warm = cs.make_problem("bumps", 0.3, n=256, rng=0)
+    print("first calls (warm-up, N=256):", ", ".join(
+        f"{m} {run_ours(warm, m, warm.m // 4)[1]:.2f} s" for m in GREEDY + ("l1", "tree_lasso")) +
+        f", spgl1 {run_spgl1(warm, spgl1_iters)[1]:.2f} s")
+    methods = GREEDY + ("tree_lasso", "l1", "spgl1")
+    rows = []
+    for noise in noises:
+        for frac in fractions:
+            for name in SIGNALS:
+                prob = cs.make_problem(name, frac, rng=zlib.crc32(f"{name} {frac}".encode()), noise=noise)
+                k_ref = prob.m // 4
+                tree_ref = cs.best_tree_error(prob.coef, _model(prob, k_ref))
+                kterm_ref = cs.best_k_term_error(prob.coef, k_ref)
+                rng = np.random.default_rng(1)
+                cands = sorted({prob.m // 6, prob.m // 4, prob.m // 3})
+                for method in methods:
+                    if method == "spgl1":
+                        x, t, conv, _ = run_spgl1(prob, spgl1_iters)
+                        k = None
+                    elif method in GREEDY:
+                        k = choose_k(prob, method, cands, rng)
+                        x, t, conv, _ = run_ours(prob, method, k)
+                    else:
+                        k = None
+                        x, t, conv, _ = run_ours(prob, method, k_ref)
+                    err = float(np.linalg.norm(x - prob.coef) / np.linalg.norm(prob.coef))
+                    rows.append(dict(signal=name, frac=frac, noise=noise, method=method, k=k, err=err,
+                                     vs_kterm=err / kterm_ref, vs_tree=err / tree_ref, time=t, converged=conv))
+                print(f"  done {name:13s} M={prob.m:4d} noise={noise:g}", flush=True)
+    print()
+    print(f"1-D real signals: N=1024, db4, Gaussian sampling; error relative to ||c||, and divided by the best "
+          f"k-term / best tree error at k_ref = M//4 (medians over the {len(SIGNALS)} signals)")
+    for noise in noises:
+        print(f"\nnoise {noise:g}:")
+        print(f"  {'method':13s} " + "  ".join(f"{'M=' + format(f, '.2f') + 'N':>26s}" for f in fractions) +
+              "   median time   converged")
+        print(f"  {'':13s} " + "  ".join(f"{'err  /kterm  /tree':>26s}" for _ in fractions))
+        for method in methods:
+            cells, times, conv = [], [], []
+            for frac in fractions:
+                sel = [r for r in rows if r["method"] == method and r["frac"] == frac and r["noise"] == noise]
+                cells.append(f"{np.median([r['err'] for r in sel]):7.4f} {np.median([r['vs_kterm'] for r in sel]):6.2f} "
+                             f"{np.median([r['vs_tree'] for r in sel]):6.2f}")
+                times += [r["time"] for r in sel]
+                conv += [r["converged"] for r in sel]
+            print(f"  {method:13s} " + "  ".join(f"{c:>26s}" for c in cells) +
+                  f"   {np.median(times):8.3f} s   {sum(conv)}/{len(conv)}")
+    print("\nper signal (error, noiseless):")
+    for name in SIGNALS:
+        for frac in fractions:
+            sel = {r["method"]: r for r in rows if r["signal"] == name and r["frac"] == frac and r["noise"] == noises[0]}
+            print(f"  {name:13s} M={frac:.2f}N " + " ".join(f"{m}={sel[m]['err']:.3f}" for m in methods))
+    print("\ntree model against its plain counterpart (same data, same k rule):")
+    total_w = total_n = 0
+    for tree, plain in PAIRS:
+        wins = []
+        ratios = []
+        for r in rows:
+            if r["method"] != tree:
+                continue
+            p = next(q for q in rows if q["method"] == plain and q["signal"] == r["signal"] and q["frac"] == r["frac"]
+                     and q["noise"] == r["noise"])
+            wins.append(r["err"] < p["err"])
+            ratios.append(r["err"] / p["err"])
+        total_w += sum(wins)
+        total_n += len(wins)
+        print(f"  {tree:13s} vs {plain:7s}: better in {sum(wins)} of {len(wins)} runs, median error ratio "
+              f"{np.median(ratios):.2f}")
+    print(f"  all pairs: tree better in {total_w} of {total_n} runs ({100 * total_w / total_n:.0f} %; goal >= 90 %)")
+    best_tree = [min(r["err"] for r in rows if r["method"] in ("model_cosamp", "model_iht", "tree_lasso")
+                     and r["signal"] == s and r["frac"] == f and r["noise"] == z)
+                 for s in SIGNALS for f in fractions for z in noises]
+    spg = [next(r["err"] for r in rows if r["method"] == "spgl1" and r["signal"] == s and r["frac"] == f
+                and r["noise"] == z) for s in SIGNALS for f in fractions for z in noises]
+    print(f"  best tree method vs spgl1 basis pursuit: better in {sum(a < b for a, b in zip(best_tree, spg))} of "
+          f"{len(spg)} runs, median error ratio {np.median(np.array(best_tree) / np.array(spg)):.2f}")
+    return rows
+
+
+def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "ascent")):
+    from structsparse import cs
+
+    warm = cs.make_problem("camera", 0.25, "fourier", size=32, rng=0)
+    print("first calls (warm-up, 32x32):", ", ".join(
+        f"{m} {run_ours(warm, m, warm.m // 4)[1]:.2f} s" for m in GREEDY) +
+        f", tree_lasso (pen.) {run_penalized(warm, 'tree_lasso', max_iter=5)[1]:.2f} s"
+        f", spgl1 {run_spgl1(warm, 50)[1]:.2f} s")
+    rows = []
+    for size in sizes:
+        for sampling in samplings:
+            if sampling == "gaussian" and size > 128:
+                print(f"  skipping Gaussian sampling at {size}x{size}: the dense matrix would not fit in memory")
+                continue
+            for name in images:
+                for frac in fractions:
+                    t0 = time.perf_counter()
+                    prob = cs.make_problem(name, frac, sampling, size=size, rng=size + int(frac * 1000))
+                    if isinstance(prob.A, np.ndarray):  # large dense Gaussian: matrix-free least squares
+                        from scipy.sparse.linalg import aslinearoperator
+
+                        from dataclasses import replace
+
+                        prob = replace(prob, A=aslinearoperator(prob.A))
+                    t_setup = time.perf_counter() - t0
+                    truth = prob.truth
+                    k = prob.m // 4
+                    results = {"back-projection": (prob.synthesis.rmatvec(prob.backprojection().ravel()), 0.0, True)}
+                    for method in GREEDY:
+                        kw = {"tol": 1e-4, "max_iter": 300} if "iht" in method else {}
+                        x, t, conv, _ = run_ours(prob, method, k, **kw)
+                        results[method] = (x, t, conv)
+                    for method in ("tree_lasso", "l1"):
+                        results[method + " (pen.)"] = run_penalized(prob, method)
+                    x, t, conv, _ = run_spgl1(prob, spgl1_iters)
+                    results["spgl1"] = (x, t, conv)
+                    for method, (x, t, conv) in results.items():
+                        img = prob.signal(x)
+                        err = float(np.linalg.norm(x - prob.coef) / np.linalg.norm(prob.coef))
+                        rows.append(dict(image=name, size=size, sampling=sampling, frac=frac, m=prob.m, method=method,
+                                         err=err, psnr=cs.psnr(truth, img, 1.0), ssim=cs.ssim(truth, img, 1.0),
+                                         time=t, converged=conv))
+                    print(f"  done {name} {size}x{size} {sampling} M={prob.m} (set-up {t_setup:.1f} s)", flush=True)
+                    for r in rows[-len(results):]:
+                        print(f"    {r['method']:16s} err {r['err']:.4f}  PSNR {r['psnr']:6.2f}  SSIM {r['ssim']:.4f}  "
+                              f"{r['time']:7.2f} s", flush=True)
+    print()
+    print("images: relative error / PSNR (dB) / SSIM / time (s); k = M // 4 for the greedy methods")
+    for size in sizes:
+        for sampling in samplings:
+            for name in images:
+                sel = [r for r in rows if r["size"] == size and r["sampling"] == sampling and r["image"] == name]
+                if not sel:
+                    continue
+                print(f"\n{name} {size}x{size}, {sampling} sampling")
+                print(f"  {'method':16s} " + "  ".join(f"{'M=N/' + str(round(1 / f)):>31s}" for f in fractions))
+                for method in dict.fromkeys(r["method"] for r in sel):
+                    cells = []
+                    for frac in fractions:
+                        r = next(q for q in sel if q["method"] == method and q["frac"] == frac)
+                        cells.append(f"{r['err']:.4f} {r['psnr']:6.2f} {r['ssim']:.3f} {r['time']:7.2f}")
+                    print(f"  {method:16s} " + "  ".join(f"{c:>31s}" for c in cells))
+    # the goals, as measured
+    for size in sizes:
+        for sampling in samplings:
+            for name in images:
+                sel = [r for r in rows if r["size"] == size and r["sampling"] == sampling and r["image"] == name
+                       and abs(r["frac"] - 0.25) < 1e-9]
+                if not sel:
+                    continue
+                tree = min((r for r in sel if r["method"] in ("model_cosamp", "model_iht", "tree_lasso (pen.)")),
+                           key=lambda r: r["err"])
+                spg = next(r for r in sel if r["method"] == "spgl1")
+                print(f"goal check {name} {size}x{size} {sampling} M=N/4: best tree method {tree['method']} error "
+                      f"{tree['err']:.4f} vs spgl1 {spg['err']:.4f}: {100 * (1 - tree['err'] / spg['err']):+.1f} % "
+                      f"(goal: >= +30 %); time {tree['time']:.2f} s")
+    return rows
+
+
+def cssa_part(sizes, images=("camera", "ascent")):
+    """CSSA against the exact tree projection on the images' wavelet coefficients: error ratio and time."""
+    from structsparse import cs
+
+    cs.TreeSparse2D((32, 32), 64, "db4").approx_support(np.ones(1024), method="cssa")  # warm-up (numba)
+    cs.TreeSparse2D((32, 32), 64, "db4").approx_support(np.ones(1024), method="exact")
+    print("tree projection of image wavelet coefficients (db4 quadtree): CSSA against the exact program")
+    print(f"  {'image':8s} {'size':>7s} {'k':>6s}  {'||c - cssa|| / ||c - exact||':>30s}  {'exact s':>8s}  {'cssa s':>8s}")
+    for size in sizes:
+        for name in images:
+            img = cs.load_image(name, size)
+            for div in (16, 8, 4):
+                model = cs.TreeSparse2D(img.shape, img.size // div, "db4")
+                c = model.synthesis.analysis(img)
+                times = {}
+                for method in ("exact", "cssa"):
+                    t = time.perf_counter()
+                    model.approx_support(c, method=method)
+                    times[method] = time.perf_counter() - t
+                ratio = model.projection_error_ratio(c)
+                print(f"  {name:8s} {size:4d}^2 {model.k:6d}  {ratio:30.6f}  {times['exact']:8.3f}  {times['cssa']:8.4f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("all", "signals", "images", "cssa"), default="all")
+    parser.add_argument("--sizes", default="128", help="image sides, comma separated (default: 128)")
+    parser.add_argument("--samplings", default="fourier,gaussian", help="image samplings (default: fourier,gaussian)")
+    parser.add_argument("--images", default="camera,ascent")
+    parser.add_argument("--noises", default="0,0.01", help="1-D relative noise levels (default: 0,0.01)")
+    parser.add_argument("--spgl1-iters", type=int, default=2000, help="spgl1 iteration limit (default: 2000)")
+    parser.add_argument("--spgl1-iters-images", type=int, default=1000,
+                        help="spgl1 iteration limit on images (default: 1000)")
+    args = parser.parse_args()
+    if args.part in ("all", "signals"):
+        signals_part((0.15, 0.25, 0.35), [float(v) for v in args.noises.split(",")], args.spgl1_iters)
+    if args.part in ("all", "cssa"):
+        cssa_part([int(v) for v in args.sizes.split(",")], tuple(args.images.split(",")))
+    if args.part in ("all", "images"):
+        images_part([int(v) for v in args.sizes.split(",")], args.samplings.split(","), (1 / 8, 1 / 4, 1 / 3),
+                    args.spgl1_iters_images, tuple(args.images.split(",")))
+
+
+if __name__ == "__main__":
+    main()
