@@ -42,7 +42,7 @@ def test_grid_starts_at_lambda_max_with_zero_solution():
     loss = ss.LeastSquares(A, y)
     pen = ss.GroupLasso(groups, 1.0)
     res = ss.path(loss, pen, n_lams=10, eps=1e-3)
-    lmax = ss.lambda_max(loss, "group", groups)
+    lmax = ss.lambda_max(loss, ss.GroupLasso(groups, 1.0))
     assert res.lams[0] == pytest.approx(lmax, rel=1e-12) and res.lams[-1] == pytest.approx(1e-3 * lmax)
     ratios = res.lams[1:] / res.lams[:-1]
     assert np.allclose(ratios, ratios[0])
@@ -145,7 +145,7 @@ def test_schedule_drives_an_iterative_caller():
     # continuation: solving with the scheduled lams ends at the target's solution
     A, y, _, groups = _problem(7)
     loss = ss.LeastSquares(A, y)
-    target = 0.2 * ss.lambda_max(loss, "group", groups)
+    target = 0.2 * ss.lambda_max(loss, ss.GroupLasso(groups, 1.0))
     x = None
     for lam in ss.lam_warmup(target, 4, start_fraction=0.1):
         x = ss.solve_block(loss, ss.GroupLasso(groups, lam), x0=x, tol=1e-10).x
@@ -210,3 +210,126 @@ def test_overlap_path_starts_exactly_at_zero_without_a_degenerate_solve():
     assert np.all(res.coefs[0] == 0) and res.n_iters[0] == 0 and res.converged.all()
     assert np.isclose(res.objectives[0], 0.5 * y @ y)
     assert np.any(res.coefs[1] != 0)
+
+
+# ------------------------------------------------------------------------------------ executors and datafits
+def _logistic_problem(seed=11, n=120, p=24, size=4):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((n, p))
+    w = np.zeros(p)
+    w[:size] = 1.5
+    w[2 * size:3 * size] = -1.0
+    y = np.where(A @ w + 0.5 * rng.standard_normal(n) > 0, 1.0, 0.0)  # {0, 1} labels
+    return A, y, ss.Groups.contiguous(p, size)
+
+
+def test_path_results_do_not_depend_on_the_executor():
+    from concurrent.futures import ProcessPoolExecutor
+
+    from structsparse.cs import SerialExecutor
+
+    A, y, _, groups = _problem(9)
+    loss = ss.LeastSquares(A, y)
+    pen = ss.GroupLasso(groups, 1.0)
+    serial = ss.path(loss, pen, n_lams=10, tol=1e-10, n_chunks=3)
+    inline = ss.path(loss, pen, n_lams=10, tol=1e-10, n_chunks=3, executor=SerialExecutor())
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        parallel = ss.path(loss, pen, n_lams=10, tol=1e-10, n_chunks=3, executor=pool)
+    for res in (inline, parallel):
+        np.testing.assert_array_equal(res.coefs, serial.coefs)
+        np.testing.assert_array_equal(res.n_iters, serial.n_iters)
+        np.testing.assert_array_equal(res.objectives, serial.objectives)
+    # chunks start cold, so they differ from the single warm-started run only within the solver's tolerance
+    one = ss.path(loss, pen, n_lams=10, tol=1e-10)
+    np.testing.assert_allclose(serial.coefs, one.coefs, atol=1e-6)
+    np.testing.assert_allclose(serial.objectives, one.objectives, rtol=1e-9)
+
+
+@pytest.mark.parametrize("datafit", ["logistic", "poisson", "huber"])
+def test_path_serves_every_datafit_and_matches_cvxpy(datafit):
+    A, _, groups = _logistic_problem(p=12, n=60, size=3)
+    fit = ss.datafits.random_datafit(datafit, A, rng=3)
+    pen = ss.GroupLasso(groups, 1.0)
+    res = ss.path(fit, pen, n_lams=4, eps=0.1, tol=1e-10)
+    assert res.coefs[0].any() == False and res.converged.all()  # noqa: E712 - zero at lambda_max
+    assert res.solver == ss.solvers.capabilities.SOLVER_SPECS[ss.solvers.capabilities.auto_solver(fit, pen)].name
+    for i in (1, 3):
+        ref = ss.solve_cvxpy(fit, pen.with_lam(res.lams[i]))
+        obj = fit.value(res.coefs[i]) + pen.with_lam(res.lams[i])(res.coefs[i])
+        assert obj <= ref.objective + 1e-6 * max(1.0, abs(ref.objective))
+        np.testing.assert_allclose(res.coefs[i], ref.x, atol=2e-4)
+
+
+def test_path_checks_capabilities_not_classes():
+    A, y, _, groups = _problem(10)
+    pen = ss.GroupLasso(groups, 1.0)
+    op_loss = ss.LeastSquares(aslinearoperator(A), y)  # no explicit columns: block coordinate descent cannot run
+    with pytest.raises(ss.IncompatibleSolverError, match="solve_block"):
+        ss.path(op_loss, pen, n_lams=3, solver="solve_block")
+    res = ss.path(op_loss, pen, n_lams=3, eps=0.5)  # the default picks a solver that can
+    assert res.solver == "fista" and res.converged.all()
+    with pytest.raises(ParameterError, match="executor"):
+        ss.path(ss.LeastSquares(A, y), pen, n_lams=3, executor="pool")
+    with pytest.raises(ParameterError, match="n_chunks"):
+        ss.path(ss.LeastSquares(A, y), pen, n_lams=3, n_chunks=0)
+
+
+def test_logistic_cv_scores_the_held_out_logistic_loss():
+    A, y, groups = _logistic_problem()
+    pen = ss.SparseGroupLasso(groups, 1.0, 0.5)
+    cv = ss.cv_path(A, y, pen, datafit="logistic", n_folds=4, n_lams=8, eps=1e-2, rng=1, tol=1e-10)
+    assert cv.datafit == "logistic" and cv.loss_folds.shape == (4, 8)
+    # one entry recomputed by hand: fit on the other folds, logistic loss per held-out sample
+    test = cv.folds[2]
+    train = np.setdiff1d(np.arange(y.size), test)
+    lam = cv.lams[5]
+    fit = ss.solve(ss.Logistic(A[train], y[train]), pen.with_lam(lam), tol=1e-10)
+    z = A[test] @ fit.x
+    labels = np.where(y[test] > 0, 1.0, -1.0)
+    expected = np.mean(np.logaddexp(0.0, -labels * z))
+    assert cv.loss_folds[2, 5] == pytest.approx(expected, rel=1e-6)
+    # the zero model at lambda_max predicts 1/2 everywhere: log 2 per sample; the chosen lam does better
+    np.testing.assert_allclose(cv.loss_folds[:, 0], np.log(2.0), rtol=1e-12)
+    assert cv.loss_mean[cv.best_index] < 0.8 * np.log(2.0)
+    # a Datafit class works as the name does, and mean squared errors are refused for a classifier
+    again = ss.cv_path(A, y, pen, datafit=ss.Logistic, n_folds=4, n_lams=8, eps=1e-2, rng=1, tol=1e-10)
+    np.testing.assert_array_equal(again.loss_folds, cv.loss_folds)
+    with pytest.raises(AttributeError, match="logistic"):
+        _ = cv.mse_mean
+    with pytest.raises(ParameterError, match="datafit"):
+        ss.cv_path(A, y, pen, datafit="hinge")
+    with pytest.raises(TypeError, match="datafit"):
+        ss.cv_path(A, y, pen, datafit=ss.Logistic(A, y))
+
+
+def test_least_squares_cv_mse_is_twice_the_loss_per_target():
+    A, y, _, groups = _problem(12, n=40, p=20)
+    cv = ss.cv_path(A, y, ss.GroupLasso(groups, 1.0), n_folds=4, n_lams=5, rng=0)
+    np.testing.assert_allclose(cv.mse_folds, 2 * cv.loss_folds)
+    assert cv.loss_folds[0, 0] == pytest.approx(0.5 * np.mean(y[cv.folds[0]] ** 2))
+
+
+def test_cv_results_do_not_depend_on_the_executor():
+    from concurrent.futures import ProcessPoolExecutor
+
+    A, y, groups = _logistic_problem(seed=13)
+    pen = ss.GroupLasso(groups, 1.0)
+    serial = ss.cv_path(A, y, pen, datafit="logistic", n_folds=3, n_lams=6, rng=2)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        parallel = ss.cv_path(A, y, pen, datafit="logistic", n_folds=3, n_lams=6, rng=2, executor=pool)
+    np.testing.assert_array_equal(parallel.loss_folds, serial.loss_folds)
+    np.testing.assert_array_equal(parallel.path.coefs, serial.path.coefs)
+    assert parallel.best_index == serial.best_index
+
+
+@pytest.mark.slow
+def test_cv_path_through_a_dask_distributed_executor():
+    distributed = pytest.importorskip("distributed")
+    A, y, _, groups = _problem(14, n=50, p=20)
+    pen = ss.GroupLasso(groups, 1.0)
+    serial = ss.cv_path(A, y, pen, n_folds=3, n_lams=5, rng=0)
+    with distributed.Client(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as client:
+        remote = ss.cv_path(A, y, pen, n_folds=3, n_lams=5, rng=0, executor=client.get_executor())
+        chunked = ss.path(ss.LeastSquares(A, y), pen, n_lams=6, n_chunks=2, executor=client.get_executor())
+    np.testing.assert_array_equal(remote.loss_folds, serial.loss_folds)
+    np.testing.assert_array_equal(chunked.coefs, ss.path(ss.LeastSquares(A, y), pen, n_lams=6, n_chunks=2).coefs)

@@ -3,11 +3,22 @@
 ``path`` starts at ``lambda_max`` (where the solution is zero) and walks down
 a geometric grid, each solve starting from the previous solution; along a
 path the solution changes little from one ``lam`` to the next, so each solve
-is cheap. ``cv_path`` selects ``lam`` by K-fold cross-validation on the
-held-out mean squared error.
+is cheap. ``cv_path`` selects ``lam`` by K-fold cross-validation, scored by
+the datafit's own loss on the held-out folds (the mean squared error for
+least squares, the logistic loss for classification, ...).
+
+Both take any datafit whose capabilities the chosen solver accepts (checked
+by :func:`~structsparse.solvers.capabilities.check_triple`, not by class), and an
+``executor`` (any ``concurrent.futures.Executor``: a local
+``ProcessPoolExecutor``, or a dask.distributed client's
+``client.get_executor()``) to run folds, or contiguous chunks of the ``lam``
+grid, in parallel. Results depend only on the inputs and ``n_chunks``, never
+on the executor: the same tasks run, in the same way, wherever they run.
 """
 
+import os
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +27,8 @@ from scipy.sparse.linalg import LinearOperator
 
 from .._validation import check_array, check_int, check_rng, check_scalar
 from ..exceptions import ParameterError
-from ..datafits import LeastSquares
+from ..datafits import Datafit
+from ..datafits.registry import datafit_names
 from ..penalties import Penalty
 from .lambda_max import lambda_max
 
@@ -74,31 +86,64 @@ class CVPathResult:
     ----------
     lams : ndarray, shape (n_lams,)
         The grid (decreasing), shared by all folds.
-    mse_folds : ndarray, shape (n_folds, n_lams)
-        Held-out mean squared error of each fold at each ``lam``.
-    mse_mean, mse_std : ndarray, shape (n_lams,)
+    loss_folds : ndarray, shape (n_folds, n_lams)
+        Held-out loss of each fold at each ``lam``: the datafit's value on
+        the held-out samples divided by the number of held-out targets
+        (``y_test.size``), so folds of different sizes compare.
+    loss_mean, loss_std : ndarray, shape (n_lams,)
         Mean and standard deviation (ddof=1) over folds.
     best_index, best_lam :
-        The ``lam`` of smallest mean held-out error.
+        The ``lam`` of smallest mean held-out loss.
     index_1se, lam_1se :
-        The largest ``lam`` whose mean error is within one standard error
-        (``mse_std / sqrt(n_folds)``) of the smallest: a sparser model about as good.
+        The largest ``lam`` whose mean loss is within one standard error
+        (``loss_std / sqrt(n_folds)``) of the smallest: a sparser model about as good.
     path : PathResult
         The path on all the data over the same grid.
     folds : list of ndarray
         The held-out sample indices of each fold.
+    datafit : str
+        The datafit's name (``"least_squares"``, ``"logistic"``, ...).
+
+    For least squares, ``mse_folds``, ``mse_mean`` and ``mse_std`` give the
+    held-out mean squared error (twice the loss per target, ``0.5 r^2``).
     """
 
     lams: np.ndarray
-    mse_folds: np.ndarray
-    mse_mean: np.ndarray
-    mse_std: np.ndarray
+    loss_folds: np.ndarray
+    loss_mean: np.ndarray
+    loss_std: np.ndarray
     best_index: int
     best_lam: float
     index_1se: int
     lam_1se: float
     path: PathResult
     folds: list = field(default_factory=list)
+    datafit: str = "least_squares"
+
+    def _mse(self, value):
+        if self.datafit != "least_squares":
+            raise AttributeError(f"mean squared errors are for least squares; this cross-validation scored the "
+                                 f"{self.datafit!r} datafit: use loss_folds / loss_mean / loss_std.")
+        return 2.0 * value
+
+    @property
+    def mse_folds(self):
+        """Held-out mean squared error per fold and ``lam`` (least squares only)."""
+        return self._mse(self.loss_folds)
+
+    @property
+    def mse_mean(self):
+        """Mean over folds of the held-out mean squared error (least squares only)."""
+        return self._mse(self.loss_mean)
+
+    @property
+    def mse_std(self):
+        """Standard deviation over folds of the held-out mean squared error (least squares only)."""
+        return self._mse(self.loss_std)
+
+    def __repr__(self):
+        return (f"CVPathResult(datafit={self.datafit!r}, n_folds={self.loss_folds.shape[0]}, "
+                f"n_lams={self.lams.size}, best_lam={self.best_lam:.4g}, lam_1se={self.lam_1se:.4g})")
 
     @property
     def coef_best(self):
@@ -144,20 +189,77 @@ def _check_lams(lams, owner):
 
 
 def _check_solver(solver, loss, penalty, owner):
+    """The solver function: the default, a named one (checked against the pair's capabilities), or a callable."""
+    from .capabilities import SOLVER_SPECS, check_triple
+
     if solver is None:
         return default_solver(loss, penalty)
+    if isinstance(solver, str):
+        if solver not in SOLVER_SPECS or solver == "cvxpy":
+            names = ", ".join(repr(k) for k in SOLVER_SPECS if k != "cvxpy")
+            raise ParameterError(f"The 'solver' parameter of {owner} must be None, a callable or one of {names}. "
+                                 f"Got {solver!r}.")
+        check_triple(loss, penalty, solver)
+        return SOLVER_SPECS[solver].function()
     if not callable(solver):
-        raise ParameterError(f"The 'solver' parameter of {owner} must be None or a callable "
+        raise ParameterError(f"The 'solver' parameter of {owner} must be None, a solver name or a callable "
                              f"solver(loss, penalty, x0=..., **kw). Got {solver!r}.")
     return solver
 
 
-def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, **kw):
+def _check_datafit(loss, owner):
+    """A datafit is anything declaring its capabilities (what solvers check), not a particular class."""
+    if not isinstance(getattr(loss, "capabilities", None), frozenset) or not hasattr(loss, "x_shape"):
+        raise TypeError(f"The 'loss' parameter of {owner} must be a structsparse datafit declaring its capabilities "
+                        f"(ss.LeastSquares, ss.Logistic, ss.Huber, ss.Poisson, ...). Got {type(loss).__name__}.")
+
+
+def _check_executor(executor, owner):
+    if executor is not None and not isinstance(executor, Executor) and not callable(getattr(executor, "submit", None)):
+        raise ParameterError(f"The 'executor' parameter of {owner} must be a concurrent.futures.Executor (or have "
+                             f"a submit method, as a dask.distributed client's executor). Got {type(executor).__name__}.")
+    return executor
+
+
+def _n_workers(executor):
+    return getattr(executor, "_max_workers", None) or os.cpu_count() or 1
+
+
+def _solve_chunk(loss, penalty, lams, lam_zero, solve, kw):
+    """Solve a contiguous, decreasing run of ``lams``, warm-started from the first (which starts at zero)."""
+    x_shape = tuple(loss.x_shape)
+    k = lams.size
+    out = {"coefs": np.zeros((k,) + x_shape), "objectives": np.zeros(k), "n_iters": np.zeros(k, dtype=int),
+           "converged": np.zeros(k, dtype=bool), "gaps": np.full(k, np.nan), "times": np.zeros(k)}
+    x = None
+    for i, lam in enumerate(lams):
+        start = time.perf_counter()
+        if lam >= lam_zero:
+            # the optimality condition at zero holds by definition of lambda_max; solving this degenerate
+            # problem would only slow solvers such as ADMM down (sublinear convergence at lambda_max)
+            out["objectives"][i] = loss.value(np.zeros(x_shape))
+            out["converged"][i], out["gaps"][i], out["times"][i] = True, 0.0, time.perf_counter() - start
+            continue
+        res = solve(loss, penalty.with_lam(float(lam)), x0=x, **kw)
+        out["times"][i] = time.perf_counter() - start
+        x = res.x
+        out["coefs"][i] = x
+        out["objectives"][i] = res.objective
+        out["n_iters"][i] = res.n_iter
+        out["converged"][i] = res.converged
+        if res.gap is not None:
+            out["gaps"][i] = res.gap
+    return out
+
+
+def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, executor=None, n_chunks=None, **kw):
     """Solutions of ``loss + penalty.with_lam(lam)`` along a decreasing grid of ``lam``, warm-started.
 
     Parameters
     ----------
-    loss : LeastSquares
+    loss : Datafit
+        Any datafit (least squares, logistic, Huber, Poisson, ...) that the
+        solver accepts, as declared by its capabilities.
     penalty : Penalty
         Its structure is used; its own ``lam`` is ignored.
     lams : array_like, optional
@@ -165,13 +267,25 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, *
         values from ``lambda_max`` down to ``eps * lambda_max``, geometric.
     n_lams : int, default 50
     eps : float in (0, 1], default 1e-3
-    solver : callable, optional
-        ``solver(loss, penalty, x0=..., **kw) -> SolverResult`` (``tol=``
-        is passed when given); default :func:`default_solver`.
+    solver : str or callable, optional
+        A solver name (``"solve_block"``, ``"fista"``, ``"admm"``,
+        ``"solve_latent"``; checked against the datafit's and the penalty's
+        capabilities) or ``solver(loss, penalty, x0=..., **kw) -> SolverResult``
+        (``tol=`` is passed when given); default :func:`default_solver`.
     tol : float, optional
         Passed to the solver; default: the solver's own (1e-8 relative gap
         for :func:`solve_block` and :func:`fista`, 1e-6 residuals for
         :func:`admm`).
+    executor : concurrent.futures.Executor, optional
+        Runs the chunks of the grid in parallel (a ``ProcessPoolExecutor``,
+        or ``client.get_executor()`` of a dask.distributed client). The
+        datafit, penalty and solver must then be picklable.
+    n_chunks : int, optional
+        Split the grid into this many contiguous runs of ``lam``, each
+        warm-started along itself from zero (default: 1 without an executor,
+        the executor's number of workers with one). The solutions depend
+        only on the grid and ``n_chunks`` (each within the solver's
+        tolerance of the exact one), not on the executor.
     **kw
         Passed to the solver (e.g. ``max_iter``).
 
@@ -192,8 +306,10 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, *
     if not isinstance(penalty, Penalty):
         raise TypeError(f"The 'penalty' parameter of {owner} must be a structsparse Penalty. "
                         f"Got {type(penalty).__name__}.")
-    if not hasattr(loss, "x_shape") or not hasattr(loss, "A"):
-        raise TypeError(f"The 'loss' parameter of {owner} must be a LeastSquares loss. Got {type(loss).__name__}.")
+    _check_datafit(loss, owner)
+    executor = _check_executor(executor, owner)
+    if n_chunks is not None:
+        n_chunks = check_int(n_chunks, "n_chunks", low=1, owner=owner)
     if tol is not None:
         kw["tol"] = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
     lam_zero = np.inf  # from this lam on, zero is the exact solution (known when the grid is ours)
@@ -203,36 +319,21 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, *
     else:
         lams = _check_lams(lams, owner)
     solve = _check_solver(solver, loss, penalty, owner)
-
+    if n_chunks is None:
+        n_chunks = 1 if executor is None else _n_workers(executor)
+    chunks = [c for c in np.array_split(np.arange(lams.size), min(n_chunks, lams.size)) if c.size]
+    if executor is None:
+        parts = [_solve_chunk(loss, penalty, lams[c], lam_zero, solve, kw) for c in chunks]
+    else:
+        futures = [executor.submit(_solve_chunk, loss, penalty, lams[c], lam_zero, solve, kw) for c in chunks]
+        parts = [f.result() for f in futures]
+    out = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     x_shape = tuple(loss.x_shape)
-    coefs = np.zeros((lams.size,) + x_shape)
-    objectives = np.zeros(lams.size)
-    n_iters = np.zeros(lams.size, dtype=int)
-    converged = np.zeros(lams.size, dtype=bool)
-    gaps = np.full(lams.size, np.nan)
-    times = np.zeros(lams.size)
-    x = None
-    for i, lam in enumerate(lams):
-        start = time.perf_counter()
-        if lam >= lam_zero:
-            # the optimality condition at zero holds by definition of lambda_max; solving this degenerate
-            # problem would only slow solvers such as ADMM down (sublinear convergence at lambda_max)
-            objectives[i] = loss.value(np.zeros(x_shape))
-            converged[i], gaps[i], times[i] = True, 0.0, time.perf_counter() - start
-            continue
-        res = solve(loss, penalty.with_lam(float(lam)), x0=x, **kw)
-        times[i] = time.perf_counter() - start
-        x = res.x
-        coefs[i] = x
-        objectives[i] = res.objective
-        n_iters[i] = res.n_iter
-        converged[i] = res.converged
-        if res.gap is not None:
-            gaps[i] = res.gap
-    rows = coefs.reshape(lams.size, x_shape[0], -1)
+    rows = out["coefs"].reshape(lams.size, x_shape[0], -1)
     supports = np.any(rows != 0, axis=2)
-    return PathResult(lams=lams, coefs=coefs, objectives=objectives, supports=supports, n_iters=n_iters,
-                      converged=converged, gaps=gaps, times=times, solver=getattr(solve, "__name__", str(solve)))
+    return PathResult(lams=lams, coefs=out["coefs"], objectives=out["objectives"], supports=supports,
+                      n_iters=out["n_iters"], converged=out["converged"], gaps=out["gaps"], times=out["times"],
+                      solver=getattr(solve, "__name__", str(solve)))
 
 
 def _rows(A, idx):
@@ -241,17 +342,50 @@ def _rows(A, idx):
     return A[idx]
 
 
-def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, solver=None, tol=None, **kw):
-    """Choose ``lam`` by K-fold cross-validation of the held-out mean squared error.
+def _datafit_class(datafit, owner):
+    """The datafit class for a registered name (its ``name`` attribute) or a Datafit subclass."""
+    if isinstance(datafit, type) and issubclass(datafit, Datafit):
+        return datafit
+    if isinstance(datafit, str):
+        found = {}
+        stack = list(Datafit.__subclasses__())
+        while stack:
+            cls = stack.pop()
+            found.setdefault(getattr(cls, "name", None), cls)
+            stack.extend(cls.__subclasses__())
+        if datafit in datafit_names() and datafit in found:
+            return found[datafit]
+        raise ParameterError(f"The 'datafit' parameter of {owner} must be a registered datafit name "
+                             f"({', '.join(map(repr, datafit_names()))}) or a Datafit class. Got {datafit!r}.")
+    raise TypeError(f"The 'datafit' parameter of {owner} must be a datafit name or a Datafit class (not an "
+                    f"instance: cross-validation builds one per fold). Got {type(datafit).__name__}.")
+
+
+def _fold_losses(make, params, A_train, y_train, A_test, y_test, penalty, lams, solve, tol, kw):
+    """Held-out loss per target at every ``lam`` of a path fitted on the training rows (one task)."""
+    fold_path = path(make(A_train, y_train, **params), penalty, lams=lams, solver=solve, tol=tol, **kw)
+    test = make(A_test, y_test, **params)
+    return np.array([test.value(c) / y_test.size for c in fold_path.coefs])
+
+
+def _full_path(loss, penalty, lams, solve, tol, kw):
+    return path(loss, penalty, lams=lams, solver=solve, tol=tol, **kw)
+
+
+def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, solver=None, tol=None,
+            datafit="least_squares", datafit_params=None, executor=None, **kw):
+    """Choose ``lam`` by K-fold cross-validation, scored by the datafit's own loss on the held-out folds.
 
     The grid comes from ``lambda_max`` on all the data and is shared by the
     folds; each fold fits a warm-started :func:`path` on the other folds and
-    scores ``mean((y_test - A_test x)^2)`` at every ``lam``.
+    scores the datafit on the held-out samples at every ``lam`` (the mean
+    squared error for least squares, the logistic loss for ``"logistic"``).
 
     Parameters
     ----------
     A : ndarray or scipy.sparse matrix, shape (n_samples, n_features)
     y : array_like, shape (n_samples,) or (n_samples, n_targets)
+        Targets in the datafit's encoding (labels in {-1, 1} or {0, 1} for logistic).
     penalty : Penalty
         Its structure is used; its own ``lam`` is ignored.
     n_folds : int, default 5
@@ -264,13 +398,32 @@ def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, 
         Shuffles the samples before splitting them into folds.
     solver, tol, **kw :
         As in :func:`path`.
+    datafit : str or Datafit class, default "least_squares"
+        A registered datafit name (``ss.datafits.datafit_names()``:
+        ``"least_squares"``, ``"logistic"``, ``"huber"``, ``"poisson"``, ...)
+        or a Datafit subclass; one is built per fold.
+    datafit_params : dict, optional
+        Keyword arguments of the datafit (e.g. ``{"delta": 1.0}`` for Huber).
+    executor : concurrent.futures.Executor, optional
+        Runs the folds (and the path on all the data) in parallel: a
+        ``ProcessPoolExecutor`` or a dask.distributed client's
+        ``client.get_executor()``. The results are those of the serial run.
 
     Returns
     -------
     CVPathResult
-        Errors per fold and ``lam``, their mean and standard deviation,
-        the best ``lam``, the one-standard-error ``lam``, and the path on
-        all the data.
+        Held-out losses per fold and ``lam``, their mean and standard
+        deviation, the best ``lam``, the one-standard-error ``lam``, and the
+        path on all the data.
+
+    Examples
+    --------
+    >>> import numpy as np, structsparse as ss
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((80, 12)); y = np.sign(A[:, 0] + 0.5 * rng.standard_normal(80))
+    >>> cv = ss.cv_path(A, y, ss.L1(1.0), datafit="logistic", n_folds=4, n_lams=8, rng=0)
+    >>> cv.datafit, cv.loss_folds.shape
+    ('logistic', (4, 8))
     """
     owner = "cv_path"
     if isinstance(A, LinearOperator):
@@ -279,7 +432,12 @@ def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, 
     if not isinstance(penalty, Penalty):
         raise TypeError(f"The 'penalty' parameter of {owner} must be a structsparse Penalty. "
                         f"Got {type(penalty).__name__}.")
-    loss = LeastSquares(A, y)
+    make = _datafit_class(datafit, owner)
+    if datafit_params is not None and not isinstance(datafit_params, dict):
+        raise TypeError(f"The 'datafit_params' parameter of {owner} must be a dict. Got {type(datafit_params).__name__}.")
+    params = dict(datafit_params or {})
+    loss = make(A, y, **params)
+    executor = _check_executor(executor, owner)
     n = loss.n_samples
     n_folds = check_int(n_folds, "n_folds", low=2, owner=owner)
     if n_folds > n:
@@ -294,22 +452,26 @@ def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, 
     solve = _check_solver(solver, loss, penalty, owner)
 
     folds = np.array_split(rng.permutation(n), n_folds)
-    Y = np.asarray(loss.y)
-    mse = np.zeros((n_folds, lams.size))
-    for f, test in enumerate(folds):
+    Y = np.asarray(loss.y)  # the datafit's own encoding (logistic labels as -1 / 1)
+    tasks = []
+    for test in folds:
         train = np.setdiff1d(np.arange(n), test)
-        A_train, A_test = _rows(loss.A, train), _rows(loss.A, test)
-        fold_path = path(LeastSquares(A_train, Y[train]), penalty, lams=lams, solver=solve, tol=tol, **kw)
-        for i in range(lams.size):
-            pred = np.asarray(A_test @ fold_path.coefs[i])
-            mse[f, i] = float(np.mean((Y[test] - pred) ** 2))
-    mean = mse.mean(axis=0)
-    std = mse.std(axis=0, ddof=1)
+        tasks.append((_fold_losses, (make, params, _rows(loss.A, train), Y[train], _rows(loss.A, test), Y[test],
+                                     penalty, lams, solve, tol, kw)))
+    tasks.append((_full_path, (loss, penalty, lams, solve, tol, kw)))
+    if executor is None:
+        results = [fn(*args) for fn, args in tasks]
+    else:
+        futures = [executor.submit(fn, *args) for fn, args in tasks]
+        results = [f.result() for f in futures]
+    losses = np.array(results[:-1])
+    full = results[-1]
+    mean = losses.mean(axis=0)
+    std = losses.std(axis=0, ddof=1)
     best = int(np.argmin(mean))
     threshold = mean[best] + std[best] / np.sqrt(n_folds)
     # lams decrease: the first index within the threshold is the largest such lam
     index_1se = int(np.flatnonzero(mean <= threshold)[0])
-    full = path(loss, penalty, lams=lams, solver=solve, tol=tol, **kw)
-    return CVPathResult(lams=lams, mse_folds=mse, mse_mean=mean, mse_std=std, best_index=best,
+    return CVPathResult(lams=lams, loss_folds=losses, loss_mean=mean, loss_std=std, best_index=best,
                         best_lam=float(lams[best]), index_1se=index_1se, lam_1se=float(lams[index_1se]),
-                        path=full, folds=folds)
+                        path=full, folds=folds, datafit=str(getattr(make, "name", make.__name__)))
