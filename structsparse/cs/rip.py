@@ -19,7 +19,7 @@ import numpy as np
 from .._validation import check_choice, check_int, check_rng
 from ..exceptions import ShapeError
 from .models import BlockSparse, Sparse, _WaveletTreeModel, check_model
-from .._linalg import single_blas_thread
+from .._linalg import restricted_lstsq, single_blas_thread
 from .operators import as_matrix
 
 __all__ = ["rip_estimate", "RipEstimate", "support_delta"]
@@ -153,7 +153,7 @@ class _Searcher:
             corr = np.abs(self.M.T @ u)
             score_in = np.array([np.sum(corr[idx(a)] ** 2) for a in addable])
             # the unit least involved in the extreme direction leaves
-            w = np.abs(np.linalg.lstsq(self.M[:, S], u, rcond=None)[0])
+            w = np.abs(restricted_lstsq(self.M, u, S)[0])
             pos = {int(j): i for i, j in enumerate(S)}
             score_out = np.array([np.sum(w[[pos[int(j)] for j in idx(r)]] ** 2) for r in removable])
             a_in = addable[int(np.argmax(score_in + 1e-12 * self.rng.random(len(addable))))]
