@@ -47,6 +47,8 @@ class BlockSpec:
 
     def value(self, x):
         """``sum_g t1[g] ||x_g||_1 + t2[g] ||x_g||_2`` for ``x`` of shape (n_features, k)."""
+        if x.shape[1] == 1 and self.ptr.size - 1 == self.idx.size:  # singletons: both norms are |x_j|
+            return float((self.t1 + self.t2) @ np.abs(x[self.idx, 0]))
         rows = x[self.idx]
         starts = self.ptr[:-1]
         l1 = np.add.reduceat(np.abs(rows).sum(axis=1), starts)

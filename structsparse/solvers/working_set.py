@@ -43,7 +43,7 @@ from ._block_kernels import (
     bcd_epoch_dense_numba, bcd_epoch_dense_numpy, bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
     group_dual_scaling_numba, group_dual_scaling_numpy, group_lipschitz_dense,
     group_threshold_norms_numba, group_threshold_norms_numpy, ws_gradient_dense_numba, ws_gradient_dense_numpy,
-    ws_residual_dense_numba, ws_residual_dense_numpy,
+    ws_residual_dense_numba, ws_residual_dense_numpy, with_singleton_fast_path,
 )
 from ._block_spec import block_columns, block_spec
 from ._prox_newton import solve_newton_outer
@@ -63,8 +63,9 @@ _ANDERSON_K = 5
 
 def _kernels(use_numba):
     if use_numba:
-        return (bcd_epoch_dense_numba, bcd_epoch_sparse_numba, group_dual_scaling_numba,
-                group_threshold_norms_numba, ws_gradient_dense_numba, ws_residual_dense_numba)
+        scaling, norms = with_singleton_fast_path(group_dual_scaling_numba, group_threshold_norms_numba)
+        return (bcd_epoch_dense_numba, bcd_epoch_sparse_numba, scaling, norms, ws_gradient_dense_numba,
+                ws_residual_dense_numba)
     return (bcd_epoch_dense_numpy, bcd_epoch_sparse_numpy, group_dual_scaling_numpy,
             group_threshold_norms_numpy, ws_gradient_dense_numpy, ws_residual_dense_numpy)
 
@@ -145,7 +146,9 @@ class _Design:
         """Squared Euclidean norm of every column (computed once)."""
         if self._colnorm2 is None:
             if self.sparse:
-                self._colnorm2 = np.asarray(self.A.multiply(self.A).sum(axis=0)).ravel()
+                # from the CSC arrays directly: A.multiply(A) would build a second matrix
+                csum = np.concatenate([[0.0], np.cumsum(self.A.data * self.A.data)])
+                self._colnorm2 = np.maximum(csum[self.A.indptr[1:]] - csum[self.A.indptr[:-1]], 0.0)
             else:
                 self._colnorm2 = np.einsum("ij,ij->j", self.A, self.A)
         return self._colnorm2
@@ -541,8 +544,10 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
 
     At least ``max(p0, 2 * support, min_size)`` groups (all remaining ones if fewer).
     """
-    rows = np.abs(X[idx]).sum(axis=1)
-    nonzero = np.add.reduceat(rows, ptr[:-1]) > 0
+    if X.shape[1] == 1 and ptr.size - 1 == idx.size:  # singletons
+        nonzero = X[idx, 0] != 0
+    else:
+        nonzero = np.add.reduceat(np.abs(X[idx]).sum(axis=1), ptr[:-1]) > 0
     forced = alive & (nonzero | unpen)
     candidates = np.flatnonzero(alive)
     if strategy == "full":
@@ -578,13 +583,17 @@ class _BlockSolver:
         self.max_epochs = max_epochs
         self.yy = float(np.vdot(Y, Y))
         self.lips = np.full(spec.n_blocks, -1.0)   # ||A_g||_2^2, computed when g first enters a working set
+        self._fro = None
         sizes = np.diff(spec.ptr)
         self.V = np.zeros((int(sizes.max()) if sizes.size else 1, Y.shape[0]))
 
     # ---------------------------------------------------------------- group-level helpers
     def group_norm_bounds(self, idx, ptr):
         """Upper bounds of ``||A_g||_2``: exact where known, the Frobenius norm elsewhere."""
-        fro = np.sqrt(np.add.reduceat(self.design.colnorm2[idx], ptr[:-1]))
+        if self._fro is None:  # the groups' Frobenius norms do not change: computed once
+            self._fro = np.sqrt(np.add.reduceat(self.design.colnorm2[idx], ptr[:-1])) if idx.size else \
+                np.zeros(ptr.size - 1)
+        fro = self._fro.copy()
         known = self.lips >= 0
         fro[known] = np.minimum(fro[known], np.sqrt(self.lips[known]))
         return fro
