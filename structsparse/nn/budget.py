@@ -16,6 +16,7 @@ from ..exceptions import ParameterError
 from .analysis import count_params, flops, memory
 from .groups import NetworkPenalty, groups
 from .network import Graph
+from .recipe import make_recipe
 from .surgery import prune
 from .training import check_labels, lam_warmup, train
 
@@ -101,7 +102,9 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
     dict
         ``net`` (pruned and fine-tuned), ``lam``, ``flops``, ``dense_flops``,
         ``budget``, ``best_epoch``, ``path`` (one entry per trial: lam, flops, params, memory,
-        kept units, val accuracy before fine-tuning), ``history`` (fine-tuning).
+        kept units, val accuracy before fine-tuning), ``history`` (fine-tuning), ``recipe`` (the
+        versioned recipe of the run, see :func:`~structsparse.nn.make_recipe`; write it with
+        :func:`~structsparse.nn.save_recipe`).
     """
     owner = "prune_to_budget"
     if not isinstance(net, Graph):
@@ -198,9 +201,21 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
             best_epoch = snap["epoch"]
     best.pruning.update({"budget": budget_abs, "lam": hi, "best_epoch": best_epoch, "by": by, "penalty": penalty,
                          "dense_flops": int(dense_flops), "flops": int(count_flops(best))})
+    hyper = {"function": owner, "flops": flops, "by": by, "penalty": penalty, "lam0": lam0, "grow": grow,
+             "max_trials": max_trials, "epochs": epochs, "fine_tune_epochs": fine_tune_epochs, "lr": lr,
+             "batch_size": batch_size, "optimizer": optimizer, "min_keep": min_keep,
+             "warmup_fraction": warmup_fraction, "rng": rng if isinstance(rng, (int, np.integer)) else repr(rng),
+             "layers": layers, "weights": weights if isinstance(weights, (str, type(None))) else repr(weights),
+             "chosen_lam": hi}
+    metrics = {"flops": int(count_flops(best)), "dense_flops": int(dense_flops), "budget": float(budget_abs),
+               "val_acc": float(best.score(X_val, y_val)) if X_val is not None else None,
+               "train_acc": float(best.score(X, y)), "best_epoch": best_epoch,
+               "trials": [{"lam": e["lam"], "flops": e["flops"], "val_acc": e["val_acc"]} for e in path]}
+    recipe = make_recipe(net, best, data={"train": (X, y), "validation": (X_val, y_val)}, hyperparameters=hyper,
+                         metrics=metrics)
     return {"net": best, "lam": hi, "flops": count_flops(best), "dense_flops": dense_flops,
             "budget": budget_abs, "path": sorted(path, key=lambda e: e["lam"]), "history": history,
-            "best_epoch": best_epoch}
+            "best_epoch": best_epoch, "recipe": recipe}
 
 
 def _snapshot(net):

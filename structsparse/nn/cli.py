@@ -1,5 +1,8 @@
 """``structsparse prune``: prune a network to a FLOPs budget, fine-tune and measure it.
 
+``structsparse apply-recipe``: reproduce a recorded pruning (``prune --recipe``)
+on the saved dense network or ONNX model it was made for, without retraining.
+
 Two sources: ``--model net.onnx --data data.npz`` prunes the user's ONNX model
 on the user's data and writes a smaller ONNX model (``--out pruned.onnx``);
 without ``--model`` a network is trained on digits first (``--arch``).
@@ -7,7 +10,7 @@ without ``--model`` a network is trained on digits first (``--arch``).
 
 from pathlib import Path
 
-__all__ = ["register", "run_prune"]
+__all__ = ["register", "run_prune", "run_apply_recipe"]
 
 
 def _report(out):
@@ -40,8 +43,55 @@ def _report(out):
           f"{speed['csr_efficiency']:.3f}")
 
 
+def _check_recipe_path(path):
+    from .onnx_prune import check_writable
+
+    check_writable(path, suffix=".json", owner="structsparse prune --recipe")
+
+
+def run_apply_recipe(args):
+    """``structsparse apply-recipe RECIPE --model MODEL --out OUT``."""
+    from .io import load, save
+    from .onnx_prune import check_writable
+    from .recipe import apply_recipe, load_recipe
+
+    model, out = Path(args.model), Path(args.out)
+    onnx_in = model.suffix == ".onnx"
+    if model.suffix not in (".onnx", ".npz"):
+        raise ValueError(f"--model must be a saved network (.npz) or an ONNX model (.onnx). Got {str(model)!r}.")
+    if out.suffix != model.suffix:
+        raise ValueError(f"--out must have the suffix of --model ({model.suffix}). Got {str(out)!r}.")
+    check_writable(out, suffix=out.suffix, owner="structsparse apply-recipe --out")
+    recipe = load_recipe(args.recipe)
+    if onnx_in:
+        from .onnx_io import from_onnx, to_onnx
+
+        net = from_onnx(model)
+    else:
+        net = load(model)
+    pruned = apply_recipe(net, args.recipe)
+    if onnx_in:
+        softmax = getattr(net, "output_activation", None) == "softmax"
+        pruned.output_activation = "softmax" if softmax else None
+        to_onnx(pruned, out, softmax=softmax)
+    else:
+        out = save(pruned, out, metrics=recipe.get("metrics"))
+    kept = recipe["pruning"]["kept"]
+    print("kept units per layer:")
+    for layer, (k, total) in kept.items():
+        print(f"  {layer:<24} {k:>4} / {total:<4}")
+    res = recipe["result"]
+    print(f"FLOPs/sample: {recipe['source']['flops']} -> {res['flops']}; parameters {recipe['source']['params']} "
+          f"-> {res['params']}; weights {'from the recipe (no retraining)' if recipe['weights'] else 'of the source, cut (the recipe records masks only)'}")
+    print(f"pruned network written to {out}")
+    return 0
+
+
 def run_prune_onnx(args):
     from .onnx_prune import check_writable, prune_onnx
+
+    if args.recipe:
+        _check_recipe_path(args.recipe)
 
     if not args.data:
         raise ValueError("--model needs --data (an .npz file with arrays X and y).")
@@ -63,6 +113,10 @@ def run_prune_onnx(args):
     if r.max_abs_diff == r.max_abs_diff:
         print(f"onnxruntime on {r.path} vs structsparse.nn: max |diff| {r.max_abs_diff:.2e}")
     print(f"pruned model written to {r.path}")
+    if args.recipe:
+        from .recipe import save_recipe
+
+        print(f"recipe written to {save_recipe(r.recipe, args.recipe)} (source: {args.model})")
     return 0
 
 
@@ -72,6 +126,10 @@ def run_prune(args):
     from .experiment import digits_pruning
     from .io import save
 
+    if args.recipe:
+        _check_recipe_path(args.recipe)
+    if args.dense_out and not args.recipe:
+        raise ValueError("--dense-out goes with --recipe (it saves the source network the recipe is made for).")
     layers = "default" if args.layers is None else (None if args.layers == ["all"] else args.layers)
     out = digits_pruning(args.arch, budget=args.budget_flops, quick=args.quick, seed=args.seed,
                          min_keep=args.min_keep, by=args.by, progress=args.progress, verbose=True, layers=layers)
@@ -80,6 +138,14 @@ def run_prune(args):
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         path = save(out["pruned"], args.out, metrics=out["pruned"].pruning.get("metrics"))
         print(f"pruned network written to {path} (+ {path.with_suffix('.json').name})")
+    if args.recipe:
+        from .recipe import save_recipe
+
+        print(f"recipe written to {save_recipe(out['recipe'], args.recipe)}")
+        if args.dense_out:
+            path = save(out["dense"], args.dense_out)
+            print(f"dense source network written to {path} (apply the recipe to it with "
+                  f"`structsparse apply-recipe {args.recipe} --model {path} --out pruned.npz`)")
     if args.plot:
         from ..plots.nn import pruning_dashboard
 
@@ -122,4 +188,17 @@ def register(subparsers):
     p.add_argument("--quick", action="store_true", help="small network, few epochs, subset of the data (for tests)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--progress", action="store_true", help="show progress bars")
+    p.add_argument("--recipe", default=None, help="write the versioned recipe of the run here (.json): versions, "
+                   "source hash, data fingerprints, settings, kept indices, weights, metrics")
+    p.add_argument("--dense-out", default=None, help="with --recipe, without --model: also save the dense source "
+                   "network (.npz) that the recipe applies to")
     p.set_defaults(func=run_prune)
+
+    a = subparsers.add_parser("apply-recipe", help="reproduce a recorded pruning on its source network",
+                              description="Reproduce a recorded pruning (prune --recipe) on its "
+                              "source network without retraining.")
+    a.add_argument("recipe", help="the recipe (.json) written by `structsparse prune --recipe`")
+    a.add_argument("--model", required=True, help="the source: a saved network (.npz) or an ONNX model (.onnx); "
+                   "its hash must match the recipe's")
+    a.add_argument("--out", required=True, help="where to write the pruned network (same suffix as --model)")
+    a.set_defaults(func=run_apply_recipe)

@@ -8,6 +8,7 @@ from .._validation import check_choice, check_scalar
 from .analysis import count_params, flops, memory
 from .budget import prune_to_budget
 from .groups import NetworkPenalty, groups
+from .recipe import data_fingerprint
 from .models import block_net, load_digits_split, load_digits_splits, mlp, small_cnn
 from .speed import speedup
 from .surgery import prune
@@ -54,7 +55,8 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, seed=0, min_keep=1, by=
     dict
         ``dense``, ``pruned`` (networks), ``dense_acc``, ``pruned_acc``,
         ``result`` (from prune_to_budget, with ``final_acc``), ``speed``
-        (from speedup), ``dense_memory``, ``pruned_memory``, ``times``.
+        (from speedup), ``dense_memory``, ``pruned_memory``, ``times``, ``recipe`` (the versioned
+        recipe: hyperparameters, data fingerprints of the three parts, kept indices, weights, test metrics).
     """
     check_choice(arch, "arch", tuple(SETTINGS), owner="digits_pruning")
     budget = check_scalar(budget, "budget", low=0, low_inclusive=False, owner="digits_pruning")
@@ -96,6 +98,16 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, seed=0, min_keep=1, by=
     pruned.pruning["metrics"] = {"dense_acc": dense_acc, "pruned_acc": pruned_acc,
                                  "flops_ratio": res["dense_flops"] / res["flops"],
                                  "efficiency": speed["efficiency"], "csr_efficiency": speed["csr_efficiency"]}
+    recipe = res["recipe"]
+    recipe["hyperparameters"].update({"experiment": "digits_pruning", "arch": arch, "quick": bool(quick),
+                                      "seed": seed, "dense_training": {k: cfg[k] for k in ("epochs", "lr")},
+                                      "architecture": {k: v for k, v in cfg.items() if k in ("channels", "hidden",
+                                                                                             "width")},
+                                      "split": "60/20/20 stratified, load_digits_splits(rng=seed)"})
+    recipe["data"]["test"] = data_fingerprint(X_te, y_te)
+    recipe["metrics"].update({"dense_test_acc": float(dense_acc), "pruned_test_acc": float(pruned_acc),
+                              "efficiency": speed["efficiency"], "realized": speed["realized"]})
+    out["recipe"] = recipe
     return out
 
 

@@ -54,6 +54,9 @@ class OnnxPruneResult:
         ``{layer: [kept, total]}`` units.
     net : Graph
         The pruned network.
+    recipe : dict
+        The versioned recipe of the run (source = the imported model; see
+        :func:`~structsparse.nn.make_recipe`).
     """
 
     path: Path
@@ -69,6 +72,7 @@ class OnnxPruneResult:
     max_abs_diff: float
     kept: dict = field(repr=False)
     net: Graph = field(repr=False)
+    recipe: dict = field(repr=False, default=None)
 
     def __repr__(self):
         return (f"OnnxPruneResult(flops={self.flops}/{self.dense_flops}, params={self.params}/{self.dense_params}, "
@@ -266,7 +270,11 @@ def prune_onnx(model, data, out, budget=0.25, by=None, val_fraction=0.2, epochs=
         diff = float(np.abs(got - ref).max())
     except ImportError:
         pass
-    return OnnxPruneResult(path=out, dense_flops=int(flops(net)), flops=int(flops(pruned)),
+    recipe = res["recipe"]
+    recipe["hyperparameters"].update({"function": owner, "model": str(model) if isinstance(model, (str, Path))
+                                      else "<ModelProto>", "val_fraction": val_fraction, "split_seed": int(seed)})
+    recipe["metrics"].update({"dense_val_acc": float(dense_val), "max_abs_diff_onnxruntime": diff if diff == diff else None})
+    return OnnxPruneResult(recipe=recipe, path=out, dense_flops=int(flops(net)), flops=int(flops(pruned)),
                            dense_params=count_params(net), params=count_params(pruned), dense_bytes=dense_bytes,
                            bytes=out.stat().st_size, dense_val_acc=float(dense_val),
                            val_acc=float(pruned.score(X_val, y_val)), lam=float(res["lam"]), max_abs_diff=diff,

@@ -37,7 +37,7 @@ from ..exceptions import ParameterError, StructureError
 from .layers import Concat
 from .network import INPUT, Graph, Node
 
-__all__ = ["prune", "plan_pruning", "apply_plan", "kept_units"]
+__all__ = ["prune", "plan_pruning", "apply_plan", "kept_units", "source_keep"]
 
 
 def _input_shapes(net, node):
@@ -245,8 +245,31 @@ def apply_plan(net, plan):
     new.output = net.output
     new.output_activation = getattr(net, "output_activation", None)  # e.g. an imported ONNX model's Softmax
     new.blocks = _prune_blocks(net.blocks, alive)
-    new.pruning = {"tol": plan["tol"], "min_keep": plan["min_keep"], "kept": kept_units(net, plan)}
+    new.pruning = {"tol": plan["tol"], "min_keep": plan["min_keep"], "kept": kept_units(net, plan),
+                   "keep": source_keep(net, plan)}
     return new
+
+
+def source_keep(net, plan):
+    """Kept output channels of every node as indices into the *source* network's channels.
+
+    When ``net`` was itself pruned (its ``pruning`` holds ``"keep"``), the
+    indices are composed with the earlier ones, so that a chain of prunings
+    (progressive pruning) maps back to the original dense network. Every
+    node's surviving channels are a subset, in order, of its channels before,
+    which is what makes the composition a simple indexing.
+    """
+    prev = (getattr(net, "pruning", None) or {}).get("keep")
+    out = {}
+    for name, mask in plan["keep"].items():
+        idx = np.flatnonzero(mask)
+        if prev is not None and name in prev:
+            before = np.asarray(prev[name], dtype=np.int64)
+            if before.size != mask.size:  # pragma: no cover - a foreign pruning record
+                raise StructureError(f"prune: the earlier pruning record of node {name!r} does not fit the network.")
+            idx = before[idx]
+        out[name] = [int(i) for i in idx]
+    return out
 
 
 def _gate_out_mask(layer, keep, n):
