@@ -15,17 +15,7 @@ ESTIMATORS = [ss.GroupLassoRegressor(), ss.SparseGroupLassoRegressor(), ss.Overl
               ss.StructuredClassifier(), ss.GroupLassoClassifier(), ss.SparseGroupLassoClassifier()]
 
 
-def _expected_failures(estimator):
-    """Known solver limitation, not an estimator one (see the reason)."""
-    if isinstance(estimator, ss.StructuredRegressor) and estimator.get_params().get("datafit") == "huber":
-        return {"check_regressor_multioutput": (
-            "solve_block's proximal Newton model uses one weight per sample, the largest over targets; on "
-            "5 Huber targets with n = 11 samples and 11 columns it stalls (100 outer iterations, objective "
-            "2221.08 against 2220.90 for fista and cvxpy)")}
-    return {}
-
-
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
+@parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible(estimator, check):
     """scikit-learn's check_estimator suite, one check per test: each check_* raises AssertionError on failure."""
     check(estimator)
@@ -236,10 +226,6 @@ def test_structured_regressor_other_datafits_match_cvxpy(datafit):
     by_class = ss.StructuredRegressor(ss.GroupLasso(GROUPS9, lam), datafit={"huber": ss.Huber, "poisson": ss.Poisson}[
         datafit], datafit_options=options, tol=1e-12).fit(X, y)
     np.testing.assert_allclose(by_class.coef_, model.coef_, atol=1e-9)
-    if datafit == "poisson":
-        # solve_block's proximal Newton model takes one weight per sample, the largest over targets: with two
-        # Poisson targets it stalls (100 outer iterations, minutes); a solver limitation, not the estimator's
-        return
     # several targets: one intercept per target, each column fitted as on its own (the l1 norm separates)
     Y = np.column_stack([y, y[::-1]])
     multi = ss.StructuredRegressor(ss.L1(lam), datafit=datafit, datafit_options=options, tol=1e-12).fit(X, Y)

@@ -58,6 +58,26 @@ def check_design(A, owner):
     return check_array(A, "A", ndim=2, owner=owner)
 
 
+#: Largest and smallest nonzero magnitudes of A and y the solvers handle: squared norms of A, and of
+#: A^T y, must stay finite and normal in float64 (their products reach the square of these bounds).
+_SCALE_LIMITS = (1e-100, 1e100)
+
+
+def _check_scale(arr, name, owner):
+    """Refuse entries so large or so small that the solvers' squared norms overflow or underflow."""
+    data = arr.data if sp.issparse(arr) else arr if isinstance(arr, np.ndarray) else None
+    if data is None or data.size == 0:
+        return
+    big = float(np.max(np.abs(data)))
+    if big == 0.0:
+        return
+    low, high = _SCALE_LIMITS
+    if big > high or big < low:
+        raise ParameterError(
+            f"The '{name}' parameter of {owner} has largest entry magnitude {big:.3g}, outside [{low:g}, {high:g}]: "
+            f"squared norms would overflow or underflow in float64. Rescale '{name}' (and lam with it).")
+
+
 class Datafit(ABC):
     """Base class: ``F(A x) = sum_i f_i((A x)_i)`` with ``f_i`` convex and smooth.
 
@@ -94,6 +114,11 @@ class Datafit(ABC):
         if y_arr.shape[0] != self.A.shape[0]:
             raise ShapeError(
                 f"{owner}: 'A' has {self.A.shape[0]} rows but 'y' has {y_arr.shape[0]} entries; they must match.")
+        if 0 in self.A.shape:
+            raise ShapeError(f"The 'A' parameter of {owner} must have at least one sample and one feature. "
+                             f"Got shape {self.A.shape}.")
+        _check_scale(self.A, "A", owner)
+        _check_scale(y_arr, "y", owner)
         self.y = self._check_y(y_arr)
         self.y.setflags(write=False)
         self._lipschitz = None
@@ -135,7 +160,10 @@ class Datafit(ABC):
         ``"lipschitz"`` when the gradient is globally Lipschitz (then also
         ``"block_lipschitz"``); ``"hessian"`` with a second derivative;
         ``"quadratic"`` for a quadratic fit; ``"columns"`` when ``A`` is a
-        matrix (dense or sparse) whose columns a coordinate solver can read.
+        matrix (dense or sparse) whose columns a coordinate solver can read;
+        ``"sample_model"`` when a quadratic model with one weight per sample
+        represents the datafit (least squares, or any datafit with one
+        right-hand side): what block coordinate descent needs.
         """
         caps = {"gradient", "conjugate", "cvxpy"}
         if self.curvature is not None:
@@ -146,6 +174,10 @@ class Datafit(ABC):
             caps.add("quadratic")
         if isinstance(self.A, np.ndarray) or sp.issparse(self.A):
             caps.add("columns")
+        one_target = self.y.ndim == 1 or self.y.shape[1] == 1
+        if self.quadratic or (one_target and ("hessian" in caps or self.curvature is not None)):
+            # one weight per sample makes the second-order model exact (least squares) or faithful (one target)
+            caps.add("sample_model")
         return frozenset(caps)
 
     # ------------------------------------------------------------------ shapes

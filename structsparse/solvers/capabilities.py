@@ -34,6 +34,7 @@ _WORDS = {
     "hessian": "a Hessian",
     "quadratic": "a quadratic form (least squares)",
     "columns": "an explicit matrix A (dense or scipy.sparse, not a LinearOperator)",
+    "sample_model": "a quadratic model with one weight per sample (least squares, or one right-hand side)",
 }
 
 
@@ -80,7 +81,7 @@ _ANY = (frozenset(),)
 SOLVER_SPECS = {
     "solve_latent": SolverSpec("solve_latent", (frozenset({"gradient"}),), (frozenset({"latent"}),), rank=0),
     "solve_block": SolverSpec("solve_block",
-                              (frozenset({"columns", "block_lipschitz"}), frozenset({"columns", "hessian"})),
+                              (frozenset({"columns", "sample_model"}),),
                               (frozenset({"block_thresholds"}),), rank=1),
     "fista": SolverSpec("fista", (frozenset({"gradient"}),),
                         (frozenset({"prox"}), frozenset({"iterative_prox"})), rank=2, rank_if=frozenset({"prox"})),
