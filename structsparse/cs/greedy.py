@@ -24,13 +24,17 @@ def _ops(A):
     return A.matvec, A.rmatvec
 
 
-# above this many entries in the dense column block A[:, S], a matrix-free operator solves by LSQR instead
+# a fast (matrix-free) operator solves least squares on a support by LSQR, never forming A[:, S], when the
+# block would have more than this many entries, or more columns than MATRIX_FREE_COLUMNS: forming it costs
+# one operator product per column, LSQR two per iteration
 MATRIX_FREE_ENTRIES = 4_000_000
+MATRIX_FREE_COLUMNS = 64
 
 
 def _matrix_free(A, S):
+    size = np.asarray(S).size
     return (isinstance(A, LinearOperator) and not isinstance(A, DenseOperator)
-            and A.shape[0] * np.asarray(S).size > MATRIX_FREE_ENTRIES)
+            and (A.shape[0] * size > MATRIX_FREE_ENTRIES or size > MATRIX_FREE_COLUMNS))
 
 
 def _lstsq_matrix_free(A, y, S, x0=None, iter_lim=100, tol=1e-9):
