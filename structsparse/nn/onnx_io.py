@@ -723,6 +723,8 @@ class _Exporter:
         rec = {INPUT: ("input", kind, None)}
         if net.input_index is not None:
             rec[INPUT] = (self.gather("input", net.input_index, "input.select"), kind, None)
+        if getattr(self, "q", None) is not None and INPUT in self.q.act_scale:
+            rec[INPUT] = (self.qdq(rec[INPUT][0], INPUT, "input"), kind, None)
         for n in net.nodes:
             rec[n.name] = self.layer(n, [rec[i] for i in n.inputs])
         out = rec[net.output]
@@ -846,15 +848,71 @@ class _Exporter:
         raise OnnxError(f"to_onnx: layer {name!r} of kind {kind!r} has no ONNX export.")  # pragma: no cover
 
 
+class _QDQExporter(_Exporter):
+    """Export of a :class:`~structsparse.nn.quantize.QuantizedNet`: int8 weights and int32 biases behind
+    ``DequantizeLinear``, a ``QuantizeLinear``/``DequantizeLinear`` pair after the input and after every node
+    whose output lies on a quantization grid (zero point 0, int8)."""
+
+    def __init__(self, qnet, softmax, opset):
+        super().__init__(qnet.net, softmax, opset)
+        self.q = qnet
+
+    def qdq(self, tensor, point, base):
+        s = self.init(base + ".scale", np.float32(self.q.act_scale[point]))
+        z = self.init(base + ".zero", np.int8(0), np.int8)
+        t = self.node("QuantizeLinear", [tensor, s, z], base + ".q")
+        return self.node("DequantizeLinear", [t, s, z], base + ".dq")
+
+    def dq(self, arr, scale, base, axis, dtype):
+        q = self.init(base, arr, dtype)
+        per = self.q.per_channel or dtype == np.int32
+        s = self.init(base + ".scale", scale if per else np.float32(scale[0]))
+        z = self.init(base + ".zero", np.zeros(len(scale), dtype) if per else dtype(0), dtype)
+        attrs = {"axis": axis} if per else {}
+        return self.node("DequantizeLinear", [q, s, z], base + ".dq", **attrs)
+
+    def layer(self, n, ins):
+        L, name, kind = n.layer, n.name, n.layer.kind
+        if kind == "conv2d":
+            x = ins[0]
+            k, st, p = L.kernel_size, L.stride, L.padding
+            w = self.dq(self.q.weight_q[name].transpose(3, 2, 0, 1), self.q.weight_scale[name], name + ".W", 0,
+                        np.int8)
+            b = self.dq(self.q.bias_q[name], self.q.bias_scale[name], name + ".b", 0, np.int32)
+            out = (self.node("Conv", [x[0], w, b], name, kernel_shape=[k, k], strides=[st, st], pads=[p] * 4),
+                   "image", None)
+        elif kind == "dense":
+            x = ins[0]
+            Wq = self.q.weight_q[name]
+            if x[2] is not None:
+                Wo = np.empty_like(Wq)
+                Wo[_perm_index(x[2])] = Wq
+                Wq = Wo
+            w = self.dq(Wq, self.q.weight_scale[name], name + ".W", 1, np.int8)
+            b = self.dq(self.q.bias_q[name], self.q.bias_scale[name], name + ".b", 0, np.int32)
+            out = (self.node("Gemm", [x[0], w, b], name), "vec", None)
+        else:
+            out = super().layer(n, ins)
+        point = self.q.chain.get(name)
+        if point is not None and out[0] != ins[0][0]:
+            out = (self.qdq(out[0], point, name), out[1], out[2])
+        return out
+
+
 def to_onnx(net, path=None, softmax=None, opset=OPSET):
     """Write ``net`` as an ONNX model (NCHW input, as usual for ONNX CNNs).
 
     Parameters
     ----------
-    net : Graph
+    net : Graph or QuantizedNet
         A built network (not modified); parameters are written as float32.
         Batch norms are written as ``BatchNormalization`` (onnxruntime folds
-        them itself).
+        them itself). A :class:`~structsparse.nn.QuantizedNet` (from
+        :func:`~structsparse.nn.quantize`) is written in the QDQ format:
+        int8 weights and int32 biases behind ``DequantizeLinear`` (per output
+        channel: ``axis`` 0 for Conv, 1 for Gemm), and a ``QuantizeLinear`` /
+        ``DequantizeLinear`` pair (int8, zero point 0) on the input and on every
+        activation that lies on a quantization grid.
     path : str or Path, optional
         Where to write the model (atomically); its folder must exist. None
         only returns the model.
@@ -876,8 +934,14 @@ def to_onnx(net, path=None, softmax=None, opset=OPSET):
         When the network cannot be written (no layers, a feature map as
         output, an input of another rank).
     """
+    from .quantize import QuantizedNet
+
+    qnet = None
+    if isinstance(net, QuantizedNet):
+        qnet, net = net, net.net
     if not isinstance(net, Graph):
-        raise TypeError(f"The 'net' parameter of to_onnx must be a structsparse.nn Graph. Got {type(net).__name__}.")
+        raise TypeError(f"The 'net' parameter of to_onnx must be a structsparse.nn Graph or QuantizedNet. "
+                        f"Got {type(net).__name__}.")
     if not isinstance(opset, (int, np.integer)) or isinstance(opset, bool) or opset < 13:
         raise OnnxError(f"The 'opset' parameter of to_onnx must be an int >= 13. Got {opset!r}.")
     if softmax is None:
@@ -887,7 +951,10 @@ def to_onnx(net, path=None, softmax=None, opset=OPSET):
     for node, pname, p in net.parameters():
         if not np.all(np.isfinite(p)):
             raise OnnxError(f"to_onnx: parameter {node}.{pname} contains NaN or inf.")
-    model = _Exporter(net, bool(softmax), int(opset)).run()
+    if qnet is not None:
+        model = _QDQExporter(qnet, bool(softmax), int(opset)).run()
+    else:
+        model = _Exporter(net, bool(softmax), int(opset)).run()
     if path is not None:
         path = Path(path)
         if not path.parent.is_dir():
