@@ -29,9 +29,11 @@ The loop stops when the relative gap ``(upper - lower) / upper`` is at most
 When the penalty is a sum of group norms (its ``norm_groups`` capability)
 and the support has at most ``m`` variables, the support is also tested for
 an exact certificate: with ``s`` the gradient of ``Omega`` at ``x_c`` on
-``S``, ``u = A_S (A_S^T A_S)^{-1} s`` satisfies ``A_S^T u = s`` and
-``y^T u = Omega(x_c)``; if ``Omega^*(A^T u) <= 1``, ``x_c`` is optimal
-(the result is exact, ``certified=True``).
+``S``, any ``u`` with ``A_S^T u = s`` has ``y^T u = Omega(x_c)``; if also
+``Omega^*(A^T u) <= 1``, ``x_c`` is optimal (the result is exact,
+``certified=True``). Two such ``u`` are tried: the multiplier ``u_k``
+projected onto ``{u : A_S^T u = s}`` (near the dual optimum off ``S``), and
+the least-squares one ``A_S (A_S^T A_S)^{-1} s``.
 """
 
 import time
@@ -224,7 +226,9 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
         Factor between consecutive ``lam`` until the floor.
     lam_min_ratio : float in (0, 1], optional
         The floor of ``lam`` as a fraction of ``lam_max``; the stages then
-        continue at the floor (multiplier updates) until the gap closes.
+        continue at the floor (multiplier updates) until the gap closes,
+        the floor being lowered by 0.3 whenever a stage fails to halve the
+        gap (down to ``1e-8 lam_max``).
         Default: 1e-2 when the stages run block coordinate descent (it slows
         down sharply on the nearly square supports of small ``lam``), 1e-4
         otherwise (FISTA). A smaller floor needs fewer multiplier updates,
@@ -356,18 +360,26 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
         AS = AS.toarray() if hasattr(AS, "toarray") else np.asarray(AS)
         with single_blas_thread():
             try:
-                u_ls = AS @ sla.cho_solve(sla.cho_factor(AS.T @ AS, check_finite=False), s, check_finite=False)
+                factor = sla.cho_factor(AS.T @ AS, check_finite=False)
             except np.linalg.LinAlgError:
                 return None  # A_S rank deficient: no unique polish, no certificate
-        z_ls = rmatvec(A, u_ls)
-        dn_ls = float(omega.dual_norm(z_ls))
-        if not np.isfinite(dn_ls) or dn_ls <= 0:
-            return None
+            u_ls = AS @ sla.cho_solve(factor, s, check_finite=False)
+            # the multiplier projected onto {u : A_S^T u = s}: tight on S, and near the optimum off S
+            u_pr = u + AS @ sla.cho_solve(factor, s - AS.T @ u, check_finite=False)
         value = float(omega.omega(cand))
-        bound = float(y @ u_ls) / dn_ls
-        state["lower"] = max(state["lower"], bound)
-        if dn_ls <= 1.0 + 1e-9 and abs(float(y @ u_ls) - value) <= 1e-9 * value:
-            return cand, value, bound, dn_ls
+        z_ls = None
+        for cert in (u_pr, u_ls):
+            zc = rmatvec(A, cert)
+            dn_c = float(omega.dual_norm(zc))
+            if not np.isfinite(dn_c) or dn_c <= 0:
+                continue
+            bound = float(y @ cert) / dn_c
+            state["lower"] = max(state["lower"], bound)
+            if dn_c <= 1.0 + 1e-9 and abs(float(y @ cert) - value) <= 1e-9 * value:
+                return cand, value, bound, dn_c
+            z_ls, u_ls = zc, cert
+        if z_ls is None:
+            return None
         # a mixture of the loose multiplier and the tight certificate is often feasible and tight
         if dn > 0 and np.isfinite(dn):
             for t in (0.5, 0.8, 0.9, 0.95, 0.99):
@@ -381,6 +393,7 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
     x = np.zeros(n)
     u = np.zeros(m)
     n_iter, solver_name, message, stage = 0, "", "", 0
+    prev_gap = np.inf
     for stage in range(1, max_stages + 1):
         b = y + lam * u
         kw = dict(options)
@@ -422,6 +435,13 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
             return result(state["best"], upper, lower, state["resid"], True, False, n_iter, stage, lam, solver_name,
                           f"relative duality gap {(upper - lower) / upper:.1e} <= {gap_tol:g}, residual "
                           f"{state['resid']:.1e} <= {resid_tol:g}, at lam/lam_max={lam / lam_max:.1e}, stage {stage}")
+        # at the floor, the multiplier updates converge linearly; when a stage did not halve the gap, the
+        # floor is too high for this problem: lower it (harder stages, fewer of them)
+        gap_now = ((state["upper"] - state["lower"]) / state["upper"] if state["best"] is not None
+                   else np.inf)
+        if lam <= lam_floor * (1 + 1e-12) and not gap_now <= 0.5 * prev_gap:
+            lam_floor = max(lam_floor * 0.3, lam_max * 1e-8)
+        prev_gap = gap_now
         if max_iter is not None and n_iter >= max_iter:
             message = f"iteration budget {max_iter} spent"
             break
