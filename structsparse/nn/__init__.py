@@ -17,6 +17,7 @@ from .layers import (Add, AvgPool2D, BatchNorm, Concat, Conv2D, Dense, Flatten, 
 from .models import ARCHITECTURES, augment_images, block_net, load_digits_split, load_digits_splits, mlp, small_cnn
 from .onnx_io import from_onnx, to_onnx
 from .onnx_prune import OnnxPruneResult, prune_onnx
+from .profile import ProfileResult, profile
 from .quantize import QuantizedNet, quantize, weight_bytes
 from .recipe import RecipeError, apply_recipe, data_fingerprint, load_recipe, make_recipe, model_hash, save_recipe
 from .network import Graph, Node, Sequential, dense_block, inception
@@ -66,7 +67,7 @@ __all__ = [
     "prune", "plan_pruning", "prune_to_budget", "min_flops",
     "flops", "layer_flops", "count_params", "memory", "sensitivity", "gate_statistics", "connection_graph",
     "speedup", "fold_batchnorm", "save", "load", "from_onnx", "to_onnx", "prune_onnx", "OnnxPruneResult",
-    "quantize", "QuantizedNet", "weight_bytes",
+    "quantize", "QuantizedNet", "weight_bytes", "profile", "ProfileResult",
     "RecipeError", "apply_recipe", "make_recipe", "save_recipe", "load_recipe", "model_hash", "data_fingerprint",
     "load_digits_split", "load_digits_splits", "augment_images", "small_cnn", "mlp", "block_net", "ARCHITECTURES",
 ]

@@ -1,0 +1,102 @@
+"""Quantization alongside sparsity on the digits CNN: dense, dense int8, pruned, pruned + int8.
+
+Protocol (the honest one of the ONNX issue): digits split 60/20/20 (train,
+validation, test) by ``load_digits_splits(rng=seed)``; the dense CNN trains with
+early stopping on validation; ``prune_to_budget`` (through
+``experiment.digits_pruning``) meets 25 % of the dense FLOPs, ranks its trials
+and stops the fine-tuning on validation; ``nn.quantize`` calibrates its
+activation scales on 512 training images. The test split is scored once per
+network, by onnxruntime on the exported file (the QDQ file for the int8
+models; the numpy simulation's test accuracy is printed beside it).
+
+Bytes: ``weight bytes`` counts stored weights (float32: 4 bytes per parameter
+and batch-norm statistic; int8 models: int8 weights, int32 biases, float32
+scales, batch norms folded); ``ONNX bytes`` is the serialized file.
+Latency: ``nn.profile`` in onnxruntime, one intra-op thread, p50 and p99 over
+``--n-runs`` runs at batch 1 and 256, the four models profiled one after the
+other in the same process. The machine is shared and loaded: p99 mostly
+measures other processes; read the medians, and compare within a run.
+
+Run: ``python benchmarks/bench_nn_quant.py [--seeds 0 1 2] [--layers all|default] [--quick]``.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import structsparse.nn as nn
+except ModuleNotFoundError:  # running from a checkout without installing
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import structsparse.nn as nn
+from structsparse.nn.experiment import digits_pruning
+from structsparse.nn.onnx_io import nchw, ort_session
+
+
+def ort_accuracy(model, X, y):
+    sess = ort_session(nn.to_onnx(model, softmax=False))
+    return float(np.mean(sess.run(None, {"input": nchw(X)})[0].argmax(axis=1) == y))
+
+
+def one_seed(seed, budget, layers, quick, n_runs):
+    t0 = time.perf_counter()
+    out = digits_pruning("cnn", budget=budget, quick=quick, seed=seed, verbose=False, speed_repeats=1,
+                         layers=None if layers == "all" else "default")
+    X_tr, X_val, X_te, y_tr, y_val, y_te = nn.load_digits_splits(
+        rng=seed, image=True, n_samples=600 if quick else None)
+    assert np.array_equal(X_te, out["X_test"])  # the same split as the pruning run
+    calib = X_tr[:512]
+    dense, pruned = out["dense"], out["pruned"]
+    models = {"dense": dense, "dense int8": nn.quantize(dense, calibration=calib),
+              "pruned": pruned, "pruned + int8": nn.quantize(pruned, calibration=calib)}
+    rows = {}
+    for name, m in models.items():
+        q = isinstance(m, nn.QuantizedNet)
+        g = m.net if q else m
+        prof = nn.profile(m, batch_sizes=(1, 256), runtime="onnxruntime", n_runs=n_runs, X=X_te, rng=seed)
+        rows[name] = {"acc": ort_accuracy(m, X_te, y_te), "sim_acc": m.score(X_te, y_te),
+                      "flops": nn.flops(g), "weight_bytes": nn.weight_bytes(m),
+                      "onnx_bytes": len(nn.to_onnx(m, softmax=False).SerializeToString()),
+                      "p50_1": prof.p50[1], "p99_1": prof.p99[1], "p50_256": prof.p50[256],
+                      "p99_256": prof.p99[256]}
+    print(f"seed {seed}: {time.perf_counter() - t0:.0f} s; kept {pruned.pruning['kept']}")
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--budget", type=float, default=0.25)
+    ap.add_argument("--layers", choices=["all", "default"], default="all",
+                    help="penalize every layer's filters (all) or the first conv layer's (default)")
+    ap.add_argument("--n-runs", type=int, default=200)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    runs = [one_seed(s, args.budget, args.layers, args.quick, args.n_runs) for s in args.seeds]
+    names = list(runs[0])
+    base = {k: np.array([r["dense"][k] for r in runs], float) for k in runs[0]["dense"]}
+    print(f"\ndigits CNN, FLOPs budget {args.budget:g}, layers={args.layers}, seeds {args.seeds} "
+          f"(mean +- std; latency: median over seeds of each run's p50/p99, onnxruntime, 1 thread, shared machine)")
+    print(f"{'model':<15}{'test acc (ort)':>18}{'sim acc':>9}{'FLOPs':>8}{'weight B':>10}{'x fewer':>8}"
+          f"{'ONNX B':>8}{'p50 b1 ms':>10}{'p99 b1':>8}{'p50 b256':>10}{'p99 b256':>9}")
+    for name in names:
+        v = {k: np.array([r[name][k] for r in runs], float) for k in runs[0][name]}
+        print(f"{name:<15}{100 * v['acc'].mean():>11.2f} +- {100 * v['acc'].std():4.2f}"
+              f"{100 * v['sim_acc'].mean():>9.2f}{v['flops'].mean():>8.0f}{v['weight_bytes'].mean():>10.0f}"
+              f"{(base['weight_bytes'] / v['weight_bytes']).mean():>8.1f}{v['onnx_bytes'].mean():>8.0f}"
+              f"{1e3 * np.median(v['p50_1']):>10.3f}{1e3 * np.median(v['p99_1']):>8.3f}"
+              f"{1e3 * np.median(v['p50_256']):>10.2f}{1e3 * np.median(v['p99_256']):>9.2f}")
+    d = np.array([r["pruned + int8"]["acc"] - r["pruned"]["acc"] for r in runs])
+    print(f"\npruned + int8 minus pruned float, test accuracy (points): {100 * d.mean():+.2f} +- {100 * d.std():.2f} "
+          f"(per seed {np.round(100 * d, 2).tolist()}); goal: within 0.5")
+    ratio = np.array([r["dense"]["weight_bytes"] / r["pruned + int8"]["weight_bytes"] for r in runs])
+    print(f"dense float weight bytes / pruned + int8 weight bytes: {ratio.mean():.1f} (min {ratio.min():.1f}); "
+          f"goal: >= 10")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
