@@ -453,11 +453,8 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
                     z = z - np.asarray(design.A[:, cols_out] @ old).reshape(design.n, -1)
                     z_moved = True
                 alive &= ~out
-        # a working set that came back saturated (nearly all of it nonzero) says the support is larger still:
-        # quadruple it rather than double, to save outer iterations (each costs a full product A^T theta)
-        n_nonzero = int(np.count_nonzero(np.add.reduceat(np.abs(X[idx]).sum(axis=1), ptr[:-1])))
-        min_size = 4 * n_nonzero if ws_size and n_nonzero >= 0.9 * ws_size else 0
-        ws = _working_set(X, U, U, idx, ptr, t1, t2, bound, alive, unpen, "subdiff", p0, None, rules, min_size)
+        ws = _working_set(X, U, U, idx, ptr, t1, t2, bound, alive, unpen, "subdiff", p0, None, rules,
+                          _saturated_growth(X, idx, ptr, ws_size))
         ws_size = ws.size
         # A_ws^T theta is known from the gap's product unless screening moved z
         U_ws = None if z_moved else U[block_columns(idx, ptr, ws)]
@@ -513,6 +510,23 @@ def _fit_unpenalized(loss, design, X, z, free_cols, y_shape, max_steps=50):
         z = z + step * Ad
         value = trial
     return z
+
+
+def _saturated_growth(X, idx, ptr, ws_size):
+    """Smallest next working set: four times the support when the last one came back (nearly) all nonzero.
+
+    Used by the proximal Newton loop (for least squares, whose subproblems
+    are cheap, it measured slower). A saturated working set says the support
+    is larger still; quadrupling rather than doubling saves outer
+    iterations, each of which costs a full product ``A^T theta``.
+    """
+    if not ws_size:
+        return 0
+    if X.shape[1] == 1 and ptr.size - 1 == idx.size:
+        n_nonzero = int(np.count_nonzero(X[idx, 0]))
+    else:
+        n_nonzero = int(np.count_nonzero(np.add.reduceat(np.abs(X[idx]).sum(axis=1), ptr[:-1])))
+    return 4 * n_nonzero if n_nonzero >= 0.9 * ws_size else 0
 
 
 def _rows_of(M):
