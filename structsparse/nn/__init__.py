@@ -9,7 +9,7 @@ the judge), ONNX import and export (:func:`from_onnx`, :func:`to_onnx`,
 """
 
 from .analysis import connection_graph, count_params, flops, gate_statistics, layer_flops, memory, sensitivity
-from .budget import min_flops, prune_to_budget
+from .budget import min_flops, prune_progressive, prune_to_budget
 from .groups import GROUP_KINDS, GroupMap, NetworkPenalty, groups, unit_flops
 from .io import load, save
 from .layers import (Add, AvgPool2D, BatchNorm, Concat, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D,
@@ -23,7 +23,7 @@ from .recipe import RecipeError, apply_recipe, data_fingerprint, load_recipe, ma
 from .network import Graph, Node, Sequential, dense_block, inception
 from .speed import fold_batchnorm, speedup
 from .surgery import plan_pruning, prune
-from .training import accuracy, lam_warmup, softmax_cross_entropy, train
+from .training import accuracy, distillation_loss, lam_warmup, softmax_cross_entropy, train
 
 
 def penalty(net, by="filters", kind="group_lasso", lam=1e-3, layers=None, weights="sqrt_size", **kwargs):
@@ -63,8 +63,8 @@ __all__ = [
     "Layer", "Dense", "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "Flatten", "BatchNorm",
     "SqueezeExcite", "Concat", "Add", "Graph", "Node", "Sequential", "inception", "dense_block",
     "groups", "GroupMap", "NetworkPenalty", "GROUP_KINDS", "penalty", "unit_flops",
-    "train", "lam_warmup", "softmax_cross_entropy", "accuracy",
-    "prune", "plan_pruning", "prune_to_budget", "min_flops",
+    "train", "lam_warmup", "softmax_cross_entropy", "distillation_loss", "accuracy",
+    "prune", "plan_pruning", "prune_to_budget", "prune_progressive", "min_flops",
     "flops", "layer_flops", "count_params", "memory", "sensitivity", "gate_statistics", "connection_graph",
     "speedup", "fold_batchnorm", "save", "load", "from_onnx", "to_onnx", "prune_onnx", "OnnxPruneResult",
     "quantize", "QuantizedNet", "weight_bytes", "profile", "ProfileResult",

@@ -20,7 +20,7 @@ from .recipe import make_recipe
 from .surgery import prune
 from .training import check_labels, lam_warmup, train
 
-__all__ = ["prune_to_budget", "min_flops"]
+__all__ = ["prune_to_budget", "prune_progressive", "min_flops"]
 
 
 def min_flops(net, by="filters", min_keep=1, layers=None):
@@ -58,7 +58,7 @@ def min_flops(net, by="filters", min_keep=1, layers=None):
 def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", lam0=0.05, grow=3.0,
                     max_trials=8, epochs=8, fine_tune_epochs=8, lr=0.02, batch_size=64, optimizer="sgd",
                     min_keep=1, warmup_fraction=0.3, X_val=None, y_val=None, rng=0, progress=False,
-                    verbose=False, layers=None, weights="flops"):
+                    verbose=False, layers=None, weights="flops", teacher=None, distill=0.5, temperature=4.0):
     """Prune ``net`` until it costs at most ``flops`` FLOPs per sample, then fine-tune.
 
     Parameters
@@ -96,6 +96,11 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
         Penalize only these layers' groups.
     weights : str
         Group weights (default ``"flops"``: ``lam`` is a price per FLOP saved).
+    teacher : Graph, optional
+        Distil from this network in every trial and in the fine-tuning
+        (see :func:`~structsparse.nn.train`).
+    distill, temperature : float
+        Weight of the distillation term and its temperature (with ``teacher``).
 
     Returns
     -------
@@ -127,6 +132,7 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
             f"The 'flops' budget of {owner} ({budget_abs:.0f} FLOPs) is below what min_keep={min_keep} allows: "
             f"at least {floor} FLOPs (dense: {dense_flops}). Raise the budget or lower min_keep."
         )
+    kd = {} if teacher is None else {"teacher": teacher, "distill": distill, "temperature": temperature}
     include_bias = penalty != "group_nuclear"
     n_steps = epochs * int(np.ceil(X.shape[0] / batch_size))
     path = []
@@ -139,7 +145,7 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
         pen = NetworkPenalty(maps, kind=penalty, lam=lam)
         train(trial, X, y, epochs=epochs, lr=lr, batch_size=batch_size, penalty=pen,
               schedule=lam_warmup(lam, max(1, int(warmup_fraction * n_steps))), optimizer=optimizer,
-              rng=rng, progress=progress)
+              rng=rng, progress=progress, **kd)
         pruned = prune(trial, 0.0, min_keep)
         f = count_flops(pruned)
         entry = {"lam": lam, "flops": int(f), "params": count_params(pruned),
@@ -195,7 +201,7 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
 
         history = train(best, X, y, epochs=fine_tune_epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
                         rng=rng, progress=progress, X_val=X_val, y_val=y_val,
-                        callback=keep_best if X_val is not None else None)
+                        callback=keep_best if X_val is not None else None, **kd)
         if X_val is not None:
             _restore(best, snap["params"])
             best_epoch = snap["epoch"]
@@ -206,7 +212,9 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
              "batch_size": batch_size, "optimizer": optimizer, "min_keep": min_keep,
              "warmup_fraction": warmup_fraction, "rng": rng if isinstance(rng, (int, np.integer)) else repr(rng),
              "layers": layers, "weights": weights if isinstance(weights, (str, type(None))) else repr(weights),
-             "chosen_lam": hi}
+             "chosen_lam": hi, "distill": distill if teacher is not None else None,
+             "temperature": temperature if teacher is not None else None,
+             "epochs_run": len(path) * epochs + len(history.get("loss", []))}
     metrics = {"flops": int(count_flops(best)), "dense_flops": int(dense_flops), "budget": float(budget_abs),
                "val_acc": float(best.score(X_val, y_val)) if X_val is not None else None,
                "train_acc": float(best.score(X, y)), "best_epoch": best_epoch,
@@ -215,7 +223,8 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
                          metrics=metrics)
     return {"net": best, "lam": hi, "flops": count_flops(best), "dense_flops": dense_flops,
             "budget": budget_abs, "path": sorted(path, key=lambda e: e["lam"]), "history": history,
-            "best_epoch": best_epoch, "recipe": recipe}
+            "best_epoch": best_epoch, "recipe": recipe,
+            "epochs_run": len(path) * epochs + len(history.get("loss", []))}
 
 
 def _snapshot(net):
@@ -227,3 +236,91 @@ def _restore(net, snap):
     for n, (params, state) in zip(net.nodes, snap):
         n.layer.params.update({k: v.copy() for k, v in params.items()})
         n.layer.state.update({k: v.copy() for k, v in state.items()})
+
+
+def prune_progressive(net, X, y, budgets=(0.5, 0.35, 0.25), epochs_per_step=4, X_val=None, y_val=None,
+                      trial_epochs=None, teacher=None, distill=0.5, temperature=4.0, rng=0, verbose=False,
+                      **kwargs):
+    """Prune in steps down a sequence of FLOPs budgets, fine-tuning after each step.
+
+    Step ``k`` prunes the network of step ``k - 1`` with :func:`prune_to_budget`
+    to ``budgets[k]`` of the *dense* network's FLOPs, then fine-tunes it for
+    ``epochs_per_step`` epochs (early stopping on the validation split), with
+    knowledge distillation from ``teacher`` when given.
+
+    Parameters
+    ----------
+    net : Graph
+        A trained dense network (not modified).
+    X, y : ndarray
+        Training data.
+    budgets : sequence of float, default (0.5, 0.35, 0.25)
+        Decreasing FLOPs budgets, fractions (<= 1) of the dense network's FLOPs.
+    epochs_per_step : int, default 4
+        Fine-tuning epochs after each step.
+    X_val, y_val : ndarray, optional
+        Validation split (ranks each step's trials, stops each fine-tuning early).
+    trial_epochs : int, optional
+        Epochs of each penalized trial (default: ``epochs_per_step``).
+    teacher : Graph, optional
+        Distil from this network (usually the dense one) in every training run.
+    distill, temperature : float
+        Distillation weight and temperature (with ``teacher``).
+    rng : int or Generator, default 0
+        Seed of the training runs.
+    verbose : bool, default False
+        Print each step.
+    **kwargs
+        Passed to :func:`prune_to_budget` (``lr``, ``lam0``, ``grow``,
+        ``max_trials``, ``by``, ``layers``, ``min_keep``, ``batch_size``...).
+
+    Returns
+    -------
+    dict
+        ``net`` (final pruned network), ``steps`` (per step: budget, flops,
+        val_acc, lam, epochs_run), ``epochs_run`` (all epochs of all
+        training runs), ``dense_flops``, ``recipe`` (whose kept indices refer
+        to the dense ``net``).
+    """
+    owner = "prune_progressive"
+    if not isinstance(net, Graph):
+        raise ParameterError(f"The 'net' parameter of {owner} must be a Graph. Got {type(net).__name__}.")
+    try:
+        budgets = [float(b) for b in budgets]
+    except (TypeError, ValueError):
+        raise ParameterError(f"The 'budgets' parameter of {owner} must be a sequence of numbers. "
+                             f"Got {budgets!r}.") from None
+    if not budgets or any(not 0 < b <= 1 for b in budgets) or any(b2 >= b1 for b1, b2 in zip(budgets, budgets[1:])):
+        raise ParameterError(f"The 'budgets' parameter of {owner} must be strictly decreasing fractions in (0, 1]. "
+                             f"Got {budgets}.")
+    epochs_per_step = check_int(epochs_per_step, "epochs_per_step", low=0, owner=owner)
+    trial_epochs = epochs_per_step if trial_epochs is None else check_int(trial_epochs, "trial_epochs", low=1,
+                                                                          owner=owner)
+    for bad in ("flops", "fine_tune_epochs", "epochs"):
+        if bad in kwargs:
+            raise ParameterError(f"{owner}: pass 'budgets', 'epochs_per_step' and 'trial_epochs', not {bad!r}.")
+    from .analysis import flops as count_flops
+
+    dense_flops = count_flops(net)
+    current, steps, total = net, [], 0
+    for b in budgets:
+        res = prune_to_budget(current, X, y, flops=b * dense_flops if b * dense_flops > 1 else b,
+                              epochs=trial_epochs, fine_tune_epochs=epochs_per_step, X_val=X_val, y_val=y_val,
+                              teacher=teacher, distill=distill, temperature=temperature, rng=rng, verbose=verbose,
+                              **kwargs)
+        current = res["net"]
+        total += res["epochs_run"]
+        steps.append({"budget": b, "flops": int(res["flops"]), "lam": res["lam"], "epochs_run": res["epochs_run"],
+                      "val_acc": float(current.score(X_val, y_val)) if X_val is not None else None})
+        if verbose:
+            print(f"step to {b:g}: FLOPs {res['flops']} ({res['flops'] / dense_flops:.3f}), "
+                  f"val acc {steps[-1]['val_acc']}")
+    hyper = {"function": owner, "budgets": budgets, "epochs_per_step": epochs_per_step,
+             "trial_epochs": trial_epochs, "distill": distill if teacher is not None else None,
+             "temperature": temperature if teacher is not None else None,
+             "rng": rng if isinstance(rng, (int, np.integer)) else repr(rng),
+             **{k: (v if isinstance(v, (int, float, str, list, type(None))) else repr(v)) for k, v in kwargs.items()}}
+    recipe = make_recipe(net, current, data={"train": (X, y), "validation": (X_val, y_val)}, hyperparameters=hyper,
+                         metrics={"steps": steps, "epochs_run": total, "flops": int(count_flops(current)),
+                                  "dense_flops": int(dense_flops)})
+    return {"net": current, "steps": steps, "epochs_run": total, "dense_flops": dense_flops, "recipe": recipe}

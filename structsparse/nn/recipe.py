@@ -167,7 +167,9 @@ def make_recipe(source, pruned, data=None, hyperparameters=None, metrics=None, w
         The dense network the run started from (its hash identifies it).
     pruned : Graph
         The pruned (and fine-tuned) network; its ``pruning["keep"]`` (written
-        by :func:`~structsparse.nn.prune`) gives the kept indices.
+        by :func:`~structsparse.nn.prune`) gives the kept indices. When
+        ``source`` was itself pruned from an earlier network, the indices are
+        re-expressed in ``source``'s numbering.
     data : dict or tuple, optional
         ``(X, y)``, or ``{part: (X, y)}`` for several parts (train,
         validation, test): each part is fingerprinted, never stored.
@@ -192,6 +194,21 @@ def make_recipe(source, pruned, data=None, hyperparameters=None, metrics=None, w
     if keep is None:
         raise RecipeError(f"The 'pruned' parameter of {owner} has no pruning record with kept indices "
                           f"(prune it with structsparse.nn.prune).")
+    src_keep = (getattr(source, "pruning", None) or {}).get("keep")
+    if src_keep is not None:
+        # both records count channels of an earlier network: express the pruned one in the source's numbering
+        rel = {}
+        live = {INPUT} | {n.name for n in source.nodes}
+        for name, idx in keep.items():
+            if name not in live:
+                continue
+            before = np.asarray(src_keep.get(name, []), dtype=np.int64)
+            pos = np.searchsorted(before, np.asarray(idx, dtype=np.int64))
+            if np.any(pos >= before.size) or not np.array_equal(before[np.minimum(pos, before.size - 1)], idx):
+                raise RecipeError(f"The 'pruned' parameter of {owner} was not pruned from 'source': node {name!r} "
+                                  f"keeps channels the source does not have.")
+            rel[name] = [int(i) for i in pos]
+        keep = rel
     widths = {INPUT: source.input_shape[-1]}
     widths.update({n.name: source.shape_of(n.name)[-1] for n in source.nodes})
     for name, idx in keep.items():

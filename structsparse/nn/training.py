@@ -17,7 +17,7 @@ from .._validation import check_choice, check_int, check_rng, check_scalar
 from ..exceptions import ParameterError, ShapeError
 from ..solvers.schedule import lam_warmup  # the solver layer's warm-up, re-exported as nn.lam_warmup
 
-__all__ = ["softmax_cross_entropy", "train", "lam_warmup", "check_labels", "accuracy"]
+__all__ = ["softmax_cross_entropy", "distillation_loss", "train", "lam_warmup", "check_labels", "accuracy"]
 
 
 def check_labels(y, n_samples, n_classes, owner):
@@ -62,6 +62,55 @@ def softmax_cross_entropy(logits, y):
     grad = ez / s
     grad[np.arange(n), y] -= 1.0
     return loss, (grad / n).astype(logits.dtype, copy=False)
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def distillation_loss(logits, y, teacher_logits, alpha=0.5, temperature=4.0):
+    """Knowledge-distillation loss (Hinton et al. 2015) and its gradient with respect to ``logits``.
+
+    ``(1 - alpha) * CE(softmax(z), y) + alpha * T**2 * KL(softmax(t / T) || softmax(z / T))``,
+    averaged over samples; the ``T**2`` keeps the soft term's gradient on the
+    scale of the hard one. Its gradient is
+    ``[(1 - alpha) * (softmax(z) - onehot(y)) + alpha * T * (softmax(z / T) - softmax(t / T))] / n``.
+
+    Parameters
+    ----------
+    logits : ndarray, shape (n_samples, n_classes)
+        Student outputs ``z``.
+    y : ndarray of int, shape (n_samples,)
+        Labels.
+    teacher_logits : ndarray, shape (n_samples, n_classes)
+        Teacher outputs ``t`` (constants).
+    alpha : float, default 0.5
+        Weight of the distillation term, in [0, 1].
+    temperature : float, default 4.0
+        Softening temperature ``T`` > 0.
+
+    Returns
+    -------
+    loss : float
+    grad : ndarray, shape (n_samples, n_classes)
+    """
+    ce, g_hard = softmax_cross_entropy(logits, y)
+    if alpha == 0:
+        return ce, g_hard
+    T = float(temperature)
+    n = logits.shape[0]
+    z = logits.astype(np.float64) / T
+    t = np.asarray(teacher_logits, dtype=np.float64) / T
+    p_t = _softmax(t)
+    log_p_s = z - z.max(axis=1, keepdims=True)
+    log_p_s = log_p_s - np.log(np.exp(log_p_s).sum(axis=1, keepdims=True))
+    log_p_t = np.log(np.maximum(p_t, 1e-300))
+    kl = float(np.sum(p_t * (log_p_t - log_p_s)) / n)
+    g_soft = T * (np.exp(log_p_s) - p_t) / n
+    loss = (1 - alpha) * ce + alpha * T * T * kl
+    grad = (1 - alpha) * g_hard.astype(np.float64) + alpha * g_soft
+    return loss, grad.astype(logits.dtype, copy=False)
 
 
 def accuracy(net, X, y):
@@ -119,7 +168,8 @@ class _Adam:
 
 
 def train(net, X, y, epochs=10, lr=0.01, batch_size=64, penalty=None, schedule=None, optimizer="sgd",
-          momentum=0.9, rng=None, progress=True, X_val=None, y_val=None, callback=None, threads=1):
+          momentum=0.9, rng=None, progress=True, X_val=None, y_val=None, callback=None, threads=1, teacher=None,
+          distill=0.5, temperature=4.0):
     """Train ``net`` in place by minibatch proximal gradient on cross-entropy + penalty.
 
     Parameters
@@ -149,6 +199,14 @@ def train(net, X, y, epochs=10, lr=0.01, batch_size=64, penalty=None, schedule=N
     threads : int or None
         BLAS threads while training (default 1: the matrices are small and a
         shared machine makes multi-threaded BLAS spin; None leaves it alone).
+    teacher : Graph, optional
+        A trained network with the same inputs and classes: the loss becomes
+        the distillation loss (:func:`distillation_loss`) against its
+        logits on each minibatch (the teacher is not modified).
+    distill : float, default 0.5
+        With ``teacher``: weight ``alpha`` of the distillation term, in [0, 1].
+    temperature : float, default 4.0
+        With ``teacher``: softening temperature (> 0).
 
     Returns
     -------
@@ -175,15 +233,27 @@ def train(net, X, y, epochs=10, lr=0.01, batch_size=64, penalty=None, schedule=N
     if X_val is not None:
         X_val = net.check_input(X_val, "X_val", owner)
         y_val = check_labels(y_val, X_val.shape[0], n_out, owner)
+    if teacher is not None:
+        if not hasattr(teacher, "forward") or not hasattr(teacher, "output_shape"):
+            raise TypeError(f"The 'teacher' parameter of train must be a structsparse.nn Graph. "
+                            f"Got {type(teacher).__name__}.")
+        if teacher.output_shape[-1] != n_out:
+            raise ShapeError(f"The 'teacher' parameter of train has {teacher.output_shape[-1]} outputs; the network "
+                             f"has {n_out}.")
+        teacher.check_input(X[:1], "X", "train (teacher)")
+        distill = check_scalar(distill, "distill", low=0, high=1, owner=owner)
+        temperature = check_scalar(temperature, "temperature", low=0, low_inclusive=False, owner=owner)
+    kd = None if teacher is None else (teacher, distill, temperature)
     opt = _SGD(lr, momentum) if optimizer == "sgd" else _Adam(lr)
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(threads):
         return _loop(net, X, y, epochs, batch_size, lr, penalty, schedule, opt, rng, progress, X_val, y_val,
-                     callback)
+                     callback, kd)
 
 
-def _loop(net, X, y, epochs, batch_size, lr, penalty, schedule, opt, rng, progress, X_val, y_val, callback):
+def _loop(net, X, y, epochs, batch_size, lr, penalty, schedule, opt, rng, progress, X_val, y_val, callback,
+          kd=None):
     hist = {k: [] for k in ("loss", "train_acc", "val_acc", "lam", "zero_groups", "time")}
     n = X.shape[0]
     step = 0
@@ -200,7 +270,10 @@ def _loop(net, X, y, epochs, batch_size, lr, penalty, schedule, opt, rng, progre
         for i in range(0, n, batch_size):
             idx = order[i:i + batch_size]
             logits = net.forward(X[idx], train=True, check=False)
-            loss, dlogits = softmax_cross_entropy(logits, y[idx])
+            if kd is None:
+                loss, dlogits = softmax_cross_entropy(logits, y[idx])
+            else:
+                loss, dlogits = distillation_loss(logits, y[idx], kd[0].forward(X[idx], check=False), kd[1], kd[2])
             if not np.isfinite(loss):
                 raise ParameterError(f"train: the loss became {loss} at epoch {epoch}; lower 'lr'.")
             net.backward(dlogits)
