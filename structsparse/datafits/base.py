@@ -165,6 +165,9 @@ class Datafit(ABC):
         represents the datafit (least squares, or any datafit with one
         right-hand side): what block coordinate descent needs.
         """
+        cached = self.__dict__.get("_caps")
+        if cached is not None:
+            return cached
         caps = {"gradient", "conjugate", "cvxpy"}
         if self.curvature is not None:
             caps |= {"lipschitz", "block_lipschitz"}
@@ -178,7 +181,8 @@ class Datafit(ABC):
         if self.quadratic or (one_target and ("hessian" in caps or self.curvature is not None)):
             # one weight per sample makes the second-order model exact (least squares) or faithful (one target)
             caps.add("sample_model")
-        return frozenset(caps)
+        self._caps = frozenset(caps)  # A and y are fixed for the datafit's life (with_design makes a new one)
+        return self._caps
 
     # ------------------------------------------------------------------ shapes
     @property
@@ -295,6 +299,7 @@ class Datafit(ABC):
                              f"{self.A.shape[0]} samples.")
         new._lipschitz = None
         new._norm_sq = None
+        new._caps = None
         return new
 
     # ------------------------------------------------------------------ cvxpy

@@ -7,6 +7,7 @@ or datafit class: adding a penalty or a datafit that declares the right
 capabilities makes every matching solver accept it, and ``ss.solve`` pick it.
 """
 
+import functools
 from dataclasses import dataclass
 
 from ..exceptions import ParameterError
@@ -65,13 +66,18 @@ class SolverSpec:
 
     def function(self):
         """The solver function (imported on demand, to keep the solver modules independent)."""
-        # import_module: ``from . import fista`` would give the function that solvers/__init__ binds to that name
-        from importlib import import_module
+        return _solver_function(self.name)
 
-        module, attr = {"solve_block": ("working_set", "solve_block"), "fista": ("fista", "fista"),
-                        "admm": ("admm", "admm"), "solve_latent": ("latent", "solve_latent"),
-                        "cvxpy": ("cvxpy_reference", "solve_cvxpy")}[self.name]
-        return getattr(import_module(f".{module}", __package__), attr)
+
+@functools.lru_cache(maxsize=None)
+def _solver_function(name):
+    # import_module: ``from . import fista`` would give the function that solvers/__init__ binds to that name
+    from importlib import import_module
+
+    module, attr = {"solve_block": ("working_set", "solve_block"), "fista": ("fista", "fista"),
+                    "admm": ("admm", "admm"), "solve_latent": ("latent", "solve_latent"),
+                    "cvxpy": ("cvxpy_reference", "solve_cvxpy")}[name]
+    return getattr(import_module(f".{module}", __package__), attr)
 
 
 _ANY = (frozenset(),)
@@ -109,11 +115,27 @@ def missing_capabilities(datafit, penalty, solver):
     Each is the smallest missing set among the solver's alternatives (empty
     when some alternative is satisfied).
     """
-    spec = _spec(solver)
-    have_d, have_p = _caps(datafit, "loss"), _caps(penalty, "penalty")
+    _spec(solver)
+    return _missing(solver, _caps(datafit, "loss"), _caps(penalty, "penalty"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _missing(solver, have_d, have_p):
+    spec = SOLVER_SPECS[solver]
     miss_d = min((need - have_d for need in spec.datafit_needs), key=len)
     miss_p = min((need - have_p for need in spec.penalty_needs), key=len)
     return miss_d, miss_p
+
+
+@functools.lru_cache(maxsize=1024)
+def _valid(have_d, have_p):
+    """Valid solver names for these capability sets, most preferred first (cached: sets repeat)."""
+    ok = []
+    for name, spec in SOLVER_SPECS.items():
+        miss_d, miss_p = _missing(name, have_d, have_p)
+        if not miss_d and not miss_p:
+            ok.append((spec.rank + (0 if spec.rank_if <= have_p else 10), name))
+    return tuple(name for _, name in sorted(ok))
 
 
 def _spec(solver):
@@ -135,14 +157,7 @@ def valid_solvers(datafit, penalty):
     -------
     list of str
     """
-    ok = []
-    for name, spec in SOLVER_SPECS.items():
-        miss_d, miss_p = missing_capabilities(datafit, penalty, name)
-        if not miss_d and not miss_p:
-            penalty_caps = penalty.capabilities
-            rank = spec.rank + (0 if spec.rank_if <= penalty_caps else 10)
-            ok.append((rank, name))
-    return [name for _, name in sorted(ok)]
+    return list(_valid(_caps(datafit, "loss"), _caps(penalty, "penalty")))
 
 
 def auto_solver(datafit, penalty):
