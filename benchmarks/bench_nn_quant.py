@@ -17,7 +17,7 @@ Latency: ``nn.profile`` in onnxruntime, one intra-op thread, p50 and p99 over
 other in the same process. The machine is shared and loaded: p99 mostly
 measures other processes; read the medians, and compare within a run.
 
-Run: ``python benchmarks/bench_nn_quant.py [--seeds 0 1 2] [--layers all|default] [--quick]``.
+Run: ``python benchmarks/bench_nn_quant.py [--seeds 0 1 2] [--layers all|default] [--medium | --quick]``.
 """
 
 import argparse
@@ -46,7 +46,7 @@ def one_seed(seed, budget, layers, quick, n_runs):
     out = digits_pruning("cnn", budget=budget, quick=quick, seed=seed, verbose=False, speed_repeats=1,
                          layers=None if layers == "all" else "default")
     X_tr, X_val, X_te, y_tr, y_val, y_te = nn.load_digits_splits(
-        rng=seed, image=True, n_samples=600 if quick else None)
+        rng=seed, image=True, n_samples=600 if quick is True else None)
     assert np.array_equal(X_te, out["X_test"])  # the same split as the pruning run
     calib = X_tr[:512]
     dense, pruned = out["dense"], out["pruned"]
@@ -74,11 +74,15 @@ def main(argv=None):
                     help="penalize every layer's filters (all) or the first conv layer's (default)")
     ap.add_argument("--n-runs", type=int, default=200)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--medium", action="store_true", help="all the data, CNN (16, 32), shorter runs "
+                    "(experiment.SETTINGS['cnn']['medium'])")
     args = ap.parse_args(argv)
-    runs = [one_seed(s, args.budget, args.layers, args.quick, args.n_runs) for s in args.seeds]
+    setting = "medium" if args.medium else args.quick
+    runs = [one_seed(s, args.budget, args.layers, setting, args.n_runs) for s in args.seeds]
     names = list(runs[0])
     base = {k: np.array([r["dense"][k] for r in runs], float) for k in runs[0]["dense"]}
-    print(f"\ndigits CNN, FLOPs budget {args.budget:g}, layers={args.layers}, seeds {args.seeds} "
+    print(f"\ndigits CNN ({'medium' if args.medium else 'quick' if args.quick else 'full'} setting), "
+          f"FLOPs budget {args.budget:g}, layers={args.layers}, seeds {args.seeds} "
           f"(mean +- std; latency: median over seeds of each run's p50/p99, onnxruntime, 1 thread, shared machine)")
     print(f"{'model':<15}{'test acc (ort)':>18}{'sim acc':>9}{'FLOPs':>8}{'weight B':>10}{'x fewer':>8}"
           f"{'ONNX B':>8}{'p50 b1 ms':>10}{'p99 b1':>8}{'p50 b256':>10}{'p99 b256':>9}")

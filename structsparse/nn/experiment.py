@@ -5,6 +5,7 @@ import time
 import numpy as np
 
 from .._validation import check_choice, check_scalar
+from ..exceptions import ParameterError
 from .analysis import count_params, flops, memory
 from .budget import prune_to_budget
 from .groups import NetworkPenalty, groups
@@ -21,7 +22,10 @@ SETTINGS = {
     "cnn": {"full": dict(channels=(32, 64), epochs=15, lr=0.05, trial_epochs=8, fine_tune=10, max_trials=10,
                          lam0=0.05, n_samples=None, batch=1024),
             "quick": dict(channels=(8, 16), epochs=4, lr=0.05, trial_epochs=3, fine_tune=3, max_trials=6,
-                          lam0=0.2, n_samples=600, batch=256)},
+                          lam0=0.2, n_samples=600, batch=256),
+            # all the data, a narrower network and shorter runs: for multi-seed benchmarks on a loaded machine
+            "medium": dict(channels=(16, 32), epochs=10, lr=0.05, trial_epochs=4, fine_tune=6, max_trials=6,
+                           lam0=0.05, n_samples=None, batch=512)},
     "mlp": {"full": dict(hidden=(128,), epochs=30, lr=0.05, trial_epochs=10, fine_tune=10, max_trials=8,
                          lam0=0.05, n_samples=None, batch=1024),
             "quick": dict(hidden=(32,), epochs=8, lr=0.05, trial_epochs=4, fine_tune=3, max_trials=6,
@@ -36,6 +40,9 @@ SETTINGS = {
 def digits_pruning(arch="cnn", budget=0.25, quick=False, seed=0, min_keep=1, by=None, progress=False,
                    verbose=True, speed_repeats=7, layers="default"):
     """Train a dense network on digits, prune it to a FLOPs budget, fine-tune, and measure it.
+
+    ``quick``: False (full settings), True (small network and data, for tests) or
+    ``"medium"`` (all the data, a narrower CNN and shorter runs; see ``SETTINGS``).
 
     The data are split 60/20/20 into train, validation and test parts. The
     dense training and the fine-tuning stop early on the validation part
@@ -60,7 +67,12 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, seed=0, min_keep=1, by=
     """
     check_choice(arch, "arch", tuple(SETTINGS), owner="digits_pruning")
     budget = check_scalar(budget, "budget", low=0, low_inclusive=False, owner="digits_pruning")
-    cfg = SETTINGS[arch]["quick" if quick else "full"]
+    if quick in ("medium",):
+        if "medium" not in SETTINGS[arch]:
+            raise ParameterError(f"digits_pruning: no 'medium' setting for arch={arch!r}.")
+        cfg = SETTINGS[arch]["medium"]
+    else:
+        cfg = SETTINGS[arch]["quick" if quick else "full"]
     say = print if verbose else (lambda *a, **k: None)
     image = arch != "mlp"
     X_tr, X_val, X_te, y_tr, y_val, y_te = load_digits_splits(rng=seed, image=image, n_samples=cfg["n_samples"])
@@ -99,8 +111,8 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, seed=0, min_keep=1, by=
                                  "flops_ratio": res["dense_flops"] / res["flops"],
                                  "efficiency": speed["efficiency"], "csr_efficiency": speed["csr_efficiency"]}
     recipe = res["recipe"]
-    recipe["hyperparameters"].update({"experiment": "digits_pruning", "arch": arch, "quick": bool(quick),
-                                      "seed": seed, "dense_training": {k: cfg[k] for k in ("epochs", "lr")},
+    recipe["hyperparameters"].update({"experiment": "digits_pruning", "arch": arch, "quick": quick if isinstance(quick, str) else bool(quick),
+                                      "seed": seed, "setting": quick if quick == "medium" else None, "dense_training": {k: cfg[k] for k in ("epochs", "lr")},
                                       "architecture": {k: v for k, v in cfg.items() if k in ("channels", "hidden",
                                                                                              "width")},
                                       "split": "60/20/20 stratified, load_digits_splits(rng=seed)"})
