@@ -54,6 +54,7 @@ def check_array(x, name, *, ndim=None, shape=None, dtype=np.float64, finite=True
     """
     if x is None:
         raise ShapeError(f"The '{name}' parameter{_where(owner)} must be an array. Got None instead.")
+    _check_kind(x, name, dtype, owner)
     try:
         arr = np.array(x, dtype=dtype, copy=True) if copy else np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as exc:
@@ -77,6 +78,32 @@ def check_array(x, name, *, ndim=None, shape=None, dtype=np.float64, finite=True
     if finite and arr.dtype.kind in "fc" and not np.isfinite(arr).all():
         raise ShapeError(f"The '{name}' parameter{_where(owner)} must contain only finite values (no NaN or inf).")
     return arr
+
+
+def _check_kind(x, name, dtype, owner):
+    """Refuse complex input for a real target (numpy would drop the imaginary part) and text input."""
+    if dtype is None or np.dtype(dtype).kind not in "fiub":
+        return
+    src = getattr(x, "dtype", None)
+    if src is None and isinstance(x, (list, tuple)):
+        try:
+            src = np.asarray(x).dtype
+        except (TypeError, ValueError):
+            return
+    if src is None:
+        return
+    src = np.dtype(src)
+    if src.kind == "c":
+        raise ShapeError(f"The '{name}' parameter{_where(owner)} must be real. Got a complex array ({src}); "
+                         "pass its real part, or split real and imaginary parts, explicitly.")
+    if src.kind in "USaV":
+        raise ShapeError(f"The '{name}' parameter{_where(owner)} must be a numeric array. Got dtype {src}.")
+    if src.kind == "O":
+        flat = np.asarray(x, dtype=object).ravel()
+        bad = next((v for v in flat if isinstance(v, (str, bytes, complex)) or v is None), None)
+        if bad is not None:
+            raise ShapeError(f"The '{name}' parameter{_where(owner)} must be a numeric array. "
+                             f"Got an object array holding {bad!r}.")
 
 
 def check_scalar(x, name, *, low=None, high=None, low_inclusive=True, high_inclusive=True,

@@ -68,6 +68,17 @@ _SOLVERS = ("auto", "solve_block", "fista", "admm", "solve_latent", "cvxpy")
 
 
 # ---------------------------------------------------------------------- helpers
+def _validate(est, *args, **kw):
+    """scikit-learn's ``validate_data``; its bare ``ValueError`` is re-raised naming the arguments."""
+    try:
+        return validate_data(est, *args, **kw)
+    except ValueError as exc:
+        if type(exc).__module__.startswith("structsparse"):
+            raise
+        names = "'X' and 'y' parameters" if len(args) > 1 and kw.get("reset", True) else "'X' parameter"
+        raise ShapeError(f"The {names} of {type(est).__name__}: {exc}"[:400]) from None
+
+
 def _resolve_groups(groups, n_features, owner, disjoint):
     """``None`` (one group per feature), an int (contiguous groups of that size), index lists or Groups."""
     if groups is None:
@@ -76,6 +87,9 @@ def _resolve_groups(groups, n_features, owner, disjoint):
         if groups < 1:
             raise ParameterError(f"The 'groups' parameter of {owner} must be None, a positive int (group size), "
                                  f"a list of index lists or a Groups. Got {groups!r} instead.")
+        if n_features % int(groups):
+            raise ParameterError(f"The 'groups' parameter of {owner} is a group size ({groups}) that does not divide "
+                                 f"the {n_features} features of X; pass index lists or a Groups for unequal groups.")
         return Groups.contiguous(n_features, int(groups))
     if isinstance(groups, Groups):
         resolved = groups
@@ -320,7 +334,7 @@ class StructuredRegressor(RegressorMixin, _StructuredBase):
         -------
         self
         """
-        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float64, multi_output=True,
+        X, y = _validate(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float64, multi_output=True,
                              y_numeric=True)
         self._common_checks()
         cls, options = self._datafit()
@@ -370,7 +384,7 @@ class StructuredRegressor(RegressorMixin, _StructuredBase):
         ndarray, shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=np.float64, reset=False)
+        X = _validate(self, X, accept_sparse=("csr", "csc"), dtype=np.float64, reset=False)
         eta = np.asarray(X @ self.coef_.T) + self.intercept_
         return np.exp(eta) if getattr(self, "_link", "identity") == "exp" else eta
 
@@ -476,8 +490,11 @@ class StructuredClassifier(ClassifierMixin, _StructuredBase):
         -------
         self
         """
-        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float64)
-        check_classification_targets(y)
+        X, y = _validate(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float64)
+        try:
+            check_classification_targets(y)
+        except ValueError as exc:
+            raise ParameterError(f"The 'y' parameter of {type(self).__name__} must hold class labels: {exc}") from None
         owner = type(self).__name__
         self._common_checks()
         _check_bool(getattr(self, "warm_start", False), "warm_start", owner)
@@ -539,7 +556,7 @@ class StructuredClassifier(ClassifierMixin, _StructuredBase):
         ndarray, shape (n_samples,) or (n_samples, n_classes)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=np.float64, reset=False)
+        X = _validate(self, X, accept_sparse=("csr", "csc"), dtype=np.float64, reset=False)
         scores = np.asarray(X @ self.coef_.T) + self.intercept_
         return scores[:, 0] if scores.shape[1] == 1 else scores
 

@@ -102,8 +102,9 @@ class Datafit(ABC):
     name = "datafit"
     #: ``sup_z f''(z)``; ``None`` when unbounded (no global Lipschitz constant).
     curvature = 1.0
-    #: True when ``F`` is a quadratic (linear optimality conditions: ADMM's x-update is a linear solve).
-    quadratic = False
+    #: True only when ``F(z) = 0.5 ||z - y||^2`` exactly: solvers then use A and y by linear algebra (ADMM, the
+    #: least-squares loop of solve_block), not the datafit's methods.
+    least_squares = False
     #: Most right-hand sides the datafit accepts as columns of ``y`` (``None``: any).
     multi_target = True
 
@@ -159,7 +160,9 @@ class Datafit(ABC):
         ``"gradient"``, ``"conjugate"`` and ``"cvxpy"`` always;
         ``"lipschitz"`` when the gradient is globally Lipschitz (then also
         ``"block_lipschitz"``); ``"hessian"`` with a second derivative;
-        ``"quadratic"`` for a quadratic fit; ``"columns"`` when ``A`` is a
+        ``"least_squares"`` when ``F(z) = 0.5 ||z - y||^2`` exactly (solvers
+        may then work on ``A`` and ``y`` by linear algebra, ignoring the
+        datafit's methods); ``"columns"`` when ``A`` is a
         matrix (dense or sparse) whose columns a coordinate solver can read;
         ``"sample_model"`` when a quadratic model with one weight per sample
         represents the datafit (least squares, or any datafit with one
@@ -173,12 +176,12 @@ class Datafit(ABC):
             caps |= {"lipschitz", "block_lipschitz"}
         if type(self).raw_hessian is not Datafit.raw_hessian:
             caps.add("hessian")
-        if self.quadratic:
-            caps.add("quadratic")
+        if self.least_squares:
+            caps.add("least_squares")
         if isinstance(self.A, np.ndarray) or sp.issparse(self.A):
             caps.add("columns")
         one_target = self.y.ndim == 1 or self.y.shape[1] == 1
-        if self.quadratic or (one_target and ("hessian" in caps or self.curvature is not None)):
+        if self.least_squares or (one_target and ("hessian" in caps or self.curvature is not None)):
             # one weight per sample makes the second-order model exact (least squares) or faithful (one target)
             caps.add("sample_model")
         self._caps = frozenset(caps)  # A and y are fixed for the datafit's life (with_design makes a new one)

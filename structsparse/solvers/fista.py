@@ -48,7 +48,9 @@ def duality_gap(loss, penalty, x, Ax=None):
     """
     if "dual_norm" not in penalty.capabilities or penalty.lam <= 0:
         return None
-    if Ax is None:
+    if Ax is None:  # a direct call: check x (the solvers pass Ax, and a checked x)
+        if hasattr(loss, "check_x"):
+            x = loss.check_x(x, "x")
         Ax = loss.matvec(x)
     theta = loss.dual_point(Ax)
     dnorm = penalty.dual_norm(loss.rmatvec(theta))
