@@ -228,7 +228,7 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
         The floor of ``lam`` as a fraction of ``lam_max``; the stages then
         continue at the floor (multiplier updates) until the gap closes,
         the floor being lowered by 0.3 whenever a stage fails to halve the
-        gap (down to ``1e-8 lam_max``).
+        gap (at most down to ``0.01 * lam_min_ratio * lam_max``).
         Default: 1e-2 when the stages run block coordinate descent (it slows
         down sharply on the nearly square supports of small ``lam``), 1e-4
         otherwise (FISTA). A smaller floor needs fewer multiplier updates,
@@ -314,6 +314,7 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
     lipschitz = None if solver == "solve_block" else fit.lipschitz
     if lam_min_ratio is None:
         lam_min_ratio = 1e-2 if solver == "solve_block" else 1e-4
+    lowest = lam_max * lam_min_ratio * 1e-2  # the adaptive floor goes at most two decades lower
     min_norm_correction = _MinNormCorrection(A)
     state = {"lower": 0.0, "upper": np.inf, "best": None, "resid": np.inf}
     tried, certified_tried = set(), set()
@@ -440,7 +441,7 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
         gap_now = ((state["upper"] - state["lower"]) / state["upper"] if state["best"] is not None
                    else np.inf)
         if lam <= lam_floor * (1 + 1e-12) and not gap_now <= 0.5 * prev_gap:
-            lam_floor = max(lam_floor * 0.3, lam_max * 1e-8)
+            lam_floor = max(lam_floor * 0.3, lowest)
         prev_gap = gap_now
         if max_iter is not None and n_iter >= max_iter:
             message = f"iteration budget {max_iter} spent"
