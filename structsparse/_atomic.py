@@ -7,10 +7,16 @@ networks, sweeps, figures, reports) goes through :func:`atomic_target`.
 
 import os
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_target", "atomic_write_bytes", "atomic_write_text", "save_figure"]
+__all__ = ["atomic_target", "atomic_write_bytes", "atomic_write_text", "save_figure", "check_writable",
+           "clean_stale_temporaries"]
+
+#: A temporary sibling older than this (seconds) belongs to a writer that was killed (SIGKILL, power loss):
+#: no live writer keeps one that long without touching it... except a long figure or model write, hence a margin.
+STALE_AFTER = 600.0
 
 # mkstemp creates private (0600) files; renamed files get the permissions a plain open() would give
 _UMASK = os.umask(0)
@@ -38,6 +44,7 @@ def atomic_target(path, suffix=None):
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"Cannot write '{path}': folder '{folder}' does not exist.")
+    clean_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp", dir=folder)
     os.close(fd)
     try:
@@ -68,3 +75,84 @@ def save_figure(fig, path, dpi=110):
     with atomic_target(path, suffix=suffix) as tmp:
         fig.savefig(tmp, dpi=dpi, format=suffix.lstrip("."))
     return Path(path)
+
+
+def _temporaries(path):
+    """Temporary siblings that :func:`atomic_target` makes for ``path`` (``.<name>.<random><suffix>``)."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    prefix = f".{path.name}."
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return [folder / n for n in names if n.startswith(prefix) and len(n) > len(prefix)]
+
+
+def clean_stale_temporaries(path, older_than=None):
+    """Remove temporary siblings of ``path`` left by a writer that was killed mid-save.
+
+    Parameters
+    ----------
+    path : str or Path
+        The target file (which need not exist).
+    older_than : float, optional
+        Age in seconds (modification time) above which a temporary is stale
+        (default :data:`STALE_AFTER`); ``0`` removes every one (use it only
+        when no other process may be writing ``path``).
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    limit = STALE_AFTER if older_than is None else float(older_than)
+    now = time.time()
+    removed = []
+    for tmp in _temporaries(path):
+        try:
+            if now - tmp.stat().st_mtime >= limit:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # another process removed or renamed it meanwhile
+            continue
+    return removed
+
+
+def check_writable(path, option=None):
+    """Check, before any work, that ``path`` can be written: its folder exists, is a folder and is writable.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output file.
+    option : str, optional
+        The argument or command-line option that named it (``"--out"``), for the message.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OSError
+        ``FileNotFoundError``, ``NotADirectoryError``, ``IsADirectoryError`` or
+        ``PermissionError``, naming the path (and the option).
+    """
+    path = Path(path)
+    who = f"{option} " if option else ""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise IsADirectoryError(f"Cannot write {who}'{path}': it is a folder.")
+    if not folder.exists():
+        raise FileNotFoundError(f"Cannot write {who}'{path}': folder '{folder}' does not exist.")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"Cannot write {who}'{path}': '{folder}' is not a folder.")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=folder)
+    except OSError as exc:
+        raise PermissionError(f"Cannot write {who}'{path}': folder '{folder}' is not writable "
+                              f"({exc.strerror or exc}).") from None
+    os.close(fd)
+    os.unlink(probe)
+    return path

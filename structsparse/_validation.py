@@ -17,6 +17,7 @@ __all__ = [
     "check_int",
     "check_rng",
     "check_choice",
+    "check_adjoint",
 ]
 
 
@@ -161,3 +162,36 @@ def check_rng(rng, name="rng"):
     raise ParameterError(
         f"The '{name}' parameter must be a non-negative int seed, a numpy.random.Generator or None. Got {rng!r} instead."
     )
+
+
+def check_adjoint(op, name, owner=None):
+    """Refuse a complex ``LinearOperator`` or one without ``rmatvec`` now, not mid-solve.
+
+    Parameters
+    ----------
+    op : scipy.sparse.linalg.LinearOperator
+        The operator (other objects are returned unchanged).
+    name : str
+        The argument's name, for the message.
+    owner : str, optional
+        The function the argument belongs to.
+
+    Returns
+    -------
+    op
+    """
+    from scipy.sparse.linalg import LinearOperator
+
+    if not isinstance(op, LinearOperator):
+        return op
+    if len(op.shape) != 2:
+        raise ShapeError(f"The '{name}' parameter{_where(owner)} must be 2-D. Got shape {op.shape}.")
+    if op.dtype is not None and np.dtype(op.dtype).kind == "c":
+        raise ParameterError(f"The '{name}' parameter{_where(owner)} must be a real operator. Got dtype {op.dtype}.")
+    try:
+        op.rmatvec(np.zeros(op.shape[0]))
+    except NotImplementedError:
+        raise ParameterError(
+            f"The '{name}' parameter{_where(owner)} is a LinearOperator without rmatvec; the adjoint A^T r is "
+            "needed: build it with LinearOperator(shape, matvec=..., rmatvec=...).") from None
+    return op

@@ -171,7 +171,7 @@ def _has_minimizer(fit, pen):
     from ._linalg import columns
 
     free = pen.free_variables(fit.n_features, fit.x_shape)
-    if not free.any() or "quadratic" in fit.capabilities:
+    if not free.any() or "least_squares" in fit.capabilities:
         return True
     sub = fit.with_design(columns(fit.A, np.flatnonzero(free)))
     shape = sub.x_shape

@@ -53,7 +53,7 @@ def test_message_for_a_datafit_that_lacks_a_capability():
     with pytest.raises(IncompatibleSolverError) as info:
         check_triple(logit, pen, "admm")
     msg = str(info.value)
-    assert msg.startswith("admm needs a quadratic form (least squares) from the datafit; Logistic")
+    assert msg.startswith("admm needs the least-squares form 0.5 ||A x - y||^2 exactly from the datafit; Logistic")
     assert msg.endswith("; use fista.")
     # an operator design has no columns for coordinate descent
     op = ss.Logistic(aslinearoperator(_A()), _labels())
@@ -147,7 +147,7 @@ def test_valid_solvers_agree_with_the_check(datafit, penalty, design):
         assert auto == "solve_block"
     elif "prox" in caps:
         assert auto == "fista"
-    elif "quadratic" in fit.capabilities:
+    elif "least_squares" in fit.capabilities:
         assert auto == "admm"
     else:
         assert auto == "fista"

@@ -103,7 +103,7 @@ def check_cvxpy_expression(name, seed=0):
         assert fit.cvxpy(cp.Constant(x)).value == pytest.approx(fit.value(x), rel=1e-10)
         assert fit.cvxpy_fit(cp.Variable(z.shape)).is_dcp()
         # its minimizer over x is where the numpy gradient vanishes (when the minimum is attained)
-        if "quadratic" in fit.capabilities:
+        if "least_squares" in fit.capabilities:
             xv = cp.Variable(fit.x_shape)
             cp.Problem(cp.Minimize(fit.cvxpy(xv))).solve(solver=cp.CLARABEL)
             assert np.linalg.norm(fit.grad(xv.value)) <= 1e-6 * max(1.0, np.linalg.norm(fit.grad(np.zeros(fit.x_shape))))

@@ -100,20 +100,63 @@ def _recover_real_cli(args):
     return 0
 
 
+def _check_outputs(args, *names):
+    """Every output option given is writable, checked before any work."""
+    from .._atomic import check_writable
+
+    for name in names:
+        value = getattr(args, name, None)
+        if value:
+            check_writable(value, "--" + name.replace("_", "-"))
+
+
+def _load_arrays(path, option, keys=None):
+    """The arrays of an ``.npz`` (or ``.npy``) file; every failure names the file and what is wrong."""
+    import zipfile
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{option} {path} does not exist.")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{option} {path} is a folder, not a file.")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ParameterError(f"{option} {path} is not a readable NumPy .npz/.npy file "
+                             f"(truncated, text or pickled objects?): {exc}") from None
+    if isinstance(loaded, np.ndarray):
+        if keys is not None:
+            raise ParameterError(f"{option} {path} is a single .npy array; an .npz with arrays {keys} is expected.")
+        return {"A": loaded}
+    try:
+        with loaded as data:
+            missing = [k for k in keys or () if k not in data.files]
+            if missing:
+                raise ParameterError(f"{option} {path} lacks the array(s) {missing} (found {sorted(data.files)}).")
+            return {k: data[k] for k in data.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, ParameterError):
+            raise
+        raise ParameterError(f"{option} {path} is a damaged .npz file: {exc}") from None
+
+
 def _recover_cli(args):
     from . import as_matrix, recover
 
+    _check_outputs(args, "plot")
     if args.signal or args.image:
         return _recover_real_cli(args)
 
     model = _model(args)
     x_true = None
     if args.data:
-        with np.load(args.data) as data:
-            if "A" not in data or "y" not in data:
-                raise ShapeError(f"--data {args.data} must hold arrays 'A' and 'y' (found {sorted(data.files)}).")
-            A, y = data["A"], data["y"]
-            x_true = data["x"] if "x" in data else None
+        data = _load_arrays(args.data, "--data", keys=["A", "y"])
+        A, y = data["A"], data["y"]
+        x_true = data.get("x")
+        for key, arr in (("A", A), ("y", y)):
+            if arr.dtype.kind not in "fiu":
+                raise ShapeError(f"--data {args.data}: array '{key}' must be real numbers. Got dtype {arr.dtype}.")
+            if not np.all(np.isfinite(arr)):
+                raise ShapeError(f"--data {args.data}: array '{key}' holds NaN or inf.")
         if A.ndim != 2:
             raise ShapeError(f"--data: 'A' must be 2-D. Got shape {A.shape}.")
         if A.shape[1] != model.n:
@@ -147,14 +190,24 @@ def _recover_cli(args):
     return 0
 
 
-def _parse_grid(text):
+def _parse_grid(text, n=None):
     text = text.strip()
-    if ":" in text:
-        parts = [int(p) for p in text.split(":")]
-        if len(parts) != 3 or parts[2] <= 0:
-            raise ParameterError(f"--m-grid START:STOP:STEP expected (stop inclusive). Got {text!r}.")
-        return list(range(parts[0], parts[1] + 1, parts[2]))
-    return [int(p) for p in text.split(",") if p]
+    try:
+        if ":" in text:
+            parts = [int(p) for p in text.split(":")]
+            if len(parts) != 3 or parts[2] <= 0:
+                raise ValueError
+            grid = list(range(parts[0], parts[1] + 1, parts[2]))
+        else:
+            grid = [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise ParameterError(f"--m-grid expects START:STOP:STEP (stop inclusive, step > 0) or a comma list of "
+                             f"integers. Got {text!r}.") from None
+    if not grid:
+        raise ParameterError(f"--m-grid {text!r} holds no measurement count (START above STOP?).")
+    if n is not None and (min(grid) < 1 or max(grid) > n):
+        raise ParameterError(f"--m-grid {text!r} must lie in [1, --n] = [1, {n}]; give --m-grid for this --n.")
+    return grid
 
 
 def _phase_cli(args):
@@ -162,7 +215,14 @@ def _phase_cli(args):
     from .statdim import predicted_threshold
 
     model = _model(args)
-    grid = _parse_grid(args.m_grid)
+    grid = _parse_grid(args.m_grid, model.n)
+    if args.workers is not None and args.scheduler:
+        raise ParameterError("--workers and --scheduler exclude each other (the scheduler's workers run the trials).")
+    if args.workers is not None and args.workers < 1:
+        raise ParameterError(f"--workers must be at least 1. Got {args.workers}.")
+    if args.trials < 1:
+        raise ParameterError(f"--trials must be at least 1. Got {args.trials}.")
+    _check_outputs(args, "out", "plot")
     executor = None
     client = None
     if args.scheduler:
@@ -207,15 +267,14 @@ def _rip_cli(args):
     from . import rip_estimate
 
     model = _model(args)
+    _check_outputs(args, "plot")
     if args.matrix:
-        if not os.path.exists(args.matrix):
-            raise FileNotFoundError(f"--matrix {args.matrix} does not exist.")
-        if args.matrix.endswith(".npz"):
-            with np.load(args.matrix) as data:
-                key = "A" if "A" in data else data.files[0]
-                A = data[key]
-        else:
-            A = np.load(args.matrix)
+        data = _load_arrays(args.matrix, "--matrix")
+        if not data:
+            raise ParameterError(f"--matrix {args.matrix} holds no array.")
+        A = data["A"] if "A" in data else next(iter(data.values()))
+        if A.dtype.kind not in "fiu":
+            raise ShapeError(f"--matrix {args.matrix} must hold a real matrix. Got dtype {A.dtype}.")
         if A.ndim != 2:
             raise ShapeError(f"--matrix must hold a 2-D array. Got shape {A.shape}.")
         if A.shape[1] != model.n:

@@ -14,7 +14,7 @@ import scipy.fft
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
-from .._validation import check_int, check_rng
+from .._validation import check_adjoint, check_array, check_int, check_rng, check_scalar
 from ..exceptions import ParameterError, ShapeError
 
 __all__ = [
@@ -48,7 +48,7 @@ class DenseOperator(LinearOperator):
     """
 
     def __init__(self, matrix, name="dense"):
-        self.matrix = np.ascontiguousarray(matrix, dtype=np.float64)
+        self.matrix = np.ascontiguousarray(check_array(matrix, "matrix", ndim=2, owner="DenseOperator"))
         self.matrix.setflags(write=False)
         self.name = name
         super().__init__(dtype=np.float64, shape=self.matrix.shape)
@@ -498,7 +498,9 @@ def dottest(op, rng=None, n_trials=3, rtol=1e-10):
         When the mismatch exceeds ``rtol``.
     """
     rng = check_rng(rng)
-    A = aslinearoperator(op)
+    n_trials = check_int(n_trials, "n_trials", low=1, owner="dottest")
+    rtol = check_scalar(rtol, "rtol", low=0, low_inclusive=False, owner="dottest")
+    A = check_adjoint(aslinearoperator(op), "op", owner="dottest")
     m, n = A.shape
     worst = 0.0
     for _ in range(n_trials):
@@ -541,6 +543,9 @@ def columns(A, idx):
         A new array holding the columns (``A`` is not modified).
     """
     idx = np.asarray(idx, dtype=np.int64)
+    if idx.size and (idx.min() < -A.shape[1] or idx.max() >= A.shape[1]):
+        raise ShapeError(f"The 'idx' parameter of columns holds indices outside [0, {A.shape[1]}). "
+                         f"Got {int(idx.min())}..{int(idx.max())}.")
     if isinstance(A, np.ndarray):
         return A[:, idx]
     if isinstance(A, DenseOperator):

@@ -25,14 +25,15 @@ import hashlib
 import json
 import os
 import time
+import warnings
 from pathlib import Path
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 
 import numpy as np
 
-from .._atomic import atomic_write_text
+from .._atomic import atomic_write_text, check_writable
 from .._validation import check_choice, check_int, check_rng, check_scalar
-from ..exceptions import ParameterError
+from ..exceptions import ConvergenceWarning, ParameterError
 from .._linalg import single_blas_thread
 from .models import BlockSparse, BlockSparse2D, Sparse, TreeSparse, TreeSparse2D, _WaveletTreeModel, check_model
 from .operators import as_matrix, bernoulli, gaussian, partial_dct
@@ -86,7 +87,9 @@ def run_trial(kind, params, methods, m, trial, base_seed, operator="gaussian", s
         y = A @ x0
         rows = []
         for method in methods:
-            res = recover(A, y, model, method=method)
+            with warnings.catch_warnings():  # a trial that stops early is scored by its error like any other
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                res = recover(A, y, model, method=method)
             err = res.relative_error(x0)
             rows.append({"method": method, "m": int(m), "trial": int(trial), "success": bool(err <= success_tol),
                          "error": float(err), "time": float(res.time), "n_iter": int(res.n_iter)})
@@ -119,11 +122,49 @@ def load_table(path):
     ParameterError
         When the file does not hold the keys ``meta`` and ``rows``.
     """
-    with open(path) as fh:
-        data = json.load(fh)
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        what = "is empty" if not raw.strip() else f"is not valid JSON (truncated or corrupt: {exc})"
+        raise ParameterError(f"Sweep file '{path}' {what}; delete it to start the sweep again.") from None
     if not isinstance(data, dict) or "meta" not in data or "rows" not in data:
-        raise ParameterError(f"{path} is not a phase-transition result file (expected keys 'meta' and 'rows').")
-    return data["meta"], data["rows"]
+        raise ParameterError(f"Sweep file '{path}' is not a phase-transition result file "
+                             "(expected keys 'meta' and 'rows').")
+    meta, rows = data["meta"], data["rows"]
+    if not isinstance(meta, dict) or not isinstance(rows, list):
+        raise ParameterError(f"Sweep file '{path}': 'meta' must be an object and 'rows' a list.")
+    if "base_seed" not in meta or not isinstance(meta["base_seed"], int):
+        raise ParameterError(f"Sweep file '{path}': 'meta' lacks an integer 'base_seed'.")
+    seen = set()
+    for i, row in enumerate(rows):
+        _check_row(row, i, path)
+        key = (row["method"], row["m"], row["trial"])
+        if key in seen:
+            raise ParameterError(f"Sweep file '{path}': row {i} repeats trial {row['trial']} of {row['method']} "
+                                 f"at m={row['m']} (duplicate rows).")
+        seen.add(key)
+    return meta, rows
+
+
+_ROW_TYPES = {"method": str, "m": int, "trial": int, "success": bool, "error": (int, float), "time": (int, float),
+              "n_iter": int}
+
+
+def _check_row(row, i, path):
+    """One saved trial: every key, of the right type, in range."""
+    if not isinstance(row, dict):
+        raise ParameterError(f"Sweep file '{path}': row {i} is not an object.")
+    missing = [k for k in _ROW_TYPES if k not in row]
+    if missing:
+        raise ParameterError(f"Sweep file '{path}': row {i} lacks the key(s) {missing}.")
+    for key, kind in _ROW_TYPES.items():
+        value = row[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ParameterError(f"Sweep file '{path}': row {i} has {key}={value!r}, not of the expected type.")
+    if row["m"] < 1 or row["trial"] < 0:
+        raise ParameterError(f"Sweep file '{path}': row {i} has m={row['m']}, trial={row['trial']} (out of range).")
 
 
 # the sources whose behaviour a saved trial depends on (the cs front end and the solver layer it calls)
@@ -256,9 +297,18 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
         m_grid = [int(m) for m in m_grid]
     except (TypeError, ValueError):
         raise ParameterError(f"The 'm_grid' parameter of {owner} must be a sequence of ints. Got {m_grid!r}.") from None
+    if not m_grid:
+        raise ParameterError(f"The 'm_grid' parameter of {owner} must hold at least one measurement count.")
     for m in m_grid:
         check_int(m, "m_grid", low=1, high=model.n, owner=owner)
     n_trials = check_int(n_trials, "n_trials", low=1, owner=owner)
+    if n_workers is not None:
+        n_workers = check_int(n_workers, "n_workers", low=1, owner=owner)
+        if executor is not None:
+            raise ParameterError(f"The 'n_workers' parameter of {owner} goes with the default process pool; "
+                                 "it cannot be given together with an 'executor'.")
+    if resume_file is not None:
+        check_writable(resume_file, "resume_file")  # before any trial runs
     operator = check_choice(operator, "operator", tuple(OPERATORS), owner=owner)
     success_tol = check_scalar(success_tol, "success_tol", low=0, low_inclusive=False, owner=owner)
     if executor is not None and not isinstance(executor, Executor) and not hasattr(executor, "submit"):
@@ -273,6 +323,11 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
     base_seed = None
     if resume_file is not None and os.path.exists(resume_file):
         saved_meta, rows = load_table(resume_file)
+        out_of_range = [r for r in rows if r["m"] > model.n]  # (trials beyond n_trials are kept, not shown)
+        if out_of_range:
+            r = out_of_range[0]
+            raise ParameterError(f"Sweep file '{resume_file}' holds a trial at m={r['m']}, more measurements than "
+                                 f"the signal length n={model.n}; use another file or delete it.")
         mismatch = [key for key in meta if saved_meta.get(key) != meta[key]]
         if mismatch:
             raise ParameterError(f"{resume_file} holds a different sweep ({', '.join(mismatch)} differ); "

@@ -1,14 +1,15 @@
 """``cs.recover``: one entry point for every recovery method."""
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from .._validation import check_array, check_choice, check_scalar
-from ..exceptions import ParameterError, ShapeError
+from .._validation import check_adjoint, check_array, check_choice, check_int, check_scalar
+from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
 from ..penalties import L1, GroupLasso, TreeLasso
 from .convex import group_basis_pursuit, penalized_recovery, tree_basis_pursuit
 from .greedy import block_omp, cosamp, iht
@@ -77,10 +78,10 @@ def _check_operator(A, owner):
     if isinstance(A, DenseOperator):
         return A.matrix
     if isinstance(A, LinearOperator):
-        if len(A.shape) != 2:
-            raise ShapeError(f"The 'A' parameter of {owner} must be 2-D. Got shape {A.shape}.")
-        return A
+        return check_adjoint(A, "A", owner=owner)
     if sp.issparse(A):
+        if A.dtype.kind not in "fiub":
+            raise ShapeError(f"The 'A' parameter of {owner} must be real. Got dtype {A.dtype}.")
         if not np.all(np.isfinite(A.data)):
             raise ShapeError(f"The 'A' parameter of {owner} must contain only finite values (no NaN or inf).")
         return A.toarray().astype(np.float64)
@@ -147,10 +148,15 @@ def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_ite
     if tol is not None:
         kw["tol"] = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
     if max_iter is not None:
-        kw["max_iter"] = int(max_iter)
+        kw["max_iter"] = check_int(max_iter, "max_iter", low=1, owner=owner)
 
     with single_blas_thread():
-        return _dispatch(Aop, y, model, method, noise, kw, owner)
+        res = _dispatch(Aop, y, model, method, noise, kw, owner)
+    if not res.converged:  # the README promises a warning from every solver that stops early
+        warnings.warn(f"recover({method!r}) stopped before meeting its stopping rule after {res.n_iter} "
+                      f"iterations ({res.message or 'no message'}); the result says converged=False.",
+                      ConvergenceWarning, stacklevel=2)
+    return res
 
 
 def _dispatch(Aop, y, model, method, noise, kw, owner):

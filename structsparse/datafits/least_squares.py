@@ -33,7 +33,7 @@ class LeastSquares(Datafit):
 
     name = "least_squares"
     curvature = 1.0
-    quadratic = True
+    least_squares = True
 
     def value_from_Ax(self, Ax):
         r = Ax - self.y

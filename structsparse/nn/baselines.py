@@ -8,6 +8,9 @@
 - ``"scratch"``: the architecture that ``"l1"`` leaves, with fresh weights,
   trained from scratch (as many epochs as the dense training and the
   fine-tuning together).
+- ``"sensitivity"``: :func:`allocate_budget`, a per-layer allocation of the
+  budget driven by :func:`~structsparse.nn.sensitivity` (layers that lose the
+  least validation accuracy per FLOP removed are pruned most).
 - ``"group_lasso"``: this project, :func:`~structsparse.nn.prune_to_budget`
   (penalized trials, surgery, fine-tuning).
 
@@ -26,9 +29,10 @@ from .groups import groups
 from .network import Graph
 from .surgery import prune
 
-__all__ = ["uniform_prune", "reinitialize", "compare_at_budget", "METHODS"]
+__all__ = ["uniform_prune", "allocate_budget", "reinitialize", "compare_at_budget", "METHODS", "ALL_METHODS"]
 
 METHODS = ("group_lasso", "l1", "random", "scratch")
+ALL_METHODS = METHODS + ("sensitivity",)   # "sensitivity": allocate_budget (layer-aware), then fine-tuning
 
 
 def _unit_scores(net, m, criterion, rng):
@@ -113,6 +117,98 @@ def uniform_prune(net, budget, by="filters", layers=None, criterion="l1", rng=No
     return best
 
 
+def allocate_budget(net, X, y, budget, by="filters", layers=None, step=0.0625, min_keep=1):
+    """Spend a FLOPs budget where it costs the least accuracy, layer by layer, from :func:`~structsparse.nn.sensitivity`.
+
+    :func:`~structsparse.nn.sensitivity` gives, for every grouped layer, the
+    accuracy on ``(X, y)`` with a fraction ``r`` of its weakest units removed
+    (``r`` on a grid of ``step``), the rest untouched. Starting from the dense
+    network, the allocation repeatedly moves the one layer whose next grid
+    step loses the least accuracy per FLOP it removes (FLOPs counted exactly
+    on the pruned network, so the savings of a layer include the next layer's
+    smaller input) until the budget is met. Losses are taken from the
+    one-layer curves (treated as additive); sensitivity zeroes a unit's
+    weights and bias, while the pruning here removes the whole group (batch
+    norm included).
+
+    Parameters
+    ----------
+    net : Graph
+        A trained network (not modified).
+    X, y : ndarray
+        Data that scores the sensitivity (the validation split, never the test split).
+    budget : float
+        FLOPs budget: a fraction of ``net``'s FLOPs if at most 1, else FLOPs per sample.
+    by : {"filters", "neurons"}, default "filters"
+        Which units go.
+    layers : list of str, optional
+        Only these layers lose units.
+    step : float, default 0.0625
+        Grid step of the removed fraction per layer, in (0, 0.5].
+    min_keep : int, default 1
+        Units every layer keeps.
+
+    Returns
+    -------
+    Graph
+        The pruned network (not fine-tuned); ``pruning["allocation"]`` gives
+        ``{layer: removed fraction}`` and ``pruning["sensitivity"]`` the curves.
+    """
+    from .analysis import sensitivity
+
+    owner = "allocate_budget"
+    if not isinstance(net, Graph):
+        raise ParameterError(f"The 'net' parameter of {owner} must be a Graph. Got {type(net).__name__}.")
+    budget = check_scalar(budget, "budget", low=0, low_inclusive=False, owner=owner)
+    step = check_scalar(step, "step", low=0, high=0.5, low_inclusive=False, owner=owner)
+    min_keep = check_int(min_keep, "min_keep", low=1, owner=owner)
+    dense = flops(net)
+    target = budget * dense if budget <= 1 else budget
+    maps = groups(net, by=by, layers=layers)
+    names = [m.name.split(":", 1)[1] for m in maps]
+    grid = np.arange(0.0, 1.0 - 1e-9, step)
+    sens = sensitivity(net, X, y, ratios=grid, layers=names)
+    orders = [np.argsort(-net.node(nm).layer.channel_importance(), kind="stable") for nm in names]
+
+    def cut(alloc):
+        trial = net.copy()
+        for m, order, r in zip(maps, orders, alloc):
+            n = m.groups.n_groups
+            k = max(min(min_keep, n), n - int(np.floor(grid[r] * n)))
+            v = m.gather(trial)
+            for j in order[k:]:
+                v[m.groups.indices[m.groups.ptr[j]:m.groups.ptr[j + 1]]] = 0.0
+            m.scatter(trial, v)
+        return prune(trial, 0.0, min_keep)
+
+    alloc = [0] * len(maps)
+    current = cut(alloc)
+    while flops(current) > target:
+        f0 = flops(current)
+        best = None
+        for i, nm in enumerate(names):
+            if alloc[i] + 1 >= len(grid):
+                continue
+            trial = list(alloc)
+            trial[i] += 1
+            p = cut(trial)
+            saved = f0 - flops(p)
+            if saved <= 0:
+                continue
+            loss = max(sens[nm][alloc[i]] - sens[nm][alloc[i] + 1], 0.0) + 1e-9
+            key = (loss / saved, -saved)
+            if best is None or key < best[0]:
+                best = (key, trial, p)
+        if best is None:
+            raise ParameterError(f"{owner}: the budget of {target:.0f} FLOPs cannot be met on the grid of step {step} "
+                                 f"with min_keep={min_keep} (reached {f0} FLOPs).")
+        alloc, current = best[1], best[2]
+    current.pruning.update({"allocation": {nm: float(grid[r]) for nm, r in zip(names, alloc)},
+                            "sensitivity": {nm: sens[nm] for nm in names}, "ratios": sens["ratios"],
+                            "budget": target, "dense_flops": int(dense), "flops": int(flops(current))})
+    return current
+
+
 def reinitialize(net, rng=None):
     """A copy of ``net`` (same architecture, selections and input) with fresh initial weights.
 
@@ -150,7 +246,7 @@ def compare_at_budget(net, splits, budget, methods=METHODS, by="filters", layers
     budget : float
         FLOPs budget (fraction of the dense FLOPs if at most 1).
     methods : sequence of str
-        Among ``"group_lasso"``, ``"l1"``, ``"random"``, ``"scratch"``.
+        Among ``"group_lasso"``, ``"l1"``, ``"random"``, ``"scratch"``, ``"sensitivity"``.
     by : {"filters", "neurons"}, default "filters"
         Units pruned, for every method.
     layers : list of str, optional
@@ -180,7 +276,7 @@ def compare_at_budget(net, splits, budget, methods=METHODS, by="filters", layers
 
     X_tr, X_val, X_te, y_tr, y_val, y_te = splits
     for m in methods:
-        check_choice(m, "methods", METHODS, owner="compare_at_budget")
+        check_choice(m, "methods", ALL_METHODS, owner="compare_at_budget")
     dense_flops = flops(net)
     out = {}
     l1 = None
@@ -195,8 +291,11 @@ def compare_at_budget(net, splits, budget, methods=METHODS, by="filters", layers
                                "params": 0, "failed": str(exc)}
                 continue
             p = res["net"]
-        elif method in ("l1", "random"):
-            p = uniform_prune(net, budget, by=by, layers=layers, criterion=method, rng=rng)
+        elif method in ("l1", "random", "sensitivity"):
+            if method == "sensitivity":
+                p = allocate_budget(net, X_val, y_val, budget, by=by, layers=layers)
+            else:
+                p = uniform_prune(net, budget, by=by, layers=layers, criterion=method, rng=rng)
             if method == "l1":
                 l1 = p
             train_early_stopping(p, X_tr, y_tr, X_val, y_val, epochs=fine_tune_epochs, lr=lr, rng=rng)

@@ -244,7 +244,7 @@ def solve_budget(loss, groups, costs, budget, count=False, tol=1e-3, max_bisect=
     """
     owner = "solve_budget"
     start = time.perf_counter()
-    if "quadratic" not in getattr(loss, "capabilities", frozenset()):
+    if "least_squares" not in getattr(loss, "capabilities", frozenset()):
         raise TypeError(f"The 'loss' parameter of {owner} must be a LeastSquares datafit (its refits are linear "
                         f"least squares). Got {type(loss).__name__}.")
     groups = as_any_groups(groups, owner, n_features=loss.n_features)

@@ -33,7 +33,7 @@ _WORDS = {
     "lipschitz": "a global Lipschitz constant",
     "block_lipschitz": "per-block Lipschitz constants",
     "hessian": "a Hessian",
-    "quadratic": "a quadratic form (least squares)",
+    "least_squares": "the least-squares form 0.5 ||A x - y||^2 exactly",
     "columns": "an explicit matrix A (dense or scipy.sparse, not a LinearOperator)",
     "sample_model": "a quadratic model with one weight per sample (least squares, or one right-hand side)",
 }
@@ -91,7 +91,7 @@ SOLVER_SPECS = {
                               (frozenset({"block_thresholds"}),), rank=1),
     "fista": SolverSpec("fista", (frozenset({"gradient"}),),
                         (frozenset({"prox"}), frozenset({"iterative_prox"})), rank=2, rank_if=frozenset({"prox"})),
-    "admm": SolverSpec("admm", (frozenset({"quadratic"}),),
+    "admm": SolverSpec("admm", (frozenset({"least_squares"}),),
                        (frozenset({"prox"}), frozenset({"iterative_prox"})), rank=3),
     "cvxpy": SolverSpec("cvxpy", (frozenset({"cvxpy"}),), (frozenset({"cvxpy"}),), rank=100),
 }

@@ -102,7 +102,7 @@ def _free_fit_dual_point(datafit, free):
     if not free.any():
         return datafit.dual_point(zero)
     cols = np.flatnonzero(free)
-    if "quadratic" in datafit.capabilities:  # least squares: the dual point is the residual of a linear fit
+    if "least_squares" in datafit.capabilities:  # least squares: the dual point is the residual of a linear fit
         return restricted_lstsq(datafit.A, datafit.y, cols)[1]
     from scipy.optimize import minimize
 

@@ -296,7 +296,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
         X = np.array(loss.check_x(x0, "x0") if hasattr(loss, "check_x") else x0, dtype=float).reshape(p, k)
         R = np.ascontiguousarray(Y - design.matmat(X))
 
-    if "quadratic" not in loss.capabilities:
+    if "least_squares" not in loss.capabilities:
         return _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epochs, p0, screening,
                                     anderson, gap_freq, callback, verbose, x_shape, start)
     solver = _BlockSolver(design, spec, Y, _kernels(NUMBA_ENABLED), anderson, gap_freq, max_epochs)
