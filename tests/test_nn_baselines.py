@@ -101,3 +101,32 @@ def test_baselines_benchmark_quick():
                 for r in runs:
                     if r["test_acc"] == r["test_acc"]:  # met the budget
                         assert r["flops_fraction"] <= budget + 1e-12
+
+
+def test_allocate_budget_spends_where_sensitivity_is_cheapest():
+    """Sensitivity-driven allocation: the budget is met, the cut follows the allocation, and a layer whose
+    units cost no accuracy is pruned before one whose units do."""
+    from structsparse.nn.baselines import allocate_budget
+
+    X_tr, X_va, X_te, y_tr, y_va, y_te = nn.load_digits_splits(rng=0, n_samples=400)
+    net = nn.small_cnn((6, 8), rng=0)
+    nn.train(net, X_tr, y_tr, epochs=3, lr=0.05, rng=0, progress=False)
+    p = allocate_budget(net, X_va, y_va, 0.5, step=0.125)
+    assert nn.flops(p) <= 0.5 * nn.flops(net)
+    alloc = p.pruning["allocation"]
+    assert set(alloc) == {"conv2d1", "conv2d2"}
+    for name, r in alloc.items():
+        total = net.shape_of(name)[-1]
+        assert p.pruning["kept"][name] == [total - int(np.floor(r * total)), total]
+    # make conv2d2's units nearly useless except its first: the next layer reads the rest through tiny weights
+    # (not zero, so surgery alone does not remove them)
+    dull = net.copy()
+    dense = dull.node("dense1").layer
+    W = dense.params["W"].reshape(4, 4, 8, 10)
+    W[:, :, 1:, :] *= 1e-6
+    q = allocate_budget(dull, X_va, y_va, 0.6, step=0.125)
+    # removing conv2d2's units costs nothing on the validation split, so it goes first and furthest
+    assert q.pruning["allocation"]["conv2d2"] >= q.pruning["allocation"]["conv2d1"]
+    assert q.pruning["allocation"]["conv2d2"] > 0
+    with pytest.raises(ParameterError, match="step"):
+        allocate_budget(net, X_va, y_va, 0.5, step=0.9)
