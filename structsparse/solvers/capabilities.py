@@ -69,15 +69,22 @@ class SolverSpec:
         return _solver_function(self.name)
 
 
+_SOLVER_LOCATIONS = {"solve_block": ("working_set", "solve_block"), "fista": ("fista", "fista"),
+                     "admm": ("admm", "admm"), "solve_latent": ("latent", "solve_latent"),
+                     "cvxpy": ("cvxpy_reference", "solve_cvxpy")}
+
+
 @functools.lru_cache(maxsize=None)
-def _solver_function(name):
+def _solver_module(module):
     # import_module: ``from . import fista`` would give the function that solvers/__init__ binds to that name
     from importlib import import_module
 
-    module, attr = {"solve_block": ("working_set", "solve_block"), "fista": ("fista", "fista"),
-                    "admm": ("admm", "admm"), "solve_latent": ("latent", "solve_latent"),
-                    "cvxpy": ("cvxpy_reference", "solve_cvxpy")}[name]
-    return getattr(import_module(f".{module}", __package__), attr)
+    return import_module(f".{module}", __package__)
+
+
+def _solver_function(name):
+    module, attr = _SOLVER_LOCATIONS[name]
+    return getattr(_solver_module(module), attr)  # looked up each time: the module's attribute is the truth
 
 
 _ANY = (frozenset(),)
