@@ -9,6 +9,7 @@ the judge), ONNX import and export (:func:`from_onnx`, :func:`to_onnx`,
 """
 
 from .analysis import connection_graph, count_params, flops, gate_statistics, layer_flops, memory, sensitivity
+from .baselines import allocate_budget
 from .budget import min_flops, prune_progressive, prune_to_budget
 from .groups import GROUP_KINDS, GroupMap, NetworkPenalty, groups, unit_flops
 from .io import load, save
@@ -64,7 +65,7 @@ __all__ = [
     "SqueezeExcite", "Concat", "Add", "Graph", "Node", "Sequential", "inception", "dense_block",
     "groups", "GroupMap", "NetworkPenalty", "GROUP_KINDS", "penalty", "unit_flops",
     "train", "lam_warmup", "softmax_cross_entropy", "distillation_loss", "accuracy",
-    "prune", "plan_pruning", "prune_to_budget", "prune_progressive", "min_flops",
+    "prune", "plan_pruning", "prune_to_budget", "prune_progressive", "allocate_budget", "min_flops",
     "flops", "layer_flops", "count_params", "memory", "sensitivity", "gate_statistics", "connection_graph",
     "speedup", "fold_batchnorm", "save", "load", "from_onnx", "to_onnx", "prune_onnx", "OnnxPruneResult",
     "quantize", "QuantizedNet", "weight_bytes", "profile", "ProfileResult",

@@ -153,8 +153,16 @@ def run_prune(args):
         if plot.suffix != ".png":
             plot.mkdir(parents=True, exist_ok=True)
             plot = plot / "prune_dashboard.png"
+        from .profile import profile
+        from .speed import has_onnxruntime
+
+        runtime = "onnxruntime" if has_onnxruntime() else "numpy"
+        X_te = out["X_test"]
+        profiles = {name: profile(m, batch_sizes=(1,), runtime=runtime, n_runs=args.profile_runs, X=X_te)
+                    for name, m in (("dense", out["dense"]), ("pruned", out["pruned"]))}
         pruning_dashboard(out["result"], out["speed"], out["dense_memory"], out["pruned_memory"], plot,
-                          title=f"digits, {args.arch}, budget {args.budget_flops:g}")
+                          title=f"digits, {args.arch}, budget {args.budget_flops:g}", profiles=profiles,
+                          dense_acc=out["dense_val_acc"])
         print(f"dashboard written to {plot}")
     return 0
 
@@ -185,6 +193,8 @@ def register(subparsers):
     p.add_argument("--min-keep", type=int, default=1, help="units every layer keeps (default: %(default)s)")
     p.add_argument("--out", default=None, help="write the pruned network here (.npz + .json; .onnx with --model)")
     p.add_argument("--plot", default=None, help="write the dashboard PNG (a .png path or a folder)")
+    p.add_argument("--profile-runs", type=int, default=50, help="with --plot: timed runs per model for the "
+                   "latency-distribution panel (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="small network, few epochs, subset of the data (for tests)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--progress", action="store_true", help="show progress bars")

@@ -106,7 +106,8 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, seed=0, min_keep=1, by=
     out = {"dense": net, "pruned": pruned, "dense_acc": dense_acc, "pruned_acc": pruned_acc, "result": res,
            "speed": speed, "dense_memory": memory(net), "pruned_memory": memory(pruned),
            "times": {"dense_training": t_dense, "pruning": t_prune}, "arch": arch, "by": by,
-           "X_test": X_te, "y_test": y_te, "val_acc": pruned.score(X_val, y_val)}
+           "X_test": X_te, "y_test": y_te, "val_acc": pruned.score(X_val, y_val),
+           "dense_val_acc": net.score(X_val, y_val)}
     pruned.pruning["metrics"] = {"dense_acc": dense_acc, "pruned_acc": pruned_acc,
                                  "flops_ratio": res["dense_flops"] / res["flops"],
                                  "efficiency": speed["efficiency"], "csr_efficiency": speed["csr_efficiency"]}

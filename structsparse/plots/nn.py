@@ -2,7 +2,102 @@
 
 import numpy as np
 
-__all__ = ["pruning_dashboard", "pixel_mask_figure"]
+__all__ = ["pruning_dashboard", "pixel_mask_figure", "latency_distribution", "accuracy_delta"]
+
+
+def _axes(ax, figsize=(5.5, 4)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+    else:
+        fig = ax.figure
+    return fig, ax
+
+
+def latency_distribution(profiles, batch=1, ax=None, kind="cdf"):
+    """Latency distribution of several models at one batch size (empirical CDF or violins).
+
+    Parameters
+    ----------
+    profiles : dict
+        ``{model name: ProfileResult}`` from :func:`structsparse.nn.profile`
+        (timed in the same run, so that machine load hits all alike).
+    batch : int, default 1
+        Batch size to show (must be in every profile).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    kind : {"cdf", "violin"}, default "cdf"
+        Empirical cumulative distribution (p50 and p99 marked) or violins.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if kind not in ("cdf", "violin"):
+        raise ValueError(f"The 'kind' parameter of latency_distribution must be 'cdf' or 'violin'. Got {kind!r}.")
+    for name, prof in profiles.items():
+        if batch not in prof.times:
+            raise ValueError(f"The 'batch' parameter of latency_distribution: profile {name!r} has no batch {batch} "
+                             f"(it has {list(prof.times)}).")
+    fig, ax = _axes(ax)
+    names = list(profiles)
+    if kind == "cdf":
+        for i, name in enumerate(names):
+            prof = profiles[name]
+            t = np.sort(prof.times[batch]) * 1e3
+            ax.step(t, np.arange(1, t.size + 1) / t.size, where="post", color=f"C{i}",
+                    label=f"{name}: p50 {prof.p50[batch] * 1e3:.3g}, p99 {prof.p99[batch] * 1e3:.3g} ms")
+            ax.plot([prof.p50[batch] * 1e3, prof.p99[batch] * 1e3], [0.5, 0.99], "o", color=f"C{i}", ms=4)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"latency at batch {batch} (ms, log)")
+        ax.set_ylabel("fraction of runs")
+        ax.legend(fontsize=7)
+    else:
+        data = [profiles[n].times[batch] * 1e3 for n in names]
+        ax.violinplot(data, showmedians=True)
+        ax.set_xticks(np.arange(1, len(names) + 1), names, fontsize=7)
+        ax.set_yscale("log")
+        ax.set_ylabel(f"latency at batch {batch} (ms, log)")
+    runtime = next(iter(profiles.values())).runtime if profiles else ""
+    ax.set_title(f"latency distribution, {runtime}, batch {batch} (shared machine: the tail is load)", fontsize=8)
+    return fig
+
+
+def accuracy_delta(result, dense_acc, ax=None):
+    """Validation accuracy change against FLOPs over the pruning levels tried, sorted by FLOPs.
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`structsparse.nn.prune_to_budget` (its ``path`` of trials,
+        ``lam`` of the chosen one, ``budget`` and ``dense_flops``).
+    dense_acc : float
+        Validation accuracy of the dense network (the reference of the deltas).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax)
+    pts = sorted(result["path"], key=lambda e: (e["flops"], e["lam"]))
+    d = result["dense_flops"]
+    fl = np.array([e["flops"] for e in pts]) / d
+    delta = 100 * (np.array([e["val_acc"] for e in pts]) - dense_acc)
+    ax.plot(fl, delta, "o-", color="C0", label="trials (before fine-tuning)")
+    chosen = [i for i, e in enumerate(pts) if e["lam"] == result["lam"]]
+    if chosen:
+        i = chosen[0]
+        ax.plot(fl[i], delta[i], "*", ms=16, color="C3", label=f"chosen (lam {pts[i]['lam']:.2g})", zorder=3)
+    ax.axvline(result["budget"] / d, color="C3", ls="--", lw=1, label="budget")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_xlabel("FLOPs / dense FLOPs (sorted)")
+    ax.set_ylabel("validation accuracy - dense (points)")
+    ax.set_title("accuracy delta across pruning levels", fontsize=9)
+    ax.legend(fontsize=7)
+    return fig
 
 
 def _save(fig, path):
@@ -14,8 +109,10 @@ def _save(fig, path):
     plt.close(fig)
 
 
-def pruning_dashboard(result, speed, dense_memory, pruned_memory, path, title="structsparse prune"):
-    """Four panels: accuracy against FLOPs over the lam path, latency, memory, kept units per layer.
+def pruning_dashboard(result, speed, dense_memory, pruned_memory, path, title="structsparse prune", profiles=None,
+                      dense_acc=None, batch=1):
+    """Panels: accuracy against FLOPs over the lam path, latency, memory, kept units per layer; with
+    ``profiles`` and ``dense_acc`` also the latency distribution and the accuracy delta against FLOPs.
 
     Parameters
     ----------
@@ -27,13 +124,24 @@ def pruning_dashboard(result, speed, dense_memory, pruned_memory, path, title="s
         From :func:`structsparse.nn.memory`.
     path : str or Path
         PNG file to write (atomically).
-    """
-    import matplotlib
+    title : str
+        Figure title.
+    profiles : dict, optional
+        ``{model name: ProfileResult}`` for the latency-distribution panel.
+    dense_acc : float, optional
+        Validation accuracy of the dense network, for the accuracy-delta panel.
+    batch : int, default 1
+        Batch size of the latency-distribution panel.
 
-    matplotlib.use("Agg")
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(2, 2, figsize=(11, 8))
+    extra = profiles is not None or dense_acc is not None
+    fig, ax = plt.subplots(3 if extra else 2, 2, figsize=(11, 12 if extra else 8))
     path_pts = sorted(result["path"], key=lambda e: e["flops"])
     dense_flops = result["dense_flops"]
     fl = np.array([e["flops"] for e in path_pts]) / dense_flops
@@ -97,6 +205,15 @@ def pruning_dashboard(result, speed, dense_memory, pruned_memory, path, title="s
     a.set_xlabel("units / channels")
     a.set_title("kept channels per layer")
     a.legend(fontsize=8)
+    if extra:
+        if dense_acc is not None:
+            accuracy_delta(result, dense_acc, ax=ax[2, 0])
+        else:
+            ax[2, 0].set_axis_off()
+        if profiles:
+            latency_distribution(profiles, batch=batch, ax=ax[2, 1])
+        else:
+            ax[2, 1].set_axis_off()
     fig.suptitle(title)
     fig.tight_layout()
     _save(fig, path)
@@ -105,9 +222,6 @@ def pruning_dashboard(result, speed, dense_memory, pruned_memory, path, title="s
 
 def pixel_mask_figure(kept_pixels, path, shape=(8, 8), accuracy=None, example=None):
     """The input pixels an MLP kept after a group lasso on its input features."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     mask = np.zeros(int(np.prod(shape)), dtype=float)
