@@ -79,3 +79,20 @@ _table = _md.convert((HERE / "solvers_table.md").read_text(), top_level=3)
 _target = HERE / "user_guide" / "solvers_table.inc"
 if not _target.exists() or _target.read_text() != _table:
     _target.write_text(_table)
+
+
+# Docstrings write shapes as in Python, "shape (n_samples, *input_shape)"; in reST a lone "*" opens emphasis.
+# Escape it in parameter type lines (before numpydoc renders them) rather than ask every docstring to.
+import re  # noqa: E402
+
+_STAR = re.compile(r"(\(|, )\*(?=[A-Za-z_])")
+
+
+def _escape_shape_stars(app, what, name, obj, options, lines):
+    for i, line in enumerate(lines):
+        if "shape (" in line and "*" in line:
+            lines[i] = _STAR.sub(r"\1\\*", line)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _escape_shape_stars, priority=400)

@@ -7,6 +7,7 @@
   temporary directory. It takes minutes, so it is not in the default run; ``.ci/run`` runs it in a second step.
 """
 
+import contextlib
 import importlib
 import os
 import pathlib
@@ -22,7 +23,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = sorted([DOCS / "getting_started.rst", *(DOCS / "user_guide").glob("*.rst"), *(DOCS / "tutorials").glob("*.rst")])
+PAGES = sorted([DOCS / "getting_started.rst", *(DOCS / "user_guide").glob("*.rst"), *(DOCS / "tutorials").glob("*.rst"),
+                *(DOCS / "theory").glob("*.rst")])
 
 
 def rst_python_blocks(text):
@@ -51,16 +53,40 @@ def md_python_blocks(text):
     return re.findall(r"^```python\n(.*?)^```", text, re.S | re.M)
 
 
+@contextlib.contextmanager
+def _registries_restored():
+    """Pages (the tutorials) register toy penalties and datafits: take them out again afterwards."""
+    from structsparse.datafits import registry as datafits
+    from structsparse.penalties import registry as penalties
+
+    saved = (dict(penalties.PENALTY_REGISTRY), penalties.PENALTY_NAMES, dict(datafits.DATAFIT_REGISTRY),
+             set(getattr(datafits, "_MULTI_TARGET", ())))
+    try:
+        yield
+    finally:
+        penalties.PENALTY_REGISTRY.clear()
+        penalties.PENALTY_REGISTRY.update(saved[0])
+        penalties.PENALTY_NAMES = saved[1]
+        datafits.DATAFIT_REGISTRY.clear()
+        datafits.DATAFIT_REGISTRY.update(saved[2])
+        if hasattr(datafits, "_MULTI_TARGET"):
+            datafits._MULTI_TARGET.clear()
+            datafits._MULTI_TARGET.update(saved[3])
+
+
 def _run_blocks(blocks, where, tmp_path, monkeypatch):
+    """Run the blocks of one page, in order, in one namespace, from a scratch directory."""
     assert blocks, f"{where} has no python code block"
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace = {"__name__": "__docs__"}
-    for k, code in enumerate(blocks):
-        try:
-            exec(compile(code, f"{where} [block {k + 1}]", "exec"), namespace)
-        except Exception as err:  # pragma: no cover - the message is the point
-            raise AssertionError(f"{where}, code block {k + 1} failed: {type(err).__name__}: {err}\n{code}") from err
+    with _registries_restored(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for k, code in enumerate(blocks):
+            try:
+                exec(compile(code, f"{where} [block {k + 1}]", "exec"), namespace)
+            except Exception as err:  # the message is the point
+                raise AssertionError(f"{where}, code block {k + 1} failed: {type(err).__name__}: {err}\n{code}") from err
 
 
 def test_block_extractors():
@@ -76,9 +102,7 @@ def test_docs_code_blocks_run(page, tmp_path, monkeypatch):
     if page.parent.name == "user_guide" and page.name != "index.rst" or page.name == "getting_started.rst":
         assert blocks, f"{page.name}: a user-guide page shows runnable code"
     if blocks:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            _run_blocks(blocks, str(page.relative_to(ROOT)), tmp_path, monkeypatch)
+        _run_blocks(blocks, str(page.relative_to(ROOT)), tmp_path, monkeypatch)
 
 
 def test_readme_code_blocks_run(tmp_path, monkeypatch):
