@@ -386,7 +386,6 @@ def apply_recipe(net, recipe):
         raise RecipeError(f"apply_recipe: the {label} keeps nothing of the output node {net.output!r}.")
     pruned = apply_plan(net, {"keep": masks, "tol": recipe["pruning"].get("tol", 0.0),
                               "min_keep": recipe["pruning"].get("min_keep", 1)})
-    pruned.pruning["keep"] = {k: list(v) for k, v in keep_idx.items()}
     weights = recipe["weights"]
     if weights is None:
         return pruned
