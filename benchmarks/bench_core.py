@@ -610,7 +610,8 @@ def main(argv=None):
     ap.add_argument("--cvxpy-repeat", type=int, default=None, help="warm cvxpy solves (default 3, quick 1)")
     ap.add_argument("--skglm-timeout", type=float, default=300.0, help="seconds for each skglm subprocess")
     ap.add_argument("--grid-only", default=None,
-                    help="run only these cells of (c): comma-separated NxP or NxP:design, e.g. 1000x10000:toeplitz")
+                    help="run only these cells of (c): comma-separated patterns NxP[:design[:size[:lam]]], * allowed, "
+                         "e.g. 1000x10000:toeplitz or 1000x10000:*:50")
     ap.add_argument("--json", default=None, help="also write the results to this JSON file")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -639,8 +640,12 @@ def main(argv=None):
         if _available("skglm") and _available("celer"):
             cells = grid_cells(args.quick)
             if args.grid_only:
+                from fnmatch import fnmatch
+
                 keep = [k.strip().lower() for k in args.grid_only.split(",")]
-                cells = [c for c in cells if f"{c[0]}x{c[1]}" in keep or f"{c[0]}x{c[1]}:{c[2]}" in keep]
+                cells = [c for c in cells if any(fnmatch(f"{c[0]}x{c[1]}:{c[2]}:{c[3]}:{c[4]:g}", k)
+                                                 or fnmatch(f"{c[0]}x{c[1]}:{c[2]}:{c[3]}:{c[4]:g}", k + ":*")
+                                                 for k in keep)]
             bench_grid(cells, repeat, results)
         else:
             print("\n(c) skipped: skglm and celer are both needed")
