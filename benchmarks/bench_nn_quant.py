@@ -41,7 +41,7 @@ def ort_accuracy(model, X, y):
     return float(np.mean(sess.run(None, {"input": nchw(X)})[0].argmax(axis=1) == y))
 
 
-def one_seed(seed, budget, layers, quick, n_runs):
+def one_seed(seed, budget, layers, quick, n_runs, uniform=False):
     t0 = time.perf_counter()
     out = digits_pruning("cnn", budget=budget, quick=quick, seed=seed, verbose=False, speed_repeats=1,
                          layers=None if layers == "all" else "default")
@@ -52,6 +52,16 @@ def one_seed(seed, budget, layers, quick, n_runs):
     dense, pruned = out["dense"], out["pruned"]
     models = {"dense": dense, "dense int8": nn.quantize(dense, calibration=calib),
               "pruned": pruned, "pruned + int8": nn.quantize(pruned, calibration=calib)}
+    if uniform:
+        # the same budget spent as a uniform filter fraction per layer (L1, Li et al. 2017), fine-tuned alike
+        from structsparse.nn.baselines import uniform_prune
+        from structsparse.nn.experiment import SETTINGS, train_early_stopping
+
+        cfg = SETTINGS["cnn"]["medium" if quick == "medium" else "quick" if quick else "full"]
+        uni = uniform_prune(dense, budget, layers=None if layers == "all" else [dense.nodes[0].name])
+        train_early_stopping(uni, X_tr, y_tr, X_val, y_val, epochs=cfg["fine_tune"], lr=cfg["lr"], rng=seed)
+        models["uniform L1"] = uni
+        models["uniform L1 + int8"] = nn.quantize(uni, calibration=calib)
     rows = {}
     for name, m in models.items():
         q = isinstance(m, nn.QuantizedNet)
@@ -73,22 +83,24 @@ def main(argv=None):
     ap.add_argument("--layers", choices=["all", "default"], default="all",
                     help="penalize every layer's filters (all) or the first conv layer's (default)")
     ap.add_argument("--n-runs", type=int, default=200)
+    ap.add_argument("--uniform", action="store_true", help="also the uniform-L1 pruning at the same budget, "
+                    "float and int8")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--medium", action="store_true", help="all the data, CNN (16, 32), shorter runs "
                     "(experiment.SETTINGS['cnn']['medium'])")
     args = ap.parse_args(argv)
     setting = "medium" if args.medium else args.quick
-    runs = [one_seed(s, args.budget, args.layers, setting, args.n_runs) for s in args.seeds]
+    runs = [one_seed(s, args.budget, args.layers, setting, args.n_runs, args.uniform) for s in args.seeds]
     names = list(runs[0])
     base = {k: np.array([r["dense"][k] for r in runs], float) for k in runs[0]["dense"]}
     print(f"\ndigits CNN ({'medium' if args.medium else 'quick' if args.quick else 'full'} setting), "
           f"FLOPs budget {args.budget:g}, layers={args.layers}, seeds {args.seeds} "
           f"(mean +- std; latency: median over seeds of each run's p50/p99, onnxruntime, 1 thread, shared machine)")
-    print(f"{'model':<15}{'test acc (ort)':>18}{'sim acc':>9}{'FLOPs':>8}{'weight B':>10}{'x fewer':>8}"
+    print(f"{'model':<18}{'test acc (ort)':>18}{'sim acc':>9}{'FLOPs':>8}{'weight B':>10}{'x fewer':>8}"
           f"{'ONNX B':>8}{'p50 b1 ms':>10}{'p99 b1':>8}{'p50 b256':>10}{'p99 b256':>9}")
     for name in names:
         v = {k: np.array([r[name][k] for r in runs], float) for k in runs[0][name]}
-        print(f"{name:<15}{100 * v['acc'].mean():>11.2f} +- {100 * v['acc'].std():4.2f}"
+        print(f"{name:<18}{100 * v['acc'].mean():>11.2f} +- {100 * v['acc'].std():4.2f}"
               f"{100 * v['sim_acc'].mean():>9.2f}{v['flops'].mean():>8.0f}{v['weight_bytes'].mean():>10.0f}"
               f"{(base['weight_bytes'] / v['weight_bytes']).mean():>8.1f}{v['onnx_bytes'].mean():>8.0f}"
               f"{1e3 * np.median(v['p50_1']):>10.3f}{1e3 * np.median(v['p99_1']):>8.3f}"
@@ -99,6 +111,11 @@ def main(argv=None):
     ratio = np.array([r["dense"]["weight_bytes"] / r["pruned + int8"]["weight_bytes"] for r in runs])
     print(f"dense float weight bytes / pruned + int8 weight bytes: {ratio.mean():.1f} (min {ratio.min():.1f}); "
           f"goal: >= 10")
+    if args.uniform:
+        d = np.array([r["uniform L1 + int8"]["acc"] - r["uniform L1"]["acc"] for r in runs])
+        ratio = np.array([r["dense"]["weight_bytes"] / r["uniform L1 + int8"]["weight_bytes"] for r in runs])
+        print(f"uniform L1: int8 minus float {100 * d.mean():+.2f} +- {100 * d.std():.2f} points; dense float / "
+              f"uniform + int8 weight bytes {ratio.mean():.1f} (min {ratio.min():.1f})")
     return 0
 
 
