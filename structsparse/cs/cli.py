@@ -1,6 +1,7 @@
 """``structsparse recover``, ``structsparse phase`` and ``structsparse rip``."""
 
 import os
+import sys
 import warnings
 
 import numpy as np
@@ -215,6 +216,12 @@ def _parse_grid(text, n=None):
     return grid
 
 
+def _rows_in_sweep(rows, grid, trials, methods):
+    """Saved (method, m, trial) results that belong to this sweep."""
+    grid, methods = set(grid), set(methods)
+    return sum(1 for r in rows if r["m"] in grid and r["trial"] < trials and r["method"] in methods)
+
+
 def _phase_cli(args):
     from . import phase_transition, success_rates, transition_point
     from .statdim import predicted_threshold
@@ -241,10 +248,27 @@ def _phase_cli(args):
         from .phase import SerialExecutor
 
         executor = SerialExecutor()
+    total = len(grid) * args.trials * len(args.methods)
+    if args.out and os.path.exists(args.out):
+        from .phase import load_table
+
+        done = _rows_in_sweep(load_table(args.out)[1], grid, args.trials, args.methods)
+        print(f"resuming: {done} of {total} trials done", flush=True)
     try:
         table = phase_transition(model, args.methods, grid, args.trials, executor=executor, rng=args.seed,
                                  resume_file=args.out, progress=not args.no_progress, operator=args.operator,
                                  n_workers=args.workers if executor is None else None)
+    except KeyboardInterrupt:
+        if not args.out:
+            print("interrupted: no --out file, nothing saved; give --out to make the sweep resumable",
+                  file=sys.stderr)
+        else:
+            from .phase import load_table
+
+            done = _rows_in_sweep(load_table(args.out)[1], grid, args.trials, args.methods)
+            print(f"interrupted: {done} trials saved in {args.out}; rerun the same command to resume",
+                  file=sys.stderr)
+        return 130
     finally:
         if client is not None:
             client.close()

@@ -96,6 +96,13 @@ def run_trial(kind, params, methods, m, trial, base_seed, operator="gaussian", s
     return rows
 
 
+def _ignore_sigint():
+    """Pool workers leave Ctrl-C to the parent, which saves the finished trials and stops them."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _atomic_write_json(path, obj):
     atomic_write_text(path, json.dumps(obj))
 
@@ -353,7 +360,7 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
 
     owned = executor is None and tasks
     if owned:
-        executor = ProcessPoolExecutor(max_workers=n_workers or os.cpu_count())
+        executor = ProcessPoolExecutor(max_workers=n_workers or os.cpu_count(), initializer=_ignore_sigint)
     bar = None
     if progress and tasks:
         from tqdm.auto import tqdm
@@ -408,6 +415,10 @@ def success_rates(table):
         For each method (in sorted order), the sorted distinct ``m`` values
         and, for each, the fraction of its trials that succeeded.
     """
+    for i, row in enumerate(table):
+        if not isinstance(row, dict) or any(k not in row for k in ("method", "m", "success")):
+            raise ParameterError(f"The 'table' parameter of success_rates: row {i} lacks one of the keys "
+                                 f"'method', 'm', 'success'. Got {row!r}.")
     out = {}
     for method in sorted({r["method"] for r in table}):
         ms = sorted({r["m"] for r in table if r["method"] == method})
@@ -440,6 +451,7 @@ def transition_point(table, method, level=0.5):
     ParameterError
         When ``table`` has no rows for ``method``.
     """
+    level = check_scalar(level, "level", low=0, low_inclusive=False, owner="transition_point")
     rates = success_rates(table)
     if method not in rates:
         raise ParameterError(f"No rows for method {method!r} in the table.")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_choice, check_rng, check_scalar
+from .._validation import check_array, check_choice, check_int, check_rng, check_scalar
 from ..exceptions import ParameterError
 from .data import IMAGES, SIGNALS, load_image, load_signal
 from .fourier import mask_cartesian, mask_radial, mask_variable_density, partial_dct2, partial_fourier
@@ -217,8 +217,9 @@ def best_k_term_error(coef, k):
     -------
     float
     """
-    c2 = np.sort(np.asarray(coef, dtype=np.float64) ** 2)[::-1]
-    return float(np.sqrt(max(c2[int(k):].sum(), 0.0) / max(c2.sum(), 1e-300)))
+    k = check_int(k, "k", low=0, owner="best_k_term_error")
+    c2 = np.sort(check_array(coef, "coef", owner="best_k_term_error").ravel() ** 2)[::-1]
+    return float(np.sqrt(max(c2[k:].sum(), 0.0) / max(c2.sum(), 1e-300)))
 
 
 def best_tree_error(coef, model, k=None):

@@ -216,6 +216,8 @@ def rip_estimate(A, model, n_samples=200, search="random", rng=None, n_swaps=Non
     n_swaps = n_samples if n_swaps is None else check_int(n_swaps, "n_swaps", low=0, owner=owner)
     rng = check_rng(rng)
     M = as_matrix(A)
+    if np.iscomplexobj(M):
+        raise ShapeError(f"The 'A' parameter of {owner} must be real. Got dtype {M.dtype}.")
     if M.ndim != 2 or M.shape[1] != model.n:
         raise ShapeError(f"The 'A' parameter of {owner} must have n={model.n} columns (the model's length). "
                          f"Got shape {M.shape}.")

@@ -64,16 +64,36 @@ def _print_matrices(model):
 def _identify_cli(args):
     from . import Pattern, identifiability, identify
 
+    from .._atomic import check_writable
+    from .identify import check_order_supported
+
+    if args.order < 1:
+        raise ParameterError(f"--order must be a positive number of states. Got {args.order}.")
     inputs = _names(args.inputs, "--inputs")
-    u = read_csv_columns(args.data, inputs, "Input")
     states = _names(args.states, "--states") if args.states else None
     outputs = _names(args.outputs, "--outputs") if args.outputs else None
     if outputs is None and states is None:
         raise ParameterError("identify needs --outputs (or --states).")
+    seen = {}
+    for option, names_ in (("--inputs", inputs), ("--outputs", outputs or []), ("--states", states or [])):
+        for name in names_:
+            if name in seen:
+                where = "twice in " + option if seen[name] == option else f"in both {seen[name]} and {option}"
+                raise ParameterError(f"Column {name!r} is given {where}; each column may be used once.")
+            seen[name] = option
+    if args.out:
+        if Path(args.out).suffix not in (".json", ".npz"):
+            raise ParameterError(f"--out {args.out}: the model is saved as .json or .npz; give one of those suffixes.")
+        check_writable(args.out, "--out")
+    if args.plot:
+        check_writable(args.plot, "--plot")
+    u = read_csv_columns(args.data, inputs, "Input")
     y = read_csv_columns(args.data, outputs, "Output") if outputs else None
     x = read_csv_columns(args.data, states, "State") if states else None
     pattern = Pattern.load(args.pattern) if args.pattern else None
     m, p = u.shape[1], (y.shape[1] if y is not None else len(states))
+    if x is None and np.isfinite(u).all() and np.isfinite(y).all():  # before the (costly) identifiability test
+        check_order_supported(u.shape[0], m, p, args.order, pattern=pattern, feedthrough=args.feedthrough)
 
     print(f"Data: {u.shape[0]} samples, {m} input(s), {p} output(s)"
           + (f", {x.shape[1]} measured state(s)" if x is not None else ""))

@@ -215,6 +215,11 @@ def identify(u, y, order, pattern=None, penalty=None, x=None, *, feedthrough=Fal
     check_scalar(dt, "dt", low=0, low_inclusive=False, owner=owner)
     n_starts = check_int(n_starts, "n_starts", low=0, owner=owner)
     gen = check_rng(rng)
+    if x is None and y is not None:  # refuse at once what the data cannot support, before any factorization
+        check_order_supported(N, m, y.shape[1], n, pattern=pattern if isinstance(pattern, Pattern) else None,
+                              feedthrough=feedthrough, refine=refine)
+    if isinstance(pattern, Pattern):
+        check_outputs_see_states(pattern, "The 'pattern' parameter of identify")
     with single_blas_thread():
         if x is not None:
             result = _identify_with_states(u, y, n, pattern, penalty, x, feedthrough, dt, n_lams)
@@ -304,6 +309,42 @@ def _identify_with_states(u, y, n, pattern, penalty, x, feedthrough, dt, n_lams)
 
 
 # ---------------------------------------------------------------------------- inputs and outputs
+def check_order_supported(n_samples, n_inputs, n_outputs, order, pattern=None, feedthrough=False, refine=True):
+    """Refuse at once an order the input-output data cannot support (before any costly step).
+
+    The subspace step needs :func:`~structsparse.sysid.subspace.min_samples`
+    samples; the prediction-error refinement (Levenberg-Marquardt) needs at
+    least as many output samples as unknowns (free entries plus the initial
+    state).
+    """
+    from .subspace import min_samples
+
+    need = min_samples(order, n_inputs, n_outputs)
+    if n_samples < need:
+        raise ParameterError(
+            f"The 'order' parameter of identify: the data do not support order {order}: with {n_inputs} input(s) "
+            f"and {n_outputs} output(s) a subspace estimate of that order needs at least {need} samples; got "
+            f"{n_samples}. Use a lower order or more data.")
+    if refine:
+        n_free = pattern.n_free if pattern is not None else (
+            order * (order + n_inputs + n_outputs) + (n_outputs * n_inputs if feedthrough else 0))
+        unknowns = n_free + order
+        if n_samples * n_outputs < unknowns:
+            raise ParameterError(
+                f"The 'order' parameter of identify: the data do not support order {order}: the prediction-error "
+                f"fit has {unknowns} unknowns but only {n_samples * n_outputs} output samples. Use a lower order, "
+                "more data, or a pattern with fewer free entries.")
+
+
+def check_outputs_see_states(pattern, source):
+    """Refuse a pattern whose C is fixed at zero: the outputs then see no state and every fit is meaningless."""
+    if not pattern.masks["C"].any() and not np.any(pattern.values["C"]):
+        raise ParameterError(
+            f"{source}: C is fixed at zero (no free entry and no known nonzero value; a file saved without "
+            "'values'?), so the outputs are cut off from the states and nothing is identifiable. Give C's known "
+            "values or free entries.")
+
+
 def _identify_io(u, y, n, pattern, feedthrough, dt, horizon, refine, n_starts, max_nfev, gen, check_ident):
     N, m = u.shape
     p = y.shape[1]

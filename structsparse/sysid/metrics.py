@@ -4,7 +4,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .._validation import check_array, check_choice
-from ..exceptions import ShapeError
+from ..exceptions import ParameterError, ShapeError
 from .pattern import MATRIX_NAMES, Pattern
 
 __all__ = ["fit_index", "nrmse", "pole_error", "support_scores"]
@@ -121,6 +121,9 @@ def support_scores(true, found, matrices=("A", "B")):
     dict with ``precision``, ``recall``, ``f1``, ``tp``, ``fp``, ``fn``.
     """
     names = tuple(matrices)
+    unknown = [k for k in names if k not in MATRIX_NAMES]
+    if unknown:
+        raise ParameterError(f"The 'matrices' parameter of support_scores names {unknown}; use some of {MATRIX_NAMES}.")
     st, sf = _support(true, names), _support(found, names)
     if st.keys() != sf.keys():
         raise ShapeError("support_scores: 'true' and 'found' must be of the same kind (both arrays or both models).")

@@ -220,6 +220,10 @@ class Pattern:
         """Inverse of :meth:`to_dict`; errors name the ``source``."""
         if not isinstance(d, dict) or not isinstance(d.get("free"), dict):
             raise ParameterError(f"{source} does not hold a sysid pattern (needs a 'free' object with masks A, B, C).")
+        if "format" in d and d["format"] != _FORMAT:
+            raise ParameterError(f"{source} has format {d['format']!r}, not {_FORMAT!r}: it is not a sysid pattern.")
+        if "version" in d and d["version"] != 1:
+            raise ParameterError(f"{source} has version {d['version']!r}; this library reads version 1.")
         free = d["free"]
         missing = [k for k in "ABC" if k not in free]
         if missing:
@@ -241,7 +245,13 @@ class Pattern:
     @classmethod
     def load(cls, path):
         """Read a pattern written by :meth:`save`."""
-        return cls.from_dict(read_json(path, "Pattern"), source=f"Pattern file '{path}'")
+        source = f"Pattern file '{path}'"
+        pattern = cls.from_dict(read_json(path, "Pattern"), source=source)
+        if not pattern.masks["C"].any() and not np.any(pattern.values["C"]):
+            raise ParameterError(
+                f"{source}: C is fixed at zero (no free entry and no known nonzero value; saved without "
+                "'values'?), so the outputs are cut off from the states and nothing is identifiable.")
+        return pattern
 
     # ------------------------------------------------------------------ misc
     def __eq__(self, other):

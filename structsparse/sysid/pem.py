@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import least_squares
 
-from .._validation import check_int, check_scalar
+from .._validation import check_array, check_choice, check_int, check_scalar
+from ..exceptions import ShapeError
 from ._kernels import propagate
 from .pattern import Pattern
 
@@ -137,7 +138,12 @@ def pem_refine(u, y, pattern, theta0, x0=None, max_radius=0.9999, max_nfev=200, 
     max_radius = check_scalar(max_radius, "max_radius", low=0, high=1, low_inclusive=False, owner=owner)
     max_nfev = check_int(max_nfev, "max_nfev", low=1, owner=owner)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
+    check_choice(method, "method", ("lm", "trf"), owner=owner)
     n, q = pattern.n_states, pattern.n_free
+    theta0 = check_array(theta0, "theta0", ndim=1, owner=owner)
+    if theta0.size != q:
+        raise ShapeError(f"The 'theta0' parameter of {owner} must have {q} entries (the pattern's free entries). "
+                         f"Got {theta0.size}.")
     x0 = np.zeros(n) if x0 is None else np.asarray(x0, dtype=float).copy()
     scale = y.std(axis=0)
     scale = 1.0 / np.where(scale > 0, scale, 1.0)

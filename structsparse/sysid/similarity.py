@@ -133,6 +133,10 @@ def fit_similarity(system, pattern, n_starts=10, rng=None, max_candidates=3, max
     if not isinstance(pattern, Pattern):
         raise TypeError("fit_similarity: 'pattern' must be a Pattern.")
     n_starts = check_int(n_starts, "n_starts", low=0, owner="fit_similarity")
+    if not all(hasattr(system, k) for k in ("A", "B", "C", "n_states")):
+        raise TypeError(f"The 'system' parameter of fit_similarity must be a StateSpace. Got {type(system).__name__}.")
+    if not isinstance(pattern, Pattern):
+        raise TypeError(f"The 'pattern' parameter of fit_similarity must be a Pattern. Got {type(pattern).__name__}.")
     gen = check_rng(rng)
     n = system.n_states
     A, B, C = system.A, system.B, system.C

@@ -86,6 +86,8 @@ class StateSpace:
         n = A.shape[0]
         if A.shape != (n, n):
             raise ShapeError(f"The 'A' matrix of StateSpace must be square. Got shape {A.shape}.")
+        if n == 0:
+            raise ShapeError("The 'A' matrix of StateSpace must have at least one state. Got shape (0, 0).")
         B = check_array(B, "B", ndim=(1, 2), owner=owner, copy=True)
         if B.ndim == 1:
             B = B[:, None]
