@@ -30,6 +30,10 @@ maps = nn.groups(net, by="branches") + nn.groups(net, by="connections")
 pen = nn.NetworkPenalty(maps, "group_lasso", 0.3)
 nn.train(net, X_train, y_train, epochs=4, lr=0.05, penalty=pen,
          schedule=nn.lam_warmup(0.3, 30), rng=0, progress=False)
+for m in maps:
+    norms = m.group_norms(net)
+    print(f"  {m.name}: groups at zero {[lab for lab, v in zip(m.labels, norms) if v == 0]} "
+          f"of {list(m.labels)}")
 small = nn.prune(net)
 print(f"pruned: test accuracy {nn.accuracy(small, X_test, y_test):.3f}, {nn.flops(small)} FLOPs "
       f"({nn.flops(net) / nn.flops(small):.2f}x fewer)")
