@@ -45,7 +45,12 @@ def atomic_target(path, suffix=None):
     if not folder.is_dir():
         raise FileNotFoundError(f"Cannot write '{path}': folder '{folder}' does not exist.")
     clean_stale_temporaries(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=suffix or path.suffix or ".tmp",
+                                   dir=folder)
+    except OSError as exc:  # name the file the caller asked for, not a hidden temporary
+        raise type(exc)(exc.errno, f"Cannot write '{path}': folder '{folder}' is not writable "
+                                   f"({exc.strerror or exc})") from None
     os.close(fd)
     try:
         yield tmp
@@ -89,8 +94,28 @@ def _temporaries(path):
     return [folder / n for n in names if n.startswith(prefix) and len(n) > len(prefix)]
 
 
+def _writer_alive(rest):
+    """Whether the process that made a temporary (its pid leads the random part: ``<pid>-...``) still runs."""
+    head = rest.split("-", 1)[0]
+    if not head.isdigit() or "-" not in rest:
+        return True  # an older name without a pid: only its age tells
+    pid = int(head)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def clean_stale_temporaries(path, older_than=None):
     """Remove temporary siblings of ``path`` left by a writer that was killed mid-save.
+
+    A temporary is stale when the process that made it no longer runs (its
+    pid is part of the name), or when it is older than ``older_than``.
 
     Parameters
     ----------
@@ -109,9 +134,10 @@ def clean_stale_temporaries(path, older_than=None):
     limit = STALE_AFTER if older_than is None else float(older_than)
     now = time.time()
     removed = []
+    prefix = f".{Path(path).name}."
     for tmp in _temporaries(path):
         try:
-            if now - tmp.stat().st_mtime >= limit:
+            if not _writer_alive(tmp.name[len(prefix):]) or now - tmp.stat().st_mtime >= limit:
                 tmp.unlink()
                 removed.append(tmp)
         except OSError:  # another process removed or renamed it meanwhile
@@ -119,7 +145,7 @@ def clean_stale_temporaries(path, older_than=None):
     return removed
 
 
-def check_writable(path, option=None):
+def check_writable(path, option=None, folder=False):
     """Check, before any work, that ``path`` can be written: its folder exists, is a folder and is writable.
 
     Parameters
@@ -128,6 +154,9 @@ def check_writable(path, option=None):
         The output file.
     option : str, optional
         The argument or command-line option that named it (``"--out"``), for the message.
+    folder : bool
+        ``path`` is an output folder: it may exist (then it must be a writable
+        folder) or be created (then its nearest existing parent must be writable).
 
     Returns
     -------
@@ -141,6 +170,17 @@ def check_writable(path, option=None):
     """
     path = Path(path)
     who = f"{option} " if option else ""
+    if folder:
+        target = path
+        while not target.exists() and target != target.parent:
+            target = target.parent
+        if not target.is_dir():
+            raise NotADirectoryError(f"Cannot write {who}'{path}': '{target}' is a file, not a folder.")
+        try:
+            check_writable(target / ".probe", option)
+        except OSError:
+            raise PermissionError(f"Cannot write {who}'{path}': folder '{target}' is not writable.") from None
+        return path
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise IsADirectoryError(f"Cannot write {who}'{path}': it is a folder.")

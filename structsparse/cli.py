@@ -44,19 +44,64 @@ def build_parser():
     return parser
 
 
+#: Output options of each command, checked writable before any work: "file" (its folder must exist),
+#: "file+dirs" (missing folders are created), "folder", or "file|folder" (a path with a suffix is a file).
+OUTPUTS = {
+    "verify": {"json": "file"},
+    "recover": {"plot": "file"},
+    "rip": {"plot": "file"},
+    "phase": {"out": "file", "plot": "file"},
+    "identify": {"out": "file", "plot": "file"},
+    "prune": {"out": "file+dirs", "plot": "file|folder", "recipe": "file+dirs", "dense_out": "file+dirs"},
+    "demo": {"out": "folder"},
+}
+
+
+def check_outputs(args):
+    """Refuse an output path that cannot be written, before the command starts its work."""
+    from pathlib import Path
+
+    from ._atomic import check_writable
+
+    for name, kind in OUTPUTS.get(args.command, {}).items():
+        value = getattr(args, name, None)
+        if not value:
+            continue
+        option = "--" + name.replace("_", "-")
+        if kind == "folder" or (kind == "file|folder" and not Path(value).suffix):
+            check_writable(value, option, folder=True)
+        elif kind == "file+dirs":
+            if Path(value).is_dir():
+                raise IsADirectoryError(f"Cannot write {option} '{value}': it is a folder.")
+            check_writable(Path(value).parent, option, folder=True)
+        else:
+            check_writable(value, option)
+
+
+def _one_line(exc):
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 600 else text[:597] + "..."
+
+
 def main(argv=None):
     """Run the command line; return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
+        print("structsparse: error: a command is required (see the list above).", file=sys.stderr)
         return 2
     try:
+        check_outputs(args)
         return int(args.func(args) or 0)
     except (ValueError, TypeError, OSError) as exc:
         # user errors (bad files, bad options) get one clear line, not a traceback
-        print(f"structsparse {args.command}: error: {exc}", file=sys.stderr)
+        print(f"structsparse {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        note = getattr(args, "_interrupt_note", None)
+        print(note() if callable(note) else f"structsparse {args.command}: interrupted.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

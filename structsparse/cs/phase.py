@@ -31,7 +31,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_complet
 
 import numpy as np
 
-from .._atomic import atomic_write_text, check_writable
+from .._atomic import atomic_write_text, check_writable, clean_stale_temporaries
 from .._validation import check_choice, check_int, check_rng, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError
 from .._linalg import single_blas_thread
@@ -54,8 +54,9 @@ class SerialExecutor(Executor):
         fut = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
             fut.set_exception(exc)
+        # KeyboardInterrupt and SystemExit stop the caller at once, which then saves what it finished
         return fut
 
 
@@ -97,10 +98,21 @@ def run_trial(kind, params, methods, m, trial, base_seed, operator="gaussian", s
 
 
 def _ignore_sigint():
-    """Pool workers leave Ctrl-C to the parent, which saves the finished trials and stops them."""
+    """Pool worker set-up: leave Ctrl-C to the parent (which saves the finished trials and stops the pool),
+    and exit when the parent dies (a killed parent must not leave its workers running)."""
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="structsparse-parent-watch").start()
 
 
 def _atomic_write_json(path, obj):
@@ -129,6 +141,7 @@ def load_table(path):
     ParameterError
         When the file does not hold the keys ``meta`` and ``rows``.
     """
+    clean_stale_temporaries(path)
     with open(path, "rb") as fh:
         raw = fh.read()
     try:

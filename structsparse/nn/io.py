@@ -11,13 +11,14 @@ place, so a crash never leaves half a file. Loading checks everything and
 raises :class:`~structsparse.exceptions.StructureError` naming what is wrong.
 """
 
+import hashlib
 import json
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_target
+from .._atomic import atomic_target, clean_stale_temporaries
 from ..exceptions import StructureError
 from .layers import LAYER_TYPES
 from .network import INPUT, Graph, Node
@@ -40,6 +41,16 @@ def _jsonable(obj):
     if isinstance(obj, np.floating):
         return float(obj)
     return obj
+
+
+def _checksum(arrays):
+    """SHA-256 of every array (name, dtype, shape and bytes, in name order)."""
+    h = hashlib.sha256()
+    for key in sorted(arrays):
+        arr = np.ascontiguousarray(arrays[key])
+        h.update(f"{key}|{arr.dtype.str}|{arr.shape}|".encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()
 
 
 def _atomic_write(path, write):
@@ -92,8 +103,7 @@ def save(net, path, metrics=None):
         if not np.all(np.isfinite(p)):
             raise StructureError(f"save: parameter {node}.{name} contains NaN or inf; refusing to save.")
     meta = describe(net, metrics)
-    text = json.dumps(meta, indent=1)
-    arrays = {_META_KEY: np.array(text)}
+    arrays = {}
     for n in net.nodes:
         for k, v in n.layer.params.items():
             arrays[f"param/{n.name}/{k}"] = v
@@ -101,6 +111,9 @@ def save(net, path, metrics=None):
             arrays[f"state/{n.name}/{k}"] = v
     if net.input_index is not None:
         arrays["input_index"] = net.input_index
+    meta["weights_sha256"] = _checksum(arrays)  # the description (inside the .npz and beside it) pins the weights
+    text = json.dumps(meta, indent=1)
+    arrays[_META_KEY] = np.array(text)
     _atomic_write(path, lambda fh: np.savez(fh, **arrays))
     _atomic_write(path.with_suffix(".json"), lambda fh: fh.write(text.encode()))
     return path
@@ -129,12 +142,23 @@ def load(path):
         weights do not match its architecture.
     """
     path = Path(path)
+    clean_stale_temporaries(path)
     if not path.exists():
         raise StructureError(f"load: no file at {path}.")
+    if path.is_dir():
+        raise StructureError(f"load: {path} is a folder, not a saved network (.npz).")
     try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        if magic != b"PK\x03\x04":
+            what = "an empty file" if not magic else ("a single .npy array" if magic.startswith(b"\x93NUM") else
+                                                      "not a zip archive")
+            raise StructureError(f"load: {path} is not a readable .npz file ({what}; nn.save writes .npz).")
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        if isinstance(exc, StructureError):
+            raise
         raise StructureError(f"load: {path} is not a readable .npz file ({exc}).") from None
     if _META_KEY not in arrays:
         raise StructureError(f"load: {path} has no structsparse network description (key {_META_KEY!r}).")
@@ -146,10 +170,17 @@ def load(path):
         raise StructureError(f"load: {path} is not a structsparse.nn network (format {meta.get('format')!r}).")
     if meta.get("version") != FORMAT_VERSION:
         raise StructureError(f"load: {path} has format version {meta.get('version')}; this library reads {FORMAT_VERSION}.")
+    if not isinstance(meta, dict):
+        raise StructureError(f"load: the description in {path} is not a JSON object.")
     try:
-        return _rebuild(meta, arrays, path)
+        net = _rebuild(meta, dict(arrays), path)
     except (KeyError, TypeError) as exc:
         raise StructureError(f"load: the description in {path} is incomplete or malformed ({exc!r}).") from None
+    expected = meta.get("weights_sha256")  # after the structural checks, which say more when they fail
+    if expected is not None and expected != _checksum(arrays):
+        raise StructureError(f"load: the weights in {path} do not match the checksum of its description "
+                             "(the file was changed or damaged after saving).")
+    return net
 
 
 def _rebuild(meta, arrays, path):
@@ -185,8 +216,13 @@ def _rebuild(meta, arrays, path):
                 if arr.shape != store[k].shape:
                     raise StructureError(f"load: array {key} in {path} has shape {arr.shape}; the architecture "
                                          f"needs {store[k].shape}.")
+                if arr.dtype.kind != store[k].dtype.kind:
+                    raise StructureError(f"load: array {key} in {path} has dtype {arr.dtype}; the layer needs "
+                                         f"{store[k].dtype} (real floating-point weights).")
                 if not np.all(np.isfinite(arr)):
                     raise StructureError(f"load: array {key} in {path} contains NaN or inf.")
+                if k == "var" and np.any(arr < 0):
+                    raise StructureError(f"load: array {key} in {path} holds negative batch-norm variances.")
                 store[k] = arr.astype(np.float32) if arr.dtype.kind == "f" and arr.dtype != np.float64 else arr
                 used.add(key)
         net.nodes.append(Node(spec["name"], layer, spec["inputs"]))

@@ -27,11 +27,11 @@ def load_digits_split(test_size=0.3, rng=0, image=True, n_samples=None):
     -------
     X_train, X_test, y_train, y_test
     """
+    test_size = check_scalar(test_size, "test_size", low=0, high=1, low_inclusive=False, high_inclusive=False,
+                             owner="load_digits_split")  # before importing scikit-learn (seconds)
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    test_size = check_scalar(test_size, "test_size", low=0, high=1, low_inclusive=False, high_inclusive=False,
-                             owner="load_digits_split")
     data = load_digits()
     X = (data.data / 16.0).astype(np.float32)
     y = data.target.astype(np.int64)
@@ -65,8 +65,6 @@ def load_digits_splits(rng=0, image=True, n_samples=None, val_size=0.2, test_siz
     -------
     X_train, X_val, X_test, y_train, y_val, y_test
     """
-    from sklearn.model_selection import train_test_split
-
     val_size = check_scalar(val_size, "val_size", low=0, high=1, low_inclusive=False, high_inclusive=False,
                             owner="load_digits_splits")
     test_size = check_scalar(test_size, "test_size", low=0, high=1, low_inclusive=False, high_inclusive=False,
@@ -74,6 +72,8 @@ def load_digits_splits(rng=0, image=True, n_samples=None, val_size=0.2, test_siz
     if val_size + test_size >= 1:
         raise ParameterError(f"load_digits_splits: 'val_size' + 'test_size' must be below 1. Got "
                              f"{val_size} + {test_size}.")
+    from sklearn.model_selection import train_test_split  # after the checks: importing it costs seconds
+
     X_rest, X_te, y_rest, y_te = load_digits_split(test_size=test_size, rng=rng, image=image, n_samples=n_samples)
     X_tr, X_val, y_tr, y_val = train_test_split(X_rest, y_rest, test_size=val_size / (1 - test_size),
                                                 stratify=y_rest, random_state=rng)

@@ -130,7 +130,12 @@ def accuracy(net, X, y):
     float
         Accuracy in [0, 1].
     """
-    return float(np.mean(net.predict(X) == np.asarray(y)))
+    pred = net.predict(X)
+    y = np.asarray(y)
+    if y.shape != pred.shape:
+        raise ShapeError(f"The 'y' parameter of accuracy must have shape {pred.shape} (one label per sample of X). "
+                         f"Got {y.shape}.")
+    return float(np.mean(pred == y))
 
 
 class _SGD:
@@ -216,8 +221,14 @@ def train(net, X, y, epochs=10, lr=0.01, batch_size=64, penalty=None, schedule=N
     owner = "train"
     X = net.check_input(X, "X", owner)
     n_out = net.output_shape[-1]
+    if X.shape[0] == 0:
+        raise ShapeError(f"The 'X' parameter of {owner} holds no sample.")
     y = check_labels(y, X.shape[0], n_out, owner)
     epochs = check_int(epochs, "epochs", low=0, owner=owner)
+    if threads is not None:
+        threads = check_int(threads, "threads", low=1, owner=owner)
+    if (X_val is None) != (y_val is None):
+        raise ParameterError(f"The 'X_val' and 'y_val' parameters of {owner} go together; give both or neither.")
     batch_size = check_int(batch_size, "batch_size", low=1, owner=owner)
     lr = check_scalar(lr, "lr", low=0, low_inclusive=False, owner=owner)
     momentum = check_scalar(momentum, "momentum", low=0, high=1, high_inclusive=False, owner=owner)
