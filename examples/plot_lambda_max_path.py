@@ -21,7 +21,7 @@ groups = ss.Groups.contiguous(n_features=p, size=5)
 x_true = np.zeros(p)
 x_true[:10] = rng.standard_normal(10)
 A = rng.standard_normal((n, p))
-y = A @ x_true + 0.1 * rng.standard_normal(n)
+y = A @ x_true + 2.0 * rng.standard_normal(n)
 loss = ss.LeastSquares(A, y)
 pen = ss.GroupLasso(groups, 1.0)
 

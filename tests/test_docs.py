@@ -82,6 +82,10 @@ def _run_blocks(blocks, where, tmp_path, monkeypatch):
     namespace = {"__name__": "__docs__"}
     with _registries_restored(), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        # user-level code: a ConvergenceWarning is shown, as to a user (the suite's filter would make it an error)
+        from structsparse.exceptions import ConvergenceWarning
+
+        warnings.simplefilter("default", ConvergenceWarning)
         for k, code in enumerate(blocks):
             try:
                 exec(compile(code, f"{where} [block {k + 1}]", "exec"), namespace)
