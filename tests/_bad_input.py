@@ -34,6 +34,20 @@ from dataclasses import dataclass, field
 import structsparse.exceptions as exc_mod
 
 TIME_LIMIT = 5.0
+
+#: The categories of issue 10; every row names one.
+CATEGORIES = {
+    "data types": "complex, object, string arrays; wrong Python types; integer or complex weights in a file",
+    "operators": "a LinearOperator without rmatvec (or complex) refused at construction",
+    "empty": "empty and degenerate data: 0 samples, zero measurements, a constant column, a single sample",
+    "arguments": "out-of-range values and arguments that disagree with each other or with the data",
+    "sizes": "sizes the data cannot support (model order, measurements, budgets)",
+    "patterns": "sysid patterns that cut the outputs off the states; format and version of pattern files",
+    "files": "truncated, non-zip, text, .npy-for-.npz, tampered or malformed files; sweep files on resume",
+    "output paths": "output paths checked writable before the work starts",
+    "numerical extremes": "A scaled by 1e+-200, lam at 1e-200: the correct answer or a clear error",
+    "faults": "early stops that must warn (ConvergenceWarning)",
+}
 OK = "ok"
 CLI = "cli"
 
@@ -64,6 +78,7 @@ class Case:
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        assert self.category in CATEGORIES, f"{self.id}: unknown category {self.category!r}"
         if isinstance(self.names, str):
             self.names = (self.names,)
 

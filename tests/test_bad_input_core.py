@@ -242,7 +242,7 @@ add("OverlapGroupLassoRegressor-no-groups", "arguments", lambda: _est("OverlapGr
 add("StructuredRegressor-penalty-unknown", "arguments", lambda: _est("StructuredRegressor", penalty="l7", lam=0.1).fit(X30, y30), (ParameterError, TypeError), "penalty")
 add("StructuredRegressor-datafit-unknown", "arguments", lambda: _est("StructuredRegressor", penalty="l1", lam=0.1, datafit="hinge").fit(X30, y30), ParameterError, "datafit")
 add("StructuredRegressor-tol-0", "arguments", lambda: _est("StructuredRegressor", penalty="l1", lam=0.1, tol=0.0).fit(X30, y30), ParameterError, "tol")
-add("GroupLassoClassifier-one-class", "degenerate", lambda: _est("GroupLassoClassifier", groups=5).fit(X30, np.zeros(40)), (ParameterError, ValueError), ("class", "y"))
+add("GroupLassoClassifier-one-class", "empty", lambda: _est("GroupLassoClassifier", groups=5).fit(X30, np.zeros(40)), (ParameterError, ValueError), ("class", "y"))
 add("GroupLassoClassifier-y-float", "data types", lambda: _est("GroupLassoClassifier", groups=5).fit(X30, y30), (ParameterError, ValueError), ("y", "class", "label"))
 add("GroupLassoRegressor-single-sample", "empty", lambda: _est("GroupLassoRegressor", groups=5, fit_intercept=False).fit(X30[:1], y30[:1]), OK,
     check=lambda m: np.all(np.isfinite(m.coef_)))

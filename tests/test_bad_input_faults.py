@@ -198,3 +198,20 @@ def test_network_file_and_its_json_cannot_disagree(tmp_path):
         np.savez(fh, **arrays)
     with pytest.raises(StructureError, match="checksum"):
         nn.load(path)
+
+
+def test_ctrl_c_on_other_long_commands_prints_one_line():
+    args = ["verify", "--n-problems", "50"]  # any command: the CLI's main turns Ctrl-C into one line
+    proc = subprocess.Popen(_cli(args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(6)
+        assert proc.poll() is None, "the command finished before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = [ln for ln in err.splitlines() if ln.strip() and "it/s" not in ln and "%|" not in ln]
+    assert "Traceback" not in err
+    assert proc.returncode == 130
+    assert len(lines) == 1 and "interrupted" in lines[0], err
