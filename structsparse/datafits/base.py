@@ -303,6 +303,7 @@ class Datafit(ABC):
         new._lipschitz = None
         new._norm_sq = None
         new._caps = None
+        new.__dict__.pop("_block_design", None)
         return new
 
     # ------------------------------------------------------------------ cvxpy

@@ -74,6 +74,7 @@ class _Design:
     """``A`` (dense in any memory order, or CSC) with the products the solver needs."""
 
     def __init__(self, A):
+        self.source = A
         self.sparse = sp.issparse(A)
         self.A = A.tocsc() if self.sparse else A
         if self.sparse:
@@ -152,6 +153,21 @@ class _Design:
             else:
                 self._colnorm2 = np.einsum("ij,ij->j", self.A, self.A)
         return self._colnorm2
+
+
+def _design_of(loss):
+    """The datafit's design in the solver's layout, kept on the datafit between calls.
+
+    A path or a cross-validation solves the same datafit for many ``lam``:
+    the CSC copy, the column norms and the cache of contiguous columns are
+    built once for all of them. The datafit's ``A`` never changes
+    (``with_design`` makes a new datafit).
+    """
+    design = loss.__dict__.get("_block_design")
+    if design is None or design.source is not loss.A:
+        design = _Design(loss.A)
+        loss._block_design = design
+    return design
 
 
 class _Unpenalized:
@@ -282,7 +298,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
             raise ParameterError(f"The '{name}' parameter of {owner} must be a bool. Got {val!r} instead.")
 
     start = time.perf_counter()
-    design = _Design(A)
+    design = _design_of(loss)
     n, p = design.n, design.p
     spec = block_spec(penalty, p)
     x_shape = tuple(loss.x_shape)
@@ -368,7 +384,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
         history["epochs"].append(int(epochs))
 
     objective = 0.5 * float(np.vdot(R, R)) + spec.value(X)
-    history["screened_blocks"] = [int(b) for b in np.flatnonzero(~alive)]
+    history["screened_blocks"] = np.flatnonzero(~alive).tolist()
     elapsed = time.perf_counter() - start
     if not converged and message.startswith("reached max_iter"):
         warnings.warn(f"{owner}: {message}; the result may be inaccurate (gap={gap:.3e}).", ConvergenceWarning,
@@ -464,7 +480,7 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
         history["epochs"].append(int(epochs))
 
     objective = loss.value_from_Ax(z.reshape(y_shape)) + spec.value(X)
-    history["screened_blocks"] = [int(b) for b in np.flatnonzero(~alive)]
+    history["screened_blocks"] = np.flatnonzero(~alive).tolist()
     elapsed = time.perf_counter() - start
     if not converged and message.startswith("reached max_iter"):
         warnings.warn(f"{owner}: {message}; the result may be inaccurate (gap={gap:.3e}).", ConvergenceWarning,
