@@ -74,6 +74,7 @@ def test_ctrl_c_on_phase_saves_and_resumes(tmp_path, workers):
     proc = subprocess.Popen(_cli(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline().strip()
+        time.sleep(2)  # Ctrl-C while the resumed sweep runs
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -81,6 +82,8 @@ def test_ctrl_c_on_phase_saves_and_resumes(tmp_path, workers):
             proc.kill()
     assert first == f"resuming: {saved} of {total} trials done"
     assert "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("interrupted: ") and lines[0].endswith("rerun the same command to resume")
     assert len(_rows(out)) >= saved
 
 

@@ -249,6 +249,17 @@ def _phase_cli(args):
 
         executor = SerialExecutor()
     total = len(grid) * args.trials * len(args.methods)
+
+    def interrupted():
+        """The one line for Ctrl-C (also used by the CLI's main when it lands outside the sweep)."""
+        if not args.out:
+            return "interrupted: no --out file, nothing saved; give --out to make the sweep resumable"
+        from .phase import load_table
+
+        done = _rows_in_sweep(load_table(args.out)[1], grid, args.trials, args.methods) if os.path.exists(args.out) else 0
+        return f"interrupted: {done} trials saved in {args.out}; rerun the same command to resume"
+
+    args._interrupt_note = interrupted
     if args.out and os.path.exists(args.out):
         from .phase import load_table
 
@@ -259,15 +270,7 @@ def _phase_cli(args):
                                  resume_file=args.out, progress=not args.no_progress, operator=args.operator,
                                  n_workers=args.workers if executor is None else None)
     except KeyboardInterrupt:
-        if not args.out:
-            print("interrupted: no --out file, nothing saved; give --out to make the sweep resumable",
-                  file=sys.stderr)
-        else:
-            from .phase import load_table
-
-            done = _rows_in_sweep(load_table(args.out)[1], grid, args.trials, args.methods)
-            print(f"interrupted: {done} trials saved in {args.out}; rerun the same command to resume",
-                  file=sys.stderr)
+        print(interrupted(), file=sys.stderr)
         return 130
     finally:
         if client is not None:

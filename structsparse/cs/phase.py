@@ -26,6 +26,7 @@ import json
 import os
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 
@@ -95,6 +96,21 @@ def run_trial(kind, params, methods, m, trial, base_seed, operator="gaussian", s
             rows.append({"method": method, "m": int(m), "trial": int(trial), "success": bool(err <= success_tol),
                          "error": float(err), "time": float(res.time), "n_iter": int(res.n_iter)})
     return rows
+
+
+@contextmanager
+def _sigint_deferred(active):
+    """Hold SIGINT back while the pool starts its workers; it is delivered (KeyboardInterrupt) right after."""
+    import signal
+    import threading
+
+    active = active and hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if active else None
+    try:
+        yield
+    finally:
+        if active:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _ignore_sigint():
@@ -383,9 +399,10 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
     consumed = set()
     last_save = time.monotonic()
     try:
-        for m, t, todo in tasks:
-            futures.append(executor.submit(run_trial, kind, model.params(), todo, m, t, base_seed, operator,
-                                           success_tol))
+        with _sigint_deferred(bool(owned)):  # a Ctrl-C while the pool forks would be lost in a fork hook
+            for m, t, todo in tasks:
+                futures.append(executor.submit(run_trial, kind, model.params(), todo, m, t, base_seed, operator,
+                                               success_tol))
         for fut in as_completed(futures):
             consumed.add(fut)
             rows.extend(fut.result())
