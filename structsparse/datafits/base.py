@@ -68,7 +68,7 @@ def _check_scale(arr, name, owner):
     data = arr.data if sp.issparse(arr) else arr if isinstance(arr, np.ndarray) else None
     if data is None or data.size == 0:
         return
-    big = float(np.max(np.abs(data)))
+    big = max(float(np.max(data)), -float(np.min(data)))  # no |data| temporary: A may be large
     if big == 0.0:
         return
     low, high = _SCALE_LIMITS
