@@ -26,7 +26,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from .._validation import check_choice, check_int, check_rng, check_scalar
 from ..exceptions import ParameterError, ShapeError
-from .operators import _AdjointOf, check_shape2d
+from .operators import _AdjointOf, _real_input, check_shape2d
 
 __all__ = ["partial_fourier", "PartialFourier", "partial_dct2", "PartialDCT2", "mask_variable_density",
            "mask_radial", "mask_cartesian"]
@@ -115,16 +115,16 @@ class PartialFourier(LinearOperator):
         return out.reshape(self.n, k) * self.scale
 
     def _matvec(self, x):
-        return self._forward(np.asarray(x, dtype=np.float64).reshape(-1, 1)).reshape(-1)
+        return self._forward(_real_input(x, "x", "PartialFourier").reshape(-1, 1)).reshape(-1)
 
     def _matmat(self, X):
-        return self._forward(np.asarray(X, dtype=np.float64))
+        return self._forward(_real_input(X, "x", "PartialFourier"))
 
     def _rmatvec(self, y):
-        return self._backward(np.asarray(y, dtype=np.float64).reshape(-1, 1)).reshape(-1)
+        return self._backward(_real_input(y, "y", "PartialFourier").reshape(-1, 1)).reshape(-1)
 
     def _rmatmat(self, Y):
-        return self._backward(np.asarray(Y, dtype=np.float64))
+        return self._backward(_real_input(Y, "y", "PartialFourier"))
 
     def _adjoint(self):
         return _AdjointOf(self)
@@ -204,16 +204,16 @@ class PartialDCT2(LinearOperator):
         return out.reshape(self.n, k)
 
     def _matvec(self, x):
-        return self._forward(np.asarray(x, dtype=np.float64).reshape(-1, 1)).reshape(-1)
+        return self._forward(_real_input(x, "x", "PartialDCT2").reshape(-1, 1)).reshape(-1)
 
     def _matmat(self, X):
-        return self._forward(np.asarray(X, dtype=np.float64))
+        return self._forward(_real_input(X, "x", "PartialDCT2"))
 
     def _rmatvec(self, y):
-        return self._backward(np.asarray(y, dtype=np.float64).reshape(-1, 1)).reshape(-1)
+        return self._backward(_real_input(y, "y", "PartialDCT2").reshape(-1, 1)).reshape(-1)
 
     def _rmatmat(self, Y):
-        return self._backward(np.asarray(Y, dtype=np.float64))
+        return self._backward(_real_input(Y, "y", "PartialDCT2"))
 
     def _adjoint(self):
         return _AdjointOf(self)

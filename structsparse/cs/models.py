@@ -377,6 +377,7 @@ class _WaveletTreeModel(SignalModel):
 
         ``method`` overrides the model's ``projection`` for this call.
         """
+        x = self._check_x(x)
         k = self._resolve_k(k)
         exact = self._use_exact(k) if method is None else (
             check_choice(method, "method", ("exact", "cssa"), owner=type(self).__name__) == "exact")
@@ -683,7 +684,8 @@ class BlockSparse2D(BlockSparse):
 
     def block_norms(self, x):
         """Euclidean norm of every patch of ``x`` (flattened image)."""
-        return np.sqrt(np.sum(np.asarray(x).reshape(-1)[self._blocks] ** 2, axis=1))
+        x = self._check_x(np.reshape(x, -1) if np.ndim(x) == 2 else x)  # a flat vector or the image
+        return np.sqrt(np.sum(x[self._blocks] ** 2, axis=1))
 
     def _expand(self, blocks):
         return np.sort(self._blocks[np.asarray(blocks, dtype=np.int64)].ravel())

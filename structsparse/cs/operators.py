@@ -317,6 +317,15 @@ def _check_orthogonal_wavelet(wavelet, owner):
     return w
 
 
+def _real_input(x, name, owner):
+    """``x`` as float64; a complex array is refused (casting would drop its imaginary part silently)."""
+    x = np.asarray(x)
+    if np.iscomplexobj(x):
+        raise TypeError(f"The '{name}' argument of {owner} must be real. Got a complex array ({x.dtype}); "
+                        f"apply the operator to its real and imaginary parts separately.")
+    return np.asarray(x, dtype=np.float64)
+
+
 def check_shape2d(shape, owner, name="shape"):
     """A pair of positive ints ``(rows, cols)``."""
     try:
@@ -424,16 +433,16 @@ class WaveletSynthesis2D(LinearOperator):
         return np.concatenate(parts, axis=-1).T
 
     def _matvec(self, c):
-        return self._synth(np.asarray(c, dtype=np.float64).reshape(-1))
+        return self._synth(_real_input(c, "c", "WaveletSynthesis2D").reshape(-1))
 
     def _rmatvec(self, x):
-        return self._analyze(np.asarray(x, dtype=np.float64).reshape(-1))
+        return self._analyze(_real_input(x, "x", "WaveletSynthesis2D").reshape(-1))
 
     def _matmat(self, C):
-        return self._synth(np.asarray(C, dtype=np.float64))
+        return self._synth(_real_input(C, "c", "WaveletSynthesis2D"))
 
     def _rmatmat(self, X):
-        return self._analyze(np.asarray(X, dtype=np.float64))
+        return self._analyze(_real_input(X, "x", "WaveletSynthesis2D"))
 
     def _adjoint(self):
         return _AdjointOf(self)

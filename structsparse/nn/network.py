@@ -118,6 +118,9 @@ class Graph:
 
     def shape_of(self, name):
         """Per-sample output shape of a node (or of ``"input"``)."""
+        if name not in self._shapes:
+            raise ParameterError(f"The 'name' parameter of Graph.shape_of: no node named {name!r}; "
+                                 f"known: {sorted(self._shapes)}.")
         return self._shapes[name]
 
     @property
@@ -128,7 +131,8 @@ class Graph:
         for n in self.nodes:
             if n.name == name:
                 return n
-        raise KeyError(f"No node named {name!r}.")
+        raise ParameterError(f"The 'name' parameter of Graph.node: no node named {name!r}; "
+                             f"known: {[n.name for n in self.nodes]}.")
 
     def consumers(self):
         """Map each node name (and ``"input"``) to the names of the nodes reading it."""
@@ -203,6 +207,7 @@ class Graph:
         out = acts[self.output]
         if readers is not None and not out.flags.owndata:
             out = out.copy()  # the output may be a view of a reused buffer (e.g. Flatten of a Conv2D)
+        self._out_shape = out.shape  # what backward's dout must match
         return out
 
     def _fused_relus(self, readers):
@@ -230,6 +235,12 @@ class Graph:
 
     def backward(self, dout):
         """Back-propagate ``dout`` (gradient of the loss w.r.t. the output); fill every layer's grads."""
+        if getattr(self, "_out_shape", None) is None:
+            raise ParameterError("Graph.backward: call forward first (there is no pass to back-propagate).")
+        dout = np.asarray(dout)
+        if dout.shape != self._out_shape:
+            raise ShapeError(f"The 'dout' parameter of Graph.backward must have the shape of the last forward "
+                             f"output {self._out_shape}. Got {dout.shape}.")
         grads = {self.output: dout}
         for n in reversed(self.nodes):
             g = grads.pop(n.name, None)
@@ -255,7 +266,12 @@ class Graph:
 
     def score(self, X, y):
         """Accuracy on ``(X, y)``."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        pred = self.predict(X)
+        y = np.asarray(y)
+        if y.shape != pred.shape:
+            raise ShapeError(f"The 'y' parameter of Graph.score must hold one label per sample of X, shape "
+                             f"{pred.shape}. Got {y.shape}.")
+        return float(np.mean(pred == y))
 
     # ------------------------------------------------------------------ parameters
     def parameters(self):
@@ -269,6 +285,12 @@ class Graph:
 
     def astype(self, dtype):
         """A copy with parameters and state cast to ``dtype`` (float64 for gradient checks)."""
+        try:
+            floating = np.issubdtype(np.dtype(dtype), np.floating)
+        except TypeError:
+            floating = False
+        if not floating:
+            raise ParameterError(f"The 'dtype' parameter of Graph.astype must be a floating dtype. Got {dtype!r}.")
         new = self.copy()
         for n in new.nodes:
             n.layer.astype(dtype)
@@ -281,6 +303,7 @@ class Graph:
         new.blocks = copy.deepcopy(self.blocks)
         new._shapes = dict(self._shapes)
         new.input_index = None if self.input_index is None else self.input_index.copy()
+        new._out_shape = None  # the copied layers hold no forward pass
         new._rng = np.random.default_rng(0)  # layers added to a copy get reproducible weights
         return new
 
@@ -319,6 +342,8 @@ class Sequential(Graph):
     """
 
     def __init__(self, layers, input_shape, rng=None):
+        if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
+            raise TypeError(f"The 'layers' parameter of Sequential must be a list of Layer. Got {type(layers).__name__}.")
         super().__init__(input_shape, rng)
         for layer in layers:
             self.add(layer)
