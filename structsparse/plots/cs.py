@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import _atomic
 from ..exceptions import ParameterError, ShapeError
+from ._check import check_ax, check_fig
 
 __all__ = ["plot_recovery", "plot_real_recovery", "plot_phase_transition", "plot_rip", "save_figure"]
 
@@ -77,9 +78,13 @@ def plot_recovery(x_true, x_rec, model=None, fig=None, path=None, title=None):
     -------
     matplotlib.figure.Figure
     """
-    from ..cs.models import BlockSparse, TreeSparse
+    from ..cs.models import BlockSparse, SignalModel, TreeSparse
     from .._validation import check_array
 
+    if model is not None and not isinstance(model, SignalModel):
+        raise TypeError(f"The 'model' parameter of plot_recovery must be a SignalModel or None. "
+                        f"Got {type(model).__name__}.")
+    check_fig(fig, "plot_recovery")
     x_true = check_array(x_true, "x_true", ndim=1, owner="plot_recovery")
     x_rec = check_array(x_rec, "x_rec", ndim=1, shape=x_true.shape, owner="plot_recovery")
     if model is not None and model.n != x_true.size:
@@ -243,6 +248,10 @@ def plot_rip(estimates, labels=None, fig=None, path=None, title=None):
 
     if isinstance(estimates, RipEstimate):
         estimates = [estimates]
+    if isinstance(estimates, str) or not hasattr(estimates, "__iter__"):
+        raise TypeError(f"The 'estimates' parameter of plot_rip must be a RipEstimate or a sequence of them. "
+                        f"Got {type(estimates).__name__}.")
+    check_fig(fig, "plot_rip")
     estimates = list(estimates)
     if not estimates or not all(isinstance(e, RipEstimate) for e in estimates):
         from ..exceptions import ParameterError
@@ -302,8 +311,12 @@ def plot_real_recovery(original, backprojection, recovered, metrics=None, ax=Non
     -------
     matplotlib.figure.Figure
     """
-    original = np.asarray(original, dtype=float)
-    panels = [np.asarray(backprojection, dtype=float), np.asarray(recovered, dtype=float)]
+    from .._validation import check_array
+
+    owner = "plot_real_recovery"
+    original = check_array(original, "original", ndim=(1, 2), finite=False, owner=owner)
+    panels = [check_array(backprojection, "backprojection", finite=False, owner=owner),
+              check_array(recovered, "recovered", finite=False, owner=owner)]
     for a in panels:
         if a.shape != original.shape:
             raise ShapeError(f"plot_real_recovery: 'backprojection' and 'recovered' must have the shape of "
@@ -313,6 +326,10 @@ def plot_real_recovery(original, backprojection, recovered, metrics=None, ax=Non
         image = original.ndim == 2
         fig, ax = plt.subplots(1, 3, figsize=(12, 4.2) if image else (14, 3.6), sharey=not image)
     else:
+        if isinstance(ax, str) or not hasattr(ax, "__len__"):
+            raise TypeError(f"plot_real_recovery: 'ax' must be a sequence of 3 matplotlib Axes. Got {type(ax).__name__}.")
+        for a in ax:
+            check_ax(a, owner)
         if len(ax) != 3:
             raise ParameterError(f"plot_real_recovery: 'ax' must hold 3 axes. Got {len(ax)}.")
         fig = ax[0].figure

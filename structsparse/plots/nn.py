@@ -2,6 +2,9 @@
 
 import numpy as np
 
+from ..exceptions import ParameterError, ShapeError
+from ._check import check_ax
+
 __all__ = ["pruning_dashboard", "pixel_mask_figure", "latency_distribution", "accuracy_delta"]
 
 
@@ -35,10 +38,16 @@ def latency_distribution(profiles, batch=1, ax=None, kind="cdf"):
     matplotlib.figure.Figure
     """
     if kind not in ("cdf", "violin"):
-        raise ValueError(f"The 'kind' parameter of latency_distribution must be 'cdf' or 'violin'. Got {kind!r}.")
+        raise ParameterError(f"The 'kind' parameter of latency_distribution must be 'cdf' or 'violin'. Got {kind!r}.")
+    if not isinstance(profiles, dict):
+        raise TypeError(f"The 'profiles' parameter of latency_distribution must be a dict {{name: ProfileResult}}. "
+                        f"Got {type(profiles).__name__}.")
+    if not profiles:
+        raise ParameterError("The 'profiles' parameter of latency_distribution is empty: nothing to draw.")
+    check_ax(ax, "latency_distribution")
     for name, prof in profiles.items():
         if batch not in prof.times:
-            raise ValueError(f"The 'batch' parameter of latency_distribution: profile {name!r} has no batch {batch} "
+            raise ParameterError(f"The 'batch' parameter of latency_distribution: profile {name!r} has no batch {batch} "
                              f"(it has {list(prof.times)}).")
     fig, ax = _axes(ax)
     names = list(profiles)
@@ -81,6 +90,19 @@ def accuracy_delta(result, dense_acc, ax=None):
     -------
     matplotlib.figure.Figure
     """
+    owner = "accuracy_delta"
+    if not isinstance(result, dict):
+        raise TypeError(f"The 'result' parameter of {owner} must be the dict of prune_to_budget. "
+                        f"Got {type(result).__name__}.")
+    missing = [k for k in ("path", "lam", "budget", "dense_flops") if k not in result]
+    if missing:
+        raise ParameterError(f"The 'result' parameter of {owner} lacks the keys {missing} (expected the dict of "
+                             f"prune_to_budget).")
+    try:
+        dense_acc = float(dense_acc)
+    except (TypeError, ValueError):
+        raise TypeError(f"The 'dense_acc' parameter of {owner} must be a number. Got {dense_acc!r}.") from None
+    check_ax(ax, owner)
     fig, ax = _axes(ax)
     pts = sorted(result["path"], key=lambda e: (e["flops"], e["lam"]))
     d = result["dense_flops"]
@@ -224,8 +246,16 @@ def pixel_mask_figure(kept_pixels, path, shape=(8, 8), accuracy=None, example=No
     """The input pixels an MLP kept after a group lasso on its input features."""
     import matplotlib.pyplot as plt
 
+    owner = "pixel_mask_figure"
     mask = np.zeros(int(np.prod(shape)), dtype=float)
-    mask[np.asarray(kept_pixels, dtype=int)] = 1.0
+    kept = np.asarray(kept_pixels, dtype=int)
+    if kept.size and (kept.min() < 0 or kept.max() >= mask.size):
+        raise ParameterError(f"The 'kept_pixels' parameter of {owner} must hold pixel indices in [0, {mask.size}) "
+                             f"for shape={tuple(shape)}. Got values in [{kept.min()}, {kept.max()}].")
+    if example is not None and np.size(example) != mask.size:
+        raise ShapeError(f"The 'example' parameter of {owner} must have {mask.size} pixels (shape={tuple(shape)}). "
+                         f"Got {np.size(example)}.")
+    mask[kept] = 1.0
     n = 2 if example is not None else 1
     fig, ax = plt.subplots(1, n, figsize=(3.2 * n, 3.8))
     ax = np.atleast_1d(ax)

@@ -6,6 +6,9 @@ figure; nothing is shown or saved here except by :func:`save_figure`.
 
 import numpy as np
 
+from ..exceptions import ParameterError, ShapeError
+from ._check import check_ax, check_fig
+
 __all__ = ["plot_patterns", "plot_outputs", "plot_poles", "save_figure"]
 
 
@@ -38,12 +41,35 @@ def plot_patterns(true, found, matrices=("A", "B"), fig=None):
     """
     import matplotlib.pyplot as plt
 
+    owner = "plot_patterns"
+    for arg, obj in (("true", true), ("found", found)):
+        if not (isinstance(obj, dict) or hasattr(obj, "masks") or hasattr(obj, "matrices")):
+            raise TypeError(f"The '{arg}' parameter of {owner} must be a Pattern, a StateSpace or a dict of "
+                            f"arrays. Got {type(obj).__name__}.")
+    if isinstance(matrices, str):
+        matrices = tuple(matrices)
+    matrices = tuple(matrices)
+    if not matrices or any(m not in ("A", "B", "C", "D") for m in matrices):
+        raise ParameterError(f"The 'matrices' parameter of {owner} must be a non-empty sequence of names among "
+                             f"'A', 'B', 'C', 'D'. Got {matrices!r}.")
+    check_fig(fig, owner)
+    supports = {}
+    for name in matrices:
+        try:
+            st, sf = _support(true, name), _support(found, name)
+        except KeyError:
+            raise ParameterError(f"The 'matrices' parameter of {owner} names {name!r}, which 'true' or 'found' "
+                                 f"does not hold.") from None
+        if st.shape != sf.shape:
+            raise ShapeError(f"The 'found' parameter of {owner}: matrix {name} has shape {sf.shape} but the true "
+                             f"one {st.shape}; they must match.")
+        supports[name] = (st, sf)
     k = len(matrices)
     if fig is None:
         fig = plt.figure(figsize=(7, 3.2 * k))
     axes = fig.subplots(k, 2, squeeze=False)
     for r, name in enumerate(matrices):
-        st, sf = _support(true, name), _support(found, name)
+        st, sf = supports[name]
         for c, (supp, title) in enumerate(((st, "true"), (sf, "found"))):
             ax = axes[r, c]
             ax.spy(supp, markersize=max(2, 60 / max(supp.shape)), color="k")
@@ -80,9 +106,27 @@ def plot_outputs(y, y_sim, dt=1.0, names=None, fit=None, fig=None, max_samples=N
     """
     import matplotlib.pyplot as plt
 
-    y = np.asarray(y, float).reshape(len(y), -1)
-    y_sim = np.asarray(y_sim, float).reshape(len(y_sim), -1)
+    from .._validation import check_array, check_int, check_scalar
+
+    owner = "plot_outputs"
+    y = check_array(y, "y", ndim=(1, 2), finite=False, owner=owner)
+    y_sim = check_array(y_sim, "y_sim", ndim=(1, 2), finite=False, owner=owner)
+    if y.shape[0] == 0:
+        raise ShapeError(f"The 'y' parameter of {owner} has no samples.")
+    y = y.reshape(len(y), -1)
+    y_sim = y_sim.reshape(len(y_sim), -1)
+    if y_sim.shape != y.shape:
+        raise ShapeError(f"The 'y_sim' parameter of {owner} must have the shape of 'y' {y.shape} "
+                         f"(n_samples, n_outputs). Got {y_sim.shape}.")
     p = y.shape[1]
+    if names is not None and len(names) != p:
+        raise ShapeError(f"The 'names' parameter of {owner} must hold one name per output ({p}). Got {len(names)}.")
+    if fit is not None and np.size(fit) != p:
+        raise ShapeError(f"The 'fit' parameter of {owner} must hold one value per output ({p}). Got {np.size(fit)}.")
+    dt = check_scalar(dt, "dt", low=0, low_inclusive=False, owner=owner)
+    if max_samples is not None:
+        max_samples = check_int(max_samples, "max_samples", low=1, owner=owner)
+    check_fig(fig, owner)
     T = y.shape[0] if max_samples is None else min(int(max_samples), y.shape[0])
     t = np.arange(T) * dt
     if fig is None:
@@ -115,11 +159,25 @@ def plot_poles(poles, labels=None, ax=None):
     """
     import matplotlib.pyplot as plt
 
+    owner = "plot_poles"
+    check_ax(ax, owner)
+    if hasattr(poles, "__len__") and len(poles) == 0:
+        raise ParameterError(f"The 'poles' parameter of {owner} is empty.")
+    try:
+        sets = [np.asarray(poles, dtype=complex).reshape(-1)] if np.ndim(poles[0]) == 0 else \
+            [np.asarray(p, dtype=complex).reshape(-1) for p in poles]
+    except (TypeError, ValueError, IndexError):
+        raise ParameterError(f"The 'poles' parameter of {owner} must be an array of complex numbers or a list "
+                             f"of such arrays. Got {poles!r:.80}.") from None
+    if not any(s.size for s in sets):
+        raise ParameterError(f"The 'poles' parameter of {owner} is empty.")
+    if labels is not None and len(labels) != len(sets):
+        raise ShapeError(f"The 'labels' parameter of {owner} must hold one label per pole set ({len(sets)}). "
+                         f"Got {len(labels)}.")
     if ax is None:
         fig, ax = plt.subplots(figsize=(4.5, 4.5))
     else:
         fig = ax.figure
-    sets = [np.asarray(poles)] if np.ndim(poles[0]) == 0 else [np.asarray(p) for p in poles]
     labels = labels or [f"model {i + 1}" for i in range(len(sets))]
     th = np.linspace(0, 2 * np.pi, 400)
     ax.plot(np.cos(th), np.sin(th), color="0.5", lw=0.8)
