@@ -344,17 +344,9 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
             print(f"{owner} {it:4d}  objective {objective:.12g}  gap {gap:.3e}  ws {ws_size}  "
                   f"screened {n_blocks - int(alive.sum())}")
         # floor: below eps * P(0) the gap is rounding noise (interpolating fits have P(x*) = 0)
-        if gap <= tol * max(objective, np.finfo(float).eps * 0.5 * yy, np.finfo(float).tiny):
-            converged = True
-            message = "duality gap below tol" if proj.exact else \
-                "approximate duality gap below tol (more than 500 unpenalized features)"
-            break
-        if callback is not None and callback(it, _shaped(X, x_shape), {"objective": objective, "gap": gap,
-                                                                       "ws_size": ws_size}):
-            message = "stopped by callback"
-            break
-        if it == max_iter:
-            message = f"reached max_iter={max_iter} before the tolerance {tol:g}"
+        converged, message = _outer_stop(it, gap, objective, 0.5 * yy, tol, max_iter, callback, X, x_shape, ws_size,
+                                         "" if proj.exact else "more than 500 unpenalized features")
+        if message:
             break
 
         # ---- Gap Safe screening: the dual optimum is within sqrt(2 gap) of theta
@@ -441,18 +433,9 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
         if verbose:
             print(f"{owner} {it:4d}  objective {objective:.12g}  gap {gap:.3e}  ws {ws_size}  "
                   f"screened {n_blocks - int(alive.sum())}")
-        floor = max(objective, np.finfo(float).eps * abs(f_zero), np.finfo(float).tiny)
-        if gap <= tol * floor:
-            converged = True
-            message = "duality gap below tol" if exact else \
-                "approximate duality gap below tol (unpenalized features)"
-            break
-        if callback is not None and callback(it, _shaped(X, x_shape), {"objective": objective, "gap": gap,
-                                                                       "ws_size": ws_size}):
-            message = "stopped by callback"
-            break
-        if it == max_iter:
-            message = f"reached max_iter={max_iter} before the tolerance {tol:g}"
+        converged, message = _outer_stop(it, gap, objective, abs(f_zero), tol, max_iter, callback, X, x_shape,
+                                         ws_size, "" if exact else "unpenalized features")
+        if message:
             break
         z_moved = False
         # Gap Safe screening: the dual is (1 / curvature)-strongly concave
@@ -526,6 +509,24 @@ def _fit_unpenalized(loss, design, X, z, free_cols, y_shape, max_steps=50):
         z = z + step * Ad
         value = trial
     return z
+
+
+def _outer_stop(it, gap, objective, p_zero, tol, max_iter, callback, X, x_shape, ws_size, approximate):
+    """``(converged, message)`` after an outer gap evaluation; an empty message means go on.
+
+    The gap is compared with ``tol * P(x)``, floored at ``eps * P(0)``: below
+    that it is rounding noise (interpolating fits have ``P(x*) = 0``).
+    ``approximate`` names why the gap is only approximate, if it is.
+    """
+    if gap <= tol * max(objective, np.finfo(float).eps * p_zero, np.finfo(float).tiny):
+        return True, (f"approximate duality gap below tol ({approximate})" if approximate else
+                      "duality gap below tol")
+    if callback is not None and callback(it, _shaped(X, x_shape), {"objective": objective, "gap": gap,
+                                                                   "ws_size": ws_size}):
+        return False, "stopped by callback"
+    if it == max_iter:
+        return False, f"reached max_iter={max_iter} before the tolerance {tol:g}"
+    return False, ""
 
 
 def _saturated_growth(X, idx, ptr, ws_size):
