@@ -169,6 +169,26 @@ add("MaxPool2D-size-0", "arguments", lambda: nn.MaxPool2D(0), ParameterError, "s
 add("BatchNorm-momentum-2", "arguments", lambda: nn.BatchNorm(momentum=2.0), ParameterError, "momentum")
 add("BatchNorm-eps-negative", "arguments", lambda: nn.BatchNorm(eps=-1.0), ParameterError, "eps")
 
+IMG = nn.Graph((6, 6, 2), rng=0)
+_c1 = IMG.add(nn.Conv2D(2, 3, padding=1), name="c1")
+_c2 = IMG.add(nn.Conv2D(3, 3), inputs="input", name="c2")  # 4 x 4: does not line up with c1's 6 x 6
+add("Concat-mismatched-spatial", "sizes", lambda: IMG.copy().add(nn.Concat(), inputs=["c1", "c2"]), ShapeError, ("Concat", "c1", "shape"))
+add("Add-mismatched-shapes", "sizes", lambda: IMG.copy().add(nn.Add(), inputs=["c1", "c2"]), ShapeError, ("Add", "c1", "shape"))
+add("Add-same-shapes-ok", "sizes", lambda: IMG.copy().add(nn.Add(), inputs=["c1", "input"]), OK,
+    check=lambda name: isinstance(name, str))
+add("SqueezeExcite-hidden-0", "arguments", lambda: nn.SqueezeExcite(hidden=0), ParameterError, "hidden")
+add("SqueezeExcite-on-vectors", "sizes", lambda: nn.Sequential([nn.SqueezeExcite(2)], (8,)), ShapeError, "SqueezeExcite")
+add("AvgPool2D-size-0", "arguments", lambda: nn.AvgPool2D(0), ParameterError, "size")
+add("MaxPool2D-larger-than-image", "sizes", lambda: nn.Sequential([nn.MaxPool2D(8)], (4, 4, 1)), ShapeError, ("size", "MaxPool2D"))
+add("GlobalAvgPool2D-on-vectors", "sizes", lambda: nn.Sequential([nn.GlobalAvgPool2D()], (8,)), ShapeError, "GlobalAvgPool2D")
+add("Flatten-then-conv", "sizes", lambda: nn.Sequential([nn.Flatten(), nn.Conv2D(2, 3)], (4, 4, 1)), ShapeError, "Conv2D")
+add("inception-unknown-input", "arguments", lambda: nn.inception(nn.Graph((6, 6, 2)), "nope", [[nn.Conv2D(2, 1)]]), ParameterError, "nope")
+add("inception-empty-branch", "empty", lambda: nn.inception(nn.Graph((6, 6, 2)), "input", [[nn.Conv2D(2, 1)], []]), ParameterError, "branch")
+add("dense_block-n_layers-0", "arguments", lambda: nn.dense_block(nn.Graph((6, 6, 2)), "input", 0, 2), ParameterError, "n_layers")
+add("dense_block-growth-0", "arguments", lambda: nn.dense_block(nn.Graph((6, 6, 2)), "input", 2, 0), ParameterError, "growth")
+add("Graph-forward-chunk-ok", "arguments", lambda: NET.forward(np.repeat(Xv, 50, axis=0), chunk=64), OK,
+    check=lambda out: np.allclose(out, NET.forward(np.repeat(Xv, 50, axis=0)), atol=1e-5))
+
 # ----------------------------------------------------------------------------- plots
 xt = cs.BlockSparse(32, 4, 2).sample(rng=0)
 add("plot_recovery-length-mismatch", "sizes", closing(lambda: pcs.plot_recovery(xt, xt[:-1])), ShapeError, "x_rec")

@@ -15,7 +15,7 @@ import copy
 
 import numpy as np
 
-from .._validation import check_array, check_rng
+from .._validation import check_array, check_int, check_rng
 from ..exceptions import ParameterError, ShapeError
 from .layers import BatchNorm, Concat, Conv2D, Layer, ReLU
 
@@ -413,6 +413,8 @@ def dense_block(graph, x, n_layers, growth, kernel_size=3, name="dense"):
     """
     if kernel_size % 2 == 0:
         raise ParameterError(f"dense_block needs an odd 'kernel_size' for same padding. Got {kernel_size}.")
+    n_layers = check_int(n_layers, "n_layers", low=1, owner="dense_block")
+    growth = check_int(growth, "growth", low=1, owner="dense_block")
     sources, layers = [x], []
     for l in range(n_layers):
         cat = graph.add(Concat(), list(sources), name=f"{name}.l{l}.concat")
