@@ -176,12 +176,23 @@ def plot_phase_transition(table, model=None, predictions=None, fig=None, path=No
     -------
     matplotlib.figure.Figure
     """
+    from ..cs.models import SignalModel
     from ..cs.statdim import predicted_threshold
 
+    owner = "plot_phase_transition"
+    if model is not None and not isinstance(model, SignalModel):
+        raise TypeError(f"The 'model' parameter of {owner} must be a SignalModel or None. Got {type(model).__name__}.")
+    if predictions is not None:
+        if not isinstance(predictions, dict):
+            raise TypeError(f"The 'predictions' parameter of {owner} must be a dict {{method: m}}. "
+                            f"Got {type(predictions).__name__}.")
+        for method, m in predictions.items():
+            if isinstance(m, (str, bytes)) or not np.isscalar(m) or not np.isfinite(m):
+                raise ParameterError(f"The 'predictions' parameter of {owner}: the value for {method!r} must be a "
+                                     f"finite number of measurements. Got {m!r}.")
+    check_fig(fig, owner)
     rates = _rates(table)
     if not rates:
-        from ..exceptions import ParameterError
-
         raise ParameterError("The 'table' parameter of plot_phase_transition has no rows to plot.")
     if predictions is None:
         predictions = {}
@@ -260,6 +271,9 @@ def plot_rip(estimates, labels=None, fig=None, path=None, title=None):
                              "sequence of them.")
     if labels is None:
         labels = [f"M={e.m}" for e in estimates]
+    elif isinstance(labels, str) or len(labels) != len(estimates):
+        raise ShapeError(f"The 'labels' parameter of plot_rip must hold one label per estimate ({len(estimates)}). "
+                         f"Got {labels!r}.")
     plt = _pyplot()
     if fig is None:
         fig = plt.figure(figsize=(9, 3.6))
