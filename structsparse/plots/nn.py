@@ -73,6 +73,15 @@ def latency_distribution(profiles, batch=1, ax=None, kind="cdf"):
     return fig
 
 
+def _check_dict(obj, name, owner, keys, source):
+    if not isinstance(obj, dict):
+        raise TypeError(f"The '{name}' parameter of {owner} must be the dict of {source}. Got {type(obj).__name__}.")
+    missing = [k for k in keys if k not in obj]
+    if missing:
+        raise ParameterError(f"The '{name}' parameter of {owner} lacks the keys {missing} (expected the dict of "
+                             f"{source}).")
+
+
 def accuracy_delta(result, dense_acc, ax=None):
     """Validation accuracy change against FLOPs over the pruning levels tried, sorted by FLOPs.
 
@@ -91,13 +100,7 @@ def accuracy_delta(result, dense_acc, ax=None):
     matplotlib.figure.Figure
     """
     owner = "accuracy_delta"
-    if not isinstance(result, dict):
-        raise TypeError(f"The 'result' parameter of {owner} must be the dict of prune_to_budget. "
-                        f"Got {type(result).__name__}.")
-    missing = [k for k in ("path", "lam", "budget", "dense_flops") if k not in result]
-    if missing:
-        raise ParameterError(f"The 'result' parameter of {owner} lacks the keys {missing} (expected the dict of "
-                             f"prune_to_budget).")
+    _check_dict(result, "result", owner, ("path", "lam", "budget", "dense_flops"), "prune_to_budget")
     try:
         dense_acc = float(dense_acc)
     except (TypeError, ValueError):
@@ -162,6 +165,12 @@ def pruning_dashboard(result, speed, dense_memory, pruned_memory, path, title="s
     """
     import matplotlib.pyplot as plt
 
+    owner = "pruning_dashboard"
+    _check_dict(result, "result", owner, ("path", "dense_flops", "budget", "flops", "net"), "prune_to_budget")
+    _check_dict(speed, "speed", owner, ("batch", "efficiency", "realized", "theoretical", "csr_realized",
+                                        "csr_time", "dense_time", "pruned_time"), "speedup")
+    _check_dict(dense_memory, "dense_memory", owner, (), "memory")
+    _check_dict(pruned_memory, "pruned_memory", owner, (), "memory")
     extra = profiles is not None or dense_acc is not None
     fig, ax = plt.subplots(3 if extra else 2, 2, figsize=(11, 12 if extra else 8))
     path_pts = sorted(result["path"], key=lambda e: e["flops"])
