@@ -50,6 +50,15 @@ PF = cs.partial_fourier(S, MASK)
 PD = cs.partial_dct2(S, DMASK)
 img = np.random.default_rng(0).standard_normal(S[0] * S[1])
 
+# products with an argument of the wrong length: ShapeError naming it (scipy's own check says only "dimension mismatch")
+_W = cs.wavelet_synthesis2d(S, "db2")
+for _name, _op in (("partial_fourier", PF), ("partial_dct2", PD), ("wavelet_synthesis2d", _W),
+                   ("gaussian", cs.gaussian(8, 20, rng=0)), ("partial_dct", cs.partial_dct(8, 32, rng=0))):
+    _m, _n = _op.shape
+    add(f"{_name}-matvec-wrong-length", "sizes", lambda op=_op, n=_n: op.matvec(np.ones(n + 1)), ShapeError, "x")
+    add(f"{_name}-rmatvec-wrong-length", "sizes", lambda op=_op, m=_m: op.rmatvec(np.ones(m - 1)), ShapeError, "r")
+    add(f"{_name}-matmul-wrong-length", "sizes", lambda op=_op, n=_n: op @ np.ones((n - 1, 2)), ShapeError, "X")
+
 add("partial_fourier-shape-3d", "arguments", lambda: cs.partial_fourier((4, 4, 4), MASK), ParameterError, "shape")
 add("partial_fourier-shape-text", "data types", lambda: cs.partial_fourier(("a", 8), MASK), ParameterError, "shape")
 add("partial_fourier-shape-zero", "empty", lambda: cs.partial_fourier((0, 16), np.zeros((0, 16), bool)), ParameterError, "shape")

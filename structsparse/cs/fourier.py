@@ -26,7 +26,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from .._validation import check_choice, check_int, check_rng, check_scalar
 from ..exceptions import ParameterError, ShapeError
-from .operators import _AdjointOf, _real_input, check_shape2d
+from .operators import _AdjointOf, _CheckedOperator, _real_input, check_shape2d
 
 __all__ = ["partial_fourier", "PartialFourier", "partial_dct2", "PartialDCT2", "mask_variable_density",
            "mask_radial", "mask_cartesian"]
@@ -63,7 +63,7 @@ def symmetrize(mask):
     return np.fft.fftshift(sym.reshape(mask.shape))
 
 
-class PartialFourier(LinearOperator):
+class PartialFourier(_CheckedOperator):
     """Real-valued partial 2-D Fourier operator (see the module notes); built by :func:`partial_fourier`.
 
     Parameters
@@ -169,7 +169,7 @@ def partial_fourier(shape, mask):
     return PartialFourier(shape, mask)
 
 
-class PartialDCT2(LinearOperator):
+class PartialDCT2(_CheckedOperator):
     """Subsampled orthonormal 2-D DCT-II (``scipy.fft.dctn``); built by :func:`partial_dct2`.
 
     Parameters

@@ -32,7 +32,38 @@ __all__ = [
 ]
 
 
-class DenseOperator(LinearOperator):
+class _CheckedOperator(LinearOperator):
+    """A LinearOperator whose products check their argument's length first, naming it.
+
+    scipy's own check raises a bare ``ValueError('dimension mismatch')``;
+    this one raises :class:`ShapeError` naming ``x`` (forward) or ``r``
+    (adjoint), the operator and the length it needs.
+    """
+
+    def _check_length(self, x, n, name):
+        shape = np.shape(x)
+        if len(shape) not in (1, 2) or shape[0] != n:
+            raise ShapeError(f"The '{name}' argument of {type(self).__name__} must have {n} rows (the operator is "
+                             f"{self.shape[0]} x {self.shape[1]}). Got shape {shape}.")
+
+    def matvec(self, x):
+        self._check_length(x, self.shape[1], "x")
+        return super().matvec(x)
+
+    def rmatvec(self, x):
+        self._check_length(x, self.shape[0], "r")
+        return super().rmatvec(x)
+
+    def matmat(self, X):
+        self._check_length(X, self.shape[1], "X")
+        return super().matmat(X)
+
+    def rmatmat(self, X):
+        self._check_length(X, self.shape[0], "R")
+        return super().rmatmat(X)
+
+
+class DenseOperator(_CheckedOperator):
     """A LinearOperator backed by a dense matrix, kept in ``matrix``.
 
     Solvers that need column submatrices (CoSaMP, block-OMP, the RIP
@@ -117,7 +148,7 @@ def bernoulli(m, n, rng=None):
     return DenseOperator(signs / np.sqrt(m), name="bernoulli")
 
 
-class PartialDCT(LinearOperator):
+class PartialDCT(_CheckedOperator):
     """Rows ``rows`` of the orthonormal DCT-II of size ``n``, times ``sqrt(n / m)``.
 
     Matrix-free: products cost one ``scipy.fft`` transform. The scale makes
@@ -154,7 +185,7 @@ class PartialDCT(LinearOperator):
         return f"<{self.shape[0]}x{self.shape[1]} partial DCT operator>"
 
 
-class _AdjointOf(LinearOperator):
+class _AdjointOf(_CheckedOperator):
     """Adjoint of an operator that implements ``_rmatmat``."""
 
     def __init__(self, op):
@@ -203,7 +234,7 @@ def partial_dct(m, n, rng=None):
     return PartialDCT(rows, n)
 
 
-class WaveletSynthesis(LinearOperator):
+class WaveletSynthesis(_CheckedOperator):
     """Wavelet coefficients -> signal, an orthogonal ``n x n`` operator.
 
     The coefficient vector is ``[cA_L, cD_L, cD_{L-1}, ..., cD_1]`` (coarsest
@@ -338,7 +369,7 @@ def check_shape2d(shape, owner, name="shape"):
     return rows, cols
 
 
-class WaveletSynthesis2D(LinearOperator):
+class WaveletSynthesis2D(_CheckedOperator):
     """2-D wavelet coefficients -> image (flattened row-major), an orthogonal ``N x N`` operator, ``N = rows * cols``.
 
     The coefficient vector is ``[cA_L, (cH_L, cV_L, cD_L), ..., (cH_1, cV_1, cD_1)]``
