@@ -185,6 +185,33 @@ def test_sweep_load_cleans_stale_temporaries(tmp_path):
     assert len(rows) == 1 and os.listdir(tmp_path) == ["s.json"]
 
 
+def test_pattern_model_and_recipe_loads_clean_stale_temporaries(tmp_path):
+    from structsparse import nn, sysid
+
+    sys_ = sysid.random_system(2, 1, 1, rng=0)
+    pattern = sysid.Pattern.from_system(sys_)
+    targets = []
+    model_json, model_npz = tmp_path / "m.json", tmp_path / "m.npz"
+    sys_.save(model_json)
+    sys_.save(model_npz)
+    targets += [(model_json, lambda: sysid.StateSpace.load(model_json)),
+                (model_npz, lambda: sysid.StateSpace.load(model_npz))]
+    pat = tmp_path / "p.json"
+    pattern.save(pat)
+    targets.append((pat, lambda: sysid.Pattern.load(pat)))
+    for target, load in targets:
+        stale = tmp_path / f".{target.name}.999999999-x{target.suffix}"  # its writer (no such pid) was killed
+        stale.write_text("partial")
+        load()
+        assert not stale.exists(), target.name
+    recipe = tmp_path / "r.json"
+    stale = tmp_path / ".r.json.999999999-x.json"
+    stale.write_text("partial")
+    with pytest.raises(nn.recipe.RecipeError):  # no recipe there: the load still cleans before it refuses
+        nn.load_recipe(recipe)
+    assert not stale.exists()
+
+
 def test_network_file_and_its_json_cannot_disagree(tmp_path):
     import structsparse.nn as nn
 

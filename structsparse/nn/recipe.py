@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_write_text
+from .._atomic import atomic_write_text, clean_stale_temporaries
 from ..exceptions import ParameterError
 from .analysis import count_params, flops
 from .network import INPUT, Graph
@@ -283,6 +283,7 @@ def load_recipe(path):
         When the file is missing, not JSON, or not a valid recipe (the message names the file).
     """
     path = Path(path)
+    clean_stale_temporaries(path)  # left by a save killed mid-write
     label = f"recipe file {str(path)!r}"
     if not path.is_file():
         raise RecipeError(f"load_recipe: no {label}.")

@@ -32,8 +32,9 @@ def write_json(path, obj):
 
 
 def read_json(path, what):
-    """Read a JSON file, naming ``what`` it should hold in every error."""
+    """Read a JSON file, naming ``what`` it should hold in every error (stale temporaries beside it are removed)."""
     path = Path(path)
+    _atomic.clean_stale_temporaries(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import clean_stale_temporaries
+
 from .._validation import check_array, check_rng, check_scalar
 from ..exceptions import ParameterError, ShapeError
 from ._io import read_json, write_json, write_npz
@@ -261,6 +263,7 @@ class StateSpace:
         """Load a model written by :meth:`save`."""
         path = Path(path)
         if path.suffix == ".npz":
+            clean_stale_temporaries(path)  # a save killed mid-write leaves one; the .json route cleans in read_json
             try:
                 with np.load(path) as z:
                     return cls(z["A"], z["B"], z["C"], z["D"], dt=float(z["dt"]))
