@@ -150,6 +150,7 @@ def solve_newton_outer(datafit, design, spec, X, ws, z, gap_outer, tol_abs, solv
     inner_tol = max(0.3 * gap_outer, tol_abs)
     epochs_total = 0
     W = _WorkingColumns(design, cols, ctx["design_cls"])
+    base_lips = base_h = None
     for step_no in range(_MAX_NEWTON):
         zf = z.reshape(y_shape)
         g = np.asarray(datafit.raw_grad(zf), dtype=float).reshape(z.shape)            # F'(z), (n, k)
@@ -173,10 +174,16 @@ def solve_newton_outer(datafit, design, spec, X, ws, z, gap_outer, tol_abs, solv
         solver = solver_factory(sub_design, sub_spec, Y)
         if singletons:  # exact constants in one product, instead of a norm per column
             solver.lips = W.singleton_lipschitz(h)
+        elif base_lips is not None:
+            # ||D'^(1/2) A_g||^2 <= max(h'/h) ||D^(1/2) A_g||^2: a valid bound from the first step's exact
+            # constants, instead of an eigenvalue per group at every Newton step
+            solver.lips = base_lips * float(np.max(h / base_h))
         X_new = Xw.copy()
         R = np.ascontiguousarray(Y - sub_design.matmat(X_new))
         model_gap_tol = max(0.1 * (primal - dual), 0.5 * tol_abs)
         R, epochs = solver.solve_subproblem(np.arange(ws.size), X_new, R, model_gap_tol, _NoProjection())
+        if not singletons and base_lips is None:
+            base_lips, base_h = solver.lips.copy(), h
         epochs_total += epochs
         D = X_new - Xw
         if not np.any(D):
