@@ -284,7 +284,6 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
     """
     owner = "solve_block"
     check_inputs(loss, penalty, owner)
-    A = loss.A
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
     max_iter = 100 if max_iter is None else check_int(max_iter, "max_iter", low=1, owner=owner)
     max_epochs = check_int(max_epochs, "max_epochs", low=1, owner=owner)
@@ -336,13 +335,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
         scale = max(1.0, float(s.max()) if s.size else 1.0)
         objective = 0.5 * float(np.vdot(R, R)) + spec.value(X)
         gap = max(objective - _dual_value(Y, Rp / scale, yy), 0.0)
-        history["objective"].append(objective)
-        history["gap"].append(gap)
-        history["n_screened"].append(int(n_blocks - alive.sum()))
-        history["time"].append(time.perf_counter() - start)
-        if verbose:
-            print(f"{owner} {it:4d}  objective {objective:.12g}  gap {gap:.3e}  ws {ws_size}  "
-                  f"screened {n_blocks - int(alive.sum())}")
+        _record_outer(history, it, objective, gap, int(n_blocks - alive.sum()), ws_size, start, verbose)
         # floor: below eps * P(0) the gap is rounding noise (interpolating fits have P(x*) = 0)
         converged, message = _outer_stop(it, gap, objective, 0.5 * yy, tol, max_iter, callback, X, x_shape, ws_size,
                                          "" if proj.exact else "more than 500 unpenalized features")
@@ -426,13 +419,7 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
         objective = loss.value_from_Ax(z.reshape(y_shape)) + spec.value(X)
         dual = loss.dual_value((theta / scale).reshape(y_shape))
         gap = max(objective - dual, 0.0) if np.isfinite(dual) else np.inf
-        history["objective"].append(objective)
-        history["gap"].append(gap)
-        history["n_screened"].append(int(n_blocks - alive.sum()))
-        history["time"].append(time.perf_counter() - start)
-        if verbose:
-            print(f"{owner} {it:4d}  objective {objective:.12g}  gap {gap:.3e}  ws {ws_size}  "
-                  f"screened {n_blocks - int(alive.sum())}")
+        _record_outer(history, it, objective, gap, int(n_blocks - alive.sum()), ws_size, start, verbose)
         converged, message = _outer_stop(it, gap, objective, abs(f_zero), tol, max_iter, callback, X, x_shape,
                                          ws_size, "" if exact else "unpenalized features")
         if message:
@@ -509,6 +496,16 @@ def _fit_unpenalized(loss, design, X, z, free_cols, y_shape, max_steps=50):
         z = z + step * Ad
         value = trial
     return z
+
+
+def _record_outer(history, it, objective, gap, n_screened, ws_size, start, verbose):
+    """Append one outer iteration to ``history`` (and print it when ``verbose``)."""
+    history["objective"].append(objective)
+    history["gap"].append(gap)
+    history["n_screened"].append(n_screened)
+    history["time"].append(time.perf_counter() - start)
+    if verbose:
+        print(f"solve_block {it:4d}  objective {objective:.12g}  gap {gap:.3e}  ws {ws_size}  screened {n_screened}")
 
 
 def _outer_stop(it, gap, objective, p_zero, tol, max_iter, callback, X, x_shape, ws_size, approximate):
