@@ -206,6 +206,12 @@ class _StructuredBase(BaseEstimator):
     def _penalty(self, n_features):  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def _linear_scores(self, X):
+        """``X @ coef_.T + intercept_`` for new data (checked against the fit)."""
+        check_is_fitted(self)
+        X = _validate(self, X, accept_sparse=("csr", "csc"), dtype=np.float64, reset=False)
+        return np.asarray(X @ self.coef_.T) + self.intercept_
+
     def _solve(self, datafit, penalty):
         from .solvers.solve import solve
 
@@ -383,9 +389,7 @@ class StructuredRegressor(RegressorMixin, _StructuredBase):
         -------
         ndarray, shape (n_samples,) or (n_samples, n_targets)
         """
-        check_is_fitted(self)
-        X = _validate(self, X, accept_sparse=("csr", "csc"), dtype=np.float64, reset=False)
-        eta = np.asarray(X @ self.coef_.T) + self.intercept_
+        eta = self._linear_scores(X)
         return np.exp(eta) if getattr(self, "_link", "identity") == "exp" else eta
 
     def __sklearn_tags__(self):
@@ -555,9 +559,7 @@ class StructuredClassifier(ClassifierMixin, _StructuredBase):
         -------
         ndarray, shape (n_samples,) or (n_samples, n_classes)
         """
-        check_is_fitted(self)
-        X = _validate(self, X, accept_sparse=("csr", "csc"), dtype=np.float64, reset=False)
-        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        scores = self._linear_scores(X)
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict_proba(self, X):
@@ -615,7 +617,30 @@ class StructuredClassifier(ClassifierMixin, _StructuredBase):
 
 
 # ---------------------------------------------------------------------- named regressors
-class GroupLassoRegressor(StructuredRegressor):
+class _GroupLassoTerms:
+    """The penalty of the named group-lasso estimators (regressor and classifier alike): ``GroupLasso(groups, lam)``."""
+
+    def _solver_name(self):
+        return "auto"
+
+    def _common_checks(self):
+        check_scalar(self.lam, "lam", low=0, owner=type(self).__name__)
+        super()._common_checks()
+
+    def _penalty(self, n_features):
+        return GroupLasso(_resolve_groups(self.groups, n_features, type(self).__name__, True), self.lam)
+
+
+class _SparseGroupLassoTerms:
+    """The penalty of the named sparse-group estimators: ``SparseGroupLasso(groups, lam, l1_ratio)``."""
+
+    def _penalty(self, n_features):
+        owner = type(self).__name__
+        check_scalar(self.l1_ratio, "l1_ratio", low=0, high=1, owner=owner)
+        return SparseGroupLasso(_resolve_groups(self.groups, n_features, owner, True), self.lam, self.l1_ratio)
+
+
+class GroupLassoRegressor(_GroupLassoTerms, StructuredRegressor):
     """Linear regression with a group-lasso penalty ``lam * sum_g w_g ||w_g||_2`` (disjoint groups).
 
     Least squares, fitted by :func:`structsparse.solve` (working-set block
@@ -665,18 +690,9 @@ class GroupLassoRegressor(StructuredRegressor):
         self.tol = tol
         self.max_iter = max_iter
 
-    def _solver_name(self):
-        return "auto"
-
-    def _common_checks(self):
-        check_scalar(self.lam, "lam", low=0, owner=type(self).__name__)
-        super()._common_checks()
-
-    def _penalty(self, n_features):
-        return GroupLasso(_resolve_groups(self.groups, n_features, type(self).__name__, True), self.lam)
 
 
-class SparseGroupLassoRegressor(GroupLassoRegressor):
+class SparseGroupLassoRegressor(_SparseGroupLassoTerms, GroupLassoRegressor):
     """Linear regression with the sparse-group lasso ``lam ((1 - l1_ratio) sum_g w_g ||w_g|| + l1_ratio ||w||_1)``.
 
     Least squares, fitted by :func:`structsparse.solve` (``solve_block``).
@@ -711,10 +727,6 @@ class SparseGroupLassoRegressor(GroupLassoRegressor):
         self.tol = tol
         self.max_iter = max_iter
 
-    def _penalty(self, n_features):
-        owner = type(self).__name__
-        check_scalar(self.l1_ratio, "l1_ratio", low=0, high=1, owner=owner)
-        return SparseGroupLasso(_resolve_groups(self.groups, n_features, owner, True), self.lam, self.l1_ratio)
 
 
 class OverlapGroupLassoRegressor(GroupLassoRegressor):
@@ -796,7 +808,7 @@ class TreeLassoRegressor(GroupLassoRegressor):
 
 
 # ---------------------------------------------------------------------- named classifiers
-class GroupLassoClassifier(StructuredClassifier):
+class GroupLassoClassifier(_GroupLassoTerms, StructuredClassifier):
     """Logistic regression with a group-lasso penalty ``lam * sum_g w_g ||w_g||_2`` (disjoint groups).
 
     Minimizes ``sum_i log(1 + exp(-y_i (x_i . w + b))) + lam * Omega(w)``
@@ -844,18 +856,9 @@ class GroupLassoClassifier(StructuredClassifier):
         self.max_iter = max_iter
         self.warm_start = warm_start
 
-    def _solver_name(self):
-        return "auto"
-
-    def _common_checks(self):
-        check_scalar(self.lam, "lam", low=0, owner=type(self).__name__)
-        super()._common_checks()
-
-    def _penalty(self, n_features):
-        return GroupLasso(_resolve_groups(self.groups, n_features, type(self).__name__, True), self.lam)
 
 
-class SparseGroupLassoClassifier(GroupLassoClassifier):
+class SparseGroupLassoClassifier(_SparseGroupLassoTerms, GroupLassoClassifier):
     """Logistic regression with the sparse-group lasso ``lam ((1 - l1_ratio) sum_g w_g ||w_g|| + l1_ratio ||w||_1)``.
 
     Unpenalized intercept; fitted by :func:`structsparse.solve`
@@ -895,7 +898,3 @@ class SparseGroupLassoClassifier(GroupLassoClassifier):
         self.max_iter = max_iter
         self.warm_start = warm_start
 
-    def _penalty(self, n_features):
-        owner = type(self).__name__
-        check_scalar(self.l1_ratio, "l1_ratio", low=0, high=1, owner=owner)
-        return SparseGroupLasso(_resolve_groups(self.groups, n_features, owner, True), self.lam, self.l1_ratio)
