@@ -691,7 +691,6 @@ class GroupLassoRegressor(_GroupLassoTerms, StructuredRegressor):
         self.max_iter = max_iter
 
 
-
 class SparseGroupLassoRegressor(_SparseGroupLassoTerms, GroupLassoRegressor):
     """Linear regression with the sparse-group lasso ``lam ((1 - l1_ratio) sum_g w_g ||w_g|| + l1_ratio ||w||_1)``.
 
@@ -726,7 +725,6 @@ class SparseGroupLassoRegressor(_SparseGroupLassoTerms, GroupLassoRegressor):
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
-
 
 
 class OverlapGroupLassoRegressor(GroupLassoRegressor):
@@ -855,7 +853,6 @@ class GroupLassoClassifier(_GroupLassoTerms, StructuredClassifier):
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
-
 
 
 class SparseGroupLassoClassifier(_SparseGroupLassoTerms, GroupLassoClassifier):
