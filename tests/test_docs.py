@@ -91,6 +91,7 @@ def _run_blocks(blocks, where, tmp_path, monkeypatch):
                 exec(compile(code, f"{where} [block {k + 1}]", "exec"), namespace)
             except Exception as err:  # the message is the point
                 raise AssertionError(f"{where}, code block {k + 1} failed: {type(err).__name__}: {err}\n{code}") from err
+    return namespace
 
 
 def test_block_extractors():
@@ -110,7 +111,9 @@ def test_docs_code_blocks_run(page, tmp_path, monkeypatch):
 
 
 def test_readme_code_blocks_run(tmp_path, monkeypatch):
-    _run_blocks(md_python_blocks((ROOT / "README.md").read_text()), "README.md", tmp_path, monkeypatch)
+    namespace = _run_blocks(md_python_blocks((ROOT / "README.md").read_text()), "README.md", tmp_path, monkeypatch)
+    res = namespace["res"]  # the quick-start solve: certified, by the solver ss.solve says it picked
+    assert res.converged and res.solver == "solve_block"
 
 
 # ---------------------------------------------------------------- the API reference
