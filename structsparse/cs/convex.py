@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 
 from ..datafits import LeastSquares
-from ..exceptions import ConvergenceWarning
+from ..exceptions import ConvergenceWarning, ParameterError
 from ..penalties import L1, GroupLasso
 from ..solvers.continuation import continuation
 from ..solvers.solve import solve
@@ -40,6 +40,17 @@ def _info(res):
     return {"n_iter": res.n_iter, "converged": res.converged, "message": res.message, "gap": res.gap,
             "residual": res.residual, "objective": res.objective, "lower_bound": res.lower,
             "certified": res.certified, "n_stages": res.n_stages, "solver": res.solver}
+
+
+#: The keyword arguments that group_basis_pursuit and tree_basis_pursuit forward to constrained_recovery.
+_RECOVERY_OPTIONS = ("gap_tol", "resid_tol", "tol", "ratio", "lam_min_ratio", "max_stages", "max_iter", "time_limit")
+
+
+def _check_kw(owner, kw):
+    """Refuse a keyword that :func:`constrained_recovery` does not take, naming it and the accepted ones."""
+    unknown = sorted(set(kw) - set(_RECOVERY_OPTIONS))
+    if unknown:
+        raise ParameterError(f"{owner}: unknown option {unknown[0]!r}; it takes {', '.join(_RECOVERY_OPTIONS)}.")
 
 
 def constrained_recovery(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-6, ratio=0.1, lam_min_ratio=None,
@@ -87,7 +98,8 @@ def group_basis_pursuit(A, y, groups, **kw):
     groups : Groups
         Disjoint groups covering all variables.
     **kw
-        Tolerances and budgets of :func:`constrained_recovery`.
+        Tolerances and budgets of :func:`constrained_recovery`; an unknown key raises
+        :class:`~structsparse.ParameterError` naming it.
 
     Returns
     -------
@@ -95,6 +107,7 @@ def group_basis_pursuit(A, y, groups, **kw):
     info : dict
         As in :func:`constrained_recovery`.
     """
+    _check_kw("group_basis_pursuit", kw)
     singletons = bool(np.all(np.diff(groups.ptr) == 1) and np.all(groups.weights == 1)
                       and groups.indices.size == A.shape[1])
     penalty = L1(1.0) if singletons else GroupLasso(groups, 1.0)
@@ -110,7 +123,8 @@ def tree_basis_pursuit(A, y, tree_penalty, **kw):
     y : ndarray, shape (m,)
     tree_penalty : TreeLasso
     **kw
-        Tolerances and budgets of :func:`constrained_recovery`.
+        Tolerances and budgets of :func:`constrained_recovery`; an unknown key raises
+        :class:`~structsparse.ParameterError` naming it.
 
     Returns
     -------
@@ -118,6 +132,7 @@ def tree_basis_pursuit(A, y, tree_penalty, **kw):
     info : dict
         As in :func:`constrained_recovery`.
     """
+    _check_kw("tree_basis_pursuit", kw)
     return constrained_recovery(A, y, tree_penalty, **kw)
 
 
