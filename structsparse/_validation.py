@@ -18,6 +18,9 @@ __all__ = [
     "check_rng",
     "check_choice",
     "check_adjoint",
+    "check_options",
+    "accepted_options",
+    "check_type",
 ]
 
 
@@ -197,3 +200,101 @@ def check_adjoint(op, name, owner=None):
             f"The '{name}' parameter{_where(owner)} is a LinearOperator without rmatvec; the adjoint A^T r is "
             "needed: build it with LinearOperator(shape, matvec=..., rmatvec=...).") from None
     return op
+
+
+def accepted_options(fn, exclude=()):
+    """The keyword arguments a callable accepts, from its signature.
+
+    Parameters
+    ----------
+    fn : callable
+        The function the options are forwarded to.
+    exclude : iterable of str
+        Names the caller passes itself (``loss``, ``penalty``, ``x0``, ...),
+        which are therefore not options.
+
+    Returns
+    -------
+    names : frozenset of str or None
+        The accepted keyword names, or ``None`` when ``fn`` takes ``**kwargs``
+        (or has no signature), so that any key is accepted.
+    """
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return None
+    names = {n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return frozenset(names - set(exclude))
+
+
+def check_options(owner, options, accepted, *, target=None):
+    """Refuse keyword arguments that ``owner`` would forward but nobody takes.
+
+    Parameters
+    ----------
+    owner : str
+        The public function the user called (named first in the message).
+    options : dict
+        The ``**kwargs`` it received.
+    accepted : iterable of str or None
+        The keys it forwards; ``None`` accepts any key (the target takes
+        ``**kwargs`` itself).
+    target : str, optional
+        What the options are forwarded to (``"the solver 'fista'"``), for
+        the message.
+
+    Returns
+    -------
+    dict
+        ``options``, unchanged.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``owner``, every unknown key and the accepted ones, e.g.
+        ``"path: the solver 'fista' takes no option 'bogus'; it takes
+        callback, max_iter, restart, verbose."``
+    """
+    if accepted is None:
+        return options
+    accepted = frozenset(accepted)
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        who = f"{owner}: {target}" if target else owner
+        keys = ", ".join(repr(k) for k in unknown)
+        takes = ", ".join(sorted(accepted)) if accepted else "no options"
+        raise ParameterError(f"{who} takes no option {keys}; it takes {takes}.")
+    return options
+
+
+def check_type(x, name, types, *, owner=None, what=None):
+    """Raise ``TypeError`` naming the argument unless ``x`` is an instance of ``types``.
+
+    Parameters
+    ----------
+    x : object
+        The value to check.
+    name : str
+        The argument's name.
+    types : type or tuple of type
+        Accepted types.
+    owner : str, optional
+        The function or class the argument belongs to.
+    what : str, optional
+        How to describe the accepted types in the message (default: their
+        names).
+
+    Returns
+    -------
+    x
+    """
+    if isinstance(x, types):
+        return x
+    if what is None:
+        tup = types if isinstance(types, tuple) else (types,)
+        what = "a " + " or ".join(t.__name__ for t in tup)
+    raise TypeError(f"The '{name}' parameter{_where(owner)} must be {what}. Got {type(x).__name__} instead.")

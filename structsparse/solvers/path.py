@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from .._validation import check_array, check_int, check_rng, check_scalar
+from .._validation import accepted_options, check_array, check_int, check_options, check_rng, check_scalar
 from ..exceptions import ParameterError
 from ..datafits import Datafit
 from ..datafits.registry import datafit_names
@@ -207,6 +207,13 @@ def _check_solver(solver, loss, penalty, owner):
     return solver
 
 
+def _check_solver_options(solve, kw, owner):
+    """Refuse options the solver does not take, naming ``owner`` (``path`` or ``cv_path``) and the solver."""
+    accepted = accepted_options(solve, exclude=("loss", "penalty", "x0", "tol"))
+    name = getattr(solve, "__name__", type(solve).__name__)
+    return check_options(owner, kw, accepted, target=f"the solver {name!r}")
+
+
 def _check_datafit(loss, owner):
     """A datafit is anything declaring its capabilities (what solvers check), not a particular class."""
     if not isinstance(getattr(loss, "capabilities", None), frozenset) or not hasattr(loss, "x_shape"):
@@ -287,7 +294,8 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, e
         only on the grid and ``n_chunks`` (each within the solver's
         tolerance of the exact one), not on the executor.
     **kw
-        Passed to the solver (e.g. ``max_iter``).
+        Passed to the solver (e.g. ``max_iter`` for :func:`fista`). A key
+        the solver does not take raises :class:`ParameterError` naming it.
 
     Returns
     -------
@@ -310,6 +318,8 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, e
     executor = _check_executor(executor, owner)
     if n_chunks is not None:
         n_chunks = check_int(n_chunks, "n_chunks", low=1, owner=owner)
+    solve = _check_solver(solver, loss, penalty, owner)
+    _check_solver_options(solve, kw, owner)
     if tol is not None:
         kw["tol"] = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
     lam_zero = np.inf  # from this lam on, zero is the exact solution (known when the grid is ours)
@@ -318,7 +328,6 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, e
         lams = lam_grid(lam_zero, n_lams=n_lams, eps=eps)
     else:
         lams = _check_lams(lams, owner)
-    solve = _check_solver(solver, loss, penalty, owner)
     if n_chunks is None:
         n_chunks = 1 if executor is None else _n_workers(executor)
     chunks = [c for c in np.array_split(np.arange(lams.size), min(n_chunks, lams.size)) if c.size]
@@ -443,13 +452,14 @@ def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, 
     if n_folds > n:
         raise ParameterError(f"The 'n_folds' parameter of {owner} must be at most n_samples={n}. Got {n_folds}.")
     rng = check_rng(rng)
+    solve = _check_solver(solver, loss, penalty, owner)
+    _check_solver_options(solve, kw, owner)
     if tol is not None:
         tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
     if lams is None:
         lams = lam_grid(lambda_max(loss, penalty), n_lams=n_lams, eps=eps)
     else:
         lams = _check_lams(lams, owner)
-    solve = _check_solver(solver, loss, penalty, owner)
 
     folds = np.array_split(rng.permutation(n), n_folds)
     Y = np.asarray(loss.y)  # the datafit's own encoding (logistic labels as -1 / 1)
