@@ -169,11 +169,26 @@ def test_numpy_path_matches_numba_path(monkeypatch):
 
 
 # ------------------------------------------------------------------------------------ stopping
-def test_max_iter_warns_and_reports():
+def test_max_outer_warns_and_reports():
     loss, pen = _problem(12, n=50, p=200, kind="group", frac=0.05)
-    with pytest.warns(ConvergenceWarning, match="max_iter"):
-        res = ss.solve_block(loss, pen, tol=1e-14, max_iter=1, max_epochs=2)
-    assert not res.converged and "max_iter" in res.message and res.gap > 0
+    with pytest.warns(ConvergenceWarning, match="max_outer"):
+        res = ss.solve_block(loss, pen, tol=1e-14, max_outer=1, max_epochs=2)
+    assert not res.converged and "max_outer" in res.message and res.gap > 0 and res.n_iter == 1
+
+
+def test_max_iter_is_a_deprecated_alias_of_max_outer():
+    loss, pen = _problem(12, n=50, p=200, kind="group", frac=0.05)
+    with pytest.warns(ConvergenceWarning):
+        new = ss.solve_block(loss, pen, tol=1e-14, max_outer=2, max_epochs=2)
+    with pytest.warns(DeprecationWarning, match="max_outer"), pytest.warns(ConvergenceWarning):
+        old = ss.solve_block(loss, pen, tol=1e-14, max_iter=2, max_epochs=2)
+    assert old.n_iter == new.n_iter == 2 and np.array_equal(old.x, new.x)
+    with pytest.raises(ParameterError, match="max_outer"):
+        ss.solve_block(loss, pen, max_outer=2, max_iter=2)
+    # ss.solve maps the deprecated name too, and says so
+    with pytest.warns(DeprecationWarning, match="max_outer"), pytest.warns(ConvergenceWarning):
+        via = ss.solve(loss, pen, tol=1e-14, solver="solve_block", max_iter=2, max_epochs=2)
+    assert via.n_iter == 2
 
 
 def test_callback_stops():
@@ -300,11 +315,11 @@ def test_bad_input():
         ss.solve_block(loss, ss.GroupLasso(ss.Groups.contiguous(loss.n_features + 2, 2), 1.0))
     with pytest.raises(ShapeError, match="x0"):
         ss.solve_block(loss, pen, x0=np.zeros(3))
-    for kwargs, name in [({"tol": 0.0}, "tol"), ({"tol": -1}, "tol"), ({"max_iter": 0}, "max_iter"),
+    for kwargs, name in [({"tol": 0.0}, "tol"), ({"tol": -1}, "tol"), ({"max_outer": 0}, "max_outer"),
                          ({"max_epochs": 0}, "max_epochs"), ({"ws_strategy": "best"}, "ws_strategy"),
                          ({"p0": 0}, "p0"), ({"gap_freq": 0}, "gap_freq"), ({"screening": "yes"}, "screening"),
                          ({"anderson": 1}, "anderson"), ({"callback": 3}, "callback"),
-                         ({"max_iter": 2.5}, "max_iter")]:
+                         ({"max_outer": 2.5}, "max_outer")]:
         with pytest.raises(ParameterError, match=name):
             ss.solve_block(loss, pen, **kwargs)
 

@@ -1,8 +1,9 @@
 """``ss.solve``: one entry point that picks the fastest valid solver from declared capabilities."""
 
 import inspect
+import warnings
 
-from .._validation import check_scalar
+from .._validation import check_options, check_scalar
 from ..exceptions import ParameterError
 from .capabilities import SOLVER_SPECS, auto_solver, check_inputs
 
@@ -17,6 +18,18 @@ def _accepted(name, fn):
         var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
         _SIGNATURES[name] = (frozenset(params) - {"loss", "penalty"}, var_kw)
     return _SIGNATURES[name]
+
+
+def _outer_alias(options):
+    """``max_iter`` for :func:`solve_block` is the deprecated name of ``max_outer``: warn at the user's call."""
+    options = dict(options)
+    if "max_outer" in options:
+        raise ParameterError("solve: pass 'max_outer' only to the solver 'solve_block' ('max_iter' is its "
+                             "deprecated alias). Got both.")
+    warnings.warn("solve: the solver 'solve_block' counts outer working-set iterations with 'max_outer'; "
+                  "'max_iter' for it is deprecated and will be removed in 0.3.", DeprecationWarning, stacklevel=3)
+    options["max_outer"] = options.pop("max_iter")
+    return options
 
 
 def solve(datafit, penalty, tol=1e-6, solver="auto", x0=None, **options):
@@ -44,9 +57,12 @@ def solve(datafit, penalty, tol=1e-6, solver="auto", x0=None, **options):
     x0 : ndarray, optional
         Starting point (warm start). Not modified.
     **options
-        Passed to the chosen solver (``max_iter``, ``callback``,
-        ``verbose``, ...). An option the solver does not take raises
-        :class:`ParameterError` naming it.
+        Passed to the chosen solver (``callback``, ``verbose``, ``max_iter``
+        for :func:`fista` and :func:`admm`, ``max_outer`` and ``max_epochs``
+        for :func:`solve_block`, ...). An option the chosen solver does not
+        take raises :class:`ParameterError` naming the solver, the option and
+        the options it takes; ``max_iter`` given to :func:`solve_block` still
+        means ``max_outer`` until 0.3, with a ``DeprecationWarning``.
 
     Returns
     -------
@@ -74,10 +90,9 @@ def solve(datafit, penalty, tol=1e-6, solver="auto", x0=None, **options):
     check_inputs(datafit, penalty, name)
     fn = SOLVER_SPECS[name].function()
     accepted, var_kw = _accepted(name, fn)
-    unknown = sorted(set(options) - accepted)
-    if unknown and not var_kw:
-        raise ParameterError(f"solve: the solver {name!r} takes no option {', '.join(map(repr, unknown))}; "
-                             f"it takes {', '.join(sorted(accepted - {'x0', 'tol'}))}.")
+    if name == "solve_block" and "max_iter" in options:
+        options = _outer_alias(options)
+    check_options("solve", options, None if var_kw else accepted - {"x0", "tol"}, target=f"the solver {name!r}")
     if name == "cvxpy":
         if x0 is not None:
             raise ParameterError("solve: the cvxpy reference takes no 'x0'.")

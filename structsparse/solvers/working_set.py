@@ -208,8 +208,8 @@ def _dual_value(Y, theta, yy):
     return 0.5 * yy - 0.5 * float(np.vdot(d, d))
 
 
-def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_000, ws_strategy="subdiff",
-                p0=10, screening=True, anderson=True, gap_freq=10, callback=None, verbose=False):
+def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_000, ws_strategy="subdiff",
+                p0=10, screening=True, anderson=True, gap_freq=10, callback=None, verbose=False, max_iter=None):
     """Working-set block coordinate descent for block-separable penalties.
 
     Parameters
@@ -227,12 +227,12 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
         Stop when the duality gap is at most ``tol * objective``, which
         guarantees a relative suboptimality below ``tol`` (with a floor of
         ``tol * eps * 0.5 ||y||^2`` for fits whose optimal objective is zero).
-    max_iter : int, optional
+    max_outer : int, optional
         Most outer iterations (working-set subproblems), default 100.
         Reaching it issues a :class:`ConvergenceWarning` and sets
         ``converged=False``.
     max_epochs : int, default 10000
-        Most coordinate-descent epochs per subproblem.
+        Most coordinate-descent epochs per subproblem (inner iterations).
     ws_strategy : {'subdiff', 'gap', 'full'}, default 'subdiff'
         How groups outside the support are ranked to enter the working set:
         by how far ``A_g^T r`` violates the optimality condition
@@ -254,6 +254,10 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
         ``gap`` and ``ws_size``.
     verbose : bool
         Print one line per outer iteration.
+    max_iter : int, optional
+        Deprecated alias of ``max_outer`` (a ``DeprecationWarning``; removed
+        in 0.3): unlike :func:`fista`'s and :func:`admm`'s ``max_iter`` it
+        counts outer working-set iterations, hence the new name.
 
     Returns
     -------
@@ -285,7 +289,15 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
     owner = "solve_block"
     check_inputs(loss, penalty, owner)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
-    max_iter = 100 if max_iter is None else check_int(max_iter, "max_iter", low=1, owner=owner)
+    if max_iter is not None:
+        if max_outer is not None:
+            raise ParameterError(f"{owner}: pass 'max_outer' only ('max_iter' is its deprecated alias). "
+                                 f"Got both max_outer={max_outer!r} and max_iter={max_iter!r}.")
+        warnings.warn(f"{owner}: 'max_iter' is deprecated and will be removed in 0.3; it counts outer "
+                      "working-set iterations: use 'max_outer' (inner epochs are 'max_epochs').",
+                      DeprecationWarning, stacklevel=2)
+        max_outer = check_int(max_iter, "max_iter", low=1, owner=owner)
+    max_iter = 100 if max_outer is None else check_int(max_outer, "max_outer", low=1, owner=owner)
     max_epochs = check_int(max_epochs, "max_epochs", low=1, owner=owner)
     ws_strategy = check_choice(ws_strategy, "ws_strategy", WS_STRATEGIES, owner=owner)
     p0 = check_int(p0, "p0", low=1, owner=owner)
@@ -371,7 +383,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_iter=None, max_epochs=10_0
     objective = 0.5 * float(np.vdot(R, R)) + spec.value(X)
     history["screened_blocks"] = np.flatnonzero(~alive).tolist()
     elapsed = time.perf_counter() - start
-    if not converged and message.startswith("reached max_iter"):
+    if not converged and message.startswith("reached max_outer"):
         warnings.warn(f"{owner}: {message}; the result may be inaccurate (gap={gap:.3e}).", ConvergenceWarning,
                       stacklevel=2)
     return SolverResult(x=_shaped(X, x_shape), objective=objective, n_iter=it, converged=converged, gap=gap,
@@ -452,7 +464,7 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
     objective = loss.value_from_Ax(z.reshape(y_shape)) + spec.value(X)
     history["screened_blocks"] = np.flatnonzero(~alive).tolist()
     elapsed = time.perf_counter() - start
-    if not converged and message.startswith("reached max_iter"):
+    if not converged and message.startswith("reached max_outer"):
         warnings.warn(f"{owner}: {message}; the result may be inaccurate (gap={gap:.3e}).", ConvergenceWarning,
                       stacklevel=3)
     return SolverResult(x=_shaped(X, x_shape), objective=objective, n_iter=it, converged=converged, gap=gap,
@@ -522,7 +534,7 @@ def _outer_stop(it, gap, objective, p_zero, tol, max_iter, callback, X, x_shape,
                                                                    "ws_size": ws_size}):
         return False, "stopped by callback"
     if it == max_iter:
-        return False, f"reached max_iter={max_iter} before the tolerance {tol:g}"
+        return False, f"reached max_outer={max_iter} before the tolerance {tol:g}"
     return False, ""
 
 
