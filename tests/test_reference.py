@@ -78,7 +78,7 @@ def test_parameter_reuse_matches_fresh_solves():
     prob = cvxpy_problem(loss, ss.GroupLasso(groups, 1.0))
     assert isinstance(prob, CvxpyProblem)
     problem_object, parameter = prob.problem, prob.lam
-    lmax = ss.lambda_max(loss, "group", groups)
+    lmax = ss.lambda_max(loss, ss.GroupLasso(groups, 1.0))
     for ratio in (0.8, 0.3, 0.05, 0.3):
         reused = prob.solve(ratio * lmax)
         fresh = solve_cvxpy(loss, ss.GroupLasso(groups, ratio * lmax))

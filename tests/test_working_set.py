@@ -76,7 +76,7 @@ def test_zero_weight_group_is_unpenalized_and_gap_stays_exact():
     A = rng.standard_normal((30, 20)); y = rng.standard_normal(30)
     groups = ss.Groups.contiguous(20, 4, weights=[1.0, 0.0, 2.0, 1.0, 1.5])
     loss = ss.LeastSquares(A, y)
-    pen = ss.GroupLasso(groups, 0.5 * ss.lambda_max(loss, "group", groups))
+    pen = ss.GroupLasso(groups, 0.5 * ss.lambda_max(loss, ss.GroupLasso(groups, 1.0)))
     res = ss.solve_block(loss, pen, tol=1e-10)
     ref = ss.solve_cvxpy(loss, pen)
     # a valid duality gap bounds the distance to cvxpy's (slightly suboptimal) objective

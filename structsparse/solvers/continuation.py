@@ -45,11 +45,11 @@ import scipy.linalg as sla
 from scipy.sparse.linalg import LinearOperator
 
 from .._linalg import columns, restricted_lstsq, rmatvec, single_blas_thread
-from .._validation import check_int, check_scalar
+from .._validation import check_int, check_options, check_scalar
 from ..datafits import LeastSquares
 from ..exceptions import ConvergenceWarning, ParameterError
-from .capabilities import auto_solver
-from .solve import solve
+from .capabilities import SOLVER_SPECS, auto_solver
+from .solve import _accepted, outer_alias, solve
 
 __all__ = ["continuation", "ContinuationResult"]
 
@@ -244,9 +244,11 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
     warn : bool, default True
         Issue a :class:`ConvergenceWarning` when stopping without meeting the tolerances.
     stage_iter : int, optional
-        ``max_iter`` of each stage's solver.
+        Iteration bound of each stage's solver (its ``max_iter``, or
+        ``max_outer`` for :func:`~structsparse.solve_block`).
     **options
-        Passed to ``ss.solve``.
+        Passed to ``ss.solve``; an option the stages' solver does not take
+        raises :class:`ParameterError` before any work.
 
     Returns
     -------
@@ -310,6 +312,14 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
     explicit = not isinstance(A, LinearOperator)
     if solver == "auto":
         solver = auto_solver(fit, omega)
+    # each stage's iteration bound: solve_block counts outer working-set iterations (max_outer)
+    stage_key = "max_outer" if solver == "solve_block" else "max_iter"
+    if solver == "solve_block" and "max_iter" in options:
+        options = outer_alias(owner, options, stacklevel=2)
+    if solver in SOLVER_SPECS:
+        accepted, var_kw = _accepted(solver, SOLVER_SPECS[solver].function())
+        check_options(owner, options, None if var_kw else accepted - {"x0", "tol"},
+                      target=f"the solver {solver!r}")
     # a global Lipschitz constant only for the solvers that step with one (one estimate, reused by every stage)
     lipschitz = None if solver == "solve_block" else fit.lipschitz
     if lam_min_ratio is None:
@@ -399,7 +409,7 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
         b = y + lam * u
         kw = dict(options)
         if stage_iter is not None:
-            kw["max_iter"] = stage_iter
+            kw[stage_key] = stage_iter
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # the bounds below judge every stage
             res = solve(LeastSquares(A, b, lipschitz=lipschitz), omega.with_lam(lam), tol=tol, x0=x,

@@ -23,7 +23,9 @@ import numpy as np
 
 from scipy.sparse.linalg import LinearOperator
 
-from .._validation import check_scalar
+import re
+
+from .._validation import check_options, check_scalar
 from ..exceptions import ParameterError, ShapeError
 from .capabilities import check_inputs
 from .fista import duality_gap
@@ -42,6 +44,33 @@ _CLARABEL_DEFAULT = {"tol_gap_abs": 1e-8, "tol_gap_rel": 1e-8, "tol_feas": 1e-8}
 
 # SCS is a first-order method: it needs many iterations to get close to 1e-8.
 _SCS_TIGHT = {"eps_abs": 1e-9, "eps_rel": 1e-9, "max_iters": 200_000}
+
+
+# keywords of cvxpy's Problem.solve itself, which every solver takes
+_CVXPY_SOLVE_KEYS = frozenset({"warm_start", "ignore_dpp", "enforce_dpp", "canon_backend"})
+
+
+def _check_solver_opts(name, opts, owner):
+    """Refuse unknown options before solving where the solver lists its settings (Clarabel)."""
+    if not opts or name != "CLARABEL":
+        return
+    try:
+        import clarabel
+
+        known = {k for k in dir(clarabel.DefaultSettings()) if not k.startswith("_") and k != "default"}
+    except (ImportError, AttributeError):  # pragma: no cover - cvxpy ships Clarabel
+        return
+    check_options(owner, opts, known | _CVXPY_SOLVE_KEYS, target="the cvxpy solver 'CLARABEL'")
+
+
+def _rejected_option(name, opts, exc, owner):
+    """A ParameterError naming the option a solver refused (each cvxpy solver words it differently), or None."""
+    text = str(exc)
+    bad = sorted(k for k in opts if re.search(rf"\b{re.escape(k)}\b", text))
+    if not bad:
+        return None
+    return ParameterError(f"{owner}: the cvxpy solver {name!r} takes no option {', '.join(map(repr, bad))} "
+                          f"(it said: {text.strip()[:200]}); see that solver's documentation for its options.")
 
 
 def _dense_operator(A, owner):
@@ -143,6 +172,8 @@ class CvxpyProblem:
                     f"({', '.join(cp.installed_solvers())}). Got {solver!r}."
                 )
             attempts = [(solver, dict(solver_opts))]
+        owner = "solve_cvxpy"
+        _check_solver_opts(attempts[0][0], solver_opts, owner)
 
         start = time.perf_counter()
         statuses = []
@@ -156,7 +187,12 @@ class CvxpyProblem:
                     # cvxpy warns on inaccurate solutions; the status already says so
                     warnings.simplefilter("ignore", UserWarning)
                     self.problem.solve(solver=name, verbose=verbose, **opts)
-            except cp.error.SolverError as exc:
+            except Exception as exc:
+                rejected = _rejected_option(name, solver_opts, exc, owner) if solver_opts else None
+                if rejected is not None:
+                    raise rejected from None
+                if not isinstance(exc, cp.error.SolverError):
+                    raise
                 statuses.append(f"{name}: error ({exc})".replace("\n", " "))
                 continue
             status = self.problem.status
@@ -234,7 +270,10 @@ def solve_cvxpy(loss, penalty, solver=None, verbose=False, **solver_opts):
     verbose : bool
         Print the solver's log.
     **solver_opts
-        Options for the solver.
+        Options for the cvxpy solver (for Clarabel, its settings such as
+        ``max_iter`` or ``tol_gap_rel``). An option the solver does not take
+        raises :class:`ParameterError` naming it: checked before solving for
+        Clarabel, from the solver's refusal for the others.
 
     Returns
     -------

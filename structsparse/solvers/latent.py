@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
+from .._validation import accepted_options, check_options
 from ..exceptions import ParameterError, StructureError
 from .capabilities import check_inputs
 from .result import SolverResult
@@ -80,6 +81,19 @@ def _default_solver(latent_loss, latent_penalty):
     return SOLVER_SPECS[auto_solver(latent_loss, latent_penalty)].function()
 
 
+def _check_inner_options(run, options, owner):
+    """Refuse options the inner solver does not take; ``max_iter`` for solve_block is its deprecated ``max_outer``."""
+    from .solve import outer_alias
+    from .working_set import solve_block
+
+    if run is solve_block and "max_iter" in options:
+        options = outer_alias(owner, options, stacklevel=4)
+    name = getattr(run, "__name__", type(run).__name__)
+    check_options(owner, options, accepted_options(run, exclude=("loss", "penalty", "x0", "tol")),
+                  target=f"the inner solver {name!r}")
+    return options
+
+
 def solve_latent(loss, penalty, x0=None, tol=1e-8, max_iter=None, solver=None, **solver_options):
     """Solve ``F(A x) + LatentGroupLasso(x)`` by column duplication, for any datafit.
 
@@ -94,13 +108,16 @@ def solve_latent(loss, penalty, x0=None, tol=1e-8, max_iter=None, solver=None, *
     tol : float, default 1e-8
         Passed to the inner solver (relative duality gap of the latent problem).
     max_iter : int, optional
-        Passed to the inner solver when given.
+        Passed to the inner solver when given (for :func:`solve_block`, whose
+        outer bound is ``max_outer``, it is a deprecated alias of
+        ``max_outer``: pass ``max_outer=`` instead).
     solver : callable, optional
         ``solver(loss, penalty, x0=..., tol=..., **options) -> SolverResult``
         for the latent disjoint group lasso. Default: the working-set block
         coordinate descent solver (``A`` a matrix), else :func:`fista`.
     **solver_options
-        Passed to the inner solver.
+        Passed to the inner solver; an option it does not take raises
+        :class:`ParameterError` naming it.
 
     Returns
     -------
@@ -139,6 +156,7 @@ def solve_latent(loss, penalty, x0=None, tol=1e-8, max_iter=None, solver=None, *
     options = dict(solver_options)
     if max_iter is not None:
         options["max_iter"] = max_iter
+    options = _check_inner_options(run, options, owner)
     res = run(latent_loss, latent_pen, x0=v0, tol=tol, **options)
     v = np.asarray(res.x)
     x = np.asarray(scatter @ v.reshape(scatter.shape[1], -1)).reshape(loss.x_shape)

@@ -208,7 +208,15 @@ def _check_solver(solver, loss, penalty, owner):
 
 
 def _check_solver_options(solve, kw, owner):
-    """Refuse options the solver does not take, naming ``owner`` (``path`` or ``cv_path``) and the solver."""
+    """Refuse options the solver does not take, naming ``owner`` (``path`` or ``cv_path``) and the solver.
+
+    ``max_iter`` for :func:`solve_block` (deprecated, now ``max_outer``) is renamed with one warning.
+    """
+    from .solve import outer_alias
+    from .working_set import solve_block
+
+    if solve is solve_block and "max_iter" in kw:
+        kw = outer_alias(owner, kw, stacklevel=4)
     accepted = accepted_options(solve, exclude=("loss", "penalty", "x0", "tol"))
     name = getattr(solve, "__name__", type(solve).__name__)
     return check_options(owner, kw, accepted, target=f"the solver {name!r}")
@@ -319,7 +327,7 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, e
     if n_chunks is not None:
         n_chunks = check_int(n_chunks, "n_chunks", low=1, owner=owner)
     solve = _check_solver(solver, loss, penalty, owner)
-    _check_solver_options(solve, kw, owner)
+    kw = _check_solver_options(solve, kw, owner)
     if tol is not None:
         kw["tol"] = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
     lam_zero = np.inf  # from this lam on, zero is the exact solution (known when the grid is ours)
@@ -453,7 +461,7 @@ def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, 
         raise ParameterError(f"The 'n_folds' parameter of {owner} must be at most n_samples={n}. Got {n_folds}.")
     rng = check_rng(rng)
     solve = _check_solver(solver, loss, penalty, owner)
-    _check_solver_options(solve, kw, owner)
+    kw = _check_solver_options(solve, kw, owner)
     if tol is not None:
         tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
     if lams is None:

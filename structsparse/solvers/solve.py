@@ -20,14 +20,19 @@ def _accepted(name, fn):
     return _SIGNATURES[name]
 
 
-def _outer_alias(options):
-    """``max_iter`` for :func:`solve_block` is the deprecated name of ``max_outer``: warn at the user's call."""
+def outer_alias(owner, options, stacklevel=3):
+    """``max_iter`` for :func:`solve_block` is the deprecated name of ``max_outer``: warn once, at the user's call.
+
+    Returns a copy of ``options`` with ``max_iter`` renamed (used by
+    :func:`solve` and :func:`~structsparse.path`, which pick the solver).
+    """
     options = dict(options)
     if "max_outer" in options:
-        raise ParameterError("solve: pass 'max_outer' only to the solver 'solve_block' ('max_iter' is its "
+        raise ParameterError(f"{owner}: pass 'max_outer' only to the solver 'solve_block' ('max_iter' is its "
                              "deprecated alias). Got both.")
-    warnings.warn("solve: the solver 'solve_block' counts outer working-set iterations with 'max_outer'; "
-                  "'max_iter' for it is deprecated and will be removed in 0.3.", DeprecationWarning, stacklevel=3)
+    warnings.warn(f"{owner}: the solver 'solve_block' counts outer working-set iterations with 'max_outer'; "
+                  "'max_iter' for it is deprecated and will be removed in 0.3.", DeprecationWarning,
+                  stacklevel=stacklevel)
     options["max_outer"] = options.pop("max_iter")
     return options
 
@@ -91,7 +96,7 @@ def solve(datafit, penalty, tol=1e-6, solver="auto", x0=None, **options):
     fn = SOLVER_SPECS[name].function()
     accepted, var_kw = _accepted(name, fn)
     if name == "solve_block" and "max_iter" in options:
-        options = _outer_alias(options)
+        options = outer_alias("solve", options)
     check_options("solve", options, None if var_kw else accepted - {"x0", "tol"}, target=f"the solver {name!r}")
     if name == "cvxpy":
         if x0 is not None:
