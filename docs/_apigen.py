@@ -14,7 +14,9 @@ MODULES = {
     "structsparse": "The solver layer: structures, penalties, datafits, solvers, estimators, exceptions.",
     "structsparse.prox": "Proximal operators on plain arrays.",
     "structsparse.cs": "Compressive sensing: operators, signal models, recovery, RIP estimates, phase transitions.",
+    "structsparse.cs.plots": "Figures for compressive sensing (recoveries, phase transitions, RIP bounds).",
     "structsparse.sysid": "System identification: state-space models, patterns, identifiability, identification.",
+    "structsparse.sysid.plots": "Figures for system identification (patterns, outputs, poles, identified models).",
     "structsparse.nn": "Structured pruning of numpy networks, ONNX in and out.",
 }
 

@@ -5,8 +5,9 @@ Operators (:func:`gaussian`, :func:`bernoulli`, :func:`partial_dct`,
 :func:`partial_dct2`, :func:`wavelet_synthesis2d` and sampling masks),
 signal models (:class:`Sparse`, :class:`BlockSparse`, :class:`TreeSparse`,
 :class:`TreeSparse2D`, :class:`BlockSparse2D`), recovery (:func:`recover`),
-model-based RIP lower bounds (:func:`rip_estimate`) and phase transitions
-(:func:`phase_transition`).
+model-based RIP lower bounds (:func:`rip_estimate`), phase transitions
+(:func:`phase_transition`, a :class:`PhaseTable`) and their figures
+(:mod:`structsparse.cs.plots`; the results also have ``.plot()``).
 """
 
 from .fourier import (PartialDCT2, PartialFourier, mask_cartesian, mask_radial, mask_variable_density,
@@ -15,12 +16,13 @@ from .data import load_image, load_signal
 from .metrics import psnr, ssim, ssim_map
 from .real import RealProblem, best_k_term_error, best_tree_error, make_problem
 from .models import BlockSparse, BlockSparse2D, SignalModel, Sparse, TreeSparse, TreeSparse2D
-from .phase import SerialExecutor, load_table, phase_transition, success_rates, transition_point
+from .phase import PhaseTable, SerialExecutor, load_table, phase_transition, success_rates, transition_point
 from .recovery import METHODS, RecoveryResult, recover
 from .rip import RipEstimate, rip_estimate
 from .statdim import predicted_threshold, statdim_group, statdim_l1
 from .operators import (DenseOperator, WaveletSynthesis, as_matrix, bernoulli, columns, dottest, gaussian,
                         partial_dct, wavelet_synthesis, wavelet_synthesis2d, WaveletSynthesis2D)
+from . import plots
 
 __all__ = [
     "gaussian", "bernoulli", "partial_dct", "wavelet_synthesis", "WaveletSynthesis", "DenseOperator",
@@ -33,6 +35,7 @@ __all__ = [
     "psnr", "ssim", "ssim_map",
     "recover", "RecoveryResult", "METHODS",
     "rip_estimate", "RipEstimate",
-    "phase_transition", "success_rates", "transition_point", "load_table", "SerialExecutor",
+    "phase_transition", "PhaseTable", "success_rates", "transition_point", "load_table", "SerialExecutor",
     "statdim_l1", "statdim_group", "predicted_threshold",
+    "plots",
 ]

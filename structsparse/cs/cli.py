@@ -95,15 +95,25 @@ def _recover_real_cli(args):
     else:
         print(f"back-projection relative error {np.linalg.norm(back - truth) / np.linalg.norm(truth):.4f}")
     if args.plot:
-        import matplotlib.pyplot as plt
+        from .plots import plot_real_recovery
 
-        from ..plots.cs import plot_real_recovery
-
-        fig = plot_real_recovery(truth, back, rec, metrics=metrics, path=args.plot,
+        fig = plot_real_recovery(truth, back, rec, metrics=metrics,
                                  title=f"{name}, M/N={prob.m / prob.n:.2f}, {prob.sampling} sampling, {res.method}")
-        plt.close(fig)
+        _save_and_close(fig, args.plot)
         print(f"figure written to {args.plot}")
     return 0
+
+
+def _save_and_close(fig, path):
+    """Write a figure made only to be saved, then close it."""
+    import matplotlib.pyplot as plt
+
+    from .plots import save_figure
+
+    try:
+        save_figure(fig, path)
+    finally:
+        plt.close(fig)
 
 
 def _check_outputs(args, *names):
@@ -186,12 +196,7 @@ def _recover_cli(args):
         print(f"support recovery: {tp} of {np.count_nonzero(x_true)} true nonzeros found, "
               f"{fp} false positives, {fn} missed")
     if args.plot:
-        from ..plots.cs import plot_recovery
-
-        import matplotlib.pyplot as plt
-
-        fig = plot_recovery(x_true if x_true is not None else np.zeros(model.n), res.x, model, path=args.plot)
-        plt.close(fig)
+        _save_and_close(res.plot(x_true, model), args.plot)
         print(f"figure written to {args.plot}")
     return 0
 
@@ -254,16 +259,16 @@ def _phase_cli(args):
         """The one line for Ctrl-C (also used by the CLI's main when it lands outside the sweep)."""
         if not args.out:
             return "interrupted: no --out file, nothing saved; give --out to make the sweep resumable"
-        from .phase import load_table
+        from .phase import PhaseTable
 
-        done = _rows_in_sweep(load_table(args.out)[1], grid, args.trials, args.methods) if os.path.exists(args.out) else 0
+        done = _rows_in_sweep(PhaseTable.load(args.out), grid, args.trials, args.methods) if os.path.exists(args.out) else 0
         return f"interrupted: {done} trials saved in {args.out}; rerun the same command to resume"
 
     args._interrupt_note = interrupted
     if args.out and os.path.exists(args.out):
-        from .phase import load_table
+        from .phase import PhaseTable
 
-        done = _rows_in_sweep(load_table(args.out)[1], grid, args.trials, args.methods)
+        done = _rows_in_sweep(PhaseTable.load(args.out), grid, args.trials, args.methods)
         print(f"resuming: {done} of {total} trials done", flush=True)
     try:
         table = phase_transition(model, args.methods, grid, args.trials, executor=executor, rng=args.seed,
@@ -286,11 +291,7 @@ def _phase_cli(args):
     if args.out:
         print(f"results saved to {args.out}")
     if args.plot:
-        import matplotlib.pyplot as plt
-
-        from ..plots.cs import plot_phase_transition
-
-        plt.close(plot_phase_transition(table, model, path=args.plot))
+        _save_and_close(table.plot(model), args.plot)
         print(f"figure written to {args.plot}")
     return 0
 
@@ -316,11 +317,7 @@ def _rip_cli(args):
     est = rip_estimate(A, model, n_samples=args.samples, search=args.search, rng=args.seed)
     print(est.summary())
     if args.plot:
-        import matplotlib.pyplot as plt
-
-        from ..plots.cs import plot_rip
-
-        plt.close(plot_rip(est, path=args.plot))
+        _save_and_close(est.plot(), args.plot)
         print(f"figure written to {args.plot}")
     return 0
 

@@ -16,15 +16,19 @@ from ..exceptions import ConvergenceWarning
 __all__ = ["demo_part"]
 
 
-def demo_part(out_dir, seed=0):
-    """Run the demo; print a short report, write figures, return whether the checks passed."""
+def demo_part(out_dir, rng=0):
+    """Run the demo; print a short report, write figures, return whether the checks passed.
+
+    ``rng`` (an int seed, a Generator or None) decides the data; the figures are made only to be saved, and closed.
+    """
     import matplotlib.pyplot as plt
 
+    from .._validation import check_rng
     from . import BlockSparse, TreeSparse, as_matrix, gaussian, recover, rip_estimate
-    from ..plots.cs import plot_recovery, plot_rip
+    from .plots import save_figure
 
     ok = True
-    rng = np.random.default_rng(seed)
+    rng = check_rng(rng)
 
     # block sparsity: N=512, blocks of 8, 5 active (40 nonzeros), M=120 measurements
     model = BlockSparse(512, 8, 5)
@@ -40,7 +44,9 @@ def demo_part(out_dir, seed=0):
         results[method] = res
         print(f"  {method:13s} relative error {res.relative_error(x0):.1e}  time {res.time * 1e3:6.1f} ms")
     ok &= results["group_lasso"].relative_error(x0) < 1e-6 and results["model_cosamp"].relative_error(x0) < 1e-6
-    plt.close(plot_recovery(x0, results["group_lasso"].x, model, path=out_dir / "cs_block_recovery.png"))
+    fig = results["group_lasso"].plot(x0, model)
+    save_figure(fig, out_dir / "cs_block_recovery.png")
+    plt.close(fig)
 
     # tree sparsity: a piecewise-smooth signal, 40 Daubechies-4 coefficients on a rooted subtree
     tree = TreeSparse(512, 40, "db4")
@@ -56,7 +62,9 @@ def demo_part(out_dir, seed=0):
         tres[method] = res
         print(f"  {method:13s} relative error {res.relative_error(coef):.1e}  time {res.time * 1e3:6.1f} ms")
     ok &= tres["model_cosamp"].relative_error(coef) < 1e-6
-    plt.close(plot_recovery(coef, tres["model_cosamp"].x, tree, path=out_dir / "cs_tree_recovery.png"))
+    fig = tres["model_cosamp"].plot(coef, tree)
+    save_figure(fig, out_dir / "cs_tree_recovery.png")
+    plt.close(fig)
 
     # model-based RIP lower bounds: block supports against plain ones of the same size
     start = time.perf_counter()
@@ -64,5 +72,7 @@ def demo_part(out_dir, seed=0):
     print(est.summary())
     print(f"  ({time.perf_counter() - start:.1f} s)")
     ok &= est.delta_plain >= est.delta_model * 0.9  # plain supports are at least as bad, up to search noise
-    plt.close(plot_rip(est, path=out_dir / "cs_rip.png"))
+    fig = est.plot()
+    save_figure(fig, out_dir / "cs_rip.png")
+    plt.close(fig)
     return bool(ok)

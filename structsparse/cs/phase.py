@@ -1,7 +1,8 @@
 """Phase transitions: success rate of recovery methods against the number of measurements.
 
 Each trial ``(m, trial)`` draws its own sensing matrix and signal from a
-seed derived from ``(base_seed, m, trial)``, so results do not depend on
+seed derived from ``(seed of the sweep, m, trial)`` (the sweep's seed comes
+from its ``rng``), so results do not depend on
 the order in which trials run or on how many workers run them, and an
 interrupted sweep resumes exactly where it stopped. All methods of a trial
 see the same matrix and signal. Trials run through any
@@ -17,8 +18,11 @@ see the same matrix and signal. Trials run through any
 
   (install with ``pip install "structsparse[distributed]"``).
 
-The result is a tidy table: one dict per (method, m, trial) with keys
-``method, m, trial, success, error, time, n_iter``.
+The result is a :class:`PhaseTable`: a tidy table, one row (a dict) per
+(method, m, trial) with keys ``method, m, trial, success, error, time,
+n_iter``, that iterates, indexes and counts like the list of its rows, and
+draws (:meth:`PhaseTable.plot`), saves (:meth:`PhaseTable.save`) and loads
+(:meth:`PhaseTable.load`) itself.
 """
 
 import hashlib
@@ -27,12 +31,14 @@ import os
 import time
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 
 import numpy as np
 
-from .._atomic import atomic_write_text, check_writable, clean_stale_temporaries
+from .. import _saving
+from .._atomic import check_writable, clean_stale_temporaries
 from .._validation import check_choice, check_int, check_rng, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError
 from .._linalg import single_blas_thread
@@ -40,8 +46,11 @@ from .models import BlockSparse, BlockSparse2D, Sparse, TreeSparse, TreeSparse2D
 from .operators import as_matrix, bernoulli, gaussian, partial_dct
 from .recovery import METHODS, recover
 
-__all__ = ["phase_transition", "success_rates", "transition_point", "SerialExecutor", "model_from_params",
-           "load_table", "OPERATORS", "code_stamp", "resumable"]
+__all__ = ["phase_transition", "PhaseTable", "success_rates", "transition_point", "SerialExecutor",
+           "model_from_params", "load_table", "OPERATORS", "code_stamp", "resumable"]
+
+#: The kind written in the header of a saved table (and of a sweep's ``resume_file``).
+TABLE_KIND = "structsparse.cs.PhaseTable"
 
 OPERATORS = {"gaussian": gaussian, "bernoulli": bernoulli, "partial_dct": partial_dct}
 _MODEL_CLASSES = {"Sparse": Sparse, "BlockSparse": BlockSparse, "TreeSparse": TreeSparse,
@@ -80,10 +89,52 @@ def _problem(model, m, seed, operator):
     return A, x0
 
 
-def run_trial(kind, params, methods, m, trial, base_seed, operator="gaussian", success_tol=1e-3):
-    """Run every method on trial ``(m, trial)``; return its rows of the table (picklable, top level)."""
+def _trial_seed(rng, owner="run_trial"):
+    """The sweep's integer seed from ``rng``: an int is the seed, a Generator or None gives one draw."""
+    if rng is None or isinstance(rng, np.random.Generator):
+        return int(check_rng(rng).integers(2 ** 62))
+    check_rng(rng)
+    return int(rng)
+
+
+def run_trial(kind, params, methods, m, trial, rng=None, operator="gaussian", success_tol=1e-3, *, base_seed=None):
+    """Run every method on trial ``(m, trial)``; return its rows of the table (picklable, top level).
+
+    Parameters
+    ----------
+    kind : str
+        The model's class name (``"BlockSparse"``, ...).
+    params : dict
+        The model's :meth:`params`.
+    methods : sequence of str
+        Recovery methods (:data:`~structsparse.cs.METHODS`).
+    m : int
+        Measurements.
+    trial : int
+        Trial number.
+    rng : int, numpy.random.Generator or None
+        The sweep's seed: the trial draws its matrix and signal from ``SeedSequence([seed, m, trial])``, so
+        an int gives the same trial every call; a Generator (or None: fresh entropy) gives one draw of the seed.
+    operator : str
+        Sensing matrix (:data:`OPERATORS`).
+    success_tol : float
+        A trial succeeds when ``||x - x0|| <= success_tol ||x0||``.
+    base_seed : int, optional
+        Deprecated name of an int ``rng`` (one release).
+
+    Returns
+    -------
+    list of dict
+        One row per method.
+    """
+    if base_seed is not None:
+        warnings.warn("run_trial(base_seed=...) is deprecated; pass the seed as 'rng'.", DeprecationWarning,
+                      stacklevel=2)
+        if rng is not None:
+            raise ParameterError("run_trial takes 'rng' or the deprecated 'base_seed', not both.")
+        rng = base_seed
     model = model_from_params(kind, params)
-    seed = np.random.SeedSequence([int(base_seed), int(m), int(trial)])
+    seed = np.random.SeedSequence([_trial_seed(rng), int(m), int(trial)])
     with single_blas_thread():
         A, x0 = _problem(model, m, seed, operator)
         y = A @ x0
@@ -131,17 +182,52 @@ def _ignore_sigint():
     threading.Thread(target=watch, daemon=True, name="structsparse-parent-watch").start()
 
 
-def _atomic_write_json(path, obj):
-    atomic_write_text(path, json.dumps(obj))
+def _write_table(path, meta, rows):
+    """Write a table (a sweep's ``resume_file`` or :meth:`PhaseTable.save`) with its kind and version, atomically."""
+    return _saving.write_json(path, TABLE_KIND, {"meta": meta, "rows": rows}, indent=None)
+
+
+def _read_table(path, need_seed=False):
+    """``(meta, rows)`` of a saved table, every row checked; files written before the header existed are read too."""
+    clean_stale_temporaries(path)
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        what = "is empty" if not raw.strip() else f"is not valid JSON (truncated or corrupt: {exc})"
+        raise ParameterError(f"Sweep file '{path}' {what}; delete it to start the sweep again.") from None
+    if isinstance(data, dict):
+        _saving.check_header(data, TABLE_KIND, f"Sweep file '{path}'", required=False)
+    if not isinstance(data, dict) or "meta" not in data or "rows" not in data:
+        raise ParameterError(f"Sweep file '{path}' is not a phase-transition result file "
+                             "(expected keys 'meta' and 'rows').")
+    meta, rows = data["meta"], data["rows"]
+    if not isinstance(meta, dict) or not isinstance(rows, list):
+        raise ParameterError(f"Sweep file '{path}': 'meta' must be an object and 'rows' a list.")
+    if (need_seed or "base_seed" in meta) and not isinstance(meta.get("base_seed"), int):
+        raise ParameterError(f"Sweep file '{path}': 'meta' lacks an integer 'base_seed'.")
+    seen = set()
+    for i, row in enumerate(rows):
+        _check_row(row, i, path)
+        key = (row["method"], row["m"], row["trial"])
+        if key in seen:
+            raise ParameterError(f"Sweep file '{path}': row {i} repeats trial {row['trial']} of {row['method']} "
+                                 f"at m={row['m']} (duplicate rows).")
+        seen.add(key)
+    return meta, rows
 
 
 def load_table(path):
-    """Read a saved sweep: ``(meta, rows)``.
+    """Read a saved sweep: ``(meta, rows)``. Deprecated (one release): use :meth:`PhaseTable.load`.
+
+    It returns what it always did, so that code written for it keeps working until it moves to
+    ``PhaseTable.load(path)``, whose ``.meta`` and ``.to_records()`` are the two values below.
 
     Parameters
     ----------
     path : str or Path
-        A JSON file written by :func:`phase_transition` (its ``resume_file``).
+        A JSON file written by :func:`phase_transition` (its ``resume_file``) or :meth:`PhaseTable.save`.
 
     Returns
     -------
@@ -155,33 +241,12 @@ def load_table(path):
     Raises
     ------
     ParameterError
-        When the file does not hold the keys ``meta`` and ``rows``.
+        When the file does not hold a table (or holds another kind of object).
     """
-    clean_stale_temporaries(path)
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        what = "is empty" if not raw.strip() else f"is not valid JSON (truncated or corrupt: {exc})"
-        raise ParameterError(f"Sweep file '{path}' {what}; delete it to start the sweep again.") from None
-    if not isinstance(data, dict) or "meta" not in data or "rows" not in data:
-        raise ParameterError(f"Sweep file '{path}' is not a phase-transition result file "
-                             "(expected keys 'meta' and 'rows').")
-    meta, rows = data["meta"], data["rows"]
-    if not isinstance(meta, dict) or not isinstance(rows, list):
-        raise ParameterError(f"Sweep file '{path}': 'meta' must be an object and 'rows' a list.")
-    if "base_seed" not in meta or not isinstance(meta["base_seed"], int):
-        raise ParameterError(f"Sweep file '{path}': 'meta' lacks an integer 'base_seed'.")
-    seen = set()
-    for i, row in enumerate(rows):
-        _check_row(row, i, path)
-        key = (row["method"], row["m"], row["trial"])
-        if key in seen:
-            raise ParameterError(f"Sweep file '{path}': row {i} repeats trial {row['trial']} of {row['method']} "
-                                 f"at m={row['m']} (duplicate rows).")
-        seen.add(key)
-    return meta, rows
+    warnings.warn("cs.load_table is deprecated and will be removed in the next release; use "
+                  "cs.PhaseTable.load(path) (the table's .meta holds what the first return value held).",
+                  DeprecationWarning, stacklevel=2)
+    return _read_table(path, need_seed=True)
 
 
 _ROW_TYPES = {"method": str, "m": int, "trial": int, "success": bool, "error": (int, float), "time": (int, float),
@@ -201,6 +266,189 @@ def _check_row(row, i, path):
             raise ParameterError(f"Sweep file '{path}': row {i} has {key}={value!r}, not of the expected type.")
     if row["m"] < 1 or row["trial"] < 0:
         raise ParameterError(f"Sweep file '{path}': row {i} has m={row['m']}, trial={row['trial']} (out of range).")
+
+
+@dataclass(frozen=True, eq=True, repr=False)
+class PhaseTable:
+    """The result of :func:`phase_transition`: one row per (method, m, trial).
+
+    It behaves like the list of its rows (iteration, ``len``, indexing), so code written for the tidy list of
+    dicts keeps working, and it draws, saves and loads itself.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        The rows; each needs the keys ``method``, ``m`` and ``success`` (a sweep's rows also hold ``trial``,
+        ``error``, ``time`` and ``n_iter``). They are copied.
+    meta : dict, optional
+        What the sweep was: ``model`` (class name), ``params``, ``operator``, ``success_tol``, ``base_seed``
+        (the seed drawn from its ``rng``) and ``stamp`` (the code that ran it).
+
+    Attributes
+    ----------
+    rows : tuple of dict
+        The rows, sorted by method, m and trial.
+    meta : dict
+        The sweep's description.
+
+    Examples
+    --------
+    >>> from structsparse import cs
+    >>> table = cs.PhaseTable([{"method": "l1", "m": 10, "trial": 0, "success": True},
+    ...                        {"method": "l1", "m": 10, "trial": 1, "success": False}])
+    >>> len(table), table.success_rates()["l1"][1].tolist()
+    (2, [0.5])
+    """
+
+    rows: tuple
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        rows = self.rows
+        if isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
+            raise TypeError(f"The 'rows' parameter of PhaseTable must be a sequence of dicts. Got {type(rows).__name__}.")
+        rows = [dict(r) if isinstance(r, dict) else r for r in rows]
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict):
+                raise TypeError(f"The 'rows' parameter of PhaseTable: row {i} must be a dict. Got {type(row).__name__}.")
+            if any(k not in row for k in ("method", "m", "success")):
+                raise ParameterError(f"The 'rows' parameter of PhaseTable: row {i} lacks one of the keys 'method', "
+                                     f"'m', 'success'. Got {row!r}.")
+        rows.sort(key=lambda r: (str(r["method"]), r["m"], r.get("trial", 0)))
+        meta = {} if self.meta is None else self.meta
+        if not isinstance(meta, dict):
+            raise TypeError(f"The 'meta' parameter of PhaseTable must be a dict or None. Got {type(meta).__name__}.")
+        object.__setattr__(self, "rows", tuple(rows))
+        object.__setattr__(self, "meta", json.loads(json.dumps(meta)) if meta else {})
+
+    # ------------------------------------------------------------------ the list of rows
+    def __len__(self):
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(self.rows[index])
+        return self.rows[index]
+
+    def to_records(self):
+        """The rows as a new list of dicts (copies: changing them leaves the table as it is).
+
+        Returns
+        -------
+        list of dict
+        """
+        return [dict(r) for r in self.rows]
+
+    @property
+    def methods(self):
+        """The methods in the table, sorted."""
+        return sorted({r["method"] for r in self.rows})
+
+    @property
+    def m_values(self):
+        """The distinct numbers of measurements, sorted."""
+        return sorted({r["m"] for r in self.rows})
+
+    @property
+    def model(self):
+        """The signal model the sweep ran on, rebuilt from :attr:`meta` (None when the table does not say)."""
+        if "model" in self.meta and "params" in self.meta:
+            return model_from_params(self.meta["model"], self.meta["params"])
+        return None
+
+    def success_rates(self):
+        """``{method: (m_values, success_rate)}``; see :func:`success_rates`."""
+        return success_rates(self)
+
+    def transition_point(self, method, level=0.5):
+        """Smallest ``m`` at which ``method`` succeeds at rate ``level``; see :func:`transition_point`.
+
+        Parameters
+        ----------
+        method : str
+            A method of the table.
+        level : float
+            Success rate that defines the transition.
+
+        Returns
+        -------
+        float or None
+        """
+        return transition_point(self, method, level)
+
+    # ------------------------------------------------------------------ picture and file
+    def plot(self, model=None, predictions=None, ax=None, fig=None, title=None):
+        """Success rate against measurements, one curve per method, with the predicted thresholds.
+
+        Parameters
+        ----------
+        model : SignalModel, optional
+            Gives the predicted thresholds (default: the model in :attr:`meta`).
+        predictions : dict, optional
+            ``{method: m}`` to draw instead of the predictions.
+        ax : matplotlib Axes, optional
+            Draw into these axes.
+        fig : matplotlib Figure, optional
+            Or into this figure (not together with ``ax``).
+        title : str, optional
+            Panel title.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Left open (see :func:`structsparse.cs.plots.plot_phase_transition`).
+        """
+        from .plots import plot_phase_transition
+
+        if model is None and predictions is None:
+            model = self.model
+        return plot_phase_transition(self, model=model, predictions=predictions, fig=fig, ax=ax, title=title)
+
+    def save(self, path):
+        """Write the table as JSON (its kind and format version first), atomically.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file (conventionally ``.json``); its folder must exist.
+
+        Returns
+        -------
+        Path
+        """
+        check_writable(path, "path")
+        return _write_table(path, self.meta, self.to_records())
+
+    @classmethod
+    def load(cls, path):
+        """Read a table written by :meth:`save` or by a sweep's ``resume_file``.
+
+        Parameters
+        ----------
+        path : str or Path
+            The JSON file.
+
+        Returns
+        -------
+        PhaseTable
+
+        Raises
+        ------
+        ParameterError
+            When the file is damaged or holds another kind of object (the message names what it holds).
+        """
+        meta, rows = _read_table(path)
+        return cls(rows, meta)
+
+    def __repr__(self):
+        ms = self.m_values
+        trials = len({r.get("trial") for r in self.rows})
+        span = f"{ms[0]}..{ms[-1]} ({len(ms)} values)" if ms else "none"
+        return (f"PhaseTable(model={self.meta.get('model')!r}, methods={self.methods}, m={span}, "
+                f"trials={trials}, rows={len(self.rows)})")
 
 
 # the sources whose behaviour a saved trial depends on (the cs front end and the solver layer it calls)
@@ -270,7 +518,7 @@ def resumable(path, stamp):
     if not path.exists():
         return False
     try:
-        meta, _ = load_table(path)
+        meta, _ = _read_table(path, need_seed=True)
         same = meta.get("stamp") == stamp
     except (ValueError, OSError):
         same = False
@@ -298,7 +546,8 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
         ``client.get_executor()`` works the same way. An executor passed in
         is not shut down.
     rng : int, Generator or None
-        Base seed of the sweep (a Generator gives one draw).
+        The sweep's seed (a Generator, or None for fresh entropy, gives one draw; it is saved in
+        ``table.meta["base_seed"]`` and in the ``resume_file``).
     resume_file : str or Path, optional
         JSON file the table is saved to (atomically, after every finished
         trial). If it exists, its finished trials are loaded and skipped;
@@ -319,8 +568,9 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
 
     Returns
     -------
-    list of dict
-        The tidy table, sorted by method, m, trial.
+    PhaseTable
+        The tidy table, sorted by method, m, trial; its ``meta`` says what the sweep was (with the seed drawn
+        from ``rng``, so that a rerun with that seed repeats it).
     """
     owner = "phase_transition"
     model = check_model(model, owner)
@@ -358,7 +608,7 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
     rows = []
     base_seed = None
     if resume_file is not None and os.path.exists(resume_file):
-        saved_meta, rows = load_table(resume_file)
+        saved_meta, rows = _read_table(resume_file, need_seed=True)
         out_of_range = [r for r in rows if r["m"] > model.n]  # (trials beyond n_trials are kept, not shown)
         if out_of_range:
             r = out_of_range[0]
@@ -372,11 +622,7 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
         if rng is not None and isinstance(rng, (int, np.integer)) and int(rng) != base_seed:
             raise ParameterError(f"{resume_file} was started with seed {base_seed}, not {rng}.")
     if base_seed is None:
-        if rng is None or isinstance(rng, np.random.Generator):
-            base_seed = int(check_rng(rng).integers(2 ** 62))
-        else:
-            check_rng(rng)
-            base_seed = int(rng)
+        base_seed = _trial_seed(rng)
     meta["base_seed"] = base_seed
 
     done = {(r["method"], r["m"], r["trial"]) for r in rows}
@@ -409,7 +655,7 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
             if bar is not None:
                 bar.update(1)
             if resume_file is not None and time.monotonic() - last_save > 0.5:
-                _atomic_write_json(resume_file, {"meta": meta, "rows": rows})
+                _write_table(resume_file, meta, rows)
                 last_save = time.monotonic()
     finally:
         # keep every finished trial, also those finished when an interruption came
@@ -420,14 +666,13 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
         if bar is not None:
             bar.close()
         if resume_file is not None:
-            _atomic_write_json(resume_file, {"meta": meta, "rows": rows})
+            _write_table(resume_file, meta, rows)
         if owned:
             executor.shutdown(wait=True, cancel_futures=True)
     wanted = set(methods)
     grid = set(m_grid)
     table = [r for r in rows if r["method"] in wanted and r["m"] in grid and r["trial"] < n_trials]
-    table.sort(key=lambda r: (r["method"], r["m"], r["trial"]))
-    return table
+    return PhaseTable(table, meta)
 
 
 def success_rates(table):
@@ -435,9 +680,9 @@ def success_rates(table):
 
     Parameters
     ----------
-    table : list of dict
-        Rows as returned by :func:`phase_transition` or :func:`load_table`;
-        each needs the keys ``method``, ``m`` and ``success``.
+    table : PhaseTable or list of dict
+        A :class:`PhaseTable` (or its rows); each row needs the keys
+        ``method``, ``m`` and ``success``.
 
     Returns
     -------
@@ -445,6 +690,10 @@ def success_rates(table):
         For each method (in sorted order), the sorted distinct ``m`` values
         and, for each, the fraction of its trials that succeeded.
     """
+    if isinstance(table, (str, bytes, dict)) or not hasattr(table, "__iter__"):
+        raise TypeError(f"The 'table' parameter of success_rates must be a PhaseTable or a list of rows. "
+                        f"Got {type(table).__name__}.")
+    table = list(table)
     for i, row in enumerate(table):
         if not isinstance(row, dict) or any(k not in row for k in ("method", "m", "success")):
             raise ParameterError(f"The 'table' parameter of success_rates: row {i} lacks one of the keys "
@@ -462,8 +711,8 @@ def transition_point(table, method, level=0.5):
 
     Parameters
     ----------
-    table : list of dict
-        Rows as returned by :func:`phase_transition` or :func:`load_table`.
+    table : PhaseTable or list of dict
+        A :class:`PhaseTable` (or its rows).
     method : str
         The method whose transition is wanted; it must have rows in ``table``.
     level : float, default 0.5

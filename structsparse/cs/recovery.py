@@ -22,7 +22,7 @@ __all__ = ["recover", "RecoveryResult", "METHODS"]
 METHODS = ("l1", "group_lasso", "tree_lasso", "cosamp", "model_cosamp", "iht", "model_iht", "block_omp")
 
 
-@dataclass
+@dataclass(frozen=True, repr=False)
 class RecoveryResult:
     """Outcome of :func:`recover`.
 
@@ -68,6 +68,32 @@ class RecoveryResult:
         true = set(np.flatnonzero(x_true).tolist())
         found = set(self.support.tolist())
         return len(true & found), len(found - true), len(true - found)
+
+    def plot(self, x_true=None, model=None, ax=None, fig=None, title=None):
+        """The recovered signal against the true one, with the true support shaded.
+
+        Parameters
+        ----------
+        x_true : array_like, shape (n,), optional
+            The true signal (default: unknown, drawn as zeros without shading or error).
+        model : SignalModel, optional
+            Gives the support to shade (active blocks, tree support) and, for a tree model, the signal in time.
+        ax : matplotlib Axes, optional
+            Draw into these axes (for a tree model, one Axes gets the coefficients, two get both panels).
+        fig : matplotlib Figure, optional
+            Or into this figure (not together with ``ax``).
+        title : str, optional
+            Title of the (first) panel.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Left open (see :func:`structsparse.cs.plots.plot_recovery`).
+        """
+        from .plots import plot_recovery
+
+        x_true = np.zeros_like(self.x) if x_true is None else x_true
+        return plot_recovery(x_true, self.x, model, fig=fig, title=title, ax=ax)
 
     def __repr__(self):
         return (f"RecoveryResult(method={self.method!r}, nnz={self.support.size}, residual_norm={self.residual_norm:.3e}, "

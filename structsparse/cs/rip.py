@@ -43,7 +43,7 @@ def support_delta(As):
     return max(smax ** 2 - 1.0, 1.0 - smin ** 2), smin, smax, u_min, u_max
 
 
-@dataclass
+@dataclass(frozen=True, repr=False)
 class RipEstimate:
     """Lower bounds on the RIP constant for model supports and plain supports of the same size.
 
@@ -95,6 +95,32 @@ class RipEstimate:
     history_plain: list = field(default_factory=list, repr=False)
     support_model: np.ndarray = field(default=None, repr=False)
     support_plain: np.ndarray = field(default=None, repr=False)
+
+    def __repr__(self):
+        return (f"RipEstimate({self.m}x{self.n}, support_size={self.support_size}, "
+                f"delta_model>={self.delta_model:.3f}, delta_plain>={self.delta_plain:.3f}, search={self.search!r}, "
+                f"n_evaluations={self.n_evaluations})")
+
+    def plot(self, ax=None, fig=None, title=None):
+        """The search history and the two bounds (see :func:`structsparse.cs.plots.plot_rip`).
+
+        Parameters
+        ----------
+        ax : sequence of 2 matplotlib Axes, optional
+            Draw the history and the bars into these.
+        fig : matplotlib Figure, optional
+            Or into this figure (not together with ``ax``).
+        title : str, optional
+            Title of the bar panel.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Left open.
+        """
+        from .plots import plot_rip
+
+        return plot_rip(self, fig=fig, title=title, ax=ax)
 
     def summary(self):
         """A short plain-text report."""

@@ -9,6 +9,8 @@ time series are arrays of shape ``(n_samples, n_channels)``.
 * :func:`identify`: least squares or pattern discovery with measured states;
   subspace (PO-MOESP) plus structured prediction-error refinement from inputs and outputs.
 * :mod:`~structsparse.sysid.metrics`: fit index, NRMSE, pole error, support scores.
+* :mod:`~structsparse.sysid.plots`: patterns, outputs, poles, an identified model
+  (also :meth:`IdentifiedModel.plot`).
 """
 
 from ._warnings import OrderWarning, StabilityWarning
@@ -22,6 +24,7 @@ from .random import random_pattern, random_system
 from .similarity import fit_similarity
 from .statespace import SimulationResult, StateSpace
 from .subspace import moesp
+from . import plots
 
 __all__ = [
     "StateSpace",
@@ -45,4 +48,5 @@ __all__ = [
     "example_network",
     "StabilityWarning",
     "OrderWarning",
+    "plots",
 ]

@@ -11,11 +11,16 @@ verdict, the fit and the matrices; ``--out`` saves the model (``.json`` or
 """
 
 import csv
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from ..exceptions import ParameterError
+from .states import PENALTY_KINDS
+
+#: Deprecated --penalty names (one release), mapped to the penalties' names.
+_OLD_PENALTIES = {"group": "group_lasso", "sparse_group": "sparse_group_lasso"}
 
 __all__ = ["register", "read_csv_columns"]
 
@@ -108,7 +113,12 @@ def _identify_cli(args):
         print(f"Identifiability: no pattern given, every entry free: {verdict.n_unidentifiable} unidentifiable "
               "direction(s) (the similarity transforms); the matrices are one realization among many, "
               "the behaviour is unique.")
-    result = identify(u, y, args.order, pattern=pattern, penalty=args.penalty, x=x, feedthrough=args.feedthrough,
+    penalty = args.penalty
+    if penalty in _OLD_PENALTIES:
+        print(f"note: --penalty {penalty} is deprecated and will be removed in the next release; use --penalty "
+              f"{_OLD_PENALTIES[penalty]} (the penalty's name).", file=sys.stderr)
+        penalty = _OLD_PENALTIES[penalty]
+    result = identify(u, y, args.order, pattern=pattern, penalty=penalty, x=x, feedthrough=args.feedthrough,
                       dt=args.dt, rng=args.seed, check_identifiability=False)
     names = outputs if outputs else states
     fit = ", ".join(f"{n}: {f:.2f} %" for n, f in zip(names, result.fit))
@@ -122,14 +132,16 @@ def _identify_cli(args):
         result.save(args.out)
         print(f"Model saved to {args.out}")
     if args.plot:
-        import matplotlib
+        import matplotlib.pyplot as plt
 
-        matplotlib.use("Agg")
-        from ..plots.sysid import plot_outputs, save_figure
+        from .plots import plot_outputs, save_figure
 
         y_meas = y if y is not None else x
         fig = plot_outputs(y_meas, result.y_sim, dt=args.dt, names=names, fit=result.fit, max_samples=300)
-        save_figure(fig, args.plot)
+        try:
+            save_figure(fig, args.plot)
+        finally:
+            plt.close(fig)  # made only to be saved
         print(f"Figure saved to {args.plot}")
     return 0
 
@@ -155,8 +167,9 @@ def register(subparsers):
     p.add_argument("--order", type=int, required=True, help="number of states")
     p.add_argument("--pattern", help="pattern JSON file (free entries and known values)")
     p.add_argument("--states", help="measured state columns, comma-separated (x1,...)")
-    p.add_argument("--penalty", choices=["l1", "group", "sparse_group"],
-                   help="discover the pattern of A and B (needs --states)")
+    p.add_argument("--penalty", choices=PENALTY_KINDS + tuple(_OLD_PENALTIES), metavar="{" + ",".join(PENALTY_KINDS) + "}",
+                   help="discover the pattern of A and B (needs --states); the penalty's name (group and "
+                        "sparse_group are deprecated names of group_lasso and sparse_group_lasso)")
     p.add_argument("--feedthrough", action="store_true", help="estimate D (when no pattern is given)")
     p.add_argument("--dt", type=float, default=1.0, help="sampling period (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")

@@ -15,16 +15,20 @@ import numpy as np
 __all__ = ["demo_part"]
 
 
-def demo_part(out_dir, seed=0):
-    """Run the demo; write figures to ``out_dir``; return whether every check passed."""
-    import matplotlib
+def demo_part(out_dir, rng=0):
+    """Run the demo; write figures to ``out_dir``; return whether every check passed.
 
-    matplotlib.use("Agg")
-    from ..plots.sysid import plot_outputs, plot_patterns, plot_poles, save_figure
+    ``rng`` (an int seed, a Generator or None) decides the data; the figures are made only to be saved, and closed.
+    """
+    import matplotlib.pyplot as plt
+
+    from .._validation import check_rng
     from . import (Pattern, example_network, example_system, fit_index, identifiability, identify, pole_error,
                    support_scores)
+    from .plots import plot_outputs, plot_patterns, plot_poles, save_figure
 
     ok = True
+    seed = rng if isinstance(rng, int) and not isinstance(rng, bool) else int(check_rng(rng).integers(2 ** 31))
     rng = np.random.default_rng(seed)
     system, pattern = example_system()
     u = rng.standard_normal((1000, 2))
@@ -60,15 +64,17 @@ def demo_part(out_dir, seed=0):
     un = rng.standard_normal((2000, 5))
     xs = net.simulate(un, process_noise=0.01, rng=rng).x
     t0 = time.perf_counter()
-    found = identify(un, None, 20, penalty="sparse_group", x=xs)
+    found = identify(un, None, 20, penalty="sparse_group_lasso", x=xs)
     scores = support_scores(net, found.pattern)
     print(f"Pattern discovery, 20-state network, 5 inputs, measured states ({time.perf_counter() - t0:.1f} s): "
           f"support precision {scores['precision']:.3f}, recall {scores['recall']:.3f}, F1 {scores['f1']:.3f}")
     ok &= scores["f1"] == 1.0
 
-    save_figure(plot_outputs(y, structured.y_sim, fit=structured.fit, max_samples=300), out_dir / "sysid_outputs.png")
-    save_figure(plot_poles([system.poles(), free.model.poles(), structured.model.poles()],
-                           ["true", "unstructured", "structured"]), out_dir / "sysid_poles.png")
-    save_figure(plot_patterns(net, found.pattern), out_dir / "sysid_patterns.png")
+    for fig, name in ((plot_outputs(y, structured.y_sim, fit=structured.fit, max_samples=300), "sysid_outputs.png"),
+                      (plot_poles([system.poles(), free.model.poles(), structured.model.poles()],
+                                  ["true", "unstructured", "structured"]), "sysid_poles.png"),
+                      (plot_patterns(net, found.pattern), "sysid_patterns.png")):
+        save_figure(fig, out_dir / name)
+        plt.close(fig)
     print(f"Figures: sysid_outputs.png, sysid_poles.png, sysid_patterns.png in {out_dir}")
     return bool(ok)

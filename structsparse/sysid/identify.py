@@ -28,7 +28,8 @@ import numpy as np
 from .._validation import check_int, check_rng, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
 from .._linalg import single_blas_thread
-from ._io import write_json, write_npz
+from .. import _saving
+from ._io import read_json, write_json
 from ._warnings import StabilityWarning
 from .identifiability import identifiability as _identifiability
 from .metrics import fit_index, nrmse
@@ -36,7 +37,8 @@ from .pattern import MATRIX_NAMES, Pattern
 from .pem import pem_refine
 from .random import _shrink_free_part
 from .similarity import fit_similarity
-from .states import check_states, discover_dynamics, rowwise_least_squares
+from ..penalties import Penalty
+from .states import check_states, discover_dynamics, penalty_kind, rowwise_least_squares
 from .statespace import StateSpace, check_signal
 from .subspace import moesp, stabilize
 
@@ -45,7 +47,7 @@ __all__ = ["identify", "IdentifiedModel"]
 _FORMAT = "structsparse.sysid.IdentifiedModel"
 
 
-@dataclass
+@dataclass(frozen=True, repr=False)
 class IdentifiedModel:
     """Result of :func:`identify`.
 
@@ -95,15 +97,61 @@ class IdentifiedModel:
                  f"poles: {poles}; {'stable' if self.model.is_stable() else 'UNSTABLE'}"]
         return "\n".join(lines)
 
+    def __repr__(self):
+        fit = ", ".join(f"{f:.2f}" for f in self.fit)
+        return (f"IdentifiedModel(method={self.method!r}, n_states={self.model.n_states}, "
+                f"n_inputs={self.model.n_inputs}, n_outputs={self.model.n_outputs}, fit=[{fit}] %, "
+                f"stable={self.model.is_stable()})")
+
+    def plot(self, y=None, u=None, fig=None, max_samples=None):
+        """Simulated (against measured) outputs and the poles; see :func:`structsparse.sysid.plots.plot_identified`.
+
+        Parameters
+        ----------
+        y : array_like, shape (n_samples, n_outputs), optional
+            The measured outputs, drawn behind the simulated ones (with the fit index).
+        u : array_like, shape (n_samples, n_inputs), optional
+            Inputs to simulate with (needed for a model read back from a file, which holds no simulation).
+        fig : matplotlib Figure, optional
+            Draw into this figure; default a new one.
+        max_samples : int, optional
+            Show only the first samples.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Left open.
+        """
+        from .plots import plot_identified
+
+        return plot_identified(self, y=y, u=u, fig=fig, max_samples=max_samples)
+
     def to_dict(self):
-        return {"format": _FORMAT, "version": 1, "method": self.method, "model": self.model.to_dict(),
+        """A JSON-ready dict: the kind and format version, then the model, ``x0``, fit, NRMSE, pattern and method.
+
+        Returns
+        -------
+        dict
+        """
+        return {**_saving.header(_FORMAT), "method": self.method, "model": self.model.to_dict(),
                 "x0": self.x0.tolist(), "fit": self.fit.tolist(), "nrmse": self.nrmse.tolist(),
                 "pattern": self.pattern.to_dict()}
 
     def save(self, path):
-        """Save to ``.json`` or ``.npz`` (by suffix), atomically.
+        """Save to ``.json`` or ``.npz`` (by suffix), atomically, with the kind and format version.
 
-        :meth:`StateSpace.load` reads the model back from either.
+        The file holds the model, ``x0``, the fit and NRMSE, the pattern and the method; :meth:`load` reads it
+        back (without ``history``, ``identifiability`` and ``y_sim``), and :meth:`StateSpace.load` reads the
+        model alone from it.
+
+        Parameters
+        ----------
+        path : str or Path
+            A ``.json`` or ``.npz`` file; its folder must exist.
+
+        Returns
+        -------
+        Path
         """
         from pathlib import Path
 
@@ -112,10 +160,72 @@ class IdentifiedModel:
             return write_json(path, self.to_dict())
         if path.suffix == ".npz":
             arrays = {k: M for k, M in zip(MATRIX_NAMES, self.model.matrices)}
-            arrays.update(dt=np.array(self.model.dt), x0=self.x0, fit=self.fit, nrmse=self.nrmse)
+            arrays.update(dt=np.array(self.model.dt), x0=self.x0, fit=self.fit, nrmse=self.nrmse,
+                          method=np.array(self.method))
             arrays.update({f"free_{k}": self.pattern.masks[k] for k in MATRIX_NAMES})
-            return write_npz(path, arrays)
+            arrays.update({f"values_{k}": self.pattern.values[k] for k in MATRIX_NAMES})
+            return _saving.write_npz(path, _FORMAT, arrays)
         raise ParameterError(f"The 'path' of IdentifiedModel.save must end in .json or .npz. Got '{path}'.")
+
+    @classmethod
+    def load(cls, path):
+        """Read a result written by :meth:`save` (``.json`` or ``.npz``).
+
+        Parameters
+        ----------
+        path : str or Path
+            The file.
+
+        Returns
+        -------
+        IdentifiedModel
+            With the saved model, ``x0``, fit, NRMSE, pattern and method; ``history`` is empty and
+            ``identifiability`` and ``y_sim`` are None (simulate with :meth:`simulate`).
+
+        Raises
+        ------
+        ParameterError
+            When the file is missing or damaged, or holds another kind of object (the message names it).
+        """
+        from pathlib import Path
+
+        from .._atomic import clean_stale_temporaries
+
+        path = Path(path)
+        source = f"Identified-model file '{path}'"
+        if path.suffix == ".npz":
+            clean_stale_temporaries(path)
+            try:
+                with np.load(path) as z:
+                    _saving.check_header(z, _FORMAT, source)
+                    model = StateSpace(z["A"], z["B"], z["C"], z["D"], dt=float(z["dt"]))
+                    values = {k: z[f"values_{k}"] for k in MATRIX_NAMES if f"values_{k}" in z.files}
+                    pattern = Pattern(*(z[f"free_{k}"] for k in MATRIX_NAMES), values=values)
+                    return cls(model=model, x0=z["x0"], fit=z["fit"], nrmse=z["nrmse"], pattern=pattern,
+                               method=str(z["method"]) if "method" in z.files else "unknown")
+            except FileNotFoundError:
+                raise ParameterError(f"{source} does not exist.") from None
+            except (KeyError, OSError, ValueError) as exc:
+                if isinstance(exc, ParameterError):
+                    raise
+                raise ParameterError(f"{source} is not a saved IdentifiedModel: {exc}") from None
+        d = read_json(path, "Identified-model")
+        _saving.check_header(d, _FORMAT, source)
+        missing = [k for k in ("model", "x0", "fit", "nrmse", "pattern", "method") if k not in d]
+        if missing:
+            raise ParameterError(f"{source} lacks the entries {missing}.")
+        return cls(model=StateSpace.from_dict(d["model"], source=source), x0=d["x0"], fit=d["fit"],
+                   nrmse=d["nrmse"], pattern=Pattern.from_dict(d["pattern"], source=source), method=str(d["method"]))
+
+    def __post_init__(self):
+        if not isinstance(self.model, StateSpace):
+            raise TypeError(f"The 'model' parameter of IdentifiedModel must be a StateSpace. "
+                            f"Got {type(self.model).__name__}.")
+        if not isinstance(self.pattern, Pattern):
+            raise TypeError(f"The 'pattern' parameter of IdentifiedModel must be a Pattern. "
+                            f"Got {type(self.pattern).__name__}.")
+        for name in ("x0", "fit", "nrmse"):
+            object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=float).reshape(-1))
 
 
 def _check_pattern(pattern, n, m, p):
@@ -154,10 +264,12 @@ def identify(u, y, order, pattern=None, penalty=None, x=None, *, feedthrough=Fal
     pattern : Pattern, optional
         Free entries and known values. Default: every entry of ``A, B, C``
         free (``D`` free only with ``feedthrough``).
-    penalty : {"l1", "group", "sparse_group"} or Penalty, optional
-        Discover the pattern of ``A`` and ``B`` (needs ``x``): a kind picks
-        ``lam`` on a path by BIC; a penalty instance on ``order + n_inputs``
-        rows is used at its ``lam``.
+    penalty : {"l1", "group_lasso", "sparse_group_lasso"} or Penalty, optional
+        Discover the pattern of ``A`` and ``B`` (needs ``x``): a kind (the
+        penalty's ``name``) picks ``lam`` on a path by BIC; a penalty instance
+        on ``order + n_inputs`` rows is used at its ``lam``. The old kinds
+        ``"group"`` and ``"sparse_group"`` still work for one release, with a
+        ``DeprecationWarning``.
     x : array_like, shape (n_samples, order), optional
         Measured states.
     feedthrough : bool
@@ -215,6 +327,8 @@ def identify(u, y, order, pattern=None, penalty=None, x=None, *, feedthrough=Fal
     check_scalar(dt, "dt", low=0, low_inclusive=False, owner=owner)
     n_starts = check_int(n_starts, "n_starts", low=0, owner=owner)
     gen = check_rng(rng)
+    if penalty is not None and not isinstance(penalty, Penalty):
+        penalty = penalty_kind(penalty, owner=owner, stacklevel=3)
     if x is None and y is not None:  # refuse at once what the data cannot support, before any factorization
         check_order_supported(N, m, y.shape[1], n, pattern=pattern if isinstance(pattern, Pattern) else None,
                               feedthrough=feedthrough, refine=refine)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _saving
 from .._validation import check_array
 from ..exceptions import ParameterError, ShapeError
 from ._io import read_json, write_json
@@ -211,19 +212,17 @@ class Pattern:
 
     # ------------------------------------------------------------------ io
     def to_dict(self):
-        return {"format": _FORMAT, "version": 1,
+        return {**_saving.header(_FORMAT),
                 "free": {k: self.masks[k].astype(int).tolist() for k in MATRIX_NAMES},
                 "values": {k: self.values[k].tolist() for k in MATRIX_NAMES}}
 
     @classmethod
     def from_dict(cls, d, source="dict"):
         """Inverse of :meth:`to_dict`; errors name the ``source``."""
+        if isinstance(d, dict):  # another kind's file is refused, naming what it holds
+            _saving.check_header(d, _FORMAT, source, required=False)
         if not isinstance(d, dict) or not isinstance(d.get("free"), dict):
             raise ParameterError(f"{source} does not hold a sysid pattern (needs a 'free' object with masks A, B, C).")
-        if "format" in d and d["format"] != _FORMAT:
-            raise ParameterError(f"{source} has format {d['format']!r}, not {_FORMAT!r}: it is not a sysid pattern.")
-        if "version" in d and d["version"] != 1:
-            raise ParameterError(f"{source} has version {d['version']!r}; this library reads version 1.")
         free = d["free"]
         missing = [k for k in "ABC" if k not in free]
         if missing:

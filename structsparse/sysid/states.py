@@ -14,8 +14,11 @@ of ``[A B]``: a state's influence on the others, or an input's reach, so
 row groups make those the groups:
 
 * ``"l1"``: entrywise lasso;
-* ``"group"``: group lasso on the rows (whole influences / reaches);
-* ``"sparse_group"``: both (``l1_ratio`` 0.5).
+* ``"group_lasso"``: group lasso on the rows (whole influences / reaches);
+* ``"sparse_group_lasso"``: both (``l1_ratio`` 0.5).
+
+The kinds are the penalties' ``name`` (the old ``"group"`` and
+``"sparse_group"`` still work for one release, with a ``DeprecationWarning``).
 
 ``lam`` is chosen on a geometric path from ``lam_max`` down to
 ``1e-3 lam_max`` (the solver layer's warm-started :func:`~structsparse.path`,
@@ -44,9 +47,38 @@ from ..penalties import L1, GroupLasso, Penalty, SparseGroupLasso
 from ..solvers.path import path
 from ..structure import Groups
 
-__all__ = ["rowwise_least_squares", "discover_dynamics", "PENALTY_KINDS"]
+__all__ = ["rowwise_least_squares", "discover_dynamics", "PENALTY_KINDS", "penalty_kind"]
 
-PENALTY_KINDS = ("l1", "group", "sparse_group")
+#: Penalty kinds for pattern discovery: the ``name`` of the solver layer's penalty each one builds.
+PENALTY_KINDS = ("l1", "group_lasso", "sparse_group_lasso")
+_DEPRECATED_KINDS = {"group": "group_lasso", "sparse_group": "sparse_group_lasso"}
+
+
+def penalty_kind(kind, owner="identify", stacklevel=3):
+    """A penalty kind checked against :data:`PENALTY_KINDS`; the old names warn (DeprecationWarning) and map.
+
+    Parameters
+    ----------
+    kind : str
+        ``"l1"``, ``"group_lasso"`` or ``"sparse_group_lasso"`` (deprecated: ``"group"``, ``"sparse_group"``).
+    owner : str
+        The function the argument belongs to, for the messages.
+    stacklevel : int
+        Where the deprecation warning points (the caller of ``owner`` by default).
+
+    Returns
+    -------
+    str
+    """
+    if not isinstance(kind, str):
+        raise TypeError(f"The 'penalty' parameter of {owner} must be a penalty name ({', '.join(PENALTY_KINDS)}) or "
+                        f"a Penalty. Got {type(kind).__name__}.")
+    if kind in _DEPRECATED_KINDS:
+        new = _DEPRECATED_KINDS[kind]
+        warnings.warn(f"{owner}(penalty={kind!r}) is deprecated and will be removed in the next release; use "
+                      f"penalty={new!r} (the penalty's name).", DeprecationWarning, stacklevel=stacklevel)
+        kind = new
+    return check_choice(kind, "penalty", PENALTY_KINDS, owner=owner)
 
 
 def rowwise_least_squares(Z, Y, free, values):
@@ -84,7 +116,7 @@ def _make_penalty(kind, n_rows, lam):
     if kind == "l1":
         return L1(lam)
     groups = Groups.from_sizes([1] * n_rows)
-    if kind == "group":
+    if kind == "group_lasso":
         return GroupLasso(groups, lam)
     return SparseGroupLasso(groups, lam, 0.5)
 
@@ -144,7 +176,7 @@ def _bic_stepwise(Z, target, support, logN, gamma, rss_floor, N=None, rss_extra=
     return out, moves
 
 
-def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-6, max_iter=5000,
+def discover_dynamics(Z, Y, penalty="sparse_group_lasso", n_lams=30, eps=1e-3, tol=1e-6, max_iter=5000,
                       support_tol=1e-8, prune=True, gamma=1.0):
     """Find the support of ``M`` in ``Y ~ Z M^T`` with a structured penalty, then refit.
 
@@ -154,7 +186,7 @@ def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-
         Regressors ``[x[t], u[t]]``.
     Y : ndarray, shape (N, r)
         Targets ``x[t+1]``.
-    penalty : {"l1", "group", "sparse_group"} or Penalty
+    penalty : {"l1", "group_lasso", "sparse_group_lasso"} or Penalty
         A kind (then ``lam`` is chosen on a path by BIC) or a penalty
         instance from the solver layer on ``c`` rows (used at its own ``lam``).
     n_lams, eps : int, float
@@ -194,7 +226,7 @@ def discover_dynamics(Z, Y, penalty="sparse_group", n_lams=30, eps=1e-3, tol=1e-
         kind = getattr(penalty, "name", "penalty")
         separable_cols = kind == "l1"
     else:
-        kind = check_choice(penalty, "penalty", PENALTY_KINDS, owner="identify")
+        kind = penalty_kind(penalty, owner="identify", stacklevel=4)
         template = _make_penalty(kind, c, 1.0)
         lam_max = template.lambda_max(R.T @ (Q.T @ Y))
         n_lams = check_int(n_lams, "n_lams", low=2, owner="identify")

@@ -8,16 +8,18 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _saving
 from .._atomic import clean_stale_temporaries
 
 from .._validation import check_array, check_rng, check_scalar
 from ..exceptions import ParameterError, ShapeError
-from ._io import read_json, write_json, write_npz
+from ._io import read_json, write_json
 from ._kernels import propagate
 
 __all__ = ["StateSpace", "SimulationResult", "check_signal"]
 
 _FORMAT = "structsparse.sysid.StateSpace"
+_IDENTIFIED = "structsparse.sysid.IdentifiedModel"
 
 
 def check_signal(u, name, n_channels=None, owner=None):
@@ -234,7 +236,7 @@ class StateSpace:
 
     def to_dict(self):
         """A JSON-ready dict (lists of lists)."""
-        return {"format": _FORMAT, "version": 1, "dt": self.dt,
+        return {**_saving.header(_FORMAT), "dt": self.dt,
                 **{k: M.tolist() for k, M in zip("ABCD", self.matrices)}}
 
     @classmethod
@@ -249,32 +251,56 @@ class StateSpace:
         return cls(d["A"], B, C, d.get("D"), dt=d.get("dt", 1.0))
 
     def save(self, path):
-        """Save to ``.json`` or ``.npz`` (chosen by the suffix), atomically."""
+        """Save to ``.json`` or ``.npz`` (chosen by the suffix), atomically.
+
+        Both carry the kind (``"structsparse.sysid.StateSpace"``) and the format version; :meth:`load` reads them.
+        """
         path = Path(path)
         if path.suffix == ".json":
             return write_json(path, self.to_dict())
         if path.suffix == ".npz":
-            return write_npz(path, {"A": self.A, "B": self.B, "C": self.C, "D": self.D,
-                                    "dt": np.array(self.dt)})
+            return _saving.write_npz(path, _FORMAT, {"A": self.A, "B": self.B, "C": self.C, "D": self.D,
+                                                     "dt": np.array(self.dt)})
         raise ParameterError(f"The 'path' of StateSpace.save must end in .json or .npz. Got '{path}'.")
 
     @classmethod
     def load(cls, path):
-        """Load a model written by :meth:`save`."""
+        """Load a model written by :meth:`save` (or the model of an :class:`IdentifiedModel` file).
+
+        Parameters
+        ----------
+        path : str or Path
+            A ``.json`` or ``.npz`` file.
+
+        Returns
+        -------
+        StateSpace
+
+        Raises
+        ------
+        ParameterError
+            When the file is missing or damaged, or holds another kind of object (the message names it).
+        """
         path = Path(path)
+        source = f"Model file '{path}'"
         if path.suffix == ".npz":
             clean_stale_temporaries(path)  # a save killed mid-write leaves one; the .json route cleans in read_json
             try:
                 with np.load(path) as z:
+                    if _saving.held_kind(z) != _IDENTIFIED:  # an IdentifiedModel file holds a StateSpace too
+                        _saving.check_header(z, _FORMAT, source, required=False)
                     return cls(z["A"], z["B"], z["C"], z["D"], dt=float(z["dt"]))
             except FileNotFoundError:
                 raise ParameterError(f"Model file '{path}' does not exist.") from None
             except (KeyError, OSError, ValueError) as exc:
+                if isinstance(exc, ParameterError):
+                    raise
                 raise ParameterError(f"Model file '{path}' is not a saved StateSpace: {exc}") from None
         d = read_json(path, "Model")
-        if isinstance(d, dict) and "model" in d:
+        if _saving.held_kind(d) == _IDENTIFIED or (isinstance(d, dict) and "format" not in d and "model" in d):
             d = d["model"]
-        return cls.from_dict(d, source=f"Model file '{path}'")
+        _saving.check_header(d, _FORMAT, source, required=False)
+        return cls.from_dict(d, source=source)
 
     def __repr__(self):
         return (f"StateSpace(n_states={self.n_states}, n_inputs={self.n_inputs}, n_outputs={self.n_outputs}, "
