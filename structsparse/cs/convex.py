@@ -27,7 +27,8 @@ import warnings
 import numpy as np
 
 from ..datafits import LeastSquares
-from ..exceptions import ConvergenceWarning, ParameterError
+from .._validation import check_options
+from ..exceptions import ConvergenceWarning
 from ..penalties import L1, GroupLasso
 from ..solvers.continuation import continuation
 from ..solvers.solve import solve
@@ -48,9 +49,7 @@ _RECOVERY_OPTIONS = ("gap_tol", "resid_tol", "tol", "ratio", "lam_min_ratio", "m
 
 def _check_kw(owner, kw):
     """Refuse a keyword that :func:`constrained_recovery` does not take, naming it and the accepted ones."""
-    unknown = sorted(set(kw) - set(_RECOVERY_OPTIONS))
-    if unknown:
-        raise ParameterError(f"{owner}: unknown option {unknown[0]!r}; it takes {', '.join(_RECOVERY_OPTIONS)}.")
+    check_options(owner, kw, _RECOVERY_OPTIONS, target="constrained_recovery")
 
 
 def constrained_recovery(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-6, ratio=0.1, lam_min_ratio=None,
