@@ -331,3 +331,97 @@ def test_verbose_and_history(capsys):
     assert len(lines) == res.n_iter + 1 == len(res.history["gap"])
     assert len(res.history["ws_size"]) == len(res.history["epochs"]) == res.n_iter
     assert res.history["gap"][-1] == res.gap and np.all(np.diff(res.history["time"]) >= 0)
+
+
+# ------------------------------------------------------------------------------------ sparse designs as given
+def _random_sparse(rng, n, p, density, fmt, index_dtype=np.int32):
+    A = sp.random(n, p, density=density, format=fmt, random_state=np.random.RandomState(int(rng.integers(1 << 30))),
+                  data_rvs=rng.standard_normal)
+    A.indices = A.indices.astype(index_dtype)
+    A.indptr = A.indptr.astype(index_dtype)
+    return A
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_design_kernels_agree_with_numpy_twins_and_scipy(index_dtype):
+    from structsparse.solvers import _design_kernels as D
+
+    rng = np.random.default_rng(11)
+    n, p = 30, 50
+    Acsc = _random_sparse(rng, n, p, 0.2, "csc", index_dtype)
+    Acsr = Acsc.tocsr()
+    dense = Acsc.toarray()
+    want = (dense * dense).sum(axis=0)
+    for got in (D.csc_colnorm2_numba(Acsc.data, Acsc.indptr), D.csc_colnorm2_numpy(Acsc.data, Acsc.indptr),
+                D.csr_colnorm2_numba(Acsr.data, Acsr.indices, p), D.csr_colnorm2_numpy(Acsr.data, Acsr.indices, p)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    cols = rng.permutation(p)[:17].astype(np.int64)
+    for fn, M, extra in ((D.csc_gather_numba, Acsc, ()), (D.csc_gather_numpy, Acsc, ()),
+                         (D.csr_gather_numba, Acsr, (p,)), (D.csr_gather_numpy, Acsr, (p,))):
+        data, rows, ptr = fn(M.data, M.indices, M.indptr, cols, *extra)
+        assert data.dtype == np.float64 and rows.dtype == np.int64 and ptr.dtype == np.int64
+        got = sp.csc_matrix((data, rows, ptr), shape=(n, cols.size)).toarray()
+        np.testing.assert_array_equal(got, dense[:, cols])
+    r = rng.standard_normal(n)
+    outs = []
+    for fn in (D.csc_rmatvec_cols_numba, D.csc_rmatvec_cols_numpy):
+        out = np.full(p, 7.0)
+        fn(Acsc.data, Acsc.indices, Acsc.indptr, r, cols, out)
+        outs.append(out)
+        np.testing.assert_allclose(out[cols], dense[:, cols].T @ r, atol=1e-12)
+        rest = np.setdiff1d(np.arange(p), cols)
+        assert np.all(out[rest] == 7.0)                  # other entries untouched
+    np.testing.assert_allclose(outs[0], outs[1], atol=1e-12)
+
+
+def test_singleton_kernels_agree_with_group_kernels_on_a_subset():
+    rng = np.random.default_rng(12)
+    p = 40
+    U = rng.standard_normal((p, 1))
+    idx = np.sort(rng.permutation(p)[:25]).astype(np.int64)
+    t1 = rng.uniform(0.0, 1.0, idx.size) * (rng.random(idx.size) < 0.7)
+    t2 = rng.uniform(0.0, 1.0, idx.size) * (rng.random(idx.size) < 0.5)
+    ptr = np.arange(idx.size + 1, dtype=np.int64)
+    for scale in (1.0, 2.5):
+        want = K.group_threshold_norms_numba(U, idx, ptr, t1, t2, scale)
+        np.testing.assert_allclose(K.singleton_threshold_norms_numba(U, idx, t1, t2, scale), want, rtol=1e-13)
+        np.testing.assert_allclose(K.singleton_threshold_norms_numpy(U, idx, t1, t2, scale), want, rtol=1e-13)
+    want = K.group_dual_scaling_numpy(U, idx, ptr, t1, t2)
+    np.testing.assert_allclose(K.singleton_dual_scaling_numba(U, idx, t1, t2), want, rtol=1e-9)
+    np.testing.assert_allclose(K.singleton_dual_scaling_numpy(U, idx, t1, t2), want, rtol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["l1", "group", "sparse_group"])
+def test_csr_and_csc_designs_are_used_as_given_and_agree_with_dense(kind):
+    rng = np.random.default_rng(13)
+    n, p = 60, 300
+    Acsc = _random_sparse(rng, n, p, 0.05, "csc")
+    y = rng.standard_normal(n)
+    groups = _groups(rng, p)
+    pen = _penalty(kind, groups, 1.0)
+    pen = pen.with_lam(0.05 * ss.lambda_max(ss.LeastSquares(Acsc, y), pen))
+    ref = ss.solve_block(ss.LeastSquares(Acsc.toarray(), y), pen, tol=1e-12)
+    for A in (Acsc, Acsc.tocsr()):
+        snapshot = (A.format, A.data.copy(), A.indices.copy(), A.indptr.copy())
+        loss = ss.LeastSquares(A, y)
+        res = ss.solve_block(loss, pen, tol=1e-12)
+        assert res.converged
+        assert abs(res.objective - ref.objective) <= 1e-10 * ref.objective
+        np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
+        # the solver reads the user's matrix itself: no CSR <-> CSC conversion, nothing modified
+        assert loss._block_design.A is loss.A and loss.A.format == snapshot[0]
+        for before, after in zip(snapshot[1:], (A.data, A.indices, A.indptr)):
+            np.testing.assert_array_equal(before, after)
+
+
+def test_screening_shrinks_the_outer_product_to_the_live_columns():
+    # lam near lam_max: screening removes most columns; the result still matches the dense solve
+    rng = np.random.default_rng(14)
+    A = _random_sparse(rng, 80, 2000, 0.02, "csc")
+    y = rng.standard_normal(80)
+    lam = 0.5 * ss.lambda_max(ss.LeastSquares(A, y), ss.L1(1.0))
+    res = ss.solve_block(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-12)
+    ref = ss.solve_block(ss.LeastSquares(A.toarray(), y), ss.L1(lam), tol=1e-12, screening=False)
+    assert res.history["n_screened"][-1] > 1000
+    assert abs(res.objective - ref.objective) <= 1e-10 * ref.objective
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-7)

@@ -42,10 +42,15 @@ from ..exceptions import ConvergenceWarning, ParameterError
 from ._block_kernels import (
     bcd_epoch_dense_numba, bcd_epoch_dense_numpy, bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
     group_dual_scaling_numba, group_dual_scaling_numpy, group_lipschitz_dense,
-    group_threshold_norms_numba, group_threshold_norms_numpy, ws_gradient_dense_numba, ws_gradient_dense_numpy,
+    group_threshold_norms_numba, group_threshold_norms_numpy, singleton_dual_scaling_numba,
+    singleton_threshold_norms_numba, ws_gradient_dense_numba, ws_gradient_dense_numpy,
     ws_residual_dense_numba, ws_residual_dense_numpy, with_singleton_fast_path,
 )
-from ._block_spec import block_columns, block_spec
+from ._block_spec import BlockSpec, block_columns, block_spec
+from ._design_kernels import (
+    csc_colnorm2_numba, csc_colnorm2_numpy, csc_gather_numba, csc_gather_numpy, csc_rmatvec_cols_numba,
+    csc_rmatvec_cols_numpy, csr_colnorm2_numba, csr_colnorm2_numpy, csr_gather_numba, csr_gather_numpy,
+)
 from ._prox_newton import solve_newton_outer
 from .capabilities import check_inputs
 from .result import SolverResult
@@ -63,7 +68,8 @@ _ANDERSON_K = 5
 
 def _kernels(use_numba):
     if use_numba:
-        scaling, norms = with_singleton_fast_path(group_dual_scaling_numba, group_threshold_norms_numba)
+        scaling, norms = with_singleton_fast_path(group_dual_scaling_numba, group_threshold_norms_numba,
+                                                  singleton_dual_scaling_numba, singleton_threshold_norms_numba)
         return (bcd_epoch_dense_numba, bcd_epoch_sparse_numba, scaling, norms, ws_gradient_dense_numba,
                 ws_residual_dense_numba)
     return (bcd_epoch_dense_numpy, bcd_epoch_sparse_numpy, group_dual_scaling_numpy,
@@ -71,24 +77,36 @@ def _kernels(use_numba):
 
 
 class _Design:
-    """``A`` (dense in any memory order, or CSC) with the products the solver needs."""
+    """``A`` (dense in any memory order, CSC or CSR, never converted) with the products the solver needs."""
 
     def __init__(self, A):
         self.source = A
         self.sparse = sp.issparse(A)
-        self.A = A.tocsc() if self.sparse else A
-        if self.sparse:
-            self.A.sort_indices()
+        self.A = A
+        self.csr = self.sparse and A.format == "csr"
+        if self.sparse and A.format not in ("csc", "csr"):  # the datafit keeps CSR or CSC; any other: CSC once
+            self.A = A.tocsc()
         self.n, self.p = A.shape
         self._colnorm2 = None
         self._mean_colnorm2 = None
-        # columns of a C-ordered A copied once, contiguously, as they enter working sets
+        # columns of a C-ordered A (dense) or of a CSR A copied once, contiguously, as they enter working sets
         self._slot = None
         self._cache = None
         self._used = 0
 
-    def rmatmat(self, R):
-        """``A^T R^T`` as (p, k) for the residual rows ``R`` (k, n)."""
+    def rmatmat(self, R, cols=None):
+        """``A^T R^T`` as (p, k) for the residual rows ``R`` (k, n).
+
+        With ``cols`` (a CSC design, one target) only those entries are
+        computed, the others are zero: the outer loop reads only the columns
+        that screening left alive.
+        """
+        if cols is not None and self.sparse and not self.csr and R.shape[0] == 1:
+            out = np.zeros((self.p, 1))
+            A = self.A
+            rmatvec_cols = csc_rmatvec_cols_numba if NUMBA_ENABLED else csc_rmatvec_cols_numpy
+            rmatvec_cols(A.data, A.indices, A.indptr, R[0], cols, out[:, 0])
+            return out
         if R.shape[0] == 1:
             return np.asarray(self.A.T @ R[0]).reshape(-1, 1)
         return np.asarray(self.A.T @ R.T)
@@ -100,20 +118,26 @@ class _Design:
     def columns(self, cols):
         """The columns ``cols`` in the kernels' layout.
 
-        Sparse: the CSC arrays of ``A[:, cols]``. Dense: ``(AT, rows)`` with
-        column ``cols[j]`` the contiguous row ``AT[rows[j]]``, without copying
-        the working set: ``AT`` is ``A.T`` for a Fortran-ordered ``A``, and
-        otherwise a cache to which each column is copied once, the first time
-        it enters a working set (gathering a column of a C-ordered matrix
-        touches one cache line per entry; working sets grow by adding groups).
+        Sparse: compact CSC arrays ``(data, rows, colptr)`` of ``A[:, cols]``,
+        gathered by a kernel from the CSC arrays, or, for CSR, from a store
+        of the columns already seen (a new column costs one pass over the
+        stored entries, shared by all the columns new in that call). Dense:
+        ``(AT, rows)`` with column ``cols[j]`` the contiguous row
+        ``AT[rows[j]]``, without copying the working set: ``AT`` is ``A.T``
+        for a Fortran-ordered ``A``, and otherwise a cache to which each
+        column is copied once, the first time it enters a working set
+        (gathering a column of a C-ordered matrix touches one cache line per
+        entry; working sets grow by adding groups).
         """
+        cols = np.ascontiguousarray(cols, dtype=np.int64)
         if self.sparse:
-            sub = self.A[:, cols]
-            sub = sub.tocsc() if sub.format != "csc" else sub
-            return (np.ascontiguousarray(sub.data, dtype=np.float64), np.ascontiguousarray(sub.indices),
-                    np.ascontiguousarray(sub.indptr))
+            gather = csc_gather_numba if NUMBA_ENABLED else csc_gather_numpy
+            if not self.csr:
+                A = self.A
+                return gather(A.data, A.indices, A.indptr, cols)
+            return gather(*self._csr_store(cols), self._slot[cols])
         if self.A.flags.f_contiguous:
-            return self.A.T, np.ascontiguousarray(cols, dtype=np.int64)
+            return self.A.T, cols
         if self._slot is None:
             self._slot = np.full(self.p, -1, dtype=np.int64)
             self._cache = np.empty((min(self.p, max(1024, 4 * cols.size)), self.n))
@@ -128,6 +152,23 @@ class _Design:
             self._slot[new] = np.arange(self._used, stop)
             self._used = stop
         return self._cache, self._slot[cols]
+
+    def _csr_store(self, cols):
+        """CSC arrays of every column of a CSR ``A`` seen so far (``_slot`` maps a column to its place)."""
+        if self._slot is None:
+            self._slot = np.full(self.p, -1, dtype=np.int64)
+            self._cache = (np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64))
+        new = np.unique(cols[self._slot[cols] < 0])
+        if new.size:
+            A = self.A
+            gather = csr_gather_numba if NUMBA_ENABLED else csr_gather_numpy
+            data, rows, ptr = gather(A.data, A.indices, A.indptr, new, self.p)
+            old_data, old_rows, old_ptr = self._cache
+            self._cache = (np.concatenate([old_data, data]), np.concatenate([old_rows, rows]),
+                           np.concatenate([old_ptr, old_ptr[-1] + ptr[1:]]))
+            self._slot[new] = np.arange(self._used, self._used + new.size)
+            self._used += new.size
+        return self._cache
 
     @property
     def has_colnorms(self):
@@ -144,14 +185,17 @@ class _Design:
 
     @property
     def colnorm2(self):
-        """Squared Euclidean norm of every column (computed once)."""
+        """Squared Euclidean norm of every column (computed once, one pass over ``A``)."""
         if self._colnorm2 is None:
-            if self.sparse:
-                # from the CSC arrays directly: A.multiply(A) would build a second matrix
-                csum = np.concatenate([[0.0], np.cumsum(self.A.data * self.A.data)])
-                self._colnorm2 = np.maximum(csum[self.A.indptr[1:]] - csum[self.A.indptr[:-1]], 0.0)
+            A = self.A
+            if self.csr:
+                norms = csr_colnorm2_numba if NUMBA_ENABLED else csr_colnorm2_numpy
+                self._colnorm2 = norms(A.data, A.indices, self.p)
+            elif self.sparse:
+                norms = csc_colnorm2_numba if NUMBA_ENABLED else csc_colnorm2_numpy
+                self._colnorm2 = norms(A.data, A.indptr)
             else:
-                self._colnorm2 = np.einsum("ij,ij->j", self.A, self.A)
+                self._colnorm2 = np.einsum("ij,ij->j", A, A)
         return self._colnorm2
 
 
@@ -334,20 +378,26 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     proj = _Unpenalized(design, free_cols)
     bound = np.where(t2 > 0, t2, t1)           # right-hand side of each group's dual constraint
     alive = np.ones(n_blocks, dtype=bool)      # not removed by screening
+    # every group pure l1 or pure l2: the dual scaling is the constraint's left-hand side over its bound
+    pure = not np.any((t1 > 0) & (t2 > 0))
+    live = _Live(spec, bound, unpen, np.arange(n_blocks))
     history = {"objective": [], "gap": [], "ws_size": [], "n_screened": [], "epochs": [], "time": []}
     converged, message, gap, objective = False, "", None, None
     ws_size = 0
     it = 0
     for it in range(max_iter + 1):
-        # ---- duality gap with one product A^T r
-        U = design.rmatmat(R)
+        # ---- duality gap with one product A^T r (on the columns screening left, for a CSC design)
+        U = design.rmatmat(R, cols=live.cols if live.cols is not None and 2 * live.cols.size < p else None)
         Rp, Up = proj.project(R, U)
-        s = solver.dual_scaling(Up, idx, ptr, t1, t2)
-        s[~alive] = 0.0
+        if pure:
+            lhs1 = solver.threshold_norms(Up, live.idx, live.ptr, live.t1, live.t2, 1.0)
+            s = lhs1 / np.where(live.bound > 0, live.bound, np.inf)
+        else:
+            s = solver.dual_scaling(Up, live.idx, live.ptr, live.t1, live.t2)
         scale = max(1.0, float(s.max()) if s.size else 1.0)
-        objective = 0.5 * float(np.vdot(R, R)) + spec.value(X)
+        objective = 0.5 * float(np.vdot(R, R)) + live.spec.value(X)   # screened groups are zero
         gap = max(objective - _dual_value(Y, Rp / scale, yy), 0.0)
-        _record_outer(history, it, objective, gap, int(n_blocks - alive.sum()), ws_size, start, verbose)
+        _record_outer(history, it, objective, gap, int(n_blocks - live.blocks.size), ws_size, start, verbose)
         # floor: below eps * P(0) the gap is rounding noise (interpolating fits have P(x*) = 0)
         converged, message = _outer_stop(it, gap, objective, 0.5 * yy, tol, max_iter, callback, X, x_shape, ws_size,
                                          "" if proj.exact else "more than 500 unpenalized features")
@@ -357,23 +407,31 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         # ---- Gap Safe screening: the dual optimum is within sqrt(2 gap) of theta
         group_norm = None
         if ws_strategy == "gap":
-            group_norm = solver.group_norm_bounds(idx, ptr)
+            group_norm = solver.group_norm_bounds(idx, ptr)[live.blocks]
+        lhs_u = lhs1 if pure and not proj.active else None   # left-hand sides at r itself, for the working set
         if screening and proj.exact:  # an approximate gap gives no safe sphere
             radius = np.sqrt(2.0 * gap)
-            lhs = solver.threshold_norms(Up, idx, ptr, t1, t2, scale)
-            out = np.zeros(n_blocks, dtype=bool)
+            lhs = lhs1 / scale if pure else solver.threshold_norms(Up, live.idx, live.ptr, live.t1, live.t2, scale)
+            out = None
             # the exact test needs every column norm (a full pass over A); pay for it only
             # once an estimate says it would remove at least a tenth of the remaining groups
-            if design.has_colnorms or _worth_screening(design, lhs, radius, bound, alive & ~unpen, ptr):
+            if design.has_colnorms or _worth_screening(design, lhs, radius, live.bound, ~live.unpen, live.ptr):
                 if group_norm is None:
-                    group_norm = solver.group_norm_bounds(idx, ptr)
-                out = alive & ~unpen & (lhs + radius * group_norm < bound)
-            if np.any(out):
-                R = solver.zero_groups(X, R, np.flatnonzero(out), idx, ptr)
-                alive &= ~out
+                    group_norm = solver.group_norm_bounds(idx, ptr)[live.blocks]
+                out = ~live.unpen & (lhs + radius * group_norm < live.bound)
+            if out is not None and np.any(out):
+                R = solver.zero_groups(X, R, live.blocks[out], idx, ptr)
+                alive[live.blocks[out]] = False
+                keep = ~out
+                live = _Live(spec, bound, unpen, live.blocks[keep])
+                if group_norm is not None:
+                    group_norm = group_norm[keep]
+                if lhs_u is not None:
+                    lhs_u = lhs_u[keep]
 
-        # ---- working set
-        ws = _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, ws_strategy, p0, group_norm, solver)
+        # ---- working set (positions in the live groups, mapped back to the penalty's groups)
+        ws = live.blocks[_working_set(X, U, Up, live.idx, live.ptr, live.t1, live.t2, live.bound, None,
+                                      live.unpen, ws_strategy, p0, group_norm, solver, lhs=lhs_u)]
         ws_size = ws.size
         inner_tol = max(0.3 * gap, 0.5 * tol * objective)
         R, epochs = solver.solve_subproblem(ws, X, R, inner_tol, proj)
@@ -579,36 +637,65 @@ def _shaped(X, x_shape):
     return X.reshape(x_shape).copy()
 
 
-def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, group_norm, solver, min_size=0):
+def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, group_norm, solver, min_size=0,
+                 lhs=None):
     """Groups of the next subproblem: the support, the unpenalized, and the most violating others.
 
-    At least ``max(p0, 2 * support, min_size)`` groups (all remaining ones if fewer).
+    At least ``max(p0, 2 * support, min_size)`` groups (all remaining ones if fewer). ``alive`` None means
+    every group; ``lhs``, when given, is ``threshold_norms(U, ..., 1.0)`` already computed.
     """
-    if X.shape[1] == 1 and ptr.size - 1 == idx.size:  # singletons
+    n_groups = ptr.size - 1
+    if X.shape[1] == 1 and n_groups == idx.size:  # singletons
         nonzero = X[idx, 0] != 0
     else:
-        nonzero = np.add.reduceat(np.abs(X[idx]).sum(axis=1), ptr[:-1]) > 0
-    forced = alive & (nonzero | unpen)
-    candidates = np.flatnonzero(alive)
+        nonzero = np.add.reduceat(np.abs(X[idx]).sum(axis=1), ptr[:-1]) > 0 if idx.size else \
+            np.zeros(n_groups, dtype=bool)
+    forced = nonzero | unpen if alive is None else alive & (nonzero | unpen)
+    candidates = np.arange(n_groups) if alive is None else np.flatnonzero(alive)
     if strategy == "full":
         return candidates
     size = max(p0, 2 * int(nonzero.sum()), min_size)
     if size >= candidates.size:
         return candidates
-    lhs = solver.threshold_norms(U, idx, ptr, t1, t2, 1.0)
     if strategy == "subdiff":
+        if lhs is None:
+            lhs = solver.threshold_norms(U, idx, ptr, t1, t2, 1.0)
         score = lhs - bound
     else:  # 'gap': minus the distance of the dual point to the constraint, in units of ||A_g||
-        scale = max(1.0, float(np.max(solver.dual_scaling(Up, idx, ptr, t1, t2)[alive])))
+        scaling = solver.dual_scaling(Up, idx, ptr, t1, t2)
+        scale = max(1.0, float(np.max(scaling if alive is None else scaling[alive])))
         lhs_theta = solver.threshold_norms(Up, idx, ptr, t1, t2, scale)
         with np.errstate(divide="ignore", invalid="ignore"):
             score = (lhs_theta - bound) / np.where(group_norm > 0, group_norm, np.inf)
     score = np.where(forced, np.inf, score)
-    score[~alive] = -np.inf
+    if alive is not None:
+        score[~alive] = -np.inf
     n_forced = int(forced.sum())
     size = max(size, n_forced)
     top = np.argpartition(-score, size - 1)[:size]
     return np.sort(top[np.isfinite(score[top]) | forced[top]])
+
+
+class _Live:
+    """The groups screening has left, as flat arrays the kernels read (``idx`` indexes rows of ``A^T r``)."""
+
+    def __init__(self, spec, bound, unpen, blocks):
+        self.blocks = blocks
+        if blocks.size == spec.n_blocks:
+            self.spec, self.cols = spec, None
+        elif spec.ptr.size - 1 == spec.idx.size:  # singletons
+            cols = spec.idx[blocks]
+            ptr = np.arange(blocks.size + 1, dtype=np.int64)
+            self.spec, self.cols = BlockSpec(cols, ptr, spec.t1[blocks], spec.t2[blocks]), cols
+        else:
+            cols = block_columns(spec.idx, spec.ptr, blocks)
+            sizes = spec.ptr[blocks + 1] - spec.ptr[blocks]
+            ptr = np.zeros(blocks.size + 1, dtype=np.int64)
+            np.cumsum(sizes, out=ptr[1:])
+            self.spec, self.cols = BlockSpec(cols, ptr, spec.t1[blocks], spec.t2[blocks]), cols
+        self.idx, self.ptr, self.t1, self.t2 = self.spec.idx, self.spec.ptr, self.spec.t1, self.spec.t2
+        self.bound = bound if blocks.size == spec.n_blocks else bound[blocks]
+        self.unpen = unpen if blocks.size == spec.n_blocks else unpen[blocks]
 
 
 class _BlockSolver:
@@ -623,20 +710,27 @@ class _BlockSolver:
         self.max_epochs = max_epochs
         self.yy = float(np.vdot(Y, Y))
         self.lips = np.full(spec.n_blocks, -1.0)   # ||A_g||_2^2, computed when g first enters a working set
-        self._fro = None
+        self._bounds = None                        # upper bounds of ||A_g||_2 (group_norm_bounds)
         sizes = np.diff(spec.ptr)
         self.V = np.zeros((int(sizes.max()) if sizes.size else 1, Y.shape[0]))
 
     # ---------------------------------------------------------------- group-level helpers
     def group_norm_bounds(self, idx, ptr):
-        """Upper bounds of ``||A_g||_2``: exact where known, the Frobenius norm elsewhere."""
-        if self._fro is None:  # the groups' Frobenius norms do not change: computed once
-            self._fro = np.sqrt(np.add.reduceat(self.design.colnorm2[idx], ptr[:-1])) if idx.size else \
-                np.zeros(ptr.size - 1)
-        fro = self._fro.copy()
-        known = self.lips >= 0
-        fro[known] = np.minimum(fro[known], np.sqrt(self.lips[known]))
-        return fro
+        """Upper bounds of ``||A_g||_2``: exact where known, the Frobenius norm elsewhere.
+
+        Kept up to date as Lipschitz constants become known (no pass over
+        every group per call); for the penalty's own ``idx``, ``ptr``.
+        """
+        if self._bounds is None:  # the groups' Frobenius norms do not change: computed once
+            colnorm2 = self.design.colnorm2
+            if ptr.size - 1 == idx.size:  # singletons: the column norms themselves
+                self._bounds = np.sqrt(colnorm2[idx])
+            else:
+                self._bounds = np.sqrt(np.add.reduceat(colnorm2[idx], ptr[:-1])) if idx.size else \
+                    np.zeros(ptr.size - 1)
+            known = self.lips >= 0
+            self._bounds[known] = np.minimum(self._bounds[known], np.sqrt(self.lips[known]))
+        return self._bounds
 
     def zero_groups(self, X, R, groups, idx, ptr):
         """Set the given groups of ``X`` to zero and return the updated residual."""
@@ -651,26 +745,30 @@ class _BlockSolver:
     def _ws_lipschitz(self, ws, Aws, local_ptr):
         missing = self.lips[ws] < 0
         if np.any(missing):
+            pos = np.flatnonzero(missing)
             if self.design.sparse:
                 data, rows, colptr = Aws
                 n = self.design.n
-                for pos in np.flatnonzero(missing):
-                    a, b = local_ptr[pos], local_ptr[pos + 1]
-                    if b - a == 1:
-                        seg = data[colptr[a]:colptr[a + 1]]
-                        self.lips[ws[pos]] = float(seg @ seg)
-                    else:
-                        block = np.zeros((n, b - a))
-                        for j in range(a, b):
-                            block[rows[colptr[j]:colptr[j + 1]], j - a] = data[colptr[j]:colptr[j + 1]]
-                        self.lips[ws[pos]] = float(np.linalg.norm(block, 2) ** 2)
+                sizes = local_ptr[pos + 1] - local_ptr[pos]
+                single = pos[sizes == 1]
+                if single.size:  # one column: its squared norm, from the gathered columns (no Python loop)
+                    colnorm2 = csc_colnorm2_numba if NUMBA_ENABLED else csc_colnorm2_numpy
+                    self.lips[ws[single]] = colnorm2(data, colptr)[local_ptr[single]]
+                for q in pos[sizes > 1]:
+                    a, b = local_ptr[q], local_ptr[q + 1]
+                    block = np.zeros((n, b - a))
+                    for j in range(a, b):
+                        block[rows[colptr[j]:colptr[j + 1]], j - a] = data[colptr[j]:colptr[j + 1]]
+                    self.lips[ws[q]] = float(np.linalg.norm(block, 2) ** 2)
             else:
                 AT, rows_of = Aws
-                pos = np.flatnonzero(missing)
                 sizes = local_ptr[pos + 1] - local_ptr[pos]
                 rows = np.concatenate([rows_of[local_ptr[q]:local_ptr[q + 1]] for q in pos])
                 sub_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
                 self.lips[ws[pos]] = group_lipschitz_dense(AT[rows], sub_ptr)
+            if self._bounds is not None:
+                new = ws[pos]
+                self._bounds[new] = np.minimum(self._bounds[new], np.sqrt(self.lips[new]))
         # a hair above the computed value: the step must never exceed 1 / ||A_g||^2
         return self.lips[ws] * (1.0 + 1e-10)
 

@@ -1,0 +1,157 @@
+"""Kernels that read a scipy.sparse design in the layout the user gave (numba, each with a numpy twin).
+
+The block solver never converts the design: a CSC matrix is read column by
+column, a CSR matrix row by row, through its ``data``, ``indices`` and
+``indptr`` arrays. What a coordinate solver needs from them:
+
+- the squared norm of every column (:func:`csc_colnorm2_numba`,
+  :func:`csr_colnorm2_numba`): one pass over the stored entries;
+- the columns of a working set as compact CSC arrays
+  (:func:`csc_gather_numba`, :func:`csr_gather_numba`): a copy of those
+  columns only; from CSR it costs one pass over the stored entries, as much as
+  one product ``A^T r``;
+- ``A[:, cols]^T r`` for the columns still alive after screening
+  (:func:`csc_rmatvec_cols_numba`): the outer loop of the lasso stops reading
+  the columns that Gap Safe screening removed.
+
+Sparse index arrays may be int32 or int64; data is float64 (the datafit
+validates it).
+"""
+
+import numpy as np
+
+from .._numba import njit
+
+__all__ = [
+    "csc_colnorm2_numba", "csc_colnorm2_numpy", "csr_colnorm2_numba", "csr_colnorm2_numpy",
+    "csc_gather_numba", "csc_gather_numpy", "csr_gather_numba", "csr_gather_numpy",
+    "csc_rmatvec_cols_numba", "csc_rmatvec_cols_numpy",
+]
+
+
+# ---------------------------------------------------------------------------- column norms
+@njit
+def csc_colnorm2_numba(data, indptr):
+    """Squared Euclidean norm of every column of a CSC matrix."""
+    p = indptr.size - 1
+    out = np.zeros(p)
+    for j in range(p):
+        acc = 0.0
+        for q in range(indptr[j], indptr[j + 1]):
+            acc += data[q] * data[q]
+        out[j] = acc
+    return out
+
+
+def csc_colnorm2_numpy(data, indptr):
+    """Numpy twin of :func:`csc_colnorm2_numba`."""
+    p = indptr.size - 1
+    col = np.repeat(np.arange(p), np.diff(indptr))
+    return np.bincount(col, weights=data * data, minlength=p).astype(float)
+
+
+@njit
+def csr_colnorm2_numba(data, indices, p):
+    """Squared Euclidean norm of every column of a CSR matrix with ``p`` columns."""
+    out = np.zeros(p)
+    for q in range(data.size):
+        out[indices[q]] += data[q] * data[q]
+    return out
+
+
+def csr_colnorm2_numpy(data, indices, p):
+    """Numpy twin of :func:`csr_colnorm2_numba`."""
+    return np.bincount(indices, weights=data * data, minlength=p).astype(float)
+
+
+# ---------------------------------------------------------------------------- working-set columns
+@njit
+def csc_gather_numba(data, indices, indptr, cols):
+    """The columns ``cols`` of a CSC matrix as compact CSC arrays ``(data, rows, colptr)`` (int64 indices)."""
+    m = cols.size
+    colptr = np.zeros(m + 1, dtype=np.int64)
+    for j in range(m):
+        c = cols[j]
+        colptr[j + 1] = colptr[j] + indptr[c + 1] - indptr[c]
+    out_data = np.empty(colptr[m])
+    out_rows = np.empty(colptr[m], dtype=np.int64)
+    for j in range(m):
+        c = cols[j]
+        a = indptr[c]
+        pos = colptr[j]
+        for q in range(indptr[c + 1] - a):
+            out_data[pos + q] = data[a + q]
+            out_rows[pos + q] = indices[a + q]
+    return out_data, out_rows, colptr
+
+
+def csc_gather_numpy(data, indices, indptr, cols):
+    """Numpy twin of :func:`csc_gather_numba`."""
+    starts, stops = indptr[cols], indptr[cols + 1]
+    sizes = (stops - starts).astype(np.int64)
+    colptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    take = np.arange(colptr[-1], dtype=np.int64) + np.repeat(starts - colptr[:-1], sizes)
+    return data[take].astype(float), indices[take].astype(np.int64), colptr
+
+
+@njit
+def csr_gather_numba(data, indices, indptr, cols, p):
+    """The columns ``cols`` (distinct) of a CSR matrix with ``p`` columns as compact CSC arrays.
+
+    One pass over the stored entries to count, one to fill; rows come out in
+    increasing order within each column.
+    """
+    m = cols.size
+    slot = np.full(p, -1, dtype=np.int64)
+    for j in range(m):
+        slot[cols[j]] = j
+    counts = np.zeros(m + 1, dtype=np.int64)
+    for q in range(indices.size):
+        s = slot[indices[q]]
+        if s >= 0:
+            counts[s + 1] += 1
+    colptr = np.zeros(m + 1, dtype=np.int64)
+    for j in range(m):
+        colptr[j + 1] = colptr[j] + counts[j + 1]
+    fill = colptr[:m].copy()
+    out_data = np.empty(colptr[m])
+    out_rows = np.empty(colptr[m], dtype=np.int64)
+    n = indptr.size - 1
+    for i in range(n):
+        for q in range(indptr[i], indptr[i + 1]):
+            s = slot[indices[q]]
+            if s >= 0:
+                pos = fill[s]
+                out_data[pos] = data[q]
+                out_rows[pos] = i
+                fill[s] = pos + 1
+    return out_data, out_rows, colptr
+
+
+def csr_gather_numpy(data, indices, indptr, cols, p):
+    """Numpy twin of :func:`csr_gather_numba` (scipy column indexing)."""
+    import scipy.sparse as sp
+
+    n = indptr.size - 1
+    sub = sp.csr_matrix((data, indices, indptr), shape=(n, p))[:, cols].tocsc()
+    sub.sort_indices()
+    return sub.data.astype(float), sub.indices.astype(np.int64), sub.indptr.astype(np.int64)
+
+
+# ---------------------------------------------------------------------------- products on a column subset
+@njit
+def csc_rmatvec_cols_numba(data, indices, indptr, r, cols, out):
+    """``out[cols[j]] = <A[:, cols[j]], r>`` for a CSC ``A``; other entries of ``out`` are left as they are."""
+    for j in range(cols.size):
+        c = cols[j]
+        acc = 0.0
+        for q in range(indptr[c], indptr[c + 1]):
+            acc += data[q] * r[indices[q]]
+        out[c] = acc
+
+
+def csc_rmatvec_cols_numpy(data, indices, indptr, r, cols, out):
+    """Numpy twin of :func:`csc_rmatvec_cols_numba`."""
+    d, rows, ptr = csc_gather_numpy(data, indices, indptr, cols)
+    col = np.repeat(np.arange(cols.size), np.diff(ptr))
+    out[cols] = np.bincount(col, weights=d * r[rows], minlength=cols.size)
