@@ -125,7 +125,7 @@ def bench_fista_iteration(quick):
         x_true[groups[g]] = rng.standard_normal(size)
     y = A @ x_true + 0.01 * rng.standard_normal(n)
     loss = ss.LeastSquares(A, y)
-    lam = 0.1 * ss.lambda_max(loss, "group", groups)
+    lam = 0.1 * ss.lambda_max(loss, ss.GroupLasso(groups, 1.0))
     penalty = ss.GroupLasso(groups, lam)
     loss.lipschitz  # power iteration outside the timings
 
@@ -182,7 +182,7 @@ rng = np.random.default_rng(0)
 A = rng.standard_normal((200, 1000)); y = rng.standard_normal(200)
 groups = ss.Groups.contiguous(1000, 10)
 loss = ss.LeastSquares(A, y)
-pen = ss.GroupLasso(groups, 0.2 * ss.lambda_max(loss, "group", groups))
+pen = ss.GroupLasso(groups, 0.2 * ss.lambda_max(loss, ss.GroupLasso(groups, 1.0)))
 t2 = time.perf_counter()
 res = ss.fista(loss, pen, tol=1e-8)
 t3 = time.perf_counter()

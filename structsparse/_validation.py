@@ -5,6 +5,7 @@ GroupLasso must be a finite float >= 0. Got -1.0 instead."``
 """
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,6 +22,7 @@ __all__ = [
     "check_options",
     "accepted_options",
     "check_type",
+    "renamed_argument",
 ]
 
 
@@ -298,3 +300,43 @@ def check_type(x, name, types, *, owner=None, what=None):
         tup = types if isinstance(types, tuple) else (types,)
         what = "a " + " or ".join(t.__name__ for t in tup)
     raise TypeError(f"The '{name}' parameter{_where(owner)} must be {what}. Got {type(x).__name__} instead.")
+
+
+def renamed_argument(owner, new_name, new_value, old_name, old_value, *, new_default=None, remove_in="0.3",
+                     stacklevel=3):
+    """The value of an argument that has a new name, honouring the old one for a release.
+
+    Parameters
+    ----------
+    owner : str
+        The public function, for the messages.
+    new_name, new_value :
+        The new argument's name and the value it received.
+    old_name, old_value :
+        The deprecated argument's name and value (``None`` when not given).
+    new_default : object, optional
+        The new argument's default: giving both names is an error only when
+        the new one differs from its default.
+    remove_in : str, default "0.3"
+        The release that removes the old name.
+    stacklevel : int, default 3
+        Where the ``DeprecationWarning`` points (3: the caller of ``owner``).
+
+    Returns
+    -------
+    object
+        ``old_value`` when it was given (with a ``DeprecationWarning``),
+        else ``new_value``.
+
+    Examples
+    --------
+    >>> renamed_argument("f", "rng", None, "seed", None)  # nothing deprecated given
+    """
+    if old_value is None:
+        return new_value
+    if new_value is not new_default and not (new_default is not None and new_value == new_default):
+        raise ParameterError(f"{owner}: pass '{new_name}' only ('{old_name}' is its deprecated old name). "
+                             f"Got both {new_name}={new_value!r} and {old_name}={old_value!r}.")
+    warnings.warn(f"{owner}: '{old_name}=' is deprecated and will be removed in {remove_in}; pass "
+                  f"{new_name}= instead.", DeprecationWarning, stacklevel=stacklevel)
+    return old_value

@@ -179,6 +179,21 @@ def _with_ones(X):
     return np.hstack([X, ones])
 
 
+def _iteration_option(max_iter, solver, datafit, penalty):
+    """The estimator's ``max_iter`` under the name the chosen solver gives its main loop.
+
+    :func:`~structsparse.solve_block` counts outer working-set iterations
+    (``max_outer``); the other solvers count iterations (``max_iter``).
+    """
+    if max_iter is None:
+        return {}
+    if solver == "auto":
+        from .solvers.capabilities import auto_solver
+
+        solver = auto_solver(datafit, penalty)
+    return {"max_outer" if solver == "solve_block" else "max_iter": max_iter}
+
+
 def _check_bool(value, name, owner):
     if not isinstance(value, (bool, np.bool_)):
         raise ParameterError(f"The '{name}' parameter of {owner} must be a bool. Got {value!r} instead.")
@@ -215,7 +230,7 @@ class _StructuredBase(BaseEstimator):
     def _solve(self, datafit, penalty):
         from .solvers.solve import solve
 
-        options = {} if self.max_iter is None else {"max_iter": self.max_iter}
+        options = _iteration_option(self.max_iter, self._solver_name(), datafit, penalty)
         return solve(datafit, penalty, tol=self.tol, solver=self._solver_name(), **options)
 
     def _fit_free_intercept(self, datafit_cls, X, y, penalty, options):
@@ -261,7 +276,10 @@ class StructuredRegressor(RegressorMixin, _StructuredBase):
         Relative tolerance of the solver (a certified relative duality gap
         where it has one; see :func:`structsparse.solve`).
     max_iter : int, optional
-        Iteration limit of the solver (its default when None).
+        Iteration limit of the solver's main loop (its default when None):
+        ``max_iter`` of :func:`~structsparse.fista` and
+        :func:`~structsparse.admm`, ``max_outer`` (outer working-set
+        iterations) of :func:`~structsparse.solve_block`.
     solver : str, default 'auto'
         ``'auto'`` or a solver name for :func:`structsparse.solve`.
 
@@ -436,7 +454,10 @@ class StructuredClassifier(ClassifierMixin, _StructuredBase):
     tol : float, default 1e-6
         Relative tolerance of the solver.
     max_iter : int, optional
-        Iteration limit of the solver (its default when None).
+        Iteration limit of the solver's main loop (its default when None):
+        ``max_iter`` of :func:`~structsparse.fista` and
+        :func:`~structsparse.admm`, ``max_outer`` (outer working-set
+        iterations) of :func:`~structsparse.solve_block`.
     solver : str, default 'auto'
         ``'auto'`` or a solver name for :func:`structsparse.solve`.
     warm_start : bool, default False
@@ -538,12 +559,12 @@ class StructuredClassifier(ClassifierMixin, _StructuredBase):
         from .solvers.solve import solve
 
         p = X.shape[1]
-        options = {} if self.max_iter is None else {"max_iter": self.max_iter}
         if self.fit_intercept:
             datafit, pen = Logistic(_with_ones(X), labels), _FreeIntercept(penalty, p)
         else:
             datafit, pen = Logistic(X, labels), penalty
             x0 = None if x0 is None else x0[:p]
+        options = _iteration_option(self.max_iter, self._solver_name(), datafit, pen)
         result = solve(datafit, pen, tol=self.tol, solver=self._solver_name(), x0=x0, **options)
         x = np.asarray(result.x)
         return x[:p], (x[p] if self.fit_intercept else 0.0), result
@@ -659,7 +680,8 @@ class GroupLassoRegressor(_GroupLassoTerms, StructuredRegressor):
     tol : float, default 1e-6
         Relative duality gap at which the solver stops.
     max_iter : int, optional
-        Outer iterations of the solver (its default when None).
+        Outer working-set iterations of the solver (its default when None;
+        passed as ``max_outer`` to :func:`~structsparse.solve_block`).
 
     Attributes
     ----------
@@ -710,7 +732,8 @@ class SparseGroupLassoRegressor(_SparseGroupLassoTerms, GroupLassoRegressor):
     tol : float, default 1e-6
         Relative duality gap at which the solver stops.
     max_iter : int, optional
-        Outer iterations of the solver (its default when None).
+        Outer working-set iterations of the solver (its default when None;
+        passed as ``max_outer`` to :func:`~structsparse.solve_block`).
 
     Attributes
     ----------
@@ -827,7 +850,10 @@ class GroupLassoClassifier(_GroupLassoTerms, StructuredClassifier):
     tol : float, default 1e-6
         Relative tolerance of the solver.
     max_iter : int, optional
-        Iteration limit of the solver (its default when None).
+        Iteration limit of the solver's main loop (its default when None):
+        ``max_iter`` of :func:`~structsparse.fista` and
+        :func:`~structsparse.admm`, ``max_outer`` (outer working-set
+        iterations) of :func:`~structsparse.solve_block`.
     warm_start : bool, default False
         Start from the previous fit (for paths over ``lam``).
 
@@ -875,7 +901,10 @@ class SparseGroupLassoClassifier(_SparseGroupLassoTerms, GroupLassoClassifier):
     tol : float, default 1e-6
         Relative tolerance of the solver.
     max_iter : int, optional
-        Iteration limit of the solver (its default when None).
+        Iteration limit of the solver's main loop (its default when None):
+        ``max_iter`` of :func:`~structsparse.fista` and
+        :func:`~structsparse.admm`, ``max_outer`` (outer working-set
+        iterations) of :func:`~structsparse.solve_block`.
     warm_start : bool, default False
         Start from the previous fit (for paths over ``lam``).
 

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from ._validation import check_int, check_rng, check_scalar
+from ._validation import check_int, check_rng, check_scalar, renamed_argument
 from .exceptions import ParameterError
 
 __all__ = ["verify", "random_problem", "compare", "VerifyRow", "Problem", "rows_as_dicts", "write_json", "register",
@@ -266,7 +266,7 @@ def _solve(solver, datafit, penalty, tol, max_iter, time_limit):
 
     name = auto_solver(datafit, penalty) if solver == AUTO else solver
     params = inspect.signature(SOLVER_SPECS[name].function()).parameters
-    options = {"max_iter": max_iter}
+    options = {"max_outer" if name == "solve_block" else "max_iter": max_iter}
     if "callback" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
         deadline = time.perf_counter() + time_limit
         options["callback"] = lambda *args: time.perf_counter() > deadline
@@ -303,7 +303,8 @@ def compare(problem, solvers=None, tol=1e-6, reference=None, max_iter=100_000, t
     reference : SolverResult, optional
         A cvxpy solution already computed for this problem.
     max_iter : int
-        Iteration limit passed to every solver.
+        Iteration limit of every solver's main loop (``max_outer`` for
+        :func:`~structsparse.solve_block`).
     time_limit : float
         Seconds after which a solver that takes a ``callback`` is stopped
         (its row then fails as not converged).
@@ -411,13 +412,16 @@ def _choose(value, names, what):
 
 
 def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers=None, out=print, max_features=10,
-           max_iter=100_000, time_limit=60.0):
+           max_iter=100_000, time_limit=60.0, *, seed=None):
     """Check every valid (datafit, penalty, solver) triple, and ``ss.solve``, against cvxpy on random problems.
 
     Parameters
     ----------
     rng : None, int or numpy.random.Generator, default 0
-        Source of every random draw.
+        Source of every random draw. The default is a fixed seed on purpose:
+        ``verify`` is a check, and the same call draws the same problems
+        every run, so that a failing row can be reproduced (``None`` draws
+        fresh ones).
     n_problems : int >= 1, default 1
         Problems per (datafit, penalty) pair. The design kind (dense,
         sparse, operator) and the number of right-hand sides (one or
@@ -437,9 +441,13 @@ def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers
     max_features : int >= 4, default 10
         Largest number of features per problem.
     max_iter : int >= 1
-        Iteration limit of every solver.
+        Iteration limit of every solver's main loop (``max_iter`` of
+        :func:`~structsparse.fista` and :func:`~structsparse.admm`,
+        ``max_outer`` of :func:`~structsparse.solve_block`).
     time_limit : float > 0, default 60
         Seconds after which a solver is stopped; its row fails (not converged).
+    seed : int, optional
+        Deprecated old name of ``rng`` (``DeprecationWarning``; removed in 0.3).
 
     Returns
     -------
@@ -448,6 +456,7 @@ def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers
     """
     from .solvers.capabilities import SOLVER_SPECS
 
+    rng = renamed_argument("verify", "rng", rng, "seed", seed, new_default=0)
     seed_text = f"rng {rng}" if not isinstance(rng, np.random.Generator) else "a given generator"
     rng = check_rng(rng)
     n_problems = check_int(n_problems, "n_problems", low=1, owner="verify")

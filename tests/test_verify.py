@@ -204,6 +204,30 @@ def test_solvers_filter_and_rng_argument():
     assert [(r.size, r.lam_ratio, r.kind) for r in a] == [(r.size, r.lam_ratio, r.kind) for r in b]
 
 
+def test_seed_is_a_deprecated_alias_of_rng():
+    kw = dict(penalties=["l1"], datafits=["least_squares"], solvers=["fista"], out=None)
+    new = verify(rng=3, **kw)
+    with pytest.warns(DeprecationWarning, match="'seed=' is deprecated"):
+        old = verify(seed=3, **kw)
+    assert [(r.size, r.lam_ratio, r.kind) for r in old] == [(r.size, r.lam_ratio, r.kind) for r in new]
+    other = verify(rng=4, **kw)
+    assert [(r.size, r.lam_ratio) for r in other] != [(r.size, r.lam_ratio) for r in new]  # the seed is used
+    with pytest.raises(ParameterError, match="'rng' only"):
+        verify(rng=5, seed=3, **kw)
+
+
+def test_max_iter_reaches_solve_block_as_max_outer():
+    """verify's max_iter bounds each solver's main loop: solve_block gets it as max_outer, without a warning."""
+    import warnings
+
+    prob = random_problem("group_lasso", 0, datafit="least_squares", max_features=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        rows = compare(prob, ["solve_block"], max_iter=1)
+    assert len(rows) == 1 and rows[0].solver == "solve_block" and rows[0].ran == "solve_block"
+    assert "max_iter" not in rows[0].note  # no warning about the old name reached the row
+
+
 def test_bad_input(capsys):
     for kwargs, match in [({"n_problems": 0}, "n_problems"), ({"tol": -1.0}, "tol"), ({"rng": -3}, "rng"),
                           ({"penalties": ["no_such_penalty"]}, "penalties"), ({"penalties": []}, "penalties"),

@@ -81,13 +81,14 @@ def _default_solver(latent_loss, latent_penalty):
     return SOLVER_SPECS[auto_solver(latent_loss, latent_penalty)].function()
 
 
-def _check_inner_options(run, options, owner):
-    """Refuse options the inner solver does not take; ``max_iter`` for solve_block is its deprecated ``max_outer``."""
-    from .solve import outer_alias
+def _solve_block():
     from .working_set import solve_block
 
-    if run is solve_block and "max_iter" in options:
-        options = outer_alias(owner, options, stacklevel=4)
+    return solve_block
+
+
+def _check_inner_options(run, options, owner):
+    """Refuse options the inner solver does not take."""
     name = getattr(run, "__name__", type(run).__name__)
     check_options(owner, options, accepted_options(run, exclude=("loss", "penalty", "x0", "tol")),
                   target=f"the inner solver {name!r}")
@@ -108,9 +109,9 @@ def solve_latent(loss, penalty, x0=None, tol=1e-8, max_iter=None, solver=None, *
     tol : float, default 1e-8
         Passed to the inner solver (relative duality gap of the latent problem).
     max_iter : int, optional
-        Passed to the inner solver when given (for :func:`solve_block`, whose
-        outer bound is ``max_outer``, it is a deprecated alias of
-        ``max_outer``: pass ``max_outer=`` instead).
+        Bound on the main loop of the inner solver, whichever it is: its
+        ``max_iter`` (:func:`fista`), or ``max_outer`` when the inner solver
+        is :func:`solve_block` (outer working-set iterations).
     solver : callable, optional
         ``solver(loss, penalty, x0=..., tol=..., **options) -> SolverResult``
         for the latent disjoint group lasso. Default: the working-set block
@@ -153,10 +154,9 @@ def solve_latent(loss, penalty, x0=None, tol=1e-8, max_iter=None, solver=None, *
         counts = np.maximum(np.asarray(scatter.sum(axis=1)).ravel(), 1.0)
         v0 = (scatter.T @ (x2 / counts[:, None])).reshape(latent_loss.x_shape)
     run = _default_solver(latent_loss, latent_pen) if solver is None else solver
-    options = dict(solver_options)
+    options = _check_inner_options(run, dict(solver_options), owner)
     if max_iter is not None:
-        options["max_iter"] = max_iter
-    options = _check_inner_options(run, options, owner)
+        options["max_outer" if run is _solve_block() else "max_iter"] = max_iter
     res = run(latent_loss, latent_pen, x0=v0, tol=tol, **options)
     v = np.asarray(res.x)
     x = np.asarray(scatter @ v.reshape(scatter.shape[1], -1)).reshape(loss.x_shape)

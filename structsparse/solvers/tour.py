@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from .._atomic import save_figure
-from .._validation import check_rng
+from .._validation import check_rng, renamed_argument
 from ..datafits import LeastSquares
 from ..penalties import GroupLasso, SparseGroupLasso, TreeLasso
 from ..structure import Groups, Tree
@@ -37,7 +37,7 @@ def _group_lasso_problem(rng):
     A = rng.standard_normal((150, p)) / np.sqrt(150)
     y = A @ x + 0.05 * rng.standard_normal(150)
     loss = LeastSquares(A, y)
-    lam = 0.1 * lambda_max(loss, "group", groups)
+    lam = 0.1 * lambda_max(loss, GroupLasso(groups, 1.0))
     return "group lasso", loss, GroupLasso(groups, lam), x, groups
 
 
@@ -57,7 +57,7 @@ def _tree_lasso_problem(rng):
     A = rng.standard_normal((70, n)) / np.sqrt(70)
     y = A @ x + 0.02 * rng.standard_normal(70)
     loss = LeastSquares(A, y)
-    lam = 0.1 * lambda_max(loss, "tree", tree)
+    lam = 0.1 * lambda_max(loss, TreeLasso(tree, 1.0))
     # groups used only to count how many planted nodes were found: one per node, its own variable
     own = Groups.from_lists([[i] for i in range(n)], n_features=n)
     return "tree lasso", loss, TreeLasso(tree, lam), x, own
@@ -72,13 +72,25 @@ def _sparse_group_problem(rng):
     A = rng.standard_normal((120, 300)) / np.sqrt(120)
     y = A @ x + 0.05 * rng.standard_normal(120)
     loss = LeastSquares(A, y)
-    lam = 0.1 * lambda_max(loss, "sparse_group", groups, l1_ratio=0.5)
+    lam = 0.1 * lambda_max(loss, SparseGroupLasso(groups, 1.0, 0.5))
     return "sparse-group lasso", loss, SparseGroupLasso(groups, lam, 0.5), x, groups
 
 
-def tour_problems(seed=0):
-    """The three problems of the tour: ``(title, loss, penalty, x_true, groups_for_counting)``."""
-    rng = check_rng(seed)
+def tour_problems(rng=None, *, seed=None):
+    """The three problems of the tour: ``(title, loss, penalty, x_true, groups_for_counting)``.
+
+    Parameters
+    ----------
+    rng : None, int or numpy.random.Generator
+        Source of the random problems (``structsparse demo`` passes its seed).
+    seed : int, optional
+        Deprecated old name of ``rng`` (``DeprecationWarning``; removed in 0.3).
+
+    Returns
+    -------
+    list of tuple
+    """
+    rng = check_rng(renamed_argument("tour_problems", "rng", rng, "seed", seed))
     return [_group_lasso_problem(rng), _tree_lasso_problem(rng), _sparse_group_problem(rng)]
 
 
@@ -87,12 +99,11 @@ def _active(x, groups):
 
 
 def _save_figure(results, path):
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(len(results), 1, figsize=(9, 2.6 * len(results)))
+    # a Figure outside pyplot: written to a file, it needs no backend (and switches none)
+    fig = Figure(figsize=(9, 2.6 * len(results)))
+    axes = fig.subplots(len(results), 1)
     for ax, (title, x_true, x_f, x_c) in zip(np.atleast_1d(axes), results):
         # zeros are left out: FISTA's are exact, cvxpy's (interior point) are only tiny
         for values, style, colour, label in ((x_true, "o", "0.5", "planted"), (x_f, ".", "C0", "FISTA"),
@@ -106,21 +117,20 @@ def _save_figure(results, path):
     np.atleast_1d(axes)[0].legend(loc="upper right", fontsize=8, ncol=3)
     np.atleast_1d(axes)[-1].set_xlabel("variable")
     fig.tight_layout()
-    try:
-        save_figure(fig, path)
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
-def demo_part(out_dir, seed):
+def demo_part(out_dir, rng=None, *, seed=None):
     """Solve the three tour problems with FISTA and cvxpy; print a table; save a figure.
 
     Parameters
     ----------
     out_dir : pathlib.Path
         Folder for ``solvers_coefficients.png``.
-    seed : int
-        Seed of the random problems.
+    rng : None, int or numpy.random.Generator
+        Source of the random problems (``structsparse demo`` passes its seed).
+    seed : int, optional
+        Deprecated old name of ``rng`` (``DeprecationWarning``; removed in 0.3).
 
     Returns
     -------
@@ -138,7 +148,8 @@ def demo_part(out_dir, seed):
     print("-" * len(header))
     ok = True
     figure_data = []
-    for title, loss, penalty, x_true, groups in tour_problems(seed):
+    rng = renamed_argument("demo_part", "rng", rng, "seed", seed)
+    for title, loss, penalty, x_true, groups in tour_problems(rng):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res_f = fista(loss, penalty, tol=1e-9)
