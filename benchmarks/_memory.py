@@ -27,18 +27,21 @@ Tasks are named ``"<module>:<function>"`` (a module of this folder) or a key of 
 ``fn(data, opts) -> dict`` with at least ``"x"`` (the solution), and ``data`` the loaded problem dict.
 """
 
-import _setup  # noqa: F401  (first: one BLAS thread, structsparse importable)
+import sys
+from pathlib import Path
+
+# the checkout first: a non-editable installed copy must not be what we measure
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _setup  # noqa: F401,E402  (first: one BLAS thread, structsparse importable)
 import argparse  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import subprocess  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
@@ -268,7 +271,7 @@ def run_child(task, data=None, warm=None, opts=None, timeout=600.0, out=None, ni
         cmd += ["--warm", str(warm)]
     if out is not None:
         cmd += ["--out", str(out)]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
     err = tempfile.TemporaryFile()
     outf = tempfile.TemporaryFile()
     start = time.perf_counter()
