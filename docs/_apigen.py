@@ -18,6 +18,7 @@ MODULES = {
     "structsparse.sysid": "System identification: state-space models, patterns, identifiability, identification.",
     "structsparse.sysid.plots": "Figures for system identification (patterns, outputs, poles, identified models).",
     "structsparse.nn": "Structured pruning of numpy networks, ONNX in and out.",
+    "structsparse.nn.plots": "Figures for network pruning: the price search, the dashboard, latency, kept pixels.",
 }
 
 _KINDS = (("Modules", inspect.ismodule),
