@@ -77,10 +77,10 @@ def test_compare_at_budget_quick():
     net = nn.small_cnn((4, 8), rng=0)
     nn.train(net, splits[0], splits[3], epochs=2, lr=0.05, progress=False)
     res = compare_at_budget(net, splits, 0.5, methods=("l1", "random", "scratch"), dense_epochs=1,
-                            fine_tune_epochs=1)
+                            fine_tune_epochs=1, rng=0)
     for m, r in res.items():
-        assert r["flops_fraction"] <= 0.5 and 0 <= r["test_acc"] <= 1
-    assert res["l1"]["flops_fraction"] == res["scratch"]["flops_fraction"]  # the same architecture
+        assert r.flops_fraction <= 0.5 and 0 <= r.test_acc <= 1
+    assert res["l1"].flops_fraction == res["scratch"].flops_fraction  # the same architecture
 
 
 @pytest.mark.slow
@@ -99,8 +99,8 @@ def test_baselines_benchmark_quick():
             for method, runs in per.items():
                 assert len(runs) == 3
                 for r in runs:
-                    if r["test_acc"] == r["test_acc"]:  # met the budget
-                        assert r["flops_fraction"] <= budget + 1e-12
+                    if r.test_acc == r.test_acc:  # met the budget
+                        assert r.flops_fraction <= budget + 1e-12
 
 
 def test_allocate_budget_spends_where_sensitivity_is_cheapest():

@@ -20,16 +20,16 @@ def trained():
 def test_prune_to_budget_meets_budget(trained):
     net, X_tr, X_te, y_tr, y_te = trained
     res = nn.prune_to_budget(net, X_tr, y_tr, flops=0.35, lam0=0.5, grow=3.0, epochs=2, fine_tune_epochs=1,
-                             max_trials=5, X_val=X_te, y_val=y_te)
-    assert res["flops"] <= 0.35 * res["dense_flops"]
-    assert res["flops"] == nn.flops(res["net"])
-    lams = [e["lam"] for e in res["path"]]
+                             max_trials=5, X_val=X_te, y_val=y_te, rng=0)
+    assert res.flops <= 0.35 * res.dense_flops
+    assert res.flops == nn.flops(res.net)
+    lams = [e["lam"] for e in res.path]
     assert lams == sorted(lams)
     # the chosen trial is the one that met the budget most closely
-    feasible = [e for e in res["path"] if e["flops"] <= res["budget"]]
-    assert res["lam"] in [e["lam"] for e in feasible]
-    assert nn.flops(res["net"]) == max(e["flops"] for e in feasible)
-    assert res["net"].pruning["budget"] == pytest.approx(0.35 * res["dense_flops"])
+    feasible = [e for e in res.path if e["flops"] <= res.budget]
+    assert res.lam in [e["lam"] for e in feasible]
+    assert nn.flops(res.net) == max(e["flops"] for e in feasible)
+    assert res.net.pruning["budget"] == pytest.approx(0.35 * res.dense_flops)
 
 
 def test_budget_below_min_keep_is_an_error(trained):
@@ -51,12 +51,12 @@ def test_speedup_reports_consistent_figures(trained):
     m.scatter(small, v)
     pruned = nn.prune(small)
     s = nn.speedup(small, pruned, batch=64, repeats=2)
-    assert s["theoretical"] == pytest.approx(nn.flops(net) / nn.flops(pruned))
-    assert s["efficiency"] == pytest.approx(s["realized"] / s["theoretical"])
-    assert s["max_abs_diff"] < 1e-4            # same function, measured in the same run
-    assert 0 < s["density"] < 1
-    assert s["csr_time"] > 0 and s["csr_efficiency"] == pytest.approx(s["csr_realized"] * s["density"])
-    assert s["warm"] is True and nn.speedup(small, pruned, batch=16, repeats=1, warm=False)["warm"] is False
+    assert s.theoretical == pytest.approx(nn.flops(net) / nn.flops(pruned))
+    assert s.efficiency == pytest.approx(s.realized / s.theoretical)
+    assert s.max_abs_diff < 1e-4            # same function, measured in the same run
+    assert 0 < s.density < 1
+    assert s.csr_time > 0 and s.csr_efficiency == pytest.approx(s.csr_realized * s.density)
+    assert s.warm is True and nn.speedup(small, pruned, batch=16, repeats=1, warm=False).warm is False
 
 
 def test_time_forward_interleaves_and_warms_each_timed_call():
@@ -89,9 +89,9 @@ def test_save_load_roundtrip(tmp_path, trained):
     g = nn.block_net(8, rng=0)
     small = nn.prune(net)
     for model in (net, g, small):
-        path = nn.save(model, tmp_path / "m", metrics={"acc": 0.5})
+        path = model.save(tmp_path / "m", metrics={"acc": 0.5})
         assert path.suffix == ".npz" and path.with_suffix(".json").exists()
-        back = nn.load(path)
+        back = nn.Graph.load(path)
         X = X_te[:7]
         np.testing.assert_array_equal(back.forward(X), model.forward(X))
         assert back.metrics == {"acc": 0.5}
@@ -106,27 +106,27 @@ def test_load_rejects_corrupt_and_mismatched_files(tmp_path, trained):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip file")
     with pytest.raises(StructureError, match="not a readable"):
-        nn.load(bad)
+        nn.Graph.load(bad)
     with pytest.raises(StructureError, match="no file"):
-        nn.load(tmp_path / "missing.npz")
+        nn.Graph.load(tmp_path / "missing.npz")
     np.savez(tmp_path / "plain.npz", a=np.zeros(3))
-    with pytest.raises(StructureError, match="description"):
-        nn.load(tmp_path / "plain.npz")
-    path = nn.save(net, tmp_path / "ok.npz")
+    with pytest.raises(ParameterError, match=r"holds the arrays \['a'\]"):
+        nn.Graph.load(tmp_path / "plain.npz")
+    path = net.save(tmp_path / "ok.npz")
     with np.load(path) as data:
         arrays = {k: data[k] for k in data.files}
     arrays["param/conv2d1/W"] = arrays["param/conv2d1/W"][..., :3]
     np.savez(tmp_path / "mismatch.npz", **arrays)
     with pytest.raises(StructureError, match="shape"):
-        nn.load(tmp_path / "mismatch.npz")
+        nn.Graph.load(tmp_path / "mismatch.npz")
     del arrays["param/conv2d1/W"]
     np.savez(tmp_path / "lacking.npz", **arrays)
     with pytest.raises(StructureError, match="lacks"):
-        nn.load(tmp_path / "lacking.npz")
+        nn.Graph.load(tmp_path / "lacking.npz")
     nan_net = net.copy()
     nan_net.nodes[0].layer.params["b"][0] = np.nan
     with pytest.raises(StructureError, match="NaN"):
-        nn.save(nan_net, tmp_path / "nan.npz")
+        nan_net.save(tmp_path / "nan.npz")
 
 
 def test_cli_prune_quick(tmp_path, capsys):
@@ -139,7 +139,7 @@ def test_cli_prune_quick(tmp_path, capsys):
     assert code == 0
     assert "kept units per layer" in text and "FLOPs/sample" in text and "realized" in text
     assert (tmp_path / "dash.png").stat().st_size > 10_000
-    back = nn.load(out)
+    back = nn.Graph.load(out)
     assert back.pruning["flops"] <= 0.3 * back.pruning["dense_flops"]
 
 
@@ -167,7 +167,7 @@ def test_save_load_pruned_graph_with_selections(tmp_path):
     v[conn.groups.indices[conn.groups.ptr[0]:conn.groups.ptr[1]]] = 0
     conn.scatter(net, v)
     small = nn.prune(net)
-    back = nn.load(nn.save(small, tmp_path / "g.npz"))
+    back = nn.Graph.load(small.save(tmp_path / "g.npz"))
     X = rng.random((5, 8, 8, 1)).astype(np.float32)
     np.testing.assert_array_equal(back.forward(X), small.forward(X))
     np.testing.assert_allclose(back.forward(X), net.forward(X), atol=1e-5)

@@ -77,14 +77,14 @@ def test_prune_progressive_steps_and_recipe(data):
     net = nn.small_cnn((6, 8), rng=0)
     nn.train(net, X_tr, y_tr, epochs=3, lr=0.05, rng=0, progress=False)
     res = nn.prune_progressive(net, X_tr, y_tr, budgets=[0.7, 0.5], epochs_per_step=1, X_val=X_va, y_val=y_va,
-                               teacher=net, distill=0.5, lam0=0.5, grow=3.0, max_trials=4)
-    d = res["dense_flops"]
-    assert [s["budget"] for s in res["steps"]] == [0.7, 0.5]
-    assert res["steps"][0]["flops"] <= 0.7 * d and res["steps"][1]["flops"] <= 0.5 * d
-    assert nn.flops(res["net"]) == res["steps"][-1]["flops"]
-    assert res["epochs_run"] == sum(s["epochs_run"] for s in res["steps"])
+                               teacher=net, distill=0.5, lam0=0.5, grow=3.0, max_trials=4, rng=0)
+    d = res.dense_flops
+    assert [s["budget"] for s in res.steps] == [0.7, 0.5]
+    assert res.steps[0]["flops"] <= 0.7 * d and res.steps[1]["flops"] <= 0.5 * d
+    assert nn.flops(res.net) == res.steps[-1]["flops"]
+    assert res.epochs_run == sum(s["epochs_run"] for s in res.steps)
     # the recipe refers to the dense network and reproduces the final one
-    again = nn.apply_recipe(net, res["recipe"])
-    np.testing.assert_allclose(again.forward(X_te), res["net"].forward(X_te), atol=1e-6, rtol=0)
+    again = nn.apply_recipe(net, res.recipe)
+    np.testing.assert_allclose(again.forward(X_te), res.net.forward(X_te), atol=1e-6, rtol=0)
     with pytest.raises(ParameterError, match="budgets"):
         nn.prune_progressive(net, X_tr, y_tr, budgets=[0.3, 0.5])

@@ -21,7 +21,7 @@ def onnx_cnn(tmp_path_factory):
     folder = tmp_path_factory.mktemp("onnx")
     X_tr, X_te, y_tr, y_te = nn.load_digits_split(rng=0, n_samples=400)
     net = nn.small_cnn((12, 16), rng=0)
-    nn.train(net, X_tr, y_tr, epochs=3, lr=0.05, progress=False)
+    nn.train(net, X_tr, y_tr, epochs=3, lr=0.05, progress=False, rng=0)
     nn.to_onnx(net, folder / "net.onnx", softmax=True)
     X = np.concatenate([X_tr, X_te]).transpose(0, 3, 1, 2)
     y = np.concatenate([y_tr, y_te])
@@ -33,7 +33,7 @@ def test_prune_onnx_writes_smaller_equivalent_model(onnx_cnn, tmp_path):
     folder, dense = onnx_cnn
     out = tmp_path / "pruned.onnx"
     r = prune_onnx(folder / "net.onnx", folder / "data.npz", out, budget=0.6, epochs=2, fine_tune_epochs=1,
-                   lam0=2.0, grow=3.0, max_trials=4)
+                   lam0=2.0, grow=3.0, max_trials=4, rng=0)
     assert r.flops <= 0.6 * r.dense_flops
     assert r.params < r.dense_params
     # onnxruntime on the written file gives structsparse.nn's outputs on the pruned network

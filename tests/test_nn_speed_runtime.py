@@ -23,21 +23,21 @@ def test_onnxruntime_is_default_and_agrees(pair):
     pytest.importorskip("onnxruntime")
     dense, pruned = pair
     s = nn.speedup(dense, pruned, batch=32, repeats=1, chunk=8)
-    assert s["runtime"] == "onnxruntime" and s["threads"] == 1
-    assert s["dense_time"] == s["ort_dense_time"] and s["pruned_time"] == s["ort_pruned_time"]
-    assert s["realized"] == pytest.approx(s["ort_dense_time"] / s["ort_pruned_time"])
-    assert s["efficiency"] == pytest.approx(s["realized"] / s["theoretical"])
-    assert s["theoretical"] == pytest.approx(nn.flops(dense) / nn.flops(pruned))
-    assert s["numpy_over_ort"] == pytest.approx(s["numpy_dense_time"] / s["ort_dense_time"])
-    assert s["ort_max_abs_diff"] < 1e-4 and s["max_abs_diff"] < 1e-4
-    assert s["measurement_problem"] == (s["efficiency"] > 1.05)
+    assert s.runtime == "onnxruntime" and s.threads == 1
+    assert s.dense_time == s.ort_dense_time and s.pruned_time == s.ort_pruned_time
+    assert s.realized == pytest.approx(s.ort_dense_time / s.ort_pruned_time)
+    assert s.efficiency == pytest.approx(s.realized / s.theoretical)
+    assert s.theoretical == pytest.approx(nn.flops(dense) / nn.flops(pruned))
+    assert s.numpy_over_ort == pytest.approx(s.numpy_dense_time / s.ort_dense_time)
+    assert s.ort_max_abs_diff < 1e-4 and s.max_abs_diff < 1e-4
+    assert s.measurement_problem == (s.efficiency > 1.05)
 
 
 def test_numpy_runtime(pair):
     dense, pruned = pair
     s = nn.speedup(dense, pruned, batch=16, repeats=1, runtime="numpy")
-    assert s["runtime"] == "numpy" and "ort_dense_time" not in s
-    assert s["dense_time"] == s["numpy_dense_time"]
+    assert s.runtime == "numpy" and s.ort_dense_time is None
+    assert s.dense_time == s.numpy_dense_time
     with pytest.raises(ParameterError, match="runtime"):
         nn.speedup(dense, pruned, runtime="tensorrt")
 
@@ -47,7 +47,7 @@ def test_missing_onnxruntime_names_the_extra(pair, monkeypatch):
     dense, pruned = pair
     with pytest.raises(ImportError, match="runtime"):
         nn.speedup(dense, pruned, batch=4, runtime="onnxruntime")
-    assert nn.speedup(dense, pruned, batch=4, repeats=1)["runtime"] == "numpy"  # the default falls back
+    assert nn.speedup(dense, pruned, batch=4, repeats=1).runtime == "numpy"  # the default falls back
 
 
 def test_impossible_efficiency_is_flagged(pair, monkeypatch):
@@ -60,7 +60,7 @@ def test_impossible_efficiency_is_flagged(pair, monkeypatch):
     monkeypatch.setattr(speed, "time_forward", fake)
     with pytest.warns(RuntimeWarning, match="measurement problem"):
         s = nn.speedup(dense, pruned, batch=4, runtime="numpy")
-    assert s["measurement_problem"] is True and s["efficiency"] == pytest.approx(2.0)
+    assert s.measurement_problem is True and s.efficiency == pytest.approx(2.0)
 
 
 def test_csr_forward_chunks_like_dense(pair):

@@ -147,9 +147,9 @@ def test_flops_params_memory_counts():
     assert total == sum(per.values())
     assert nn.count_params(net) == 3 * 3 * 2 * 4 + 4 + 100 * 3 + 3
     mem = nn.memory(net, batch=2)
-    assert mem["params"] == 4 * nn.count_params(net)
+    assert mem.params == 4 * nn.count_params(net)
     # peak: input + conv output + its im2col patches
-    assert mem["peak_activations"] >= 4 * 2 * (50 + 100 + 25 * 18)
+    assert mem.peak_activations >= 4 * 2 * (50 + 100 + 25 * 18)
     with pytest.raises(Exception, match="input_shape"):
         nn.flops(net, (6, 6, 2))
 
@@ -187,5 +187,5 @@ def test_se_gate_keeps_a_channel_it_reads_but_nobody_uses():
     assert se.out_index.tolist() == [1, 2, 3]             # but channel 0 is no longer output
     assert small.node("after").layer.params["W"].shape[2] == 3
     assert _same_outputs(g, small, (5, 5, 2), rng)
-    back = nn.load(nn.save(small, __import__("pathlib").Path(__import__("tempfile").mkdtemp()) / "se.npz"))
+    back = nn.Graph.load(small.save(__import__("pathlib").Path(__import__("tempfile").mkdtemp()) / "se.npz"))
     assert back.node("se").layer.out_index.tolist() == [1, 2, 3]

@@ -33,7 +33,7 @@ def test_training_learns_digits(digits_small, optimizer):
     before = net.score(X_te, y_te)
     hist = nn.train(net, X_tr, y_tr, epochs=4, lr=0.05 if optimizer == "sgd" else 0.005, optimizer=optimizer,
                     rng=0, progress=False)
-    assert hist["loss"][-1] < hist["loss"][0]
+    assert hist.loss[-1] < hist.loss[0]
     assert net.score(X_te, y_te) > max(0.6, before + 0.3)
 
 
@@ -68,7 +68,7 @@ def test_gather_scatter_roundtrip():
             np.testing.assert_allclose(m.gather(net), v.astype(np.float32), rtol=1e-6)
 
 
-@pytest.mark.parametrize("kind", ["group_lasso", "sparse_group", "group_nuclear"])
+@pytest.mark.parametrize("kind", ["group_lasso", "sparse_group_lasso", "group_nuclear"])
 def test_prox_step_is_the_solver_layer_prox(kind):
     rng = np.random.default_rng(2)
     net = nn.small_cnn((4, 6), rng=0)
@@ -77,7 +77,7 @@ def test_prox_step_is_the_solver_layer_prox(kind):
     v = m.gather(net)
     if kind == "group_lasso":
         expected = ss.prox.group_soft_threshold(v, m.groups, 0.1 * 0.3)
-    elif kind == "sparse_group":
+    elif kind == "sparse_group_lasso":
         expected = ss.SparseGroupLasso(m.groups, 0.3, 0.5).prox(v, 0.1)
     else:
         expected = ss.GroupNuclear(m.groups, 0.3, 0.5, m.shapes).prox(v, 0.1)
@@ -94,8 +94,8 @@ def test_penalized_training_zeroes_whole_groups(digits_small):
                     rng=0, progress=False)
     norms = np.concatenate([m.group_norms(net) for m in pen.maps])
     assert np.any(norms == 0.0)                        # exact zeros from the prox, not small numbers
-    assert hist["zero_groups"][-1] == pytest.approx(np.mean(norms == 0))
-    assert hist["lam"][-1] == pytest.approx(10.0)
+    assert hist.zero_groups[-1] == pytest.approx(np.mean(norms == 0))
+    assert hist.lam[-1] == pytest.approx(10.0)
 
 
 def test_lam_warmup_is_the_solver_layer_schedule():

@@ -8,10 +8,12 @@ the judge), ONNX import and export (:func:`from_onnx`, :func:`to_onnx`,
 :func:`prune_onnx`) and baselines at equal FLOPs (:mod:`.baselines`).
 """
 
-from .analysis import connection_graph, count_params, flops, gate_statistics, layer_flops, memory, sensitivity
-from .baselines import allocate_budget
-from .budget import min_flops, prune_progressive, prune_to_budget
-from .groups import GROUP_KINDS, GroupMap, NetworkPenalty, groups, unit_flops
+from .._validation import check_options
+from .analysis import (MemoryReport, connection_graph, count_params, flops, gate_statistics, layer_flops, memory,
+                       sensitivity)
+from .baselines import BaselineResult, allocate_budget
+from .budget import ProgressiveResult, PruneResult, min_flops, prune_progressive, prune_to_budget
+from .groups import GROUP_KINDS, PENALTY_KINDS, GroupMap, NetworkPenalty, check_penalty_kind, groups, unit_flops
 from .io import load, save
 from .layers import (Add, AvgPool2D, BatchNorm, Concat, Conv2D, Dense, Flatten, GlobalAvgPool2D, Layer, MaxPool2D,
                      ReLU, SqueezeExcite)
@@ -22,9 +24,10 @@ from .profile import ProfileResult, profile
 from .quantize import QuantizedNet, quantize, weight_bytes
 from .recipe import RecipeError, apply_recipe, data_fingerprint, load_recipe, make_recipe, model_hash, save_recipe
 from .network import Graph, Node, Sequential, dense_block, inception
-from .speed import fold_batchnorm, speedup
+from .speed import SpeedupResult, fold_batchnorm, speedup
 from .surgery import plan_pruning, prune
-from .training import accuracy, distillation_loss, lam_warmup, softmax_cross_entropy, train
+from .training import TrainHistory, accuracy, distillation_loss, lam_warmup, softmax_cross_entropy, train
+from . import plots  # noqa: E402  (matplotlib is imported by the plot functions only, when they run)
 
 
 def penalty(net, by="filters", kind="group_lasso", lam=1e-3, layers=None, weights="sqrt_size", **kwargs):
@@ -40,8 +43,9 @@ def penalty(net, by="filters", kind="group_lasso", lam=1e-3, layers=None, weight
         The built network to penalise.
     by : {"neurons", "filters", "channels", "branches", "connections"}, default "filters"
         Kind of prunable unit; see :func:`groups`.
-    kind : {"group_lasso", "sparse_group", "group_nuclear"} or callable, default "group_lasso"
-        Penalty on each group map; see :class:`NetworkPenalty`.
+    kind : {"group_lasso", "sparse_group_lasso", "group_nuclear"} or callable, default "group_lasso"
+        Penalty on each group map, by ``penalty.name``; see :class:`NetworkPenalty`
+        (the old ``"sparse_group"`` works one release, with a DeprecationWarning).
     lam : float, default 1e-3
         Regularisation strength (>= 0).
     layers : list of str, optional
@@ -49,12 +53,15 @@ def penalty(net, by="filters", kind="group_lasso", lam=1e-3, layers=None, weight
     weights : "sqrt_size", "flops", None or callable, default "sqrt_size"
         Group weights; see :func:`groups`.
     **kwargs
-        Passed to :class:`NetworkPenalty` (``l1_ratio``, ``rank_weight``).
+        Passed to :class:`NetworkPenalty` (``l1_ratio``, ``rank_weight``); any
+        other key raises :class:`~structsparse.ParameterError` naming it.
 
     Returns
     -------
     NetworkPenalty
     """
+    check_options("penalty", kwargs, ("l1_ratio", "rank_weight"), target="NetworkPenalty")
+    kind = check_penalty_kind(kind, "kind", "penalty")
     include_bias = kind != "group_nuclear" or by in ("channels",)
     maps = groups(net, by=by, layers=layers, include_bias=include_bias, weights=weights)
     return NetworkPenalty(maps, kind=kind, lam=lam, **kwargs)
@@ -63,12 +70,14 @@ def penalty(net, by="filters", kind="group_lasso", lam=1e-3, layers=None, weight
 __all__ = [
     "Layer", "Dense", "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "Flatten", "BatchNorm",
     "SqueezeExcite", "Concat", "Add", "Graph", "Node", "Sequential", "inception", "dense_block",
-    "groups", "GroupMap", "NetworkPenalty", "GROUP_KINDS", "penalty", "unit_flops",
-    "train", "lam_warmup", "softmax_cross_entropy", "distillation_loss", "accuracy",
-    "prune", "plan_pruning", "prune_to_budget", "prune_progressive", "allocate_budget", "min_flops",
-    "flops", "layer_flops", "count_params", "memory", "sensitivity", "gate_statistics", "connection_graph",
-    "speedup", "fold_batchnorm", "save", "load", "from_onnx", "to_onnx", "prune_onnx", "OnnxPruneResult",
+    "groups", "GroupMap", "NetworkPenalty", "GROUP_KINDS", "PENALTY_KINDS", "penalty", "unit_flops",
+    "train", "TrainHistory", "lam_warmup", "softmax_cross_entropy", "distillation_loss", "accuracy",
+    "prune", "plan_pruning", "prune_to_budget", "PruneResult", "prune_progressive", "ProgressiveResult",
+    "allocate_budget", "BaselineResult", "min_flops",
+    "flops", "layer_flops", "count_params", "memory", "MemoryReport", "sensitivity", "gate_statistics",
+    "connection_graph", "speedup", "SpeedupResult", "fold_batchnorm", "save", "load", "from_onnx", "to_onnx", "prune_onnx", "OnnxPruneResult",
     "quantize", "QuantizedNet", "weight_bytes", "profile", "ProfileResult",
     "RecipeError", "apply_recipe", "make_recipe", "save_recipe", "load_recipe", "model_hash", "data_fingerprint",
     "load_digits_split", "load_digits_splits", "augment_images", "small_cnn", "mlp", "block_net", "ARCHITECTURES",
+    "plots",
 ]

@@ -1,14 +1,17 @@
 """What a network costs and what its pruning did: FLOPs, parameters, memory,
 sensitivity to pruning, SE gate statistics and DenseNet connections."""
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .._validation import check_array, check_int
 from ..exceptions import ParameterError, ShapeError
+from ._results import DictAccessMixin
 from .network import INPUT, Graph
 from .surgery import apply_plan, plan_pruning
 
-__all__ = ["flops", "count_params", "memory", "sensitivity", "gate_statistics", "connection_graph",
+__all__ = ["flops", "count_params", "memory", "MemoryReport", "sensitivity", "gate_statistics", "connection_graph",
            "layer_flops"]
 
 
@@ -74,6 +77,35 @@ def count_params(net):
     return net.n_params
 
 
+@dataclass(frozen=True, repr=False)
+class MemoryReport(DictAccessMixin):
+    """Bytes a forward pass needs (from :func:`memory`).
+
+    Attributes
+    ----------
+    params : int
+        Bytes of the trainable parameters.
+    state : int
+        Bytes of the batch-norm statistics.
+    peak_activations : int
+        Peak bytes of the live activations (im2col patches included).
+    total : int
+        ``params + state + peak_activations``.
+    batch : int
+        The batch size the activations were counted for.
+    """
+
+    params: int
+    state: int
+    peak_activations: int
+    total: int
+    batch: int = 1
+
+    def __repr__(self):
+        return (f"MemoryReport(batch={self.batch}, params={self.params} B, state={self.state} B, "
+                f"peak_activations={self.peak_activations} B, total={self.total} B)")
+
+
 def memory(net, batch=1, dtype_bytes=4):
     """Bytes of parameters and peak activations for a forward pass of ``batch`` samples.
 
@@ -94,7 +126,7 @@ def memory(net, batch=1, dtype_bytes=4):
 
     Returns
     -------
-    dict
+    MemoryReport
         ``params``, ``state``, ``peak_activations``, ``total`` (bytes).
     """
     _check_net(net, "memory")
@@ -121,8 +153,8 @@ def memory(net, batch=1, dtype_bytes=4):
                 del live[name]
     params = sum(v.nbytes for _, _, v in net.parameters())
     state = sum(v.nbytes for n in net.nodes for v in n.layer.state.values())
-    return {"params": int(params), "state": int(state), "peak_activations": int(peak),
-            "total": int(params + state + peak)}
+    return MemoryReport(params=int(params), state=int(state), peak_activations=int(peak),
+                        total=int(params + state + peak), batch=batch)
 
 
 def sensitivity(net, X, y, ratios=(0.25, 0.5, 0.75), layers=None):

@@ -20,16 +20,54 @@ choice of ``lam``) and its FLOPs at most the budget; the test split is
 scored once per network, at the end.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .._validation import check_choice, check_int, check_rng, check_scalar
 from ..exceptions import ParameterError
+from ._results import DictAccessMixin, seed_from
 from .analysis import flops
 from .groups import groups
 from .network import Graph
 from .surgery import prune
 
-__all__ = ["uniform_prune", "allocate_budget", "reinitialize", "compare_at_budget", "METHODS", "ALL_METHODS"]
+__all__ = ["uniform_prune", "allocate_budget", "reinitialize", "compare_at_budget", "BaselineResult", "METHODS",
+           "ALL_METHODS"]
+
+
+@dataclass(frozen=True, repr=False)
+class BaselineResult(DictAccessMixin):
+    """One method's network at the budget, scored once on the test split (from :func:`compare_at_budget`).
+
+    Attributes
+    ----------
+    method : str
+        The method (one of ``ALL_METHODS``).
+    test_acc, val_acc : float
+        Accuracy on the test and validation splits (NaN when the method failed).
+    flops_fraction : float
+        FLOPs of the pruned network / dense FLOPs.
+    params : int
+        Parameters of the pruned network.
+    failed : str or None
+        Why the method met no budget (the group lasso's price search), None when it did.
+    """
+
+    method: str
+    test_acc: float
+    val_acc: float
+    flops_fraction: float
+    params: int
+    failed: object = None
+
+    _absent_when_none = ("failed",)
+
+    def __repr__(self):
+        if self.failed is not None:
+            return f"BaselineResult({self.method!r}, failed)"
+        return (f"BaselineResult({self.method!r}, test_acc={self.test_acc:.4f}, val_acc={self.val_acc:.4f}, "
+                f"flops_fraction={self.flops_fraction:.3f}, params={self.params})")
 
 METHODS = ("group_lasso", "l1", "random", "scratch")
 ALL_METHODS = METHODS + ("sensitivity",)   # "sensitivity": allocate_budget (layer-aware), then fine-tuning
@@ -234,7 +272,7 @@ def reinitialize(net, rng=None):
 
 
 def compare_at_budget(net, splits, budget, methods=METHODS, by="filters", layers=None, dense_epochs=10,
-                      fine_tune_epochs=5, trial_epochs=4, lr=0.05, lam0=0.05, grow=3.0, max_trials=8, rng=0):
+                      fine_tune_epochs=5, trial_epochs=4, lr=0.05, lam0=0.05, grow=3.0, max_trials=8, rng=None):
     """Prune a trained network to one FLOPs budget by each method and score each once on the test split.
 
     Parameters
@@ -261,20 +299,22 @@ def compare_at_budget(net, splits, budget, methods=METHODS, by="filters", layers
         Group lasso's price search (see :func:`~structsparse.nn.prune_to_budget`).
     lr : float, default 0.05
         Learning rate for every training run.
-    rng : int, default 0
-        Seed of every training run and of the random choice.
+    rng : None, int or Generator, default None
+        One seed, given to every training run and to the random choice, so
+        that every method sees the same shuffling (None or a Generator: the
+        seed is drawn from it).
 
     Returns
     -------
     dict
-        ``{method: {"test_acc", "val_acc", "flops_fraction", "params"}}``; when
-        the group lasso's price search meets no budget, its entry holds NaN
-        and ``"failed"`` (the reason).
+        ``{method: BaselineResult}``; when the group lasso's price search
+        meets no budget, its entry holds NaN and ``failed`` (the reason).
     """
     from .budget import prune_to_budget
     from .experiment import train_early_stopping
 
     X_tr, X_val, X_te, y_tr, y_val, y_te = splits
+    rng = seed_from(rng)
     for m in methods:
         check_choice(m, "methods", ALL_METHODS, owner="compare_at_budget")
     dense_flops = flops(net)
@@ -287,10 +327,9 @@ def compare_at_budget(net, splits, budget, methods=METHODS, by="filters", layers
                                       max_trials=max_trials, epochs=trial_epochs, fine_tune_epochs=fine_tune_epochs,
                                       lr=lr, X_val=X_val, y_val=y_val, rng=rng)
             except ParameterError as exc:  # no price met the budget: reported, not hidden
-                out[method] = {"test_acc": float("nan"), "val_acc": float("nan"), "flops_fraction": float("nan"),
-                               "params": 0, "failed": str(exc)}
+                out[method] = BaselineResult(method, float("nan"), float("nan"), float("nan"), 0, failed=str(exc))
                 continue
-            p = res["net"]
+            p = res.net
         elif method in ("l1", "random", "sensitivity"):
             if method == "sensitivity":
                 p = allocate_budget(net, X_val, y_val, budget, by=by, layers=layers)
@@ -300,10 +339,10 @@ def compare_at_budget(net, splits, budget, methods=METHODS, by="filters", layers
                 l1 = p
             train_early_stopping(p, X_tr, y_tr, X_val, y_val, epochs=fine_tune_epochs, lr=lr, rng=rng)
         else:
-            arch = l1 if l1 is not None else uniform_prune(net, budget, by=by, layers=layers, criterion="l1")
+            arch = l1 if l1 is not None else uniform_prune(net, budget, by=by, layers=layers, criterion="l1", rng=rng)
             p = reinitialize(arch, rng=rng)
             train_early_stopping(p, X_tr, y_tr, X_val, y_val, epochs=dense_epochs + fine_tune_epochs, lr=lr,
                                  rng=rng)
-        out[method] = {"test_acc": p.score(X_te, y_te), "val_acc": p.score(X_val, y_val),
-                       "flops_fraction": flops(p) / dense_flops, "params": p.n_params}
+        out[method] = BaselineResult(method, p.score(X_te, y_te), p.score(X_val, y_val), flops(p) / dense_flops,
+                                     p.n_params)
     return out

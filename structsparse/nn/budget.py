@@ -9,18 +9,137 @@ first that met it. Training is stochastic, so FLOPs need not fall monotonically 
 the more accurate), and its pruned network is fine-tuned without the penalty.
 """
 
+from dataclasses import dataclass, field, replace
+
 import numpy as np
 
-from .._validation import check_choice, check_int, check_scalar
+from .._validation import accepted_options, check_int, check_options, check_scalar
 from ..exceptions import ParameterError
+from ._results import DictAccessMixin
 from .analysis import count_params, flops, memory
-from .groups import NetworkPenalty, groups
+from .groups import NetworkPenalty, check_penalty_kind, groups
 from .network import Graph
 from .recipe import make_recipe
 from .surgery import prune
-from .training import check_labels, lam_warmup, train
+from .training import TrainHistory, check_labels, lam_warmup, train
 
-__all__ = ["prune_to_budget", "prune_progressive", "min_flops"]
+__all__ = ["prune_to_budget", "prune_progressive", "min_flops", "PruneResult", "ProgressiveResult"]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class PruneResult(DictAccessMixin):
+    """The outcome of :func:`prune_to_budget`.
+
+    Attributes
+    ----------
+    net : Graph
+        The pruned (and fine-tuned) network.
+    lam : float
+        Price of the chosen trial.
+    flops : int
+        FLOPs per sample of ``net``.
+    dense_flops : int
+        FLOPs per sample of the dense network.
+    budget : float
+        The budget in FLOPs per sample.
+    path : tuple of dict
+        One row per trial, sorted by ``lam``: ``lam``, ``flops``, ``params``,
+        ``memory``, ``kept``, ``val_acc`` and ``train_acc`` (before
+        fine-tuning).
+    history : TrainHistory
+        The fine-tuning (no epochs when ``fine_tune_epochs=0``).
+    best_epoch : int or None
+        The fine-tuning epoch kept by early stopping on the validation split
+        (-1: the weights before fine-tuning), None without validation data.
+    recipe : dict
+        The versioned recipe of the run (see :func:`~structsparse.nn.make_recipe`;
+        write it with :func:`~structsparse.nn.save_recipe`).
+    epochs_run : int
+        Epochs of all training runs (trials and fine-tuning).
+    final_acc : float or None
+        Test accuracy of ``net``, when an experiment scored the test split
+        once at the end (:func:`~structsparse.nn.experiment.digits_pruning`);
+        None from :func:`prune_to_budget` itself, which never sees a test split.
+    """
+
+    net: object
+    lam: float
+    flops: int
+    dense_flops: int
+    budget: float
+    path: tuple = field(default=())
+    history: TrainHistory = field(default_factory=TrainHistory)
+    best_epoch: object = None
+    recipe: dict = field(default_factory=dict)
+    epochs_run: int = 0
+    final_acc: object = None
+
+    _absent_when_none = ("final_acc",)
+
+    @property
+    def flops_fraction(self):
+        """``flops / dense_flops``."""
+        return self.flops / self.dense_flops
+
+    @property
+    def chosen(self):
+        """The row of :attr:`path` of the chosen trial."""
+        return next(e for e in self.path if e["lam"] == self.lam)
+
+    def __repr__(self):
+        acc = "" if self.final_acc is None else f", final_acc={self.final_acc:.4f}"
+        val = self.chosen["val_acc"] if self.path else float("nan")
+        val = "" if val != val else f", val_acc={val:.4f}"
+        return (f"PruneResult(flops={self.flops} ({self.flops_fraction:.3f} of dense; budget "
+                f"{self.budget / self.dense_flops:.3f}), lam={self.lam:.3g}, trials={len(self.path)}{val}, "
+                f"best_epoch={self.best_epoch}, epochs_run={self.epochs_run}{acc})")
+
+    def plot(self, ax=None):
+        """Accuracy against FLOPs over the trials of the price search, the chosen one marked.
+
+        See :func:`structsparse.nn.plots.plot_pruning_path`.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure when None.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from .plots import plot_pruning_path
+
+        return plot_pruning_path(self, ax=ax)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ProgressiveResult(DictAccessMixin):
+    """The outcome of :func:`prune_progressive`.
+
+    Attributes
+    ----------
+    net : Graph
+        The final pruned network.
+    steps : tuple of dict
+        One row per step: ``budget``, ``flops``, ``lam``, ``epochs_run``, ``val_acc``.
+    epochs_run : int
+        Epochs of all training runs of all steps.
+    dense_flops : int
+        FLOPs per sample of the dense network.
+    recipe : dict
+        The recipe of the whole run (its kept indices refer to the dense network).
+    """
+
+    net: object
+    steps: tuple
+    epochs_run: int
+    dense_flops: int
+    recipe: dict = field(default_factory=dict)
+
+    def __repr__(self):
+        fl = ", ".join(f"{s['flops'] / self.dense_flops:.3f}" for s in self.steps)
+        return f"ProgressiveResult(steps={len(self.steps)}, flops_fractions=[{fl}], epochs_run={self.epochs_run})"
 
 
 def min_flops(net, by="filters", min_keep=1, layers=None):
@@ -57,7 +176,7 @@ def min_flops(net, by="filters", min_keep=1, layers=None):
 
 def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", lam0=0.05, grow=3.0,
                     max_trials=8, epochs=8, fine_tune_epochs=8, lr=0.02, batch_size=64, optimizer="sgd",
-                    min_keep=1, warmup_fraction=0.3, X_val=None, y_val=None, rng=0, progress=False,
+                    min_keep=1, warmup_fraction=0.3, X_val=None, y_val=None, rng=None, progress=False,
                     verbose=False, layers=None, weights="flops", teacher=None, distill=0.5, temperature=4.0):
     """Prune ``net`` until it costs at most ``flops`` FLOPs per sample, then fine-tune.
 
@@ -70,8 +189,9 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
         Budget: a fraction of the dense FLOPs when in (0, 1], an absolute FLOP count when > 1.
     by : str
         Kind of groups (see :func:`structsparse.nn.groups`).
-    penalty : str
-        ``"group_lasso"``, ``"sparse_group"`` or ``"group_nuclear"``.
+    penalty : {"group_lasso", "sparse_group_lasso", "group_nuclear"}, default "group_lasso"
+        The penalty kind, by ``penalty.name`` (the old ``"sparse_group"`` is
+        accepted for one release, with a DeprecationWarning).
     lam0, grow, max_trials :
         First price, growth factor while the budget is missed, total number of trials.
     epochs, fine_tune_epochs, lr, batch_size, optimizer :
@@ -85,9 +205,10 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
         stops the fine-tuning early (the weights of the best validation
         epoch are kept; ``best_epoch`` says which, -1 for none). Never pass
         the test split here: the model is selected on it.
-    rng : int or Generator, default 0
-        Shuffling seed passed to every trial's training and to the
-        fine-tuning (an int gives each trial the same shuffling).
+    rng : None, int or Generator, default None
+        Source of the shuffling of every trial's training and of the
+        fine-tuning: None draws fresh entropy, an int gives each trial the
+        same shuffling (and the whole search is reproducible).
     progress : bool, default False
         Show tqdm progress bars over the epochs of each training run.
     verbose : bool, default False
@@ -104,12 +225,12 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
 
     Returns
     -------
-    dict
+    PruneResult
         ``net`` (pruned and fine-tuned), ``lam``, ``flops``, ``dense_flops``,
-        ``budget``, ``best_epoch``, ``path`` (one entry per trial: lam, flops, params, memory,
+        ``budget``, ``best_epoch``, ``path`` (one row per trial: lam, flops, params, memory,
         kept units, val accuracy before fine-tuning), ``history`` (fine-tuning), ``recipe`` (the
         versioned recipe of the run, see :func:`~structsparse.nn.make_recipe`; write it with
-        :func:`~structsparse.nn.save_recipe`).
+        :func:`~structsparse.nn.save_recipe`), ``epochs_run``; ``.plot()`` draws the trials.
     """
     owner = "prune_to_budget"
     if not isinstance(net, Graph):
@@ -117,7 +238,7 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
     X = net.check_input(X, "X", owner)
     y = check_labels(y, X.shape[0], net.output_shape[-1], owner)
     budget = check_scalar(flops, "flops", low=0, low_inclusive=False, owner=owner)
-    check_choice(penalty, "penalty", ("group_lasso", "sparse_group", "group_nuclear"), owner=owner)
+    penalty = check_penalty_kind(penalty, "penalty", owner, allow_callable=False)
     min_keep = check_int(min_keep, "min_keep", low=1, owner=owner)
     max_trials = check_int(max_trials, "max_trials", low=1, owner=owner)
     grow = check_scalar(grow, "grow", low=1, low_inclusive=False, owner=owner)
@@ -149,7 +270,7 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
         pruned = prune(trial, 0.0, min_keep)
         f = count_flops(pruned)
         entry = {"lam": lam, "flops": int(f), "params": count_params(pruned),
-                 "memory": memory(pruned, batch=1)["total"], "kept": pruned.pruning["kept"],
+                 "memory": memory(pruned, batch=1).total, "kept": pruned.pruning["kept"],
                  "val_acc": pruned.score(X_val, y_val) if X_val is not None else float("nan"),
                  "train_acc": pruned.score(X, y)}
         path.append(entry)
@@ -188,15 +309,15 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
     chosen = max(feasible, key=lambda e: (e["flops"], e[score], -e["lam"]))
     hi = chosen["lam"]
     best = trials[hi]
-    history, best_epoch = {}, None
+    history, best_epoch = TrainHistory(), None
     if fine_tune_epochs:
         # early stopping on the validation split only: keep the weights of the best validation epoch
         snap = {"acc": best.score(X_val, y_val) if X_val is not None else -np.inf, "epoch": -1,
                 "params": _snapshot(best)}
 
-        def keep_best(epoch, hist):
-            if X_val is not None and hist["val_acc"][-1] > snap["acc"]:
-                snap.update(acc=hist["val_acc"][-1], epoch=epoch, params=_snapshot(best))
+        def keep_best(epoch, net, info):
+            if X_val is not None and info["val_acc"] > snap["acc"]:
+                snap.update(acc=info["val_acc"], epoch=epoch, params=_snapshot(net))
             return False
 
         history = train(best, X, y, epochs=fine_tune_epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
@@ -205,6 +326,7 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
         if X_val is not None:
             _restore(best, snap["params"])
             best_epoch = snap["epoch"]
+            history = replace(history, best_epoch=best_epoch)
     best.pruning.update({"budget": budget_abs, "lam": hi, "best_epoch": best_epoch, "by": by, "penalty": penalty,
                          "dense_flops": int(dense_flops), "flops": int(count_flops(best))})
     hyper = {"function": owner, "flops": flops, "by": by, "penalty": penalty, "lam0": lam0, "grow": grow,
@@ -214,17 +336,16 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
              "layers": layers, "weights": weights if isinstance(weights, (str, type(None))) else repr(weights),
              "chosen_lam": hi, "distill": distill if teacher is not None else None,
              "temperature": temperature if teacher is not None else None,
-             "epochs_run": len(path) * epochs + len(history.get("loss", []))}
+             "epochs_run": len(path) * epochs + history.epochs}
     metrics = {"flops": int(count_flops(best)), "dense_flops": int(dense_flops), "budget": float(budget_abs),
                "val_acc": float(best.score(X_val, y_val)) if X_val is not None else None,
                "train_acc": float(best.score(X, y)), "best_epoch": best_epoch,
                "trials": [{"lam": e["lam"], "flops": e["flops"], "val_acc": e["val_acc"]} for e in path]}
     recipe = make_recipe(net, best, data={"train": (X, y), "validation": (X_val, y_val)}, hyperparameters=hyper,
                          metrics=metrics)
-    return {"net": best, "lam": hi, "flops": count_flops(best), "dense_flops": dense_flops,
-            "budget": budget_abs, "path": sorted(path, key=lambda e: e["lam"]), "history": history,
-            "best_epoch": best_epoch, "recipe": recipe,
-            "epochs_run": len(path) * epochs + len(history.get("loss", []))}
+    return PruneResult(net=best, lam=hi, flops=int(count_flops(best)), dense_flops=int(dense_flops),
+                       budget=float(budget_abs), path=tuple(sorted(path, key=lambda e: e["lam"])), history=history,
+                       best_epoch=best_epoch, recipe=recipe, epochs_run=len(path) * epochs + history.epochs)
 
 
 def _snapshot(net):
@@ -239,7 +360,7 @@ def _restore(net, snap):
 
 
 def prune_progressive(net, X, y, budgets=(0.5, 0.35, 0.25), epochs_per_step=4, X_val=None, y_val=None,
-                      trial_epochs=None, teacher=None, distill=0.5, temperature=4.0, rng=0, verbose=False,
+                      trial_epochs=None, teacher=None, distill=0.5, temperature=4.0, rng=None, verbose=False,
                       **kwargs):
     """Prune in steps down a sequence of FLOPs budgets, fine-tuning after each step.
 
@@ -266,8 +387,9 @@ def prune_progressive(net, X, y, budgets=(0.5, 0.35, 0.25), epochs_per_step=4, X
         Distil from this network (usually the dense one) in every training run.
     distill, temperature : float
         Distillation weight and temperature (with ``teacher``).
-    rng : int or Generator, default 0
-        Seed of the training runs.
+    rng : None, int or Generator, default None
+        Source of the shuffling of the training runs (None: fresh entropy;
+        an int: a reproducible run).
     verbose : bool, default False
         Print each step.
     **kwargs
@@ -276,7 +398,7 @@ def prune_progressive(net, X, y, budgets=(0.5, 0.35, 0.25), epochs_per_step=4, X
 
     Returns
     -------
-    dict
+    ProgressiveResult
         ``net`` (final pruned network), ``steps`` (per step: budget, flops,
         val_acc, lam, epochs_run), ``epochs_run`` (all epochs of all
         training runs), ``dense_flops``, ``recipe`` (whose kept indices refer
@@ -299,6 +421,9 @@ def prune_progressive(net, X, y, budgets=(0.5, 0.35, 0.25), epochs_per_step=4, X
     for bad in ("flops", "fine_tune_epochs", "epochs"):
         if bad in kwargs:
             raise ParameterError(f"{owner}: pass 'budgets', 'epochs_per_step' and 'trial_epochs', not {bad!r}.")
+    check_options(owner, kwargs, accepted_options(prune_to_budget, exclude=(
+        "net", "X", "y", "X_val", "y_val", "teacher", "distill", "temperature", "rng", "verbose")),
+        target="prune_to_budget")
     from .analysis import flops as count_flops
 
     dense_flops = count_flops(net)
@@ -308,12 +433,12 @@ def prune_progressive(net, X, y, budgets=(0.5, 0.35, 0.25), epochs_per_step=4, X
                               epochs=trial_epochs, fine_tune_epochs=epochs_per_step, X_val=X_val, y_val=y_val,
                               teacher=teacher, distill=distill, temperature=temperature, rng=rng, verbose=verbose,
                               **kwargs)
-        current = res["net"]
-        total += res["epochs_run"]
-        steps.append({"budget": b, "flops": int(res["flops"]), "lam": res["lam"], "epochs_run": res["epochs_run"],
+        current = res.net
+        total += res.epochs_run
+        steps.append({"budget": b, "flops": int(res.flops), "lam": res.lam, "epochs_run": res.epochs_run,
                       "val_acc": float(current.score(X_val, y_val)) if X_val is not None else None})
         if verbose:
-            print(f"step to {b:g}: FLOPs {res['flops']} ({res['flops'] / dense_flops:.3f}), "
+            print(f"step to {b:g}: FLOPs {res.flops} ({res.flops / dense_flops:.3f}), "
                   f"val acc {steps[-1]['val_acc']}")
     hyper = {"function": owner, "budgets": budgets, "epochs_per_step": epochs_per_step,
              "trial_epochs": trial_epochs, "distill": distill if teacher is not None else None,
@@ -323,4 +448,5 @@ def prune_progressive(net, X, y, budgets=(0.5, 0.35, 0.25), epochs_per_step=4, X
     recipe = make_recipe(net, current, data={"train": (X, y), "validation": (X_val, y_val)}, hyperparameters=hyper,
                          metrics={"steps": steps, "epochs_run": total, "flops": int(count_flops(current)),
                                   "dense_flops": int(dense_flops)})
-    return {"net": current, "steps": steps, "epochs_run": total, "dense_flops": dense_flops, "recipe": recipe}
+    return ProgressiveResult(net=current, steps=tuple(steps), epochs_run=total, dense_flops=int(dense_flops),
+                             recipe=recipe)

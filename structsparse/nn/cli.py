@@ -14,33 +14,33 @@ __all__ = ["register", "run_prune", "run_apply_recipe"]
 
 
 def _report(out):
-    res, speed = out["result"], out["speed"]
-    kept = out["pruned"].pruning["kept"]
+    res, speed = out.result, out.speed
+    kept = out.pruned.pruning["kept"]
     print("\nkept units per layer:")
     for layer, (k, total) in kept.items():
         print(f"  {layer:<16} {k:>4} / {total:<4}")
-    print(f"FLOPs/sample: dense {res['dense_flops']}, pruned {res['flops']} "
-          f"({res['dense_flops'] / res['flops']:.2f}x fewer; budget {res['budget']:.0f})")
-    print(f"test accuracy: dense {out['dense_acc']:.4f}, pruned + fine-tuned {out['pruned_acc']:.4f}")
-    print(f"parameters: dense {out['dense'].n_params}, pruned {out['pruned'].n_params}; "
-          f"peak activations (batch 1): {out['dense_memory']['peak_activations']} -> "
-          f"{out['pruned_memory']['peak_activations']} bytes")
-    print(f"speed at batch {speed['batch']} (one thread, best of interleaved runs, each network timed warm; "
+    print(f"FLOPs/sample: dense {res.dense_flops}, pruned {res.flops} "
+          f"({res.dense_flops / res.flops:.2f}x fewer; budget {res.budget:.0f})")
+    print(f"test accuracy: dense {out.dense_acc:.4f}, pruned + fine-tuned {out.pruned_acc:.4f}")
+    print(f"parameters: dense {out.dense.n_params}, pruned {out.pruned.n_params}; "
+          f"peak activations (batch 1): {out.dense_memory.peak_activations} -> "
+          f"{out.pruned_memory.peak_activations} bytes")
+    print(f"speed at batch {speed.batch} (one thread, best of interleaved runs, each network timed warm; "
           f"machine load makes these indicative):")
     for label, rt in (("onnxruntime", "ort"), ("numpy", "numpy")):
-        if f"{rt}_dense_time" not in speed:
+        d, p = getattr(speed, f"{rt}_dense_time"), getattr(speed, f"{rt}_pruned_time")
+        if d is None:
             continue
-        d, p = speed[f"{rt}_dense_time"], speed[f"{rt}_pruned_time"]
-        eff = d / p / speed["theoretical"]
+        eff = d / p / speed.theoretical
         verdict = (f"efficiency {eff:.2f}" if eff <= 1.05 else
                    f"efficiency {eff:.2f} > 1.05: a measurement problem, not a result")
         print(f"  {label:<12} {d * 1e3:.2f} ms -> {p * 1e3:.2f} ms, realized {d / p:.2f}x / theoretical "
-              f"{speed['theoretical']:.2f}x, {verdict}")
-    if "numpy_over_ort" in speed:
-        print(f"  numpy dense forward / onnxruntime dense forward: {speed['numpy_over_ort']:.2f}x")
-    print(f"  unstructured CSR (numpy, same chunking) at the same density ({speed['density']:.3f}): "
-          f"{speed['csr_time'] * 1e3:.2f} ms, realized {speed['csr_realized']:.2f}x, efficiency "
-          f"{speed['csr_efficiency']:.3f}")
+              f"{speed.theoretical:.2f}x, {verdict}")
+    if speed.numpy_over_ort is not None:
+        print(f"  numpy dense forward / onnxruntime dense forward: {speed.numpy_over_ort:.2f}x")
+    print(f"  unstructured CSR (numpy, same chunking) at the same density ({speed.density:.3f}): "
+          f"{speed.csr_time * 1e3:.2f} ms, realized {speed.csr_realized:.2f}x, efficiency "
+          f"{speed.csr_efficiency:.3f}")
 
 
 def _check_recipe_path(path):
@@ -51,7 +51,7 @@ def _check_recipe_path(path):
 
 def run_apply_recipe(args):
     """``structsparse apply-recipe RECIPE --model MODEL --out OUT``."""
-    from .io import load, save
+    from .network import Graph
     from .onnx_prune import check_writable
     from .recipe import apply_recipe, load_recipe
 
@@ -68,14 +68,14 @@ def run_apply_recipe(args):
 
         net = from_onnx(model)
     else:
-        net = load(model)
+        net = Graph.load(model)
     pruned = apply_recipe(net, args.recipe)
     if onnx_in:
         softmax = getattr(net, "output_activation", None) == "softmax"
         pruned.output_activation = "softmax" if softmax else None
         to_onnx(pruned, out, softmax=softmax)
     else:
-        out = save(pruned, out, metrics=recipe.get("metrics"))
+        out = pruned.save(out, metrics=recipe.get("metrics"))
     kept = recipe["pruning"]["kept"]
     print("kept units per layer:")
     for layer, (k, total) in kept.items():
@@ -124,30 +124,31 @@ def run_prune(args):
     if args.model:
         return run_prune_onnx(args)
     from .experiment import digits_pruning
-    from .io import save
 
     if args.recipe:
         _check_recipe_path(args.recipe)
     if args.dense_out and not args.recipe:
         raise ValueError("--dense-out goes with --recipe (it saves the source network the recipe is made for).")
     layers = "default" if args.layers is None else (None if args.layers == ["all"] else args.layers)
-    out = digits_pruning(args.arch, budget=args.budget_flops, quick=args.quick, seed=args.seed,
+    out = digits_pruning(args.arch, budget=args.budget_flops, quick=args.quick, rng=args.seed,
                          min_keep=args.min_keep, by=args.by, progress=args.progress, verbose=True, layers=layers)
     _report(out)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        path = save(out["pruned"], args.out, metrics=out["pruned"].pruning.get("metrics"))
+        path = out.pruned.save(args.out, metrics=out.pruned.pruning.get("metrics"))
         print(f"pruned network written to {path} (+ {path.with_suffix('.json').name})")
     if args.recipe:
         from .recipe import save_recipe
 
-        print(f"recipe written to {save_recipe(out['recipe'], args.recipe)}")
+        print(f"recipe written to {save_recipe(out.recipe, args.recipe)}")
         if args.dense_out:
-            path = save(out["dense"], args.dense_out)
+            path = out.dense.save(args.dense_out)
             print(f"dense source network written to {path} (apply the recipe to it with "
                   f"`structsparse apply-recipe {args.recipe} --model {path} --out pruned.npz`)")
     if args.plot:
-        from ..plots.nn import pruning_dashboard
+        import matplotlib.pyplot as plt
+
+        from .plots import pruning_dashboard
 
         plot = Path(args.plot)
         if plot.suffix != ".png":
@@ -157,12 +158,14 @@ def run_prune(args):
         from .speed import has_onnxruntime
 
         runtime = "onnxruntime" if has_onnxruntime() else "numpy"
-        X_te = out["X_test"]
-        profiles = {name: profile(m, batch_sizes=(1,), runtime=runtime, n_runs=args.profile_runs, X=X_te)
-                    for name, m in (("dense", out["dense"]), ("pruned", out["pruned"]))}
-        pruning_dashboard(out["result"], out["speed"], out["dense_memory"], out["pruned_memory"], plot,
-                          title=f"digits, {args.arch}, budget {args.budget_flops:g}", profiles=profiles,
-                          dense_acc=out["dense_val_acc"])
+        X_te = out.X_test
+        profiles = {name: profile(m, batch_sizes=(1,), runtime=runtime, n_runs=args.profile_runs, X=X_te,
+                                  rng=args.seed)
+                    for name, m in (("dense", out.dense), ("pruned", out.pruned))}
+        fig = pruning_dashboard(out.result, out.speed, out.dense_memory, out.pruned_memory, plot,
+                                title=f"digits, {args.arch}, budget {args.budget_flops:g}", profiles=profiles,
+                                dense_acc=out.dense_val_acc)
+        plt.close(fig)  # written to the file only
         print(f"dashboard written to {plot}")
     return 0
 

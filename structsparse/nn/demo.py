@@ -13,25 +13,44 @@ def _zero_group(net, group_map, k):
     group_map.scatter(net, v)
 
 
-def demo_part(out_dir, seed):
-    """Run the pruning demo; return True when its checks pass."""
-    from . import block_net, connection_graph, flops, groups, prune
-    from ..plots.nn import pruning_dashboard
-    from .experiment import digits_pruning
+def demo_part(out_dir, rng=None, *, seed=None):
+    """Run the pruning demo; return True when its checks pass.
 
+    Parameters
+    ----------
+    out_dir : Path
+        Folder for the dashboard figure (``nn_prune_dashboard.png``).
+    rng : None or int, default None
+        Seed of the whole demo (None: drawn from fresh entropy); ``structsparse demo --seed`` passes one.
+    seed : int, optional
+        Deprecated old name of ``rng`` (one release, DeprecationWarning).
+
+    Returns
+    -------
+    bool
+    """
+    import matplotlib.pyplot as plt
+
+    from . import block_net, connection_graph, flops, groups, prune
+    from ._results import deprecated_seed, seed_from
+    from .experiment import digits_pruning
+    from .plots import pruning_dashboard
+
+    seed = seed_from(deprecated_seed("demo_part", rng, seed))
     ok = True
     # 1. budgeted pruning of a small CNN (quick settings)
-    out = digits_pruning("cnn", budget=0.3, quick=True, seed=seed, verbose=False, speed_repeats=3)
-    res, speed = out["result"], out["speed"]
-    kept = {k: v for k, v in out["pruned"].pruning["kept"].items() if k != "input"}
-    print(f"small CNN on digits (quick): accuracy {out['dense_acc']:.3f} dense -> {out['pruned_acc']:.3f} pruned, "
-          f"FLOPs cut {res['dense_flops'] / res['flops']:.1f}x (budget 0.3), kept {kept}")
-    print(f"  speed at batch {speed['batch']}: realized {speed['realized']:.2f}x of theoretical "
-          f"{speed['theoretical']:.2f}x (efficiency {speed['efficiency']:.2f}); same density as CSR: "
-          f"{speed['csr_realized']:.2f}x")
-    ok &= res["flops"] <= res["budget"]
-    pruning_dashboard(res, speed, out["dense_memory"], out["pruned_memory"], out_dir / "nn_prune_dashboard.png",
-                      title="digits, small CNN (quick demo)")
+    out = digits_pruning("cnn", budget=0.3, quick=True, rng=seed, verbose=False, speed_repeats=3)
+    res, speed = out.result, out.speed
+    kept = {k: v for k, v in out.pruned.pruning["kept"].items() if k != "input"}
+    print(f"small CNN on digits (quick): accuracy {out.dense_acc:.3f} dense -> {out.pruned_acc:.3f} pruned, "
+          f"FLOPs cut {res.dense_flops / res.flops:.1f}x (budget 0.3), kept {kept}")
+    print(f"  speed at batch {speed.batch}: realized {speed.realized:.2f}x of theoretical "
+          f"{speed.theoretical:.2f}x (efficiency {speed.efficiency:.2f}); same density as CSR: "
+          f"{speed.csr_realized:.2f}x")
+    ok &= res.flops <= res.budget
+    fig = pruning_dashboard(res, speed, out.dense_memory, out.pruned_memory, out_dir / "nn_prune_dashboard.png",
+                            title="digits, small CNN (quick demo)")
+    plt.close(fig)  # written to the file only
     # 2. exact surgery through Inception, SE gate and DenseNet concatenations
     rng = np.random.default_rng(seed)
     net = block_net(8, rng=seed)

@@ -1,11 +1,13 @@
 """The digits experiments behind the CLI, the demo, the README figures and the slow tests."""
 
 import time
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .._validation import check_choice, check_scalar
+from .._validation import accepted_options, check_choice, check_options, check_scalar
 from ..exceptions import ParameterError
+from ._results import DictAccessMixin, deprecated_seed, seed_from
 from .analysis import count_params, flops, memory
 from .budget import prune_to_budget
 from .groups import NetworkPenalty, groups
@@ -15,7 +17,131 @@ from .speed import speedup
 from .surgery import prune
 from .training import lam_warmup, train
 
-__all__ = ["digits_pruning", "pixel_selection", "train_early_stopping", "SETTINGS"]
+__all__ = ["digits_pruning", "pixel_selection", "train_early_stopping", "DigitsPruningResult",
+           "PixelSelectionResult", "SETTINGS"]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class DigitsPruningResult(DictAccessMixin):
+    """The outcome of :func:`digits_pruning`.
+
+    Attributes
+    ----------
+    dense, pruned : Graph
+        The trained dense network and the pruned, fine-tuned one.
+    dense_acc, pruned_acc : float
+        Test accuracy (the test split scored once, at the end).
+    val_acc, dense_val_acc : float
+        Validation accuracy of the pruned and the dense network.
+    result : PruneResult
+        From :func:`~structsparse.nn.prune_to_budget`, with ``final_acc`` (the pruned test accuracy).
+    speed : SpeedupResult
+        From :func:`~structsparse.nn.speedup`.
+    dense_memory, pruned_memory : dict
+        From :func:`~structsparse.nn.memory`.
+    times : dict
+        Seconds of the dense training and of the pruning.
+    arch, by : str
+        Architecture and kind of groups.
+    X_test, y_test : ndarray
+        The test split.
+    recipe : dict
+        The versioned recipe: hyperparameters (with the seed), data fingerprints of the three parts, kept
+        indices, weights, test metrics.
+    rng : int
+        The seed the run used (drawn from fresh entropy when ``rng=None``), so that it can be repeated.
+    """
+
+    dense: object
+    pruned: object
+    dense_acc: float
+    pruned_acc: float
+    result: object
+    speed: object
+    dense_memory: dict
+    pruned_memory: dict
+    times: dict
+    arch: str
+    by: str
+    X_test: np.ndarray = field(repr=False)
+    y_test: np.ndarray = field(repr=False)
+    val_acc: float = float("nan")
+    dense_val_acc: float = float("nan")
+    recipe: dict = field(default_factory=dict)
+    rng: int = 0
+
+    def __repr__(self):
+        return (f"DigitsPruningResult(arch={self.arch!r}, by={self.by!r}, accuracy {self.dense_acc:.4f} -> "
+                f"{self.pruned_acc:.4f}, flops {self.result.flops_fraction:.3f} of dense, "
+                f"efficiency={self.speed.efficiency:.2f}, rng={self.rng})")
+
+    def plot(self, fig=None, profiles=None):
+        """The pruning dashboard of this run (:func:`structsparse.nn.plots.pruning_dashboard`).
+
+        Parameters
+        ----------
+        fig : matplotlib Figure, optional
+            Where to draw; a new figure when None.
+        profiles : dict, optional
+            ``{model name: ProfileResult}`` for the latency-distribution panel.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from .plots import pruning_dashboard
+
+        return pruning_dashboard(self.result, self.speed, self.dense_memory, self.pruned_memory,
+                                 title=f"digits, {self.arch}", profiles=profiles, dense_acc=self.dense_val_acc,
+                                 fig=fig)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class PixelSelectionResult(DictAccessMixin):
+    """The outcome of :func:`pixel_selection`.
+
+    Attributes
+    ----------
+    kept_pixels : ndarray of int
+        Indices into the 64 pixels that survived.
+    accuracy : float
+        Test accuracy after surgery and fine-tuning.
+    dense_accuracy : float
+        Test accuracy of the dense MLP.
+    net : Graph
+        The pruned MLP (it reads ``kept_pixels`` only).
+    example : ndarray
+        One test image (64 values), for the figure.
+    rng : int
+        The seed the run used.
+    """
+
+    kept_pixels: np.ndarray
+    accuracy: float
+    dense_accuracy: float
+    net: object
+    example: np.ndarray = field(repr=False)
+    rng: int = 0
+
+    def __repr__(self):
+        return (f"PixelSelectionResult(kept {len(self.kept_pixels)} of 64 pixels, accuracy {self.dense_accuracy:.4f} "
+                f"-> {self.accuracy:.4f}, rng={self.rng})")
+
+    def plot(self, fig=None):
+        """The kept-pixel figure (:func:`structsparse.nn.plots.pixel_mask_figure`).
+
+        Parameters
+        ----------
+        fig : matplotlib Figure, optional
+            Where to draw; a new figure when None.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from .plots import pixel_mask_figure
+
+        return pixel_mask_figure(self.kept_pixels, accuracy=self.accuracy, example=self.example, fig=fig)
 
 # full-size and quick settings (quick: for tests and the demo)
 SETTINGS = {
@@ -37,8 +163,8 @@ SETTINGS = {
 }
 
 
-def digits_pruning(arch="cnn", budget=0.25, quick=False, seed=0, min_keep=1, by=None, progress=False,
-                   verbose=True, speed_repeats=7, layers="default"):
+def digits_pruning(arch="cnn", budget=0.25, quick=False, rng=None, min_keep=1, by=None, progress=False,
+                   verbose=True, speed_repeats=7, layers="default", seed=None):
     """Train a dense network on digits, prune it to a FLOPs budget, fine-tune, and measure it.
 
     ``quick``: False (full settings), True (small network and data, for tests) or
@@ -57,14 +183,44 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, seed=0, min_keep=1, by=
     layer's own filters leaves its patch matrix as large as before).
     ``layers=None`` penalizes every layer.
 
+    Parameters
+    ----------
+    arch : {"cnn", "mlp", "blocks"}, default "cnn"
+        The architecture (:func:`~structsparse.nn.small_cnn`, :func:`~structsparse.nn.mlp`,
+        :func:`~structsparse.nn.block_net`).
+    budget : float, default 0.25
+        FLOPs budget, a fraction of the dense FLOPs (or FLOPs per sample when > 1).
+    quick : bool or "medium", default False
+        Settings (see ``SETTINGS``).
+    rng : None, int or Generator, default None
+        One seed drives the split, the initial weights, every training run
+        and the timing batch: an int repeats the run; None (or a Generator)
+        draws that seed, which the result (``rng``) and the recipe record.
+    min_keep : int, default 1
+        Units every layer keeps.
+    by : str, optional
+        Kind of groups (default: neurons for the MLP, filters otherwise).
+    progress : bool, default False
+        Progress bars.
+    verbose : bool, default True
+        Print each stage.
+    speed_repeats : int, default 7
+        Timed rounds of :func:`~structsparse.nn.speedup`.
+    layers : "default", None or list of str
+        Layers penalized (see above).
+    seed : int, optional
+        Deprecated old name of ``rng`` (one release, DeprecationWarning).
+
     Returns
     -------
-    dict
+    DigitsPruningResult
         ``dense``, ``pruned`` (networks), ``dense_acc``, ``pruned_acc``,
-        ``result`` (from prune_to_budget, with ``final_acc``), ``speed``
-        (from speedup), ``dense_memory``, ``pruned_memory``, ``times``, ``recipe`` (the versioned
-        recipe: hyperparameters, data fingerprints of the three parts, kept indices, weights, test metrics).
+        ``result`` (the :class:`~structsparse.nn.PruneResult`, with ``final_acc``), ``speed``
+        (the :class:`~structsparse.nn.SpeedupResult`), ``dense_memory``, ``pruned_memory``, ``times``,
+        ``recipe`` (the versioned recipe: hyperparameters, data fingerprints of the three parts, kept
+        indices, weights, test metrics), ``rng`` (the seed used).
     """
+    seed = seed_from(deprecated_seed("digits_pruning", rng, seed))
     check_choice(arch, "arch", tuple(SETTINGS), owner="digits_pruning")
     budget = check_scalar(budget, "budget", low=0, low_inclusive=False, owner="digits_pruning")
     if quick in ("medium",):
@@ -97,34 +253,33 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, seed=0, min_keep=1, by=
                           min_keep=min_keep, X_val=X_val, y_val=y_val, rng=seed, progress=progress,
                           verbose=verbose, layers=layers)
     t_prune = time.perf_counter() - t0
-    pruned = res["net"]
+    pruned = res.net
     # the test part, once, at the end
     dense_acc = net.score(X_te, y_te)
     pruned_acc = pruned.score(X_te, y_te)
-    res["final_acc"] = pruned_acc
+    res = replace(res, final_acc=pruned_acc)
     speed = speedup(net, pruned, batch=cfg["batch"], repeats=speed_repeats, rng=seed)
-    out = {"dense": net, "pruned": pruned, "dense_acc": dense_acc, "pruned_acc": pruned_acc, "result": res,
-           "speed": speed, "dense_memory": memory(net), "pruned_memory": memory(pruned),
-           "times": {"dense_training": t_dense, "pruning": t_prune}, "arch": arch, "by": by,
-           "X_test": X_te, "y_test": y_te, "val_acc": pruned.score(X_val, y_val),
-           "dense_val_acc": net.score(X_val, y_val)}
     pruned.pruning["metrics"] = {"dense_acc": dense_acc, "pruned_acc": pruned_acc,
-                                 "flops_ratio": res["dense_flops"] / res["flops"],
-                                 "efficiency": speed["efficiency"], "csr_efficiency": speed["csr_efficiency"]}
-    recipe = res["recipe"]
+                                 "flops_ratio": res.dense_flops / res.flops,
+                                 "efficiency": speed.efficiency, "csr_efficiency": speed.csr_efficiency}
+    recipe = res.recipe
     recipe["hyperparameters"].update({"experiment": "digits_pruning", "arch": arch, "quick": quick if isinstance(quick, str) else bool(quick),
-                                      "seed": seed, "setting": quick if quick == "medium" else None, "dense_training": {k: cfg[k] for k in ("epochs", "lr")},
+                                      "seed": seed, "rng": seed, "setting": quick if quick == "medium" else None, "dense_training": {k: cfg[k] for k in ("epochs", "lr")},
                                       "architecture": {k: v for k, v in cfg.items() if k in ("channels", "hidden",
                                                                                              "width")},
-                                      "split": "60/20/20 stratified, load_digits_splits(rng=seed)"})
+                                      "split": "60/20/20 stratified, load_digits_splits(rng=rng)"})
     recipe["data"]["test"] = data_fingerprint(X_te, y_te)
     recipe["metrics"].update({"dense_test_acc": float(dense_acc), "pruned_test_acc": float(pruned_acc),
-                              "efficiency": speed["efficiency"], "realized": speed["realized"]})
-    out["recipe"] = recipe
-    return out
+                              "efficiency": speed.efficiency, "realized": speed.realized})
+    return DigitsPruningResult(dense=net, pruned=pruned, dense_acc=dense_acc, pruned_acc=pruned_acc, result=res,
+                               speed=speed, dense_memory=memory(net), pruned_memory=memory(pruned),
+                               times={"dense_training": t_dense, "pruning": t_prune}, arch=arch, by=by,
+                               X_test=X_te, y_test=y_te, val_acc=pruned.score(X_val, y_val),
+                               dense_val_acc=net.score(X_val, y_val), recipe=recipe, rng=seed)
 
 
-def train_early_stopping(net, X, y, X_val, y_val, epochs, lr, batch_size=64, rng=0, progress=False, **kwargs):
+def train_early_stopping(net, X, y, X_val, y_val, epochs, lr, batch_size=64, rng=None, progress=False, seed=None,
+                         **kwargs):
     """Train ``net`` in place and keep the weights of its best validation epoch; return the history.
 
     Parameters
@@ -141,44 +296,75 @@ def train_early_stopping(net, X, y, X_val, y_val, epochs, lr, batch_size=64, rng
         Learning rate.
     batch_size : int, default 64
         Minibatch size.
-    rng : int or Generator, default 0
-        Shuffling seed.
+    rng : None, int or Generator, default None
+        Source of the shuffling (None: fresh entropy; an int: reproducible).
     progress : bool, default False
         Show a progress bar.
+    seed : int, optional
+        Deprecated old name of ``rng`` (one release, DeprecationWarning).
     **kwargs
-        Passed to :func:`~structsparse.nn.train` (``penalty``, ``schedule``, ``optimizer``...).
+        Passed to :func:`~structsparse.nn.train` (``penalty``, ``schedule``, ``optimizer``...); an unknown key
+        raises ParameterError naming it.
 
     Returns
     -------
-    dict
+    TrainHistory
         The training history, with ``best_epoch`` (-1: the weights before training were best).
     """
     from .budget import _restore, _snapshot
 
+    rng = deprecated_seed("train_early_stopping", rng, seed)
+    check_options("train_early_stopping", kwargs, accepted_options(train, exclude=(
+        "net", "X", "y", "X_val", "y_val", "epochs", "lr", "batch_size", "rng", "progress", "callback")),
+        target="train")
+
     snap = {"acc": net.score(X_val, y_val), "epoch": -1, "params": _snapshot(net)}
 
-    def keep_best(epoch, hist):
-        if hist["val_acc"][-1] > snap["acc"]:
-            snap.update(acc=hist["val_acc"][-1], epoch=epoch, params=_snapshot(net))
+    def keep_best(epoch, x, info):
+        if info["val_acc"] > snap["acc"]:
+            snap.update(acc=info["val_acc"], epoch=epoch, params=_snapshot(x))
         return False
 
     hist = train(net, X, y, epochs=epochs, lr=lr, batch_size=batch_size, rng=rng, progress=progress, X_val=X_val,
                  y_val=y_val, callback=keep_best, **kwargs)
     _restore(net, snap["params"])
-    hist["best_epoch"] = snap["epoch"]
-    return hist
+    return replace(hist, best_epoch=snap["epoch"])
 
 
-def pixel_selection(lam=0.1, hidden=64, epochs=25, fine_tune=10, lr=0.05, seed=0, n_samples=None,
-                    progress=False):
+def pixel_selection(lam=0.1, hidden=64, epochs=25, fine_tune=10, lr=0.05, rng=None, n_samples=None,
+                    progress=False, seed=None):
     """An MLP with a group lasso on its input features (one group per pixel): which pixels survive.
+
+    Parameters
+    ----------
+    lam : float, default 0.1
+        Price of the group lasso on the input pixels.
+    hidden : int, default 64
+        Hidden units of the MLP.
+    epochs : int, default 25
+        Epochs of the dense and of the penalized training.
+    fine_tune : int, default 10
+        Fine-tuning epochs after surgery.
+    lr : float, default 0.05
+        Learning rate (half of it for the fine-tuning).
+    rng : None, int or Generator, default None
+        One seed drives the split, the initial weights and the training (an
+        int repeats the run; None draws it, and the result records it).
+    n_samples : int, optional
+        Use a stratified subset of the digits.
+    progress : bool, default False
+        Progress bars.
+    seed : int, optional
+        Deprecated old name of ``rng`` (one release, DeprecationWarning).
 
     Returns
     -------
-    dict
+    PixelSelectionResult
         ``kept_pixels`` (indices into the 64 pixels), ``accuracy`` (test,
-        after surgery and fine-tuning), ``dense_accuracy``, ``net`` (pruned).
+        after surgery and fine-tuning), ``dense_accuracy``, ``net`` (pruned),
+        ``example``, ``rng``; ``.plot()`` draws the kept pixels.
     """
+    seed = seed_from(deprecated_seed("pixel_selection", rng, seed))
     X_tr, X_te, y_tr, y_te = load_digits_split(rng=seed, image=False, n_samples=n_samples)
     dense = mlp((hidden,), rng=seed)
     train(dense, X_tr, y_tr, epochs=epochs, lr=lr, rng=seed, progress=progress)
@@ -192,5 +378,5 @@ def pixel_selection(lam=0.1, hidden=64, epochs=25, fine_tune=10, lr=0.05, seed=0
     pruned = prune(net)
     train(pruned, X_tr, y_tr, epochs=fine_tune, lr=lr / 2, rng=seed, progress=progress)
     kept = pruned.input_index if pruned.input_index is not None else np.arange(64)
-    return {"kept_pixels": np.asarray(kept), "accuracy": pruned.score(X_te, y_te), "dense_accuracy": dense_acc,
-            "net": pruned, "example": X_te[0]}
+    return PixelSelectionResult(kept_pixels=np.asarray(kept), accuracy=pruned.score(X_te, y_te),
+                                dense_accuracy=dense_acc, net=pruned, example=X_te[0], rng=seed)

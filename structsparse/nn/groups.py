@@ -35,7 +35,7 @@ from ..structure import Groups
 from ._trace import channel_sources
 from .network import INPUT
 
-__all__ = ["GroupMap", "groups", "NetworkPenalty", "GROUP_KINDS", "unit_flops"]
+__all__ = ["GroupMap", "groups", "NetworkPenalty", "GROUP_KINDS", "PENALTY_KINDS", "unit_flops"]
 
 GROUP_KINDS = ("neurons", "filters", "channels", "branches", "connections")
 
@@ -340,6 +340,29 @@ def _connection_maps(net, by, layers, include_bias):
     return maps
 
 
+#: Penalty kinds of the nn front end, by the solver-layer penalty's ``name``.
+PENALTY_KINDS = ("group_lasso", "sparse_group_lasso", "group_nuclear")
+_OLD_KINDS = {"sparse_group": "sparse_group_lasso"}
+
+
+def check_penalty_kind(kind, name, owner, allow_callable=True, stacklevel=3):
+    """A penalty kind by ``penalty.name``; the old ``"sparse_group"`` warns (DeprecationWarning) and is renamed."""
+    if allow_callable and callable(kind):
+        return kind
+    if isinstance(kind, str) and kind in _OLD_KINDS:
+        import warnings
+
+        new = _OLD_KINDS[kind]
+        warnings.warn(f"{owner}: the penalty kind {kind!r} is deprecated and will be removed in the next release; "
+                      f"use {new!r} (the penalty's name).", DeprecationWarning, stacklevel=stacklevel)
+        return new
+    if not isinstance(kind, str) or kind not in PENALTY_KINDS:
+        extra = " or a callable" if allow_callable else ""
+        raise ParameterError(f"The '{name}' parameter of {owner} must be one of {', '.join(map(repr, PENALTY_KINDS))}"
+                             f"{extra}. Got {kind!r}.")
+    return kind
+
+
 class NetworkPenalty:
     """One solver-layer penalty per group map, applied to a network's parameters.
 
@@ -348,11 +371,16 @@ class NetworkPenalty:
     maps : list of GroupMap
         From :func:`groups` (several kinds may be concatenated, as long as no
         parameter entry is in two maps).
-    kind : {"group_lasso", "sparse_group", "group_nuclear"} or callable
-        ``callable(groups, lam, group_map) -> Penalty`` for anything else.
+    kind : {"group_lasso", "sparse_group_lasso", "group_nuclear"} or callable
+        The ``name`` of the solver-layer penalty put on each group map
+        (:class:`~structsparse.GroupLasso`, :class:`~structsparse.SparseGroupLasso`,
+        :class:`~structsparse.GroupNuclear`), or
+        ``callable(groups, lam, group_map) -> Penalty`` for anything else. The
+        old name ``"sparse_group"`` is accepted for one release, with a
+        DeprecationWarning.
     lam : float >= 0
     l1_ratio : float
-        For ``"sparse_group"``.
+        For ``"sparse_group_lasso"``.
     rank_weight : float
         For ``"group_nuclear"`` (needs maps with matrix ``shapes``:
         ``groups(..., include_bias=False)`` or ``by="channels"``).
@@ -365,7 +393,7 @@ class NetworkPenalty:
         if not maps or not all(isinstance(m, GroupMap) for m in maps):
             raise ParameterError("The 'maps' parameter of NetworkPenalty must be a non-empty list of GroupMap.")
         self.maps = maps
-        self.kind = kind
+        self.kind = check_penalty_kind(kind, "kind", "NetworkPenalty")
         self.l1_ratio = l1_ratio
         self.rank_weight = rank_weight
         self.lam = check_scalar(lam, "lam", low=0, owner="NetworkPenalty")
@@ -378,15 +406,20 @@ class NetworkPenalty:
             return self.kind(m.groups, lam, m)
         if self.kind == "group_lasso":
             return GroupLasso(m.groups, lam)
-        if self.kind == "sparse_group":
+        if self.kind == "sparse_group_lasso":
             return SparseGroupLasso(m.groups, lam, self.l1_ratio)
         if self.kind == "group_nuclear":
             if m.shapes is None:
                 raise ParameterError(f"group_nuclear needs matrix-shaped groups; map {m.name!r} has none "
                                      "(use groups(..., include_bias=False) or by='channels').")
             return GroupNuclear(m.groups, lam, self.rank_weight, m.shapes)
-        raise ParameterError(f"The 'kind' parameter of NetworkPenalty must be 'group_lasso', 'sparse_group', "
-                             f"'group_nuclear' or a callable. Got {self.kind!r}.")
+        raise ParameterError(f"The 'kind' parameter of NetworkPenalty must be one of {PENALTY_KINDS} or a callable. "
+                             f"Got {self.kind!r}.")
+
+    @property
+    def name(self):
+        """The penalty kind (``penalty.name`` of the solver-layer penalty), or the callable's name."""
+        return self.kind if isinstance(self.kind, str) else getattr(self.kind, "__name__", "custom")
 
     def with_lam(self, lam):
         """The same penalty with another ``lam``."""

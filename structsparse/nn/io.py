@@ -7,25 +7,37 @@ input shape, nodes (kind, configuration, inputs, output shape), blocks,
 pruning configuration with the kept units of every layer, and user metrics.
 A readable copy of the JSON is written beside it (``<name>.json``). Both
 files are written to a temporary file in the same folder and moved into
-place, so a crash never leaves half a file. Loading checks everything and
-raises :class:`~structsparse.exceptions.StructureError` naming what is wrong.
+place, so a crash never leaves half a file. The description carries the
+kind of object (``"kind": "structsparse.nn.Graph"``) and a format version.
+
+:meth:`Graph.save <structsparse.nn.Graph.save>` and :meth:`Graph.load
+<structsparse.nn.Graph.load>` are the public entry points; the functions
+:func:`save` and :func:`load` are their deprecated aliases (one release).
+Loading refuses another kind's file (a sysid model, a recipe, the JSON
+description itself) with :class:`~structsparse.exceptions.ParameterError`
+saying what the file holds, and raises
+:class:`~structsparse.exceptions.StructureError` naming what is wrong in a
+damaged network file.
 """
 
 import hashlib
 import json
+import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .._atomic import atomic_target, clean_stale_temporaries
-from ..exceptions import StructureError
+from ..exceptions import ParameterError, StructureError
 from .layers import LAYER_TYPES
 from .network import INPUT, Graph, Node
 
-__all__ = ["save", "load", "FORMAT_VERSION"]
+__all__ = ["save", "load", "save_network", "load_network", "FORMAT_VERSION", "KIND"]
 
 FORMAT_VERSION = 1
+KIND = "structsparse.nn.Graph"
+_FORMAT = "structsparse.nn"
 _META_KEY = "__structsparse__"
 
 
@@ -62,7 +74,7 @@ def _atomic_write(path, write):
 def describe(net, metrics=None):
     """The JSON description of a network."""
     return _jsonable({
-        "format": "structsparse.nn", "version": FORMAT_VERSION,
+        "format": _FORMAT, "kind": KIND, "version": FORMAT_VERSION,
         "input_shape": list(net.original_input_shape),
         "input_width": net.input_shape[-1],
         "nodes": [{"name": n.name, "kind": n.layer.kind, "config": n.layer.config(), "inputs": n.inputs,
@@ -77,6 +89,45 @@ def describe(net, metrics=None):
 
 
 def save(net, path, metrics=None):
+    """Deprecated alias of :meth:`Graph.save <structsparse.nn.Graph.save>` (one release).
+
+    Parameters
+    ----------
+    net : Graph
+        The network to write.
+    path : str or Path
+        Target file; ``.npz`` is appended when missing.
+    metrics : dict, optional
+        Anything JSON-serialisable to keep with the model.
+
+    Returns
+    -------
+    Path
+        The ``.npz`` path written.
+    """
+    warnings.warn("nn.save(net, path) is deprecated and will be removed in the next release; use net.save(path).",
+                  DeprecationWarning, stacklevel=2)
+    return save_network(net, path, metrics)
+
+
+def load(path):
+    """Deprecated alias of :meth:`Graph.load <structsparse.nn.Graph.load>` (one release).
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.npz`` file written by :meth:`Graph.save <structsparse.nn.Graph.save>`.
+
+    Returns
+    -------
+    Graph
+    """
+    warnings.warn("nn.load(path) is deprecated and will be removed in the next release; use "
+                  "nn.Graph.load(path).", DeprecationWarning, stacklevel=2)
+    return load_network(path)
+
+
+def save_network(net, path, metrics=None):
     """Write ``net`` to ``path`` (``.npz``) and its description to ``path`` with ``.json``.
 
     Parameters
@@ -119,13 +170,13 @@ def save(net, path, metrics=None):
     return path
 
 
-def load(path):
-    """Read a network written by :func:`save`.
+def load_network(path):
+    """Read a network written by :func:`save_network`.
 
     Parameters
     ----------
     path : str or Path
-        The ``.npz`` file written by :func:`save` (used as given: no suffix
+        The ``.npz`` file written by :func:`save_network` (used as given: no suffix
         is appended). The ``.json`` description beside it is not read; the
         ``.npz`` holds its own copy.
 
@@ -137,9 +188,13 @@ def load(path):
 
     Raises
     ------
+    ParameterError
+        When the file holds another kind of object (a sysid model, a recipe,
+        the JSON description of a network, another library's arrays); the
+        message says what it holds.
     StructureError
-        When the file is missing, not a structsparse network, corrupt, or its
-        weights do not match its architecture.
+        When the file is missing, corrupt, or its weights do not match its
+        architecture.
     """
     path = Path(path)
     clean_stale_temporaries(path)
@@ -151,27 +206,33 @@ def load(path):
         with open(path, "rb") as fh:
             magic = fh.read(4)
         if magic != b"PK\x03\x04":
+            if magic[:1] in (b"{", b"[") or magic.lstrip()[:1] in (b"{", b"["):
+                raise ParameterError(f"load: {path} holds {_json_kind(path)}, not a saved structsparse.nn network "
+                                     "(Graph.save writes an .npz file).")
             what = "an empty file" if not magic else ("a single .npy array" if magic.startswith(b"\x93NUM") else
                                                       "not a zip archive")
-            raise StructureError(f"load: {path} is not a readable .npz file ({what}; nn.save writes .npz).")
+            raise StructureError(f"load: {path} is not a readable .npz file ({what}; Graph.save writes .npz).")
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        if isinstance(exc, StructureError):
+        if isinstance(exc, (StructureError, ParameterError)):
             raise
         raise StructureError(f"load: {path} is not a readable .npz file ({exc}).") from None
     if _META_KEY not in arrays:
-        raise StructureError(f"load: {path} has no structsparse network description (key {_META_KEY!r}).")
+        raise ParameterError(f"load: {path} holds {_npz_kind(arrays)}, not a saved structsparse.nn network "
+                             f"(no description, key {_META_KEY!r}).")
     try:
         meta = json.loads(str(arrays.pop(_META_KEY)))
     except json.JSONDecodeError as exc:
         raise StructureError(f"load: the description in {path} is not valid JSON ({exc}).") from None
-    if meta.get("format") != "structsparse.nn":
-        raise StructureError(f"load: {path} is not a structsparse.nn network (format {meta.get('format')!r}).")
-    if meta.get("version") != FORMAT_VERSION:
-        raise StructureError(f"load: {path} has format version {meta.get('version')}; this library reads {FORMAT_VERSION}.")
     if not isinstance(meta, dict):
         raise StructureError(f"load: the description in {path} is not a JSON object.")
+    kind = meta.get("kind", KIND if meta.get("format") == _FORMAT else None)  # version-1 files before 'kind'
+    if meta.get("format") != _FORMAT or kind != KIND:
+        raise ParameterError(f"load: {path} holds a {kind or meta.get('format')!r} object, not a structsparse.nn "
+                             "network.")
+    if meta.get("version") != FORMAT_VERSION:
+        raise StructureError(f"load: {path} has format version {meta.get('version')}; this library reads {FORMAT_VERSION}.")
     try:
         net = _rebuild(meta, dict(arrays), path)
     except (KeyError, TypeError) as exc:
@@ -181,6 +242,39 @@ def load(path):
         raise StructureError(f"load: the weights in {path} do not match the checksum of its description "
                              "(the file was changed or damaged after saving).")
     return net
+
+
+def _json_kind(path):
+    """What a JSON file holds, in words (for the refusal message)."""
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return "text that looks like JSON"
+    if isinstance(doc, dict):
+        fmt = doc.get("kind") or doc.get("format")
+        if fmt == "structsparse.nn.recipe":
+            return "a structsparse.nn pruning recipe (JSON; read it with nn.load_recipe)"
+        if fmt == _FORMAT:
+            return "the JSON description written beside a network (load the .npz file next to it)"
+        if fmt:
+            return f"a {fmt!r} object (JSON)"
+    return "a JSON document"
+
+
+def _npz_kind(arrays):
+    """What an .npz archive without a network description holds, in words."""
+    for key, arr in arrays.items():  # a header written by another structsparse saver
+        if arr.dtype.kind in "US" and arr.ndim == 0:
+            try:
+                doc = json.loads(str(arr))
+            except json.JSONDecodeError:
+                continue
+            if isinstance(doc, dict) and (doc.get("kind") or doc.get("format")):
+                return f"a {doc.get('kind') or doc.get('format')!r} object"
+    names = sorted(arrays)
+    if {"A", "B", "C", "D"} <= set(names):
+        return f"a state-space model (arrays {', '.join(names)}: a structsparse.sysid StateSpace)"
+    return f"the arrays {names[:8]}"
 
 
 def _rebuild(meta, arrays, path):

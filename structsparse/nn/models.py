@@ -4,20 +4,23 @@ import numpy as np
 
 from .._validation import check_int, check_scalar
 from ..exceptions import ParameterError, ShapeError
+from ._results import seed_from
 from .layers import BatchNorm, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, SqueezeExcite
 from .network import Graph, Sequential, dense_block, inception
 
 __all__ = ["load_digits_split", "load_digits_splits", "augment_images", "small_cnn", "mlp", "block_net", "ARCHITECTURES"]
 
 
-def load_digits_split(test_size=0.3, rng=0, image=True, n_samples=None):
+def load_digits_split(test_size=0.3, rng=None, image=True, n_samples=None):
     """scikit-learn's 8x8 digits, scaled to [0, 1], split with stratification.
 
     Parameters
     ----------
     test_size : float in (0, 1)
-    rng : int
-        Seed of the split.
+        Share of the test part.
+    rng : None, int or Generator, default None
+        Source of the split (and of the subset): None draws fresh entropy, an
+        int gives the same split every call (pass one to compare runs).
     image : bool
         ``(N, 8, 8, 1)`` images (True) or ``(N, 64)`` vectors.
     n_samples : int, optional
@@ -32,6 +35,7 @@ def load_digits_split(test_size=0.3, rng=0, image=True, n_samples=None):
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
+    rng = seed_from(rng)  # scikit-learn takes an int seed
     data = load_digits()
     X = (data.data / 16.0).astype(np.float32)
     y = data.target.astype(np.int64)
@@ -44,7 +48,7 @@ def load_digits_split(test_size=0.3, rng=0, image=True, n_samples=None):
     return train_test_split(X, y, test_size=test_size, stratify=y, random_state=rng)
 
 
-def load_digits_splits(rng=0, image=True, n_samples=None, val_size=0.2, test_size=0.2):
+def load_digits_splits(rng=None, image=True, n_samples=None, val_size=0.2, test_size=0.2):
     """scikit-learn's digits in three separate stratified parts: train, validation and test (60/20/20).
 
     Model selection (budget search, choice of ``lam``, early stopping) sees
@@ -52,8 +56,9 @@ def load_digits_splits(rng=0, image=True, n_samples=None, val_size=0.2, test_siz
 
     Parameters
     ----------
-    rng : int, default 0
-        Seed of the splits.
+    rng : None, int or Generator, default None
+        Source of the splits: None draws fresh entropy, an int gives the same
+        three parts every call (pass one to compare runs).
     image : bool, default True
         ``(N, 8, 8, 1)`` images (True) or ``(N, 64)`` vectors.
     n_samples : int, optional
@@ -74,6 +79,7 @@ def load_digits_splits(rng=0, image=True, n_samples=None, val_size=0.2, test_siz
                              f"{val_size} + {test_size}.")
     from sklearn.model_selection import train_test_split  # after the checks: importing it costs seconds
 
+    rng = seed_from(rng)  # one seed for both cuts
     X_rest, X_te, y_rest, y_te = load_digits_split(test_size=test_size, rng=rng, image=image, n_samples=n_samples)
     X_tr, X_val, y_tr, y_val = train_test_split(X_rest, y_rest, test_size=val_size / (1 - test_size),
                                                 stratify=y_rest, random_state=rng)
@@ -136,7 +142,7 @@ def augment_images(X, rng=None, max_shift=1, max_angle=15.0):
     return out.astype(X.dtype, copy=False)
 
 
-def small_cnn(channels=(32, 64), n_classes=10, input_shape=(8, 8, 1), rng=0):
+def small_cnn(channels=(32, 64), n_classes=10, input_shape=(8, 8, 1), rng=None):
     """Two 3x3 conv layers (each with batch norm and ReLU), a 2x2 max pool and one dense layer.
 
     The second block pools before its ReLU: ``relu(maxpool(x)) = maxpool(relu(x))``
@@ -150,8 +156,9 @@ def small_cnn(channels=(32, 64), n_classes=10, input_shape=(8, 8, 1), rng=0):
         Outputs of the final dense layer (logits).
     input_shape : tuple of int, default (8, 8, 1)
         Per-sample image shape ``(H, W, C)``; ``H`` and ``W`` at least 2.
-    rng : int or Generator, default 0
-        Seed of the initial weights.
+    rng : None, int or Generator, default None
+        Source of the initial weights: None draws fresh entropy, an int gives
+        the same weights every call.
 
     Returns
     -------
@@ -166,7 +173,7 @@ def small_cnn(channels=(32, 64), n_classes=10, input_shape=(8, 8, 1), rng=0):
     ], input_shape, rng=rng)
 
 
-def mlp(hidden=(64,), n_classes=10, n_features=64, rng=0):
+def mlp(hidden=(64,), n_classes=10, n_features=64, rng=None):
     """A multilayer perceptron on flat inputs.
 
     Parameters
@@ -177,8 +184,9 @@ def mlp(hidden=(64,), n_classes=10, n_features=64, rng=0):
         Outputs of the final dense layer (logits).
     n_features : int, default 64
         Length of each input vector.
-    rng : int or Generator, default 0
-        Seed of the initial weights.
+    rng : None, int or Generator, default None
+        Source of the initial weights: None draws fresh entropy, an int gives
+        the same weights every call.
 
     Returns
     -------
@@ -192,7 +200,7 @@ def mlp(hidden=(64,), n_classes=10, n_features=64, rng=0):
     return Sequential(layers, (n_features,), rng=rng)
 
 
-def block_net(width=8, n_classes=10, input_shape=(8, 8, 1), rng=0):
+def block_net(width=8, n_classes=10, input_shape=(8, 8, 1), rng=None):
     """A small graph model with an Inception block, a squeeze-and-excitation gate and a DenseNet block.
 
     Conv(width, 3x3) -> BN -> ReLU; an Inception block ``"inc"`` of three
@@ -211,8 +219,9 @@ def block_net(width=8, n_classes=10, input_shape=(8, 8, 1), rng=0):
         Outputs of the final dense layer (logits).
     input_shape : tuple of int, default (8, 8, 1)
         Per-sample image shape ``(H, W, C)``; ``H`` and ``W`` at least 2.
-    rng : int or Generator, default 0
-        Seed of the initial weights.
+    rng : None, int or Generator, default None
+        Source of the initial weights: None draws fresh entropy, an int gives
+        the same weights every call.
 
     Returns
     -------

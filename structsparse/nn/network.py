@@ -307,6 +307,58 @@ class Graph:
         new._rng = np.random.default_rng(0)  # layers added to a copy get reproducible weights
         return new
 
+    def save(self, path, metrics=None):
+        """Write the network to ``path`` (``.npz``, atomically) and a readable description beside it (``.json``).
+
+        The file holds every parameter and batch-norm statistic, the input
+        selection, the architecture, the pruning record and a checksum of the
+        weights; its description carries the kind (``structsparse.nn.Graph``)
+        and the format version, which :meth:`load` checks.
+
+        Parameters
+        ----------
+        path : str or Path
+            Target file; ``.npz`` is appended when missing. The folder must exist.
+        metrics : dict, optional
+            Anything JSON-serialisable to keep with the model (accuracy, FLOPs...).
+
+        Returns
+        -------
+        Path
+            The ``.npz`` path written.
+        """
+        from .io import save_network
+
+        return save_network(self, path, metrics)
+
+    @classmethod
+    def load(cls, path):
+        """Read a network written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or Path
+            The ``.npz`` file (used as given).
+
+        Returns
+        -------
+        Graph
+            The rebuilt network (a :class:`Graph`, whatever class it was saved
+            from), with its parameters, batch-norm statistics, input selection,
+            pruning record (``pruning``) and saved ``metrics``.
+
+        Raises
+        ------
+        ParameterError
+            The file holds another kind of object (a sysid model, a pruning
+            recipe, the ``.json`` description); the message says what.
+        StructureError
+            The file is missing, damaged, or its weights do not fit its architecture.
+        """
+        from .io import load_network
+
+        return load_network(path)
+
     def summary(self):
         """One line per node: name, type, output shape, parameter count."""
         lines = [f"{'node':<16}{'type':<16}{'output':<18}{'params':>8}"]

@@ -20,6 +20,7 @@ import numpy as np
 
 from .._validation import check_int, check_scalar
 from ..exceptions import ParameterError, ShapeError
+from ._results import seed_from
 from .analysis import count_params, flops
 from .budget import prune_to_budget
 from .network import Graph
@@ -193,7 +194,7 @@ def _split(X, y, val_fraction, rng):
 
 
 def prune_onnx(model, data, out, budget=0.25, by=None, val_fraction=0.2, epochs=4, fine_tune_epochs=4, lr=0.01,
-               lam0=0.05, grow=3.0, max_trials=6, min_keep=1, batch_size=64, rng=0, verbose=False,
+               lam0=0.05, grow=3.0, max_trials=6, min_keep=1, batch_size=64, rng=None, verbose=False,
                progress=False):
     """Prune an ONNX classifier to a FLOPs budget on the user's data and write a smaller ONNX model.
 
@@ -223,8 +224,10 @@ def prune_onnx(model, data, out, budget=0.25, by=None, val_fraction=0.2, epochs=
         Units every layer keeps.
     batch_size : int, default 64
         Minibatch size.
-    rng : int or Generator, default 0
-        Seed of the split and of the training.
+    rng : None, int or Generator, default None
+        One seed drives the split and the training: an int repeats the run;
+        None (or a Generator) draws it. The recipe records it
+        (``hyperparameters["split_seed"]``).
     verbose, progress : bool
         Print each trial; show progress bars.
 
@@ -245,14 +248,14 @@ def prune_onnx(model, data, out, budget=0.25, by=None, val_fraction=0.2, epochs=
         by = "filters" if len(net.original_input_shape) == 3 else "neurons"
     if by not in ("filters", "neurons"):
         raise ParameterError(f"The 'by' parameter of {owner} must be 'filters', 'neurons' or None. Got {by!r}.")
-    seed = rng if isinstance(rng, (int, np.integer)) else 0
-    X_tr, X_val, y_tr, y_val = _split(X, y, val_fraction, int(seed))
+    seed = seed_from(rng)
+    X_tr, X_val, y_tr, y_val = _split(X, y, val_fraction, seed)
     dense_val = net.score(X_val, y_val)
     res = prune_to_budget(net, X_tr, y_tr, flops=budget, by=by, lam0=lam0, grow=grow, max_trials=max_trials,
                           epochs=epochs, fine_tune_epochs=fine_tune_epochs, lr=lr, batch_size=batch_size,
-                          min_keep=min_keep, X_val=X_val, y_val=y_val, rng=rng, progress=progress,
+                          min_keep=min_keep, X_val=X_val, y_val=y_val, rng=seed, progress=progress,
                           verbose=verbose)
-    pruned = res["net"]
+    pruned = res.net
     softmax = getattr(net, "output_activation", None) == "softmax"
     pruned.output_activation = "softmax" if softmax else None
     to_onnx(pruned, out, softmax=softmax)
@@ -270,12 +273,12 @@ def prune_onnx(model, data, out, budget=0.25, by=None, val_fraction=0.2, epochs=
         diff = float(np.abs(got - ref).max())
     except ImportError:
         pass
-    recipe = res["recipe"]
+    recipe = res.recipe
     recipe["hyperparameters"].update({"function": owner, "model": str(model) if isinstance(model, (str, Path))
                                       else "<ModelProto>", "val_fraction": val_fraction, "split_seed": int(seed)})
     recipe["metrics"].update({"dense_val_acc": float(dense_val), "max_abs_diff_onnxruntime": diff if diff == diff else None})
     return OnnxPruneResult(recipe=recipe, path=out, dense_flops=int(flops(net)), flops=int(flops(pruned)),
                            dense_params=count_params(net), params=count_params(pruned), dense_bytes=dense_bytes,
                            bytes=out.stat().st_size, dense_val_acc=float(dense_val),
-                           val_acc=float(pruned.score(X_val, y_val)), lam=float(res["lam"]), max_abs_diff=diff,
+                           val_acc=float(pruned.score(X_val, y_val)), lam=float(res.lam), max_abs_diff=diff,
                            kept=pruned.pruning["kept"], net=pruned)

@@ -85,7 +85,8 @@ def _rss():
         return 0
 
 
-def profile(net, batch_sizes=(1, 32, 256), runtime="onnxruntime", n_runs=50, warmup=3, X=None, threads=1, rng=0):
+def profile(net, batch_sizes=(1, 32, 256), runtime="onnxruntime", n_runs=50, warmup=3, X=None, threads=1,
+            rng=None):
     """p50/p90/p99 latency, throughput and peak memory of ``net`` at several batch sizes.
 
     Parameters
@@ -105,8 +106,9 @@ def profile(net, batch_sizes=(1, 32, 256), runtime="onnxruntime", n_runs=50, war
         Inputs to draw the batches from (the network's input shape); default: uniform random.
     threads : int, default 1
         onnxruntime intra-op threads (numpy: BLAS threads).
-    rng : int or Generator, default 0
-        Seed of the random inputs.
+    rng : None, int or Generator, default None
+        Source of the random inputs (and of the resampling of ``X`` when it
+        has fewer samples than the largest batch); None: fresh entropy.
 
     Returns
     -------
@@ -183,7 +185,7 @@ def profile(net, batch_sizes=(1, 32, 256), runtime="onnxruntime", n_runs=50, war
             times[b] = ts
             p50[b], p90[b], p99[b] = (float(v) for v in np.percentile(ts, [50, 90, 99]))
             thr[b] = b / p50[b]
-            mem_c[b] = int(wbytes + memory(graph, batch=b)["peak_activations"])
+            mem_c[b] = int(wbytes + memory(graph, batch=b).peak_activations)
             if runtime == "numpy":
                 fresh = net if isinstance(net, QuantizedNet) else graph.copy()  # no buffers from earlier passes
                 tracemalloc.start()

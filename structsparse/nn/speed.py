@@ -10,6 +10,7 @@ magnitude-pruned to the same number of nonzeros and stored as scipy CSR
 """
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,10 +18,95 @@ import scipy.sparse as sp
 from .._validation import check_int
 from ..exceptions import ParameterError
 from ._im2col import im2col
+from ._results import DictAccessMixin
 from .analysis import flops
 from .network import INPUT, Graph
 
-__all__ = ["speedup", "time_forward", "csr_forward", "fold_batchnorm", "has_onnxruntime"]
+__all__ = ["speedup", "SpeedupResult", "time_forward", "csr_forward", "fold_batchnorm", "has_onnxruntime"]
+
+
+@dataclass(frozen=True, repr=False)
+class SpeedupResult(DictAccessMixin):
+    """Measured speed of a pruned network against its dense source (from :func:`speedup`).
+
+    Times are seconds per forward pass of the whole batch, the best of the interleaved rounds.
+
+    Attributes
+    ----------
+    runtime : str
+        Where the headline figures were measured: ``"onnxruntime"`` or ``"numpy"``.
+    batch : int
+        Samples per forward pass.
+    chunk : int or None
+        Slice size every variant ran in (None: one pass).
+    warm : bool
+        Each variant timed right after an untimed call of itself.
+    threads : int
+        Threads during timing.
+    theoretical : float
+        Dense FLOPs / pruned FLOPs.
+    density : float
+        Pruned weights / dense weights.
+    dense_time, pruned_time : float
+        The headline times, in ``runtime``.
+    realized : float
+        ``dense_time / pruned_time``.
+    efficiency : float
+        ``realized / theoretical``.
+    measurement_problem : bool
+        The efficiency exceeds 1.05, which the FLOP count does not allow: the
+        figure is a timing artefact, not a result.
+    numpy_dense_time, numpy_pruned_time : float
+        Times in ``structsparse.nn``'s numpy forward.
+    numpy_realized, numpy_efficiency : float
+        The same ratios in numpy.
+    csr_time : float
+        The dense network magnitude-pruned to ``density`` and run with scipy
+        CSR weights (numpy, same chunking).
+    csr_realized, csr_efficiency : float
+        Numpy dense time / CSR time, and that against ``1 / density``.
+    max_abs_diff : float
+        Largest difference between the pruned and the dense outputs on the batch.
+    ort_dense_time, ort_pruned_time : float or None
+        Times in onnxruntime (None when it was not measured).
+    numpy_over_ort : float or None
+        Numpy dense time / onnxruntime dense time.
+    ort_max_abs_diff : float or None
+        onnxruntime against numpy on the pruned network.
+    """
+
+    runtime: str
+    batch: int
+    chunk: object
+    warm: bool
+    threads: int
+    theoretical: float
+    density: float
+    dense_time: float
+    pruned_time: float
+    realized: float
+    efficiency: float
+    measurement_problem: bool
+    numpy_dense_time: float
+    numpy_pruned_time: float
+    numpy_realized: float
+    numpy_efficiency: float
+    csr_time: float
+    csr_realized: float
+    csr_efficiency: float
+    max_abs_diff: float
+    ort_dense_time: object = None
+    ort_pruned_time: object = None
+    numpy_over_ort: object = None
+    ort_max_abs_diff: object = None
+
+    _absent_when_none = ("ort_dense_time", "ort_pruned_time", "numpy_over_ort", "ort_max_abs_diff")
+
+    def __repr__(self):
+        flag = ", measurement_problem=True" if self.measurement_problem else ""
+        return (f"SpeedupResult({self.runtime}, batch={self.batch}, realized={self.realized:.2f}x, "
+                f"theoretical={self.theoretical:.2f}x, efficiency={self.efficiency:.2f}, "
+                f"csr_realized={self.csr_realized:.2f}x{flag})")
 
 
 def fold_batchnorm(net):
@@ -191,7 +277,7 @@ def has_onnxruntime():
 EFFICIENCY_LIMIT = 1.05
 
 
-def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng=0, fold=True, chunk=256,
+def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng=None, fold=True, chunk=256,
             warm=True, runtime=None):
     """Realized speedup of ``pruned_net`` over ``dense_net``, against the theoretical one and CSR.
 
@@ -203,8 +289,10 @@ def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng
         Samples per forward pass.
     X : ndarray, optional
         The batch (default: uniform random inputs).
-    rng : int or Generator, default 0
-        Seed of the random batch drawn when ``X`` is None (ignored otherwise).
+    rng : None, int or Generator, default None
+        Source of the random batch drawn when ``X`` is None (ignored
+        otherwise); the values do not change the FLOPs, so fresh entropy is
+        the default.
     repeats : int
         Timed rounds (the best is reported) after one warm-up round; all
         variants run interleaved.
@@ -232,21 +320,12 @@ def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng
 
     Returns
     -------
-    dict
-        ``runtime``, ``batch``, ``chunk``, ``warm``, ``threads`` (the
-        settings), ``dense_time``, ``pruned_time``, ``realized`` (dense /
-        pruned time), ``theoretical`` (dense / pruned FLOPs), ``efficiency``
-        (realized / theoretical), ``measurement_problem`` (True when the
-        efficiency exceeds 1.05, which the FLOP count does not allow: the
-        figure is then a timing artefact, not a result; a RuntimeWarning
-        says so), ``numpy_dense_time``, ``numpy_pruned_time``,
-        ``numpy_realized``, ``numpy_efficiency``, ``density`` (pruned /
-        dense weights), ``csr_time``, ``csr_realized`` and ``csr_efficiency``
-        (numpy, the same density unstructured as scipy CSR, against the
-        numpy dense time), ``max_abs_diff`` (pruned vs dense outputs); with
-        onnxruntime also ``ort_dense_time``, ``ort_pruned_time``,
-        ``numpy_over_ort`` (numpy dense time / onnxruntime dense time) and
-        ``ort_max_abs_diff`` (onnxruntime vs numpy on the pruned network).
+    SpeedupResult
+        The settings, the headline figures (``dense_time``, ``pruned_time``,
+        ``realized``, ``theoretical``, ``efficiency``, ``measurement_problem``:
+        an efficiency above 1.05 is a timing artefact, and a RuntimeWarning
+        says so), the numpy figures, scipy CSR at the same density, the
+        output differences and, with onnxruntime, its times.
 
     Raises
     ------
@@ -276,7 +355,9 @@ def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng
     if chunk is not None:
         chunk = check_int(chunk, "chunk", low=1, owner="speedup")
     if X is None:
-        X = np.random.default_rng(rng).random((batch,) + dense_net.original_input_shape, dtype=np.float32)
+        from .._validation import check_rng
+
+        X = check_rng(rng).random((batch,) + dense_net.original_input_shape, dtype=np.float32)
     X = dense_net.check_input(X, "X", "speedup")
     batch = X.shape[0]
     from threadpoolctl import threadpool_limits
@@ -323,7 +404,8 @@ def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng
     efficiency = realized / theoretical
     out.update({"dense_time": t_dense, "pruned_time": t_pruned, "realized": realized, "efficiency": efficiency,
                 "measurement_problem": bool(efficiency > EFFICIENCY_LIMIT)})
-    if out["measurement_problem"]:
+    out = SpeedupResult(**out)
+    if out.measurement_problem:
         warnings.warn(f"speedup: efficiency {efficiency:.2f} > {EFFICIENCY_LIMIT} in {runtime} (realized "
                       f"{realized:.2f}x against {theoretical:.2f}x fewer FLOPs) is a measurement problem "
                       "(noise, cache effects or a FLOP count that misses work), not a result; repeat the "

@@ -10,14 +10,122 @@ network first learns and then sparsifies.
 """
 
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._validation import check_choice, check_int, check_rng, check_scalar
 from ..exceptions import ParameterError, ShapeError
 from ..solvers.schedule import lam_warmup  # the solver layer's warm-up, re-exported as nn.lam_warmup
+from ._results import DictAccessMixin, legacy_callback
 
-__all__ = ["softmax_cross_entropy", "distillation_loss", "train", "lam_warmup", "check_labels", "accuracy"]
+__all__ = ["softmax_cross_entropy", "distillation_loss", "train", "TrainHistory", "lam_warmup", "check_labels",
+           "accuracy"]
+
+_HISTORY_KEYS = ("loss", "train_acc", "val_acc", "lam", "zero_groups", "time")
+
+
+def _frozen_array(values):
+    arr = np.array(values, dtype=np.float64)
+    arr.flags.writeable = False
+    return arr
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TrainHistory(DictAccessMixin):
+    """What :func:`train` did, epoch by epoch (one entry per epoch run).
+
+    Attributes
+    ----------
+    loss : ndarray
+        Mean training loss of each epoch (cross-entropy, or the distillation loss with a teacher).
+    train_acc : ndarray
+        Training accuracy of each epoch, measured on the minibatches as they were seen.
+    val_acc : ndarray
+        Validation accuracy after each epoch (NaN without validation data).
+    lam : ndarray
+        Penalty price of the last step of each epoch (0 without a penalty).
+    zero_groups : ndarray
+        Fraction of the penalty's groups at exactly zero after each epoch (0 without a penalty).
+    time : ndarray
+        Seconds since the start of training, at the end of each epoch.
+    stopped : bool
+        True when the callback stopped the training early.
+    best_epoch : int or None
+        With early stopping (:func:`~structsparse.nn.experiment.train_early_stopping`,
+        :func:`~structsparse.nn.prune_to_budget`'s fine-tuning): the epoch whose weights were kept, -1 for the
+        weights before training; None otherwise.
+    """
+
+    loss: np.ndarray = field(default_factory=lambda: _frozen_array([]))
+    train_acc: np.ndarray = field(default_factory=lambda: _frozen_array([]))
+    val_acc: np.ndarray = field(default_factory=lambda: _frozen_array([]))
+    lam: np.ndarray = field(default_factory=lambda: _frozen_array([]))
+    zero_groups: np.ndarray = field(default_factory=lambda: _frozen_array([]))
+    time: np.ndarray = field(default_factory=lambda: _frozen_array([]))
+    stopped: bool = False
+    best_epoch: object = None
+
+    _absent_when_none = ("best_epoch",)
+
+    @classmethod
+    def from_lists(cls, hist, stopped=False, best_epoch=None):
+        """A history from a dict of per-epoch lists (the keys of the attributes above).
+
+        Parameters
+        ----------
+        hist : dict
+            ``{"loss": [...], "train_acc": [...], ...}``; missing keys give empty arrays.
+        stopped : bool, default False
+            Whether a callback stopped the training.
+        best_epoch : int or None, default None
+            The epoch whose weights were kept, with early stopping.
+
+        Returns
+        -------
+        TrainHistory
+        """
+        return cls(**{k: _frozen_array(hist.get(k, [])) for k in _HISTORY_KEYS}, stopped=bool(stopped),
+                   best_epoch=best_epoch)
+
+    @property
+    def epochs(self):
+        """Number of epochs run."""
+        return len(self.loss)
+
+    def __len__(self):
+        return self.epochs
+
+    def __repr__(self):
+        if not self.epochs:
+            return "TrainHistory(epochs=0)"
+        parts = [f"epochs={self.epochs}", f"loss={self.loss[-1]:.4g}", f"train_acc={self.train_acc[-1]:.4f}"]
+        if not np.isnan(self.val_acc[-1]):
+            parts.append(f"val_acc={self.val_acc[-1]:.4f}")
+        if self.zero_groups[-1]:
+            parts.append(f"zero_groups={self.zero_groups[-1]:.3f}")
+        if self.best_epoch is not None:
+            parts.append(f"best_epoch={self.best_epoch}")
+        if self.stopped:
+            parts.append("stopped=True")
+        parts.append(f"time={self.time[-1]:.2f}s")
+        return f"TrainHistory({', '.join(parts)})"
+
+    def plot(self, ax=None):
+        """Loss and accuracies against the epoch; see :func:`structsparse.nn.plots.plot_training`.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure when None.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from .plots import plot_training
+
+        return plot_training(self, ax=ax)
 
 
 def check_labels(y, n_samples, n_classes, owner):
@@ -193,14 +301,22 @@ def train(net, X, y, epochs=10, lr=0.01, batch_size=64, penalty=None, schedule=N
     optimizer : {"sgd", "adam"}
     momentum : float
         Heavy-ball momentum for SGD.
-    rng : int or Generator
-        Shuffling seed.
+    rng : None, int or Generator, default None
+        Source of the minibatch shuffling: None draws fresh entropy, an int
+        gives the same shuffling every call.
     progress : bool
         Show a tqdm progress bar over epochs.
     X_val, y_val : optional
         Validation data scored after each epoch.
     callback : callable, optional
-        ``callback(epoch, history)``; returning True stops training.
+        ``callback(k, x, info) -> bool`` after every epoch, as in the solvers:
+        ``k`` the epoch (from 0), ``x`` the network (being trained in place),
+        ``info`` a dict with ``history`` (the per-epoch lists so far: ``loss``,
+        ``train_acc``, ``val_acc``, ``lam``, ``zero_groups``, ``time``) and this
+        epoch's ``epoch``, ``loss``, ``train_acc``, ``val_acc``, ``lam``,
+        ``zero_groups`` and ``time``. Returning True stops training
+        (``TrainHistory.stopped``). The old form ``callback(epoch, history)``
+        still works for one release, with a DeprecationWarning.
     threads : int or None
         BLAS threads while training (default 1: the matrices are small and a
         shared machine makes multi-threaded BLAS spin; None leaves it alone).
@@ -215,10 +331,12 @@ def train(net, X, y, epochs=10, lr=0.01, batch_size=64, penalty=None, schedule=N
 
     Returns
     -------
-    dict
-        History lists: ``loss``, ``train_acc``, ``val_acc``, ``lam``, ``zero_groups``, ``time``.
+    TrainHistory
+        Per-epoch arrays ``loss``, ``train_acc``, ``val_acc``, ``lam``,
+        ``zero_groups``, ``time``, and ``stopped``.
     """
     owner = "train"
+    callback = legacy_callback(callback, owner)
     X = net.check_input(X, "X", owner)
     n_out = net.output_shape[-1]
     if X.shape[0] == 0:
@@ -265,7 +383,8 @@ def train(net, X, y, epochs=10, lr=0.01, batch_size=64, penalty=None, schedule=N
 
 def _loop(net, X, y, epochs, batch_size, lr, penalty, schedule, opt, rng, progress, X_val, y_val, callback,
           kd=None):
-    hist = {k: [] for k in ("loss", "train_acc", "val_acc", "lam", "zero_groups", "time")}
+    hist = {k: [] for k in _HISTORY_KEYS}
+    stopped = False
     n = X.shape[0]
     step = 0
     bar = range(epochs)
@@ -303,6 +422,9 @@ def _loop(net, X, y, epochs, batch_size, lr, penalty, schedule, opt, rng, progre
         hist["time"].append(time.perf_counter() - start)
         if progress:
             bar.set_postfix(loss=f"{hist['loss'][-1]:.3f}", acc=f"{hist['train_acc'][-1]:.3f}")
-        if callback is not None and callback(epoch, hist):
-            break
-    return hist
+        if callback is not None:
+            info = {"history": hist, "epoch": epoch, **{k: hist[k][-1] for k in _HISTORY_KEYS}}
+            if callback(epoch, net, info):
+                stopped = True
+                break
+    return TrainHistory.from_lists(hist, stopped=stopped)
