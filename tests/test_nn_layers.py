@@ -265,3 +265,48 @@ def test_evaluation_fast_paths_match_plain_definitions():
         X = rng.standard_normal((n, 6, 6, 1)).astype(np.float32)
         np.testing.assert_allclose(net.forward(X), reference(X), rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(net.forward(X, chunk=3), reference(X), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("stride,padding,k", [(1, 1, 3), (2, 0, 3), (1, 2, 5), (2, 1, 2)])
+def test_blocked_evaluation_conv_matches_definition(monkeypatch, stride, padding, k):
+    # evaluation runs the batch in blocks of patch rows: force blocks of 2 samples (the last one
+    # partial) and compare with the convolution from its definition and with the training path
+    rng = np.random.default_rng(10)
+    layer = nn.Conv2D(7, k, stride=stride, padding=padding)
+    layer.build((7, 7, 5), rng)
+    layer.params["b"][...] = rng.standard_normal(7)
+    X = rng.standard_normal((5, 7, 7, 5)).astype(np.float32)
+    ho = (7 + 2 * padding - k) // stride + 1
+    monkeypatch.setattr(nn.Conv2D, "BLOCK_BYTES", 2 * ho * ho * k * k * 5 * 4)
+    win = windows(pad_nhwc(X.astype(np.float64), padding), k, k, stride)
+    ref = np.einsum("nhwcij,ijcf->nhwf", win, layer.params["W"].astype(np.float64)) + layer.params["b"]
+    out = layer.forward(X)
+    assert len(layer._plan["blocks"]) == 3 and out.dtype == np.float32
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(layer.forward(X, train=True), ref, rtol=1e-5, atol=1e-5)
+    again = layer.forward_reusing(X[:5] * 2)   # the reused output buffer holds the new batch
+    np.testing.assert_allclose(again, 2 * ref - layer.params["b"], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)   # the earlier result is untouched
+    # backward after an evaluation pass recomputes the patches: same gradients as after a training pass
+    R = rng.standard_normal(out.shape).astype(np.float32)
+    layer.forward(X)
+    dx_eval = layer.backward(R)
+    gw_eval = layer.grads["W"].copy()
+    layer.forward(X, train=True)
+    np.testing.assert_allclose(dx_eval, layer.backward(R), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(gw_eval, layer.grads["W"], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("size,stride", [(2, 2), (3, 2), (3, 1), (1, 1), (2, 1)])
+@pytest.mark.parametrize("relu", [False, True])
+def test_separable_maxpool_matches_definition(size, stride, relu):
+    rng = np.random.default_rng(11)
+    pool = nn.MaxPool2D(size, stride=stride)
+    pool.build((7, 6, 3), rng)
+    X = rng.standard_normal((4, 7, 6, 3)).astype(np.float32)
+    ref = windows(X, size, size, stride).max(axis=(4, 5))
+    if relu:
+        ref = np.maximum(ref, 0)
+    np.testing.assert_array_equal(pool.forward_reusing(X, relu=relu), ref)
+    np.testing.assert_array_equal(pool.forward(X, _relu=relu), ref)
+    np.testing.assert_array_equal(pool.forward(X, train=True), windows(X, size, size, stride).max(axis=(4, 5)))

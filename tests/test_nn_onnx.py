@@ -383,3 +383,45 @@ def test_layout_errors():
     h = b3.op("Flatten", [b3.conv("x", 2, 2, k=1, pad=0)], axis=1)
     with pytest.raises(OnnxError, match="flattened"):
         nn.from_onnx(b3.model(h, 72))
+
+
+def test_export_writes_relu_before_max_pool_only_where_exact():
+    # Conv -> BN -> MaxPool -> Relu is written Conv -> BN -> Relu -> MaxPool (relu and max commute), so that
+    # onnxruntime fuses the Relu into the convolution; a pool read by others, a padded pool, or a pool on an
+    # activation with other readers keeps the network's order
+    net = nn.small_cnn((4, 6), rng=3)
+    for n in net.nodes:
+        if n.layer.kind == "batchnorm":
+            n.layer.params["beta"][...] = np.random.default_rng(4).standard_normal(n.layer.params["beta"].shape)
+    ops = [nd.op_type for nd in nn.to_onnx(net).graph.node]
+    assert ops == ["Conv", "BatchNormalization", "Relu", "Conv", "BatchNormalization", "Relu", "MaxPool",
+                   "Flatten", "Gemm"]
+    X = np.random.default_rng(5).standard_normal((6, 8, 8, 1)).astype(np.float32)
+    np.testing.assert_allclose(ort_session(nn.to_onnx(net)).run(None, {"input": nchw(X)})[0], net.forward(X),
+                               atol=1e-5, rtol=1e-5)
+    g = nn.Graph((6, 6, 2), rng=0)
+    c = g.add(nn.Conv2D(3, 3, padding=1))
+    p = g.add(nn.MaxPool2D(2), c)
+    r = g.add(nn.ReLU(), p)
+    g.add(nn.Concat(), [r, p])             # the pool has a second reader: no swap
+    g.add(nn.Flatten())
+    g.add(nn.Dense(2))
+    ops = [nd.op_type for nd in nn.to_onnx(g).graph.node]
+    assert ops.index("MaxPool") < ops.index("Relu")
+    X = np.random.default_rng(6).standard_normal((3, 6, 6, 2)).astype(np.float32)
+    np.testing.assert_allclose(ort_session(nn.to_onnx(g)).run(None, {"input": nchw(X)})[0], g.forward(X),
+                               atol=1e-5, rtol=1e-5)
+
+
+def test_ort_runner_matches_session_run_for_every_batch():
+    from structsparse.nn.onnx_io import ort_runner
+
+    net = nn.small_cnn((4, 6), rng=7)
+    model = nn.to_onnx(net)
+    sess = ort_session(model)
+    run = ort_runner(model, chunk=4)
+    rng = np.random.default_rng(8)
+    for n in (1, 3, 10, 3):                 # the bound buffers serve new data of a seen batch size
+        X = nchw(rng.random((n, 8, 8, 1), dtype=np.float32))
+        np.testing.assert_allclose(run(X), sess.run(None, {"input": X})[0], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(run(X), net.forward(X.transpose(0, 2, 3, 1)), rtol=1e-5, atol=1e-5)

@@ -279,8 +279,79 @@ class Conv2D(Layer):
         dcols = dout.reshape(-1, self.filters) @ w.T
         return col2im(dcols, x_shape, k, k, self.stride, self.padding)
 
+    # evaluation works through the batch in blocks whose patch rows fill about this many bytes: the block's
+    # patch matrix is written and read back by the product while it is still in the L2 cache (one patch
+    # matrix for a whole batch of 256 digits is 19 MB, and writing it then streaming it back through the
+    # product cost more than the copy itself)
+    BLOCK_BYTES = 1 << 20
+
+    def _eval_plan(self, x):
+        """Buffers and strided views for the evaluation of batches of ``x``'s shape (built once per shape).
+
+        The views are the patch copy of each block (one ``copyto`` of ``N * Ho * Wo * kh`` runs of
+        ``kw * C`` contiguous numbers, each run one opaque element) and its product's output rows.
+        """
+        n, h, w, c = x.shape
+        key = (id(self), x.shape, x.dtype)  # a copy of the layer (copy.copy) builds its own buffers
+        plan = getattr(self, "_plan", None)
+        if plan is not None and plan["key"] == key:
+            return plan
+        k, s, p = self.kernel_size, self.stride, self.padding
+        ho, wo = self.output_shape[0], self.output_shape[1]
+        width = k * k * c
+        item = x.dtype.itemsize
+        per_sample = ho * wo * width * item
+        bs = int(max(1, min(n, self.BLOCK_BYTES // max(per_sample, 1))))
+        if p:
+            xp = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=x.dtype)  # the border stays zero
+        else:
+            xp = None
+        cols = np.empty(bs * ho * wo * width, dtype=x.dtype)
+        out = np.empty((n * ho * wo, self.filters), dtype=x.dtype)
+        run = k * c * item
+        vtype = np.dtype((np.void, run))
+        blocks = []
+        for start in range(0, n, bs):
+            m = min(bs, n - start)
+            buf = cols[:m * ho * wo * width]
+            row = width * item
+            dst = np.ndarray((m, ho, wo, k), dtype=vtype, buffer=buf, strides=(ho * wo * row, wo * row, row, run))
+            blocks.append((start, m, dst, buf.reshape(m * ho * wo, width),
+                           out[start * ho * wo:(start + m) * ho * wo]))
+        plan = self._plan = {"key": key, "xp": xp, "blocks": blocks, "out": out, "cols": cols}
+        return plan
+
+    def _forward_eval(self, x, reuse):
+        """Evaluation forward: blocked im2col into a reused buffer, one product per block, bias in place."""
+        plan = self._eval_plan(x)
+        n, h, w, c = x.shape
+        k, s, p = self.kernel_size, self.stride, self.padding
+        ho, wo = self.output_shape[0], self.output_shape[1]
+        xp = plan["xp"]
+        if xp is None:
+            xp = np.ascontiguousarray(x)
+        else:
+            xp[:, p:p + h, p:p + w, :] = x
+        sn, sh, sw, _ = xp.strides
+        vtype = plan["blocks"][0][2].dtype
+        W = self.params["W"].reshape(-1, self.filters)
+        if W.dtype != x.dtype:
+            W = W.astype(x.dtype)
+        b = self.params["b"]
+        for start, m, dst, cols, out in plan["blocks"]:
+            src = np.ndarray((m, ho, wo, k), dtype=vtype, buffer=xp, offset=start * sn,
+                             strides=(sn, s * sh, s * sw, sh))
+            np.copyto(dst, src)
+            np.matmul(cols, W, out=out)
+            out += b
+        out = plan["out"] if reuse else plan["out"].copy()
+        self._cache = ("eval", x)  # backward (rare after evaluation) recomputes the patches
+        return out.reshape(n, ho, wo, self.filters)
+
     def forward(self, x, train=False, _reuse=False):
         self._check_input(x)
+        if not train:
+            return self._forward_eval(x, _reuse)
         k = self.kernel_size
         ho, wo = self.output_shape[0], self.output_shape[1]
         # patches with a ones column times [W; b]: the bias rides in the matrix product
@@ -292,14 +363,6 @@ class Conv2D(Layer):
                               padded=self._padded(x))
         w_aug = np.concatenate([self.params["W"].reshape(-1, self.filters), self.params["b"][None, :]])
         self._cache = (cols, x.shape)
-        if _reuse:
-            size = cols.shape[0] * self.filters
-            store = getattr(self, "_out_buffer", None)
-            if store is None or store.size < size or store.dtype != cols.dtype:
-                store = self._out_buffer = np.empty(size, dtype=cols.dtype)
-            out = store[:size].reshape(cols.shape[0], self.filters)
-            np.matmul(cols, w_aug, out=out)
-            return out.reshape(x.shape[0], ho, wo, self.filters)
         return (cols @ w_aug).reshape(x.shape[0], ho, wo, self.filters)
 
     reuses_output = True
@@ -312,10 +375,15 @@ class Conv2D(Layer):
         only for activations that are consumed within the same forward pass
         (never for its output).
         """
-        out = self.forward(x, train=False, _reuse=True)
-        return out
+        return self.forward(x, train=False, _reuse=True)
 
     def backward(self, dout):
+        if self._cache is not None and isinstance(self._cache[0], str):
+            # after an evaluation pass: the patches of the whole batch, with the ones column
+            x = self._cache[1]
+            k = self.kernel_size
+            cols, _, _ = im2col(x, k, k, self.stride, self.padding, ones_column=True)
+            self._cache = (cols, x.shape)
         cols, x_shape = self._cache
         d2 = dout.reshape(-1, self.filters)
         g = cols.T @ d2                      # last row: the bias gradient (ones column)
@@ -444,25 +512,32 @@ class MaxPool2D(_Pool2D):
         if not train and self.padding == 0:
             # evaluation: running maximum over the k*k strided slices (contiguous channel runs,
             # no window copy, no argmax)
+            # separable: the running maximum over the k rows of each window (into a buffer of
+            # (N, Ho, W, C)), then over its k columns: 2 (k - 1) passes instead of k * k - 1
             ho, wo = self.output_shape[0], self.output_shape[1]
             s = self.stride
-            first = x[:, 0:s * ho:s, 0:s * wo:s, :]
-            if _reuse:
-                size = first.size
-                store = getattr(self, "_out_buffer", None)
-                if store is None or store.size < size or store.dtype != x.dtype:
-                    store = self._out_buffer = np.empty(size, dtype=x.dtype)
-                out = store[:size].reshape(first.shape)
+            shape = (n, ho, wo, c)
+            size = n * ho * wo * c
+            held = getattr(self, "_pool_buffers", None)
+            if held is None or held[0] != (id(self), x.shape, x.dtype):
+                held = self._pool_buffers = ((id(self), x.shape, x.dtype), np.empty((n, ho, w, c), dtype=x.dtype),
+                                             np.empty(shape, dtype=x.dtype))
+            rows = held[1]
+            if k == 1:
+                np.copyto(rows, x[:, 0:s * ho:s])
             else:
-                out = np.empty(first.shape, dtype=x.dtype)
+                np.maximum(x[:, 0:s * ho:s], x[:, 1:1 + s * ho:s], out=rows)
+                for i in range(2, k):
+                    np.maximum(rows, x[:, i:i + s * ho:s], out=rows)
+            out = held[2] if _reuse else np.empty(shape, dtype=x.dtype)
+            if k == 1:
+                np.copyto(out, rows[:, :, 0:s * wo:s])
+            else:
+                np.maximum(rows[:, :, 0:s * wo:s], rows[:, :, 1:1 + s * wo:s], out=out)
+                for j in range(2, k):
+                    np.maximum(out, rows[:, :, j:j + s * wo:s], out=out)
             if _relu:
-                out.fill(0)
-            else:
-                np.copyto(out, first)
-            for i in range(k):
-                for j in range(k):
-                    if i or j or _relu:
-                        np.maximum(out, x[:, i:i + s * ho:s, j:j + s * wo:s, :], out=out)
+                np.maximum(out, 0, out=out)
             self._cache = ("fast", x)
             return out
         xp = pad_nhwc(x, self.padding, value=-np.inf)
