@@ -1,21 +1,37 @@
 """onnxruntime as the judge of speed, and the cost of ONNX import and export.
 
 1. The digits CNN (``small_cnn((32, 64))``, trained briefly) pruned to 25 % of
-   its FLOPs two ways (L1 filter pruning of both conv layers, uniform
-   fraction; and of the first layer's filters only, which are the second
-   layer's input channels), timed by ``nn.speedup`` in onnxruntime and numpy
-   at batch 1 and 256, one thread, several independent runs (median and
-   range). Efficiency = realized speed-up / FLOPs ratio; above 1.05 is a
+   its FLOPs several ways: L1 filter pruning of both conv layers (uniform
+   fraction); of the first layer's filters only (the second layer's input
+   channels); and hardware-aware rounding of the kept counts
+   (``nn._rounding.round_prune``, Torch-Pruning's ``round_to``: each pruned
+   layer keeps a multiple of ``round_to`` filters, the strongest by L1 norm,
+   the budget still met). Dense and pruned networks are timed alike:
+   batch norms folded (``fold_batchnorm``), exported by ``to_onnx``, one
+   onnxruntime session each with the same options (``ORT_ENABLE_ALL``, one
+   intra-op thread), called through IO binding (``onnx_io.ort_runner``);
+   numpy: ``Graph.forward`` with one BLAS thread; batches of 256 in one
+   chunk. Rounds interleave dense and pruned, each timed call right after
+   an untimed call of itself; per run the median over rounds of the wall
+   time and of the thread's CPU time (``time.thread_time``: on a loaded
+   machine it leaves out the time other processes hold the core). Reported:
+   the median [min - max] over independent runs. Efficiency = realized
+   speed-up / FLOPs ratio of the networks timed (folded); above 1.05 is a
    measurement problem, counted and not reported as a result.
 2. numpy dense forward time over onnxruntime dense forward time (same runs).
 3. Export (``nn.to_onnx`` to a file) and import (``nn.from_onnx`` from the
    file) of a CNN with about 1 M parameters: first call and the median of
    later calls.
 
-Run: ``python benchmarks/bench_nn_onnx.py [--runs 5] [--repeats 7]``.
+numpy's speed depends on the BLAS kernels OpenBLAS picks: the script prints
+them (``threadpoolctl``); run it with ``OPENBLAS_CORETYPE=SkylakeX`` on an
+AVX-512 machine that OpenBLAS detects as Haswell to see the difference.
+
+Run: ``python benchmarks/bench_nn_onnx.py [--runs 5] [--rounds 15] [--variants ...]``.
 """
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -29,45 +45,106 @@ try:
 except ModuleNotFoundError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import structsparse.nn as nn
+from structsparse.nn._rounding import round_prune
 from structsparse.nn.baselines import uniform_prune
+from structsparse.nn.onnx_io import nchw, ort_runner
+from structsparse.nn.speed import fold_batchnorm
+
+LIMIT = 1.05
 
 
 def stat(values, fmt="{:.2f}"):
     v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        return "n/a"
     return f"{fmt.format(np.median(v))} [{fmt.format(v.min())} - {fmt.format(v.max())}]"
 
 
-def bench_speed(runs, repeats):
+def variants(dense):
+    first = [dense.nodes[0].name]
+    return {
+        "L1, both conv layers": uniform_prune(dense, 0.25),
+        "L1, first layer's filters": uniform_prune(dense, 0.25, layers=first),
+        "L1, both, round_to=16": round_prune(dense, 0.25, 16, score="l1"),
+        "L1, both, round_to=8": round_prune(dense, 0.25, 8, score="l1"),
+        "L1, both, round_to={conv2d1: 8, conv2d2: 16}": round_prune(dense, 0.25, {"conv2d1": 8, "conv2d2": 16},
+                                                                     score="l1"),
+    }
+
+
+def time_pair(fns, rounds):
+    """Median wall and CPU time of each function over interleaved rounds (each timed call warm)."""
+    wall = [[] for _ in fns]
+    cpu = [[] for _ in fns]
+    for f in fns:
+        f()
+    for _ in range(rounds):
+        for k, f in enumerate(fns):
+            f()
+            t, c = time.perf_counter(), time.thread_time()
+            f()
+            cpu[k].append(time.thread_time() - c)
+            wall[k].append(time.perf_counter() - t)
+    return [float(np.median(w)) for w in wall], [float(np.median(c)) for c in cpu]
+
+
+def bench_speed(runs, rounds, only):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
     X_tr, X_val, X_te, y_tr, y_val, y_te = nn.load_digits_splits(rng=0)
     dense = nn.small_cnn((32, 64), rng=0)
     nn.train(dense, X_tr, y_tr, epochs=3, lr=0.05, progress=False)
-    variants = {"L1, both conv layers": uniform_prune(dense, 0.25),
-                "L1, first layer's filters": uniform_prune(dense, 0.25, layers=["conv2d1"])}
-    print("1-2. digits CNN at 25 % of the FLOPs: nn.speedup, one thread, median [min - max] over runs")
-    for label, pruned in variants.items():
-        ratio = nn.flops(dense) / nn.flops(pruned)
-        print(f"  {label}: FLOPs ratio {ratio:.2f}x, kept {pruned.pruning['kept']}")
+    blas = sorted({f"{i.get('internal_api')} {i.get('architecture')}" for i in threadpool_info()
+                   if i.get("user_api") == "blas"})
+    print(f"BLAS: {blas}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    dense_f = fold_batchnorm(dense)
+    ort_dense = ort_runner(nn.to_onnx(dense_f, softmax=False))
+    print("1-2. digits CNN at 25 % of the FLOPs, one thread; per run the median over rounds; "
+          "median [min - max] over runs")
+    for label, pruned in variants(dense).items():
+        if only and not any(o in label for o in only):
+            continue
+        pruned_f = fold_batchnorm(pruned)
+        ratio = nn.flops(dense_f) / nn.flops(pruned_f)
+        kept = {k: v[0] for k, v in pruned.pruning["kept"].items() if k not in ("input", dense.output)}
+        print(f"  {label}: kept {kept}, FLOPs {nn.flops(pruned_f) / nn.flops(dense_f):.3f} of dense "
+              f"(ratio {ratio:.2f}x, folded networks)")
+        ort_pruned = ort_runner(nn.to_onnx(pruned_f, softmax=False))
         for batch in (1, 256):
-            res = []
-            for k in range(runs):
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)  # counted below
-                    res.append(nn.speedup(dense, pruned, batch=batch, repeats=repeats, rng=k, chunk=256))
-            get = lambda key: [r[key] for r in res]  # noqa: E731
-            flagged = sum(r["measurement_problem"] for r in res)
-            np_flag = sum(r["numpy_efficiency"] > 1.05 for r in res)
-            ok = [r["efficiency"] for r in res if not r["measurement_problem"]]
-            np_ok = [r["numpy_efficiency"] for r in res if r["numpy_efficiency"] <= 1.05]
-            print(f"    batch {batch:>3}: onnxruntime dense {stat([t * 1e3 for t in get('ort_dense_time')], '{:.3f}')} ms, "
-                  f"pruned {stat([t * 1e3 for t in get('ort_pruned_time')], '{:.3f}')} ms, realized "
-                  f"{stat(get('realized'))}x; efficiency {stat(ok) if ok else 'n/a'} "
-                  f"({flagged}/{runs} runs flagged > 1.05)")
-            print(f"               numpy       dense {stat([t * 1e3 for t in get('numpy_dense_time')], '{:.3f}')} ms, "
-                  f"pruned {stat([t * 1e3 for t in get('numpy_pruned_time')], '{:.3f}')} ms, realized "
-                  f"{stat(get('numpy_realized'))}x; efficiency {stat(np_ok) if np_ok else 'n/a'} "
-                  f"({np_flag}/{runs} runs flagged > 1.05)")
-            print(f"               numpy dense / onnxruntime dense: {stat(get('numpy_over_ort'))}x; CSR (numpy) "
-                  f"realized {stat(get('csr_realized'))}x")
+            X = np.random.default_rng(batch).random((batch, 8, 8, 1), dtype=np.float32)
+            Xo = nchw(X)
+            diff = float(np.abs(ort_pruned(Xo) - pruned_f.forward(X)).max())
+            rows = {key: [] for key in ("ort_w", "ort_c", "np_w", "np_c", "t_od", "t_op", "t_nd", "t_np", "ratio")}
+            n_rounds = rounds * (20 if batch == 1 else 1)
+            with threadpool_limits(1):
+                for _ in range(runs):
+                    fns = [lambda: ort_dense(Xo), lambda: ort_pruned(Xo),
+                           lambda: dense_f.forward(X, check=False), lambda: pruned_f.forward(X, check=False)]
+                    wall, cpu = time_pair(fns, n_rounds)
+                    rows["ort_w"].append(wall[0] / wall[1] / ratio)
+                    rows["ort_c"].append(cpu[0] / cpu[1] / ratio)
+                    rows["np_w"].append(wall[2] / wall[3] / ratio)
+                    rows["np_c"].append(cpu[2] / cpu[3] / ratio)
+                    rows["t_od"].append(cpu[0])
+                    rows["t_op"].append(cpu[1])
+                    rows["t_nd"].append(cpu[2])
+                    rows["t_np"].append(cpu[3])
+                    rows["ratio"].append(cpu[2] / cpu[0])
+
+            def eff(key):
+                ok = [e for e in rows[key] if e <= LIMIT]
+                return f"{stat(ok)} ({len(rows[key]) - len(ok)}/{runs} flagged > {LIMIT})"
+
+            us = "{:.1f}"
+            print(f"    batch {batch:>3}: onnxruntime dense {stat([t * 1e6 for t in rows['t_od']], us)} us, pruned "
+                  f"{stat([t * 1e6 for t in rows['t_op']], us)} us (CPU); efficiency CPU {eff('ort_c')}, "
+                  f"wall {eff('ort_w')}; |ort - numpy| {diff:.1e}")
+            print(f"               numpy       dense {stat([t * 1e6 for t in rows['t_nd']], us)} us, pruned "
+                  f"{stat([t * 1e6 for t in rows['t_np']], us)} us (CPU); efficiency CPU {eff('np_c')}, "
+                  f"wall {eff('np_w')}")
+            print(f"               numpy dense / onnxruntime dense (CPU): {stat(rows['ratio'])}x")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 def million_cnn():
@@ -104,10 +181,14 @@ def bench_io(repeats):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=15, help="timed rounds per run (x20 at batch 1)")
+    ap.add_argument("--repeats", type=int, default=7, help="ONNX import/export repeats")
+    ap.add_argument("--variants", nargs="*", default=None, help="only variants whose label contains one of these")
+    ap.add_argument("--no-io", action="store_true", help="skip the import/export timing")
     args = ap.parse_args()
-    bench_speed(args.runs, args.repeats)
-    bench_io(args.repeats)
+    bench_speed(args.runs, args.rounds, args.variants)
+    if not args.no_io:
+        bench_io(args.repeats)
 
 
 if __name__ == "__main__":

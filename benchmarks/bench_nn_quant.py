@@ -2,9 +2,13 @@
 
 Protocol (the honest one of the ONNX issue): digits split 60/20/20 (train,
 validation, test) by ``load_digits_splits(rng=seed)``; the dense CNN trains with
-early stopping on validation; ``prune_to_budget`` (through
-``experiment.digits_pruning``) meets 25 % of the dense FLOPs, ranks its trials
-and stops the fine-tuning on validation; ``nn.quantize`` calibrates its
+early stopping on validation; ``prune_to_budget`` (the settings of
+``experiment.SETTINGS["cnn"]``) meets 25 % of the dense FLOPs, ranks its trials
+and stops the fine-tuning on validation. ``--layers all`` penalizes both conv
+layers' filters (``default``: the first layer's only, as ``digits_pruning``
+does); ``--price p`` prices each group by its FLOPs plus ``p`` times its
+parameters (``nn.quantize.price_weights``; 0 is the FLOPs price alone);
+``--uniform`` adds uniform L1 filter pruning at the same budget, fine-tuned alike; ``nn.quantize`` calibrates its
 activation scales on 512 training images. The test split is scored once per
 network, by onnxruntime on the exported file (the QDQ file for the int8
 models; the numpy simulation's test accuracy is printed beside it).
@@ -17,7 +21,8 @@ Latency: ``nn.profile`` in onnxruntime, one intra-op thread, p50 and p99 over
 other in the same process. The machine is shared and loaded: p99 mostly
 measures other processes; read the medians, and compare within a run.
 
-Run: ``python benchmarks/bench_nn_quant.py [--seeds 0 1 2] [--layers all|default] [--medium | --quick]``.
+Run: ``python benchmarks/bench_nn_quant.py [--seeds 0 1 2] [--layers all|default] [--price 0|1|3] [--uniform]
+[--medium | --quick]``.
 """
 
 import argparse
@@ -32,7 +37,6 @@ try:
 except ModuleNotFoundError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import structsparse.nn as nn
-from structsparse.nn.experiment import digits_pruning
 from structsparse.nn.onnx_io import nchw, ort_session
 
 
@@ -41,24 +45,31 @@ def ort_accuracy(model, X, y):
     return float(np.mean(sess.run(None, {"input": nchw(X)})[0].argmax(axis=1) == y))
 
 
-def one_seed(seed, budget, layers, quick, n_runs, uniform=False):
+def one_seed(seed, budget, layers, quick, n_runs, uniform=False, price=0.0):
     t0 = time.perf_counter()
-    out = digits_pruning("cnn", budget=budget, quick=quick, seed=seed, verbose=False, speed_repeats=1,
-                         layers=None if layers == "all" else "default")
-    X_tr, X_val, X_te, y_tr, y_val, y_te = nn.load_digits_splits(
-        rng=seed, image=True, n_samples=600 if quick is True else None)
-    assert np.array_equal(X_te, out["X_test"])  # the same split as the pruning run
+    from structsparse.nn.experiment import SETTINGS, train_early_stopping
+    from structsparse.nn.quantize import price_weights
+
+    cfg = SETTINGS["cnn"]["medium" if quick == "medium" else "quick" if quick else "full"]
+    X_tr, X_val, X_te, y_tr, y_val, y_te = nn.load_digits_splits(rng=seed, image=True, n_samples=cfg["n_samples"])
+    dense = nn.small_cnn(cfg["channels"], rng=seed)
+    train_early_stopping(dense, X_tr, y_tr, X_val, y_val, epochs=cfg["epochs"], lr=cfg["lr"], rng=seed)
+    prune_layers = None if layers == "all" else [dense.nodes[0].name]
+    # the group price: FLOPs alone (weights="flops", the default of prune_to_budget) or FLOPs and parameters
+    weights = "flops" if price == 0 else price_weights(dense, layers=prune_layers, flops=1.0, params=price)
+    res = nn.prune_to_budget(dense, X_tr, y_tr, flops=budget, by="filters", lam0=cfg["lam0"],
+                             epochs=cfg["trial_epochs"], fine_tune_epochs=cfg["fine_tune"], lr=cfg["lr"],
+                             max_trials=cfg["max_trials"], X_val=X_val, y_val=y_val, rng=seed, layers=prune_layers,
+                             weights=weights)
+    pruned = res.net
     calib = X_tr[:512]
-    dense, pruned = out["dense"], out["pruned"]
     models = {"dense": dense, "dense int8": nn.quantize(dense, calibration=calib),
               "pruned": pruned, "pruned + int8": nn.quantize(pruned, calibration=calib)}
     if uniform:
         # the same budget spent as a uniform filter fraction per layer (L1, Li et al. 2017), fine-tuned alike
         from structsparse.nn.baselines import uniform_prune
-        from structsparse.nn.experiment import SETTINGS, train_early_stopping
 
-        cfg = SETTINGS["cnn"]["medium" if quick == "medium" else "quick" if quick else "full"]
-        uni = uniform_prune(dense, budget, layers=None if layers == "all" else [dense.nodes[0].name])
+        uni = uniform_prune(dense, budget, layers=prune_layers)
         train_early_stopping(uni, X_tr, y_tr, X_val, y_val, epochs=cfg["fine_tune"], lr=cfg["lr"], rng=seed)
         models["uniform L1"] = uni
         models["uniform L1 + int8"] = nn.quantize(uni, calibration=calib)
@@ -72,7 +83,9 @@ def one_seed(seed, budget, layers, quick, n_runs, uniform=False):
                       "onnx_bytes": len(nn.to_onnx(m, softmax=False).SerializeToString()),
                       "p50_1": prof.p50[1], "p99_1": prof.p99[1], "p50_256": prof.p50[256],
                       "p99_256": prof.p99[256]}
-    print(f"seed {seed}: {time.perf_counter() - t0:.0f} s; kept {pruned.pruning['kept']}")
+    kept = {k: v for k, v in pruned.pruning["kept"].items() if k != "input"}
+    uni_kept = {k: v for k, v in models["uniform L1"].pruning["kept"].items() if k != "input"} if uniform else ""
+    print(f"seed {seed}: {time.perf_counter() - t0:.0f} s; group lasso kept {kept}; uniform L1 kept {uni_kept}")
     return rows
 
 
@@ -85,16 +98,20 @@ def main(argv=None):
     ap.add_argument("--n-runs", type=int, default=200)
     ap.add_argument("--uniform", action="store_true", help="also the uniform-L1 pruning at the same budget, "
                     "float and int8")
+    ap.add_argument("--price", type=float, default=0.0,
+                    help="weight of the parameter price next to the FLOPs price of every group "
+                    "(nn.quantize.price_weights; 0: FLOPs alone, weights='flops')")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--medium", action="store_true", help="all the data, CNN (16, 32), shorter runs "
                     "(experiment.SETTINGS['cnn']['medium'])")
     args = ap.parse_args(argv)
     setting = "medium" if args.medium else args.quick
-    runs = [one_seed(s, args.budget, args.layers, setting, args.n_runs, args.uniform) for s in args.seeds]
+    runs = [one_seed(s, args.budget, args.layers, setting, args.n_runs, args.uniform, args.price) for s in args.seeds]
     names = list(runs[0])
     base = {k: np.array([r["dense"][k] for r in runs], float) for k in runs[0]["dense"]}
     print(f"\ndigits CNN ({'medium' if args.medium else 'quick' if args.quick else 'full'} setting), "
-          f"FLOPs budget {args.budget:g}, layers={args.layers}, seeds {args.seeds} "
+          f"FLOPs budget {args.budget:g}, layers={args.layers}, price: FLOPs + {args.price:g} x params, "
+          f"seeds {args.seeds} "
           f"(mean +- std; latency: median over seeds of each run's p50/p99, onnxruntime, 1 thread, shared machine)")
     print(f"{'model':<18}{'test acc (ort)':>18}{'sim acc':>9}{'FLOPs':>8}{'weight B':>10}{'x fewer':>8}"
           f"{'ONNX B':>8}{'p50 b1 ms':>10}{'p99 b1':>8}{'p50 b256':>10}{'p99 b256':>9}")

@@ -124,3 +124,44 @@ def test_quantize_rejects_bad_input(trained):
     blocks = nn.block_net(4, rng=0)
     with pytest.raises(ParameterError, match="cannot be quantized"):
         nn.quantize(blocks, calibration=X_tr[:10])
+
+
+def test_unit_params_is_what_removing_one_unit_saves():
+    # float32 weight bytes (parameters and batch-norm statistics) drop by exactly 4 * unit_params
+    from structsparse.nn.quantize import unit_params
+
+    net = nn.small_cnn((5, 7), rng=0)
+    saved = unit_params(net)
+    assert saved[("conv2d1", 0)] == 9 * 1 + 1 + 4 + 9 * 7           # own filter, bias, BN; conv2's 3x3x7 reads
+    assert saved[("conv2d2", 0)] == 9 * 5 + 1 + 4 + 4 * 4 * 10      # own; 16 flattened rows of the dense layer
+    for node, j in (("conv2d1", 2), ("conv2d2", 3)):
+        trial = net.copy()
+        layer = trial.node(node).layer
+        layer.params["W"][..., j] = 0
+        layer.params["b"][j] = 0
+        bn = trial.node({"conv2d1": "batchnorm1", "conv2d2": "batchnorm2"}[node]).layer
+        bn.params["gamma"][j] = 0
+        bn.params["beta"][j] = 0
+        pruned = nn.prune(trial)
+        assert nn.weight_bytes(net) - nn.weight_bytes(pruned) == 4 * saved[(node, j)]
+
+
+def test_price_weights_reduce_to_flops_price_and_price_parameters():
+    from structsparse.nn.quantize import price_weights
+
+    net = nn.small_cnn((6, 10), rng=0)
+    flops_only = nn.groups(net, weights=price_weights(net, params=0.0))
+    reference = nn.groups(net, weights="flops")
+    for a, b in zip(flops_only, reference):
+        np.testing.assert_allclose(a.groups.weights, b.groups.weights, rtol=1e-12)
+    both = {m.name: m.groups.weights for m in nn.groups(net, weights=price_weights(net, flops=1.0, params=1.0))}
+    flops = {m.name: m.groups.weights for m in reference}
+    # the second conv layer's filters feed 16 rows each of the dense layer: the parameter price weighs them up
+    # relative to the first layer's, whose units cost more FLOPs
+    ratio_f = flops["filters:conv2d1"][0] / flops["filters:conv2d2"][0]
+    ratio_b = both["filters:conv2d1"][0] / both["filters:conv2d2"][0]
+    assert ratio_b < ratio_f
+    with pytest.raises(ParameterError, match="both"):
+        price_weights(net, flops=0, params=0)
+    with pytest.raises(ParameterError, match="not one of"):
+        nn.groups(nn.small_cnn((3, 4), rng=0), layers=["conv2d1"], weights=price_weights(net, layers=["conv2d2"]))

@@ -31,7 +31,7 @@ from ..exceptions import ParameterError, ShapeError
 from .network import INPUT, Graph
 from .speed import fold_batchnorm
 
-__all__ = ["quantize", "QuantizedNet", "weight_bytes"]
+__all__ = ["quantize", "QuantizedNet", "weight_bytes", "unit_params", "price_weights"]
 
 _PASS = ("relu", "maxpool2d", "flatten")   # grid-preserving with a zero point of 0
 _PRODUCERS = ("conv2d", "dense")
@@ -183,6 +183,113 @@ def weight_bytes(net):
     if isinstance(net, Graph):
         return int(sum(v.nbytes for n in net.nodes for d in (n.layer.params, n.layer.state) for v in d.values()))
     raise TypeError(f"The 'net' parameter of weight_bytes must be a Graph or QuantizedNet. Got {type(net).__name__}.")
+
+
+def unit_params(net):
+    """``{(producer, unit): parameters removed with that unit alone}``: the counterpart of ``unit_flops`` in bytes.
+
+    A unit's own parameters (its filter or column of weights and its bias,
+    and the four batch-norm numbers of its channel) plus the weights of
+    every ``Dense``/``Conv2D`` that reads its channel (``kh * kw * Cout``
+    per conv reader; ``units`` per flat feature of a dense reader, so a
+    channel flattened from an ``H x W`` map counts ``H * W`` rows). In an
+    int8 model each weight is one byte.
+
+    Parameters
+    ----------
+    net : Graph
+        A built network.
+
+    Returns
+    -------
+    dict
+        Maps ``(node name, channel index)`` to a parameter count (float).
+    """
+    from ._trace import channel_sources
+
+    if not isinstance(net, Graph):
+        raise TypeError(f"The 'net' parameter of unit_params must be a Graph. Got {type(net).__name__}.")
+    src = channel_sources(net)
+    saved = {}
+    for n in net.nodes:
+        layer = n.layer
+        if layer.kind in ("concat", "flatten"):
+            continue
+        names, chans = src[n.name]
+        c_out = max(layer.output_shape[-1], 1)
+        if layer.kind in _PRODUCERS:
+            per_out = layer.params["W"].size / c_out + 1.0
+        elif layer.kind == "batchnorm":
+            per_out = 4.0
+        else:
+            per_out = 0.0
+        if per_out:
+            for key in zip(names.tolist(), chans.tolist()):
+                saved[key] = saved.get(key, 0.0) + per_out
+        if layer.kind in _PRODUCERS:
+            w = layer.params["W"]
+            per_in = float(w.shape[-1]) if layer.kind == "dense" else float(w.shape[0] * w.shape[1] * w.shape[3])
+            for key in zip(*(a.tolist() for a in src[n.inputs[0]])):
+                saved[key] = saved.get(key, 0.0) + per_in
+    return saved
+
+
+def price_weights(net, by="filters", layers=None, flops=1.0, params=1.0):
+    """Group weights that price the FLOPs and the parameters a unit removes, for a joint FLOPs + bytes budget.
+
+    ``w_g = flops * F_g / mean(F) + params * P_g / mean(P)``, with ``F_g``
+    the FLOPs (:func:`~structsparse.nn.unit_flops`) and ``P_g`` the
+    parameters (:func:`unit_params`) that removing unit ``g`` alone saves.
+    With ``params=0`` this is ``weights="flops"``. A FLOPs price alone
+    makes the group lasso keep the units that cost few FLOPs but many
+    parameters (the last conv layer's filters, each feeding ``H * W`` rows
+    of the fully connected layer); pricing both removes them as well, so a
+    model pruned to a FLOPs budget also stores fewer bytes.
+
+    Parameters
+    ----------
+    net : Graph
+        The network whose groups will be penalized (not modified).
+    by : {"filters", "neurons"}, default "filters"
+        Kind of groups (see :func:`~structsparse.nn.groups`).
+    layers : list of str, optional
+        The layers whose groups are priced (as in :func:`~structsparse.nn.groups`).
+    flops, params : float, default 1.0
+        Weights of the two prices (>= 0, not both 0).
+
+    Returns
+    -------
+    callable
+        ``weights(map_name, sizes) -> ndarray``, to pass as ``weights=`` to
+        :func:`~structsparse.nn.groups`, :func:`~structsparse.nn.penalty` or
+        :func:`~structsparse.nn.prune_to_budget` for networks of ``net``'s
+        architecture.
+    """
+    from .groups import groups, unit_flops
+
+    if not isinstance(net, Graph):
+        raise TypeError(f"The 'net' parameter of price_weights must be a Graph. Got {type(net).__name__}.")
+    if by not in ("filters", "neurons"):
+        raise ParameterError(f"The 'by' parameter of price_weights must be 'filters' or 'neurons'. Got {by!r}.")
+    flops = check_scalar(flops, "flops", low=0, owner="price_weights")
+    params = check_scalar(params, "params", low=0, owner="price_weights")
+    if flops == 0 and params == 0:
+        raise ParameterError("price_weights: 'flops' and 'params' cannot both be 0.")
+    maps = groups(net, by=by, layers=layers, weights=None)
+    f_unit, p_unit = unit_flops(net), unit_params(net)
+    f = {m.name: np.array([f_unit[(m.name.split(":", 1)[1], j)] for j in m.labels], dtype=float) for m in maps}
+    p = {m.name: np.array([p_unit[(m.name.split(":", 1)[1], j)] for j in m.labels], dtype=float) for m in maps}
+    f_mean = np.mean(np.concatenate(list(f.values())))
+    p_mean = np.mean(np.concatenate(list(p.values())))
+    table = {name: flops * f[name] / f_mean + params * p[name] / p_mean for name in f}
+
+    def weights(map_name, sizes):
+        if map_name not in table or len(table[map_name]) != len(sizes):
+            raise ParameterError(f"price_weights: group map {map_name!r} with {len(sizes)} groups is not one of "
+                                 f"the network it was made for ({sorted(table)}).")
+        return table[map_name].copy()
+
+    return weights
 
 
 def _plan(net, owner):
