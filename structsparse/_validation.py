@@ -2,6 +2,11 @@
 
 The messages follow scikit-learn's style: ``"The 'lam' parameter of
 GroupLasso must be a finite float >= 0. Got -1.0 instead."``
+
+A value of the wrong type raises a ``TypeError`` (:class:`ParameterTypeError`,
+:class:`ShapeTypeError`, which until 0.3 are also the ``ValueError``
+subclasses 0.1 raised); a wrong value of the right type raises
+:class:`ParameterError` or :class:`ShapeError`.
 """
 
 import math
@@ -10,7 +15,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .exceptions import ParameterError, ShapeError
+from .exceptions import ParameterError, ParameterTypeError, ShapeError, ShapeTypeError
 
 __all__ = [
     "check_array",
@@ -23,6 +28,7 @@ __all__ = [
     "accepted_options",
     "check_type",
     "renamed_argument",
+    "check_callable",
 ]
 
 
@@ -59,12 +65,14 @@ def check_array(x, name, *, ndim=None, shape=None, dtype=np.float64, finite=True
     ndarray
     """
     if x is None:
-        raise ShapeError(f"The '{name}' parameter{_where(owner)} must be an array. Got None instead.")
+        raise ShapeTypeError(f"The '{name}' parameter{_where(owner)} must be an array. Got None instead.")
     _check_kind(x, name, dtype, owner)
     try:
         arr = np.array(x, dtype=dtype, copy=True) if copy else np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as exc:
-        raise ShapeError(
+        # a ragged nested list is a wrong value; a string, a dict or another object is a wrong type
+        error = ShapeError if isinstance(x, (list, tuple)) else ShapeTypeError
+        raise error(
             f"The '{name}' parameter{_where(owner)} must be a numeric array. Got {type(x).__name__}: {exc}"
         ) from None
     if arr.dtype == object:
@@ -102,16 +110,16 @@ def _check_kind(x, name, dtype, owner):
         return
     src = np.dtype(src)
     if src.kind == "c":
-        raise ShapeError(f"The '{name}' parameter{_where(owner)} must be real. Got a complex array ({src}); "
+        raise ShapeTypeError(f"The '{name}' parameter{_where(owner)} must be real. Got a complex array ({src}); "
                          "pass its real part, or split real and imaginary parts, explicitly.")
     if src.kind in "USaV":
-        raise ShapeError(f"The '{name}' parameter{_where(owner)} must be a numeric array. Got dtype {src}.")
+        raise ShapeTypeError(f"The '{name}' parameter{_where(owner)} must be a numeric array. Got dtype {src}.")
     if src.kind == "O":
         flat = np.asarray(x, dtype=object).ravel()
         bad = next((v for v in flat if isinstance(v, (str, bytes, complex)) or v is None), None)
         if bad is not None:
-            raise ShapeError(f"The '{name}' parameter{_where(owner)} must be a numeric array. "
-                             f"Got an object array holding {bad!r}.")
+            raise ShapeTypeError(f"The '{name}' parameter{_where(owner)} must be a numeric array. "
+                                 f"Got an object array holding {bad!r}.")
 
 
 def check_scalar(x, name, *, low=None, high=None, low_inclusive=True, high_inclusive=True,
@@ -119,7 +127,7 @@ def check_scalar(x, name, *, low=None, high=None, low_inclusive=True, high_inclu
     """Check a finite real scalar in a range and return it as ``float``."""
     # plain floats skip the (slow) abstract-base-class checks: this runs in every prox call
     if type(x) is not float and (isinstance(x, (bool, np.bool_)) or not isinstance(x, (Real, np.floating, np.integer))):
-        raise ParameterError(
+        raise ParameterTypeError(
             f"The '{name}' parameter{_where(owner)} must be a real number. Got {x!r} instead."
         )
     x = float(x)
@@ -141,7 +149,7 @@ def check_scalar(x, name, *, low=None, high=None, low_inclusive=True, high_inclu
 def check_int(x, name, *, low=None, high=None, owner=None):
     """Check an integer in ``[low, high]`` and return it as ``int``."""
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, (Integral, np.integer)):
-        raise ParameterError(f"The '{name}' parameter{_where(owner)} must be an integer. Got {x!r} instead.")
+        raise ParameterTypeError(f"The '{name}' parameter{_where(owner)} must be an integer. Got {x!r} instead.")
     x = int(x)
     if (low is not None and x < low) or (high is not None and x > high):
         lo = "-inf" if low is None else low
@@ -160,15 +168,32 @@ def check_choice(x, name, choices, *, owner=None):
     return x
 
 
-def check_rng(rng, name="rng"):
-    """Return a ``numpy.random.Generator`` from a seed, a generator or None."""
+def check_rng(rng, name="rng", owner=None):
+    """Return a ``numpy.random.Generator`` from a seed, a generator or None.
+
+    ``None`` draws fresh entropy from the operating system, an ``int`` seeds
+    a new generator, a ``Generator`` is returned as is (and advanced by the
+    caller). Another type raises :class:`ParameterTypeError` (a
+    ``TypeError``), a negative seed :class:`ParameterError`.
+    """
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or (isinstance(rng, (Integral, np.integer)) and not isinstance(rng, bool) and rng >= 0):
+    is_int = isinstance(rng, (Integral, np.integer)) and not isinstance(rng, (bool, np.bool_))
+    if rng is None or (is_int and rng >= 0):
         return np.random.default_rng(rng)
-    raise ParameterError(
-        f"The '{name}' parameter must be a non-negative int seed, a numpy.random.Generator or None. Got {rng!r} instead."
+    error = ParameterError if is_int else ParameterTypeError
+    raise error(
+        f"The '{name}' parameter{_where(owner)} must be a non-negative int seed, a numpy.random.Generator or None. "
+        f"Got {rng!r} instead."
     )
+
+
+def check_callable(x, name, *, owner=None, allow_none=True):
+    """Check that ``x`` is callable (or None when allowed) and return it; else :class:`ParameterTypeError`."""
+    if (x is None and allow_none) or callable(x):
+        return x
+    raise ParameterTypeError(f"The '{name}' parameter{_where(owner)} must be callable"
+                             f"{' or None' if allow_none else ''}. Got {x!r} instead.")
 
 
 def check_adjoint(op, name, owner=None):

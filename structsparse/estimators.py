@@ -52,7 +52,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import check_int, check_scalar
 from .datafits import Datafit, Huber, LeastSquares, Logistic, Poisson
-from .exceptions import ParameterError, ShapeError, StructureError
+from .exceptions import ParameterError, ParameterTypeError, ShapeError, StructureError
 from .penalties import L1, GroupLasso, Penalty, SparseGroupLasso, TreeLasso
 from .structure import Groups, Tree
 
@@ -96,8 +96,8 @@ def _resolve_groups(groups, n_features, owner, disjoint):
     elif isinstance(groups, (list, tuple)):
         resolved = Groups.from_lists(groups, n_features=n_features)
     else:
-        raise ParameterError(f"The 'groups' parameter of {owner} must be None, a positive int (group size), "
-                             f"a list of index lists or a Groups. Got {type(groups).__name__} instead.")
+        raise ParameterTypeError(f"The 'groups' parameter of {owner} must be None, a positive int (group size), "
+                                 f"a list of index lists or a Groups. Got {type(groups).__name__} instead.")
     if resolved.n_features != n_features:
         raise ShapeError(f"The 'groups' parameter of {owner} indexes {resolved.n_features} features but X has "
                          f"{n_features}.")
@@ -196,7 +196,7 @@ def _iteration_option(max_iter, solver, datafit, penalty):
 
 def _check_bool(value, name, owner):
     if not isinstance(value, (bool, np.bool_)):
-        raise ParameterError(f"The '{name}' parameter of {owner} must be a bool. Got {value!r} instead.")
+        raise ParameterTypeError(f"The '{name}' parameter of {owner} must be a bool. Got {value!r} instead.")
 
 
 class _StructuredBase(BaseEstimator):
@@ -212,7 +212,8 @@ class _StructuredBase(BaseEstimator):
         _check_bool(self.fit_intercept, "fit_intercept", owner)
         solver = self._solver_name()
         if not isinstance(solver, str) or solver not in _SOLVERS:
-            raise ParameterError(f"The 'solver' parameter of {owner} must be one of "
+            raise (ParameterError if isinstance(solver, str) else ParameterTypeError)(
+                f"The 'solver' parameter of {owner} must be one of "
                                  f"{', '.join(map(repr, _SOLVERS))}. Got {solver!r} instead.")
 
     def _solver_name(self):
@@ -340,7 +341,7 @@ class StructuredRegressor(RegressorMixin, _StructuredBase):
         if options is None:
             options = {}
         elif not isinstance(options, dict):
-            raise ParameterError(f"The 'datafit_options' parameter of {owner} must be None or a dict. "
+            raise ParameterTypeError(f"The 'datafit_options' parameter of {owner} must be None or a dict. "
                                  f"Got {type(options).__name__} instead.")
         return cls, dict(options)
 
@@ -820,7 +821,7 @@ class TreeLassoRegressor(GroupLassoRegressor):
         if self.tree is None:
             return L1(self.lam)
         if not isinstance(self.tree, Tree):
-            raise ParameterError(f"The 'tree' parameter of {owner} must be None or a Tree. "
+            raise ParameterTypeError(f"The 'tree' parameter of {owner} must be None or a Tree. "
                                  f"Got {type(self.tree).__name__} instead.")
         if self.tree.n_features != n_features:
             raise ShapeError(f"The 'tree' parameter of {owner} has {self.tree.n_features} features but X has "

@@ -5,7 +5,8 @@ callers who catch the builtin keep working; the message names the argument
 and what was expected.
 """
 
-__all__ = ["StructureError", "ShapeError", "ParameterError", "OnnxError", "ConvergenceWarning"]
+__all__ = ["StructureError", "ShapeError", "ParameterError", "OnnxError", "ConvergenceWarning",
+           "ParameterTypeError", "ShapeTypeError", "StructureTypeError"]
 
 
 class StructureError(ValueError):
@@ -22,6 +23,28 @@ class ParameterError(ValueError):
 
 class OnnxError(ParameterError):
     """An ONNX model uses an operator, attribute or layout that structsparse.nn cannot import or export."""
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """A scalar or option argument of the wrong type (a string for a float, a float for an int, ...).
+
+    A ``TypeError``; until 0.3 also the :class:`ParameterError` that 0.1 raised for it, so that code catching
+    ``ParameterError`` (or ``ValueError``) keeps working for one release.
+    """
+
+
+class ShapeTypeError(ShapeError, TypeError):
+    """An array argument of the wrong type (None, text, complex numbers for a real array, ...).
+
+    A ``TypeError``; until 0.3 also the :class:`ShapeError` that 0.1 raised for it.
+    """
+
+
+class StructureTypeError(StructureError, TypeError):
+    """A structure argument of the wrong type (a string or a number where groups or a tree are expected).
+
+    A ``TypeError``; until 0.3 also the :class:`StructureError` that 0.1 raised for it.
+    """
 
 
 class ConvergenceWarning(UserWarning):

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from ._validation import check_int, check_rng, check_scalar, renamed_argument
-from .exceptions import ParameterError
+from .exceptions import ParameterError, ParameterTypeError
 
 __all__ = ["verify", "random_problem", "compare", "VerifyRow", "Problem", "rows_as_dicts", "write_json", "register",
            "summarize", "OPERATOR_KINDS", "AUTO"]
@@ -465,7 +465,7 @@ def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers
     max_features = check_int(max_features, "max_features", low=4, owner="verify")
     time_limit = check_scalar(time_limit, "time_limit", low=0, low_inclusive=False, owner="verify")
     if out is not None and not callable(out):
-        raise ParameterError(f"The 'out' parameter of verify must be callable or None. Got {out!r}.")
+        raise ParameterTypeError(f"The 'out' parameter of verify must be callable or None. Got {out!r}.")
     chosen_p = _choose(penalties, _penalty_names(), "penalties")
     chosen_d = _choose(datafits, _datafit_names(), "datafits")
     solver_names = tuple(s for s in SOLVER_SPECS if s != "cvxpy") + (AUTO,)

@@ -230,20 +230,20 @@ def check_penalty_features(penalty, n_features, owner):
 
 def as_disjoint_groups(groups, owner):
     """Accept a :class:`Groups` or a list of index lists and check that the groups are disjoint."""
-    from ..exceptions import StructureError
+    from ..exceptions import StructureError, StructureTypeError
     from ..structure import Groups, Tree
 
     if isinstance(groups, Tree):
-        raise StructureError(f"The 'groups' parameter of {owner} must be Groups, not a Tree (use TreeLasso).")
+        raise StructureTypeError(f"The 'groups' parameter of {owner} must be Groups, not a Tree (use TreeLasso).")
     if not isinstance(groups, Groups):
-        if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
-            raise StructureError(
+        if isinstance(groups, (str, bytes, dict)) or not hasattr(groups, "__len__"):
+            raise StructureTypeError(
                 f"The 'groups' parameter of {owner} must be Groups or a list of index lists. Got {groups!r}."
             )
         try:
             groups = Groups.from_lists(groups)
-        except StructureError as exc:
-            raise StructureError(f"The 'groups' parameter of {owner} is malformed: {exc}") from None
+        except StructureError as exc:  # the same class: a wrong type stays a TypeError
+            raise type(exc)(f"The 'groups' parameter of {owner} is malformed: {exc}") from None
     if not groups.is_disjoint:
         raise StructureError(
             f"The 'groups' parameter of {owner} must hold disjoint groups (a variable is in two groups); "

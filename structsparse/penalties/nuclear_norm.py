@@ -5,7 +5,7 @@ from numbers import Integral
 import numpy as np
 
 from .._validation import check_array
-from ..exceptions import ShapeError
+from ..exceptions import ShapeError, ShapeTypeError
 from ..prox._group_kernels import TIE_RTOL
 from ..prox.operators import spectral_prox
 from .base import Penalty
@@ -19,7 +19,10 @@ def check_matrix_shape(shape, name, owner):
           and all(isinstance(d, (Integral, np.integer)) and not isinstance(d, (bool, np.bool_)) and d >= 1
                   for d in shape))
     if not ok:
-        raise ShapeError(
+        # a pair of ints that are not positive is a wrong value; anything else (a string, floats) a wrong type
+        pair = isinstance(shape, (tuple, list, np.ndarray)) and len(shape) == 2 and all(
+            isinstance(d, (Integral, np.integer)) and not isinstance(d, (bool, np.bool_)) for d in shape)
+        raise (ShapeError if pair else ShapeTypeError)(
             f"The '{name}' parameter of {owner} must be a pair of positive ints (n_rows, n_cols). Got {shape!r}."
         )
     return (int(shape[0]), int(shape[1]))

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from .._numba import NUMBA_ENABLED
 from .._validation import check_int, check_scalar
-from ..exceptions import ConvergenceWarning, StructureError
+from ..exceptions import ConvergenceWarning, StructureError, StructureTypeError
 from ..structure import Groups, Tree
 from ._overlap_kernels import overlap_bcd_numba, overlap_bcd_numpy
 from .base import Penalty, group_norms
@@ -39,10 +39,16 @@ _bcd = overlap_bcd_numba if NUMBA_ENABLED else overlap_bcd_numpy
 def as_any_groups(groups, owner, n_features=None):
     """Accept a :class:`Groups` or a list of index lists (overlaps allowed)."""
     if isinstance(groups, Tree):
-        raise StructureError(f"The 'groups' parameter of {owner} must be Groups or a list of index lists, "
-                             "not a Tree (use tree.to_groups()).")
+        raise StructureTypeError(f"The 'groups' parameter of {owner} must be Groups or a list of index lists, "
+                                 "not a Tree (use tree.to_groups()).")
     if not isinstance(groups, Groups):
-        groups = Groups.from_lists(groups, n_features=n_features)
+        if isinstance(groups, (str, bytes, dict)) or not hasattr(groups, "__len__"):
+            raise StructureTypeError(
+                f"The 'groups' parameter of {owner} must be Groups or a list of index lists. Got {groups!r}.")
+        try:
+            groups = Groups.from_lists(groups, n_features=n_features)
+        except StructureError as exc:  # the same class: a wrong type stays a TypeError
+            raise type(exc)(f"The 'groups' parameter of {owner} is malformed: {exc}") from None
     return groups
 
 

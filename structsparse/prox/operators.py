@@ -9,7 +9,7 @@ import numpy as np
 
 from .._numba import NUMBA_ENABLED
 from .._validation import check_array, check_scalar
-from ..exceptions import ShapeError, StructureError
+from ..exceptions import ShapeError, StructureError, StructureTypeError
 from ..structure import Groups, Tree
 from ._group_kernels import group_shrink_numba, group_shrink_numpy
 from ._tree_kernels import tree_prox_numba, tree_prox_numpy, tree_prox_vector_numba
@@ -45,11 +45,11 @@ def as_groups(groups, n_features, owner):
     """Accept a :class:`Groups` or a list of index lists; check it fits ``n_features``."""
     if not isinstance(groups, Groups):
         if isinstance(groups, Tree):
-            raise StructureError(f"The 'groups' parameter of {owner} must be Groups, not a Tree.")
+            raise StructureTypeError(f"The 'groups' parameter of {owner} must be Groups, not a Tree.")
         try:
             groups = Groups.from_lists(groups, n_features=n_features)
-        except StructureError as exc:
-            raise StructureError(f"{exc} (the groups of {owner} index the {n_features} rows of 'v')") from None
+        except StructureError as exc:  # the same class: a wrong type stays a TypeError
+            raise type(exc)(f"{exc} (the groups of {owner} index the {n_features} rows of 'v')") from None
     if groups.n_features != n_features:
         raise ShapeError(
             f"The groups of {owner} index {groups.n_features} features but the array has {n_features} rows."

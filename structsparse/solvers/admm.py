@@ -37,7 +37,7 @@ from scipy.sparse.linalg import LinearOperator, cg
 
 from .._numba import NUMBA_ENABLED
 from .._validation import check_choice, check_int, check_scalar
-from ..exceptions import ConvergenceWarning, ParameterError
+from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
 from ..prox.operators import _group_shrink
 from ._admm_kernels import z_update_numba, z_update_numpy
 from .capabilities import check_inputs
@@ -357,7 +357,7 @@ def admm(loss, penalty, x0=None, rho=None, tol=1e-6, max_iter=None, callback=Non
     relaxation = check_scalar(relaxation, "relaxation", low=1.0, high=1.9, owner=owner)
     check_choice(linear_solver, "linear_solver", ("auto", "direct", "woodbury", "cg"), owner=owner)
     if callback is not None and not callable(callback):
-        raise ParameterError(f"The 'callback' parameter of {owner} must be callable. Got {callback!r}.")
+        raise ParameterTypeError(f"The 'callback' parameter of {owner} must be callable. Got {callback!r}.")
     rho = _default_rho(loss) if rho is None else check_scalar(rho, "rho", low=0, low_inclusive=False, owner=owner)
     x = np.zeros(loss.x_shape) if x0 is None else loss.check_x(x0, "x0").copy()
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_array, check_int, check_scalar
-from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
+from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError, ShapeError
 from .._linalg import restricted_lstsq
 from ..penalties import GroupLasso
 from ..penalties.base import group_norms
@@ -251,7 +251,7 @@ def solve_budget(loss, groups, costs, budget, count=False, tol=1e-3, max_bisect=
     if groups.n_features != loss.n_features:
         raise ShapeError(f"{owner}: the groups index {groups.n_features} features but the loss has {loss.n_features}.")
     if not isinstance(count, (bool, np.bool_)):
-        raise ParameterError(f"The 'count' parameter of {owner} must be a bool. Got {count!r}.")
+        raise ParameterTypeError(f"The 'count' parameter of {owner} must be a bool. Got {count!r}.")
     if costs is None:
         c = np.ones(groups.n_groups)
     else:
@@ -267,11 +267,11 @@ def solve_budget(loss, groups, costs, budget, count=False, tol=1e-3, max_bisect=
     price_power = check_scalar(price_power, "price_power", low=0, owner=owner)
     max_polish_evals = check_int(max_polish_evals, "max_polish_evals", low=1, owner=owner)
     if not isinstance(polish, (bool, np.bool_)) or not isinstance(refit, (bool, np.bool_)):
-        raise ParameterError(f"The 'polish' and 'refit' parameters of {owner} must be bools.")
+        raise ParameterTypeError(f"The 'polish' and 'refit' parameters of {owner} must be bools.")
     if solver_tol is not None:
         solver_tol = check_scalar(solver_tol, "solver_tol", low=0, low_inclusive=False, owner=owner)
     if solver is not None and not callable(solver):
-        raise ParameterError(f"The 'solver' parameter of {owner} must be callable. Got {solver!r}.")
+        raise ParameterTypeError(f"The 'solver' parameter of {owner} must be callable. Got {solver!r}.")
 
     priced = groups.with_weights(np.where(c > 0, c ** price_power, 0.0))  # free groups stay free (0 ** 0 = 1)
     overlapping = not groups.is_disjoint

@@ -107,11 +107,12 @@ SOLVER_SPECS = {
 AUTO_CANDIDATES = ("solve_latent", "solve_block", "fista", "admm")
 
 
-def _caps(obj, role):
+def _caps(obj, role, owner=None):
     caps = getattr(obj, "capabilities", None)
     if not isinstance(caps, frozenset):
         kind = "Datafit (ss.LeastSquares, ss.Logistic, ...)" if role == "loss" else "Penalty"
-        raise TypeError(f"The '{role}' parameter must be a structsparse {kind} declaring its capabilities. "
+        where = f" of {owner}" if owner else ""
+        raise TypeError(f"The '{role}' parameter{where} must be a structsparse {kind} declaring its capabilities. "
                         f"Got {type(obj).__name__}.")
     return caps
 
@@ -246,8 +247,8 @@ def check_inputs(datafit, penalty, solver):
     """
     from ..exceptions import ShapeError
 
-    _caps(datafit, "loss")
-    _caps(penalty, "penalty")
+    _caps(datafit, "loss", solver)
+    _caps(penalty, "penalty", solver)
     check_triple(datafit, penalty, solver)
     n = penalty.n_features
     if n is not None and n != datafit.n_features:

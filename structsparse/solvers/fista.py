@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from .._validation import check_int, check_scalar
-from ..exceptions import ConvergenceWarning, ParameterError
+from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
 from .capabilities import check_inputs
 from .result import SolverResult
 
@@ -46,9 +46,14 @@ def duality_gap(loss, penalty, x, Ax=None):
     -------
     float or None
     """
+    if Ax is None:  # a direct call: check the objects and x (the solvers pass Ax, and a checked x)
+        from .capabilities import _caps
+
+        _caps(loss, "loss", "duality_gap")
+        _caps(penalty, "penalty", "duality_gap")
     if "dual_norm" not in penalty.capabilities or penalty.lam <= 0:
         return None
-    if Ax is None:  # a direct call: check x (the solvers pass Ax, and a checked x)
+    if Ax is None:
         if hasattr(loss, "check_x"):
             x = loss.check_x(x, "x")
         Ax = loss.matvec(x)
@@ -118,7 +123,7 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
     max_iter = 20000 if max_iter is None else check_int(max_iter, "max_iter", low=1, owner=owner)
     gap_freq = check_int(gap_freq, "gap_freq", low=1, owner=owner)
     if callback is not None and not callable(callback):
-        raise ParameterError(f"The 'callback' parameter of {owner} must be callable. Got {callback!r}.")
+        raise ParameterTypeError(f"The 'callback' parameter of {owner} must be callable. Got {callback!r}.")
     if x0 is None:
         x = np.zeros(loss.x_shape)
     else:

@@ -17,7 +17,7 @@ import numpy as np
 import warnings
 
 from .._linalg import columns, restricted_lstsq
-from ..exceptions import ParameterError, ShapeError, StructureError
+from ..exceptions import ParameterError, ParameterTypeError, ShapeError, StructureError
 from ..penalties import Penalty
 from ..structure import Groups, Tree
 
@@ -48,7 +48,7 @@ def _build_penalty(loss, penalty_type, groups, l1_ratio):
             )
         return penalty_type.with_lam(1.0)
     if not isinstance(penalty_type, str) or penalty_type not in PENALTY_TYPES:
-        raise ParameterError(
+        raise (ParameterError if isinstance(penalty_type, str) else ParameterTypeError)(
             f"The 'penalty_type' parameter of {owner} must be a Penalty or one of "
             f"{', '.join(repr(p) for p in PENALTY_TYPES)}. Got {penalty_type!r} instead."
         )

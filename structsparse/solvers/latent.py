@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from .._validation import accepted_options, check_options
-from ..exceptions import ParameterError, StructureError
+from ..exceptions import ParameterError, ParameterTypeError, StructureError
 from .capabilities import check_inputs
 from .result import SolverResult
 
@@ -144,7 +144,7 @@ def solve_latent(loss, penalty, x0=None, tol=1e-8, max_iter=None, solver=None, *
     owner = "solve_latent"
     _check(loss, penalty, owner)
     if solver is not None and not callable(solver):
-        raise ParameterError(f"The 'solver' parameter of {owner} must be callable. Got {solver!r}.")
+        raise ParameterTypeError(f"The 'solver' parameter of {owner} must be callable. Got {solver!r}.")
     latent_loss, latent_pen, scatter = latent_problem(loss, penalty)
     lat = penalty.latent
     v0 = None

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from .._validation import accepted_options, check_array, check_int, check_options, check_rng, check_scalar
-from ..exceptions import ParameterError
+from ..exceptions import ParameterError, ParameterTypeError
 from ..datafits import Datafit
 from ..datafits.registry import datafit_names
 from ..penalties import Penalty
@@ -202,7 +202,7 @@ def _check_solver(solver, loss, penalty, owner):
         check_triple(loss, penalty, solver)
         return SOLVER_SPECS[solver].function()
     if not callable(solver):
-        raise ParameterError(f"The 'solver' parameter of {owner} must be None, a solver name or a callable "
+        raise ParameterTypeError(f"The 'solver' parameter of {owner} must be None, a solver name or a callable "
                              f"solver(loss, penalty, x0=..., **kw). Got {solver!r}.")
     return solver
 
@@ -231,7 +231,7 @@ def _check_datafit(loss, owner):
 
 def _check_executor(executor, owner):
     if executor is not None and not isinstance(executor, Executor) and not callable(getattr(executor, "submit", None)):
-        raise ParameterError(f"The 'executor' parameter of {owner} must be a concurrent.futures.Executor (or have "
+        raise ParameterTypeError(f"The 'executor' parameter of {owner} must be a concurrent.futures.Executor (or have "
                              f"a submit method, as a dask.distributed client's executor). Got {type(executor).__name__}.")
     return executor
 

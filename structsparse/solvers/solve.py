@@ -4,7 +4,7 @@ import inspect
 import warnings
 
 from .._validation import check_options, check_scalar
-from ..exceptions import ParameterError
+from ..exceptions import ParameterError, ParameterTypeError
 from .capabilities import SOLVER_SPECS, auto_solver, check_inputs
 
 __all__ = ["solve"]
@@ -89,7 +89,8 @@ def solve(datafit, penalty, tol=1e-6, solver="auto", x0=None, **options):
         name = auto_solver(datafit, penalty)
     else:
         if not isinstance(solver, str) or solver not in SOLVER_SPECS:
-            raise ParameterError(f"The 'solver' parameter of solve must be 'auto' or one of "
+            raise (ParameterError if isinstance(solver, str) else ParameterTypeError)(
+                f"The 'solver' parameter of solve must be 'auto' or one of "
                                  f"{', '.join(map(repr, SOLVER_SPECS))}. Got {solver!r} instead.")
         name = solver
     check_inputs(datafit, penalty, name)

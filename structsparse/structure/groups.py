@@ -10,7 +10,7 @@ from numbers import Integral
 
 import numpy as np
 
-from ..exceptions import StructureError
+from ..exceptions import StructureError, StructureTypeError
 
 __all__ = ["Groups"]
 
@@ -29,7 +29,8 @@ def _resolve_weights(weights, sizes, where):
         try:
             w = np.array(weights, dtype=float).ravel()
         except (TypeError, ValueError):
-            raise StructureError(f"The 'weights' parameter of {where} must be numeric.") from None
+            raise StructureTypeError(f"The 'weights' parameter of {where} must be numeric. "
+                                     f"Got {type(weights).__name__}.") from None
         if w.size != n_groups:
             raise StructureError(
                 f"The 'weights' parameter of {where} must have one entry per group ({n_groups}). Got {w.size}."
@@ -67,14 +68,16 @@ class Groups:
         try:
             idx_in, ptr_in = np.asarray(indices), np.asarray(ptr)
         except (TypeError, ValueError):
-            raise StructureError("The 'indices' and 'ptr' of Groups must be integer arrays.") from None
+            raise StructureTypeError("The 'indices' and 'ptr' of Groups must be integer arrays.") from None
         for name, arr in (("indices", idx_in), ("ptr", ptr_in)):
             if arr.size and arr.dtype.kind not in "iu":
-                raise StructureError(f"The '{name}' parameter of Groups must be an integer array. Got dtype {arr.dtype}.")
+                raise StructureTypeError(f"The '{name}' parameter of Groups must be an integer array. "
+                                         f"Got dtype {arr.dtype}.")
         idx = np.array(idx_in, dtype=np.int64).ravel()  # a copy: the caller's array is never frozen or kept
         ptr = np.array(ptr_in, dtype=np.int64).ravel()
         if not isinstance(n_features, (Integral, np.integer)) or isinstance(n_features, bool) or n_features < 1:
-            raise StructureError(f"The 'n_features' parameter of Groups must be a positive int. Got {n_features!r}.")
+            error = StructureError if isinstance(n_features, (Integral, np.integer)) else StructureTypeError
+            raise error(f"The 'n_features' parameter of Groups must be a positive int. Got {n_features!r}.")
         n_features = int(n_features)
         if ptr.size < 2 or ptr[0] != 0 or ptr[-1] != idx.size or np.any(np.diff(ptr) < 1):
             raise StructureError(
@@ -137,12 +140,16 @@ class Groups:
         >>> g.n_groups, g.is_disjoint
         (2, True)
         """
-        if isinstance(lists, (str, bytes)) or not hasattr(lists, "__len__") or len(lists) == 0:
+        if isinstance(lists, (str, bytes, dict)) or not hasattr(lists, "__len__"):
+            raise StructureTypeError("The 'lists' parameter of Groups.from_lists must be a non-empty list of index "
+                                     f"lists. Got {type(lists).__name__}.")
+        if len(lists) == 0:
             raise StructureError("The 'lists' parameter of Groups.from_lists must be a non-empty list of index lists.")
         members = []
         for g, item in enumerate(lists):
-            if np.isscalar(item) or isinstance(item, (str, bytes)):
-                raise StructureError(f"The 'lists' parameter of Groups.from_lists: group {g} must be a list of indices. Got {item!r}.")
+            if np.isscalar(item) or isinstance(item, (str, bytes)) or item is None:
+                raise StructureTypeError(f"The 'lists' parameter of Groups.from_lists: group {g} must be a list of "
+                                         f"indices. Got {item!r}.")
             try:
                 arr = np.asarray(item)
             except (TypeError, ValueError):  # ragged nested lists
@@ -155,7 +162,9 @@ class Groups:
                 if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
                     arr = arr.astype(np.int64)
                 else:
-                    raise StructureError(f"The 'lists' parameter of Groups.from_lists: group {g} must be a flat list of integer indices. Got {item!r}.")
+                    error = StructureTypeError if arr.dtype.kind not in "iu" and arr.size else StructureError
+                    raise error(f"The 'lists' parameter of Groups.from_lists: group {g} must be a flat list of integer "
+                                f"indices. Got {item!r}.")
             members.append(arr.astype(np.int64))
         sizes = [m.size for m in members]
         ptr = np.concatenate([[0], np.cumsum(sizes)])
@@ -172,7 +181,9 @@ class Groups:
         except (TypeError, ValueError):
             raise StructureError("The 'sizes' parameter of Groups.from_sizes must be a list of positive ints.") from None
         if s.ndim != 1 or s.size == 0 or s.dtype.kind not in "iu" or np.any(s < 1):
-            raise StructureError(f"The 'sizes' parameter of Groups.from_sizes must be a list of positive ints. Got {sizes!r}.")
+            error = StructureTypeError if (s.size and s.dtype.kind not in "iu") or isinstance(sizes, (str, bytes)) \
+                else StructureError
+            raise error(f"The 'sizes' parameter of Groups.from_sizes must be a list of positive ints. Got {sizes!r}.")
         ptr = np.concatenate([[0], np.cumsum(s)])
         return cls(np.arange(ptr[-1]), ptr, int(ptr[-1]), weights)
 
@@ -181,7 +192,9 @@ class Groups:
         """Consecutive groups of ``size`` variables; the last one is shorter if ``size`` does not divide."""
         for name, val in (("n_features", n_features), ("size", size)):
             if not isinstance(val, (Integral, np.integer)) or isinstance(val, bool) or val < 1:
-                raise StructureError(f"The '{name}' parameter of Groups.contiguous must be a positive int. Got {val!r}.")
+                error = StructureError if isinstance(val, (Integral, np.integer)) and not isinstance(val, bool) \
+                    else StructureTypeError
+                raise error(f"The '{name}' parameter of Groups.contiguous must be a positive int. Got {val!r}.")
         full, rest = divmod(int(n_features), int(size))
         sizes = [int(size)] * full + ([rest] if rest else [])
         return cls.from_sizes(sizes, weights)
@@ -194,7 +207,9 @@ class Groups:
         """
         lab = np.asarray(labels)
         if lab.ndim != 1 or lab.size == 0 or lab.dtype.kind not in "iu":
-            raise StructureError("The 'labels' parameter of Groups.from_labels must be a 1-D array of ints.")
+            error = StructureTypeError if lab.size and lab.dtype.kind not in "iu" else StructureError
+            raise error("The 'labels' parameter of Groups.from_labels must be a 1-D array of ints. "
+                        f"Got {type(labels).__name__} of dtype {lab.dtype}.")
         if np.any(lab < -1):
             raise StructureError("The 'labels' parameter of Groups.from_labels must be >= -1 (-1 means no group).")
         keep = lab >= 0

@@ -12,7 +12,7 @@ from numbers import Integral
 import numpy as np
 
 from .._validation import check_int
-from ..exceptions import ParameterError, StructureError
+from ..exceptions import ParameterError, StructureError, StructureTypeError
 from .groups import Groups, _resolve_weights
 
 __all__ = ["Tree"]
@@ -95,7 +95,9 @@ class Tree:
         except (TypeError, ValueError):
             raise StructureError(f"The 'parents' parameter of {where} must be a 1-D list of ints.") from None
         if par.ndim != 1 or par.size == 0 or par.dtype.kind not in "iu":
-            raise StructureError(f"The 'parents' parameter of {where} must be a non-empty 1-D list of ints. Got {parents!r}.")
+            # None, a string or text entries are the wrong type; an empty, nested or fractional list a wrong value
+            error = StructureTypeError if par.ndim == 0 or (par.size and par.dtype.kind not in "iu") else StructureError
+            raise error(f"The 'parents' parameter of {where} must be a non-empty 1-D list of ints. Got {parents!r}.")
         par = par.astype(np.int64)
         n = par.size
         if np.any((par < -1) | (par >= n)):
@@ -134,7 +136,9 @@ class Tree:
             n_features = n
         else:
             if isinstance(owns, (str, bytes)) or not hasattr(owns, "__len__") or len(owns) != n:
-                raise StructureError(f"The 'owns' parameter of {where} must list the variables of each of the {n} nodes.")
+                error = StructureTypeError if isinstance(owns, (str, bytes)) or not hasattr(owns, "__len__") \
+                    else StructureError
+                raise error(f"The 'owns' parameter of {where} must list the variables of each of the {n} nodes.")
             own_lists = []
             for i, item in enumerate(owns):
                 try:
@@ -152,7 +156,9 @@ class Tree:
             if n_features is None:
                 n_features = int(all_vars.max()) + 1
             if not isinstance(n_features, (Integral, np.integer)) or isinstance(n_features, bool) or n_features < 1:
-                raise StructureError(f"The 'n_features' parameter of {where} must be a positive int. Got {n_features!r}.")
+                error = StructureError if isinstance(n_features, (Integral, np.integer)) and \
+                    not isinstance(n_features, bool) else StructureTypeError
+                raise error(f"The 'n_features' parameter of {where} must be a positive int. Got {n_features!r}.")
             if all_vars.min() < 0 or all_vars.max() >= n_features:
                 raise StructureError(f"The 'owns' parameter of {where}: owned variables must lie in [0, {n_features - 1}].")
             counts = np.bincount(all_vars, minlength=n_features)
@@ -222,9 +228,9 @@ class Tree:
         """
         for name, val, low in (("depth", depth, 0), ("branching", branching, 1)):
             if not isinstance(val, (Integral, np.integer)) or isinstance(val, bool) or val < low:
-                raise StructureError(
-                    f"The '{name}' parameter of Tree.complete must be an int >= {low}. Got {val!r}."
-                )
+                error = StructureError if isinstance(val, (Integral, np.integer)) and not isinstance(val, bool) \
+                    else StructureTypeError
+                raise error(f"The '{name}' parameter of Tree.complete must be an int >= {low}. Got {val!r}.")
         n = sum(branching ** d for d in range(depth + 1))
         parents = np.empty(n, dtype=np.int64)
         parents[0] = -1
