@@ -88,15 +88,15 @@ def bench_network(quick, repeats, runs):
     nets = {}
     first, every = "the first conv layer's filters (default)", "all layers"
     for label, layers in [(first, "default"), (every, None)]:
-        out = digits_pruning("cnn", budget=0.25, quick=quick, seed=0, verbose=False, speed_repeats=repeats,
+        out = digits_pruning("cnn", budget=0.25, quick=quick, rng=0, verbose=False, speed_repeats=repeats,
                              layers=layers)
-        r = out["result"]
-        kept = {k: v for k, v in out["pruned"].pruning["kept"].items() if k != "input"}
-        print(f"  group lasso on {label}: accuracy {out['dense_acc']:.4f} dense -> {out['pruned_acc']:.4f} pruned; "
-              f"FLOPs cut {r['dense_flops'] / r['flops']:.2f}x; kept {kept}")
+        r = out.result
+        kept = {k: v for k, v in out.pruned.pruning["kept"].items() if k != "input"}
+        print(f"  group lasso on {label}: accuracy {out.dense_acc:.4f} dense -> {out.pruned_acc:.4f} pruned; "
+              f"FLOPs cut {r.dense_flops / r.flops:.2f}x; kept {kept}")
         nets[label] = out
-    dense = nets[first]["dense"]
-    batch = nets[first]["speed"]["batch"]
+    dense = nets[first].dense
+    batch = nets[first].speed.batch
     for warm in (True, False):
         mode = ("warm: each timed call right after an untimed call of the same network" if warm else
                 "cold: each timed call right after the other networks' calls")
@@ -108,7 +108,7 @@ def bench_network(quick, repeats, runs):
             for label, out in nets.items():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)  # flagged runs are counted in the report
-                    speeds[label].append(nn.speedup(dense, out["pruned"], batch=batch, repeats=repeats, rng=k,
+                    speeds[label].append(nn.speedup(dense, out.pruned, batch=batch, repeats=repeats, rng=k,
                                                     warm=warm))
         report_speeds(speeds)
 
@@ -121,19 +121,19 @@ def report_speeds(speeds):
         return f"{fmt.format(np.median(v))} [{fmt.format(v.min())} - {fmt.format(v.max())}]"
 
     for label, ss in speeds.items():
-        get = lambda key: [s[key] for s in ss]  # noqa: E731
-        ok = [s["efficiency"] for s in ss if not s["measurement_problem"]]
+        get = lambda key: [getattr(s, key) for s in ss]  # noqa: E731
+        ok = [s.efficiency for s in ss if not s.measurement_problem]
         flagged = len(ss) - len(ok)
-        print(f"  {label} ({ss[0]['runtime']}): dense {stat([t * 1e3 for t in get('dense_time')], '{:.1f}')} ms, "
+        print(f"  {label} ({ss[0].runtime}): dense {stat([t * 1e3 for t in get('dense_time')], '{:.1f}')} ms, "
               f"pruned {stat([t * 1e3 for t in get('pruned_time')], '{:.1f}')} ms, "
-              f"realized {stat(get('realized'), '{:.2f}')}x of {ss[0]['theoretical']:.2f}x -> "
+              f"realized {stat(get('realized'), '{:.2f}')}x of {ss[0].theoretical:.2f}x -> "
               f"efficiency {stat(ok, '{:.2f}') if ok else 'n/a'}"
               + (f" ({flagged} of {len(ss)} runs above 1.05: measurement problems, left out)" if flagged else ""))
-        if "numpy_dense_time" in ss[0] and ss[0]["runtime"] != "numpy":
+        if ss[0].runtime != "numpy":
             print(f"    numpy: dense {stat([t * 1e3 for t in get('numpy_dense_time')], '{:.1f}')} ms, pruned "
                   f"{stat([t * 1e3 for t in get('numpy_pruned_time')], '{:.1f}')} ms, realized "
                   f"{stat(get('numpy_realized'), '{:.2f}')}x")
-        print(f"    CSR at density {ss[0]['density']:.3f}: {stat([t * 1e3 for t in get('csr_time')], '{:.0f}')} ms, "
+        print(f"    CSR at density {ss[0].density:.3f}: {stat([t * 1e3 for t in get('csr_time')], '{:.0f}')} ms, "
               f"realized {stat(get('csr_realized'), '{:.2f}')}x, efficiency {stat(get('csr_efficiency'), '{:.3f}')}")
 
 

@@ -138,12 +138,12 @@ def report(model, entry, methods):
     for b, per in entry["rows"].items():
         cells = []
         for m in methods:
-            acc = np.array([r["test_acc"] for r in per[m] if r["test_acc"] == r["test_acc"]])
+            acc = np.array([r.test_acc for r in per[m] if r.test_acc == r.test_acc])
             failed = len(per[m]) - len(acc)
             if not len(acc):
                 cells.append(f"budget not met ({failed})")
                 continue
-            fr = np.nanmean([r["flops_fraction"] for r in per[m]])
+            fr = np.nanmean([r.flops_fraction for r in per[m]])
             note = f" ({failed} unmet)" if failed else ""
             cells.append(f"{acc.mean():.4f} +- {acc.std(ddof=1) if len(acc) > 1 else 0:.4f} [{fr:.3f}]{note}")
         print(f"{b:>7} " + " ".join(f"{c:>24}" for c in cells))

@@ -28,7 +28,7 @@ try:
 except ModuleNotFoundError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import structsparse.nn as nn
-from structsparse.nn.baselines import compare_at_budget
+from structsparse.nn.baselines import BaselineResult, compare_at_budget
 from structsparse.nn.experiment import train_early_stopping
 
 LABELS = {"sensitivity": "sensitivity (layer-aware)", "l1": "uniform ratio (L1)", "group_lasso": "global price (GL)"}
@@ -51,18 +51,18 @@ def main(argv=None):
         res = compare_at_budget(net, splits, args.budget, methods=("sensitivity", "l1", "group_lasso"),
                                 dense_epochs=10, fine_tune_epochs=args.fine_tune_epochs, trial_epochs=4, lr=0.05,
                                 lam0=0.2 if args.quick else 0.1, grow=3.0, max_trials=6, rng=seed)
-        res["dense"] = {"test_acc": net.score(X_te, y_te), "flops_fraction": 1.0}
+        res["dense"] = BaselineResult("dense", net.score(X_te, y_te), net.score(X_va, y_va), 1.0, net.n_params)
         rows.append(res)
         print(f"seed {seed} ({time.perf_counter() - t0:.0f} s): " + ", ".join(
-            f"{k} {v['test_acc']:.4f} @ {v['flops_fraction']:.3f}" for k, v in res.items()), flush=True)
+            f"{k} {v.test_acc:.4f} @ {v.flops_fraction:.3f}" for k, v in res.items()), flush=True)
     print(f"\ndigits CNN, FLOPs budget {args.budget:g}, every conv layer's filters, seeds {args.seeds}; "
           f"test accuracy (%) and FLOPs fraction, mean +- std")
     for key in ("dense", "sensitivity", "l1", "group_lasso"):
-        acc = 100 * np.array([r[key]["test_acc"] for r in rows])
-        fl = np.array([r[key]["flops_fraction"] for r in rows])
+        acc = 100 * np.array([r[key].test_acc for r in rows])
+        fl = np.array([r[key].flops_fraction for r in rows])
         print(f"  {LABELS.get(key, key):<28} {np.nanmean(acc):6.2f} +- {np.nanstd(acc):4.2f}   FLOPs "
               f"{np.nanmean(fl):.3f} +- {np.nanstd(fl):.3f}")
-    best = max(("sensitivity", "l1", "group_lasso"), key=lambda k: np.nanmean([r[k]["test_acc"] for r in rows]))
+    best = max(("sensitivity", "l1", "group_lasso"), key=lambda k: np.nanmean([r[k].test_acc for r in rows]))
     print(f"  highest mean test accuracy: {LABELS[best]} (see the std before calling it a win)")
     return 0
 

@@ -42,19 +42,19 @@ def one_seed(seed, quick, budgets, epochs_per_step, trial_epochs, max_trials, la
                   lam0=lam0, grow=3.0, max_trials=max_trials)
     prog = nn.prune_progressive(dense, X_tr, y_tr, budgets=budgets, epochs_per_step=epochs_per_step,
                                 trial_epochs=trial_epochs, **common)
-    total = prog["epochs_run"]
+    total = prog.epochs_run
     one = nn.prune_to_budget(dense, X_tr, y_tr, flops=budgets[-1], epochs=trial_epochs, fine_tune_epochs=0,
                              **common)
-    ft = max(total - one["epochs_run"], 0)
+    ft = max(total - one.epochs_run, 0)
     if ft:
-        train_early_stopping(one["net"], X_tr, y_tr, X_va, y_va, epochs=ft, lr=0.05, rng=seed, teacher=dense,
+        train_early_stopping(one.net, X_tr, y_tr, X_va, y_va, epochs=ft, lr=0.05, rng=seed, teacher=dense,
                              distill=0.5, temperature=4.0)
     d = nn.flops(dense)
     row = {"dense": dense.score(X_te, y_te),
-           "progressive": prog["net"].score(X_te, y_te), "prog_flops": nn.flops(prog["net"]) / d,
+           "progressive": prog.net.score(X_te, y_te), "prog_flops": nn.flops(prog.net) / d,
            "prog_epochs": total,
-           "one_shot": one["net"].score(X_te, y_te), "one_flops": nn.flops(one["net"]) / d,
-           "one_epochs": one["epochs_run"] + ft}
+           "one_shot": one.net.score(X_te, y_te), "one_flops": nn.flops(one.net) / d,
+           "one_epochs": one.epochs_run + ft}
     print(f"seed {seed} ({time.perf_counter() - t0:.0f} s): dense {row['dense']:.4f}; progressive "
           f"{row['progressive']:.4f} at {row['prog_flops']:.3f} FLOPs, {total} epochs; one-shot {row['one_shot']:.4f} "
           f"at {row['one_flops']:.3f} FLOPs, {row['one_epochs']} epochs", flush=True)

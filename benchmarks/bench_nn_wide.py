@@ -79,13 +79,13 @@ def main():
     with threadpool_limits(1):
         t0 = time.perf_counter()
         h = train_early_stopping(net, X_aug, y_aug, X_val, y_val, epochs=epochs, lr=0.05, rng=args.seed)
-        print(f"  dense: best validation epoch {h['best_epoch']}, {time.perf_counter() - t0:.0f} s")
+        print(f"  dense: best validation epoch {h.best_epoch}, {time.perf_counter() - t0:.0f} s")
         t0 = time.perf_counter()
         try:
             res = nn.prune_to_budget(net, X_aug, y_aug, flops=args.budget, by="filters", lam0=0.1, grow=3.0,
                                      max_trials=max_trials, epochs=trial_epochs, fine_tune_epochs=fine_tune,
                                      lr=0.05, X_val=X_val, y_val=y_val, rng=args.seed, verbose=True)
-            gl = res["net"]
+            gl = res.net
             print(f"  group lasso: {time.perf_counter() - t0:.0f} s, kept {gl.pruning['kept']}")
         except ValueError as exc:  # the price search missed the budget: say so, keep the baseline
             print(f"  group lasso: did not meet the budget ({exc})")
@@ -108,12 +108,12 @@ def main():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
                     runs.append(nn.speedup(net, pruned, batch=batch, repeats=7, rng=k))
-            get = lambda key: [r[key] for r in runs]  # noqa: E731
-            ok = [r["efficiency"] for r in runs if not r["measurement_problem"]]
+            get = lambda key: [getattr(r, key) for r in runs]  # noqa: E731
+            ok = [r.efficiency for r in runs if not r.measurement_problem]
             print(f"  {label}, batch {batch}: onnxruntime {stat([t * 1e3 for t in get('ort_dense_time')], '{:.3f}')} ms "
                   f"-> {stat([t * 1e3 for t in get('ort_pruned_time')], '{:.3f}')} ms, realized {stat(get('realized'))}x "
-                  f"of {runs[0]['theoretical']:.2f}x, efficiency {stat(ok)} "
-                  f"({sum(r['measurement_problem'] for r in runs)}/{len(runs)} flagged > 1.05); numpy realized "
+                  f"of {runs[0].theoretical:.2f}x, efficiency {stat(ok)} "
+                  f"({sum(r.measurement_problem for r in runs)}/{len(runs)} flagged > 1.05); numpy realized "
                   f"{stat(get('numpy_realized'))}x")
 
 

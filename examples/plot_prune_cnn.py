@@ -39,14 +39,15 @@ nn.train(small, X_train, y_train, epochs=2, lr=0.01, rng=0, progress=False)     
 print(f"pruned and fine-tuned: test accuracy {nn.accuracy(small, X_test, y_test):.3f}, {nn.flops(small)} FLOPs per sample "
       f"({nn.flops(net) / nn.flops(small):.2f}x fewer), {nn.count_params(small)} of {nn.count_params(net)} parameters")
 
-sp = nn.speedup(net, small, batch=512, repeats=5, runtime="numpy")
-print(f"{sp['runtime']} forward, batch 512: realized {sp['realized']:.2f}x of a theoretical {sp['theoretical']:.2f}x "
-      f"(efficiency {sp['efficiency']:.2f}); the same density unstructured as CSR: {sp['csr_realized']:.2f}x")
-if sp["measurement_problem"]:
+sp = nn.speedup(net, small, batch=512, repeats=5, runtime="numpy", rng=0)
+print(sp)
+print(f"{sp.runtime} forward, batch 512: realized {sp.realized:.2f}x of a theoretical {sp.theoretical:.2f}x "
+      f"(efficiency {sp.efficiency:.2f}); the same density unstructured as CSR: {sp.csr_realized:.2f}x")
+if sp.measurement_problem:
     print("the efficiency exceeds 1, which the FLOP count does not allow: a timing artefact, not a result")
 
 fig, ax = plt.subplots(figsize=(5, 3))
-ax.plot(hist["zero_groups"], "o-")
+ax.plot(hist.zero_groups, "o-")
 ax.set_xlabel("epoch of penalized training")
 ax.set_ylabel("groups at exactly zero")
 fig.tight_layout()

@@ -254,7 +254,7 @@ def _json_kind(path):
         fmt = doc.get("kind") or doc.get("format")
         if fmt == "structsparse.nn.recipe":
             return "a structsparse.nn pruning recipe (JSON; read it with nn.load_recipe)"
-        if fmt == _FORMAT:
+        if fmt in (_FORMAT, KIND):
             return "the JSON description written beside a network (load the .npz file next to it)"
         if fmt:
             return f"a {fmt!r} object (JSON)"
