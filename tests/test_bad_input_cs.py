@@ -180,7 +180,7 @@ add("recover-A-complex-operator", "data types", lambda: cs.recover(complex_op, y
 add("recover-A-object-text", "data types", lambda: cs.recover(np.where(A > 0, A, "x").astype(object), y, MODEL), ShapeError, "A")
 add("recover-A-columns-vs-model", "arguments", lambda: cs.recover(A[:, :40], y, MODEL), ShapeError, ("A", "n="))
 add("recover-method-unknown", "arguments", lambda: cs.recover(A, y, MODEL, method="omp2"), ParameterError, "method")
-add("recover-model-not-model", "data types", lambda: cs.recover(A, y, 4), ParameterError, "model")
+add("recover-model-not-model", "data types", lambda: cs.recover(A, y, 4), TypeError, "model")
 add("recover-noise-negative", "arguments", lambda: cs.recover(A, y, MODEL, noise=-0.1), ParameterError, "noise")
 add("recover-tol-0", "arguments", lambda: cs.recover(A, y, MODEL, tol=0.0), ParameterError, "tol")
 add("recover-max_iter-0", "arguments", lambda: cs.recover(A, y, MODEL, max_iter=0), ParameterError, "max_iter")
@@ -231,7 +231,7 @@ PT = dict(executor=None, progress=False)
 add("phase-m_grid-empty", "arguments", lambda: cs.phase_transition(MODEL, ["model_cosamp"], [], 2, **PT), ParameterError, "m_grid")
 add("phase-m_grid-0", "arguments", lambda: cs.phase_transition(MODEL, ["model_cosamp"], [0, 10], 2, **PT), ParameterError, "m_grid")
 add("phase-m_grid-above-n", "sizes", lambda: cs.phase_transition(MODEL, ["model_cosamp"], [100], 2, **PT), ParameterError, "m_grid")
-add("phase-m_grid-string", "data types", lambda: cs.phase_transition(MODEL, ["model_cosamp"], "10,20", 2, **PT), ParameterError, "m_grid")
+add("phase-m_grid-string", "data types", lambda: cs.phase_transition(MODEL, ["model_cosamp"], "10,20", 2, **PT), TypeError, "m_grid")
 add("phase-n_trials-0", "arguments", lambda: cs.phase_transition(MODEL, ["model_cosamp"], [20], 0, **PT), ParameterError, "n_trials")
 add("phase-methods-empty", "empty", lambda: cs.phase_transition(MODEL, [], [20], 2, **PT), ParameterError, "methods")
 add("phase-methods-unknown", "arguments", lambda: cs.phase_transition(MODEL, ["lasso"], [20], 2, **PT), ParameterError, "methods")
@@ -240,7 +240,7 @@ add("phase-n_workers-negative", "arguments", lambda: cs.phase_transition(MODEL, 
 add("phase-n_workers-with-executor", "arguments",
     lambda: cs.phase_transition(MODEL, ["model_cosamp"], [20], 1, executor=cs.SerialExecutor(), n_workers=2, progress=False),
     ParameterError, ("n_workers", "executor"))
-add("phase-executor-bad", "data types", lambda: cs.phase_transition(MODEL, ["model_cosamp"], [20], 1, executor=3, progress=False), ParameterError, "executor")
+add("phase-executor-bad", "data types", lambda: cs.phase_transition(MODEL, ["model_cosamp"], [20], 1, executor=3, progress=False), TypeError, "executor")
 add("phase-success_tol-0", "arguments", lambda: cs.phase_transition(MODEL, ["model_cosamp"], [20], 1, success_tol=0.0, **PT), ParameterError, "success_tol")
 add("phase-operator-unknown", "arguments", lambda: cs.phase_transition(MODEL, ["model_cosamp"], [20], 1, operator="fourier", **PT), ParameterError, "operator")
 add("phase-resume-file-in-missing-folder", "output paths",

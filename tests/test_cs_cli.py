@@ -54,14 +54,14 @@ def test_phase_command_saves_results_and_plot(capsys, tmp_path):
                  "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "model_cosamp" in text and "50% point" in text and out.exists() and fig.exists()
-    meta, rows = cs.load_table(out)
-    assert len(rows) == 2 * 3 * 2
+    table = cs.PhaseTable.load(out)
+    assert len(table) == 2 * 3 * 2 and table.methods == ["block_omp", "model_cosamp"]
 
 
 def test_plots_write_files(tmp_path):
     import matplotlib.pyplot as plt
 
-    from structsparse.plots.cs import plot_phase_transition, plot_recovery, plot_rip
+    from structsparse.cs.plots import plot_phase_transition, plot_recovery, plot_rip
 
     m = cs.BlockSparse(64, 8, 2)
     x = m.sample(0)

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -47,8 +48,8 @@ def test_interrupted_sweep_resumes_from_the_file(tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         cs.phase_transition(MODEL, METHODS, GRID, 2, executor=Counting(), rng=3, resume_file=path, progress=False)
-    meta, rows = cs.load_table(path)
-    assert meta["base_seed"] == 3 and len(rows) == 3 * len(METHODS)
+    saved = cs.PhaseTable.load(path)
+    assert saved.meta["base_seed"] == 3 and len(saved) == 3 * len(METHODS)
     calls.clear()
     table = cs.phase_transition(MODEL, METHODS, GRID, 2, executor=cs.SerialExecutor(), rng=3, resume_file=path,
                                 progress=False)
@@ -82,7 +83,7 @@ def test_phase_bad_arguments():
         cs.phase_transition(MODEL, ["nope"], [40], 1, executor=cs.SerialExecutor())
     with pytest.raises(ParameterError, match="'m_grid'"):
         cs.phase_transition(MODEL, ["l1"], [400], 1, executor=cs.SerialExecutor())
-    with pytest.raises(ParameterError, match="'executor'"):
+    with pytest.raises(TypeError, match="'executor'"):
         cs.phase_transition(MODEL, ["l1"], [40], 1, executor="pool")
 
 
@@ -124,7 +125,7 @@ def test_a_sweep_resumes_only_when_made_by_the_same_code(tmp_path):
     assert not resumable(path, new)  # nothing saved yet
     first = cs.phase_transition(MODEL, ["model_cosamp"], [40], 2, executor=cs.SerialExecutor(), rng=3,
                                 resume_file=path, progress=False, stamp=old)
-    assert cs.load_table(path)[0]["stamp"] == old
+    assert cs.PhaseTable.load(path).meta["stamp"] == old
     # the same code resumes (no trial recomputed: the saved rows come back as they were)
     assert resumable(path, old)
     again = cs.phase_transition(MODEL, ["model_cosamp"], [40], 2, executor=cs.SerialExecutor(), rng=3,
@@ -139,10 +140,115 @@ def test_a_sweep_resumes_only_when_made_by_the_same_code(tmp_path):
     assert not path.exists() and (tmp_path / "sweep.json.stale").exists()
     fresh = cs.phase_transition(MODEL, ["model_cosamp"], [40], 2, executor=cs.SerialExecutor(), rng=3,
                                 resume_file=path, progress=False, stamp=new)
-    assert cs.load_table(path)[0]["stamp"] == new
+    assert cs.PhaseTable.load(path).meta["stamp"] == new
     assert [r["error"] for r in fresh] == [r["error"] for r in first]  # same seeds, recomputed
     # a file without a stamp (made before stamps existed) is never resumed
-    meta, rows = cs.load_table(path)
+    saved = cs.PhaseTable.load(path)
+    meta, rows = saved.meta, saved.to_records()
     meta.pop("stamp")
     path.write_text(json.dumps({"meta": meta, "rows": rows}))
     assert not resumable(path, new)
+
+
+# ----------------------------------------------------------------------------- PhaseTable
+def _sweep():
+    return cs.phase_transition(MODEL, METHODS, [25, 60], 2, executor=cs.SerialExecutor(), rng=5, progress=False)
+
+
+def test_phase_table_behaves_like_the_list_it_replaces():
+    table = _sweep()
+    assert isinstance(table, cs.PhaseTable)
+    rows = table.to_records()
+    assert isinstance(rows, list) and len(table) == len(rows) == 2 * 2 * len(METHODS)
+    assert list(table) == rows and table[0] == rows[0] and table[-1] == rows[-1] and table[1:3] == rows[1:3]
+    assert rows == sorted(rows, key=lambda r: (r["method"], r["m"], r["trial"]))
+    # to_records gives copies: changing them leaves the table alone
+    rows[0]["success"] = "changed"
+    assert table[0]["success"] in (True, False)
+    assert table.methods == sorted(METHODS) and table.m_values == [25, 60]
+    assert table.meta["base_seed"] == 5 and table.meta["model"] == "BlockSparse"
+    assert repr(table.model) == repr(MODEL)
+    # the rates are those of the rows
+    ms, rate = table.success_rates()["model_cosamp"]
+    want = [np.mean([r["success"] for r in table if r["method"] == "model_cosamp" and r["m"] == m]) for m in (25, 60)]
+    assert list(ms) == [25, 60] and np.allclose(rate, want)
+    assert table.transition_point("model_cosamp") == cs.transition_point(table.to_records(), "model_cosamp")
+    # a short repr, no wall of rows
+    text = repr(table)
+    assert text.startswith("PhaseTable(") and len(text) < 160 and "rows=8" in text
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        table.rows = ()
+
+
+def test_phase_table_checks_its_rows():
+    with pytest.raises(TypeError, match="rows"):
+        cs.PhaseTable("l1")
+    with pytest.raises(TypeError, match="row 0"):
+        cs.PhaseTable([3])
+    with pytest.raises(ParameterError, match="success"):
+        cs.PhaseTable([{"method": "l1", "m": 3}])
+    with pytest.raises(TypeError, match="meta"):
+        cs.PhaseTable([], meta=[1])
+
+
+def test_phase_table_save_load_round_trip(tmp_path):
+    table = _sweep()
+    path = table.save(tmp_path / "table.json")
+    data = json.loads(path.read_text())
+    assert data["format"] == "structsparse.cs.PhaseTable" and data["version"] == 1
+    back = cs.PhaseTable.load(path)
+    assert back == table and back.meta == table.meta
+    # a sweep's resume file is a saved table too
+    resumed = tmp_path / "sweep.json"
+    again = cs.phase_transition(MODEL, METHODS, [25, 60], 2, executor=cs.SerialExecutor(), rng=5, progress=False,
+                                resume_file=resumed)
+    assert cs.PhaseTable.load(resumed).to_records() == again.to_records()
+    # files written before the header existed still load
+    legacy = tmp_path / "legacy.json"
+    legacy.write_text(json.dumps({"meta": table.meta, "rows": table.to_records()}))
+    assert cs.PhaseTable.load(legacy) == table
+
+
+def test_phase_table_load_refuses_another_kind_of_file(tmp_path):
+    from structsparse import sysid
+
+    system, pattern = sysid.example_system()
+    system.save(tmp_path / "model.json")
+    with pytest.raises(ParameterError, match="holds a structsparse.sysid.StateSpace, not a structsparse.cs.PhaseTable"):
+        cs.PhaseTable.load(tmp_path / "model.json")
+    pattern.save(tmp_path / "pattern.json")
+    with pytest.raises(ParameterError, match="structsparse.sysid.Pattern"):
+        cs.PhaseTable.load(tmp_path / "pattern.json")
+    # and the other way round: a table is not a model
+    _sweep().save(tmp_path / "table.json")
+    with pytest.raises(ParameterError, match="holds a structsparse.cs.PhaseTable"):
+        sysid.StateSpace.load(tmp_path / "table.json")
+    with pytest.raises(ParameterError, match="holds a structsparse.cs.PhaseTable"):
+        sysid.Pattern.load(tmp_path / "table.json")
+    # a newer format version is refused, naming the version
+    data = json.loads((tmp_path / "table.json").read_text())
+    data["version"] = 99
+    (tmp_path / "v99.json").write_text(json.dumps(data))
+    with pytest.raises(ParameterError, match="version 99"):
+        cs.PhaseTable.load(tmp_path / "v99.json")
+
+
+def test_deprecated_names_warn_and_still_work(tmp_path):
+    from structsparse.cs.phase import run_trial
+
+    table = _sweep()
+    table.save(tmp_path / "t.json")
+    with pytest.warns(DeprecationWarning, match="PhaseTable.load"):
+        meta, rows = cs.load_table(tmp_path / "t.json")
+    assert meta == table.meta and rows == table.to_records()  # what it always returned
+    args = ("BlockSparse", MODEL.params(), ["model_cosamp"], 40, 1)
+    with pytest.warns(DeprecationWarning, match="base_seed"):
+        old = run_trial(*args, base_seed=11)
+    new = run_trial(*args, rng=11)
+    assert [(r["error"], r["success"]) for r in old] == [(r["error"], r["success"]) for r in new]
+    # an int rng is the trial's seed: the same trial every call; a Generator gives one draw of that seed
+    assert run_trial(*args, rng=11)[0]["error"] == new[0]["error"]
+    assert run_trial(*args, rng=np.random.default_rng(3))[0]["error"] == \
+        run_trial(*args, rng=int(np.random.default_rng(3).integers(2 ** 62)))[0]["error"]
+    with pytest.raises(ParameterError, match="base_seed"):
+        run_trial(*args, rng=1, base_seed=2)

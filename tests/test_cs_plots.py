@@ -1,4 +1,5 @@
-"""Compressive-sensing figures: what they draw, and that they are written atomically."""
+"""Compressive-sensing figures: what they draw, that they follow the plotting rules (drawn into the axes given,
+returned open, backend untouched), that results draw themselves, and that they are written atomically."""
 
 import matplotlib
 
@@ -10,7 +11,8 @@ import pytest  # noqa: E402
 
 from structsparse import cs  # noqa: E402
 from structsparse.exceptions import ParameterError, ShapeError  # noqa: E402
-from structsparse.plots.cs import plot_phase_transition, plot_recovery, plot_rip, save_figure  # noqa: E402
+from structsparse.cs.plots import (plot_phase_transition, plot_real_recovery, plot_recovery, plot_rip,  # noqa: E402
+                                   save_figure)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -150,8 +152,6 @@ def test_unknown_truth_draws_no_support_and_no_error():
 
 
 def test_real_recovery_figure_draws_three_panels(tmp_path):
-    from structsparse.plots.cs import plot_real_recovery
-
     rng = np.random.default_rng(0)
     img = rng.random((16, 16))
     back, rec = img * 0.5, img + 0.01
@@ -173,3 +173,117 @@ def test_real_recovery_figure_draws_three_panels(tmp_path):
         plot_real_recovery(sig, sig[:10], sig)
     with pytest.raises(ParameterError, match="ax"):
         plot_real_recovery(sig, sig, sig, ax=ax[:2])
+
+
+# ----------------------------------------------------------------------------- the plotting rules
+def _rows():
+    return [{"method": "l1", "m": m, "trial": t, "success": m >= 30 + 10 * t, "error": 0.0, "time": 0.0, "n_iter": 1}
+            for m in (20, 30, 40, 50) for t in range(2)]
+
+
+def _estimate():
+    return cs.rip_estimate(cs.gaussian(30, 64, rng=0), cs.BlockSparse(64, 4, 2), n_samples=3, rng=1)
+
+
+def _calls():
+    """Every plot function of cs.plots with valid arguments, and how many axes it draws into."""
+    x = np.zeros(32)
+    x[4:8] = 1.0
+    sig = np.sin(np.linspace(0, 6, 32))
+    return {"plot_recovery": (lambda **kw: plot_recovery(x, 0.9 * x, cs.BlockSparse(32, 4, 1), **kw), 1),
+            "plot_phase_transition": (lambda **kw: plot_phase_transition(_rows(), **kw), 1),
+            "plot_rip": (lambda **kw: plot_rip(_estimate(), **kw), 2),
+            "plot_real_recovery": (lambda **kw: plot_real_recovery(sig, 0.5 * sig, sig, **kw), 3)}
+
+
+def test_every_plot_function_is_covered():
+    from structsparse.cs import plots
+
+    drawn = set(_calls()) | {"save_figure"}
+    assert set(plots.__all__) == drawn
+
+
+@pytest.mark.parametrize("name", sorted(_calls()))
+def test_plot_draws_into_the_axes_given_and_returns_their_figure(name):
+    call, n_axes = _calls()[name]
+    fig, axes = plt.subplots(1, n_axes)
+    axes = axes if n_axes > 1 else [axes]
+    out = call(ax=axes if n_axes > 1 else axes[0])
+    assert out is fig
+    assert all(a.lines or a.patches or a.images for a in axes)  # every axes given received the drawing
+    assert len(fig.axes) == n_axes  # and no other axes were added
+    assert plt.fignum_exists(fig.number)
+
+
+@pytest.mark.parametrize("name", sorted(_calls()))
+def test_plot_keeps_the_backend_and_leaves_its_figure_open(name, tmp_path):
+    call, _ = _calls()[name]
+    before = matplotlib.get_backend()
+    plt.switch_backend("template")  # a backend the old code replaced by Agg
+    try:
+        fig = call(path=tmp_path / "f.png")
+        assert matplotlib.get_backend().lower() == "template"
+        assert plt.fignum_exists(fig.number)  # saving did not close it
+        assert _is_png(tmp_path / "f.png")
+        save_figure(fig, tmp_path / "g.png")
+        assert plt.fignum_exists(fig.number)
+    finally:
+        plt.close("all")
+        plt.switch_backend(before)
+
+
+def test_fig_and_ax_together_are_refused():
+    fig, ax = plt.subplots()
+    with pytest.raises(ParameterError, match="fig"):
+        plot_phase_transition(_rows(), fig=fig, ax=ax)
+    with pytest.raises(TypeError, match="'ax'"):
+        plot_rip(_estimate(), ax="axes")
+
+
+def test_tree_recovery_into_one_axes_draws_the_coefficients():
+    model = cs.TreeSparse(64, 10, "db2")
+    coef = model.sample(rng=0)
+    fig, ax = plt.subplots()
+    assert plot_recovery(coef, coef, model, ax=ax) is fig
+    recovered = [ln for ln in ax.lines if ln.get_label() == "recovered"]
+    np.testing.assert_allclose(recovered[0].get_ydata(), coef)
+
+
+# ----------------------------------------------------------------------------- results draw themselves
+def test_recovery_result_plot():
+    model = cs.BlockSparse(128, 8, 2)
+    A = cs.gaussian(60, 128, rng=0)
+    x0 = model.sample(rng=1)
+    res = cs.recover(A, A @ x0, model, method="model_cosamp")
+    fig = res.plot(x0, model)
+    assert isinstance(fig, matplotlib.figure.Figure) and plt.fignum_exists(fig.number)
+    recovered = [ln for ln in fig.axes[0].lines if ln.get_label() == "recovered"]
+    np.testing.assert_allclose(recovered[0].get_ydata(), res.x)
+    # the active blocks of x0 are shaded
+    shaded = np.zeros(128, bool)
+    for lo, hi in _span_edges(fig.axes[0]):
+        shaded[int(np.ceil(lo)):int(np.floor(hi)) + 1] = True
+    assert np.array_equal(shaded, np.repeat(model.block_norms(x0) > 0, 8))
+    fig2, ax = plt.subplots()
+    assert res.plot(ax=ax) is fig2 and "unknown" in ax.get_title()  # no truth given
+
+
+def test_phase_table_and_rip_estimate_plot():
+    table = cs.PhaseTable(_rows())
+    fig, ax = plt.subplots()
+    assert table.plot(ax=ax) is fig
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.0, 0.5, 1.0, 1.0])
+    est = _estimate()
+    fig = est.plot()
+    assert isinstance(fig, matplotlib.figure.Figure)
+    np.testing.assert_allclose([p.get_height() for p in fig.axes[1].patches], [est.delta_model, est.delta_plain])
+
+
+def test_old_module_warns_and_reexports():
+    import importlib
+    import sys
+
+    sys.modules.pop("structsparse.plots.cs", None)
+    with pytest.warns(DeprecationWarning, match="structsparse.cs.plots"):
+        old = importlib.import_module("structsparse.plots.cs")
+    assert old.plot_recovery is plot_recovery and old.save_figure is save_figure

@@ -130,7 +130,7 @@ def test_bad_inputs_raise_clear_errors(block_problem):
         cs.recover(A, y, model, method="tree_lasso")
     with pytest.raises(ParameterError, match="'noise'"):
         cs.recover(A, y, model, noise=-1.0)
-    with pytest.raises(ParameterError, match="'model'"):
+    with pytest.raises(TypeError, match="'model'"):  # a wrong type, not a wrong value
         cs.recover(A, y, "block")
 
 

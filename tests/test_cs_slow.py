@@ -17,7 +17,7 @@ def test_block_phase_transition_full_size(tmp_path):
     """N=1024, blocks of 8, 10 active, Gaussian, noiseless, 20 trials per M (issue 4, item 6)."""
     import matplotlib.pyplot as plt
 
-    from structsparse.plots.cs import plot_phase_transition
+    from structsparse.cs.plots import plot_phase_transition
 
     OUT.mkdir(parents=True, exist_ok=True)
     model = cs.BlockSparse(1024, 8, 10)
@@ -38,7 +38,7 @@ def test_tree_phase_transition_full_size(tmp_path):
     """Tree-sparse piecewise-smooth signals, N=1024, db4: model-based CoSaMP needs clearly fewer measurements."""
     import matplotlib.pyplot as plt
 
-    from structsparse.plots.cs import plot_phase_transition
+    from structsparse.cs.plots import plot_phase_transition
 
     OUT.mkdir(parents=True, exist_ok=True)
     model = cs.TreeSparse(1024, 40, "db4")

@@ -54,6 +54,24 @@ def test_identify_with_states_and_penalty(data_dir, capsys):
     assert "Found pattern: 11 entries of A, 4 of B" in text
 
 
+def test_identify_penalty_takes_penalty_names_and_notes_old_ones(data_dir, capsys):
+    args = ["identify", str(data_dir / "data.csv"), "--inputs", "u1,u2", "--outputs", "y1,y2", "--order", "4",
+            "--states", "x1,x2,x3,x4", "--penalty"]
+    assert main(args + ["sparse_group_lasso"]) == 0
+    new = capsys.readouterr()
+    assert "deprecated" not in new.err
+    assert main(args + ["sparse_group"]) == 0
+    old = capsys.readouterr()
+    assert "--penalty sparse_group is deprecated" in old.err and "sparse_group_lasso" in old.err
+    assert old.out == new.out  # the same identification
+    # the IdentifiedModel file reads back whole
+    out = data_dir / "found.npz"
+    assert main(args + ["group_lasso", "--out", str(out)]) == 0
+    from structsparse.sysid import IdentifiedModel
+
+    assert IdentifiedModel.load(out).method == "states-penalized"
+
+
 def test_identify_bad_input(data_dir, capsys):
     rc = main(["identify", str(data_dir / "data.csv"), "--inputs", "u1,u9", "--outputs", "y1", "--order", "2"])
     assert rc == 2 and "u9" in capsys.readouterr().err

@@ -101,7 +101,7 @@ def test_example_pattern_is_identifiable():
 
 
 def test_bad_arguments():
-    with pytest.raises(ParameterError, match="Pattern"):
+    with pytest.raises(TypeError, match="Pattern"):
         identifiability(np.ones((2, 2)))
     with pytest.raises(ParameterError, match="tol"):
         identifiability(Pattern.full(2, 1, 1), tol=0)

@@ -5,7 +5,7 @@ import pytest
 
 import structsparse as ss
 from structsparse.exceptions import ParameterError, ShapeError
-from structsparse.sysid import (OrderWarning, Pattern, StabilityWarning, StateSpace, example_network, example_system,
+from structsparse.sysid import (IdentifiedModel, OrderWarning, Pattern, StabilityWarning, StateSpace, example_network, example_system,
                                 fit_index, fit_similarity, identify, moesp, pem_refine, pole_error, random_system,
                                 support_scores)
 from structsparse.sysid.pem import output_error_jacobian
@@ -130,7 +130,7 @@ def test_figure_network_discovery_f1_is_one():
     rng = np.random.default_rng(0)
     u = rng.standard_normal((2000, 5))
     x = net.simulate(u, process_noise=0.01, rng=1).x
-    for penalty in ("sparse_group", "l1"):
+    for penalty in ("sparse_group_lasso", "l1"):
         res = identify(u, None, 20, penalty=penalty, x=x)
         assert res.method == "states-penalized"
         assert support_scores(net, res.pattern)["f1"] == 1.0
@@ -138,7 +138,7 @@ def test_figure_network_discovery_f1_is_one():
     np.testing.assert_array_equal(res.model.C, np.eye(20))
 
 
-@pytest.mark.parametrize("kind", ["sparse_group", "group"])
+@pytest.mark.parametrize("kind", ["sparse_group_lasso", "group_lasso"])
 def test_group_penalties_recover_influences(kind):
     """Row groups are a state's influence / an input's reach: a state with no influence is found."""
     net = example_network(n_states=8, n_inputs=2, rng=3)
@@ -276,6 +276,70 @@ def test_identified_model_save_load(tmp_path, suffix):
     np.testing.assert_array_equal(back.A, res.model.A)
     np.testing.assert_allclose(res.simulate(u), res.y_sim)
     assert "fit per output" in res.summary()
+    # the whole result comes back: model, x0, fit, NRMSE, pattern (free entries and known values), method
+    again = IdentifiedModel.load(path)
+    assert isinstance(again, IdentifiedModel) and again.method == res.method == "subspace+pem"
+    for M, N in zip(again.model.matrices, res.model.matrices):
+        np.testing.assert_array_equal(M, N)
+    assert again.model.dt == res.model.dt
+    for name in ("x0", "fit", "nrmse"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(res, name))
+    assert again.pattern == res.pattern and again.pattern.fixed_nonzero() > 0
+    np.testing.assert_allclose(again.simulate(u), res.y_sim)  # from the saved x0
+    assert again.y_sim is None and again.history == {} and repr(again) == repr(res)
+
+
+def test_identified_model_load_refuses_another_kind(tmp_path):
+    system, pat = example_system()
+    system.save(tmp_path / "model.json")
+    system.save(tmp_path / "model.npz")
+    pat.save(tmp_path / "pattern.json")
+    for name, held in (("model.json", "structsparse.sysid.StateSpace"), ("model.npz", "structsparse.sysid.StateSpace"),
+                       ("pattern.json", "structsparse.sysid.Pattern")):
+        with pytest.raises(ParameterError, match=f"holds a {held}, not a structsparse.sysid.IdentifiedModel"):
+            IdentifiedModel.load(tmp_path / name)
+    with pytest.raises(ParameterError, match="holds a structsparse.sysid.Pattern, not a structsparse.sysid.StateSpace"):
+        StateSpace.load(tmp_path / "pattern.json")
+    with pytest.raises(ParameterError, match="holds a structsparse.sysid.StateSpace, not a structsparse.sysid.Pattern"):
+        Pattern.load(tmp_path / "model.json")
+    with pytest.raises(ParameterError, match="does not exist"):
+        IdentifiedModel.load(tmp_path / "none.json")
+
+
+def test_results_are_frozen_with_a_short_repr():
+    import dataclasses
+
+    system, pat = example_system()
+    u, y = _data(system, n=300)
+    res = identify(u, y, 4, rng=0)
+    text = repr(res)
+    assert text.startswith("IdentifiedModel(method='subspace+pem', n_states=4") and len(text) < 160
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.fit = None
+    verdict = ss.sysid.identifiability(pat, rng=0)
+    assert repr(verdict) == ("IdentifiabilityResult(identifiable=True, n_parameters={}, rank={}, n_unidentifiable=0)"
+                             .format(verdict.n_parameters, verdict.rank))
+    sim = system.simulate(u)
+    assert repr(sim) == "SimulationResult(n_samples=300, n_outputs=2, n_states=4)"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sim.y = None
+
+
+def test_penalty_kinds_are_penalty_names_and_old_ones_warn():
+    net = example_network(n_states=6, n_inputs=2, rng=1)
+    u = np.random.default_rng(0).standard_normal((600, 2))
+    x = net.simulate(u, process_noise=0.01, rng=2).x
+    for old, new in (("group", "group_lasso"), ("sparse_group", "sparse_group_lasso")):
+        with pytest.warns(DeprecationWarning, match=f"penalty='{new}'"):
+            before = identify(u, None, 6, penalty=old, x=x)
+        after = identify(u, None, 6, penalty=new, x=x)
+        assert after.pattern == before.pattern and after.history["path"]["penalty"] == new
+        # the kind is the name of the solver-layer penalty it builds
+        assert new == {"group_lasso": ss.GroupLasso, "sparse_group_lasso": ss.SparseGroupLasso}[new].name
+    with pytest.raises(TypeError, match="penalty"):
+        identify(u, None, 6, penalty=3, x=x)
+    with pytest.raises(TypeError, match="pattern"):
+        identify(u, None, 6, pattern="free", x=x)
 
 
 def test_early_stop_of_pem_warns():

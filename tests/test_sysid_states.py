@@ -17,7 +17,7 @@ def _network_data(seed=0, n_samples=600):
     return net, Z, x[1:]
 
 
-@pytest.mark.parametrize("kind", ["l1", "sparse_group"])
+@pytest.mark.parametrize("kind", ["l1", "sparse_group_lasso"])
 def test_discovery_runs_one_core_path_and_its_solutions_are_the_penalized_minimizers(monkeypatch, kind):
     _, Z, Y = _network_data()
     calls = []
@@ -53,7 +53,7 @@ def test_discovered_support_is_the_network_s():
     net = sysid.example_network(rng=seed)
     u = np.random.default_rng(seed).standard_normal((2000, 5))
     x = net.simulate(u, process_noise=0.01, rng=seed + 1000).x
-    res = sysid.identify(u, None, 20, penalty="sparse_group", x=x)
+    res = sysid.identify(u, None, 20, penalty="sparse_group_lasso", x=x)
     assert sysid.support_scores(net, res.pattern)["f1"] == 1.0
 
 

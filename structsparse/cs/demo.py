@@ -9,8 +9,6 @@ model-based RIP comparison. Figures go to ``out_dir``.
 import time
 import warnings
 
-import numpy as np
-
 from ..exceptions import ConvergenceWarning
 
 __all__ = ["demo_part"]

@@ -697,8 +697,8 @@ class BlockSparse2D(BlockSparse):
 def check_model(model, owner):
     """Check that ``model`` is a :class:`SignalModel`."""
     if not isinstance(model, SignalModel):
-        raise ParameterError(f"The 'model' parameter of {owner} must be a cs.Sparse, cs.BlockSparse, "
-                             f"cs.TreeSparse, cs.TreeSparse2D or cs.BlockSparse2D. Got {type(model).__name__}.")
+        raise TypeError(f"The 'model' parameter of {owner} must be a cs.Sparse, cs.BlockSparse, "
+                        f"cs.TreeSparse, cs.TreeSparse2D or cs.BlockSparse2D. Got {type(model).__name__}.")
     return model
 
 

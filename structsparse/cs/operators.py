@@ -626,4 +626,4 @@ def as_matrix(A):
         return A.toarray()
     if isinstance(A, LinearOperator):
         return np.asarray(A.matmat(np.eye(A.shape[1])))
-    raise ShapeError(f"The 'A' parameter must be an array, a sparse matrix or a LinearOperator. Got {type(A).__name__}.")
+    raise TypeError(f"The 'A' parameter must be an array, a sparse matrix or a LinearOperator. Got {type(A).__name__}.")

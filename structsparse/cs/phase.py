@@ -128,10 +128,10 @@ def run_trial(kind, params, methods, m, trial, rng=None, operator="gaussian", su
         One row per method.
     """
     if base_seed is not None:
-        warnings.warn("run_trial(base_seed=...) is deprecated; pass the seed as 'rng'.", DeprecationWarning,
-                      stacklevel=2)
         if rng is not None:
             raise ParameterError("run_trial takes 'rng' or the deprecated 'base_seed', not both.")
+        warnings.warn("run_trial(base_seed=...) is deprecated and will be removed in the next release; pass the "
+                      "seed as 'rng'.", DeprecationWarning, stacklevel=2)
         rng = base_seed
     model = model_from_params(kind, params)
     seed = np.random.SeedSequence([_trial_seed(rng), int(m), int(trial)])
@@ -579,6 +579,8 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
     methods = [check_choice(mt, "methods", METHODS, owner=owner) for mt in methods]
     if not methods:
         raise ParameterError(f"The 'methods' parameter of {owner} must name at least one method.")
+    if isinstance(m_grid, (str, bytes)) or not hasattr(m_grid, "__iter__"):
+        raise TypeError(f"The 'm_grid' parameter of {owner} must be a sequence of ints. Got {type(m_grid).__name__}.")
     try:
         m_grid = [int(m) for m in m_grid]
     except (TypeError, ValueError):
@@ -598,7 +600,7 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
     operator = check_choice(operator, "operator", tuple(OPERATORS), owner=owner)
     success_tol = check_scalar(success_tol, "success_tol", low=0, low_inclusive=False, owner=owner)
     if executor is not None and not isinstance(executor, Executor) and not hasattr(executor, "submit"):
-        raise ParameterError(f"The 'executor' parameter of {owner} must be a concurrent.futures.Executor. "
+        raise TypeError(f"The 'executor' parameter of {owner} must be a concurrent.futures.Executor. "
                              f"Got {type(executor).__name__}.")
     kind = type(model).__name__
     meta = {"model": kind, "params": model.params(), "operator": operator, "success_tol": success_tol}

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_int, check_rng, check_scalar
-from ..exceptions import ParameterError
 from .pattern import MATRIX_NAMES, Pattern
 
 __all__ = ["identifiability", "IdentifiabilityResult", "markov_jacobian", "random_point"]
@@ -91,7 +90,7 @@ def markov_jacobian(pattern, theta, n_terms=None):
     return markov, jac
 
 
-@dataclass
+@dataclass(frozen=True, repr=False)
 class IdentifiabilityResult:
     """Verdict of :func:`identifiability`.
 
@@ -127,6 +126,10 @@ class IdentifiabilityResult:
     singular_values: np.ndarray = None
     null_space: np.ndarray = None
     tol: float = 1e-9
+
+    def __repr__(self):
+        return (f"IdentifiabilityResult(identifiable={self.identifiable}, n_parameters={self.n_parameters}, "
+                f"rank={self.rank}, n_unidentifiable={self.n_unidentifiable})")
 
     def summary(self):
         """A few lines for people: verdict, counts and which entries are unidentifiable."""
@@ -178,7 +181,7 @@ def identifiability(pattern, rng=None, tol=1e-9, n_points=2):
     """
     owner = "identifiability"
     if not isinstance(pattern, Pattern):
-        raise ParameterError(f"The 'pattern' parameter of {owner} must be a Pattern. Got {type(pattern).__name__}.")
+        raise TypeError(f"The 'pattern' parameter of {owner} must be a Pattern. Got {type(pattern).__name__}.")
     tol = check_scalar(tol, "tol", low=0, high=1, low_inclusive=False, owner=owner)
     n_points = check_int(n_points, "n_points", low=1, owner=owner)
     gen = check_rng(rng)

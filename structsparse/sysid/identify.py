@@ -232,7 +232,7 @@ def _check_pattern(pattern, n, m, p):
     if pattern is None:
         return None
     if not isinstance(pattern, Pattern):
-        raise ParameterError(f"The 'pattern' parameter of identify must be a Pattern or None. Got {type(pattern).__name__}.")
+        raise TypeError(f"The 'pattern' parameter of identify must be a Pattern or None. Got {type(pattern).__name__}.")
     if (pattern.n_states, pattern.n_inputs, pattern.n_outputs) != (n, m, p):
         raise ShapeError(
             f"The 'pattern' of identify has (n_states, n_inputs, n_outputs) = "

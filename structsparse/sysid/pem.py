@@ -26,7 +26,7 @@ from .pattern import Pattern
 __all__ = ["pem_refine", "PEMResult", "output_error_jacobian"]
 
 
-@dataclass
+@dataclass(frozen=True, repr=False)
 class PEMResult:
     """Outcome of :func:`pem_refine`.
 
@@ -53,6 +53,10 @@ class PEMResult:
     converged: bool
     message: str
     history: dict = field(default_factory=dict)
+
+    def __repr__(self):
+        return (f"PEMResult(n_free={np.size(self.theta)}, cost={self.cost:.6g}, n_iter={self.n_iter}, "
+                f"converged={self.converged})")
 
 
 def _simulate(A, B, C, D, u, x0):

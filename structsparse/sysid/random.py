@@ -98,7 +98,7 @@ def random_system(n_states, n_inputs, n_outputs, density=0.5, rng=None, pattern=
     if pattern is None:
         pattern = random_pattern(n_states, n_inputs, n_outputs, density, gen, feedthrough)
     elif not isinstance(pattern, Pattern):
-        raise ParameterError(f"The 'pattern' parameter of {owner} must be a Pattern or None. Got {type(pattern).__name__}.")
+        raise TypeError(f"The 'pattern' parameter of {owner} must be a Pattern or None. Got {type(pattern).__name__}.")
     sizes = (pattern.n_states, pattern.n_inputs, pattern.n_outputs)
     if sizes != (n_states, n_inputs, n_outputs):
         raise ShapeError(

@@ -26,7 +26,7 @@ from .pattern import Pattern
 __all__ = ["fit_similarity", "SimilarityFit"]
 
 
-@dataclass
+@dataclass(frozen=True, repr=False)
 class SimilarityFit:
     """One candidate transform.
 
@@ -41,6 +41,9 @@ class SimilarityFit:
 
     T: np.ndarray
     residual: float
+
+    def __repr__(self):
+        return f"SimilarityFit(n={np.shape(self.T)[0]}, residual={self.residual:.3e})"
 
 
 def _transformed(tvec, A, B, C, n):

@@ -121,6 +121,16 @@ def _make_penalty(kind, n_rows, lam):
     return SparseGroupLasso(groups, lam, 0.5)
 
 
+def _budget(loss, penalty, max_iter):
+    """``max_iter`` under the name the path's solver gives its main loop (``max_outer`` for solve_block)."""
+    import inspect
+
+    from ..solvers.path import default_solver
+
+    takes = inspect.signature(default_solver(loss, penalty)).parameters
+    return {"max_outer" if "max_outer" in takes else "max_iter": max_iter}
+
+
 def _complexity(k, c, logN, gamma):
     """Model-size penalty ``k (log N + 2 gamma log c)``.
 
@@ -243,7 +253,7 @@ def discover_dynamics(Z, Y, penalty="sparse_group_lasso", n_lams=30, eps=1e-3, t
     bic_rows, supports, refits = [], [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # reported below for the chosen lam
-        lam_path = path(loss, template, lams=lams, tol=tol, max_iter=max_iter)
+        lam_path = path(loss, template, lams=lams, tol=tol, **_budget(loss, template, max_iter))
     n_iters = lam_path.n_iters.tolist()
     convs = lam_path.converged.tolist()
     lam_list = lam_path.lams.tolist()

@@ -47,7 +47,7 @@ def check_signal(u, name, n_channels=None, owner=None):
     return arr
 
 
-@dataclass
+@dataclass(frozen=True, repr=False)
 class SimulationResult:
     """Outputs and states of a simulation.
 
@@ -64,6 +64,9 @@ class SimulationResult:
     y: np.ndarray
     x: np.ndarray
     x_final: np.ndarray
+
+    def __repr__(self):
+        return f"SimulationResult(n_samples={self.y.shape[0]}, n_outputs={self.y.shape[1]}, n_states={self.x.shape[1]})"
 
 
 class StateSpace:

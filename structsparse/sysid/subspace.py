@@ -28,7 +28,7 @@ from .statespace import StateSpace
 __all__ = ["moesp", "SubspaceResult", "min_samples", "input_output_regressors", "stabilize"]
 
 
-@dataclass
+@dataclass(frozen=True, repr=False)
 class SubspaceResult:
     """Outcome of :func:`moesp`.
 
@@ -48,6 +48,9 @@ class SubspaceResult:
     x0: np.ndarray
     singular_values: np.ndarray
     horizon: int
+
+    def __repr__(self):
+        return f"SubspaceResult(model={self.model!r}, horizon={self.horizon})"
 
 
 def _hankel(z, start, rows, cols):
