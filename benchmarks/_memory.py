@@ -259,6 +259,47 @@ def _child(args):
 
 
 # ------------------------------------------------------------------------------------ parent
+def run_command(cmd, timeout=600.0, nice=0, env=None):
+    """Run ``cmd`` in a child process with a time limit, measuring its peak resident size by ``os.wait4``.
+
+    Returns a dict: ``status`` (``"ok"``, ``"timeout"`` when killed after ``timeout`` s, ``"error"``),
+    ``returncode``, ``stdout`` and ``stderr`` (what was printed before the end or the kill), ``wall``
+    (seconds) and ``maxrss`` (bytes: the child's lifetime peak, from ``ru_maxrss``).
+    """
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(HERE.parent), env.get("PYTHONPATH", "")])
+    err = tempfile.TemporaryFile()
+    outf = tempfile.TemporaryFile()
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=outf, stderr=err, env=env,
+                            preexec_fn=(lambda: os.nice(nice)) if nice else None)
+    status, usage, code = "ok", None, None
+    while True:
+        pid, code, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() - start > timeout:
+            proc.kill()
+            _, code, usage = os.wait4(proc.pid, 0)
+            status = "timeout"
+            break
+        time.sleep(0.05)
+    proc.returncode = code
+    wall = time.perf_counter() - start
+    outf.seek(0)
+    err.seek(0)
+    text, stderr = outf.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if status == "ok" and code != 0:
+        status = "error"
+    return {"status": status, "returncode": code, "stdout": text, "stderr": stderr, "wall": wall,
+            "maxrss": usage.ru_maxrss * 1024.0 if usage else float("nan")}
+
+
+def results_of(text):
+    """The JSON reports a child printed, one per ``RESULT`` line, in order."""
+    return [json.loads(line[7:]) for line in text.splitlines() if line.startswith("RESULT ")]
+
+
 def run_child(task, data=None, warm=None, opts=None, timeout=600.0, out=None, nice=0):
     """Run ``task`` in a fresh process; returns the child's report plus ``maxrss`` (``wait4``) and ``status``.
 
@@ -271,38 +312,13 @@ def run_child(task, data=None, warm=None, opts=None, timeout=600.0, out=None, ni
         cmd += ["--warm", str(warm)]
     if out is not None:
         cmd += ["--out", str(out)]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
-    err = tempfile.TemporaryFile()
-    outf = tempfile.TemporaryFile()
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=outf, stderr=err, env=env,
-                            preexec_fn=(lambda: os.nice(nice)) if nice else None)
-    status, usage = "ok", None
-    while True:
-        pid, code, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = code
-            break
-        if time.perf_counter() - start > timeout:
-            proc.kill()
-            _, code, usage = os.wait4(proc.pid, 0)
-            proc.returncode = code
-            status = "timeout"
-            break
-        time.sleep(0.05)
-    wall = time.perf_counter() - start
-    outf.seek(0)
-    err.seek(0)
-    text, stderr = outf.read().decode(errors="replace"), err.read().decode(errors="replace")
-    report = {}
-    for line in text.splitlines():
-        if line.startswith("RESULT "):
-            report = json.loads(line[7:])
-    if status == "ok" and (code != 0 or not report):
-        status = "error"
-    report.update(status=status, wall=wall, maxrss=usage.ru_maxrss * 1024.0 if usage else float("nan"))
+    run = run_command(cmd, timeout, nice)
+    reports = results_of(run["stdout"])
+    report = reports[-1] if reports else {}
+    status = run["status"] if (reports or run["status"] != "ok") else "error"
+    report.update(status=status, wall=run["wall"], maxrss=run["maxrss"])
     if status == "error":
-        report["stderr"] = stderr[-2000:]
+        report["stderr"] = run["stderr"][-2000:]
     return report
 
 
