@@ -89,7 +89,7 @@ def block_sweep(trials, out, workers):
     import matplotlib.pyplot as plt
 
     from structsparse import cs
-    from structsparse.plots.cs import plot_phase_transition
+    from structsparse.cs.plots import plot_phase_transition
 
     model = cs.BlockSparse(1024, 8, 10)
     grid = list(range(120, 341, 20))
@@ -114,7 +114,7 @@ def tree_sweep(trials, out, workers, k=40):
     import matplotlib.pyplot as plt
 
     from structsparse import cs
-    from structsparse.plots.cs import plot_phase_transition
+    from structsparse.cs.plots import plot_phase_transition
 
     model = cs.TreeSparse(1024, k, "db4")
     grid = list(range(60, 261, 20))

@@ -139,7 +139,7 @@ def scenario_network(seeds):
     print("| penalty | mean precision | mean recall | F1 (min / mean) | validation one-step fit, min [%] | "
           "true model's, min [%] | time, median [s] |")
     print("|---|---|---|---|---|---|---|")
-    for pen in ("l1", "sparse_group", "group"):
+    for pen in ("l1", "sparse_group_lasso", "group_lasso"):
         prec, rec, f1, times, val, val_true = [], [], [], [], [], []
         for seed in range(seeds):
             net = sysid.example_network(rng=seed)

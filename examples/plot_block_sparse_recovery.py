@@ -10,7 +10,6 @@ at this number of measurements.
 """
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from structsparse import cs
 
@@ -24,11 +23,8 @@ for name, res in results.items():
     print(f"{name:13s} relative error {res.relative_error(x0):.2e}  support size {res.support.size:3d}  "
           f"time {res.time:.3f} s")
 
-fig, axes = plt.subplots(len(results), 1, figsize=(7, 5), sharex=True)
+# each result draws itself into the axes it is given: the true active blocks shaded, true against recovered
+fig, axes = plt.subplots(len(results), 1, figsize=(7, 6.5), sharex=True)
 for ax, (name, res) in zip(axes, results.items()):
-    ax.plot(x0, color="0.7", lw=3, label="true")
-    ax.plot(res.x, color="C1", lw=1, label=name)
-    ax.set_title(f"{name}: relative error {res.relative_error(x0):.1e}", fontsize=9)
-    ax.legend(loc="upper right", fontsize=7)
-axes[-1].set_xlabel("index")
+    res.plot(x0, model, ax=ax, title=f"{name}: relative error {res.relative_error(x0):.1e}")
 fig.tight_layout()

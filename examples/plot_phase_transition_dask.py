@@ -10,9 +10,6 @@ real one uses 20 or more trials per point (``structsparse phase --scheduler``).
 If dask is not installed the example says so and stops.
 """
 
-import matplotlib.pyplot as plt
-import numpy as np
-
 from structsparse import cs
 
 try:
@@ -28,18 +25,14 @@ if Client is not None:
             Client(cluster) as client:
         table = cs.phase_transition(model, ["group_lasso", "l1"], m_grid, n_trials=3, executor=client.get_executor(), rng=0,
                                     progress=False)
-    rates = cs.success_rates(table)
+    print(table)
+    rates = table.success_rates()
     for method, (m, rate) in rates.items():
         print(f"{method:12s}", "  ".join(f"M={mi}: {r:.2f}" for mi, r in zip(m, rate)),
-              f"  50% point: {cs.transition_point(table, method)}")
+              f"  50% point: {table.transition_point(method)}")
     for method in rates:
         print(f"statistical-dimension prediction of the 50% point for {method}: "
               f"M = {cs.predicted_threshold(model, method):.0f}")
 
-    fig, ax = plt.subplots(figsize=(5, 3))
-    for method, (m, rate) in rates.items():
-        ax.plot(m, rate, "o-", label=method)
-    ax.set_xlabel("measurements M")
-    ax.set_ylabel("success rate")
-    ax.legend()
-    fig.tight_layout()
+    # success curves, the 50% points (crosses) and the predictions (dashed)
+    fig = table.plot(title="N=128, blocks of 8, 3 active, 3 trials per M")
