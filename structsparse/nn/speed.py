@@ -252,17 +252,10 @@ def csr_forward(net, mats, chunk=None):
 
 
 def _ort_runner(net, threads, chunk):
-    from .onnx_io import nchw, ort_session, to_onnx
+    from .onnx_io import nchw, ort_runner, to_onnx
 
-    sess = ort_session(to_onnx(net, softmax=False), threads=threads)
-    name = sess.get_inputs()[0].name
-
-    def run(Xc):
-        if chunk is not None and Xc.shape[0] > chunk:
-            return np.concatenate([sess.run(None, {name: Xc[i:i + chunk]})[0] for i in range(0, Xc.shape[0], chunk)])
-        return sess.run(None, {name: Xc})[0]
-
-    return run, nchw
+    # IO binding: every network pays the same fixed cost per call, not InferenceSession.run's conversions
+    return ort_runner(to_onnx(net, softmax=False), threads=threads, chunk=chunk), nchw
 
 
 def has_onnxruntime():
@@ -301,8 +294,8 @@ def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng
         threads for onnxruntime.
     fold : bool
         Time inference copies with batch norms folded into the layer before
-        them (:func:`fold_batchnorm`), every variant alike; FLOPs are
-        counted on the networks as given.
+        them (:func:`fold_batchnorm`), every variant alike; ``theoretical``
+        counts the FLOPs of the networks timed (folded when ``fold``).
     chunk : int or None
         Evaluate in slices of this many samples, every variant alike (dense,
         pruned and CSR in numpy, both networks in onnxruntime); None for one pass.
@@ -362,9 +355,9 @@ def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng
     batch = X.shape[0]
     from threadpoolctl import threadpool_limits
 
-    theoretical = flops(dense_net) / flops(pruned_net)
     if fold:
         dense_net, pruned_net = fold_batchnorm(dense_net), fold_batchnorm(pruned_net)
+    theoretical = flops(dense_net) / flops(pruned_net)  # the FLOPs of the networks that run
 
     w_dense = sum(n.layer.params["W"].size for n in dense_net.nodes if n.layer.kind in ("dense", "conv2d"))
     w_pruned = sum(n.layer.params["W"].size for n in pruned_net.nodes if n.layer.kind in ("dense", "conv2d"))
