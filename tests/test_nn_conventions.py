@@ -293,3 +293,17 @@ def test_load_refuses_other_kinds_saying_what_the_file_holds(tmp_path, pruned):
     np.savez(tmp_path / "other.npz", **arrays)
     with pytest.raises(ParameterError, match="QuantizedNet"):
         nn.Graph.load(tmp_path / "other.npz")
+
+
+def test_files_written_before_the_shared_header_still_load(tmp_path):
+    net = nn.mlp((5,), rng=0)
+    path = net.save(tmp_path / "new.npz")
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    assert str(arrays.pop("format")) == "structsparse.nn.Graph" and int(arrays.pop("version")) == 1
+    meta = json.loads(str(arrays["__structsparse__"]))
+    meta.pop("kind")
+    arrays["__structsparse__"] = np.array(json.dumps(dict(meta, format="structsparse.nn")))  # as 0.1 wrote it
+    np.savez(tmp_path / "old.npz", **arrays)
+    X = np.random.default_rng(0).random((4, 64), dtype=np.float32)
+    np.testing.assert_array_equal(nn.Graph.load(tmp_path / "old.npz").forward(X), net.forward(X))

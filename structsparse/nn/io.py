@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_target, clean_stale_temporaries
+from .._saving import FORMAT_KEY, VERSION_KEY, check_header, held_kind, npz_header, read_json
 from ..exceptions import ParameterError, StructureError
 from .layers import LAYER_TYPES
 from .network import INPUT, Graph, Node
@@ -37,7 +38,8 @@ __all__ = ["save", "load", "save_network", "load_network", "FORMAT_VERSION", "KI
 
 FORMAT_VERSION = 1
 KIND = "structsparse.nn.Graph"
-_FORMAT = "structsparse.nn"
+_FORMAT = "structsparse.nn"  # the description's "format" before the shared header (files still read)
+_RECIPE = "structsparse.nn.recipe"
 _META_KEY = "__structsparse__"
 
 
@@ -74,7 +76,7 @@ def _atomic_write(path, write):
 def describe(net, metrics=None):
     """The JSON description of a network."""
     return _jsonable({
-        "format": _FORMAT, "kind": KIND, "version": FORMAT_VERSION,
+        "format": KIND, "kind": KIND, "version": FORMAT_VERSION,
         "input_shape": list(net.original_input_shape),
         "input_width": net.input_shape[-1],
         "nodes": [{"name": n.name, "kind": n.layer.kind, "config": n.layer.config(), "inputs": n.inputs,
@@ -165,6 +167,7 @@ def save_network(net, path, metrics=None):
     meta["weights_sha256"] = _checksum(arrays)  # the description (inside the .npz and beside it) pins the weights
     text = json.dumps(meta, indent=1)
     arrays[_META_KEY] = np.array(text)
+    arrays.update(npz_header(KIND, FORMAT_VERSION))  # the shared header (structsparse._saving), outside the checksum
     _atomic_write(path, lambda fh: np.savez(fh, **arrays))
     _atomic_write(path.with_suffix(".json"), lambda fh: fh.write(text.encode()))
     return path
@@ -207,8 +210,7 @@ def load_network(path):
             magic = fh.read(4)
         if magic != b"PK\x03\x04":
             if magic[:1] in (b"{", b"[") or magic.lstrip()[:1] in (b"{", b"["):
-                raise ParameterError(f"load: {path} holds {_json_kind(path)}, not a saved structsparse.nn network "
-                                     "(Graph.save writes an .npz file).")
+                _refuse_json(path)
             what = "an empty file" if not magic else ("a single .npy array" if magic.startswith(b"\x93NUM") else
                                                       "not a zip archive")
             raise StructureError(f"load: {path} is not a readable .npz file ({what}; Graph.save writes .npz).")
@@ -218,6 +220,10 @@ def load_network(path):
         if isinstance(exc, (StructureError, ParameterError)):
             raise
         raise StructureError(f"load: {path} is not a readable .npz file ({exc}).") from None
+    if FORMAT_KEY in arrays:  # the shared header: refuses another kind's file, naming what it holds
+        check_header(arrays, KIND, f"load: {path}", versions=(FORMAT_VERSION,))
+        arrays.pop(FORMAT_KEY)
+        arrays.pop(VERSION_KEY, None)
     if _META_KEY not in arrays:
         raise ParameterError(f"load: {path} holds {_npz_kind(arrays)}, not a saved structsparse.nn network "
                              f"(no description, key {_META_KEY!r}).")
@@ -228,7 +234,7 @@ def load_network(path):
     if not isinstance(meta, dict):
         raise StructureError(f"load: the description in {path} is not a JSON object.")
     kind = meta.get("kind", KIND if meta.get("format") == _FORMAT else None)  # version-1 files before 'kind'
-    if meta.get("format") != _FORMAT or kind != KIND:
+    if meta.get("format") not in (_FORMAT, KIND) or kind != KIND:
         raise ParameterError(f"load: {path} holds a {kind or meta.get('format')!r} object, not a structsparse.nn "
                              "network.")
     if meta.get("version") != FORMAT_VERSION:
@@ -244,21 +250,26 @@ def load_network(path):
     return net
 
 
-def _json_kind(path):
-    """What a JSON file holds, in words (for the refusal message)."""
+def _refuse_json(path):
+    """A JSON file is never a saved network: raise ParameterError saying what it holds."""
+    source = f"load: {path}"
     try:
-        doc = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return "text that looks like JSON"
-    if isinstance(doc, dict):
-        fmt = doc.get("kind") or doc.get("format")
-        if fmt == "structsparse.nn.recipe":
-            return "a structsparse.nn pruning recipe (JSON; read it with nn.load_recipe)"
-        if fmt in (_FORMAT, KIND):
-            return "the JSON description written beside a network (load the .npz file next to it)"
-        if fmt:
-            return f"a {fmt!r} object (JSON)"
-    return "a JSON document"
+        doc = read_json(path, "Network")
+    except ParameterError:
+        raise ParameterError(f"{source} holds text that looks like JSON but does not parse; Graph.save writes an "
+                             ".npz file.") from None
+    held = held_kind(doc) if isinstance(doc, dict) else None
+    if held in (_FORMAT, KIND):
+        raise ParameterError(f"{source} holds the JSON description written beside a network, not the network; "
+                             "load the .npz file next to it.")
+    if held == _RECIPE:
+        raise ParameterError(f"{source} holds a structsparse.nn pruning recipe (JSON), not a network; read it with "
+                             "nn.load_recipe and apply it with nn.apply_recipe.")
+    if held is None:
+        raise ParameterError(f"{source} holds a JSON document without a header, not a saved structsparse.nn "
+                             "network (Graph.save writes an .npz file).")
+    check_header(doc, KIND, source)  # another kind: the shared message names it
+    raise ParameterError(f"{source} holds JSON; Graph.save writes an .npz file.")  # pragma: no cover
 
 
 def _npz_kind(arrays):
