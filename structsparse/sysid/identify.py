@@ -29,7 +29,7 @@ from .._validation import check_int, check_rng, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
 from .._linalg import single_blas_thread
 from .. import _saving
-from ._io import read_json, write_json
+from ._io import read_json, write_json, write_npz
 from ._warnings import StabilityWarning
 from .identifiability import identifiability as _identifiability
 from .metrics import fit_index, nrmse
@@ -164,7 +164,7 @@ class IdentifiedModel:
                           method=np.array(self.method))
             arrays.update({f"free_{k}": self.pattern.masks[k] for k in MATRIX_NAMES})
             arrays.update({f"values_{k}": self.pattern.values[k] for k in MATRIX_NAMES})
-            return _saving.write_npz(path, _FORMAT, arrays)
+            return write_npz(path, {**_saving.npz_header(_FORMAT), **arrays})
         raise ParameterError(f"The 'path' of IdentifiedModel.save must end in .json or .npz. Got '{path}'.")
 
     @classmethod

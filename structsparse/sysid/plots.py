@@ -222,7 +222,7 @@ def plot_identified(result, y=None, u=None, fig=None, max_samples=None):
     y : array_like, shape (n_samples, n_outputs), optional
         The measured outputs.
     u : array_like, shape (n_samples, n_inputs), optional
-        Inputs to simulate the model with (default: the outputs it was fitted on, ``result.y_sim``).
+        Inputs to simulate the model with (default: the simulation the result holds, ``result.y_sim``).
     fig : matplotlib Figure, optional
         Draw into this figure; default a new one.
     max_samples : int, optional

@@ -13,7 +13,7 @@ from .._atomic import clean_stale_temporaries
 
 from .._validation import check_array, check_rng, check_scalar
 from ..exceptions import ParameterError, ShapeError
-from ._io import read_json, write_json
+from ._io import read_json, write_json, write_npz
 from ._kernels import propagate
 
 __all__ = ["StateSpace", "SimulationResult", "check_signal"]
@@ -262,8 +262,8 @@ class StateSpace:
         if path.suffix == ".json":
             return write_json(path, self.to_dict())
         if path.suffix == ".npz":
-            return _saving.write_npz(path, _FORMAT, {"A": self.A, "B": self.B, "C": self.C, "D": self.D,
-                                                     "dt": np.array(self.dt)})
+            return write_npz(path, {**_saving.npz_header(_FORMAT), "A": self.A, "B": self.B, "C": self.C,
+                                    "D": self.D, "dt": np.array(self.dt)})
         raise ParameterError(f"The 'path' of StateSpace.save must end in .json or .npz. Got '{path}'.")
 
     @classmethod
