@@ -52,11 +52,17 @@ _MAX_NEWTON = 50
 _MIN_WEIGHT = 1e-10
 # Dense single-target path: coordinate descent on the model until its subdifferential distance is this fraction
 # of the true problem's on the working set at the Newton step's start (skglm's inner rule uses 0.3)
-_MODEL_KKT_FRACTION = 0.1
+_MODEL_KKT_FRACTION = 0.3
 # Dense single-target path: Newton steps until the working set's gap is this fraction of the outer gap
-_WS_GAP_FRACTION = 0.03
+_WS_GAP_FRACTION = 0.3
+# ... and this fraction once a working set's solve left the support unchanged
+_STABLE_GAP_FRACTION = 1e-3
+# 'unchanged': at most this fraction of the support entered or left
+_STABLE_CHANGE = 0.05
 # False: every design takes the scaled-copy path (for comparisons; sparse designs and several targets always do)
 _IN_PLACE = True
+# Anderson extrapolation of the model's coordinate descent uses the last _ANDERSON_K + 1 epochs
+_ANDERSON_K = 5
 # Most coordinate-descent epochs per Newton step (dense path)
 _MAX_MODEL_EPOCHS = 1000
 
@@ -269,8 +275,12 @@ def _newton_dense(datafit, design, spec, X, ws, z, gap_outer, tol_abs, ctx, U_ws
     AT, rows = design.columns(cols)
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     y_shape = datafit.y.shape
-    inner_tol = max(_WS_GAP_FRACTION * gap_outer, tol_abs)
     x = np.ascontiguousarray(X[cols, 0], dtype=float)
+    support_in = cols[x != 0]
+    # the previous working set's solve left the support as it found it: the support is likely identified,
+    # so solve this working set to the final tolerance (the next gap then certifies) rather than a fraction
+    stable = ctx.get("_newton_support_stable", False)
+    inner_tol = max((_STABLE_GAP_FRACTION if stable else _WS_GAP_FRACTION) * gap_outer, tol_abs)
     zf = np.ascontiguousarray(z[:, 0], dtype=float)
     V = np.zeros((int(sizes.max()), 1))
     base_lips = base_h = None
@@ -302,11 +312,9 @@ def _newton_dense(datafit, design, spec, X, ws, z, gap_outer, tol_abs, ctx, U_ws
             # constants, instead of an eigenvalue per group at every Newton step
             lips = base_lips * float(np.max(h / base_h))
         kkt0 = float(distance(G, x, local_ptr, t1, t2).max())
-        x_new = x.copy()
-        hu = np.zeros_like(zf)
-        epochs, _ = cd(AT, rows, local_ptr, t1, t2, lips, G, h, x_new, hu, V, _MAX_MODEL_EPOCHS,
-                       _MODEL_KKT_FRACTION * kkt0)
-        epochs_total += int(epochs)
+        x_new, hu, epochs = _model_descent(cd, AT, rows, local_ptr, t1, t2, lips, G, h, x, V, pen,
+                                           _MODEL_KKT_FRACTION * kkt0)
+        epochs_total += epochs
         d = x_new - x
         if not np.any(d):
             break
@@ -329,4 +337,48 @@ def _newton_dense(datafit, design, spec, X, ws, z, gap_outer, tol_abs, ctx, U_ws
             break
         x, zf, f_old = x_try, z_try, f_try
     X[cols, 0] = x
+    changed = np.setxor1d(support_in, cols[x != 0], assume_unique=True).size
+    ctx["_newton_support_stable"] = changed <= _STABLE_CHANGE * max(support_in.size, 1)
     return zf.reshape(-1, 1), epochs_total
+
+
+def _model_descent(cd, AT, rows, ptr, t1, t2, lips, G, h, x0, V, pen, tol):
+    """Coordinate descent on the quadratic model from ``x0`` with Anderson extrapolation; ``(x, hu, epochs)``.
+
+    Every ``_ANDERSON_K + 1`` epochs the last iterates are extrapolated
+    (Anderson, as in the least-squares subproblems) and the result kept when
+    it lowers the model. The model is linear in ``x`` through ``u = A_ws (x -
+    x0)``, so the extrapolated ``hu`` is the same combination of the stored
+    ones: no product with the columns.
+    """
+    x = x0.copy()
+    hu = np.zeros_like(h)
+
+    def model(x, hu):
+        return float(G @ (x - x0)) + 0.5 * float(hu @ (hu / h)) + pen(x)
+
+    xs, hus = [], []
+    epochs = 0
+    while epochs < _MAX_MODEL_EPOCHS:
+        ran, kkt = cd(AT, rows, ptr, t1, t2, lips, G, h, x, hu, V, 1, tol)
+        epochs += int(ran)
+        if kkt <= tol:
+            break
+        xs.append(x.copy())
+        hus.append(hu.copy())
+        if len(xs) == _ANDERSON_K + 1:
+            last = np.asarray(xs)
+            D = np.diff(last, axis=0)
+            gram = D @ D.T
+            try:
+                c = np.linalg.solve(gram + 1e-12 * np.trace(gram) * np.eye(_ANDERSON_K), np.ones(_ANDERSON_K))
+            except np.linalg.LinAlgError:
+                c = None
+            if c is not None and np.all(np.isfinite(c)) and c.sum() != 0:
+                c = c / c.sum()
+                x_acc = c @ last[1:]
+                hu_acc = c @ np.asarray(hus[1:])
+                if model(x_acc, hu_acc) < model(x, hu):
+                    x, hu = np.ascontiguousarray(x_acc), np.ascontiguousarray(hu_acc)
+            xs, hus = [], []
+    return x, hu, epochs
