@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.sparse.linalg import LinearOperator
 
-from structsparse import cs
+from structsparse import cs, sysid
 from structsparse.exceptions import ConvergenceWarning, ParameterError, ShapeError, StructureError
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -257,6 +257,17 @@ for name, f in SWEEPS.items():
         add(f"load_table-{name}", "files", lambda f=f: cs.load_table(f), OK, check=lambda t: t[1][0]["m"] == 10 ** 6)
     else:
         add(f"load_table-{name}", "files", lambda f=f: cs.load_table(f), ParameterError, os.path.basename(f))
+    # PhaseTable.load reads the same files (a table need not say which seed made it)
+    if name in ("m_out", "no_seed"):
+        add(f"PhaseTable.load-{name}", "files", lambda f=f: cs.PhaseTable.load(f), OK,
+            check=lambda t: isinstance(t, cs.PhaseTable) and len(t) > 0)
+    else:
+        add(f"PhaseTable.load-{name}", "files", lambda f=f: cs.PhaseTable.load(f), ParameterError, os.path.basename(f))
+add("PhaseTable.load-missing", "files", lambda: cs.PhaseTable.load(path("nothing.json")), OSError, "nothing.json")
+add("PhaseTable.load-statespace-file", "files",
+    lambda: cs.PhaseTable.load(sysid.example_system()[0].save(path("model.json"))), ParameterError,
+    ("model.json", "StateSpace", "PhaseTable"))
+add("PhaseTable-rows-text", "data types", lambda: cs.PhaseTable("rows"), TypeError, "rows")
 add("load_table-missing", "files", lambda: cs.load_table(path("nothing.json")), OSError, "nothing.json")
 add("load_table-folder", "files", lambda: cs.load_table(TMP), OSError, os.path.basename(TMP))
 add("transition_point-method-absent", "arguments", lambda: cs.transition_point(cs.load_table(good_sweep)[1], "l1"), ParameterError, ("method", "l1"))
