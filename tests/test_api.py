@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-MODULES = ["structsparse", "structsparse.prox", "structsparse.cs", "structsparse.sysid", "structsparse.nn"]
+MODULES = ["structsparse", "structsparse.prox", "structsparse.cs", "structsparse.cs.plots", "structsparse.sysid",
+           "structsparse.sysid.plots", "structsparse.nn"]
 
 
 def _public(modname):
