@@ -425,3 +425,24 @@ def test_screening_shrinks_the_outer_product_to_the_live_columns():
     assert res.history["n_screened"][-1] > 1000
     assert abs(res.objective - ref.objective) <= 1e-10 * ref.objective
     np.testing.assert_allclose(res.x, ref.x, atol=1e-7)
+
+
+def test_pure_outer_scan_kernels_agree_with_numpy_twins_and_the_general_scaling():
+    rng = np.random.default_rng(15)
+    groups = ss.Groups.from_sizes([1, 4, 6, 3, 8], weights=rng.uniform(0.5, 2, 5))
+    U = rng.standard_normal((groups.n_features, 1))
+    for pen in (ss.L1(0.7), ss.GroupLasso(groups, 0.7)):
+        spec = block_spec(pen, groups.n_features)
+        bound = np.where(spec.t2 > 0, spec.t2, spec.t1)
+        lhs = K.group_threshold_norms_numba(U, spec.idx, spec.ptr, spec.t1, spec.t2, 1.0)
+        want = max(1.0, K.group_dual_scaling_numpy(U, spec.idx, spec.ptr, spec.t1, spec.t2).max())
+        assert abs(K.pure_dual_scale_numba(lhs, bound) - want) <= 1e-12 * want
+        assert abs(K.pure_dual_scale_numpy(lhs, bound) - want) <= 1e-12 * want
+        norms = rng.uniform(0.1, 1.0, bound.size)
+        unpen = np.zeros(bound.size, dtype=bool)
+        unpen[0] = True
+        for scale, radius in ((1.0, 0.0), (2.0, 0.3), (want, 0.05)):
+            got = K.gap_safe_mask_numba(lhs, scale, radius, norms, bound, unpen)
+            np.testing.assert_array_equal(got, K.gap_safe_mask_numpy(lhs, scale, radius, norms, bound, unpen))
+            th = K.group_threshold_norms_numba(U, spec.idx, spec.ptr, spec.t1, spec.t2, scale)
+            np.testing.assert_array_equal(got, ~unpen & (th + radius * norms < bound))

@@ -38,6 +38,7 @@ __all__ = [
     "group_lipschitz_dense", "with_singleton_fast_path",
     "singleton_dual_scaling_numba", "singleton_dual_scaling_numpy",
     "singleton_threshold_norms_numba", "singleton_threshold_norms_numpy",
+    "pure_dual_scale_numba", "pure_dual_scale_numpy", "gap_safe_mask_numba", "gap_safe_mask_numpy",
 ]
 
 # Bisection steps for the sparse-group dual scaling: the bracket is narrow
@@ -360,6 +361,41 @@ def group_threshold_norms_numpy(U, idx, ptr, t1, t2, scale):
     sq = np.add.reduceat((np.maximum(Ug - thr[:, None], 0.0) ** 2).sum(axis=1), starts)
     mx = np.maximum.reduceat(Ug.max(axis=1), starts)
     return np.where(t2 > 0, np.sqrt(sq) / scale, np.where(t1 > 0, mx / scale, 0.0))
+
+
+# ---------------------------------------------------------------------------- outer scans (pure l1 or pure l2 groups)
+@njit
+def pure_dual_scale_numba(lhs, bound):
+    """``max(1, max_g lhs[g] / bound[g])`` over groups with ``bound > 0``: the dual scaling of the residual
+    when every group is pure l1 or pure l2 (``lhs`` from the threshold-norm kernel at scale 1)."""
+    best = 1.0
+    for g in range(lhs.size):
+        if bound[g] > 0.0:
+            v = lhs[g] / bound[g]
+            if v > best:
+                best = v
+    return best
+
+
+def pure_dual_scale_numpy(lhs, bound):
+    """Numpy twin of :func:`pure_dual_scale_numba`."""
+    pos = bound > 0
+    return max(1.0, float(np.max(lhs[pos] / bound[pos]))) if np.any(pos) else 1.0
+
+
+@njit
+def gap_safe_mask_numba(lhs, scale, radius, norms, bound, unpen):
+    """Gap Safe test for pure groups: ``lhs / scale + radius * norms < bound`` (never for unpenalized groups)."""
+    out = np.zeros(lhs.size, dtype=np.bool_)
+    for g in range(lhs.size):
+        if not unpen[g] and lhs[g] / scale + radius * norms[g] < bound[g]:
+            out[g] = True
+    return out
+
+
+def gap_safe_mask_numpy(lhs, scale, radius, norms, bound, unpen):
+    """Numpy twin of :func:`gap_safe_mask_numba`."""
+    return ~unpen & (lhs / scale + radius * norms < bound)
 
 
 # ---------------------------------------------------------------------------- Lipschitz constants

@@ -19,7 +19,10 @@ Outer loop (one product ``A^T r`` each):
    is zero at the optimum and is removed for good.
 3. Working set (Massias, Gramfort, Salmon 2018, celer; Bertrand et al. 2022,
    skglm): the groups currently nonzero plus the most violating ones, twice
-   as many as the current support (at least ``p0``).
+   as many as the current support (at least ``p0``); four times when the
+   last working set came back (nearly) all nonzero, and eight times (from
+   ``p0`` or the support) while it stays below 1/16 of the live groups,
+   where a subproblem costs less than one outer product ``A^T r``.
 4. Inner solver: cyclic proximal block coordinate descent on the working
    set, with step ``1 / ||A_g||_2^2`` per group, Anderson extrapolation every
    few epochs (accepted only when it lowers the objective), until the
@@ -27,6 +30,12 @@ Outer loop (one product ``A^T r`` each):
 
 The epochs run in numba kernels (:mod:`._block_kernels`) over a compact,
 contiguous copy of the working-set columns, so ``A`` itself is never copied.
+A scipy.sparse design is read in the layout the user gave (CSC or CSR, see
+:mod:`._design_kernels`): no conversion per call. Once screening has removed
+groups, the outer loop works on the live ones only (for a CSC design the
+product ``A^T r`` too), and its per-iteration scans over the groups are
+single numba passes, so the bookkeeping of an outer iteration costs less
+than its product.
 """
 
 import time
@@ -42,7 +51,8 @@ from ..exceptions import ConvergenceWarning, ParameterError
 from ._block_kernels import (
     bcd_epoch_dense_numba, bcd_epoch_dense_numpy, bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
     group_dual_scaling_numba, group_dual_scaling_numpy, group_lipschitz_dense,
-    group_threshold_norms_numba, group_threshold_norms_numpy, singleton_dual_scaling_numba,
+    group_threshold_norms_numba, group_threshold_norms_numpy, gap_safe_mask_numba, gap_safe_mask_numpy,
+    pure_dual_scale_numba, pure_dual_scale_numpy, singleton_dual_scaling_numba,
     singleton_threshold_norms_numba, ws_gradient_dense_numba, ws_gradient_dense_numpy,
     ws_residual_dense_numba, ws_residual_dense_numpy, with_singleton_fast_path,
 )
@@ -62,6 +72,11 @@ WS_STRATEGIES = ("subdiff", "gap", "full")
 
 # Above this many unpenalized features the dual point is not projected (see _Unpenalized)
 _MAX_PROJECTED_FREE = 500
+# Working-set growth (least squares) after a subproblem whose working set came back >= 90 % nonzero
+_LS_SATURATED_GROWTH = 4
+# A working set of at most 1/_CHEAP_DIV of the live groups costs less, over a subproblem's ~10-20 epochs,
+# than about one outer product A^T r: up to that size it grows 8x (from p0 or the support), not 2x
+_CHEAP_DIV = 16
 # Anderson extrapolation uses the last _ANDERSON_K + 1 epochs
 _ANDERSON_K = 5
 
@@ -380,7 +395,11 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     alive = np.ones(n_blocks, dtype=bool)      # not removed by screening
     # every group pure l1 or pure l2: the dual scaling is the constraint's left-hand side over its bound
     pure = not np.any((t1 > 0) & (t2 > 0))
+    pure_scale, safe_mask = ((pure_dual_scale_numba, gap_safe_mask_numba) if NUMBA_ENABLED else
+                             (pure_dual_scale_numpy, gap_safe_mask_numpy))
     live = _Live(spec, bound, unpen, np.arange(n_blocks))
+    last_ws = None                             # groups of the last subproblem: X is zero elsewhere
+    best_dual = -np.inf                        # best dual value so far (its point is feasible from then on)
     history = {"objective": [], "gap": [], "ws_size": [], "n_screened": [], "epochs": [], "time": []}
     converged, message, gap, objective = False, "", None, None
     ws_size = 0
@@ -391,12 +410,16 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         Rp, Up = proj.project(R, U)
         if pure:
             lhs1 = solver.threshold_norms(Up, live.idx, live.ptr, live.t1, live.t2, 1.0)
-            s = lhs1 / np.where(live.bound > 0, live.bound, np.inf)
+            scale = pure_scale(lhs1, live.bound)
         else:
             s = solver.dual_scaling(Up, live.idx, live.ptr, live.t1, live.t2)
-        scale = max(1.0, float(s.max()) if s.size else 1.0)
-        objective = 0.5 * float(np.vdot(R, R)) + live.spec.value(X)   # screened groups are zero
-        gap = max(objective - _dual_value(Y, Rp / scale, yy), 0.0)
+            scale = max(1.0, float(s.max()) if s.size else 1.0)
+        # X is zero outside the last working set (it holds the support), and on screened groups
+        pen_value = live.spec.value(X) if last_ws is None else _value_on(spec, X, last_ws)
+        objective = 0.5 * float(np.vdot(R, R)) + pen_value
+        # any earlier dual point stays feasible: screening only removes constraints
+        best_dual = max(best_dual, _dual_value(Y, Rp / scale, yy))
+        gap = max(objective - best_dual, 0.0)
         _record_outer(history, it, objective, gap, int(n_blocks - live.blocks.size), ws_size, start, verbose)
         # floor: below eps * P(0) the gap is rounding noise (interpolating fits have P(x*) = 0)
         converged, message = _outer_stop(it, gap, objective, 0.5 * yy, tol, max_iter, callback, X, x_shape, ws_size,
@@ -411,14 +434,17 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         lhs_u = lhs1 if pure and not proj.active else None   # left-hand sides at r itself, for the working set
         if screening and proj.exact:  # an approximate gap gives no safe sphere
             radius = np.sqrt(2.0 * gap)
-            lhs = lhs1 / scale if pure else solver.threshold_norms(Up, live.idx, live.ptr, live.t1, live.t2, scale)
+            lhs = None if pure else solver.threshold_norms(Up, live.idx, live.ptr, live.t1, live.t2, scale)
             out = None
             # the exact test needs every column norm (a full pass over A); pay for it only
             # once an estimate says it would remove at least a tenth of the remaining groups
-            if design.has_colnorms or _worth_screening(design, lhs, radius, live.bound, ~live.unpen, live.ptr):
+            if design.has_colnorms or _worth_screening(design, lhs1 / scale if pure else lhs, radius, live.bound,
+                                                       ~live.unpen, live.ptr):
                 if group_norm is None:
-                    group_norm = solver.group_norm_bounds(idx, ptr)[live.blocks]
-                out = ~live.unpen & (lhs + radius * group_norm < live.bound)
+                    group_norm = solver.group_norm_bounds(idx, ptr)
+                    group_norm = group_norm if live.cols is None else group_norm[live.blocks]
+                out = safe_mask(lhs1, scale, radius, group_norm, live.bound, live.unpen) if pure else \
+                    ~live.unpen & (lhs + radius * group_norm < live.bound)
             if out is not None and np.any(out):
                 R = solver.zero_groups(X, R, live.blocks[out], idx, ptr)
                 alive[live.blocks[out]] = False
@@ -431,10 +457,14 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
 
         # ---- working set (positions in the live groups, mapped back to the penalty's groups)
         ws = live.blocks[_working_set(X, U, Up, live.idx, live.ptr, live.t1, live.t2, live.bound, None,
-                                      live.unpen, ws_strategy, p0, group_norm, solver, lhs=lhs_u)]
+                                      live.unpen, ws_strategy, p0, group_norm, solver, lhs=lhs_u,
+                                      maybe_nonzero=None if last_ws is None else _positions(live.blocks, last_ws),
+                                      saturated_growth=_LS_SATURATED_GROWTH, last_size=ws_size,
+                                      cheap_size=live.blocks.size // _CHEAP_DIV if _CHEAP_DIV else 0)]
         ws_size = ws.size
         inner_tol = max(0.3 * gap, 0.5 * tol * objective)
         R, epochs = solver.solve_subproblem(ws, X, R, inner_tol, proj)
+        last_ws = ws
         history["ws_size"].append(int(ws_size))
         history["epochs"].append(int(epochs))
 
@@ -638,14 +668,24 @@ def _shaped(X, x_shape):
 
 
 def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, group_norm, solver, min_size=0,
-                 lhs=None):
+                 lhs=None, maybe_nonzero=None, saturated_growth=2, last_size=0, cheap_size=0):
     """Groups of the next subproblem: the support, the unpenalized, and the most violating others.
 
     At least ``max(p0, 2 * support, min_size)`` groups (all remaining ones if fewer). ``alive`` None means
-    every group; ``lhs``, when given, is ``threshold_norms(U, ..., 1.0)`` already computed.
+    every group; ``lhs``, when given, is ``threshold_norms(U, ..., 1.0)`` already computed;
+    ``maybe_nonzero``, when given, lists the only groups where ``X`` may be nonzero. When the last
+    working set (``last_size`` groups) came back nearly all nonzero, the support is likely larger still:
+    the next one has ``saturated_growth`` times the support instead of twice.
     """
     n_groups = ptr.size - 1
-    if X.shape[1] == 1 and n_groups == idx.size:  # singletons
+    if maybe_nonzero is not None:
+        nonzero = np.zeros(n_groups, dtype=bool)
+        if maybe_nonzero.size:
+            sub = block_columns(idx, ptr, maybe_nonzero)
+            sizes = ptr[maybe_nonzero + 1] - ptr[maybe_nonzero]
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            nonzero[maybe_nonzero] = np.add.reduceat(np.abs(X[sub]).sum(axis=1), starts) > 0
+    elif X.shape[1] == 1 and n_groups == idx.size:  # singletons
         nonzero = X[idx, 0] != 0
     else:
         nonzero = np.add.reduceat(np.abs(X[idx]).sum(axis=1), ptr[:-1]) > 0 if idx.size else \
@@ -654,7 +694,9 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
     candidates = np.arange(n_groups) if alive is None else np.flatnonzero(alive)
     if strategy == "full":
         return candidates
-    size = max(p0, 2 * int(nonzero.sum()), min_size)
+    n_nonzero = int(nonzero.sum())
+    growth = saturated_growth if last_size and n_nonzero >= 0.9 * last_size else 2
+    size = max(p0, growth * n_nonzero, min_size, min(8 * max(n_nonzero, p0), cheap_size))
     if size >= candidates.size:
         return candidates
     if strategy == "subdiff":
@@ -672,8 +714,34 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
         score[~alive] = -np.inf
     n_forced = int(forced.sum())
     size = max(size, n_forced)
-    top = np.argpartition(-score, size - 1)[:size]
+    violating = np.flatnonzero(score > 0)   # the forced ones and the groups violating their condition
+    if violating.size >= size:                # select among them only (usually far fewer than all groups)
+        top = violating[np.argpartition(-score[violating], size - 1)[:size]]
+    else:
+        top = np.argpartition(-score, size - 1)[:size]
     return np.sort(top[np.isfinite(score[top]) | forced[top]])
+
+
+def _positions(sorted_ids, ids):
+    """Positions in ``sorted_ids`` of those ``ids`` it contains."""
+    pos = np.searchsorted(sorted_ids, ids)
+    ok = pos < sorted_ids.size
+    ok[ok] = sorted_ids[pos[ok]] == ids[ok]
+    return pos[ok]
+
+
+def _value_on(spec, X, blocks):
+    """The penalty on the given groups only (``X`` zero elsewhere)."""
+    if X.shape[1] == 1 and spec.ptr.size - 1 == spec.idx.size:  # singletons
+        return float((spec.t1[blocks] + spec.t2[blocks]) @ np.abs(X[spec.idx[blocks], 0]))
+    if not blocks.size:
+        return 0.0
+    rows = X[block_columns(spec.idx, spec.ptr, blocks)]
+    sizes = spec.ptr[blocks + 1] - spec.ptr[blocks]
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    l1 = np.add.reduceat(np.abs(rows).sum(axis=1), starts)
+    l2 = np.sqrt(np.add.reduceat((rows * rows).sum(axis=1), starts))
+    return float(spec.t1[blocks] @ l1 + spec.t2[blocks] @ l2)
 
 
 class _Live:
