@@ -142,6 +142,18 @@ def augment_images(X, rng=None, max_shift=1, max_angle=15.0):
     return out.astype(X.dtype, copy=False)
 
 
+def _int_tuple(x, name, owner, length=None):
+    """A sequence of positive ints (TypeError naming the argument for a string, a scalar or non-integers)."""
+    from ..exceptions import ParameterTypeError
+
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__iter__"):
+        raise ParameterTypeError(f"The '{name}' parameter of {owner} must be a sequence of ints. Got {x!r}.")
+    values = tuple(check_int(v, name, low=1, owner=owner) for v in x)
+    if length is not None and len(values) != length:
+        raise ParameterError(f"The '{name}' parameter of {owner} must hold {length} ints. Got {len(values)}.")
+    return values
+
+
 def small_cnn(channels=(32, 64), n_classes=10, input_shape=(8, 8, 1), rng=None):
     """Two 3x3 conv layers (each with batch norm and ReLU), a 2x2 max pool and one dense layer.
 
@@ -165,7 +177,8 @@ def small_cnn(channels=(32, 64), n_classes=10, input_shape=(8, 8, 1), rng=None):
     Sequential
         The built network, ``(N, H, W, C) -> (N, n_classes)``.
     """
-    c1, c2 = channels
+    c1, c2 = _int_tuple(channels, "channels", "small_cnn", length=2)
+    n_classes = check_int(n_classes, "n_classes", low=1, owner="small_cnn")
     return Sequential([
         Conv2D(c1, 3, padding=1), BatchNorm(), ReLU(),
         Conv2D(c2, 3, padding=1), BatchNorm(), MaxPool2D(2), ReLU(),
@@ -193,6 +206,9 @@ def mlp(hidden=(64,), n_classes=10, n_features=64, rng=None):
     Sequential
         The built network, ``(N, n_features) -> (N, n_classes)``.
     """
+    hidden = _int_tuple(hidden, "hidden", "mlp")
+    n_classes = check_int(n_classes, "n_classes", low=1, owner="mlp")
+    n_features = check_int(n_features, "n_features", low=1, owner="mlp")
     layers = []
     for h in hidden:
         layers += [Dense(h), ReLU()]
@@ -228,6 +244,8 @@ def block_net(width=8, n_classes=10, input_shape=(8, 8, 1), rng=None):
     Graph
         The built network, ``(N, H, W, C) -> (N, n_classes)``.
     """
+    width = check_int(width, "width", low=2, owner="block_net")
+    n_classes = check_int(n_classes, "n_classes", low=1, owner="block_net")
     g = Graph(input_shape, rng=rng)
     g.add(Conv2D(width, 3, padding=1))
     g.add(BatchNorm())
