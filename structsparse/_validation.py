@@ -9,6 +9,8 @@ subclasses 0.1 raised); a wrong value of the right type raises
 :class:`ParameterError` or :class:`ShapeError`.
 """
 
+import functools
+import inspect
 import math
 import warnings
 from numbers import Integral, Real
@@ -29,6 +31,7 @@ __all__ = [
     "check_type",
     "renamed_argument",
     "check_callable",
+    "renamed_kwarg",
 ]
 
 
@@ -365,3 +368,46 @@ def renamed_argument(owner, new_name, new_value, old_name, old_value, *, new_def
     warnings.warn(f"{owner}: '{old_name}=' is deprecated and will be removed in {remove_in}; pass "
                   f"{new_name}= instead.", DeprecationWarning, stacklevel=stacklevel)
     return old_value
+
+
+def renamed_kwarg(old, new, *, remove_in="0.3"):
+    """Decorator: accept the deprecated keyword ``old`` as ``new`` for one release.
+
+    The decorated function's signature (``inspect.signature``) shows only
+    ``new``, so no public signature names the old argument; a call with
+    ``old=`` still works, with a ``DeprecationWarning`` pointing at the
+    caller. Giving both raises :class:`ParameterError`.
+
+    Parameters
+    ----------
+    old : str
+        The deprecated keyword (``"seed"``).
+    new : str
+        The parameter that replaces it (``"rng"``).
+    remove_in : str, default "0.3"
+        The release that removes ``old``.
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+    def decorate(fn):
+        sig = inspect.signature(fn)
+        if new not in sig.parameters or old in sig.parameters:
+            raise ValueError(f"renamed_kwarg: {fn.__qualname__} must take {new!r} and not {old!r}.")
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if old in kwargs:
+                value = kwargs.pop(old)
+                if new in sig.bind_partial(*args, **kwargs).arguments:
+                    raise ParameterError(f"{fn.__name__}: pass '{new}' only ('{old}' is its deprecated old name).")
+                warnings.warn(f"{fn.__name__}: '{old}=' is deprecated and will be removed in {remove_in}; pass "
+                              f"{new}= instead.", DeprecationWarning, stacklevel=2)
+                kwargs[new] = value
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

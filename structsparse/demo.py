@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import check_rng, renamed_argument
+from ._validation import check_rng, renamed_kwarg
 from .exceptions import ParameterError
 
 __all__ = ["run_demo", "register", "DEMO_PARTS"]
@@ -40,7 +40,8 @@ def _is_seed(rng):
     return isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)
 
 
-def run_demo(out_dir="structsparse-demo", rng=0, parts=None, *, seed=None):
+@renamed_kwarg("seed", "rng")
+def run_demo(out_dir="structsparse-demo", rng=0, parts=None):
     """Run the demo parts and return True when every check passed.
 
     Parameters
@@ -53,14 +54,15 @@ def run_demo(out_dir="structsparse-demo", rng=0, parts=None, *, seed=None):
         same figures every run (``None`` draws fresh ones).
     parts : sequence of str, optional
         Which parts to run (default: all).
-    seed : int, optional
-        Deprecated old name of ``rng`` (``DeprecationWarning``; removed in 0.3).
 
     Returns
     -------
     bool
+
+    Notes
+    -----
+    ``seed=`` is the deprecated old name of ``rng`` (a ``DeprecationWarning``; removed in 0.3).
     """
-    rng = renamed_argument("run_demo", "rng", rng, "seed", seed, new_default=0)
     # each part takes an int seed (it hands it to several functions): a Generator or None gives one
     rng = int(rng) if isinstance(check_rng(rng), np.random.Generator) and _is_seed(rng) else \
         int(check_rng(rng).integers(2 ** 31 - 1))

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from ._validation import check_int, check_rng, check_scalar, renamed_argument
+from ._validation import check_int, check_rng, check_scalar, renamed_kwarg
 from .exceptions import ParameterError, ParameterTypeError
 
 __all__ = ["verify", "random_problem", "compare", "VerifyRow", "Problem", "rows_as_dicts", "write_json", "register",
@@ -411,8 +411,9 @@ def _choose(value, names, what):
     return chosen
 
 
+@renamed_kwarg("seed", "rng")
 def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers=None, out=print, max_features=10,
-           max_iter=100_000, time_limit=60.0, *, seed=None):
+           max_iter=100_000, time_limit=60.0):
     """Check every valid (datafit, penalty, solver) triple, and ``ss.solve``, against cvxpy on random problems.
 
     Parameters
@@ -446,17 +447,19 @@ def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers
         ``max_outer`` of :func:`~structsparse.solve_block`).
     time_limit : float > 0, default 60
         Seconds after which a solver is stopped; its row fails (not converged).
-    seed : int, optional
-        Deprecated old name of ``rng`` (``DeprecationWarning``; removed in 0.3).
 
     Returns
     -------
     list of VerifyRow
         One row per (problem, solver); ``all(r.passed for r in rows)`` is the verdict.
+
+    Notes
+    -----
+    ``seed=`` is the deprecated old name of ``rng``: it still works in this
+    release, with a ``DeprecationWarning``, and is removed in 0.3.
     """
     from .solvers.capabilities import SOLVER_SPECS
 
-    rng = renamed_argument("verify", "rng", rng, "seed", seed, new_default=0)
     seed_text = f"rng {rng}" if not isinstance(rng, np.random.Generator) else "a given generator"
     rng = check_rng(rng)
     n_problems = check_int(n_problems, "n_problems", low=1, owner="verify")

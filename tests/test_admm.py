@@ -1,5 +1,7 @@
 """Consensus ADMM: against cvxpy on overlapping structures, x-update paths, residual balancing, bad input."""
 
+import zlib
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -47,7 +49,7 @@ def relative_gap(ours, ref):
 @pytest.mark.parametrize("kind", ["chain", "random", "nested"])
 @pytest.mark.parametrize("shape", [(60, 31), (25, 31)])  # n > p (direct) and n < p (Woodbury)
 def test_matches_cvxpy_on_overlapping_groups(kind, shape):
-    rng = np.random.default_rng(hash((kind, shape)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(repr((kind, shape)).encode()))  # hash() of a str changes per process
     n, p = shape
     A, y = make_problem(n, p, rng)
     groups = structure(kind, p, rng)

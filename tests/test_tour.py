@@ -1,5 +1,7 @@
 """The solver part of `structsparse demo`."""
 
+import dataclasses
+
 import numpy as np
 
 import structsparse.solvers.tour as tour
@@ -21,8 +23,7 @@ def test_demo_part_fails_when_fista_is_wrong(tmp_path, monkeypatch, capsys):
 
     def shrunk(loss, penalty, **kwargs):
         res = real(loss, penalty, **kwargs)
-        res.x = np.asarray(res.x) * 0.98
-        return res
+        return dataclasses.replace(res, x=np.asarray(res.x) * 0.98)
 
     monkeypatch.setattr(tour, "fista", shrunk)
     assert tour.demo_part(tmp_path, 1) is False

@@ -1,6 +1,7 @@
 """`structsparse verify`: every valid (datafit, penalty, solver) triple and ss.solve against cvxpy; broken solvers
 are caught, never hidden."""
 
+import dataclasses
 import importlib
 import json
 
@@ -122,8 +123,7 @@ def test_problems_without_a_minimizer_are_redrawn():
 def _off_by_one_percent(loss, penalty, **kwargs):
     """A deliberately broken solver: right method, answer scaled by 1.01."""
     res = _real_fista(loss, penalty, **kwargs)
-    res.x = res.x * 1.01
-    return res
+    return dataclasses.replace(res, x=res.x * 1.01)
 
 
 _real_fista = fista_module.fista
@@ -184,8 +184,7 @@ def test_objectives_compared_by_the_same_function(monkeypatch):
     # a solver that lies about its objective but returns a good x still passes: only x is scored
     def liar(loss, penalty, **kwargs):
         res = _real_fista(loss, penalty, **kwargs)
-        res.objective = -1.0
-        return res
+        return dataclasses.replace(res, objective=-1.0)
 
     monkeypatch.setattr(fista_module, "fista", liar)
     rows = verify(rng=5, penalties=["sparse_group_lasso"], datafits=["huber"], solvers=["fista"], out=None)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_array, check_int, check_scalar
+from .._validation import accepted_options, check_array, check_int, check_options, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError, ShapeError
 from .._linalg import restricted_lstsq
 from ..penalties import GroupLasso
@@ -226,7 +226,8 @@ def solve_budget(loss, groups, costs, budget, count=False, tol=1e-3, max_bisect=
     verbose : bool
         Print every price tried.
     **solver_options
-        Passed to the solver.
+        Passed to the solver; an option it does not take raises
+        :class:`ParameterError` naming it, before any work.
 
     Returns
     -------
@@ -280,6 +281,8 @@ def solve_budget(loss, groups, costs, budget, count=False, tol=1e-3, max_bisect=
                              "unions of groups and a kept set does not define a support).")
     penalty = OverlapGroupLasso(priced, 1.0) if overlapping else GroupLasso(priced, 1.0)
     run = _default_solver(loss, penalty) if solver is None else solver
+    check_options(owner, solver_options, accepted_options(run, exclude=("loss", "penalty", "x0", "tol")),
+                  target=f"the solver {getattr(run, '__name__', type(run).__name__)!r}")
     if solver_tol is None:
         solver_tol = 1e-8 if overlapping and solver is None else 1e-10
     unit = np.ones(groups.n_groups) if count else c

@@ -110,7 +110,7 @@ AUTO_CANDIDATES = ("solve_latent", "solve_block", "fista", "admm")
 def _caps(obj, role, owner=None):
     caps = getattr(obj, "capabilities", None)
     if not isinstance(caps, frozenset):
-        kind = "Datafit (ss.LeastSquares, ss.Logistic, ...)" if role == "loss" else "Penalty"
+        kind = "Datafit (ss.LeastSquares, ss.Logistic, ...)" if role in ("loss", "datafit") else "Penalty"
         where = f" of {owner}" if owner else ""
         raise TypeError(f"The '{role}' parameter{where} must be a structsparse {kind} declaring its capabilities. "
                         f"Got {type(obj).__name__}.")

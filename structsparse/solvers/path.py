@@ -31,12 +31,13 @@ from ..datafits import Datafit
 from ..datafits.registry import datafit_names
 from ..penalties import Penalty
 from .lambda_max import lambda_max
+from .result import FrozenResult
 
 __all__ = ["path", "cv_path", "PathResult", "CVPathResult", "lam_grid", "default_solver"]
 
 
 @dataclass
-class PathResult:
+class PathResult(FrozenResult):
     """Solutions along a path of ``lam`` values (decreasing).
 
     Attributes
@@ -79,7 +80,7 @@ class PathResult:
 
 
 @dataclass
-class CVPathResult:
+class CVPathResult(FrozenResult):
     """K-fold cross-validation along a path.
 
     Attributes

@@ -1,14 +1,40 @@
 """The one result type every solver returns."""
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["SolverResult"]
+__all__ = ["SolverResult", "FrozenResult"]
+
+
+class FrozenResult:
+    """Base of the solver layer's results: read-only once built.
+
+    Setting or deleting a field of a built result still works in this
+    release, with a ``DeprecationWarning``; from 0.3 it raises, as a frozen
+    dataclass does. Build a changed copy with ``dataclasses.replace(result,
+    field=value)``.
+    """
+
+    def __post_init__(self):
+        object.__setattr__(self, "_built", True)
+
+    def __setattr__(self, name, value):
+        if self.__dict__.get("_built", False):
+            warnings.warn(f"{type(self).__name__} is read-only: setting {name!r} is deprecated and raises from 0.3; "
+                          f"use dataclasses.replace(result, {name}=...).", DeprecationWarning, stacklevel=2)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        if self.__dict__.get("_built", False):
+            warnings.warn(f"{type(self).__name__} is read-only: deleting {name!r} is deprecated and raises from 0.3.",
+                          DeprecationWarning, stacklevel=2)
+        object.__delattr__(self, name)
 
 
 @dataclass
-class SolverResult:
+class SolverResult(FrozenResult):
     """Outcome of a solver run.
 
     Attributes

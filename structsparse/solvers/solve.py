@@ -5,7 +5,7 @@ import warnings
 
 from .._validation import check_options, check_scalar
 from ..exceptions import ParameterError, ParameterTypeError
-from .capabilities import SOLVER_SPECS, auto_solver, check_inputs
+from .capabilities import SOLVER_SPECS, _caps, auto_solver, check_inputs
 
 __all__ = ["solve"]
 
@@ -85,6 +85,8 @@ def solve(datafit, penalty, tol=1e-6, solver="auto", x0=None, **options):
     ('solve_block', True)
     """
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner="solve")
+    _caps(datafit, "datafit", "solve")
+    _caps(penalty, "penalty", "solve")
     if solver == "auto":
         name = auto_solver(datafit, penalty)
     else:

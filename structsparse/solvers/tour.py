@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from .._atomic import save_figure
-from .._validation import check_rng, renamed_argument
+from .._validation import check_rng, renamed_kwarg
 from ..datafits import LeastSquares
 from ..penalties import GroupLasso, SparseGroupLasso, TreeLasso
 from ..structure import Groups, Tree
@@ -76,21 +76,21 @@ def _sparse_group_problem(rng):
     return "sparse-group lasso", loss, SparseGroupLasso(groups, lam, 0.5), x, groups
 
 
-def tour_problems(rng=None, *, seed=None):
+@renamed_kwarg("seed", "rng")
+def tour_problems(rng=None):
     """The three problems of the tour: ``(title, loss, penalty, x_true, groups_for_counting)``.
 
     Parameters
     ----------
     rng : None, int or numpy.random.Generator
-        Source of the random problems (``structsparse demo`` passes its seed).
-    seed : int, optional
-        Deprecated old name of ``rng`` (``DeprecationWarning``; removed in 0.3).
+        Source of the random problems (``structsparse demo`` passes its seed;
+        ``seed=``, its deprecated old name, works until 0.3).
 
     Returns
     -------
     list of tuple
     """
-    rng = check_rng(renamed_argument("tour_problems", "rng", rng, "seed", seed))
+    rng = check_rng(rng)
     return [_group_lasso_problem(rng), _tree_lasso_problem(rng), _sparse_group_problem(rng)]
 
 
@@ -120,7 +120,8 @@ def _save_figure(results, path):
     save_figure(fig, path)
 
 
-def demo_part(out_dir, rng=None, *, seed=None):
+@renamed_kwarg("seed", "rng")
+def demo_part(out_dir, rng=None):
     """Solve the three tour problems with FISTA and cvxpy; print a table; save a figure.
 
     Parameters
@@ -128,9 +129,8 @@ def demo_part(out_dir, rng=None, *, seed=None):
     out_dir : pathlib.Path
         Folder for ``solvers_coefficients.png``.
     rng : None, int or numpy.random.Generator
-        Source of the random problems (``structsparse demo`` passes its seed).
-    seed : int, optional
-        Deprecated old name of ``rng`` (``DeprecationWarning``; removed in 0.3).
+        Source of the random problems (``structsparse demo`` passes its seed;
+        ``seed=``, its deprecated old name, works until 0.3).
 
     Returns
     -------
@@ -148,7 +148,6 @@ def demo_part(out_dir, rng=None, *, seed=None):
     print("-" * len(header))
     ok = True
     figure_data = []
-    rng = renamed_argument("demo_part", "rng", rng, "seed", seed)
     for title, loss, penalty, x_true, groups in tour_problems(rng):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

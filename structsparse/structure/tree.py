@@ -12,7 +12,7 @@ from numbers import Integral
 import numpy as np
 
 from .._validation import check_int
-from ..exceptions import ParameterError, StructureError, StructureTypeError
+from ..exceptions import ParameterError, ParameterTypeError, StructureError, StructureTypeError
 from .groups import Groups, _resolve_weights
 
 __all__ = ["Tree"]
@@ -45,7 +45,9 @@ class Tree:
                  "_pre_weights", "_subtree_end", "_position", "_level_arrays")
 
     def __init__(self, *args, **kwargs):
-        raise TypeError("Build a Tree with Tree.from_parents(parents, owns=None, weights=None).")
+        given = f" (got {', '.join(map(repr, kwargs))})" if kwargs else ""
+        raise ParameterTypeError(f"Tree() takes no arguments{given}: build a Tree with "
+                                 "Tree.from_parents(parents, owns=None, weights=None).")
 
     def __setattr__(self, name, value):
         raise AttributeError("Tree is immutable; build a new one (for example with with_weights).")
