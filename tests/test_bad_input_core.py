@@ -173,7 +173,7 @@ for sname, run in SOLVERS.items():
         add(f"{sname}-{it}-negative", "arguments", lambda run=run, it=it: run(ls(), ss.L1(0.1), **{it: -3}), ParameterError, it)
         add(f"{sname}-{it}-float", "data types", lambda run=run, it=it: run(ls(), ss.L1(0.1), **{it: 2.5}), TypeError, it)
         add(f"{sname}-tol-string", "data types", lambda run=run: run(ls(), ss.L1(0.1), tol="1e-6"), TypeError, "tol")
-    if sname in ("fista", "admm"):  # solve_block's callback check is in working_set.py (see issue 14 report)
+    if sname in ("fista", "solve_block", "admm"):
         add(f"{sname}-callback-not-callable", "data types", lambda run=run: run(ls(), ss.L1(0.1), callback=3), TypeError, "callback")
 add("solve-unknown-solver", "arguments", lambda: ss.solve(ls(), ss.L1(0.1), solver="newtonish"), ParameterError, "solver")
 add("solve-unknown-option", "arguments", lambda: ss.solve(ls(), ss.L1(0.1), solver="fista", max_iterations=3), ParameterError, "max_iterations")

@@ -47,7 +47,7 @@ import scipy.sparse as sp
 
 from .._numba import NUMBA_ENABLED
 from .._validation import check_choice, check_int, check_scalar
-from ..exceptions import ConvergenceWarning, ParameterError
+from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
 from ._block_kernels import (
     bcd_epoch_dense_numba, bcd_epoch_dense_numpy, bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
     group_dual_scaling_numba, group_dual_scaling_numpy, group_lipschitz_dense,
@@ -362,10 +362,10 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     p0 = check_int(p0, "p0", low=1, owner=owner)
     gap_freq = check_int(gap_freq, "gap_freq", low=1, owner=owner)
     if callback is not None and not callable(callback):
-        raise ParameterError(f"The 'callback' parameter of {owner} must be callable. Got {callback!r}.")
+        raise ParameterTypeError(f"The 'callback' parameter of {owner} must be callable. Got {callback!r}.")
     for name, val in (("screening", screening), ("anderson", anderson), ("verbose", verbose)):
         if not isinstance(val, (bool, np.bool_)):
-            raise ParameterError(f"The '{name}' parameter of {owner} must be a bool. Got {val!r} instead.")
+            raise ParameterTypeError(f"The '{name}' parameter of {owner} must be a bool. Got {val!r} instead.")
 
     start = time.perf_counter()
     design = _design_of(loss)
