@@ -307,3 +307,17 @@ def test_files_written_before_the_shared_header_still_load(tmp_path):
     np.savez(tmp_path / "old.npz", **arrays)
     X = np.random.default_rng(0).random((4, 64), dtype=np.float32)
     np.testing.assert_array_equal(nn.Graph.load(tmp_path / "old.npz").forward(X), net.forward(X))
+
+
+def test_digits_pruning_and_demo_take_rng_and_warn_on_seed(tmp_path):
+    from structsparse.nn.demo import demo_part
+    from structsparse.nn.experiment import digits_pruning
+
+    with pytest.raises(ParameterError, match="rng"):
+        digits_pruning(rng=1, seed=1)
+    # the alias is read first (warning), then the arguments are checked: no training needed to see both
+    with pytest.warns(DeprecationWarning, match="seed"), pytest.raises(ParameterError, match="arch"):
+        digits_pruning(arch="resnet", seed=0)
+    with pytest.raises(ParameterError, match="rng"):
+        demo_part(tmp_path, 1, seed=1)
+    assert list(inspect.signature(demo_part).parameters)[:2] == ["out_dir", "rng"]  # `structsparse demo` passes it

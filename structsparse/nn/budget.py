@@ -83,12 +83,13 @@ class PruneResult(DictAccessMixin):
 
     @property
     def chosen(self):
-        """The row of :attr:`path` of the chosen trial."""
-        return next(e for e in self.path if e["lam"] == self.lam)
+        """The row of :attr:`path` of the chosen trial (None when ``path`` does not hold it)."""
+        return next((e for e in self.path if e["lam"] == self.lam), None)
 
     def __repr__(self):
         acc = "" if self.final_acc is None else f", final_acc={self.final_acc:.4f}"
-        val = self.chosen["val_acc"] if self.path else float("nan")
+        row = self.chosen
+        val = float("nan") if row is None else row.get("val_acc", float("nan"))
         val = "" if val != val else f", val_acc={val:.4f}"
         return (f"PruneResult(flops={self.flops} ({self.flops_fraction:.3f} of dense; budget "
                 f"{self.budget / self.dense_flops:.3f}), lam={self.lam:.3g}, trials={len(self.path)}{val}, "
