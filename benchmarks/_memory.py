@@ -18,8 +18,10 @@ process (``python _memory.py --child``), which
    current ``VmRSS``), fits, and reads ``VmHWM``: the process's peak while fitting, data included;
 4. saves the solution to a ``.npy`` file, which the parent scores with our objective.
 
-The parent waits for the child with ``os.wait4``, whose ``ru_maxrss`` is that child's lifetime peak
-(warm-up and loading included), and kills it after ``timeout`` seconds ("did not finish in T s").
+The parent waits for the child with ``os.wait4``, whose ``ru_maxrss`` is the kernel's high-water mark at
+the child's exit (since the reset of step 3 when there was one, else over its whole life; the "peak at
+exit" column, which also covers saving the solution), and kills the child after ``timeout`` seconds
+("did not finish in T s").
 Nothing is subtracted from the reported peaks; the baseline of an idle interpreter with the same imports
 and the same warm-up (no data) is measured in its own child and reported apart, as is the solution's size.
 
@@ -264,7 +266,8 @@ def run_command(cmd, timeout=600.0, nice=0, env=None):
 
     Returns a dict: ``status`` (``"ok"``, ``"timeout"`` when killed after ``timeout`` s, ``"error"``),
     ``returncode``, ``stdout`` and ``stderr`` (what was printed before the end or the kill), ``wall``
-    (seconds) and ``maxrss`` (bytes: the child's lifetime peak, from ``ru_maxrss``).
+    (seconds) and ``maxrss`` (bytes: the kernel's high-water mark at exit, ``ru_maxrss``; a child that reset
+    its peak with :func:`reset_peak` reports the peak since the reset).
     """
     env = dict(os.environ if env is None else env)
     env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(HERE.parent), env.get("PYTHONPATH", "")])
@@ -382,7 +385,7 @@ def memory_table(cells, solvers, timeout, workdir, tol=1e-6):
 
 
 _HEADER = ("| cell (n x p : density : problem : lam/lam_max [: format]) | solver | status | time (s) | rel. subopt. | "
-           "baseline MB | RSS with data MB | peak in fit MB | fit increment MB | lifetime peak MB |")
+           "baseline MB | RSS with data MB | peak in fit MB | fit increment MB | peak at exit (wait4) MB |")
 
 
 def _print_row(row):
@@ -429,6 +432,7 @@ def main(argv=None):
     parser.add_argument("--solvers", default="structsparse,skglm,celer,sklearn")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per child process")
     parser.add_argument("--tol", type=float, default=1e-6)
+    parser.add_argument("--json", default=None, help="write the rows to this file")
     args = parser.parse_args(argv)
     if args.child:
         return _child(args)
@@ -437,6 +441,10 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="ss_mem_") as work:
         rows = memory_table(cells, args.solvers.split(","), args.timeout, work, tol=args.tol)
     print(f"load average at the end {os.getloadavg()}")
+    if args.json:
+        from structsparse._atomic import atomic_write_text
+
+        atomic_write_text(args.json, json.dumps(rows, default=float))
     return rows
 
 

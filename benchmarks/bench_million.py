@@ -169,7 +169,7 @@ def main(argv=None):
             print(f"    {solver}: {run['status']} after {run['wall']:.1f} s", flush=True)
     done = [r["objectives"] for r in rows.values() if "objectives" in r]
     best = np.min(np.array(done), axis=0) if done else None
-    print("\n| solver | status | path time (s) | warm-up (s) | peak RSS in the path (MB) | lifetime peak (MB) | "
+    print("\n| solver | status | path time (s) | warm-up (s) | peak RSS in the path (MB) | peak at exit, wait4 (MB) | "
           "max rel. subopt. over the grid | nonzeros at the last lam |")
     print("|---|---|---|---|---|---|---|---|")
     for solver, r in rows.items():
