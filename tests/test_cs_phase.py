@@ -252,3 +252,14 @@ def test_deprecated_names_warn_and_still_work(tmp_path):
         run_trial(*args, rng=int(np.random.default_rng(3).integers(2 ** 62)))[0]["error"]
     with pytest.raises(ParameterError, match="base_seed"):
         run_trial(*args, rng=1, base_seed=2)
+
+
+def test_wrong_types_raise_type_error_naming_the_argument():
+    for kw, name in (({"methods": 3}, "methods"), ({"m_grid": "10,20"}, "m_grid"), ({"executor": "pool"}, "executor")):
+        args = {"methods": ["l1"], "m_grid": [20], "executor": cs.SerialExecutor(), **kw}
+        with pytest.raises(TypeError, match=f"'{name}'"):
+            cs.phase_transition(MODEL, args["methods"], args["m_grid"], 1, executor=args["executor"], progress=False)
+    with pytest.raises(TypeError, match="'model'"):
+        cs.phase_transition("BlockSparse", ["l1"], [20], 1, progress=False)
+    with pytest.raises(TypeError, match="'table'"):
+        cs.success_rates(3)

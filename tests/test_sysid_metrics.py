@@ -70,3 +70,15 @@ def test_example_network_bad_sizes_name_the_argument():
         example_network(density=1.5)
     with pytest.raises(ParameterError, match="rng"):
         example_network(rng=-1)
+
+
+def test_wrong_types_raise_type_error_naming_the_argument():
+    import pytest
+
+    from structsparse import sysid
+
+    system, _ = sysid.example_system()
+    with pytest.raises(TypeError, match="'true_poles'"):
+        sysid.pole_error("0.5", [0.5])
+    with pytest.raises(TypeError, match="'found'"):
+        sysid.support_scores(system, "A")

@@ -446,7 +446,7 @@ class PhaseTable:
     def __repr__(self):
         ms = self.m_values
         trials = len({r.get("trial") for r in self.rows})
-        span = f"{ms[0]}..{ms[-1]} ({len(ms)} values)" if ms else "none"
+        span = "none" if not ms else str(ms[0]) if len(ms) == 1 else f"{ms[0]}..{ms[-1]} ({len(ms)} values)"
         return (f"PhaseTable(model={self.meta.get('model')!r}, methods={self.methods}, m={span}, "
                 f"trials={trials}, rows={len(self.rows)})")
 
@@ -576,6 +576,9 @@ def phase_transition(model, methods, m_grid, n_trials, executor=None, rng=None, 
     model = check_model(model, owner)
     if isinstance(methods, str):
         methods = [methods]
+    if not hasattr(methods, "__iter__"):
+        raise TypeError(f"The 'methods' parameter of {owner} must be a method name or a sequence of them. "
+                        f"Got {type(methods).__name__}.")
     methods = [check_choice(mt, "methods", METHODS, owner=owner) for mt in methods]
     if not methods:
         raise ParameterError(f"The 'methods' parameter of {owner} must name at least one method.")

@@ -63,6 +63,13 @@ def fit_index(y, y_hat):
     return 100.0 * (1.0 - nrmse(y, y_hat))
 
 
+def _poles(p, name):
+    """A set of poles as a flat complex array; text or objects are a TypeError naming the argument."""
+    if isinstance(p, (str, bytes)) or np.asarray(p).dtype.kind in "USOV":
+        raise TypeError(f"The '{name}' parameter of pole_error must be an array of numbers. Got {type(p).__name__}.")
+    return np.asarray(p, dtype=complex).ravel()
+
+
 def pole_error(true_poles, estimated_poles, reduce="max"):
     """Distance between two sets of poles after optimal one-to-one matching.
 
@@ -77,8 +84,7 @@ def pole_error(true_poles, estimated_poles, reduce="max"):
         Largest matched distance, their mean, or all of them (sorted by the true pole).
     """
     check_choice(reduce, "reduce", ("max", "mean", "none"), owner="pole_error")
-    a = np.asarray(true_poles, dtype=complex).ravel()
-    b = np.asarray(estimated_poles, dtype=complex).ravel()
+    a, b = (_poles(p, name) for p, name in ((true_poles, "true_poles"), (estimated_poles, "estimated_poles")))
     if a.size == 0 or b.size == 0:
         raise ShapeError("pole_error: both sets of poles must be non-empty.")
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
@@ -120,6 +126,10 @@ def support_scores(true, found, matrices=("A", "B")):
     -------
     dict with ``precision``, ``recall``, ``f1``, ``tp``, ``fp``, ``fn``.
     """
+    for arg, obj in (("true", true), ("found", found)):
+        if isinstance(obj, (str, bytes)) or obj is None:
+            raise TypeError(f"The '{arg}' parameter of support_scores must be a Pattern, a StateSpace, a dict of "
+                            f"arrays or an array. Got {type(obj).__name__}.")
     names = tuple(matrices)
     unknown = [k for k in names if k not in MATRIX_NAMES]
     if unknown:
