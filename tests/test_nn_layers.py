@@ -267,21 +267,23 @@ def test_evaluation_fast_paths_match_plain_definitions():
         np.testing.assert_allclose(net.forward(X, chunk=3), reference(X), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("stride,padding,k", [(1, 1, 3), (2, 0, 3), (1, 2, 5), (2, 1, 2)])
-def test_blocked_evaluation_conv_matches_definition(monkeypatch, stride, padding, k):
+@pytest.mark.parametrize("stride,padding,k,cin", [(1, 1, 3, 5), (2, 0, 3, 5), (1, 2, 5, 5), (2, 1, 2, 5),
+                                                  (2, 0, 3, 2), (1, 1, 3, 1)])
+def test_blocked_evaluation_conv_matches_definition(monkeypatch, stride, padding, k, cin):
     # evaluation runs the batch in blocks of patch rows: force blocks of 2 samples (the last one
     # partial) and compare with the convolution from its definition and with the training path
+    # (fewer than 4 input channels: one column-major block with a ones column)
     rng = np.random.default_rng(10)
     layer = nn.Conv2D(7, k, stride=stride, padding=padding)
-    layer.build((7, 7, 5), rng)
+    layer.build((7, 7, cin), rng)
     layer.params["b"][...] = rng.standard_normal(7)
-    X = rng.standard_normal((5, 7, 7, 5)).astype(np.float32)
+    X = rng.standard_normal((5, 7, 7, cin)).astype(np.float32)
     ho = (7 + 2 * padding - k) // stride + 1
-    monkeypatch.setattr(nn.Conv2D, "BLOCK_BYTES", 2 * ho * ho * k * k * 5 * 4)
+    monkeypatch.setattr(nn.Conv2D, "BLOCK_BYTES", 2 * ho * ho * (k * k * cin + 7) * 4)
     win = windows(pad_nhwc(X.astype(np.float64), padding), k, k, stride)
     ref = np.einsum("nhwcij,ijcf->nhwf", win, layer.params["W"].astype(np.float64)) + layer.params["b"]
     out = layer.forward(X)
-    assert len(layer._plan["blocks"]) == 3 and out.dtype == np.float32
+    assert len(layer._plan["blocks"]) == (3 if cin >= 4 else 1) and out.dtype == np.float32
     np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(layer.forward(X, train=True), ref, rtol=1e-5, atol=1e-5)
     again = layer.forward_reusing(X[:5] * 2)   # the reused output buffer holds the new batch

@@ -279,10 +279,10 @@ class Conv2D(Layer):
         dcols = dout.reshape(-1, self.filters) @ w.T
         return col2im(dcols, x_shape, k, k, self.stride, self.padding)
 
-    # evaluation works through the batch in blocks whose patch rows fill about this many bytes: the block's
-    # patch matrix is written and read back by the product while it is still in the L2 cache (one patch
-    # matrix for a whole batch of 256 digits is 19 MB, and writing it then streaming it back through the
-    # product cost more than the copy itself)
+    # evaluation works through the batch in blocks whose patch rows and output rows fill about this many
+    # bytes: the block's patch matrix is written and read back by the product, and its output gets its bias,
+    # while they are still in the L2 cache (one patch matrix for a whole batch of 256 digits is 19 MB, and
+    # writing it then streaming it back through the product cost more than the copy itself)
     BLOCK_BYTES = 1 << 20
 
     def _eval_plan(self, x):
@@ -300,13 +300,19 @@ class Conv2D(Layer):
         ho, wo = self.output_shape[0], self.output_shape[1]
         width = k * k * c
         item = x.dtype.itemsize
-        per_sample = ho * wo * width * item
+        per_sample = ho * wo * (width + self.filters) * item   # a block's patches and its output rows
         bs = int(max(1, min(n, self.BLOCK_BYTES // max(per_sample, 1))))
+        few = c < 4
+        if few:
+            # few channels (a first layer): one block, column-major patches with a ones column (see below)
+            bs, width_buf = n, width + 1
+        else:
+            width_buf = width
         if p:
             xp = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=x.dtype)  # the border stays zero
         else:
             xp = None
-        cols = np.empty(bs * ho * wo * width, dtype=x.dtype)
+        cols = np.empty(bs * ho * wo * width_buf, dtype=x.dtype)
         out = np.empty((n * ho * wo, self.filters), dtype=x.dtype)
         run = k * c * item
         vtype = np.dtype((np.void, run))
@@ -337,13 +343,26 @@ class Conv2D(Layer):
         W = self.params["W"].reshape(-1, self.filters)
         if W.dtype != x.dtype:
             W = W.astype(x.dtype)
-        b = self.params["b"]
-        for start, m, dst, cols, out in plan["blocks"]:
+        if c < 4:
+            # few channels (a first layer): one strided copy per kernel offset and channel into a
+            # column-major patch matrix (beats copying runs of kw * C numbers), with a ones column so
+            # that the product with [W; b] (a few rows, cheap to build) adds the bias
+            cols, _, _ = im2col(xp, k, k, s, 0, out=plan["cols"], ones_column=True)
+            w_aug = np.concatenate([W, self.params["b"].astype(x.dtype, copy=False)[None, :]])
+            np.matmul(cols, w_aug, out=plan["out"])
+            blocks = ()
+        else:
+            blocks = plan["blocks"]
+            # the bias tiled over a sample's output pixels: adding it row by row (inner loops of F numbers)
+            # cost as much as the first layer's product
+            b = np.tile(self.params["b"].astype(x.dtype, copy=False), ho * wo)
+        for start, m, dst, cols, out in blocks:
             src = np.ndarray((m, ho, wo, k), dtype=vtype, buffer=xp, offset=start * sn,
                              strides=(sn, s * sh, s * sw, sh))
             np.copyto(dst, src)
             np.matmul(cols, W, out=out)
-            out += b
+            per_sample = out.reshape(m, -1)
+            np.add(per_sample, b, out=per_sample)
         out = plan["out"] if reuse else plan["out"].copy()
         self._cache = ("eval", x)  # backward (rare after evaluation) recomputes the patches
         return out.reshape(n, ho, wo, self.filters)
@@ -512,32 +531,27 @@ class MaxPool2D(_Pool2D):
         if not train and self.padding == 0:
             # evaluation: running maximum over the k*k strided slices (contiguous channel runs,
             # no window copy, no argmax)
-            # separable: the running maximum over the k rows of each window (into a buffer of
-            # (N, Ho, W, C)), then over its k columns: 2 (k - 1) passes instead of k * k - 1
+            # running maximum over the k*k strided slices into the output; the ReLU, when fused, is the
+            # start value (max(0, x_1, ..., x_m)). (A separable pass, rows then columns, makes fewer calls
+            # but writes and re-reads a half-size map: slower at batch 256.)
             ho, wo = self.output_shape[0], self.output_shape[1]
             s = self.stride
             shape = (n, ho, wo, c)
-            size = n * ho * wo * c
-            held = getattr(self, "_pool_buffers", None)
-            if held is None or held[0] != (id(self), x.shape, x.dtype):
-                held = self._pool_buffers = ((id(self), x.shape, x.dtype), np.empty((n, ho, w, c), dtype=x.dtype),
-                                             np.empty(shape, dtype=x.dtype))
-            rows = held[1]
-            if k == 1:
-                np.copyto(rows, x[:, 0:s * ho:s])
+            held = getattr(self, "_pool_buffer", None)
+            if _reuse:
+                if held is None or held[0] != (id(self), x.shape, x.dtype):
+                    held = self._pool_buffer = ((id(self), x.shape, x.dtype), np.empty(shape, dtype=x.dtype))
+                out = held[1]
             else:
-                np.maximum(x[:, 0:s * ho:s], x[:, 1:1 + s * ho:s], out=rows)
-                for i in range(2, k):
-                    np.maximum(rows, x[:, i:i + s * ho:s], out=rows)
-            out = held[2] if _reuse else np.empty(shape, dtype=x.dtype)
-            if k == 1:
-                np.copyto(out, rows[:, :, 0:s * wo:s])
-            else:
-                np.maximum(rows[:, :, 0:s * wo:s], rows[:, :, 1:1 + s * wo:s], out=out)
-                for j in range(2, k):
-                    np.maximum(out, rows[:, :, j:j + s * wo:s], out=out)
+                out = np.empty(shape, dtype=x.dtype)
             if _relu:
-                np.maximum(out, 0, out=out)
+                out.fill(0)
+            else:
+                np.copyto(out, x[:, 0:s * ho:s, 0:s * wo:s, :])
+            for i in range(k):
+                for j in range(k):
+                    if i or j or _relu:
+                        np.maximum(out, x[:, i:i + s * ho:s, j:j + s * wo:s, :], out=out)
             self._cache = ("fast", x)
             return out
         xp = pad_nhwc(x, self.padding, value=-np.inf)
