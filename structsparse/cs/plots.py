@@ -4,8 +4,8 @@ Every function draws into the axes it is given (``ax=``) or a figure (``fig=``),
 pyplot in whatever backend is active (the backend is never switched), and returns the Figure, left open: whoever
 made it closes it (``matplotlib.pyplot.close(fig)``). Given ``path``, it is also saved there atomically
 (:func:`save_figure`). The result objects draw themselves through these functions:
-:meth:`RecoveryResult.plot <structsparse.cs.RecoveryResult.plot>` and
-:meth:`PhaseTable.plot <structsparse.cs.PhaseTable.plot>`.
+:meth:`RecoveryResult.plot <structsparse.cs.RecoveryResult.plot>`,
+:meth:`PhaseTable.plot <structsparse.cs.PhaseTable.plot>` and :meth:`RipEstimate.plot <structsparse.cs.RipEstimate.plot>`.
 """
 
 
