@@ -2,7 +2,8 @@
 
     python benchmarks/bench_scale.py --quick        # small sizes, without skglm: about a minute idle
     python benchmarks/bench_scale.py                # full sizes (tens of minutes; run it in the background)
-    python benchmarks/bench_scale.py --problems tree_dense,overlap_sparse --budget 300
+    python benchmarks/bench_scale.py --problems tree_dense,overlap_sparse --budget 300 --json tree.json
+    python benchmarks/bench_scale.py --from-json lasso.json,tree.json --plot docs/figures/bench_scale.png
 
 For every problem below and every solver that has it, the fits run in one child process per (problem,
 solver), sizes in increasing order (``_memory.py`` measures the process: ``VmHWM`` reset before each fit,
@@ -413,9 +414,21 @@ def main(argv=None):
                         "'none' for no figure; --quick writes none unless given)")
     parser.add_argument("--json", default=None, help="write the rows to this file")
     parser.add_argument("--nice", type=int, default=0, help="niceness of the child processes")
+    parser.add_argument("--from-json", default=None,
+                        help="comma-separated --json files of earlier runs: print their tables and draw the figure "
+                             "without running anything (to merge runs split by --problems)")
     args = parser.parse_args(argv)
     if args.child:
         return _child(args.child, args.folders, args.budget, args.repeat, args.out_dir)
+    if args.from_json:
+        all_rows = [r for f in args.from_json.split(",") for r in json.loads(Path(f).read_text())]
+        for name in dict.fromkeys(r["problem"] for r in all_rows):
+            print_problem(name, [r for r in all_rows if r["problem"] == name])
+        exps = print_exponents(all_rows)
+        if args.plot and args.plot != "none":
+            plot(all_rows, args.plot)
+            print(f"figure: {args.plot}")
+        return all_rows, exps
     mode = "quick" if args.quick else "full"
     budget = args.budget or (60.0 if args.quick else 900.0)
     problems = [p for p in args.problems.split(",") if p]
