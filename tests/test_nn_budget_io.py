@@ -131,8 +131,11 @@ def test_load_rejects_corrupt_and_mismatched_files(tmp_path, trained):
 
 
 def test_cli_prune_quick(tmp_path, capsys):
+    import matplotlib.pyplot as plt
+
     from structsparse.cli import main
 
+    before = set(plt.get_fignums())
     out = tmp_path / "model.npz"
     code = main(["prune", "--dataset", "digits", "--arch", "cnn", "--budget-flops", "0.3", "--quick",
                  "--out", str(out), "--plot", str(tmp_path / "dash.png")])
@@ -140,6 +143,7 @@ def test_cli_prune_quick(tmp_path, capsys):
     assert code == 0
     assert "kept units per layer" in text and "FLOPs/sample" in text and "realized" in text
     assert (tmp_path / "dash.png").stat().st_size > 10_000
+    assert set(plt.get_fignums()) == before           # the CLI closes the figure it only saved
     back = nn.Graph.load(out)
     assert back.pruning["flops"] <= 0.3 * back.pruning["dense_flops"]
 
@@ -152,10 +156,14 @@ def test_cli_rejects_bad_budget(capsys):
 
 
 def test_demo_part(tmp_path):
+    import matplotlib.pyplot as plt
+
     from structsparse.nn.demo import demo_part
 
+    before = set(plt.get_fignums())
     assert demo_part(tmp_path, 0) is True
     assert (tmp_path / "nn_prune_dashboard.png").exists()
+    assert set(plt.get_fignums()) == before
 
 
 def test_save_load_pruned_graph_with_selections(tmp_path):
