@@ -553,3 +553,21 @@ def test_solver_results_are_read_only_and_setting_a_field_is_deprecated():
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)  # building and copying results never warns
         dataclasses.replace(results[0], objective=1.0)
+
+
+def test_solve_names_the_solver_it_picked_when_an_option_does_not_fit():
+    """ss.solve forwards options to the solver it picks: the error says which solver and what it takes."""
+    from scipy.sparse.linalg import aslinearoperator
+
+    A, y = _rng_data()
+    operator_fit = ss.LeastSquares(aslinearoperator(A), y)  # a LinearOperator: auto picks FISTA
+    with pytest.raises(ParameterError) as info:
+        ss.solve(operator_fit, ss.L1(1.0), max_epochs=5)
+    msg = str(info.value)
+    assert msg.startswith("solve:") and "'fista'" in msg and "'max_epochs'" in msg and "max_iter" in msg
+    with pytest.raises(ParameterError) as info:  # solve_block's bounds are max_outer and max_epochs
+        ss.solve(_ls(), ss.L1(1.0), restart=True)
+    msg = str(info.value)
+    assert "'solve_block'" in msg and "'restart'" in msg and "max_outer" in msg and "max_epochs" in msg
+    with pytest.raises(ParameterError, match="solve_latent.*'bogus'"):
+        ss.solve_latent(_ls(), ss.LatentGroupLasso([[0, 1, 2, 3], [3, 4, 5, 6, 7]], 1.0), bogus=1)

@@ -195,7 +195,17 @@ def solve_latent_cvxpy(loss, penalty, solver="CLARABEL", **solver_options):
     cons = [x[~lat.free] == (Gt @ v)[~lat.free]] if free.size else [x == Gt @ v]
     pen = [w * cp.norm(cp.vec(v[lat.ptr[g]:lat.ptr[g + 1]], order="C"), 2) for g, w in enumerate(lat.weights)]
     prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(loss.A @ x - y) + penalty.lam * cp.sum(cp.hstack(pen))), cons)
-    prob.solve(solver=solver, **solver_options)
+    from .cvxpy_reference import _check_solver_opts, _rejected_option
+
+    name = solver.upper() if isinstance(solver, str) else solver
+    _check_solver_opts(name, solver_options, owner)
+    try:
+        prob.solve(solver=solver, **solver_options)
+    except Exception as exc:  # noqa: BLE001 - an option the solver refused becomes our ParameterError
+        rejected = _rejected_option(name, solver_options, exc, owner) if solver_options else None
+        if rejected is not None:
+            raise rejected from None
+        raise
     ok = prob.status == cp.OPTIMAL
     xv = np.asarray(x.value, dtype=float).reshape(loss.x_shape) if x.value is not None else np.zeros(loss.x_shape)
     vv = np.asarray(v.value, dtype=float) if v.value is not None else np.zeros(shape(lat.n_copies))
