@@ -139,3 +139,19 @@ def test_plots_accept_the_old_dicts_for_one_release():
     fig = accuracy_delta(dict(_RESULT), dense_acc=0.98)
     np.testing.assert_allclose(fig.axes[0].get_lines()[1].get_data()[0], [0.38])
     plt.close(fig)
+
+
+def test_experiment_results_plot_themselves():
+    from structsparse.nn.experiment import digits_pruning, pixel_selection
+
+    out = digits_pruning("mlp", budget=0.5, quick=True, rng=0, verbose=False, speed_repeats=1)
+    fig = out.plot()
+    assert len(fig.axes) == 6 and plt.fignum_exists(fig.number)   # the dashboard with its accuracy-delta panel
+    star = fig.axes[0].collections[0].get_offsets()[0]             # the test point after fine-tuning
+    np.testing.assert_allclose(star, [out.result.flops_fraction, out.pruned_acc])
+    assert out.result.final_acc == out.pruned_acc
+    plt.close(fig)
+    px = pixel_selection(lam=0.05, hidden=8, epochs=1, fine_tune=1, n_samples=200, rng=0)
+    fig = px.plot()
+    assert fig.axes[0].get_images()[0].get_array().sum() == len(px.kept_pixels)
+    plt.close(fig)
