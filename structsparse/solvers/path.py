@@ -477,14 +477,16 @@ def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, 
         train = np.setdiff1d(np.arange(n), test)
         tasks.append((_fold_losses, (make, params, _rows(loss.A, train), Y[train], _rows(loss.A, test), Y[test],
                                      penalty, lams, solve, tol, kw)))
-    tasks.append((_full_path, (loss, penalty, lams, solve, tol, kw)))
+    # the path on all the data is the largest task (every sample): first, so that on a pool it does not
+    # start last and run alone while the other workers idle (longest task first)
+    tasks.insert(0, (_full_path, (loss, penalty, lams, solve, tol, kw)))
     if executor is None:
         results = [fn(*args) for fn, args in tasks]
     else:
         futures = [executor.submit(fn, *args) for fn, args in tasks]
         results = [f.result() for f in futures]
-    losses = np.array(results[:-1])
-    full = results[-1]
+    full = results[0]
+    losses = np.array(results[1:])
     mean = losses.mean(axis=0)
     std = losses.std(axis=0, ddof=1)
     best = int(np.argmin(mean))
