@@ -345,8 +345,8 @@ def parse_cell(text):
 
 
 QUICK_CELLS = ["2000x20000:1e-3:lasso:0.1", "2000x20000:1e-3:group:0.1"]
-FULL_CELLS = ["10000x100000:1e-3:lasso:0.1", "10000x100000:1e-3:lasso:0.01", "10000x100000:1e-3:group:0.1",
-              "10000x100000:1e-3:lasso:0.1:csr", "10000x1000000:1e-4:lasso:0.1", "10000x1000000:1e-4:group:0.1"]
+FULL_CELLS = ["10000x100000:1e-3:lasso:0.1", "10000x100000:1e-3:lasso:0.01", "10000x100000:1e-3:lasso:0.1:csr",
+              "10000x100000:1e-3:group:0.1", "10000x1000000:1e-4:lasso:0.1", "10000x1000000:1e-4:lasso:0.1:csr"]
 
 
 def memory_table(cells, solvers, timeout, workdir, tol=1e-6):
