@@ -25,6 +25,7 @@ __all__ = [
     "check_int",
     "check_rng",
     "check_choice",
+    "check_bool",
     "check_adjoint",
     "check_options",
     "accepted_options",
@@ -164,11 +165,24 @@ def check_int(x, name, *, low=None, high=None, owner=None):
 
 
 def check_choice(x, name, choices, *, owner=None):
-    """Check that ``x`` is one of ``choices``."""
+    """Check that ``x`` is one of ``choices``.
+
+    A value of another type than the (string) choices raises
+    :class:`ParameterTypeError`; an unknown string :class:`ParameterError`.
+    """
     if x not in choices:
         opts = ", ".join(repr(c) for c in choices)
-        raise ParameterError(f"The '{name}' parameter{_where(owner)} must be one of {opts}. Got {x!r} instead.")
+        wrong_type = all(isinstance(c, str) for c in choices) and not isinstance(x, str)
+        raise (ParameterTypeError if wrong_type else ParameterError)(
+            f"The '{name}' parameter{_where(owner)} must be one of {opts}. Got {x!r} instead.")
     return x
+
+
+def check_bool(x, name, *, owner=None):
+    """Check that ``x`` is a bool (``numpy.bool_`` too) and return it as ``bool``; else :class:`ParameterTypeError`."""
+    if not isinstance(x, (bool, np.bool_)):
+        raise ParameterTypeError(f"The '{name}' parameter{_where(owner)} must be a bool. Got {x!r} instead.")
+    return bool(x)
 
 
 def check_rng(rng, name="rng", owner=None):

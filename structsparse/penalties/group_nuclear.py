@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._validation import check_scalar
-from ..exceptions import ShapeError
+from ..exceptions import ShapeError, ShapeTypeError
 from ..prox._group_kernels import TIE_RTOL
 from .base import Penalty, as_disjoint_groups
 from .nuclear_norm import check_matrix_shape
@@ -71,7 +71,8 @@ class GroupNuclear(Penalty):
             shapes = [check_matrix_shape(shape, "shape", owner)] * groups.n_groups
         else:
             if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) != groups.n_groups:
-                raise ShapeError(
+                wrong_type = isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__")
+                raise (ShapeTypeError if wrong_type else ShapeError)(
                     f"The 'shape' parameter of {owner} must be a pair (n_rows, n_cols) or one pair per group "
                     f"({groups.n_groups}). Got {shape!r}."
                 )

@@ -36,7 +36,7 @@ from scipy.linalg.blas import dsyrk
 from scipy.sparse.linalg import LinearOperator, cg
 
 from .._numba import NUMBA_ENABLED
-from .._validation import check_choice, check_int, check_scalar
+from .._validation import check_bool, check_choice, check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
 from ..prox.operators import _group_shrink
 from ._admm_kernels import z_update_numba, z_update_numpy
@@ -356,6 +356,8 @@ def admm(loss, penalty, x0=None, rho=None, tol=1e-6, max_iter=None, callback=Non
     max_rho_updates = check_int(max_rho_updates, "max_rho_updates", low=0, owner=owner)
     relaxation = check_scalar(relaxation, "relaxation", low=1.0, high=1.9, owner=owner)
     check_choice(linear_solver, "linear_solver", ("auto", "direct", "woodbury", "cg"), owner=owner)
+    check_bool(adapt_rho, "adapt_rho", owner=owner)
+    check_bool(verbose, "verbose", owner=owner)
     if callback is not None and not callable(callback):
         raise ParameterTypeError(f"The 'callback' parameter of {owner} must be callable. Got {callback!r}.")
     rho = _default_rho(loss) if rho is None else check_scalar(rho, "rho", low=0, low_inclusive=False, owner=owner)

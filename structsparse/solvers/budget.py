@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import accepted_options, check_array, check_int, check_options, check_scalar
+from .._validation import accepted_options, check_array, check_bool, check_int, check_options, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError, ShapeError
 from .._linalg import restricted_lstsq
 from ..penalties import GroupLasso
@@ -267,6 +267,7 @@ def solve_budget(loss, groups, costs, budget, count=False, tol=1e-3, max_bisect=
     max_bisect = check_int(max_bisect, "max_bisect", low=1, owner=owner)
     price_power = check_scalar(price_power, "price_power", low=0, owner=owner)
     max_polish_evals = check_int(max_polish_evals, "max_polish_evals", low=1, owner=owner)
+    check_bool(verbose, "verbose", owner=owner)
     if not isinstance(polish, (bool, np.bool_)) or not isinstance(refit, (bool, np.bool_)):
         raise ParameterTypeError(f"The 'polish' and 'refit' parameters of {owner} must be bools.")
     if solver_tol is not None:

@@ -10,7 +10,7 @@ capabilities makes every matching solver accept it, and ``ss.solve`` pick it.
 import functools
 from dataclasses import dataclass
 
-from ..exceptions import ParameterError
+from ..exceptions import ParameterError, ParameterTypeError
 
 __all__ = ["SolverSpec", "SOLVER_SPECS", "check_triple", "valid_solvers", "auto_solver", "missing_capabilities",
            "IncompatibleSolverError", "capability_table"]
@@ -148,7 +148,8 @@ def _valid(have_d, have_p):
 
 def _spec(solver):
     if not isinstance(solver, str) or solver not in SOLVER_SPECS:
-        raise ParameterError(f"The 'solver' parameter must be 'auto' or one of "
+        raise (ParameterError if isinstance(solver, str) else ParameterTypeError)(
+            f"The 'solver' parameter must be 'auto' or one of "
                              f"{', '.join(map(repr, SOLVER_SPECS))}. Got {solver!r} instead.")
     return SOLVER_SPECS[solver]
 

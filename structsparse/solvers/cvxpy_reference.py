@@ -26,7 +26,7 @@ from scipy.sparse.linalg import LinearOperator
 import re
 
 from .._validation import check_options, check_scalar
-from ..exceptions import ParameterError, ShapeError
+from ..exceptions import ParameterError, ParameterTypeError, ShapeError
 from .capabilities import check_inputs
 from .fista import duality_gap
 from .result import SolverResult
@@ -158,7 +158,8 @@ class CvxpyProblem:
 
         lam = self.penalty.lam if lam is None else check_scalar(lam, "lam", low=0, owner="CvxpyProblem.solve")
         if solver is not None and not isinstance(solver, str):
-            raise ParameterError(f"The 'solver' parameter of solve_cvxpy must be a cvxpy solver name. Got {solver!r}.")
+            raise ParameterTypeError(f"The 'solver' parameter of solve_cvxpy must be a cvxpy solver name. "
+                                     f"Got {solver!r}.")
         self.lam.value = lam
         if solver is None:
             attempts = [("CLARABEL", {**CLARABEL_TIGHT, **solver_opts}),

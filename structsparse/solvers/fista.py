@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import check_int, check_scalar
+from .._validation import check_bool, check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
 from .capabilities import check_inputs
 from .result import SolverResult
@@ -122,6 +122,8 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
     max_iter = 20000 if max_iter is None else check_int(max_iter, "max_iter", low=1, owner=owner)
     gap_freq = check_int(gap_freq, "gap_freq", low=1, owner=owner)
+    for name, flag in (("restart", restart), ("verbose", verbose), ("progress", progress)):
+        check_bool(flag, name, owner=owner)
     if callback is not None and not callable(callback):
         raise ParameterTypeError(f"The 'callback' parameter of {owner} must be callable. Got {callback!r}.")
     if x0 is None:
