@@ -349,8 +349,8 @@ FULL_CELLS = ["10000x100000:1e-3:lasso:0.1", "10000x100000:1e-3:lasso:0.01", "10
               "10000x100000:1e-3:group:0.1", "10000x1000000:1e-4:lasso:0.1", "10000x1000000:1e-4:lasso:0.1:csr"]
 
 
-def memory_table(cells, solvers, timeout, workdir, tol=1e-6):
-    """Measure every solver on every cell; print a markdown table; return the rows."""
+def memory_table(cells, solvers, timeout, workdir, tol=1e-6, json_path=None):
+    """Measure every solver on every cell; print a markdown table; return the rows (also to ``json_path``)."""
     rows = []
     warm_dirs = {}
     bases = {}
@@ -381,6 +381,10 @@ def memory_table(cells, solvers, timeout, workdir, tol=1e-6):
                "best": best}
         rows.append(row)
         _print_row(row)
+        if json_path:  # after every cell: a run stopped from outside keeps what it measured
+            from structsparse._atomic import atomic_write_text
+
+            atomic_write_text(json_path, json.dumps(rows, default=float))
     return rows
 
 
@@ -439,12 +443,8 @@ def main(argv=None):
     cells = args.cells.split(",") if args.cells else QUICK_CELLS if args.quick else FULL_CELLS
     print(f"peak resident memory per solver, one process each; load average {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="ss_mem_") as work:
-        rows = memory_table(cells, args.solvers.split(","), args.timeout, work, tol=args.tol)
+        rows = memory_table(cells, args.solvers.split(","), args.timeout, work, tol=args.tol, json_path=args.json)
     print(f"load average at the end {os.getloadavg()}")
-    if args.json:
-        from structsparse._atomic import atomic_write_text
-
-        atomic_write_text(args.json, json.dumps(rows, default=float))
     return rows
 
 

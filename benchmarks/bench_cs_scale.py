@@ -132,6 +132,10 @@ def main(argv=None):
                 rep["error_text"] = (run["stderr"].strip().splitlines() or [""])[-1]
             rows.append(rep)
             print(f"    N = 2^{log2n} {method}: {run['status']} after {run['wall']:.1f} s", flush=True)
+            if args.json:  # after every run: a run stopped from outside keeps what it measured
+                from structsparse._atomic import atomic_write_text
+
+                atomic_write_text(args.json, json.dumps(rows, default=float))
     print("\n| N | M | method | status | time (s) | rel. error | success (< 1e-3) | rel. residual | converged | "
           "iterations | peak RSS in the recovery (MB) | a dense A would be (MB) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -167,6 +167,10 @@ def main(argv=None):
                 rep["error"] = (run["stderr"].strip().splitlines() or [""])[-1]
             rows[solver] = rep
             print(f"    {solver}: {run['status']} after {run['wall']:.1f} s", flush=True)
+            if args.json:  # after every solver: a run stopped from outside keeps what it measured
+                from structsparse._atomic import atomic_write_text
+
+                atomic_write_text(args.json, json.dumps(rows, default=float))
     done = [r["objectives"] for r in rows.values() if "objectives" in r]
     best = np.min(np.array(done), axis=0) if done else None
     print("\n| solver | status | path time (s) | warm-up (s) | peak RSS in the path (MB) | peak at exit, wait4 (MB) | "

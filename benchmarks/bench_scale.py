@@ -445,6 +445,10 @@ def main(argv=None):
             rows = run_problem(name, mode, budget, args.repeat, work, solvers, args.nice)
             print_problem(name, rows)
             all_rows += rows
+            if args.json:  # after every problem: a run stopped from outside keeps what it measured
+                from structsparse._atomic import atomic_write_text
+
+                atomic_write_text(args.json, json.dumps(all_rows, default=float))
     exps = print_exponents(all_rows)
     print(f"load average at the end {os.getloadavg()}", flush=True)
     plot_path = args.plot if args.plot is not None else (None if args.quick else "docs/figures/bench_scale.png")
