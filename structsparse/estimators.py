@@ -334,9 +334,9 @@ class StructuredRegressor(RegressorMixin, _StructuredBase):
         elif isinstance(datafit, type) and issubclass(datafit, Datafit):
             cls = datafit
         else:
-            raise ParameterError(f"The 'datafit' parameter of {owner} must be one of "
-                                 f"{', '.join(map(repr, REGRESSION_DATAFITS))} or a Datafit subclass. "
-                                 f"Got {datafit!r} instead.")
+            raise ParameterTypeError(f"The 'datafit' parameter of {owner} must be one of "
+                                     f"{', '.join(map(repr, REGRESSION_DATAFITS))} or a Datafit subclass. "
+                                     f"Got {datafit!r} instead.")
         options = self.datafit_options
         if options is None:
             options = {}
