@@ -6,7 +6,8 @@ early stopping on validation; ``prune_to_budget`` (the settings of
 ``experiment.SETTINGS["cnn"]``) meets 25 % of the dense FLOPs, ranks its trials
 and stops the fine-tuning on validation. ``--layers all`` penalizes both conv
 layers' filters (``default``: the first layer's only, as ``digits_pruning``
-does); ``--price p`` prices each group by its FLOPs plus ``p`` times its
+does; ``last``: the second layer's, whose every filter feeds 16 rows of the
+dense layer); ``--price p`` prices each group by its FLOPs plus ``p`` times its
 parameters (``nn.quantize.price_weights``; 0 is the FLOPs price alone);
 ``--uniform`` adds uniform L1 filter pruning at the same budget, fine-tuned alike; ``nn.quantize`` calibrates its
 activation scales on 512 training images. The test split is scored once per
@@ -21,7 +22,7 @@ Latency: ``nn.profile`` in onnxruntime, one intra-op thread, p50 and p99 over
 other in the same process. The machine is shared and loaded: p99 mostly
 measures other processes; read the medians, and compare within a run.
 
-Run: ``python benchmarks/bench_nn_quant.py [--seeds 0 1 2] [--layers all|default] [--price 0|1|3] [--uniform]
+Run: ``python benchmarks/bench_nn_quant.py [--seeds 0 1 2] [--layers all|default|last] [--price 0|1|3] [--uniform]
 [--medium | --quick]``.
 """
 
@@ -54,7 +55,8 @@ def one_seed(seed, budget, layers, quick, n_runs, uniform=False, price=0.0):
     X_tr, X_val, X_te, y_tr, y_val, y_te = nn.load_digits_splits(rng=seed, image=True, n_samples=cfg["n_samples"])
     dense = nn.small_cnn(cfg["channels"], rng=seed)
     train_early_stopping(dense, X_tr, y_tr, X_val, y_val, epochs=cfg["epochs"], lr=cfg["lr"], rng=seed)
-    prune_layers = None if layers == "all" else [dense.nodes[0].name]
+    convs = [n.name for n in dense.nodes if n.layer.kind == "conv2d"]
+    prune_layers = {"all": None, "default": convs[:1], "last": convs[-1:]}[layers]
     # the group price: FLOPs alone (weights="flops", the default of prune_to_budget) or FLOPs and parameters
     weights = "flops" if price == 0 else price_weights(dense, layers=prune_layers, flops=1.0, params=price)
     res = nn.prune_to_budget(dense, X_tr, y_tr, flops=budget, by="filters", lam0=cfg["lam0"],
@@ -93,8 +95,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--budget", type=float, default=0.25)
-    ap.add_argument("--layers", choices=["all", "default"], default="all",
-                    help="penalize every layer's filters (all) or the first conv layer's (default)")
+    ap.add_argument("--layers", choices=["all", "default", "last"], default="all",
+                    help="penalize every conv layer's filters (all), the first conv layer's (default, as "
+                    "digits_pruning does) or the last conv layer's (last: the filters the dense layer reads)")
     ap.add_argument("--n-runs", type=int, default=200)
     ap.add_argument("--uniform", action="store_true", help="also the uniform-L1 pruning at the same budget, "
                     "float and int8")
