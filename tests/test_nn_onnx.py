@@ -425,3 +425,7 @@ def test_ort_runner_matches_session_run_for_every_batch():
         X = nchw(rng.random((n, 8, 8, 1), dtype=np.float32))
         np.testing.assert_allclose(run(X), sess.run(None, {"input": X})[0], rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(run(X), net.forward(X.transpose(0, 2, 3, 1)), rtol=1e-5, atol=1e-5)
+        X *= 0.5                            # the bound input is the caller's array: changes are seen
+        np.testing.assert_allclose(run(X), sess.run(None, {"input": X})[0], rtol=1e-6, atol=1e-6)
+    X64 = rng.random((2, 1, 8, 8))          # other dtypes and layouts are converted
+    np.testing.assert_allclose(run(X64), sess.run(None, {"input": X64.astype(np.float32)})[0], rtol=1e-6)
