@@ -446,3 +446,17 @@ def test_pure_outer_scan_kernels_agree_with_numpy_twins_and_the_general_scaling(
             np.testing.assert_array_equal(got, K.gap_safe_mask_numpy(lhs, scale, radius, norms, bound, unpen))
             th = K.group_threshold_norms_numba(U, spec.idx, spec.ptr, spec.t1, spec.t2, scale)
             np.testing.assert_array_equal(got, ~unpen & (th + radius * norms < bound))
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_sparse_working_set_products_agree_with_numpy_twins_and_scipy(k):
+    rng = np.random.default_rng(16)
+    A = _random_sparse(rng, 25, 18, 0.3, "csc", np.int64)
+    R = rng.standard_normal((k, 25))
+    X = rng.standard_normal((18, k)) * (rng.random((18, k)) < 0.5)
+    Y = rng.standard_normal((k, 25))
+    args = (A.data, A.indices, A.indptr)
+    for fn in (K.ws_gradient_sparse_numba, K.ws_gradient_sparse_numpy):
+        np.testing.assert_allclose(fn(*args, R), A.T @ R.T, atol=1e-12)
+    for fn in (K.ws_residual_sparse_numba, K.ws_residual_sparse_numpy):
+        np.testing.assert_allclose(fn(*args, X, Y), Y - (A @ X).T, atol=1e-12)

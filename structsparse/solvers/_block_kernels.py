@@ -33,6 +33,7 @@ __all__ = [
     "bcd_epoch_dense_numba", "bcd_epoch_dense_numpy",
     "ws_gradient_dense_numba", "ws_gradient_dense_numpy", "ws_residual_dense_numba", "ws_residual_dense_numpy",
     "bcd_epoch_sparse_numba", "bcd_epoch_sparse_numpy",
+    "ws_gradient_sparse_numba", "ws_gradient_sparse_numpy", "ws_residual_sparse_numba", "ws_residual_sparse_numpy",
     "group_dual_scaling_numba", "group_dual_scaling_numpy",
     "group_threshold_norms_numba", "group_threshold_norms_numpy",
     "group_lipschitz_dense", "with_singleton_fast_path",
@@ -201,6 +202,50 @@ def bcd_epoch_sparse_numba(data, rows, colptr, R, X, ptr, t1, t2, lips, V):
                     X[j, c] = V[jj, c]
                     for q in range(colptr[j], colptr[j + 1]):
                         R[c, rows[q]] -= d * data[q]
+
+
+@njit
+def ws_gradient_sparse_numba(data, rows, colptr, R):
+    """``A_ws^T r`` as (m, k) for working-set columns in CSC arrays (no scipy object per call)."""
+    m = colptr.size - 1
+    k = R.shape[0]
+    U = np.zeros((m, k))
+    for j in range(m):
+        for c in range(k):
+            acc = 0.0
+            for q in range(colptr[j], colptr[j + 1]):
+                acc += data[q] * R[c, rows[q]]
+            U[j, c] = acc
+    return U
+
+
+def ws_gradient_sparse_numpy(data, rows, colptr, R):
+    """Numpy twin of :func:`ws_gradient_sparse_numba`."""
+    import scipy.sparse as sp
+
+    A = sp.csc_matrix((data, rows, colptr), shape=(R.shape[1], colptr.size - 1))
+    return np.asarray(A.T @ R.T).reshape(colptr.size - 1, R.shape[0])
+
+
+@njit
+def ws_residual_sparse_numba(data, rows, colptr, X, Y):
+    """``Y - (A_ws X)^T`` as (k, n) for working-set columns in CSC arrays."""
+    R = Y.copy()
+    for j in range(colptr.size - 1):
+        for c in range(R.shape[0]):
+            x = X[j, c]
+            if x != 0.0:
+                for q in range(colptr[j], colptr[j + 1]):
+                    R[c, rows[q]] -= x * data[q]
+    return R
+
+
+def ws_residual_sparse_numpy(data, rows, colptr, X, Y):
+    """Numpy twin of :func:`ws_residual_sparse_numba`."""
+    import scipy.sparse as sp
+
+    A = sp.csc_matrix((data, rows, colptr), shape=(Y.shape[1], colptr.size - 1))
+    return np.ascontiguousarray(Y - np.asarray(A @ X).T)
 
 
 def bcd_epoch_sparse_numpy(data, rows, colptr, R, X, ptr, t1, t2, lips, V):

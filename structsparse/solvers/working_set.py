@@ -54,7 +54,8 @@ from ._block_kernels import (
     group_threshold_norms_numba, group_threshold_norms_numpy, gap_safe_mask_numba, gap_safe_mask_numpy,
     pure_dual_scale_numba, pure_dual_scale_numpy, singleton_dual_scaling_numba,
     singleton_threshold_norms_numba, ws_gradient_dense_numba, ws_gradient_dense_numpy,
-    ws_residual_dense_numba, ws_residual_dense_numpy, with_singleton_fast_path,
+    ws_gradient_sparse_numba, ws_gradient_sparse_numpy, ws_residual_dense_numba, ws_residual_dense_numpy,
+    ws_residual_sparse_numba, ws_residual_sparse_numpy, with_singleton_fast_path,
 )
 from ._block_spec import BlockSpec, block_columns, block_spec
 from ._design_kernels import (
@@ -86,9 +87,10 @@ def _kernels(use_numba):
         scaling, norms = with_singleton_fast_path(group_dual_scaling_numba, group_threshold_norms_numba,
                                                   singleton_dual_scaling_numba, singleton_threshold_norms_numba)
         return (bcd_epoch_dense_numba, bcd_epoch_sparse_numba, scaling, norms, ws_gradient_dense_numba,
-                ws_residual_dense_numba)
+                ws_residual_dense_numba, ws_gradient_sparse_numba, ws_residual_sparse_numba)
     return (bcd_epoch_dense_numpy, bcd_epoch_sparse_numpy, group_dual_scaling_numpy,
-            group_threshold_norms_numpy, ws_gradient_dense_numpy, ws_residual_dense_numpy)
+            group_threshold_norms_numpy, ws_gradient_dense_numpy, ws_residual_dense_numpy,
+            ws_gradient_sparse_numpy, ws_residual_sparse_numpy)
 
 
 class _Design:
@@ -130,8 +132,8 @@ class _Design:
         """``(A X)^T`` as (k, n)."""
         return np.ascontiguousarray(np.asarray(self.A @ X).T)
 
-    def columns(self, cols):
-        """The columns ``cols`` in the kernels' layout.
+    def columns(self, cols, whole=False):
+        """The columns ``cols`` in the kernels' layout (``whole``: ``cols`` may be every column in order).
 
         Sparse: compact CSC arrays ``(data, rows, colptr)`` of ``A[:, cols]``,
         gathered by a kernel from the CSC arrays, or, for CSR, from a store
@@ -149,6 +151,8 @@ class _Design:
             gather = csc_gather_numba if NUMBA_ENABLED else csc_gather_numpy
             if not self.csr:
                 A = self.A
+                if whole and cols.size == self.p and np.array_equal(cols, np.arange(self.p)):
+                    return A.data, A.indices, A.indptr   # every column: the design's own arrays, no copy
                 return gather(A.data, A.indices, A.indptr, cols)
             return gather(*self._csr_store(cols), self._slot[cols])
         if self.A.flags.f_contiguous:
@@ -463,6 +467,10 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                                       cheap_size=live.blocks.size // _CHEAP_DIV if _CHEAP_DIV else 0)]
         ws_size = ws.size
         inner_tol = max(0.3 * gap, 0.5 * tol * objective)
+        if ws_size == live.blocks.size and best_dual > 0:
+            # the subproblem is the whole (screened) problem: solve it to the final tolerance at once
+            # (P(x*) >= best_dual, so this gap certifies tol; no outer round trip per 0.3x of the gap)
+            inner_tol = tol * best_dual
         R, epochs = solver.solve_subproblem(ws, X, R, inner_tol, proj)
         last_ws = ws
         history["ws_size"].append(int(ws_size))
@@ -772,7 +780,7 @@ class _BlockSolver:
     def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs):
         self.design, self.spec, self.Y = design, spec, Y
         (self.epoch_dense, self.epoch_sparse, self.dual_scaling, self.threshold_norms, self.ws_gradient,
-         self.ws_residual) = kernels
+         self.ws_residual, self.ws_gradient_sparse, self.ws_residual_sparse) = kernels
         self.anderson = bool(anderson)
         self.gap_freq = gap_freq
         self.max_epochs = max_epochs
@@ -853,14 +861,11 @@ class _BlockSolver:
         local_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         local_idx = np.arange(cols.size, dtype=np.int64)
         t1, t2 = spec.t1[ws], spec.t2[ws]
-        Aws = self.design.columns(cols)
+        Aws = self.design.columns(cols, whole=ws.size == spec.n_blocks)
         lips = self._ws_lipschitz(ws, Aws, local_ptr)
         Xw = np.ascontiguousarray(X[cols])
         R = np.ascontiguousarray(R)
         sparse = self.design.sparse
-
-        if sparse:
-            sub = sp.csc_matrix(Aws, shape=(self.design.n, cols.size))
 
         def epoch(Xw, R):
             if sparse:
@@ -870,12 +875,12 @@ class _BlockSolver:
 
         def grad(R):  # A_ws^T R^T as (m, k)
             if sparse:
-                return np.asarray(sub.T @ R.T)
+                return self.ws_gradient_sparse(Aws[0], Aws[1], Aws[2], np.ascontiguousarray(R))
             return self.ws_gradient(Aws[0], Aws[1], np.ascontiguousarray(R))
 
         def residual(Xw):
             if sparse:
-                return np.ascontiguousarray(self.Y - np.asarray(sub @ Xw).T)
+                return self.ws_residual_sparse(Aws[0], Aws[1], Aws[2], Xw, self.Y)
             return self.ws_residual(Aws[0], Aws[1], Xw, self.Y)
 
         def value(Xw, R):
