@@ -29,9 +29,6 @@ __all__ = [
     "check_adjoint",
     "check_options",
     "accepted_options",
-    "check_type",
-    "renamed_argument",
-    "check_callable",
     "renamed_kwarg",
 ]
 
@@ -205,13 +202,6 @@ def check_rng(rng, name="rng", owner=None):
     )
 
 
-def check_callable(x, name, *, owner=None, allow_none=True):
-    """Check that ``x`` is callable (or None when allowed) and return it; else :class:`ParameterTypeError`."""
-    if (x is None and allow_none) or callable(x):
-        return x
-    raise ParameterTypeError(f"The '{name}' parameter{_where(owner)} must be callable"
-                             f"{' or None' if allow_none else ''}. Got {x!r} instead.")
-
 
 def check_adjoint(op, name, owner=None):
     """Refuse a complex ``LinearOperator`` or one without ``rmatvec`` now, not mid-solve.
@@ -315,73 +305,6 @@ def check_options(owner, options, accepted, *, target=None):
     return options
 
 
-def check_type(x, name, types, *, owner=None, what=None):
-    """Raise ``TypeError`` naming the argument unless ``x`` is an instance of ``types``.
-
-    Parameters
-    ----------
-    x : object
-        The value to check.
-    name : str
-        The argument's name.
-    types : type or tuple of type
-        Accepted types.
-    owner : str, optional
-        The function or class the argument belongs to.
-    what : str, optional
-        How to describe the accepted types in the message (default: their
-        names).
-
-    Returns
-    -------
-    x
-    """
-    if isinstance(x, types):
-        return x
-    if what is None:
-        tup = types if isinstance(types, tuple) else (types,)
-        what = "a " + " or ".join(t.__name__ for t in tup)
-    raise TypeError(f"The '{name}' parameter{_where(owner)} must be {what}. Got {type(x).__name__} instead.")
-
-
-def renamed_argument(owner, new_name, new_value, old_name, old_value, *, new_default=None, remove_in="0.3",
-                     stacklevel=3):
-    """The value of an argument that has a new name, honouring the old one for a release.
-
-    Parameters
-    ----------
-    owner : str
-        The public function, for the messages.
-    new_name, new_value :
-        The new argument's name and the value it received.
-    old_name, old_value :
-        The deprecated argument's name and value (``None`` when not given).
-    new_default : object, optional
-        The new argument's default: giving both names is an error only when
-        the new one differs from its default.
-    remove_in : str, default "0.3"
-        The release that removes the old name.
-    stacklevel : int, default 3
-        Where the ``DeprecationWarning`` points (3: the caller of ``owner``).
-
-    Returns
-    -------
-    object
-        ``old_value`` when it was given (with a ``DeprecationWarning``),
-        else ``new_value``.
-
-    Examples
-    --------
-    >>> renamed_argument("f", "rng", None, "seed", None)  # nothing deprecated given
-    """
-    if old_value is None:
-        return new_value
-    if new_value is not new_default and not (new_default is not None and new_value == new_default):
-        raise ParameterError(f"{owner}: pass '{new_name}' only ('{old_name}' is its deprecated old name). "
-                             f"Got both {new_name}={new_value!r} and {old_name}={old_value!r}.")
-    warnings.warn(f"{owner}: '{old_name}=' is deprecated and will be removed in {remove_in}; pass "
-                  f"{new_name}= instead.", DeprecationWarning, stacklevel=stacklevel)
-    return old_value
 
 
 def renamed_kwarg(old, new, *, remove_in="0.3"):

@@ -578,3 +578,30 @@ def test_solve_names_the_solver_it_picked_when_an_option_does_not_fit():
     assert "'solve_block'" in msg and "'restart'" in msg and "max_outer" in msg and "max_epochs" in msg
     with pytest.raises(ParameterError, match="solve_latent.*'bogus'"):
         ss.solve_latent(_ls(), ss.LatentGroupLasso([[0, 1, 2, 3], [3, 4, 5, 6, 7]], 1.0), bogus=1)
+
+
+def test_the_shared_helpers():
+    """check_options names every unknown key and the accepted ones; renamed_kwarg maps and refuses both names."""
+    from structsparse._validation import accepted_options, check_options, renamed_kwarg
+
+    def target(loss, penalty, x0=None, tol=1e-6, alpha=1, *, beta=2):
+        return alpha + beta
+
+    assert accepted_options(target, exclude=("loss", "penalty")) == {"x0", "tol", "alpha", "beta"}
+    assert accepted_options(lambda a, **kw: a) is None  # takes anything: nothing to check
+    with pytest.raises(ParameterError) as info:
+        check_options("caller", {"gamma": 1, "alpha": 2, "delta": 3}, {"alpha", "beta"}, target="the solver 't'")
+    assert str(info.value) == "caller: the solver 't' takes no option 'delta', 'gamma'; it takes alpha, beta."
+    assert check_options("caller", {"alpha": 2}, {"alpha"}) == {"alpha": 2}
+
+    @renamed_kwarg("seed", "rng")
+    def draw(n, rng=None):
+        return np.random.default_rng(rng).integers(100, size=n)
+
+    assert "seed" not in inspect.signature(draw).parameters
+    with pytest.warns(DeprecationWarning, match="'seed=' is deprecated"):
+        assert np.array_equal(draw(3, seed=4), draw(3, rng=4))
+    with pytest.raises(ParameterError, match="'rng' only"):
+        draw(3, 5, seed=4)
+    with pytest.raises(ValueError, match="must take"):
+        renamed_kwarg("seed", "rng")(lambda n: n)
