@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["DictAccessMixin", "legacy_callback", "seed_from", "deprecated_seed"]
+__all__ = ["DictAccessMixin", "legacy_callback", "seed_from"]
 
 
 class DictAccessMixin:
@@ -113,16 +113,3 @@ def seed_from(rng):
     from .._validation import check_rng
 
     return int(check_rng(rng).integers(2 ** 31 - 1))
-
-
-def deprecated_seed(owner, rng, seed, stacklevel=3):
-    """``rng``, or the value of the deprecated ``seed=`` argument (with a DeprecationWarning)."""
-    if seed is None:
-        return rng
-    from ..exceptions import ParameterError
-
-    if rng is not None:
-        raise ParameterError(f"{owner}: pass 'rng' only ('seed' is its deprecated old name).")
-    warnings.warn(f"{owner}: 'seed=' is deprecated and will be removed in the next release; pass rng= (None, an "
-                  "int or a numpy Generator).", DeprecationWarning, stacklevel=stacklevel)
-    return seed

@@ -3,6 +3,8 @@ exact surgery of an Inception / SE / DenseNet graph, and the measured speedup be
 
 import numpy as np
 
+from .._validation import renamed_kwarg
+
 __all__ = ["demo_part"]
 
 
@@ -13,7 +15,8 @@ def _zero_group(net, group_map, k):
     group_map.scatter(net, v)
 
 
-def demo_part(out_dir, rng=None, *, seed=None):
+@renamed_kwarg("seed", "rng")
+def demo_part(out_dir, rng=None):
     """Run the pruning demo; return True when its checks pass.
 
     Parameters
@@ -22,8 +25,7 @@ def demo_part(out_dir, rng=None, *, seed=None):
         Folder for the dashboard figure (``nn_prune_dashboard.png``).
     rng : None or int, default None
         Seed of the whole demo (None: drawn from fresh entropy); ``structsparse demo --seed`` passes one.
-    seed : int, optional
-        Deprecated old name of ``rng`` (one release, DeprecationWarning).
+        (``seed=`` is its deprecated old name, one release.)
 
     Returns
     -------
@@ -32,11 +34,11 @@ def demo_part(out_dir, rng=None, *, seed=None):
     import matplotlib.pyplot as plt
 
     from . import block_net, connection_graph, flops, groups, prune
-    from ._results import deprecated_seed, seed_from
+    from ._results import seed_from
     from .experiment import digits_pruning
     from .plots import pruning_dashboard
 
-    seed = seed_from(deprecated_seed("demo_part", rng, seed))
+    seed = seed_from(rng)
     ok = True
     # 1. budgeted pruning of a small CNN (quick settings)
     out = digits_pruning("cnn", budget=0.3, quick=True, rng=seed, verbose=False, speed_repeats=3)

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .._validation import accepted_options, check_choice, check_options, check_scalar
+from .._validation import accepted_options, check_choice, check_options, check_scalar, renamed_kwarg
 from ..exceptions import ParameterError
-from ._results import DictAccessMixin, deprecated_seed, seed_from
+from ._results import DictAccessMixin, seed_from
 from .analysis import count_params, flops, memory
 from .budget import prune_to_budget
 from .groups import NetworkPenalty, groups
@@ -163,8 +163,9 @@ SETTINGS = {
 }
 
 
+@renamed_kwarg("seed", "rng")
 def digits_pruning(arch="cnn", budget=0.25, quick=False, rng=None, min_keep=1, by=None, progress=False,
-                   verbose=True, speed_repeats=7, layers="default", seed=None):
+                   verbose=True, speed_repeats=7, layers="default"):
     """Train a dense network on digits, prune it to a FLOPs budget, fine-tune, and measure it.
 
     ``quick``: False (full settings), True (small network and data, for tests) or
@@ -196,6 +197,7 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, rng=None, min_keep=1, b
         One seed drives the split, the initial weights, every training run
         and the timing batch: an int repeats the run; None (or a Generator)
         draws that seed, which the result (``rng``) and the recipe record.
+        (``seed=`` is its deprecated old name, one release.)
     min_keep : int, default 1
         Units every layer keeps.
     by : str, optional
@@ -208,8 +210,6 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, rng=None, min_keep=1, b
         Timed rounds of :func:`~structsparse.nn.speedup`.
     layers : "default", None or list of str
         Layers penalized (see above).
-    seed : int, optional
-        Deprecated old name of ``rng`` (one release, DeprecationWarning).
 
     Returns
     -------
@@ -220,7 +220,7 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, rng=None, min_keep=1, b
         ``recipe`` (the versioned recipe: hyperparameters, data fingerprints of the three parts, kept
         indices, weights, test metrics), ``rng`` (the seed used).
     """
-    seed = seed_from(deprecated_seed("digits_pruning", rng, seed))
+    seed = seed_from(rng)
     check_choice(arch, "arch", tuple(SETTINGS), owner="digits_pruning")
     budget = check_scalar(budget, "budget", low=0, low_inclusive=False, owner="digits_pruning")
     if quick in ("medium",):
@@ -263,11 +263,12 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, rng=None, min_keep=1, b
                                  "flops_ratio": res.dense_flops / res.flops,
                                  "efficiency": speed.efficiency, "csr_efficiency": speed.csr_efficiency}
     recipe = res.recipe
-    recipe["hyperparameters"].update({"experiment": "digits_pruning", "arch": arch, "quick": quick if isinstance(quick, str) else bool(quick),
-                                      "seed": seed, "rng": seed, "setting": quick if quick == "medium" else None, "dense_training": {k: cfg[k] for k in ("epochs", "lr")},
-                                      "architecture": {k: v for k, v in cfg.items() if k in ("channels", "hidden",
-                                                                                             "width")},
-                                      "split": "60/20/20 stratified, load_digits_splits(rng=rng)"})
+    recipe["hyperparameters"].update({
+        "experiment": "digits_pruning", "arch": arch, "quick": quick if isinstance(quick, str) else bool(quick),
+        "seed": seed, "rng": seed, "setting": quick if quick == "medium" else None,
+        "dense_training": {k: cfg[k] for k in ("epochs", "lr")},
+        "architecture": {k: v for k, v in cfg.items() if k in ("channels", "hidden", "width")},
+        "split": "60/20/20 stratified, load_digits_splits(rng=rng)"})
     recipe["data"]["test"] = data_fingerprint(X_te, y_te)
     recipe["metrics"].update({"dense_test_acc": float(dense_acc), "pruned_test_acc": float(pruned_acc),
                               "efficiency": speed.efficiency, "realized": speed.realized})
@@ -278,8 +279,8 @@ def digits_pruning(arch="cnn", budget=0.25, quick=False, rng=None, min_keep=1, b
                                dense_val_acc=net.score(X_val, y_val), recipe=recipe, rng=seed)
 
 
-def train_early_stopping(net, X, y, X_val, y_val, epochs, lr, batch_size=64, rng=None, progress=False, seed=None,
-                         **kwargs):
+@renamed_kwarg("seed", "rng")
+def train_early_stopping(net, X, y, X_val, y_val, epochs, lr, batch_size=64, rng=None, progress=False, **kwargs):
     """Train ``net`` in place and keep the weights of its best validation epoch; return the history.
 
     Parameters
@@ -298,10 +299,9 @@ def train_early_stopping(net, X, y, X_val, y_val, epochs, lr, batch_size=64, rng
         Minibatch size.
     rng : None, int or Generator, default None
         Source of the shuffling (None: fresh entropy; an int: reproducible).
+        (``seed=`` is its deprecated old name, one release.)
     progress : bool, default False
         Show a progress bar.
-    seed : int, optional
-        Deprecated old name of ``rng`` (one release, DeprecationWarning).
     **kwargs
         Passed to :func:`~structsparse.nn.train` (``penalty``, ``schedule``, ``optimizer``...); an unknown key
         raises ParameterError naming it.
@@ -313,7 +313,6 @@ def train_early_stopping(net, X, y, X_val, y_val, epochs, lr, batch_size=64, rng
     """
     from .budget import _restore, _snapshot
 
-    rng = deprecated_seed("train_early_stopping", rng, seed)
     check_options("train_early_stopping", kwargs, accepted_options(train, exclude=(
         "net", "X", "y", "X_val", "y_val", "epochs", "lr", "batch_size", "rng", "progress", "callback")),
         target="train")
@@ -331,8 +330,9 @@ def train_early_stopping(net, X, y, X_val, y_val, epochs, lr, batch_size=64, rng
     return replace(hist, best_epoch=snap["epoch"])
 
 
+@renamed_kwarg("seed", "rng")
 def pixel_selection(lam=0.1, hidden=64, epochs=25, fine_tune=10, lr=0.05, rng=None, n_samples=None,
-                    progress=False, seed=None):
+                    progress=False):
     """An MLP with a group lasso on its input features (one group per pixel): which pixels survive.
 
     Parameters
@@ -350,12 +350,11 @@ def pixel_selection(lam=0.1, hidden=64, epochs=25, fine_tune=10, lr=0.05, rng=No
     rng : None, int or Generator, default None
         One seed drives the split, the initial weights and the training (an
         int repeats the run; None draws it, and the result records it).
+        (``seed=`` is its deprecated old name, one release.)
     n_samples : int, optional
         Use a stratified subset of the digits.
     progress : bool, default False
         Progress bars.
-    seed : int, optional
-        Deprecated old name of ``rng`` (one release, DeprecationWarning).
 
     Returns
     -------
@@ -364,7 +363,7 @@ def pixel_selection(lam=0.1, hidden=64, epochs=25, fine_tune=10, lr=0.05, rng=No
         after surgery and fine-tuning), ``dense_accuracy``, ``net`` (pruned),
         ``example``, ``rng``; ``.plot()`` draws the kept pixels.
     """
-    seed = seed_from(deprecated_seed("pixel_selection", rng, seed))
+    seed = seed_from(rng)
     X_tr, X_te, y_tr, y_te = load_digits_split(rng=seed, image=False, n_samples=n_samples)
     dense = mlp((hidden,), rng=seed)
     train(dense, X_tr, y_tr, epochs=epochs, lr=lr, rng=seed, progress=progress)
