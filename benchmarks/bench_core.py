@@ -1,6 +1,7 @@
 """Issue 9 performance items: the composable core against its peers, as ratios measured in the same run.
 
 Run:  python benchmarks/bench_core.py [--quick] [--sections abcd] [--repeat 5] [--cvxpy-size 500x2000]
+      [--clock cpu] [--compare-newton-paths]
       (about 2 minutes with --quick; the full run takes tens of minutes on a shared 2-core machine)
 
 Every objective is scored in OUR units, ``F(A x) + penalty(x)`` with no ``1/n``
@@ -78,6 +79,9 @@ import structsparse as ss  # noqa: E402
 TARGET = 1e-6
 TOLS = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10]
 RUN_LIMIT = 150.0  # seconds: a peer's tolerance ladder stops after one run this long
+#: (a) also times the proximal Newton subproblems of solve_block as they were before the in-place kernel
+#: (a scaled copy of the working set per Newton step, solved by the least-squares kernels): --compare-newton-paths
+COMPARE_NEWTON_PATHS = False
 
 
 def load():
@@ -95,10 +99,15 @@ def quiet(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
+#: The race clock: wall time (default) or this process's CPU time (``--clock cpu``; every solver here runs on
+#: one thread, so on a loaded machine CPU time is the steadier figure; cvxpy's rows stay on wall time)
+CLOCK = time.perf_counter
+
+
 def timed(fn):
-    start = time.perf_counter()
+    start = CLOCK()
     out = quiet(fn)
-    return time.perf_counter() - start, out
+    return CLOCK() - start, out
 
 
 def _available(module):
@@ -256,8 +265,20 @@ def l1_logistic_entries(y, lam):
                                max_iter=10_000)
         return np.ravel(m.fit(A, y).coef_)
 
+    def ours_scaled_copy(A, tol):
+        from structsparse.solvers import _prox_newton
+
+        _prox_newton._IN_PLACE = False
+        try:
+            return ours(A, tol)
+        finally:
+            _prox_newton._IN_PLACE = True
+
     entries = [Entry("structsparse ss.solve, tol=1e-6 (user tolerance)", ours, user_tol=TARGET),
                Entry("structsparse ss.solve (loosest tol reaching 1e-6)", ours)]
+    if COMPARE_NEWTON_PATHS:
+        entries.insert(1, Entry("structsparse, tol=1e-6, scaled-copy Newton subproblems (before)", ours_scaled_copy,
+                                user_tol=TARGET))
     if _available("skglm"):
         entries.append(Entry("skglm SparseLogisticRegression", skglm_fit))
     if _available("celer"):
@@ -292,7 +313,8 @@ def bench_l1_logistic(n, p, lam_fracs, repeat, results):
         flag = "OK" if ours.subopt <= TARGET else "ABOVE 1e-6: the gap certificate does not hold"
         print(f"    ours at tol=1e-6: relative suboptimality {ours.subopt:.2e} ({flag}); "
               f"nnz {np.count_nonzero(entries[0].fn(A, TARGET))}")
-        ratios = {e.name: e.time / ours.time for e in entries[2:] if e.tol is not None}
+        ratios = {e.name: e.time / ours.time for e in entries
+                  if e.tol is not None and not e.name.startswith("structsparse")}
         goals = {"skglm": 1.5, "celer": 1.0, "scikit-learn": 1.0}
         for name, r in ratios.items():
             goal = next(v for k, v in goals.items() if name.startswith(k))
@@ -415,55 +437,75 @@ def cvxpy_vs_ours(A, y, loss, pen, repeat, cvx_repeat):
 
 
 def _skglm_child(which, n, p):
-    """In a subprocess: skglm's group solver on LogisticGroup; prints progress so a hang shows where."""
+    """In a subprocess: skglm's group solver on LogisticGroup; prints progress so a hang shows where.
+
+    A first solve on a 20 x 30 problem compiles skglm's numba code (its time is printed apart), so that a
+    run stopped by the time limit says whether it was compiling or solving.
+    """
     from skglm.datafits import LogisticGroup
     from skglm.penalties import WeightedGroupL2
     from skglm.solvers import GroupBCD, GroupProxNewton
     from skglm.utils.data import grp_converter
 
-    A, y = logistic_problem(n, p)
-    A = np.asfortranarray(A)
-    grp_indices, grp_ptr = grp_converter(10, p)
-    n_groups = len(grp_ptr) - 1
-    lam = 0.1 * ss.lambda_max(ss.Logistic(A, y), ss.GroupLasso(ss.Groups.contiguous(p, 10), 1.0))
-    solver = GroupProxNewton(tol=1e-6) if which == "GroupProxNewton" else GroupBCD(tol=1e-6)
+    def run(n_, p_):
+        A, y = logistic_problem(n_, p_)
+        A = np.asfortranarray(A)
+        grp_indices, grp_ptr = grp_converter(10, p_)
+        n_groups = len(grp_ptr) - 1
+        lam = 0.1 * ss.lambda_max(ss.Logistic(A, y), ss.GroupLasso(ss.Groups.contiguous(p_, 10), 1.0))
+        solver = GroupProxNewton(tol=1e-6) if which == "GroupProxNewton" else GroupBCD(tol=1e-6)
+        t = time.perf_counter()
+        w = quiet(solver.solve, A, y, LogisticGroup(grp_ptr, grp_indices),
+                  WeightedGroupL2(lam / n_, np.ones(n_groups), grp_ptr, grp_indices))[0]
+        dt = time.perf_counter() - t
+        obj = float(ss.Logistic(A, y).value(w) + ss.GroupLasso(ss.Groups.contiguous(p_, 10), lam)(w))
+        return dt, obj, int(np.count_nonzero(w))
+
+    print("compiling", flush=True)
+    t_compile = run(20, 30)[0]
+    print(f"compiled {t_compile:.1f}", flush=True)
     print("solving", flush=True)
-    t = time.perf_counter()
-    w = quiet(solver.solve, A, y, LogisticGroup(grp_ptr, grp_indices),
-              WeightedGroupL2(lam / n, np.ones(n_groups), grp_ptr, grp_indices))[0]
-    dt = time.perf_counter() - t
-    obj = float(ss.Logistic(A, y).value(w) + ss.GroupLasso(ss.Groups.contiguous(p, 10), lam)(w))
-    print(json.dumps({"time": dt, "objective": obj, "nnz": int(np.count_nonzero(w))}), flush=True)
+    dt, obj, nnz = run(n, p)
+    print(json.dumps({"time": dt, "objective": obj, "nnz": nnz, "compile": t_compile}), flush=True)
 
 
-def bench_skglm_group_logistic(n, p, timeout):
-    header(f"(b) skglm 0.5 group solvers with LogisticGroup (n={n}, p={p}, groups of 10, lam = 0.1 lam_max), "
-           f"each in a subprocess with a {timeout:.0f} s limit (numba compilation included)")
+def bench_skglm_group_logistic(n, p, timeout, sizes=((100, 200),)):
+    """skglm's group solvers on LogisticGroup, each in a subprocess with a time limit, at ``sizes`` and (n, p)."""
+    runs = list(dict.fromkeys(tuple(sz) for sz in (*sizes, (n, p))))
+    header(f"(b) skglm 0.5 group solvers with LogisticGroup ({', '.join(f'{a}x{b}' for a, b in runs)}, groups of 10, "
+           f"lam = 0.1 lam_max), each in a subprocess with a {timeout:.0f} s limit; numba compilation on a 20 x 30 "
+           f"problem first, timed apart")
     if not _available("skglm"):
         print("    skglm not importable, skipped")
         return {}
     out = {}
-    for which in ("GroupProxNewton", "GroupBCD"):
-        start = time.perf_counter()
-        try:
-            proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", which, str(n), str(p)],
-                                  capture_output=True, text=True, timeout=timeout)
-            wall = time.perf_counter() - start
-            if proc.returncode < 0:
-                verdict = f"CRASHED by signal {-proc.returncode} ({'segfault' if proc.returncode == -11 else 'signal'})"
-            elif proc.returncode != 0:
-                tail = proc.stderr.strip().splitlines()[-1:] or ["?"]
-                verdict = f"failed (exit {proc.returncode}): {tail[0][:200]}"
-            else:
-                d = json.loads(proc.stdout.strip().splitlines()[-1])
-                verdict = f"finished: solve {d['time']:.2f} s, objective {d['objective']:.10g}, nnz {d['nnz']}"
-        except subprocess.TimeoutExpired as exc:
-            wall = time.perf_counter() - start
-            seen = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-            verdict = (f"HUNG: killed after {timeout:.0f} s "
-                       f"({'inside the solve' if 'solving' in seen else 'before the solve started'})")
-        print(f"    skglm {which}: {verdict} (wall {wall:.1f} s)", flush=True)
-        out[which] = verdict
+    for n_, p_ in runs:
+        for which in ("GroupProxNewton", "GroupBCD"):
+            start = time.perf_counter()
+            try:
+                proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", which, str(n_),
+                                       str(p_)], capture_output=True, text=True, timeout=timeout)
+                wall = time.perf_counter() - start
+                if proc.returncode < 0:
+                    phase = "while solving" if "solving" in proc.stdout else "while compiling"
+                    verdict = (f"CRASHED by signal {-proc.returncode} "
+                               f"({'segfault' if proc.returncode == -11 else 'signal'}) {phase}")
+                elif proc.returncode != 0:
+                    tail = proc.stderr.strip().splitlines()[-1:] or ["?"]
+                    verdict = f"failed (exit {proc.returncode}): {tail[0][:200]}"
+                else:
+                    d = json.loads(proc.stdout.strip().splitlines()[-1])
+                    verdict = (f"finished: compile {d['compile']:.1f} s (20 x 30 problem), solve {d['time']:.2f} s, "
+                               f"objective {d['objective']:.10g}, nnz {d['nnz']}")
+            except subprocess.TimeoutExpired as exc:
+                wall = time.perf_counter() - start
+                seen = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+                compiled = [ln for ln in seen.splitlines() if ln.startswith("compiled")]
+                verdict = (f"HUNG: killed after {timeout:.0f} s inside the solve (compilation had finished in "
+                           f"{compiled[0].split()[1]} s)" if "solving" in seen else
+                           f"killed after {timeout:.0f} s before the solve started (still compiling)")
+            print(f"    skglm {which} at {n_}x{p_}: {verdict} (wall {wall:.1f} s)", flush=True)
+            out[f"{which} {n_}x{p_}"] = verdict
     return out
 
 
@@ -604,7 +646,7 @@ def grid_cells(quick):
 
 
 def main(argv=None):
-    global RUN_LIMIT
+    global RUN_LIMIT, CLOCK, COMPARE_NEWTON_PATHS
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes and a subset: a smoke run of about 2 minutes")
     ap.add_argument("--sections", default="abcd", help="which sections to run (letters of a, b, c, d)")
@@ -618,18 +660,25 @@ def main(argv=None):
     ap.add_argument("--run-limit", type=float, default=RUN_LIMIT,
                     help="seconds: a peer's tolerance ladder stops after one run this long (default %(default)s)")
     ap.add_argument("--json", default=None, help="also write the results to this JSON file")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="race clock: wall time, or this process's CPU time (steadier on a loaded machine)")
+    ap.add_argument("--compare-newton-paths", action="store_true",
+                    help="(a) also times the scaled-copy Newton subproblems used before the in-place kernel")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         _skglm_child(args.child[0], int(args.child[1]), int(args.child[2]))
         return 0
     RUN_LIMIT = args.run_limit
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
+    COMPARE_NEWTON_PATHS = args.compare_newton_paths
     repeat = args.repeat or (3 if args.quick else 5)
     cvx_repeat = args.cvxpy_repeat or (1 if args.quick else 3)
     n, p = (300, 1000) if args.quick else (1000, 5000)
     cvx = args.cvxpy_size or ("150x400" if args.quick else "500x2000")
     cvx_n, cvx_p = (int(v) for v in cvx.lower().split("x"))
-    print(f"bench_core (issue 9){' --quick' if args.quick else ''}: numpy {np.__version__}, one BLAS thread; "
+    print(f"bench_core (issue 9){' --quick' if args.quick else ''}: numpy {np.__version__}, one BLAS thread, "
+          f"{'CPU' if args.clock == 'cpu' else 'wall'} time; "
           f"{load()}; figures indicative on a shared machine")
     results = {}
     t0 = time.perf_counter()
