@@ -13,9 +13,7 @@ public methods of every public class):
 - wrong types raise ``TypeError`` naming the argument (a sample of public
   constructors and solvers, :data:`WRONG_TYPES`).
 
-Rows for :mod:`structsparse.cs`, :mod:`structsparse.sysid` and
-:mod:`structsparse.nn` are ``xfail(strict=False)`` while the front ends adopt the
-conventions ("front-end conventions in progress"); the solver layer is strict.
+Every row is strict: the solver layer and the three front ends follow the same rules.
 """
 
 import dataclasses
@@ -32,19 +30,12 @@ from structsparse.exceptions import ParameterError
 PUBLIC_MODULES = ["structsparse", "structsparse.prox", "structsparse.cs", "structsparse.sysid", "structsparse.nn"]
 # public functions outside those __all__ lists that draw random numbers (commands and their helpers)
 EXTRA_RNG_MODULES = ["structsparse.verify", "structsparse.demo", "structsparse.solvers.tour"]
-FRONT_ENDS = ("structsparse.cs", "structsparse.sysid", "structsparse.nn")
-IN_PROGRESS = "front-end conventions in progress"
 BOGUS = "bogus_option_xyz"
 
 
-def _front_end(name):
-    return name.startswith(FRONT_ENDS)
-
-
 def _param(name, *values, ids=None):
-    """``pytest.param`` rows, xfail (not strict) for front-end names."""
-    marks = [pytest.mark.xfail(strict=False, reason=IN_PROGRESS)] if _front_end(name) else []
-    return pytest.param(name, *values, marks=marks, id=ids or name)
+    """One ``pytest.param`` row, named after the function it checks."""
+    return pytest.param(name, *values, id=ids or name)
 
 
 def _public_callables(modnames):
@@ -302,7 +293,7 @@ def _layer_build(cls_name, rng):
     layer, shape = {"Dense": (lambda: nn.Dense(3), (6,)), "Conv2D": (lambda: nn.Conv2D(2, 3), (5, 5, 1))}[cls_name]
     layer = layer()
     layer.build(shape, rng)
-    return [np.asarray(v) for v in vars(layer).values() if isinstance(v, np.ndarray)]
+    return [np.asarray(v) for v in layer.params.values()]
 
 
 #: public name -> call(rng) on small data; None: the result depends on timings (only acceptance is checked)

@@ -20,7 +20,7 @@ input and output channels.
 
 import numpy as np
 
-from .._validation import check_int, check_scalar
+from .._validation import check_int, check_rng, check_scalar
 from ..exceptions import ShapeError
 from ._im2col import col2im, conv_output_size, im2col, pad_nhwc, windows
 
@@ -58,10 +58,11 @@ class Layer:
 
     # ------------------------------------------------------------------ construction
     def build(self, input_shape, rng):
-        """Create parameters for a per-sample ``input_shape``; return the output shape."""
+        """Create parameters for a per-sample ``input_shape`` drawn from ``rng`` (None, int or Generator);
+        return the output shape."""
         self.input_shape = tuple(input_shape)
         self.output_shape = self._output_shape(self.input_shape)
-        self._init_params(rng)
+        self._init_params(check_rng(rng, owner=f"{type(self).__name__}.build"))
         return self.output_shape
 
     def _output_shape(self, input_shape):
