@@ -410,6 +410,10 @@ def test_csr_and_csc_designs_are_used_as_given_and_agree_with_dense(kind):
         np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
         # the solver reads the user's matrix itself: no CSR <-> CSC conversion, nothing modified
         assert loss._block_design.A is loss.A and loss.A.format == snapshot[0]
+        # a working set of every column (p0 = p): CSC reads the design's own arrays, CSR its column store
+        whole = ss.solve_block(ss.LeastSquares(A, y), pen, tol=1e-12, p0=p, screening=False)
+        assert whole.history["ws_size"][0] == block_spec(pen, p).n_blocks
+        assert abs(whole.objective - ref.objective) <= 1e-10 * ref.objective
         for before, after in zip(snapshot[1:], (A.data, A.indices, A.indptr)):
             np.testing.assert_array_equal(before, after)
 
