@@ -4,7 +4,7 @@
    its FLOPs several ways: L1 filter pruning of both conv layers (uniform
    fraction); of the first layer's filters only (the second layer's input
    channels); and hardware-aware rounding of the kept counts
-   (``nn._rounding.round_prune``, Torch-Pruning's ``round_to``: each pruned
+   (``nn.round_prune``, Torch-Pruning's ``round_to``: each pruned
    layer keeps a multiple of ``round_to`` filters, the strongest by L1 norm,
    the budget still met). Dense and pruned networks are timed alike:
    batch norms folded (``fold_batchnorm``), exported by ``to_onnx``, one

@@ -8,7 +8,7 @@ and stops the fine-tuning on validation. ``--layers all`` penalizes both conv
 layers' filters (``default``: the first layer's only, as ``digits_pruning``
 does; ``last``: the second layer's, whose every filter feeds 16 rows of the
 dense layer); ``--price p`` prices each group by its FLOPs plus ``p`` times its
-parameters (``nn.quantize.price_weights``; 0 is the FLOPs price alone);
+parameters (``nn.price_weights``; 0 is the FLOPs price alone);
 ``--uniform`` adds uniform L1 filter pruning at the same budget, fine-tuned alike; ``nn.quantize`` calibrates its
 activation scales on 512 training images. The test split is scored once per
 network, by onnxruntime on the exported file (the QDQ file for the int8
