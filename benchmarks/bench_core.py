@@ -82,6 +82,8 @@ RUN_LIMIT = 150.0  # seconds: a peer's tolerance ladder stops after one run this
 #: (a) also times the proximal Newton subproblems of solve_block as they were before the in-place kernel
 #: (a scaled copy of the working set per Newton step, solved by the least-squares kernels): --compare-newton-paths
 COMPARE_NEWTON_PATHS = False
+#: (b) races skglm's GroupProxNewton and GroupBCD in this process (they finish here: see the reproduction)
+RACE_SKGLM_GROUP = True
 
 
 def load():
@@ -340,7 +342,25 @@ def group_lasso_pkg_fit(y, groups, lam, l1_ratio):
     return fit
 
 
-def bench_group_logistic(n, p, cvx_n, cvx_p, repeat, cvx_repeat, results, with_pkg=True):
+def skglm_group_fit(y, p, lam, which):
+    """skglm's GroupProxNewton or GroupBCD on its LogisticGroup datafit (``alpha = lam / n``), groups of 10."""
+    n = y.shape[0]
+
+    def fit(A, tol):
+        from skglm.datafits import LogisticGroup
+        from skglm.penalties import WeightedGroupL2
+        from skglm.solvers import GroupBCD, GroupProxNewton
+        from skglm.utils.data import grp_converter
+
+        grp_indices, grp_ptr = grp_converter(10, p)
+        solver = (GroupProxNewton if which == "GroupProxNewton" else GroupBCD)(tol=tol, max_iter=1000)
+        return solver.solve(A, y, LogisticGroup(grp_ptr, grp_indices),
+                            WeightedGroupL2(lam / n, np.ones(len(grp_ptr) - 1), grp_ptr, grp_indices))[0]
+
+    return fit
+
+
+def bench_group_logistic(n, p, cvx_n, cvx_p, repeat, cvx_repeat, results, with_pkg=True, with_cvxpy=True):
     for kind in ("group_lasso", "sparse_group_lasso"):
         A, y = logistic_problem(n, p)
         groups = ss.Groups.contiguous(p, 10)
@@ -362,23 +382,32 @@ def bench_group_logistic(n, p, cvx_n, cvx_p, repeat, cvx_repeat, results, with_p
         layouts = {"F": np.asfortranarray(A), "C": A}
         entries = [Entry("structsparse ss.solve, tol=1e-6 (user tolerance)", ours, user_tol=TARGET)]
         if not with_pkg:
-            print("    group-lasso (PyPI) not raced with --quick (its FISTA takes seconds even here)")
+            print("    group-lasso (PyPI) not raced (--quick, or left out by --b-only; its FISTA takes minutes)")
         elif _available("group_lasso"):
             entries.append(Entry("group-lasso LogisticGroupLasso (FISTA)",
                                  group_lasso_pkg_fit(y, groups, lam, None if kind == "group_lasso" else 0.5),
                                  tight=1e-8, tols=[1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8]))
         else:
             print("    group-lasso (PyPI) not installed: `pip install group-lasso` to race it")
+        if kind == "group_lasso" and RACE_SKGLM_GROUP and _available("skglm"):
+            for which in ("GroupProxNewton", "GroupBCD"):
+                entries.append(Entry(f"skglm {which} + LogisticGroup", skglm_group_fit(y, p, lam, which)))
         first_calls(entries[:1], A)
+        if len(entries) > 1 and entries[-1].name.startswith("skglm"):
+            first_calls([e for e in entries if e.name.startswith("skglm")], np.asfortranarray(A))
         t_tight, x_tight = timed(lambda: ours(A, 1e-10))
         ref = objective(x_tight)
         for e in entries:
-            calibrate(e, {"C": A} if e is not entries[0] else layouts, objective, ref)
+            own = layouts if e is entries[0] else {"F": layouts["F"]} if e.name.startswith("skglm") else {"C": A}
+            calibrate(e, own, objective, ref)
         race(entries, layouts, repeat)
         print(f"    reference: ours at tol=1e-10, objective {ref:.12g} ({t_tight:.2f} s)")
         print_table(entries, entries[0].name)
         res = {e.name: getattr(e, "time", None) for e in entries}
 
+        if not with_cvxpy:
+            results[f"logistic_{kind}"] = res
+            continue
         # cvxpy (Clarabel) at the cvxpy size
         if (cvx_n, cvx_p) != (n, p):
             A2, y2 = logistic_problem(cvx_n, cvx_p)
@@ -646,7 +675,7 @@ def grid_cells(quick):
 
 
 def main(argv=None):
-    global RUN_LIMIT, CLOCK, COMPARE_NEWTON_PATHS
+    global RUN_LIMIT, CLOCK, COMPARE_NEWTON_PATHS, RACE_SKGLM_GROUP
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes and a subset: a smoke run of about 2 minutes")
     ap.add_argument("--sections", default="abcd", help="which sections to run (letters of a, b, c, d)")
@@ -662,6 +691,8 @@ def main(argv=None):
     ap.add_argument("--json", default=None, help="also write the results to this JSON file")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="race clock: wall time, or this process's CPU time (steadier on a loaded machine)")
+    ap.add_argument("--b-only", default=None,
+                    help="comma-separated parts of (b) to run: ours, pkg (PyPI group-lasso), skglm, cvxpy, repro")
     ap.add_argument("--compare-newton-paths", action="store_true",
                     help="(a) also times the scaled-copy Newton subproblems used before the in-place kernel")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -685,8 +716,13 @@ def main(argv=None):
     if "a" in args.sections:
         bench_l1_logistic(n, p, (0.1,) if args.quick else (0.1, 0.01), repeat, results)
     if "b" in args.sections:
-        bench_group_logistic(n, p, cvx_n, cvx_p, repeat, cvx_repeat, results, with_pkg=not args.quick)
-        if args.quick:
+        parts = set(args.b_only.split(",")) if args.b_only else {"ours", "pkg", "skglm", "cvxpy", "repro"}
+        RACE_SKGLM_GROUP = "skglm" in parts and not args.quick
+        bench_group_logistic(n, p, cvx_n, cvx_p, repeat, cvx_repeat, results,
+                             with_pkg=not args.quick and "pkg" in parts, with_cvxpy="cvxpy" in parts)
+        if "repro" not in parts:
+            pass
+        elif args.quick:
             print("\n(b) skglm group solvers on LogisticGroup: skipped with --quick (numba compilation alone takes "
                   "longer than the quick budget); run without --quick")
         else:
