@@ -47,8 +47,10 @@ shared, so the figures are indicative.
     l1_ratio) / (sqrt(2) n)`` and ``l1_reg = lam l1_ratio / (2 n)`` with
     ``scale_reg="none"``, checked by our objective. skglm's
     ``GroupProxNewton`` and ``GroupBCD`` with its ``LogisticGroup`` datafit
-    are run in subprocesses with a time limit, to report whether they hang or
-    crash.
+    are run in subprocesses with a time limit (numba compilation on a tiny
+    problem first, timed apart), at 100x200 and at full size, to report
+    whether they hang or crash; they finish here, so they are also raced
+    in-process on the group-lasso problem (``--b-only`` picks the parts).
 (c) Group lasso, least squares: the grid (n, p) in {(500, 2000), (1000,
     10000)} x {Gaussian, Toeplitz 0.9 (AR(1) columns)} x groups of {5, 50} x
     ``lam`` in {0.1, 0.01, 0.001} ``lam_max``, 5 % of the groups active,
