@@ -1,4 +1,4 @@
-"""Compressive sensing of real signals and images, against spgl1's basis pursuit (measured in the same run).
+"""Compressive sensing of real signals and images, against spgl1's and pyproximal's basis pursuit (same run).
 
 Usage::
 
@@ -23,18 +23,28 @@ truth never seen), then runs on all rows. ``tree_lasso`` and ``l1`` need
 no size.
 
 **Images** (camera and ascent reduced to 128 x 128 or 256 x 256 by block
-averaging, db4 quadtree, M = N/8, N/4, N/3): variable-density partial
-Fourier (real-valued, :func:`structsparse.cs.partial_fourier`) and Gaussian
-sampling (drawn on the wavelet coefficients, which is Gaussian sampling of
-the pixels; not at 256 x 256: the dense matrix would not fit). Greedy
-methods use ``k = M // 4`` for tree and plain alike; the convex tree
-lasso and l1 are run in penalized form, ``0.5 ||A c - y||^2 + lam Omega(c)``
-by ``ss.fista`` (300 iterations at most), with the same a-priori rule
-``lam = 1e-3 lam_max`` for both (the noiseless constrained tree lasso is
-another issue's work). Reported: relative
-error of the coefficients (= of the image, the transform is orthogonal),
-PSNR and SSIM (data range 1) and wall-clock time. The zero-filled
-back-projection is listed as a reference.
+averaging, db4 quadtree unless ``--wavelet`` says otherwise, the same
+wavelet for every method and peer, M = N/8, N/4, N/3): variable-density
+partial Fourier (real-valued, :func:`structsparse.cs.partial_fourier`) and
+Gaussian sampling (drawn on the wavelet coefficients, which is Gaussian
+sampling of the pixels; not at 256 x 256: the dense matrix would take
+4 GiB at M = N/4). Greedy methods use ``k = M // 4`` for tree and plain
+alike. ``tree_lasso`` and ``l1`` are the noiseless constrained programs
+``min Omega(c) s.t. A c = y`` of ``cs.recover`` (the solver layer's
+continuation, stopping on a certificate or a relative gap of 1e-6 at a
+relative residual of 1e-9), each with the same wall-clock budget
+(``--time-limit``, default 120 s; a star marks a solve stopped by it).
+Nothing is tuned on the truth. Reported: relative error of the
+coefficients (= of the image, the transform is orthogonal), PSNR and SSIM
+(data range 1) and wall-clock time. The zero-filled back-projection is
+listed as a reference.
+
+Peers on images: spgl1's ``spg_bp`` (1000 iterations at most) and
+pyproximal's ADMM for basis pursuit (``L1`` + ``AffineSet`` on a pylops
+operator, 300 iterations; 150 with 8 conjugate-gradient steps per
+projection on dense Gaussian matrices), both on our operator ``A`` and
+``y``. On the 1-D signals pyproximal runs 1000 iterations (20 CG steps),
+noiseless rows only.
 
 Timings are wall-clock seconds on whatever machine runs this (one BLAS
 thread); the first call of each method (numba kernels loaded or compiled)
@@ -76,12 +86,47 @@ def run_spgl1(prob, iter_lim):
     return np.asarray(x, dtype=float), elapsed, int(info["stat"]) in (1, 2, 3, 4), int(info["niters"])
 
 
+def _pyproximal():
+    try:
+        import pylops
+        import pyproximal
+    except ImportError:
+        raise SystemExit("pylops and pyproximal are basis-pursuit peers of this benchmark: pip install pylops "
+                         "pyproximal") from None
+    return pylops, pyproximal
+
+
+def run_pyproximal(A, y, niter=300, cg_iter=2):
+    """Basis pursuit ``min ||c||_1 s.t. A c = y`` by pyproximal's ADMM (``L1`` and ``AffineSet``, a pylops operator).
+
+    ``AffineSet`` projects by ``cg_iter`` conjugate-gradient steps on ``A A^T``
+    (exact in one step for the orthogonal-row Fourier operators). The step
+    ``tau = mean |A^T y| * m / N`` (an estimate of the mean magnitude of the
+    minimum-norm solution) is an a-priori rule, never tuned on the truth.
+    Returns the ADMM's ``z`` (the projected, feasible iterate).
+    """
+    pylops, pyproximal = _pyproximal()
+    Op = pylops.MatrixMult(A) if isinstance(A, np.ndarray) else pylops.aslinearoperator(A)
+    m, n = A.shape
+    t = time.perf_counter()
+    tau = float(np.mean(np.abs(Op.rmatvec(y)))) * m / n
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, z = pyproximal.optimization.primal.ADMM(pyproximal.L1(), pyproximal.AffineSet(Op, y, cg_iter),
+                                                   np.zeros(n), tau, niter=niter, z0=np.zeros(n))
+    elapsed = time.perf_counter() - t
+    # no stopping rule but the iteration count: 'converged' means the constraint holds to 1e-6
+    resid = float(np.linalg.norm(Op.matvec(z) - y) / max(np.linalg.norm(y), 1e-300))
+    return np.asarray(z, dtype=float), elapsed, resid <= 1e-6, niter
+
+
 def _model(prob, k):
     from structsparse import cs
 
+    W = prob.synthesis
     if prob.is_image:
-        return cs.TreeSparse2D(prob.shape, max(int(k), 1), "db4")
-    return cs.TreeSparse(prob.n, max(int(k), 1), "db4")
+        return cs.TreeSparse2D(prob.shape, max(int(k), W.band_sizes[0]), W.wavelet, W.level)
+    return cs.TreeSparse(prob.n, max(int(k), W.lengths[0]), W.wavelet, W.level)
 
 
 def run_ours(prob, method, k, **kw):
@@ -95,21 +140,25 @@ def run_ours(prob, method, k, **kw):
     return res.x, res.time, res.converged, res.n_iter
 
 
-def run_penalized(prob, method, lam_ratio=1e-3, max_iter=300):
-    """``0.5 ||A c - y||^2 + lam Omega(c)`` by ``ss.fista`` with ``lam = lam_ratio * lam_max`` (same rule for both)."""
+def run_constrained(prob, method, time_limit=None):
+    """Noiseless ``min Omega(c) s.t. A c = y`` (``Omega`` the tree norm or l1) by ``cs.convex.constrained_recovery``.
+
+    The same program as ``cs.recover(..., method=method)`` without noise
+    (the solver layer's continuation: it stops on a dual certificate or at a
+    relative objective gap of 1e-6 with a relative residual of 1e-9), with a
+    wall-clock budget ``time_limit`` (the same for both norms); ``converged``
+    says whether it stopped on its tolerances.
+    """
     import structsparse as ss
+    from structsparse.cs.convex import constrained_recovery
     from structsparse.exceptions import ConvergenceWarning
 
-    model = _model(prob, prob.m // 4)
-    pen = ss.TreeLasso(model.tree(), 1.0) if method == "tree_lasso" else ss.L1(1.0)
-    rm = (lambda r: prob.A.T @ r) if isinstance(prob.A, np.ndarray) else prob.A.rmatvec
+    pen = ss.TreeLasso(_model(prob, prob.m // 4).tree(), 1.0) if method == "tree_lasso" else ss.L1(1.0)
     t = time.perf_counter()
-    lam_max = float(pen.dual_norm(np.asarray(rm(prob.y))))
-    pen = ss.TreeLasso(model.tree(), lam_ratio * lam_max) if method == "tree_lasso" else ss.L1(lam_ratio * lam_max)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        res = ss.fista(ss.LeastSquares(prob.A, prob.y), pen, tol=1e-6, max_iter=max_iter)
-    return res.x, time.perf_counter() - t, bool(res.converged)
+        x, info = constrained_recovery(prob.A, prob.y, pen, time_limit=time_limit)
+    return x, time.perf_counter() - t, bool(info["converged"]), info
 
 
 def choose_k(prob, method, candidates, rng):
@@ -140,8 +189,8 @@ def signals_part(fractions, noises, spgl1_iters):
     warm = cs.make_problem("bumps", 0.3, n=256, rng=0)
     print("first calls (warm-up, N=256):", ", ".join(
         f"{m} {run_ours(warm, m, warm.m // 4)[1]:.2f} s" for m in GREEDY + ("l1", "tree_lasso")) +
-        f", spgl1 {run_spgl1(warm, spgl1_iters)[1]:.2f} s")
-    methods = GREEDY + ("tree_lasso", "l1", "spgl1")
+        f", spgl1 {run_spgl1(warm, spgl1_iters)[1]:.2f} s, pyproximal {run_pyproximal(warm.A, warm.y, 20)[1]:.2f} s")
+    methods = GREEDY + ("tree_lasso", "l1", "spgl1", "pyproximal")
     rows = []
     for noise in noises:
         for frac in fractions:
@@ -155,6 +204,11 @@ def signals_part(fractions, noises, spgl1_iters):
                 for method in methods:
                     if method == "spgl1":
                         x, t, conv, _ = run_spgl1(prob, spgl1_iters)
+                        k = None
+                    elif method == "pyproximal":
+                        if noise > 0:  # basis pursuit only: the noisy rows have no pyproximal entry
+                            continue
+                        x, t, conv, _ = run_pyproximal(prob.A, prob.y, 1000, cg_iter=20)
                         k = None
                     elif method in GREEDY:
                         k = choose_k(prob, method, cands, rng)
@@ -175,6 +229,8 @@ def signals_part(fractions, noises, spgl1_iters):
               "   median time   converged")
         print(f"  {'':13s} " + "  ".join(f"{'err  /kterm  /tree':>26s}" for _ in fractions))
         for method in methods:
+            if not any(r["method"] == method and r["noise"] == noise for r in rows):
+                continue
             cells, times, conv = [], [], []
             for frac in fractions:
                 sel = [r for r in rows if r["method"] == method and r["frac"] == frac and r["noise"] == noise]
@@ -188,7 +244,7 @@ def signals_part(fractions, noises, spgl1_iters):
     for name in SIGNALS:
         for frac in fractions:
             sel = {r["method"]: r for r in rows if r["signal"] == name and r["frac"] == frac and r["noise"] == noises[0]}
-            print(f"  {name:13s} M={frac:.2f}N " + " ".join(f"{m}={sel[m]['err']:.3f}" for m in methods))
+            print(f"  {name:13s} M={frac:.2f}N " + " ".join(f"{m}={sel[m]['err']:.3f}" for m in methods if m in sel))
     print("\ntree model against its plain counterpart (same data, same k rule):")
     total_w = total_n = 0
     for tree, plain in PAIRS:
@@ -216,30 +272,29 @@ def signals_part(fractions, noises, spgl1_iters):
     return rows
 
 
-def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "ascent")):
+def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "ascent"), wavelet="db4",
+                time_limit=120.0, pyprox_iters=300):
     from structsparse import cs
 
-    warm = cs.make_problem("camera", 0.25, "fourier", size=32, rng=0)
+    warm = cs.make_problem("camera", 0.25, "fourier", size=32, rng=0, wavelet=wavelet)
     print("first calls (warm-up, 32x32):", ", ".join(
         f"{m} {run_ours(warm, m, warm.m // 4)[1]:.2f} s" for m in GREEDY) +
-        f", tree_lasso (pen.) {run_penalized(warm, 'tree_lasso', max_iter=5)[1]:.2f} s"
-        f", spgl1 {run_spgl1(warm, 50)[1]:.2f} s")
+        f", tree_lasso {run_constrained(warm, 'tree_lasso')[1]:.2f} s"
+        f", l1 {run_constrained(warm, 'l1')[1]:.2f} s"
+        f", spgl1 {run_spgl1(warm, 50)[1]:.2f} s, pyproximal {run_pyproximal(warm.A, warm.y, 20)[1]:.2f} s")
     rows = []
     for size in sizes:
         for sampling in samplings:
             if sampling == "gaussian" and size > 128:
-                print(f"  skipping Gaussian sampling at {size}x{size}: the dense matrix would not fit in memory")
+                print(f"  skipping Gaussian sampling at {size}x{size}: the dense {size * size // 4} x {size * size} "
+                      f"matrix (M = N/4) alone is {8 * size ** 4 / 4 / 2 ** 30:.0f} GiB, and spgl1, pyproximal and "
+                      f"our least squares would each need it in memory")
                 continue
             for name in images:
                 for frac in fractions:
                     t0 = time.perf_counter()
-                    prob = cs.make_problem(name, frac, sampling, size=size, rng=size + int(frac * 1000))
-                    if isinstance(prob.A, np.ndarray):  # large dense Gaussian: matrix-free least squares
-                        from scipy.sparse.linalg import aslinearoperator
-
-                        from dataclasses import replace
-
-                        prob = replace(prob, A=aslinearoperator(prob.A))
+                    prob = cs.make_problem(name, frac, sampling, size=size, rng=size + int(frac * 1000),
+                                           wavelet=wavelet)
                     t_setup = time.perf_counter() - t0
                     truth = prob.truth
                     k = prob.m // 4
@@ -249,9 +304,13 @@ def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "asc
                         x, t, conv, _ = run_ours(prob, method, k, **kw)
                         results[method] = (x, t, conv)
                     for method in ("tree_lasso", "l1"):
-                        results[method + " (pen.)"] = run_penalized(prob, method)
+                        results[method] = run_constrained(prob, method, time_limit)[:3]
                     x, t, conv, _ = run_spgl1(prob, spgl1_iters)
                     results["spgl1"] = (x, t, conv)
+                    dense = isinstance(prob.A, np.ndarray)
+                    x, t, conv, _ = run_pyproximal(prob.A, prob.y, pyprox_iters // 2 if dense else pyprox_iters,
+                                                   cg_iter=8 if dense else 2)
+                    results["pyproximal"] = (x, t, conv)
                     for method, (x, t, conv) in results.items():
                         img = prob.signal(x)
                         err = float(np.linalg.norm(x - prob.coef) / np.linalg.norm(prob.coef))
@@ -261,9 +320,10 @@ def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "asc
                     print(f"  done {name} {size}x{size} {sampling} M={prob.m} (set-up {t_setup:.1f} s)", flush=True)
                     for r in rows[-len(results):]:
                         print(f"    {r['method']:16s} err {r['err']:.4f}  PSNR {r['psnr']:6.2f}  SSIM {r['ssim']:.4f}  "
-                              f"{r['time']:7.2f} s", flush=True)
+                              f"{r['time']:7.2f} s  converged {r['converged']}", flush=True)
     print()
-    print("images: relative error / PSNR (dB) / SSIM / time (s); k = M // 4 for the greedy methods")
+    print(f"images ({wavelet}): relative error / PSNR (dB) / SSIM / time (s); k = M // 4 for the greedy methods; "
+          f"* = stopped before its tolerance")
     for size in sizes:
         for sampling in samplings:
             for name in images:
@@ -271,13 +331,14 @@ def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "asc
                 if not sel:
                     continue
                 print(f"\n{name} {size}x{size}, {sampling} sampling")
-                print(f"  {'method':16s} " + "  ".join(f"{'M=N/' + str(round(1 / f)):>31s}" for f in fractions))
+                print(f"  {'method':16s} " + "  ".join(f"{'M=N/' + str(round(1 / f)):>32s}" for f in fractions))
                 for method in dict.fromkeys(r["method"] for r in sel):
                     cells = []
                     for frac in fractions:
                         r = next(q for q in sel if q["method"] == method and q["frac"] == frac)
-                        cells.append(f"{r['err']:.4f} {r['psnr']:6.2f} {r['ssim']:.3f} {r['time']:7.2f}")
-                    print(f"  {method:16s} " + "  ".join(f"{c:>31s}" for c in cells))
+                        star = " " if r["converged"] else "*"
+                        cells.append(f"{r['err']:.4f} {r['psnr']:6.2f} {r['ssim']:.3f} {r['time']:7.2f}{star}")
+                    print(f"  {method:16s} " + "  ".join(f"{c:>32s}" for c in cells))
     # the goals, as measured
     for size in sizes:
         for sampling in samplings:
@@ -286,12 +347,12 @@ def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "asc
                        and abs(r["frac"] - 0.25) < 1e-9]
                 if not sel:
                     continue
-                tree = min((r for r in sel if r["method"] in ("model_cosamp", "model_iht", "tree_lasso (pen.)")),
+                tree = min((r for r in sel if r["method"] in ("model_cosamp", "model_iht", "tree_lasso")),
                            key=lambda r: r["err"])
-                spg = next(r for r in sel if r["method"] == "spgl1")
-                print(f"goal check {name} {size}x{size} {sampling} M=N/4: best tree method {tree['method']} error "
-                      f"{tree['err']:.4f} vs spgl1 {spg['err']:.4f}: {100 * (1 - tree['err'] / spg['err']):+.1f} % "
-                      f"(goal: >= +30 %); time {tree['time']:.2f} s")
+                peers = " ".join(f"vs {p} {q['err']:.4f}: {100 * (1 - tree['err'] / q['err']):+.1f} %"
+                                 for p in ("spgl1", "pyproximal") for q in sel if q["method"] == p)
+                print(f"goal check {name} {size}x{size} {sampling} M=N/4 ({wavelet}): best tree method {tree['method']} "
+                      f"error {tree['err']:.4f} {peers} (goal: >= +30 %); time {tree['time']:.2f} s")
     return rows
 
 
@@ -328,14 +389,22 @@ def main():
     parser.add_argument("--spgl1-iters", type=int, default=2000, help="spgl1 iteration limit (default: 2000)")
     parser.add_argument("--spgl1-iters-images", type=int, default=1000,
                         help="spgl1 iteration limit on images (default: 1000)")
+    parser.add_argument("--pyprox-iters", type=int, default=300,
+                        help="pyproximal ADMM iterations (default: 300; half on dense Gaussian images)")
+    parser.add_argument("--wavelet", default="db4", help="orthogonal wavelet of every method (default: db4)")
+    parser.add_argument("--fracs", default="0.125,0.25,0.3333333333333333",
+                        help="image M / N values (default: 1/8, 1/4, 1/3)")
+    parser.add_argument("--time-limit", type=float, default=120.0,
+                        help="seconds for each of our constrained convex solves on images (default: 120)")
     args = parser.parse_args()
     if args.part in ("all", "signals"):
         signals_part((0.15, 0.25, 0.35), [float(v) for v in args.noises.split(",")], args.spgl1_iters)
     if args.part in ("all", "cssa"):
         cssa_part([int(v) for v in args.sizes.split(",")], tuple(args.images.split(",")))
     if args.part in ("all", "images"):
-        images_part([int(v) for v in args.sizes.split(",")], args.samplings.split(","), (1 / 8, 1 / 4, 1 / 3),
-                    args.spgl1_iters_images, tuple(args.images.split(",")))
+        images_part([int(v) for v in args.sizes.split(",")], args.samplings.split(","),
+                    tuple(float(v) for v in args.fracs.split(",")), args.spgl1_iters_images,
+                    tuple(args.images.split(",")), args.wavelet, args.time_limit, args.pyprox_iters)
 
 
 if __name__ == "__main__":
