@@ -21,8 +21,9 @@ Outer loop (one product ``A^T r`` each):
    skglm): the groups currently nonzero plus the most violating ones, twice
    as many as the current support (at least ``p0``); four times when the
    last working set came back (nearly) all nonzero, and eight times (from
-   ``p0`` or the support) while it stays below 1/16 of the live groups,
-   where a subproblem costs less than one outer product ``A^T r``.
+   ``p0`` or the support) while the support still fills half of the last
+   one and the working set stays below 1/16 of the live groups, where a
+   subproblem costs less than one outer product ``A^T r``.
 4. Inner solver: cyclic proximal block coordinate descent on the working
    set, with step ``1 / ||A_g||_2^2`` per group, Anderson extrapolation every
    few epochs (accepted only when it lowers the objective), until the
@@ -78,6 +79,8 @@ _LS_SATURATED_GROWTH = 4
 # A working set of at most 1/_CHEAP_DIV of the live groups costs less, over a subproblem's ~10-20 epochs,
 # than about one outer product A^T r: up to that size it grows 8x (from p0 or the support), not 2x
 _CHEAP_DIV = 16
+# ... as long as the support fills at least this fraction of the last working set
+_GROWING = 0.5
 # Anderson extrapolation uses the last _ANDERSON_K + 1 epochs
 _ANDERSON_K = 5
 
@@ -704,7 +707,9 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
         return candidates
     n_nonzero = int(nonzero.sum())
     growth = saturated_growth if last_size and n_nonzero >= 0.9 * last_size else 2
-    size = max(p0, growth * n_nonzero, min_size, min(8 * max(n_nonzero, p0), cheap_size))
+    size = max(p0, growth * n_nonzero, min_size)
+    if not last_size or n_nonzero >= _GROWING * last_size:  # still growing: jump while subproblems are cheap
+        size = max(size, min(8 * max(n_nonzero, p0), cheap_size))
     if size >= candidates.size:
         return candidates
     if strategy == "subdiff":
