@@ -1,8 +1,8 @@
 """Set-up shared by the benchmark scripts; import it before numpy.
 
 It asks for one BLAS thread (through the environment, which subprocesses
-inherit, and through threadpoolctl) and makes ``structsparse`` importable
-from a checkout that was not installed.
+inherit, and through threadpoolctl) and puts the checkout first on the path,
+so a benchmark always measures the code beside it, never another installed copy.
 """
 
 import os
@@ -13,9 +13,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS
     os.environ[_var] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
-try:
-    import structsparse  # noqa: F401
-except ModuleNotFoundError:  # running from a checkout without installing
+if str(ROOT) not in sys.path[:1]:
     sys.path.insert(0, str(ROOT))
 
 try:
