@@ -55,6 +55,15 @@ def test_model_kernel_numba_matches_numpy(epochs):
     assert a[4] == pytest.approx(b[4], rel=1e-9, abs=1e-12)
 
 
+@pytest.mark.skipif(not NUMBA_ENABLED, reason="numba disabled")
+def test_model_kernel_refuses_a_small_scratch():
+    prob = _model_problem(np.random.default_rng(0))
+    AT, cols, ptr, t1, t2, lips, G, h, x0, _ = prob
+    with pytest.raises(ValueError, match="scratch"):
+        pn_cd_dense_numba(AT, cols, ptr, t1, t2, lips.copy(), G, h, x0.copy(), np.zeros(AT.shape[1]),
+                          np.zeros((1, 1)), 1, 0.0)
+
+
 @pytest.mark.parametrize("kernel", [pn_cd_dense_numba, pn_cd_dense_numpy])
 def test_model_kernel_minimizes_the_model(kernel):
     """At convergence: the subdifferential distance vanishes, hu = h * A_ws (x - x0), and no perturbation is lower."""
@@ -137,18 +146,24 @@ def test_dense_path_other_datafits(datafit):
     assert res.objective <= ref.objective + 1e-7 * abs(ref.objective)
 
 
-def test_model_descent_with_extrapolation_reaches_the_kernel_minimizer():
-    """Anderson steps combine stored h*A d vectors: the result still satisfies hu = h * A_ws (x - x0)."""
-    from structsparse.solvers._prox_newton import _kernels, _model_descent
+@pytest.mark.parametrize("cycling", [True, False])
+@pytest.mark.parametrize("sizes", [(1,) * 30, (1, 3, 2, 1, 4, 1, 2, 3, 1, 1)])
+def test_model_descent_with_extrapolation_reaches_the_kernel_minimizer(cycling, sizes, monkeypatch):
+    """Active-set cycling and Anderson steps (combinations of stored h*A d vectors) keep hu = h * A_ws (x - x0)
+    and reach the minimizer of plain coordinate descent."""
+    from structsparse.solvers import _prox_newton
+    from structsparse.solvers._prox_newton import _block_pen, _kernels, _model_descent
 
-    prob = _model_problem(np.random.default_rng(5), n=60, sizes=(1,) * 30)
+    monkeypatch.setattr(_prox_newton, "_ACTIVE_CYCLING", cycling)
+    prob = _model_problem(np.random.default_rng(5), n=60, sizes=sizes)
     AT, cols, ptr, t1, t2, lips, G, h, x0, Aws = prob
 
     def pen(v):
-        return float((t1 + t2) @ np.abs(v))
+        return _block_pen(v, ptr, t1, t2)
 
     cd = _kernels()[0]
-    x, hu, epochs = _model_descent(cd, AT, cols, ptr, t1, t2, lips.copy(), G, h, x0, np.zeros((1, 1)), pen, 1e-10)
+    V = np.zeros((max(sizes), 1))
+    x, hu, epochs = _model_descent(cd, AT, cols, ptr, t1, t2, lips.copy(), G, h, x0, V, pen, 1e-10)
     np.testing.assert_allclose(hu, h * (Aws.T @ (x - x0)), atol=1e-9)
     x_ref, _, _, _, kkt = _run(pn_cd_dense_numpy, prob, 20_000, 1e-12)
     assert kkt <= 1e-12

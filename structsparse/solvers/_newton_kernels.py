@@ -73,6 +73,9 @@ def pn_cd_dense_numba(AT, cols, ptr, t1, t2, lips, G, h, X, hu, V, max_epochs, t
     """
     n = AT.shape[1]
     n_blocks = ptr.size - 1
+    for g in range(n_blocks):  # the scratch must hold the largest block (numba does not check bounds)
+        if ptr[g + 1] - ptr[g] > V.shape[0]:
+            raise ValueError("pn_cd_dense_numba: the scratch V is smaller than the largest block")
     grad = np.empty(V.shape[0])
     tmp = np.empty(n)
     kkt = np.inf

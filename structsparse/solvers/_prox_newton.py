@@ -63,6 +63,8 @@ _STABLE_CHANGE = 0.05
 _IN_PLACE = True
 # Anderson extrapolation of the model's coordinate descent uses the last _ANDERSON_K + 1 epochs
 _ANDERSON_K = 5
+# Epochs over the nonzero blocks only between full epochs (glmnet's active-set cycling)
+_ACTIVE_CYCLING = True
 # Most coordinate-descent epochs per Newton step (dense path)
 _MAX_MODEL_EPOCHS = 1000
 
@@ -343,23 +345,68 @@ def _newton_dense(datafit, design, spec, X, ws, z, gap_outer, tol_abs, ctx, U_ws
 
 
 def _model_descent(cd, AT, rows, ptr, t1, t2, lips, G, h, x0, V, pen, tol):
-    """Coordinate descent on the quadratic model from ``x0`` with Anderson extrapolation; ``(x, hu, epochs)``.
+    """Coordinate descent on the quadratic model from ``x0``, with active-set cycling; ``(x, hu, epochs)``.
 
-    Every ``_ANDERSON_K + 1`` epochs the last iterates are extrapolated
-    (Anderson, as in the least-squares subproblems) and the result kept when
-    it lowers the model. The model is linear in ``x`` through ``u = A_ws (x -
-    x0)``, so the extrapolated ``hu`` is the same combination of the stored
-    ones: no product with the columns.
+    A full epoch over the working set alternates with epochs over its
+    nonzero blocks only (glmnet's active-set cycling), run until those meet
+    ``tol``: an epoch streams its columns from memory, and at a working set
+    twice the support the zero blocks are half of them. The solve ends at
+    the first full epoch within ``tol``. Every ``_ANDERSON_K + 1`` epochs of
+    a phase the last iterates are extrapolated (Anderson, as in the
+    least-squares subproblems) and the result kept when it lowers the model;
+    the model is linear in ``x`` through ``u = A_ws (x - x0)``, so the
+    extrapolated ``hu`` is the same combination of the stored ones: no
+    product with the columns.
     """
     x = x0.copy()
     hu = np.zeros_like(h)
+    epochs = 0
+    sizes = np.diff(ptr)
+    while epochs < _MAX_MODEL_EPOCHS:
+        ran, kkt = cd(AT, rows, ptr, t1, t2, lips, G, h, x, hu, V, 1, tol)
+        epochs += int(ran)
+        if kkt <= tol:
+            break
+        active = np.add.reduceat(np.abs(x), ptr[:-1]) > 0 if x.size else np.zeros(0, dtype=bool)
+        if not _ACTIVE_CYCLING or not active.any() or active.all():
+            x, hu, ran = _anderson_epochs(cd, AT, rows, ptr, t1, t2, lips, G, h, x, x0, hu, V, pen, tol,
+                                          _MAX_MODEL_EPOCHS - epochs)
+            epochs += ran
+            continue
+        blocks = np.flatnonzero(active)
+        cols = np.concatenate([np.arange(ptr[b], ptr[b + 1]) for b in blocks]) if (sizes[blocks] > 1).any() \
+            else ptr[blocks]
+        sub_ptr = np.concatenate([[0], np.cumsum(sizes[blocks])]).astype(np.int64)
+        sub_lips = lips[blocks]
+        xa, hu, ran = _anderson_epochs(cd, AT, np.ascontiguousarray(rows[cols]), sub_ptr, t1[blocks], t2[blocks],
+                                       sub_lips, np.ascontiguousarray(G[cols]), h, x[cols], x0[cols], hu, V, pen,
+                                       tol, _MAX_MODEL_EPOCHS - epochs, full=(x, cols))
+        x[cols] = xa
+        epochs += ran
+    return x, hu, epochs
 
-    def model(x, hu):
-        return float(G @ (x - x0)) + 0.5 * float(hu @ (hu / h)) + pen(x)
 
+def _anderson_epochs(cd, AT, rows, ptr, t1, t2, lips, G, h, x, x0, hu, V, pen, tol, budget, full=None):
+    """Epochs over the given blocks until they meet ``tol`` (or ``budget``), with Anderson extrapolation.
+
+    ``x`` and ``x0`` are the blocks' coefficients (``x`` is updated); with
+    ``full = (x_all, cols)`` the model value is evaluated on the whole
+    working set (the other blocks fixed). Returns ``(x, hu, epochs)``.
+    """
+    x_all, cols = full if full is not None else (None, None)
+
+    def model(xb, hub):
+        if x_all is None:
+            return float(G @ (xb - x0)) + 0.5 * float(hub @ (hub / h)) + pen(xb)
+        # the blocks outside are fixed: only this part of G^T (x - x0) and of the penalty changes
+        return float(G @ xb) + 0.5 * float(hub @ (hub / h)) + pen_part(xb)
+
+    def pen_part(xb):
+        return _block_pen(xb, ptr, t1, t2)
+    x = np.ascontiguousarray(x, dtype=float)
     xs, hus = [], []
     epochs = 0
-    while epochs < _MAX_MODEL_EPOCHS:
+    while epochs < budget:
         ran, kkt = cd(AT, rows, ptr, t1, t2, lips, G, h, x, hu, V, 1, tol)
         epochs += int(ran)
         if kkt <= tol:
@@ -382,3 +429,11 @@ def _model_descent(cd, AT, rows, ptr, t1, t2, lips, G, h, x0, V, pen, tol):
                     x, hu = np.ascontiguousarray(x_acc), np.ascontiguousarray(hu_acc)
             xs, hus = [], []
     return x, hu, epochs
+
+
+def _block_pen(x, ptr, t1, t2):
+    """``sum_g t1[g] ||x_g||_1 + t2[g] ||x_g||_2`` over the blocks ``ptr``."""
+    if x.size == 0:
+        return 0.0
+    starts = ptr[:-1]
+    return float(t1 @ np.add.reduceat(np.abs(x), starts) + t2 @ np.sqrt(np.add.reduceat(x * x, starts)))
