@@ -27,9 +27,10 @@ import warnings
 import numpy as np
 
 from ..datafits import LeastSquares
-from .._validation import check_options
+from .._validation import check_options, check_rng
 from ..exceptions import ConvergenceWarning
 from ..penalties import L1, GroupLasso
+from ..solvers.capabilities import auto_solver
 from ..solvers.continuation import continuation
 from ..solvers.solve import solve
 
@@ -135,9 +136,14 @@ def tree_basis_pursuit(A, y, tree_penalty, **kw):
     return constrained_recovery(A, y, tree_penalty, **kw)
 
 
-def noise_lambda(A, penalty, noise, rng=None, n_draws=20, quantile=0.9):
-    """``lam`` for denoising: a quantile of ``Omega^*(A^T e)`` over draws ``e ~ N(0, noise^2 I)``."""
-    rng = np.random.default_rng(rng if rng is not None else 0)
+def noise_lambda(A, penalty, noise, rng=0, n_draws=20, quantile=0.9):
+    """``lam`` for denoising: a quantile of ``Omega^*(A^T e)`` over draws ``e ~ N(0, noise^2 I)``.
+
+    ``rng`` (None, int or Generator) draws the noise samples. It defaults to the seed 0 on purpose: the draws
+    only estimate a quantile, and a fixed seed makes :func:`~structsparse.cs.recover` give the same ``lam``
+    (and the same recovery) for the same measurements.
+    """
+    rng = check_rng(rng, owner="noise_lambda")
     m = A.shape[0]
     rmat = (lambda r: A.T @ r) if isinstance(A, np.ndarray) else A.rmatvec
     vals = [penalty.dual_norm(np.asarray(rmat(noise * rng.standard_normal(m)))) for _ in range(n_draws)]
@@ -149,6 +155,9 @@ def penalized_recovery(A, y, penalty, noise, *, tol=1e-8, max_iter=20000):
     lam = noise_lambda(A, penalty.with_lam(1.0), noise)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # reported through converged / message
-        res = solve(LeastSquares(A, y), penalty.with_lam(lam), tol=tol, max_iter=max_iter)
+        datafit, penalty = LeastSquares(A, y), penalty.with_lam(lam)
+        # the iteration bound goes by the chosen solver's own name (outer iterations for solve_block)
+        limit = "max_outer" if auto_solver(datafit, penalty) == "solve_block" else "max_iter"
+        res = solve(datafit, penalty, tol=tol, **{limit: max_iter})
     return res.x, {"n_iter": res.n_iter, "converged": res.converged, "lam": lam,
                    "message": f"penalized with lam={lam:.3g} from noise level {noise:g}: {res.message}"}
