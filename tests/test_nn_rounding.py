@@ -75,3 +75,20 @@ def test_bad_input(net):
         round_prune(net, 0.5, 4, score="l3")
     with pytest.raises(TypeError, match="net"):
         round_prune("net", 0.5, 4)
+
+
+def test_prune_to_budget_rounds_the_chosen_trial(net):
+    X_tr, X_va, X_te, y_tr, y_va, y_te = nn.load_digits_splits(rng=0, n_samples=400)
+    res = nn.prune_to_budget(net, X_tr, y_tr, flops=0.4, lam0=1.0, grow=4.0, epochs=2, fine_tune_epochs=1, max_trials=4,
+                             X_val=X_va, y_val=y_va, rng=0, round_to=4)
+    assert res.flops <= 0.4 * nn.flops(net) and res.flops == nn.flops(res.net)
+    for node, (kept, total) in res.net.pruning["kept"].items():
+        if node not in ("input", net.output):
+            assert kept % 4 == 0 or kept == total
+    assert res.recipe["hyperparameters"]["round_to"] == 4
+    # the recipe reproduces the rounded network exactly
+    again = nn.apply_recipe(net, res.recipe)
+    X = np.random.default_rng(3).random((5, 8, 8, 1), dtype=np.float32)
+    np.testing.assert_allclose(again.forward(X), res.net.forward(X), rtol=1e-6, atol=1e-6)
+    with pytest.raises(ParameterError, match="round_to"):
+        nn.prune_to_budget(net, X_tr, y_tr, flops=0.4, by="channels", round_to=4, max_trials=1, epochs=1)

@@ -14,7 +14,8 @@ the FLOPs budget:
 2. while over budget, remove the block of ``round_to`` weakest kept units
    that loses the least score per FLOP saved (among all layers);
 3. then, while some block of the strongest removed units fits in the budget,
-   add back the one that brings the most score per FLOP.
+   add back the one that brings the most score per FLOP (blocks of zero
+   score, e.g. units a group penalty removed, are not added back).
 
 The FLOPs are those of the pruned network itself (surgery, then
 :func:`~structsparse.nn.flops`), so the budget is met by the network that
@@ -186,6 +187,8 @@ def round_prune(net, budget, round_to=8, layers=None, by="filters", score="l2", 
             if f2 > budget_abs:
                 continue
             gain = info[i][4][counts[i]:new[i]].sum()
+            if gain <= 0:  # units of zero norm (a penalized network's removed units) come back only to round
+                continue
             rate = gain / max(f2 - f, 1e-12)
             if best is None or rate > best[0]:
                 best = (rate, new, f2)

@@ -178,7 +178,8 @@ def min_flops(net, by="filters", min_keep=1, layers=None):
 def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", lam0=0.05, grow=3.0,
                     max_trials=8, epochs=8, fine_tune_epochs=8, lr=0.02, batch_size=64, optimizer="sgd",
                     min_keep=1, warmup_fraction=0.3, X_val=None, y_val=None, rng=None, progress=False,
-                    verbose=False, layers=None, weights="flops", teacher=None, distill=0.5, temperature=4.0):
+                    verbose=False, layers=None, weights="flops", teacher=None, distill=0.5, temperature=4.0,
+                    round_to=None):
     """Prune ``net`` until it costs at most ``flops`` FLOPs per sample, then fine-tune.
 
     Parameters
@@ -223,6 +224,13 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
         (see :func:`~structsparse.nn.train`).
     distill, temperature : float
         Weight of the distillation term and its temperature (with ``teacher``).
+    round_to : int or dict, optional
+        Hardware-aware rounding of the chosen trial's kept counts before the
+        fine-tuning (:func:`~structsparse.nn.round_prune`, Torch-Pruning's
+        ``round_to``): every pruned layer keeps a multiple of ``round_to``
+        units (a dict gives one per layer), the extra units chosen by the
+        trial's group norms, the budget still met. ``by`` must be
+        ``"filters"`` or ``"neurons"``.
 
     Returns
     -------
@@ -257,8 +265,11 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
     kd = {} if teacher is None else {"teacher": teacher, "distill": distill, "temperature": temperature}
     include_bias = penalty != "group_nuclear"
     n_steps = epochs * int(np.ceil(X.shape[0] / batch_size))
+    if round_to is not None and by not in ("filters", "neurons"):
+        raise ParameterError(f"The 'round_to' parameter of {owner} needs by='filters' or 'neurons'. Got by={by!r}.")
     path = []
     trials = {}
+    penalized = {}  # the trials before surgery, for rounding (their group norms choose the extra units)
 
     def run(lam):
         trial = net.copy()
@@ -276,6 +287,8 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
                  "train_acc": pruned.score(X, y)}
         path.append(entry)
         trials[lam] = pruned
+        if round_to is not None:
+            penalized[lam] = trial
         if verbose:
             print(f"  lam={lam:.3g}: FLOPs {f} ({f / dense_flops:.3f} of dense), val acc {entry['val_acc']:.4f}")
         return f <= budget_abs
@@ -310,6 +323,11 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
     chosen = max(feasible, key=lambda e: (e["flops"], e[score], -e["lam"]))
     hi = chosen["lam"]
     best = trials[hi]
+    if round_to is not None:
+        from ._rounding import round_prune
+
+        start = {k: v[0] for k, v in best.pruning["kept"].items()}
+        best = round_prune(penalized[hi], budget_abs, round_to, layers=layers, by=by, score="l2", start=start)
     history, best_epoch = TrainHistory(), None
     if fine_tune_epochs:
         # early stopping on the validation split only: keep the weights of the best validation epoch
@@ -336,7 +354,7 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
              "warmup_fraction": warmup_fraction, "rng": rng if isinstance(rng, (int, np.integer)) else repr(rng),
              "layers": layers, "weights": weights if isinstance(weights, (str, type(None))) else repr(weights),
              "chosen_lam": hi, "distill": distill if teacher is not None else None,
-             "temperature": temperature if teacher is not None else None,
+             "temperature": temperature if teacher is not None else None, "round_to": round_to,
              "epochs_run": len(path) * epochs + history.epochs}
     metrics = {"flops": int(count_flops(best)), "dense_flops": int(dense_flops), "budget": float(budget_abs),
                "val_acc": float(best.score(X_val, y_val)) if X_val is not None else None,
