@@ -294,8 +294,11 @@ class Conv2D(Layer):
         """
         n, h, w, c = x.shape
         key = (id(self), x.shape, x.dtype)  # a copy of the layer (copy.copy) builds its own buffers
-        plan = getattr(self, "_plan", None)
-        if plan is not None and plan["key"] == key:
+        plans = getattr(self, "_plans", None)
+        if plans is None or plans.get("owner") != id(self):
+            plans = self._plans = {"owner": id(self)}
+        plan = plans.get(key)
+        if plan is not None:
             return plan
         k, s, p = self.kernel_size, self.stride, self.padding
         ho, wo = self.output_shape[0], self.output_shape[1]
@@ -325,7 +328,11 @@ class Conv2D(Layer):
             dst = np.ndarray((m, ho, wo, k), dtype=vtype, buffer=buf, strides=(ho * wo * row, wo * row, row, run))
             blocks.append((start, m, dst, buf.reshape(m * ho * wo, width),
                            out[start * ho * wo:(start + m) * ho * wo]))
-        plan = self._plan = {"key": key, "xp": xp, "blocks": blocks, "out": out, "cols": cols}
+        if len(plans) > 4:  # a few batch shapes (a chunked pass: full chunks and the remainder), not more
+            for old in [k_ for k_ in plans if k_ != "owner"][:-2]:
+                del plans[old]
+        plan = plans[key] = {"key": key, "xp": xp, "blocks": blocks, "out": out, "cols": cols}
+        self._plan = plan
         return plan
 
     def _forward_eval(self, x, reuse):
