@@ -32,19 +32,14 @@ Run: ``python benchmarks/bench_nn_onnx.py [--runs 5] [--rounds 15] [--variants .
 
 import argparse
 import os
-import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
+import _setup  # noqa: F401  (before numpy: one BLAS thread, the checkout first on the path)
 import numpy as np
 
-try:
-    import structsparse.nn as nn
-except ModuleNotFoundError:  # running from a checkout without installing
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import structsparse.nn as nn
+import structsparse.nn as nn
 from structsparse.nn._rounding import round_prune
 from structsparse.nn.baselines import uniform_prune
 from structsparse.nn.onnx_io import nchw, ort_runner

@@ -29,15 +29,11 @@ Run: ``python benchmarks/bench_nn_quant.py [--seeds 0 1 2] [--layers all|default
 import argparse
 import sys
 import time
-from pathlib import Path
 
+import _setup  # noqa: F401  (before numpy: one BLAS thread, the checkout first on the path)
 import numpy as np
 
-try:
-    import structsparse.nn as nn
-except ModuleNotFoundError:  # running from a checkout without installing
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import structsparse.nn as nn
+import structsparse.nn as nn
 from structsparse.nn.onnx_io import nchw, ort_session
 
 

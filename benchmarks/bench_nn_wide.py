@@ -13,19 +13,14 @@ Run: ``python benchmarks/bench_nn_wide.py [--quick]``.
 """
 
 import argparse
-import sys
 import time
 import warnings
-from pathlib import Path
 
+import _setup  # noqa: F401  (before numpy: one BLAS thread, the checkout first on the path)
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-try:
-    import structsparse.nn as nn
-except ModuleNotFoundError:  # running from a checkout without installing
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import structsparse.nn as nn
+import structsparse.nn as nn
 from structsparse.nn.baselines import uniform_prune
 from structsparse.nn.experiment import train_early_stopping
 from structsparse.nn.models import augment_images
