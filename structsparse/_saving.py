@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from . import _atomic
-from .exceptions import ParameterError
+from .exceptions import MissingFileError, ParameterError
 
-__all__ = ["header", "check_header", "held_kind", "write_json", "read_json", "npz_header", "write_npz"]
+__all__ = ["header", "check_header", "held_kind", "write_json", "read_json", "npz_header", "write_npz",
+           "missing_file"]
 
 FORMAT_KEY = "format"
 VERSION_KEY = "version"
@@ -97,20 +98,31 @@ def read_json(path, what):
 
     Raises
     ------
+    MissingFileError
+        When the file is missing (a ``ParameterError`` and a ``FileNotFoundError``).
     ParameterError
-        When the file is missing, empty or not valid JSON.
+        When the file is empty or not valid JSON.
     """
     path = Path(path)
     _atomic.clean_stale_temporaries(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ParameterError(f"{what} file '{path}' does not exist.") from None
+        raise missing_file(path, what) from None
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         state = "is empty" if not raw.strip() else f"is not valid JSON (truncated or corrupt: {exc})"
         raise ParameterError(f"{what} file '{path}' {state}.") from None
+
+
+def missing_file(path, what, cls=MissingFileError):
+    """The one error of every ``load`` given a file that does not exist: ``"<what> file '<path>' does not exist."``.
+
+    ``cls`` is :class:`~structsparse.exceptions.MissingFileError` or a subclass of it (one that also keeps an
+    older error class of that loader for one release).
+    """
+    return cls(f"{what} file '{path}' does not exist.")
 
 
 def npz_header(kind, version=1):

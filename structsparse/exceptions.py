@@ -6,7 +6,7 @@ and what was expected.
 """
 
 __all__ = ["StructureError", "ShapeError", "ParameterError", "OnnxError", "ConvergenceWarning",
-           "ParameterTypeError", "ShapeTypeError", "StructureTypeError"]
+           "ParameterTypeError", "ShapeTypeError", "StructureTypeError", "MissingFileError"]
 
 
 class StructureError(ValueError):
@@ -44,6 +44,15 @@ class StructureTypeError(StructureError, TypeError):
     """A structure argument of the wrong type (a string or a number where groups or a tree are expected).
 
     A ``TypeError``; until 0.3 also the :class:`StructureError` that 0.1 raised for it.
+    """
+
+
+class MissingFileError(ParameterError, FileNotFoundError):
+    """A file given to a ``load`` does not exist.
+
+    Every ``load`` of the package raises it (``StateSpace.load``, ``Pattern.load``, ``IdentifiedModel.load``,
+    ``PhaseTable.load``, ``Graph.load``, ``nn.load_recipe``), so one ``except FileNotFoundError`` or one
+    ``except ParameterError`` catches a missing file wherever it is read.
     """
 
 

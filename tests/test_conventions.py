@@ -596,3 +596,68 @@ def test_the_shared_helpers():
         draw(3, 5, seed=4)
     with pytest.raises(ValueError, match="must take"):
         renamed_kwarg("seed", "rng")(lambda n: n)
+
+
+# ------------------------------------------------------------------------------------------------ save / load
+def _saved_files(folder):
+    """One saved file of every kind that saves itself: {kind: path}."""
+    from structsparse import cs, nn, sysid
+
+    system = sysid.random_system(2, 1, 1, rng=0)
+    u = np.random.default_rng(1).standard_normal((60, 1))
+    net = nn.mlp(hidden=(4,), n_classes=2, n_features=6, rng=0)
+    files = {
+        "StateSpace": system.save(folder / "model.json"),
+        "Pattern": sysid.Pattern.from_system(system).save(folder / "pattern.json"),
+        "IdentifiedModel": sysid.identify(u, system.simulate(u).y, 2, rng=0).save(folder / "identified.json"),
+        "PhaseTable": cs.phase_transition(cs.BlockSparse(32, 4, 1), ["l1"], [12], 1, rng=0,
+                                          progress=False).save(folder / "table.json"),
+        "Graph": net.save(folder / "net.npz"),
+        "recipe": nn.save_recipe(nn.make_recipe(net, nn.prune(net)), folder / "recipe.json"),
+    }
+    return {k: folder / getattr(v, "name", v) for k, v in files.items()}, net
+
+
+def _loaders(net):
+    from structsparse import cs, nn, sysid
+
+    return {"StateSpace": sysid.StateSpace.load, "Pattern": sysid.Pattern.load,
+            "IdentifiedModel": sysid.IdentifiedModel.load, "PhaseTable": cs.PhaseTable.load,
+            "Graph": nn.Graph.load, "recipe": nn.load_recipe, "apply_recipe": lambda p: nn.apply_recipe(net, p)}
+
+
+def test_every_load_reads_its_own_kind_and_refuses_every_other(tmp_path):
+    """One save/load pattern: ``load`` refuses another kind's file with a ParameterError saying what it holds."""
+    files, net = _saved_files(tmp_path)
+    # an IdentifiedModel file holds its state-space model: StateSpace.load reads the model out of it (documented)
+    reads = {("StateSpace", "IdentifiedModel"), ("apply_recipe", "recipe")}
+    for loader_kind, load in _loaders(net).items():
+        for file_kind, path in files.items():
+            if loader_kind == file_kind or (loader_kind, file_kind) in reads:
+                load(path)  # reads
+                continue
+            with pytest.raises(ParameterError) as info:
+                load(path)
+            msg = str(info.value)
+            assert path.name in msg, f"{loader_kind}.load({path.name}): the error does not name the file: {msg}"
+            held = {"recipe": "recipe", "Graph": "network"}.get(file_kind, file_kind)
+            assert file_kind in msg or held in msg or "JSON" in msg, \
+                f"{loader_kind}.load({path.name}): the error does not say what the file holds: {msg}"
+
+
+def test_every_load_of_a_missing_file_raises_the_same_error(tmp_path):
+    """A missing file: MissingFileError everywhere (a ParameterError and a FileNotFoundError), naming the path."""
+    from structsparse.exceptions import MissingFileError, StructureError
+    from structsparse.nn import RecipeError
+
+    net = _small_net()
+    for kind, load in _loaders(net).items():
+        for name in ("absent.json", "absent.npz"):
+            with pytest.raises(MissingFileError) as info:
+                load(tmp_path / name)
+            assert isinstance(info.value, FileNotFoundError) and isinstance(info.value, ParameterError)
+            assert name in str(info.value) and "does not exist" in str(info.value), (kind, info.value)
+            if kind == "Graph":  # 0.1's nn.load raised StructureError: kept one release
+                assert isinstance(info.value, StructureError)
+            if kind in ("recipe", "apply_recipe"):  # load_recipe's own error class, as before
+                assert isinstance(info.value, RecipeError)

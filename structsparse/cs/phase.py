@@ -190,8 +190,11 @@ def _write_table(path, meta, rows):
 def _read_table(path, need_seed=False):
     """``(meta, rows)`` of a saved table, every row checked; files written before the header existed are read too."""
     clean_stale_temporaries(path)
-    with open(path, "rb") as fh:
-        raw = fh.read()
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise _saving.missing_file(path, "Sweep") from None
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -437,6 +440,8 @@ class PhaseTable:
 
         Raises
         ------
+        MissingFileError
+            When the file does not exist (a ``ParameterError`` and a ``FileNotFoundError``).
         ParameterError
             When the file is damaged or holds another kind of object (the message names what it holds).
         """

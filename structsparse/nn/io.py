@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_target, clean_stale_temporaries
-from .._saving import FORMAT_KEY, VERSION_KEY, check_header, held_kind, npz_header, read_json
-from ..exceptions import ParameterError, StructureError
+from .._saving import FORMAT_KEY, VERSION_KEY, check_header, held_kind, missing_file, npz_header, read_json
+from ..exceptions import MissingFileError, ParameterError, StructureError
 from .layers import LAYER_TYPES
 from .network import INPUT, Graph, Node
 
@@ -41,6 +41,11 @@ KIND = "structsparse.nn.Graph"
 _FORMAT = "structsparse.nn"  # the description's "format" before the shared header (files still read)
 _RECIPE = "structsparse.nn.recipe"
 _META_KEY = "__structsparse__"
+
+
+class _MissingNetworkFile(MissingFileError, StructureError):
+    """A network file that does not exist: the package's MissingFileError and, until 0.3, the StructureError
+    that 0.1's ``nn.load`` raised for it."""
 
 
 def _jsonable(obj):
@@ -195,14 +200,17 @@ def load_network(path):
         When the file holds another kind of object (a sysid model, a recipe,
         the JSON description of a network, another library's arrays); the
         message says what it holds.
+    MissingFileError
+        When the file does not exist (a ``ParameterError`` and a
+        ``FileNotFoundError``; until 0.3 also the ``StructureError`` 0.1 raised).
     StructureError
-        When the file is missing, corrupt, or its weights do not match its
+        When the file is corrupt, or its weights do not match its
         architecture.
     """
     path = Path(path)
     clean_stale_temporaries(path)
     if not path.exists():
-        raise StructureError(f"load: no file at {path}.")
+        raise missing_file(path, "Network", _MissingNetworkFile)
     if path.is_dir():
         raise StructureError(f"load: {path} is a folder, not a saved network (.npz).")
     try:

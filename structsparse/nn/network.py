@@ -352,8 +352,11 @@ class Graph:
         ParameterError
             The file holds another kind of object (a sysid model, a pruning
             recipe, the ``.json`` description); the message says what.
+        MissingFileError
+            The file does not exist (a ``ParameterError`` and a ``FileNotFoundError``;
+            until 0.3 also the ``StructureError`` 0.1 raised).
         StructureError
-            The file is missing, damaged, or its weights do not fit its architecture.
+            The file is damaged, or its weights do not fit its architecture.
         """
         from .io import load_network
 

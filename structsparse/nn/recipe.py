@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_write_text, clean_stale_temporaries
-from ..exceptions import ParameterError
+from .._saving import missing_file
+from ..exceptions import MissingFileError, ParameterError
 from .analysis import count_params, flops
 from .network import INPUT, Graph
 from .surgery import apply_plan
@@ -46,6 +47,10 @@ _REQUIRED = ("format", "version", "package", "source", "data", "hyperparameters"
 
 class RecipeError(ParameterError):
     """A pruning recipe is malformed, of another format or version, or made for a different source model."""
+
+
+class _MissingRecipeFile(RecipeError, MissingFileError):
+    """A recipe file that does not exist: a RecipeError (as before) and the package's MissingFileError."""
 
 
 def _package_version():
@@ -279,16 +284,25 @@ def load_recipe(path):
 
     Raises
     ------
+    MissingFileError
+        When the file does not exist (also a :class:`RecipeError`, a ``ParameterError`` and a
+        ``FileNotFoundError``).
     RecipeError
-        When the file is missing, not JSON, or not a valid recipe (the message names the file).
+        When the file is not JSON, or not a valid recipe (the message names the file and the kind it holds).
     """
     path = Path(path)
     clean_stale_temporaries(path)  # left by a save killed mid-write
     label = f"recipe file {str(path)!r}"
+    if not path.exists():
+        raise missing_file(path, "Recipe", _MissingRecipeFile)
     if not path.is_file():
-        raise RecipeError(f"load_recipe: no {label}.")
+        raise RecipeError(f"load_recipe: the {label} is a folder, not a file.")
     try:
-        recipe = json.loads(path.read_text())
+        raw = path.read_bytes()
+        if raw[:2] == b"PK":  # a zip archive: an .npz (a saved network holds its kind in it)
+            raise RecipeError(f"load_recipe: the {label} is an .npz archive (a saved network, "
+                              f"structsparse.nn.Graph.load reads it), not a JSON pruning recipe.")
+        recipe = json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RecipeError(f"load_recipe: the {label} is not valid JSON ({exc}).") from None
     _check(recipe, label)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _atomic
+from .. import _atomic, _saving
 from ..exceptions import ParameterError
 
 __all__ = ["atomic_write_bytes", "write_json", "read_json", "write_npz"]
@@ -38,7 +38,10 @@ def read_json(path, what):
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ParameterError(f"{what} file '{path}' does not exist.") from None
+        raise _saving.missing_file(path, what) from None
+    except UnicodeDecodeError:  # a binary file (an .npz) given where JSON is read
+        raise ParameterError(f"{what} file '{path}' is not a JSON file (it holds binary data; a saved "
+                             "network or .npz model?).") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -204,7 +204,7 @@ class IdentifiedModel:
                     return cls(model=model, x0=z["x0"], fit=z["fit"], nrmse=z["nrmse"], pattern=pattern,
                                method=str(z["method"]) if "method" in z.files else "unknown")
             except FileNotFoundError:
-                raise ParameterError(f"{source} does not exist.") from None
+                raise _saving.missing_file(path, "Identified-model") from None
             except (KeyError, OSError, ValueError) as exc:
                 if isinstance(exc, ParameterError):
                     raise

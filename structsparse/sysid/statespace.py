@@ -294,7 +294,7 @@ class StateSpace:
                         _saving.check_header(z, _FORMAT, source, required=False)
                     return cls(z["A"], z["B"], z["C"], z["D"], dt=float(z["dt"]))
             except FileNotFoundError:
-                raise ParameterError(f"Model file '{path}' does not exist.") from None
+                raise _saving.missing_file(path, "Model") from None
             except (KeyError, OSError, ValueError) as exc:
                 if isinstance(exc, ParameterError):
                     raise
