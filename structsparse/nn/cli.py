@@ -53,7 +53,7 @@ def run_apply_recipe(args):
     """``structsparse apply-recipe RECIPE --model MODEL --out OUT``."""
     from .network import Graph
     from .onnx_prune import check_writable
-    from .recipe import apply_recipe, load_recipe
+    from .recipe import Recipe, apply_recipe
 
     model, out = Path(args.model), Path(args.out)
     onnx_in = model.suffix == ".onnx"
@@ -62,7 +62,7 @@ def run_apply_recipe(args):
     if out.suffix != model.suffix:
         raise ValueError(f"--out must have the suffix of --model ({model.suffix}). Got {str(out)!r}.")
     check_writable(out, suffix=out.suffix, owner="structsparse apply-recipe --out")
-    recipe = load_recipe(args.recipe)
+    recipe = Recipe.load(args.recipe)
     if onnx_in:
         from .onnx_io import from_onnx, to_onnx
 
@@ -114,9 +114,9 @@ def run_prune_onnx(args):
         print(f"onnxruntime on {r.path} vs structsparse.nn: max |diff| {r.max_abs_diff:.2e}")
     print(f"pruned model written to {r.path}")
     if args.recipe:
-        from .recipe import save_recipe
+        from .recipe import Recipe
 
-        print(f"recipe written to {save_recipe(r.recipe, args.recipe)} (source: {args.model})")
+        print(f"recipe written to {Recipe(r.recipe).save(args.recipe)} (source: {args.model})")
     return 0
 
 
@@ -138,9 +138,9 @@ def run_prune(args):
         path = out.pruned.save(args.out, metrics=out.pruned.pruning.get("metrics"))
         print(f"pruned network written to {path} (+ {path.with_suffix('.json').name})")
     if args.recipe:
-        from .recipe import save_recipe
+        from .recipe import Recipe
 
-        print(f"recipe written to {save_recipe(out.recipe, args.recipe)}")
+        print(f"recipe written to {Recipe(out.recipe).save(args.recipe)}")
         if args.dense_out:
             path = out.dense.save(args.dense_out)
             print(f"dense source network written to {path} (apply the recipe to it with "
