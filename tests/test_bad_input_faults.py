@@ -181,7 +181,7 @@ def test_sweep_load_cleans_stale_temporaries(tmp_path):
     cs.phase_transition(model, ["model_cosamp"], [30], 1, executor=cs.SerialExecutor(), rng=0, resume_file=out,
                         progress=False)
     (tmp_path / ".s.json.999999999-x.json").write_text("{")
-    meta, rows = cs.load_table(out)
+    rows = cs.PhaseTable.load(out).to_records()
     assert len(rows) == 1 and os.listdir(tmp_path) == ["s.json"]
 
 
@@ -208,7 +208,7 @@ def test_pattern_model_and_recipe_loads_clean_stale_temporaries(tmp_path):
     stale = tmp_path / ".r.json.999999999-x.json"
     stale.write_text("partial")
     with pytest.raises(nn.recipe.RecipeError):  # no recipe there: the load still cleans before it refuses
-        nn.load_recipe(recipe)
+        nn.Recipe.load(recipe)
     assert not stale.exists()
 
 
@@ -216,7 +216,7 @@ def test_network_file_and_its_json_cannot_disagree(tmp_path):
     import structsparse.nn as nn
 
     net = nn.mlp(hidden=(4,), n_classes=3, n_features=5, rng=0)
-    path = nn.save(net, tmp_path / "net.npz")
+    path = net.save(tmp_path / "net.npz")
     described = json.loads((tmp_path / "net.json").read_text())
     with np.load(path) as data:
         arrays = {k: data[k] for k in data.files}
@@ -227,7 +227,7 @@ def test_network_file_and_its_json_cannot_disagree(tmp_path):
     with open(path, "wb") as fh:
         np.savez(fh, **arrays)
     with pytest.raises(StructureError, match="checksum"):
-        nn.load(path)
+        nn.Graph.load(path)
 
 
 def test_ctrl_c_on_other_long_commands_prints_one_line():

@@ -613,7 +613,7 @@ def _saved_files(folder):
         "PhaseTable": cs.phase_transition(cs.BlockSparse(32, 4, 1), ["l1"], [12], 1, rng=0,
                                           progress=False).save(folder / "table.json"),
         "Graph": net.save(folder / "net.npz"),
-        "recipe": nn.save_recipe(nn.make_recipe(net, nn.prune(net)), folder / "recipe.json"),
+        "Recipe": nn.make_recipe(net, nn.prune(net)).save(folder / "recipe.json"),
     }
     return {k: folder / getattr(v, "name", v) for k, v in files.items()}, net
 
@@ -623,14 +623,14 @@ def _loaders(net):
 
     return {"StateSpace": sysid.StateSpace.load, "Pattern": sysid.Pattern.load,
             "IdentifiedModel": sysid.IdentifiedModel.load, "PhaseTable": cs.PhaseTable.load,
-            "Graph": nn.Graph.load, "recipe": nn.load_recipe, "apply_recipe": lambda p: nn.apply_recipe(net, p)}
+            "Graph": nn.Graph.load, "Recipe": nn.Recipe.load, "apply_recipe": lambda p: nn.apply_recipe(net, p)}
 
 
 def test_every_load_reads_its_own_kind_and_refuses_every_other(tmp_path):
     """One save/load pattern: ``load`` refuses another kind's file with a ParameterError saying what it holds."""
     files, net = _saved_files(tmp_path)
     # an IdentifiedModel file holds its state-space model: StateSpace.load reads the model out of it (documented)
-    reads = {("StateSpace", "IdentifiedModel"), ("apply_recipe", "recipe")}
+    reads = {("StateSpace", "IdentifiedModel"), ("apply_recipe", "Recipe")}
     for loader_kind, load in _loaders(net).items():
         for file_kind, path in files.items():
             if loader_kind == file_kind or (loader_kind, file_kind) in reads:
@@ -640,7 +640,7 @@ def test_every_load_reads_its_own_kind_and_refuses_every_other(tmp_path):
                 load(path)
             msg = str(info.value)
             assert path.name in msg, f"{loader_kind}.load({path.name}): the error does not name the file: {msg}"
-            held = {"recipe": "recipe", "Graph": "network"}.get(file_kind, file_kind)
+            held = {"Recipe": "recipe", "Graph": "network"}.get(file_kind, file_kind)
             assert file_kind in msg or held in msg or "JSON" in msg, \
                 f"{loader_kind}.load({path.name}): the error does not say what the file holds: {msg}"
 
@@ -659,5 +659,23 @@ def test_every_load_of_a_missing_file_raises_the_same_error(tmp_path):
             assert name in str(info.value) and "does not exist" in str(info.value), (kind, info.value)
             if kind == "Graph":  # 0.1's nn.load raised StructureError: kept one release
                 assert isinstance(info.value, StructureError)
-            if kind in ("recipe", "apply_recipe"):  # load_recipe's own error class, as before
+            if kind in ("Recipe", "apply_recipe"):  # the recipe's own error class, as before
                 assert isinstance(info.value, RecipeError)
+
+
+def test_a_recipe_saves_and_loads_like_every_other_object(tmp_path):
+    """nn.Recipe: a dict with save/load and a one-line repr; the old save_recipe/load_recipe warn one release."""
+    from structsparse import nn
+
+    net = _small_net()
+    recipe = nn.make_recipe(net, nn.prune(net))
+    assert isinstance(recipe, nn.Recipe) and isinstance(recipe, dict)
+    assert "\n" not in repr(recipe) and len(repr(recipe)) < 200 and recipe["source"]["hash"][:12] in repr(recipe)
+    path = recipe.save(tmp_path / "r.json")
+    back = nn.Recipe.load(path)
+    assert isinstance(back, nn.Recipe) and back == recipe
+    assert nn.model_hash(back.apply(net)) == recipe["result"]["hash"]
+    with pytest.warns(DeprecationWarning, match="recipe.save"):
+        old = nn.save_recipe(recipe, tmp_path / "old.json")
+    with pytest.warns(DeprecationWarning, match="Recipe.load"):
+        assert nn.load_recipe(old) == recipe

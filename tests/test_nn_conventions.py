@@ -278,7 +278,7 @@ def test_load_refuses_other_kinds_saying_what_the_file_holds(tmp_path, pruned):
     js = model.save(tmp_path / "ss.json")
     with pytest.raises(ParameterError, match="structsparse.sysid.StateSpace"):
         nn.Graph.load(js)
-    recipe = nn.save_recipe(pruned[1].recipe, tmp_path / "recipe.json")
+    recipe = pruned[1].recipe.save(tmp_path / "recipe.json")
     with pytest.raises(ParameterError, match="recipe"):
         nn.Graph.load(recipe)
     desc = pruned[1].net.save(tmp_path / "net.npz").with_suffix(".json")

@@ -47,7 +47,7 @@ def test_recipe_holds_what_the_issue_asks(run):
 
 def test_apply_recipe_reproduces_exactly(run, tmp_path):
     net, res, X = run
-    path = nn.save_recipe(res.recipe, tmp_path / "r.json")
+    path = res.recipe.save(tmp_path / "r.json")
     again = nn.apply_recipe(net.copy(), path)
     np.testing.assert_allclose(again.forward(X), res.net.forward(X), atol=1e-6, rtol=0)
     assert nn.model_hash(again) == nn.model_hash(res.net)
@@ -66,7 +66,7 @@ def test_apply_recipe_refuses_other_model_and_bad_recipes(run, tmp_path):
     net, res, _ = run
     other = net.copy()
     other.nodes[0].layer.params["W"][0, 0, 0, 0] += 1e-3
-    path = nn.save_recipe(res.recipe, tmp_path / "r.json")
+    path = res.recipe.save(tmp_path / "r.json")
     with pytest.raises(nn.RecipeError, match="r.json.*different source model"):
         nn.apply_recipe(other, path)
     with pytest.raises(nn.RecipeError, match="'recipe' argument.*different source"):
@@ -81,7 +81,7 @@ def test_apply_recipe_refuses_other_model_and_bad_recipes(run, tmp_path):
         nn.apply_recipe(net, dict(res.recipe, format="other"))
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(nn.RecipeError, match="bad.json.*not valid JSON"):
-        nn.load_recipe(tmp_path / "bad.json")
+        nn.Recipe.load(tmp_path / "bad.json")
     edited = json.loads(json.dumps(res.recipe))
     key = next(iter(edited["weights"]["arrays"]))
     arr = edited["weights"]["arrays"][key]
@@ -118,7 +118,7 @@ def test_cli_prune_recipe_and_apply_recipe(tmp_path, capsys):
     rec, dense, out = tmp_path / "r.json", tmp_path / "dense.npz", tmp_path / "pruned.npz"
     assert main(["prune", "--quick", "--budget-flops", "0.5", "--recipe", str(rec), "--dense-out", str(dense),
                  "--out", str(out)]) == 0
-    r = nn.load_recipe(rec)
+    r = nn.Recipe.load(rec)
     assert r["metrics"]["pruned_test_acc"] > 0 and "test" in r["data"]
     again = tmp_path / "again.npz"
     assert main(["apply-recipe", str(rec), "--model", str(dense), "--out", str(again)]) == 0
@@ -145,7 +145,7 @@ def test_cli_apply_recipe_on_onnx(run, tmp_path):
     assert main(["prune", "--model", str(src), "--data", str(data), "--out", str(out), "--recipe", str(rec),
                  "--epochs", "2", "--fine-tune-epochs", "1", "--budget-flops", "0.6", "--lam0", "2",
                  "--grow", "3", "--max-trials", "4"]) == 0
-    assert nn.load_recipe(rec)["source"]["hash"] == nn.model_hash(nn.from_onnx(src))
+    assert nn.Recipe.load(rec)["source"]["hash"] == nn.model_hash(nn.from_onnx(src))
     again = tmp_path / "again.onnx"
     assert main(["apply-recipe", str(rec), "--model", str(src), "--out", str(again)]) == 0
     s1 = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])

@@ -23,7 +23,7 @@ from .onnx_prune import OnnxPruneResult, prune_onnx
 from .profile import ProfileResult, profile
 from .quantize import QuantizedNet, price_weights, quantize, unit_params, weight_bytes
 from ._rounding import round_prune
-from .recipe import RecipeError, apply_recipe, data_fingerprint, load_recipe, make_recipe, model_hash, save_recipe
+from .recipe import Recipe, RecipeError, apply_recipe, data_fingerprint, load_recipe, make_recipe, model_hash, save_recipe
 from .network import Graph, Node, Sequential, dense_block, inception
 from .speed import SpeedupResult, fold_batchnorm, speedup
 from .surgery import plan_pruning, prune
@@ -78,7 +78,7 @@ __all__ = [
     "flops", "layer_flops", "count_params", "memory", "MemoryReport", "sensitivity", "gate_statistics",
     "connection_graph", "speedup", "SpeedupResult", "fold_batchnorm", "save", "load", "from_onnx", "to_onnx", "prune_onnx", "OnnxPruneResult",
     "quantize", "QuantizedNet", "weight_bytes", "unit_params", "price_weights", "round_prune", "profile", "ProfileResult",
-    "RecipeError", "apply_recipe", "make_recipe", "save_recipe", "load_recipe", "model_hash", "data_fingerprint",
+    "Recipe", "RecipeError", "apply_recipe", "make_recipe", "save_recipe", "load_recipe", "model_hash", "data_fingerprint",
     "load_digits_split", "load_digits_splits", "augment_images", "small_cnn", "mlp", "block_net", "ARCHITECTURES",
     "plots",
 ]

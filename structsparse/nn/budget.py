@@ -51,9 +51,9 @@ class PruneResult(DictAccessMixin):
     best_epoch : int or None
         The fine-tuning epoch kept by early stopping on the validation split
         (-1: the weights before fine-tuning), None without validation data.
-    recipe : dict
+    recipe : Recipe
         The versioned recipe of the run (see :func:`~structsparse.nn.make_recipe`;
-        write it with :func:`~structsparse.nn.save_recipe`).
+        write it with :meth:`Recipe.save <structsparse.nn.Recipe.save>`).
     epochs_run : int
         Epochs of all training runs (trials and fine-tuning).
     final_acc : float or None
@@ -239,7 +239,7 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
         ``budget``, ``best_epoch``, ``path`` (one row per trial: lam, flops, params, memory,
         kept units, val accuracy before fine-tuning), ``history`` (fine-tuning), ``recipe`` (the
         versioned recipe of the run, see :func:`~structsparse.nn.make_recipe`; write it with
-        :func:`~structsparse.nn.save_recipe`), ``epochs_run``; ``.plot()`` draws the trials.
+        :meth:`Recipe.save <structsparse.nn.Recipe.save>`), ``epochs_run``; ``.plot()`` draws the trials.
     """
     owner = "prune_to_budget"
     if not isinstance(net, Graph):

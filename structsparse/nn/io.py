@@ -272,7 +272,7 @@ def _refuse_json(path):
                              "load the .npz file next to it.")
     if held == _RECIPE:
         raise ParameterError(f"{source} holds a structsparse.nn pruning recipe (JSON), not a network; read it with "
-                             "nn.load_recipe and apply it with nn.apply_recipe.")
+                             "nn.Recipe.load and apply it with nn.apply_recipe.")
     if held is None:
         raise ParameterError(f"{source} holds a JSON document without a header, not a saved structsparse.nn "
                              "network (Graph.save writes an .npz file).")

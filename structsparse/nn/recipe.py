@@ -24,6 +24,7 @@ indices, loads the recorded weights and checks the result's hash.
 import base64
 import hashlib
 import json
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from .analysis import count_params, flops
 from .network import INPUT, Graph
 from .surgery import apply_plan
 
-__all__ = ["RecipeError", "model_hash", "data_fingerprint", "make_recipe", "save_recipe", "load_recipe",
+__all__ = ["Recipe", "RecipeError", "model_hash", "data_fingerprint", "make_recipe", "save_recipe", "load_recipe",
            "apply_recipe", "RECIPE_FORMAT", "RECIPE_VERSION"]
 
 RECIPE_FORMAT = "structsparse.nn.recipe"
@@ -51,6 +52,95 @@ class RecipeError(ParameterError):
 
 class _MissingRecipeFile(RecipeError, MissingFileError):
     """A recipe file that does not exist: a RecipeError (as before) and the package's MissingFileError."""
+
+
+class Recipe(dict):
+    """A pruning recipe: the JSON document of a run (a ``dict``), with ``save`` / ``load`` and a short ``repr``.
+
+    :func:`make_recipe`, :func:`~structsparse.nn.prune_to_budget` and the experiments return one;
+    :meth:`save` writes it atomically as JSON with its kind and version (``"format":
+    "structsparse.nn.recipe"``, ``"version"``), :meth:`load` reads it back and refuses any other kind of file
+    (a saved network, a phase table, a sysid model) with a :class:`RecipeError` (a ``ParameterError``) naming
+    what the file holds. It stays a ``dict`` (its keys are listed in the module's docstring), so code that reads
+    ``recipe["pruning"]["keep"]`` keeps working.
+
+    Parameters
+    ----------
+    document : dict, optional
+        The recipe's entries (checked when saved or applied).
+
+    Examples
+    --------
+    >>> from structsparse import nn
+    >>> net = nn.mlp(hidden=(4,), n_classes=2, n_features=6, rng=0)
+    >>> recipe = nn.make_recipe(net, nn.prune(net))
+    >>> type(recipe).__name__, recipe["format"]
+    ('Recipe', 'structsparse.nn.recipe')
+    """
+
+    def save(self, path):
+        """Write the recipe to ``path`` as JSON, atomically (checked first).
+
+        Parameters
+        ----------
+        path : str or Path
+            Target file (``.json``); its folder must exist.
+
+        Returns
+        -------
+        Path
+        """
+        return _save_recipe(self, path, owner="Recipe.save")
+
+    @classmethod
+    def load(cls, path):
+        """Read and check a recipe written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or Path
+            The JSON file.
+
+        Returns
+        -------
+        Recipe
+
+        Raises
+        ------
+        MissingFileError
+            When the file does not exist (also a :class:`RecipeError`).
+        RecipeError
+            When the file is not JSON or not a recipe (another kind of file is refused by name).
+        """
+        return _load_recipe(path)
+
+    def apply(self, net):
+        """Reproduce the recorded pruning on ``net``: :func:`apply_recipe`.
+
+        Parameters
+        ----------
+        net : Graph
+            The dense source network (not modified).
+
+        Returns
+        -------
+        Graph
+        """
+        return apply_recipe(net, self)
+
+    def __repr__(self):
+        src, res, pr = self.get("source") or {}, self.get("result") or {}, self.get("pruning") or {}
+        parts = [f"source={str(src.get('hash', '?'))[:12]}"]
+        if "flops" in src and "flops" in res:
+            ratio = f" ({res['flops'] / src['flops']:.3f})" if src["flops"] else ""
+            parts.append(f"flops={src['flops']}->{res['flops']}{ratio}")
+        if isinstance(pr.get("keep"), dict):
+            parts.append(f"nodes_kept={len(pr['keep'])}")
+        parts.append(f"weights={'stored' if self.get('weights') else 'masks only'}")
+        parts.append(f"version={self.get('version')!r}")
+        return f"Recipe({', '.join(parts)})"
+
+    __str__ = __repr__
 
 
 def _package_version():
@@ -188,7 +278,8 @@ def make_recipe(source, pruned, data=None, hyperparameters=None, metrics=None, w
 
     Returns
     -------
-    dict
+    Recipe
+        A ``dict`` with :meth:`Recipe.save` and :meth:`Recipe.load`.
     """
     owner = "make_recipe"
     for name, net in (("source", source), ("pruned", pruned)):
@@ -246,7 +337,15 @@ def make_recipe(source, pruned, data=None, hyperparameters=None, metrics=None, w
         "result": {"hash": model_hash(pruned), "flops": int(flops(pruned)), "params": count_params(pruned)},
         "metrics": dict(metrics or {}),
     }
-    return _jsonable(recipe)
+    return Recipe(_jsonable(recipe))
+
+
+def _save_recipe(recipe, path, owner):
+    _check(recipe, "recipe")
+    path = Path(path)
+    if path.suffix != ".json":
+        raise ParameterError(f"The 'path' parameter of {owner} must end in .json. Got {str(path)!r}.")
+    return atomic_write_text(path, json.dumps(recipe, indent=1))
 
 
 def save_recipe(recipe, path):
@@ -262,16 +361,19 @@ def save_recipe(recipe, path):
     Returns
     -------
     Path
+
+    Notes
+    -----
+    Deprecated (removed in 0.3): use :meth:`Recipe.save` (``recipe.save(path)``).
     """
-    _check(recipe, "recipe")
-    path = Path(path)
-    if path.suffix != ".json":
-        raise ParameterError(f"The 'path' parameter of save_recipe must end in .json. Got {str(path)!r}.")
-    return atomic_write_text(path, json.dumps(recipe, indent=1))
+    warnings.warn("nn.save_recipe(recipe, path) is deprecated and will be removed in the next release; use "
+                  "recipe.save(path) (make_recipe and the pruning runs return a nn.Recipe).", DeprecationWarning,
+                  stacklevel=2)
+    return _save_recipe(recipe, path, owner="save_recipe")
 
 
 def load_recipe(path):
-    """Read and check a recipe written by :func:`save_recipe`.
+    """Read and check a recipe written by :meth:`Recipe.save`. Deprecated: use :meth:`Recipe.load`.
 
     Parameters
     ----------
@@ -280,7 +382,7 @@ def load_recipe(path):
 
     Returns
     -------
-    dict
+    Recipe
 
     Raises
     ------
@@ -289,24 +391,34 @@ def load_recipe(path):
         ``FileNotFoundError``).
     RecipeError
         When the file is not JSON, or not a valid recipe (the message names the file and the kind it holds).
+
+    Notes
+    -----
+    Deprecated (removed in 0.3): use :meth:`Recipe.load`.
     """
+    warnings.warn("nn.load_recipe(path) is deprecated and will be removed in the next release; use "
+                  "nn.Recipe.load(path).", DeprecationWarning, stacklevel=2)
+    return _load_recipe(path)
+
+
+def _load_recipe(path):
     path = Path(path)
     clean_stale_temporaries(path)  # left by a save killed mid-write
     label = f"recipe file {str(path)!r}"
     if not path.exists():
         raise missing_file(path, "Recipe", _MissingRecipeFile)
     if not path.is_file():
-        raise RecipeError(f"load_recipe: the {label} is a folder, not a file.")
+        raise RecipeError(f"Recipe.load: the {label} is a folder, not a file.")
     try:
         raw = path.read_bytes()
         if raw[:2] == b"PK":  # a zip archive: an .npz (a saved network holds its kind in it)
-            raise RecipeError(f"load_recipe: the {label} is an .npz archive (a saved network, "
+            raise RecipeError(f"Recipe.load: the {label} is an .npz archive (a saved network, "
                               f"structsparse.nn.Graph.load reads it), not a JSON pruning recipe.")
         recipe = json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"load_recipe: the {label} is not valid JSON ({exc}).") from None
+        raise RecipeError(f"Recipe.load: the {label} is not valid JSON ({exc}).") from None
     _check(recipe, label)
-    return recipe
+    return Recipe(recipe)
 
 
 def _check(recipe, label):
@@ -356,8 +468,8 @@ def apply_recipe(net, recipe):
     net : Graph
         The dense source network (not modified). Its :func:`model_hash`
         must equal the recipe's source hash.
-    recipe : dict, str or Path
-        A recipe (from :func:`make_recipe`) or the JSON file holding one.
+    recipe : Recipe, dict, str or Path
+        A recipe (from :func:`make_recipe`, :meth:`Recipe.load`) or the JSON file holding one.
 
     Returns
     -------
@@ -374,7 +486,7 @@ def apply_recipe(net, recipe):
     """
     if isinstance(recipe, (str, Path)):
         label = f"recipe file {str(recipe)!r}"
-        recipe = load_recipe(recipe)
+        recipe = _load_recipe(recipe)
     else:
         label = "'recipe' argument"
         _check(recipe, label)
