@@ -19,6 +19,7 @@ Every row is strict: the solver layer and the three front ends follow the same r
 import dataclasses
 import importlib
 import inspect
+import sys
 import warnings
 
 import numpy as np
@@ -29,7 +30,7 @@ from structsparse.exceptions import ParameterError
 
 PUBLIC_MODULES = ["structsparse", "structsparse.prox", "structsparse.cs", "structsparse.sysid", "structsparse.nn"]
 # public functions outside those __all__ lists that draw random numbers (commands and their helpers)
-EXTRA_RNG_MODULES = ["structsparse.verify", "structsparse.demo", "structsparse.solvers.tour"]
+EXTRA_RNG_MODULES = ["structsparse.verify", "structsparse.demo", "structsparse.solvers.tour", "structsparse.nn.experiment"]
 BOGUS = "bogus_option_xyz"
 
 
@@ -150,6 +151,15 @@ def _nn_prune_progressive(**kw):
     return nn.prune_progressive(_small_cnn(), *_small_images(), budgets=(0.6,), epochs_per_step=1, **kw)
 
 
+def _train_early_stopping(rng, **kw):
+    from structsparse.nn.experiment import train_early_stopping
+
+    X, y = _small_xy()
+    net = _small_net()
+    train_early_stopping(net, X[:16], y[:16], X[16:], y[16:], epochs=2, lr=0.1, batch_size=8, rng=rng, **kw)
+    return net
+
+
 #: public name -> (call(**bogus) with minimal valid arguments, the exception that must name the key)
 KWARGS_CALLS = {
     "structsparse.Tree": (lambda **kw: ss.Tree(**kw), TypeError),
@@ -169,12 +179,13 @@ KWARGS_CALLS = {
     "structsparse.cs.SerialExecutor.submit": (_serial_submit, TypeError),
     "structsparse.nn.penalty": (_nn_penalty, ParameterError),
     "structsparse.nn.prune_progressive": (_nn_prune_progressive, ParameterError),
+    "structsparse.nn.experiment.train_early_stopping": (lambda **kw: _train_early_stopping(0, **kw), ParameterError),
 }
 
-KW_FUNCTIONS = sorted(name for name, fn in PUBLIC.items() if _takes_var_kw(fn))
+KW_FUNCTIONS = sorted(name for name, fn in PUBLIC_AND_COMMANDS.items() if _takes_var_kw(fn))
 
 
-@pytest.mark.parametrize("modname", [_param(m) for m in PUBLIC_MODULES])
+@pytest.mark.parametrize("modname", [_param(m) for m in PUBLIC_MODULES + EXTRA_RNG_MODULES])
 def test_every_kwargs_function_has_a_row(modname):
     """A new public function taking ``**kwargs`` needs a row in KWARGS_CALLS (and so a check of its keys)."""
     missing = [n for n in KW_FUNCTIONS if _module_of(n) == modname and n not in KWARGS_CALLS]
@@ -182,7 +193,7 @@ def test_every_kwargs_function_has_a_row(modname):
 
 
 def test_kwargs_rows_are_still_public():
-    stale = [n for n in KWARGS_CALLS if n not in PUBLIC or not _takes_var_kw(PUBLIC[n])]
+    stale = [n for n in KWARGS_CALLS if n not in PUBLIC_AND_COMMANDS or not _takes_var_kw(PUBLIC_AND_COMMANDS[n])]
     assert not stale, f"rows for names that are gone or take no **kwargs any more: {stale}"
 
 
@@ -353,6 +364,12 @@ RNG_CALLS = {
         True),
     "structsparse.nn.prune_progressive": (lambda rng: _nn_prune_progressive(rng=rng, trial_epochs=1), True),
     "structsparse.nn.prune_onnx": None,  # an ONNX file round trip with training: tests/test_nn_onnx_prune.py
+    # the nn experiments (structsparse.nn.experiment)
+    "structsparse.nn.experiment.train_early_stopping": (_train_early_stopping, True),
+    "structsparse.nn.experiment.pixel_selection": (lambda rng: __import__(
+        "structsparse.nn.experiment", fromlist=["x"]).pixel_selection(hidden=4, epochs=1, fine_tune=1, n_samples=60,
+                                                                      rng=rng).net, True),
+    "structsparse.nn.experiment.digits_pruning": None,  # trains, prunes and times: tests/test_nn_conventions.py
 }
 
 
@@ -373,6 +390,10 @@ _NO_WEIGHT_LAYERS = ("ReLU", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "Flatt
 def _rng_row(name):
     if name in RNG_CALLS:
         return RNG_CALLS[name]
+    modname, _, attr = name.rpartition(".")
+    obj = getattr(importlib.import_module(modname), attr, None) if modname in sys.modules else None
+    if inspect.isclass(obj) and dataclasses.is_dataclass(obj):  # a result recording the seed it drew (res.rng)
+        return None
     if name.startswith("structsparse.nn.") and name.endswith(".build") and name.split(".")[-2] in _NO_WEIGHT_LAYERS:
         return "layer"
     if name.startswith("structsparse.cs.") and name.rsplit(".", 2)[-2] in (
