@@ -169,3 +169,35 @@ def test_model_descent_with_extrapolation_reaches_the_kernel_minimizer(cycling, 
     assert kkt <= 1e-12
     assert _model_value(x, x0, G, h, Aws, ptr, t1, t2) <= _model_value(x_ref, x0, G, h, Aws, ptr, t1, t2) + 1e-9
     np.testing.assert_allclose(x, x_ref, atol=1e-6)
+
+
+def test_group_step_constants_bound_the_exact_ones():
+    """Exact for nonzero groups at the weights they were computed with; an upper bound everywhere, also
+    after the weights change (max(h / h0) L(h0), or max(h) ||A_g||_F^2 for zero groups)."""
+    from structsparse.solvers._prox_newton import _GroupLipschitz
+    from structsparse.solvers.working_set import _Design
+
+    rng = np.random.default_rng(6)
+    A = np.asfortranarray(rng.standard_normal((50, 24)))
+    design = _Design(A)
+    cols = rng.permutation(24)[:18].astype(np.int64)
+    ptr = np.array([0, 3, 6, 7, 12, 18], dtype=np.int64)
+    x = np.zeros(18)
+    x[[0, 7, 13]] = 1.0                              # groups 0, 3, 4 nonzero
+    AT, rows = design.columns(cols)
+    gl = _GroupLipschitz(design, cols, ptr)
+
+    def exact(h):
+        Aw = A[:, cols] * np.sqrt(h)[:, None]
+        return np.array([np.linalg.norm(Aw[:, ptr[g]:ptr[g + 1]], 2) ** 2 for g in range(5)])
+
+    h0 = rng.uniform(0.05, 0.25, 50)
+    lips0 = gl.bounds(AT, rows, x, h0)
+    assert np.all(lips0 >= exact(h0) * (1 - 1e-12))
+    np.testing.assert_allclose(lips0[[0, 3, 4]], exact(h0)[[0, 3, 4]], rtol=1e-10)
+    assert lips0[2] > exact(h0)[2] * (1 + 1e-3)     # zero group: the Frobenius bound, not computed
+    h1 = rng.uniform(0.01, 0.25, 50)
+    x[3] = -2.0                                      # group 1 turns nonzero: exact at h1
+    lips1 = gl.bounds(AT, rows, x, h1)
+    assert np.all(lips1 >= exact(h1) * (1 - 1e-12))
+    np.testing.assert_allclose(lips1[1], exact(h1)[1], rtol=1e-10)

@@ -285,7 +285,7 @@ def _newton_dense(datafit, design, spec, X, ws, z, gap_outer, tol_abs, ctx, U_ws
     inner_tol = max((_STABLE_GAP_FRACTION if stable else _WS_GAP_FRACTION) * gap_outer, tol_abs)
     zf = np.ascontiguousarray(z[:, 0], dtype=float)
     V = np.zeros((int(sizes.max()), 1))
-    base_lips = base_h = None
+    group_lips = None
     epochs_total = 0
     f_old = datafit.value_from_Ax(zf.reshape(y_shape))
     for step_no in range(_MAX_NEWTON):
@@ -306,13 +306,10 @@ def _newton_dense(datafit, design, spec, X, ws, z, gap_outer, tol_abs, ctx, U_ws
         h = _model_weights(datafit, zf.reshape(y_shape))
         if singletons:
             lips = np.full(ws.size, -1.0)          # exact sum_i h_i a_ij^2, computed by the kernel on first visit
-        elif base_lips is None:
-            lips = group_lipschitz_dense(AT[rows] * np.sqrt(h), local_ptr)
-            base_lips, base_h = lips.copy(), h
         else:
-            # ||D'^(1/2) A_g||^2 <= max(h'/h) ||D^(1/2) A_g||^2: a valid bound from the first step's exact
-            # constants, instead of an eigenvalue per group at every Newton step
-            lips = base_lips * float(np.max(h / base_h))
+            if group_lips is None:
+                group_lips = _GroupLipschitz(design, cols, local_ptr)
+            lips = group_lips.bounds(AT, rows, x, h)
         kkt0 = float(distance(G, x, local_ptr, t1, t2).max())
         x_new, hu, epochs = _model_descent(cd, AT, rows, local_ptr, t1, t2, lips, G, h, x, V, pen,
                                            _MODEL_KKT_FRACTION * kkt0)
@@ -342,6 +339,45 @@ def _newton_dense(datafit, design, spec, X, ws, z, gap_outer, tol_abs, ctx, U_ws
     changed = np.setxor1d(support_in, cols[x != 0], assume_unique=True).size
     ctx["_newton_support_stable"] = changed <= _STABLE_CHANGE * max(support_in.size, 1)
     return zf.reshape(-1, 1), epochs_total
+
+
+class _GroupLipschitz:
+    """Step constants of the working set's groups for the weighted model, ``||D^(1/2) A_g||_2^2``.
+
+    Exact (a Gram matrix and its top eigenvalue) only for the groups that
+    are nonzero: for a zero group the constant does not decide whether it
+    stays zero (``||S_t1(grad_g)|| <= t2`` whatever the step), so an upper
+    bound serves, ``max(h) ||A_g||_F^2`` from the column norms. An exact
+    constant computed with weights ``h0`` bounds the one for ``h`` by
+    ``max(h / h0) L_g(h0)``: computed once per group and working set, not
+    at every Newton step. A group that turns nonzero gets its exact constant
+    at the next step.
+    """
+
+    def __init__(self, design, cols, ptr):
+        self.ptr = ptr
+        self.fro = np.add.reduceat(design.colnorm2[cols], ptr[:-1]) if cols.size else np.zeros(0)
+        self.exact = np.full(ptr.size - 1, np.nan)   # L_g(h_ref), NaN while unknown
+        self.ref = np.full(ptr.size - 1, -1)         # index of the weights h_ref in self.hs
+        self.hs = []
+
+    def bounds(self, AT, rows, x, h):
+        ptr = self.ptr
+        nonzero = np.add.reduceat(np.abs(x), ptr[:-1]) > 0 if x.size else np.zeros(0, dtype=bool)
+        todo = np.flatnonzero(nonzero & np.isnan(self.exact))
+        if todo.size:
+            sizes = ptr[todo + 1] - ptr[todo]
+            sub = np.concatenate([np.arange(ptr[g], ptr[g + 1]) for g in todo])
+            self.exact[todo] = group_lipschitz_dense(AT[rows[sub]] * np.sqrt(h),
+                                                     np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
+            self.ref[todo] = len(self.hs)
+            self.hs.append(h)
+        lips = float(h.max()) * self.fro
+        known = np.flatnonzero(~np.isnan(self.exact))
+        if known.size:
+            ratios = np.array([float(np.max(h / h0)) for h0 in self.hs])
+            lips[known] = np.minimum(lips[known], self.exact[known] * ratios[self.ref[known]])
+        return lips
 
 
 def _model_descent(cd, AT, rows, ptr, t1, t2, lips, G, h, x0, V, pen, tol):
