@@ -104,7 +104,7 @@ def quiet(fn, *args, **kwargs):
 
 
 #: The race clock: wall time (default) or this process's CPU time (``--clock cpu``; every solver here runs on
-#: one thread, so on a loaded machine CPU time is the steadier figure; cvxpy's rows stay on wall time)
+#: one thread, so on a loaded machine CPU time is the steadier figure; every race and row of a run uses it)
 CLOCK = time.perf_counter
 
 
