@@ -121,7 +121,7 @@ def test_sparse_group_screening_is_safe():
     res = ss.solve_block(loss, pen, tol=1e-12)
     ref = ss.fista(loss, pen, tol=1e-12, max_iter=200_000)
     spec = block_spec(pen, loss.n_features)
-    assert res.history["screened_blocks"]
+    assert res.history["screened_blocks"].size > 0 and res.history["screened_blocks"].dtype == np.int64
     for b in res.history["screened_blocks"]:
         cols = spec.idx[spec.ptr[b]:spec.ptr[b + 1]]
         assert np.max(np.abs(ref.x[cols])) < 1e-8

@@ -330,9 +330,9 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     SolverResult
         ``n_iter`` counts outer iterations; ``history`` holds per outer
         iteration ``objective``, ``gap``, ``ws_size``, ``n_screened``,
-        ``epochs`` and ``time``, and ``screened_blocks``: the blocks removed
-        by screening (the penalty's groups in order, then one singleton per
-        feature in no group).
+        ``epochs`` and ``time``, and ``screened_blocks``: an int64 array of
+        the blocks removed by screening (the penalty's groups in order, then
+        one singleton per feature in no group).
 
     Notes
     -----
@@ -396,7 +396,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
     n_blocks = spec.n_blocks
     unpen = spec.unpenalized
-    free_cols = idx[np.repeat(unpen, np.diff(ptr))]
+    free_cols = block_columns(idx, ptr, np.flatnonzero(unpen))
     proj = _Unpenalized(design, free_cols)
     bound = np.where(t2 > 0, t2, t1)           # right-hand side of each group's dual constraint
     alive = np.ones(n_blocks, dtype=bool)      # not removed by screening
@@ -406,6 +406,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                              (pure_dual_scale_numpy, gap_safe_mask_numpy))
     live = _Live(spec, bound, unpen, np.arange(n_blocks))
     last_ws = None                             # groups of the last subproblem: X is zero elsewhere
+    dead = None                                # live positions screened since the last compaction
     best_dual = -np.inf                        # best dual value so far (its point is feasible from then on)
     history = {"objective": [], "gap": [], "ws_size": [], "n_screened": [], "epochs": [], "time": []}
     converged, message, gap, objective = False, "", None, None
@@ -417,9 +418,13 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         Rp, Up = proj.project(R, U)
         if pure:
             lhs1 = solver.threshold_norms(Up, live.idx, live.ptr, live.t1, live.t2, 1.0)
+            if dead is not None:
+                lhs1[dead] = 0.0
             scale = pure_scale(lhs1, live.bound)
         else:
             s = solver.dual_scaling(Up, live.idx, live.ptr, live.t1, live.t2)
+            if dead is not None:
+                s[dead] = 0.0
             scale = max(1.0, float(s.max()) if s.size else 1.0)
         # X is zero outside the last working set (it holds the support), and on screened groups
         pen_value = live.spec.value(X) if last_ws is None else _value_on(spec, X, last_ws)
@@ -427,7 +432,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         # any earlier dual point stays feasible: screening only removes constraints
         best_dual = max(best_dual, _dual_value(Y, Rp / scale, yy))
         gap = max(objective - best_dual, 0.0)
-        _record_outer(history, it, objective, gap, int(n_blocks - live.blocks.size), ws_size, start, verbose)
+        n_screened = int(n_blocks - live.blocks.size + (0 if dead is None else dead.sum()))
+        _record_outer(history, it, objective, gap, n_screened, ws_size, start, verbose)
         # floor: below eps * P(0) the gap is rounding noise (interpolating fits have P(x*) = 0)
         converged, message = _outer_stop(it, gap, objective, 0.5 * yy, tol, max_iter, callback, X, x_shape, ws_size,
                                          "" if proj.exact else "more than 500 unpenalized features")
@@ -452,18 +458,26 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                     group_norm = group_norm if live.cols is None else group_norm[live.blocks]
                 out = safe_mask(lhs1, scale, radius, group_norm, live.bound, live.unpen) if pure else \
                     ~live.unpen & (lhs + radius * group_norm < live.bound)
+            if out is not None and dead is not None:
+                out &= ~dead
             if out is not None and np.any(out):
                 R = solver.zero_groups(X, R, live.blocks[out], idx, ptr)
                 alive[live.blocks[out]] = False
-                keep = ~out
-                live = _Live(spec, bound, unpen, live.blocks[keep])
-                if group_norm is not None:
-                    group_norm = group_norm[keep]
-                if lhs_u is not None:
-                    lhs_u = lhs_u[keep]
+                dead = out if dead is None else dead | out
+                # compact the live arrays once a tenth of them is dead (a copy of every array per
+                # screening event cost more than the event at 10^6 features); until then, masked
+                if dead.sum() >= 0.1 * dead.size:
+                    keep = ~dead
+                    live = _Live(spec, bound, unpen, live.blocks[keep])
+                    if group_norm is not None:
+                        group_norm = group_norm[keep]
+                    if lhs_u is not None:
+                        lhs_u = lhs_u[keep]
+                    dead = None
 
         # ---- working set (positions in the live groups, mapped back to the penalty's groups)
-        ws = live.blocks[_working_set(X, U, Up, live.idx, live.ptr, live.t1, live.t2, live.bound, None,
+        ws = live.blocks[_working_set(X, U, Up, live.idx, live.ptr, live.t1, live.t2, live.bound,
+                                      None if dead is None else ~dead,
                                       live.unpen, ws_strategy, p0, group_norm, solver, lhs=lhs_u,
                                       maybe_nonzero=None if last_ws is None else _positions(live.blocks, last_ws),
                                       saturated_growth=_LS_SATURATED_GROWTH, last_size=ws_size,
@@ -480,7 +494,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         history["epochs"].append(int(epochs))
 
     objective = 0.5 * float(np.vdot(R, R)) + spec.value(X)
-    history["screened_blocks"] = np.flatnonzero(~alive).tolist()
+    history["screened_blocks"] = np.flatnonzero(~alive)
     elapsed = time.perf_counter() - start
     if not converged and message.startswith("reached max_outer"):
         warnings.warn(f"{owner}: {message}; the result may be inaccurate (gap={gap:.3e}).", ConvergenceWarning,
@@ -561,7 +575,7 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
         history["epochs"].append(int(epochs))
 
     objective = loss.value_from_Ax(z.reshape(y_shape)) + spec.value(X)
-    history["screened_blocks"] = np.flatnonzero(~alive).tolist()
+    history["screened_blocks"] = np.flatnonzero(~alive)
     elapsed = time.perf_counter() - start
     if not converged and message.startswith("reached max_outer"):
         warnings.warn(f"{owner}: {message}; the result may be inaccurate (gap={gap:.3e}).", ConvergenceWarning,
@@ -792,8 +806,8 @@ class _BlockSolver:
         self.yy = float(np.vdot(Y, Y))
         self.lips = np.full(spec.n_blocks, -1.0)   # ||A_g||_2^2, computed when g first enters a working set
         self._bounds = None                        # upper bounds of ||A_g||_2 (group_norm_bounds)
-        sizes = np.diff(spec.ptr)
-        self.V = np.zeros((int(sizes.max()) if sizes.size else 1, Y.shape[0]))
+        longest = 1 if spec.ptr.size - 1 == spec.idx.size else int(np.diff(spec.ptr).max(initial=1))
+        self.V = np.zeros((longest, Y.shape[0]))
 
     # ---------------------------------------------------------------- group-level helpers
     def group_norm_bounds(self, idx, ptr):
