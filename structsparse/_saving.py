@@ -9,15 +9,16 @@ a file of another kind with a :class:`~structsparse.ParameterError` saying what 
 
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 
 from . import _atomic
-from .exceptions import MissingFileError, ParameterError
+from .exceptions import MissingFileError, ParameterError, ParameterTypeError
 
 __all__ = ["header", "check_header", "held_kind", "write_json", "read_json", "npz_header", "write_npz",
-           "missing_file"]
+           "missing_file", "as_path"]
 
 FORMAT_KEY = "format"
 VERSION_KEY = "version"
@@ -114,6 +115,14 @@ def read_json(path, what):
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         state = "is empty" if not raw.strip() else f"is not valid JSON (truncated or corrupt: {exc})"
         raise ParameterError(f"{what} file '{path}' {state}.") from None
+
+
+def as_path(path, owner, name="path"):
+    """``Path(path)``, or a TypeError naming the argument and the function when ``path`` is not a file path."""
+    if isinstance(path, (str, os.PathLike)) and not isinstance(path, bytes):
+        return Path(path)
+    raise ParameterTypeError(f"The '{name}' parameter of {owner} must be a file path (str or os.PathLike). "
+                             f"Got {type(path).__name__}.")
 
 
 def missing_file(path, what, cls=MissingFileError):

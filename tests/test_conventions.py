@@ -516,6 +516,23 @@ def _wrong_types():
         "structsparse.nn.Dense(units='a')": lambda: _nn().Dense("a"),
         "structsparse.nn.Conv2D(filters=2.5)": lambda: _nn().Conv2D(2.5, 3),
         "structsparse.nn.mlp(hidden='a')": lambda: _nn().mlp(hidden="a"),
+        "structsparse.cs.statdim_l1(s='a')": lambda: _cs().statdim_l1(10, "a"),
+        "structsparse.cs.statdim_group(block_size=2.5)": lambda: _cs().statdim_group(8, 2.5, 2),
+        "structsparse.sysid.moesp(u='abc')": lambda: _sysid().moesp("abc", np.ones((20, 1)), 2),
+        "structsparse.sysid.Pattern(A='abc')": lambda: _sysid().Pattern("abc", np.ones((2, 1)), np.ones((1, 2))),
+        "structsparse.nn.train(net=list)": lambda: _nn().train([1], *_small_xy(), epochs=1, progress=False),
+        "structsparse.nn.flops(net=3)": lambda: _nn().flops(3),
+        "structsparse.nn.groups(net='a')": lambda: _nn().groups("a"),
+        "structsparse.nn.prune(net=3)": lambda: _nn().prune(3),
+        "structsparse.nn.speedup(dense_net=None)": lambda: _nn().speedup(None, _small_net()),
+        "structsparse.nn.Graph.save(path=3)": lambda: _small_net().save(3),
+        "structsparse.nn.Graph.load(path=None)": lambda: _nn().Graph.load(None),
+        "structsparse.nn.Recipe.load(path=3)": lambda: _nn().Recipe.load(3),
+        "structsparse.sysid.StateSpace.save(path=3)": lambda: _sysid().random_system(2, 1, 1, rng=0).save(3),
+        "structsparse.sysid.StateSpace.load(path=None)": lambda: _sysid().StateSpace.load(None),
+        "structsparse.sysid.Pattern.load(path=3)": lambda: _sysid().Pattern.load(3),
+        "structsparse.sysid.IdentifiedModel.load(path=3)": lambda: _sysid().IdentifiedModel.load(3),
+        "structsparse.cs.PhaseTable.load(path=3)": lambda: _cs().PhaseTable.load(3),
     }
     return rows
 

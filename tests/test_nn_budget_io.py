@@ -108,7 +108,7 @@ def test_load_rejects_corrupt_and_mismatched_files(tmp_path, trained):
     bad.write_bytes(b"not a zip file")
     with pytest.raises(StructureError, match="not a readable"):
         nn.Graph.load(bad)
-    with pytest.raises(StructureError, match="no file"):
+    with pytest.raises(StructureError, match="does not exist"):
         nn.Graph.load(tmp_path / "missing.npz")
     np.savez(tmp_path / "plain.npz", a=np.zeros(3))
     with pytest.raises(ParameterError, match=r"holds the arrays \['a'\]"):

@@ -422,6 +422,7 @@ class PhaseTable:
         -------
         Path
         """
+        path = _saving.as_path(path, "PhaseTable.save")
         check_writable(path, "path")
         return _write_table(path, self.meta, self.to_records())
 
@@ -445,7 +446,7 @@ class PhaseTable:
         ParameterError
             When the file is damaged or holds another kind of object (the message names what it holds).
         """
-        meta, rows = _read_table(path)
+        meta, rows = _read_table(_saving.as_path(path, "PhaseTable.load"))
         return cls(rows, meta)
 
     def __repr__(self):

@@ -16,6 +16,8 @@ with ``g`` standard normal and ``chi_J`` the norm of a J-dimensional one.
 import numpy as np
 from scipy import integrate, optimize, stats
 
+from .._validation import check_int, check_scalar
+
 from .models import BlockSparse, Sparse
 
 __all__ = ["statdim_l1", "statdim_group", "predicted_threshold"]
@@ -40,8 +42,8 @@ def statdim_l1(n, s):
     ----------
     n : int
         Ambient dimension (signal length).
-    s : int
-        Number of nonzeros of the point. ``s <= 0`` gives 0 and ``s >= n``
+    s : int or float
+        Number of nonzeros of the point (the formula takes a real ``s``). ``s <= 0`` gives 0 and ``s >= n``
         gives ``n``.
 
     Returns
@@ -50,6 +52,8 @@ def statdim_l1(n, s):
         The statistical dimension, in ``[0, n]``: the number of Gaussian
         measurements at which l1 recovery switches from failure to success.
     """
+    n = check_int(n, "n", low=1, owner="statdim_l1")
+    s = check_scalar(s, "s", owner="statdim_l1")  # a real: the formula is continuous in s (root finders use it)
     if s <= 0:
         return 0.0
     if s >= n:
@@ -79,7 +83,9 @@ def statdim_group(n_blocks, block_size, k_blocks):
         number of Gaussian measurements at which group-lasso recovery
         switches from failure to success.
     """
-    B, J, k = int(n_blocks), int(block_size), int(k_blocks)
+    owner = "statdim_group"
+    B, J = check_int(n_blocks, "n_blocks", low=1, owner=owner), check_int(block_size, "block_size", low=1, owner=owner)
+    k = check_int(k_blocks, "k_blocks", owner=owner)
     if k <= 0:
         return 0.0
     if k >= B:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_array, check_int
-from ..exceptions import ParameterError, ShapeError
+from ..exceptions import ParameterError, ParameterTypeError, ShapeError
 from ._results import DictAccessMixin
 from .network import INPUT, Graph
 from .surgery import apply_plan, plan_pruning
@@ -17,7 +17,7 @@ __all__ = ["flops", "count_params", "memory", "MemoryReport", "sensitivity", "ga
 
 def _check_net(net, owner):
     if not isinstance(net, Graph):
-        raise ParameterError(f"The 'net' parameter of {owner} must be a structsparse.nn Graph. Got {type(net).__name__}.")
+        raise ParameterTypeError(f"The 'net' parameter of {owner} must be a structsparse.nn Graph. Got {type(net).__name__}.")
 
 
 def layer_flops(net):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_choice, check_int, check_rng, check_scalar
-from ..exceptions import ParameterError
+from ..exceptions import ParameterError, ParameterTypeError
 from ._results import DictAccessMixin, seed_from
 from .analysis import flops
 from .groups import groups
@@ -111,7 +111,7 @@ def uniform_prune(net, budget, by="filters", layers=None, criterion="l1", rng=No
     """
     owner = "uniform_prune"
     if not isinstance(net, Graph):
-        raise ParameterError(f"The 'net' parameter of {owner} must be a Graph. Got {type(net).__name__}.")
+        raise ParameterTypeError(f"The 'net' parameter of {owner} must be a Graph. Got {type(net).__name__}.")
     check_choice(criterion, "criterion", ("l1", "random"), owner=owner)
     budget = check_scalar(budget, "budget", low=0, low_inclusive=False, owner=owner)
     min_keep = check_int(min_keep, "min_keep", low=1, owner=owner)
@@ -196,7 +196,7 @@ def allocate_budget(net, X, y, budget, by="filters", layers=None, step=0.0625, m
 
     owner = "allocate_budget"
     if not isinstance(net, Graph):
-        raise ParameterError(f"The 'net' parameter of {owner} must be a Graph. Got {type(net).__name__}.")
+        raise ParameterTypeError(f"The 'net' parameter of {owner} must be a Graph. Got {type(net).__name__}.")
     budget = check_scalar(budget, "budget", low=0, low_inclusive=False, owner=owner)
     step = check_scalar(step, "step", low=0, high=0.5, low_inclusive=False, owner=owner)
     min_keep = check_int(min_keep, "min_keep", low=1, owner=owner)
@@ -262,7 +262,7 @@ def reinitialize(net, rng=None):
     Graph
     """
     if not isinstance(net, Graph):
-        raise ParameterError(f"The 'net' parameter of reinitialize must be a Graph. Got {type(net).__name__}.")
+        raise ParameterTypeError(f"The 'net' parameter of reinitialize must be a Graph. Got {type(net).__name__}.")
     rng = check_rng(rng)
     new = net.copy()
     for n in new.nodes:

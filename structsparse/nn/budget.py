@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .._validation import accepted_options, check_int, check_options, check_scalar
-from ..exceptions import ParameterError
+from ..exceptions import ParameterError, ParameterTypeError
 from ._results import DictAccessMixin
 from .analysis import count_params, flops, memory
 from .groups import NetworkPenalty, check_penalty_kind, groups
@@ -243,7 +243,7 @@ def prune_to_budget(net, X, y, flops=0.25, by="filters", penalty="group_lasso", 
     """
     owner = "prune_to_budget"
     if not isinstance(net, Graph):
-        raise ParameterError(f"The 'net' parameter of {owner} must be a Graph. Got {type(net).__name__}.")
+        raise ParameterTypeError(f"The 'net' parameter of {owner} must be a Graph. Got {type(net).__name__}.")
     X = net.check_input(X, "X", owner)
     y = check_labels(y, X.shape[0], net.output_shape[-1], owner)
     budget = check_scalar(flops, "flops", low=0, low_inclusive=False, owner=owner)
@@ -425,7 +425,7 @@ def prune_progressive(net, X, y, budgets=(0.5, 0.35, 0.25), epochs_per_step=4, X
     """
     owner = "prune_progressive"
     if not isinstance(net, Graph):
-        raise ParameterError(f"The 'net' parameter of {owner} must be a Graph. Got {type(net).__name__}.")
+        raise ParameterTypeError(f"The 'net' parameter of {owner} must be a Graph. Got {type(net).__name__}.")
     try:
         budgets = [float(b) for b in budgets]
     except (TypeError, ValueError):

@@ -30,7 +30,7 @@ Kinds of units (``by``):
 import numpy as np
 
 from .._validation import check_choice, check_scalar
-from ..exceptions import ParameterError, StructureError
+from ..exceptions import ParameterError, ParameterTypeError, StructureError
 from ..structure import Groups
 from ._trace import channel_sources
 from .network import INPUT
@@ -148,6 +148,11 @@ def groups(net, by="filters", layers=None, include_bias=True, weights="sqrt_size
     -------
     list of GroupMap
     """
+    from .network import Graph
+
+    if not isinstance(net, Graph):
+        raise ParameterTypeError(f"The 'net' parameter of groups must be a structsparse.nn Graph. "
+                                 f"Got {type(net).__name__}.")
     check_choice(by, "by", GROUP_KINDS, owner="groups")
     if layers is not None:
         layers = set(layers)

@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_target, clean_stale_temporaries
-from .._saving import FORMAT_KEY, VERSION_KEY, check_header, held_kind, missing_file, npz_header, read_json
-from ..exceptions import MissingFileError, ParameterError, StructureError
+from .._saving import (FORMAT_KEY, VERSION_KEY, as_path, check_header, held_kind, missing_file, npz_header,
+                       read_json)
+from ..exceptions import MissingFileError, ParameterError, StructureError, StructureTypeError
 from .layers import LAYER_TYPES
 from .network import INPUT, Graph, Node
 
@@ -151,8 +152,8 @@ def save_network(net, path, metrics=None):
         The ``.npz`` path written.
     """
     if not isinstance(net, Graph):
-        raise StructureError(f"save: 'net' must be a structsparse.nn Graph. Got {type(net).__name__}.")
-    path = Path(path)
+        raise StructureTypeError(f"save: 'net' must be a structsparse.nn Graph. Got {type(net).__name__}.")
+    path = as_path(path, "Graph.save")
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
     if not path.parent.exists():
@@ -207,7 +208,7 @@ def load_network(path):
         When the file is corrupt, or its weights do not match its
         architecture.
     """
-    path = Path(path)
+    path = as_path(path, "Graph.load")
     clean_stale_temporaries(path)
     if not path.exists():
         raise missing_file(path, "Network", _MissingNetworkFile)

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_write_text, clean_stale_temporaries
-from .._saving import missing_file
+from .._saving import as_path, missing_file
 from ..exceptions import MissingFileError, ParameterError
 from .analysis import count_params, flops
 from .network import INPUT, Graph
@@ -342,7 +342,7 @@ def make_recipe(source, pruned, data=None, hyperparameters=None, metrics=None, w
 
 def _save_recipe(recipe, path, owner):
     _check(recipe, "recipe")
-    path = Path(path)
+    path = as_path(path, owner)
     if path.suffix != ".json":
         raise ParameterError(f"The 'path' parameter of {owner} must end in .json. Got {str(path)!r}.")
     return atomic_write_text(path, json.dumps(recipe, indent=1))
@@ -402,7 +402,7 @@ def load_recipe(path):
 
 
 def _load_recipe(path):
-    path = Path(path)
+    path = as_path(path, "Recipe.load")
     clean_stale_temporaries(path)  # left by a save killed mid-write
     label = f"recipe file {str(path)!r}"
     if not path.exists():

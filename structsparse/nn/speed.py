@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import check_int
-from ..exceptions import ParameterError
+from ..exceptions import ParameterError, ParameterTypeError
 from ._im2col import im2col
 from ._results import DictAccessMixin
 from .analysis import flops
@@ -330,7 +330,7 @@ def speedup(dense_net, pruned_net, batch=1024, X=None, repeats=5, threads=1, rng
 
     for name, net in (("dense_net", dense_net), ("pruned_net", pruned_net)):
         if not isinstance(net, Graph):
-            raise ParameterError(f"The '{name}' parameter of speedup must be a Graph. Got {type(net).__name__}.")
+            raise ParameterTypeError(f"The '{name}' parameter of speedup must be a Graph. Got {type(net).__name__}.")
     if dense_net.original_input_shape != pruned_net.original_input_shape:
         raise ParameterError(f"speedup: the networks read different inputs ({dense_net.original_input_shape} vs "
                              f"{pruned_net.original_input_shape}).")

@@ -33,7 +33,7 @@ handled by an input selection (``Graph.input_index``).
 import numpy as np
 
 from .._validation import check_int, check_scalar
-from ..exceptions import ParameterError, StructureError
+from ..exceptions import ParameterError, ParameterTypeError, StructureError
 from .layers import Concat
 from .network import INPUT, Graph, Node
 
@@ -320,5 +320,5 @@ def prune(net, tol=0.0, min_keep=1):
         With ``pruning`` = ``{"tol", "min_keep", "kept": {layer: [kept, total]}}``.
     """
     if not isinstance(net, Graph):
-        raise ParameterError(f"The 'net' parameter of prune must be a Graph. Got {type(net).__name__}.")
+        raise ParameterTypeError(f"The 'net' parameter of prune must be a Graph. Got {type(net).__name__}.")
     return apply_plan(net, plan_pruning(net, tol, min_keep))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_choice, check_int, check_rng, check_scalar
-from ..exceptions import ParameterError, ShapeError
+from ..exceptions import ParameterError, ParameterTypeError, ShapeError
 from ..solvers.schedule import lam_warmup  # the solver layer's warm-up, re-exported as nn.lam_warmup
 from ._results import DictAccessMixin, legacy_callback
 
@@ -336,6 +336,11 @@ def train(net, X, y, epochs=10, lr=0.01, batch_size=64, penalty=None, schedule=N
         ``zero_groups``, ``time``, and ``stopped``.
     """
     owner = "train"
+    from .network import Graph
+
+    if not isinstance(net, Graph):
+        raise ParameterTypeError(f"The 'net' parameter of {owner} must be a structsparse.nn Graph. "
+                                 f"Got {type(net).__name__}.")
     callback = legacy_callback(callback, owner)
     X = net.check_input(X, "X", owner)
     n_out = net.output_shape[-1]

@@ -155,7 +155,7 @@ class IdentifiedModel:
         """
         from pathlib import Path
 
-        path = Path(path)
+        path = _saving.as_path(path, "IdentifiedModel.save")
         if path.suffix == ".json":
             return write_json(path, self.to_dict())
         if path.suffix == ".npz":
@@ -191,7 +191,7 @@ class IdentifiedModel:
 
         from .._atomic import clean_stale_temporaries
 
-        path = Path(path)
+        path = _saving.as_path(path, "IdentifiedModel.load")
         source = f"Identified-model file '{path}'"
         if path.suffix == ".npz":
             clean_stale_temporaries(path)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import _saving
 from .._validation import check_array
-from ..exceptions import ParameterError, ShapeError
+from ..exceptions import ParameterError, ShapeError, ShapeTypeError
 from ._io import read_json, write_json
 
 __all__ = ["Pattern", "MATRIX_NAMES"]
@@ -33,16 +33,20 @@ _FORMAT = "structsparse.sysid.Pattern"
 
 
 def _as_mask(mask, name):
+    if mask is None or isinstance(mask, (str, bytes)):  # a wrong type (TypeError), not a wrong value
+        raise ShapeTypeError(f"The '{name}' mask of Pattern must be a 2-D boolean array. Got {type(mask).__name__}.")
     try:
         arr = np.asarray(mask)
     except (TypeError, ValueError):
         raise ShapeError(f"The '{name}' mask of Pattern must be a 2-D boolean array.") from None
     if arr.dtype == object:
         raise ShapeError(f"The '{name}' mask of Pattern must be a 2-D boolean array, not ragged.")
+    if arr.dtype.kind not in "biuf":
+        raise ShapeTypeError(f"The '{name}' mask of Pattern must hold booleans (or 0/1). Got dtype {arr.dtype}.")
     if arr.ndim != 2:
         raise ShapeError(f"The '{name}' mask of Pattern must be 2-D. Got shape {arr.shape}.")
     if arr.dtype != bool:
-        if arr.dtype.kind not in "iuf" or not np.all(np.isin(arr, (0, 1))):
+        if not np.all(np.isin(arr, (0, 1))):
             raise ShapeError(f"The '{name}' mask of Pattern must hold booleans (or 0/1). Got dtype {arr.dtype}.")
         arr = arr.astype(bool)
     return arr.copy()
@@ -238,12 +242,30 @@ class Pattern:
 
     def save(self, path):
         """Write the pattern as JSON, atomically."""
-        path = Path(path)
+        path = _saving.as_path(path, "Pattern.save")
         return write_json(path, self.to_dict())
 
     @classmethod
     def load(cls, path):
-        """Read a pattern written by :meth:`save`."""
+        """Read a pattern written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or Path
+            The JSON file.
+
+        Returns
+        -------
+        Pattern
+
+        Raises
+        ------
+        MissingFileError
+            When the file does not exist (a ``ParameterError`` and a ``FileNotFoundError``).
+        ParameterError
+            When the file is damaged or holds another kind of object (the message names it).
+        """
+        path = _saving.as_path(path, "Pattern.load")
         source = f"Pattern file '{path}'"
         pattern = cls.from_dict(read_json(path, "Pattern"), source=source)
         if not pattern.masks["C"].any() and not np.any(pattern.values["C"]):

@@ -258,7 +258,7 @@ class StateSpace:
 
         Both carry the kind (``"structsparse.sysid.StateSpace"``) and the format version; :meth:`load` reads them.
         """
-        path = Path(path)
+        path = _saving.as_path(path, "StateSpace.save")
         if path.suffix == ".json":
             return write_json(path, self.to_dict())
         if path.suffix == ".npz":
@@ -284,7 +284,7 @@ class StateSpace:
         ParameterError
             When the file is missing or damaged, or holds another kind of object (the message names it).
         """
-        path = Path(path)
+        path = _saving.as_path(path, "StateSpace.load")
         source = f"Model file '{path}'"
         if path.suffix == ".npz":
             clean_stale_temporaries(path)  # a save killed mid-write leaves one; the .json route cleans in read_json

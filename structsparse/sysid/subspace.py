@@ -23,7 +23,7 @@ from .._validation import check_int
 from ..exceptions import ParameterError, ShapeError
 from ._kernels import propagate
 from ._warnings import OrderWarning
-from .statespace import StateSpace
+from .statespace import StateSpace, check_signal
 
 __all__ = ["moesp", "SubspaceResult", "min_samples", "input_output_regressors", "stabilize"]
 
@@ -162,6 +162,8 @@ def moesp(u, y, order, horizon=None, feedthrough=False):
         When the ``order``-th singular value is negligible: the data do not
         show that many states.
     """
+    u = check_signal(u, "u", owner="moesp")
+    y = check_signal(y, "y", owner="moesp")
     N, m = u.shape
     p = y.shape[1]
     if y.shape[0] != N:
