@@ -163,7 +163,17 @@ def test_onnx_model_int8_distilled_and_reproduced(onnx_cnn, tmp_path, capsys):
     np.testing.assert_allclose(a, got, atol=1e-6, rtol=0)
 
 
-def test_progressive_with_distillation_reproduced_exactly(tmp_path, capsys):
+def test_progressive_with_distillation_reproduced_exactly(tmp_path, capsys, monkeypatch):
+    import structsparse.nn.budget as budget
+
+    teachers = []
+    real_train = budget.train
+
+    def spy(*args, **kwargs):
+        teachers.append((kwargs.get("teacher") is not None, kwargs.get("distill"), kwargs.get("temperature")))
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(budget, "train", spy)
     rec, dense_p, out = tmp_path / "r.json", tmp_path / "d.npz", tmp_path / "p.npz"
     _run(["prune", "--quick", "--arch", "mlp", "--progressive", "0.6,0.35", "--epochs-per-step", "1",
           "--distill", "0.3", "--recipe", str(rec), "--dense-out", str(dense_p), "--out", str(out)], capsys)
@@ -172,6 +182,8 @@ def test_progressive_with_distillation_reproduced_exactly(tmp_path, capsys):
     assert hp["progressive"] == [0.6, 0.35] and hp["budgets"] == [0.6, 0.35] and hp["epochs_per_step"] == 1
     assert hp["distill"] == 0.3 and hp["temperature"] == 4.0 and hp["budget_flops"] == 0.35
     assert len(recipe["metrics"]["steps"]) == 2
+    # every trial and every fine-tuning of both steps distilled from the dense network
+    assert teachers and set(teachers) == {(True, 0.3, 4.0)}
     dense = nn.Graph.load(dense_p)
     written = nn.Graph.load(out)
     assert nn.flops(written) <= 0.35 * nn.flops(dense)
@@ -242,3 +254,19 @@ def test_unquantizable_network_refused_before_training(tmp_path, capsys):
     err = capsys.readouterr()
     assert code == 2
     assert "--quantize int8" in err.err and "dense" not in err.out   # no training started
+
+
+def test_per_tensor_int8_mlp(tmp_path, capsys):
+    out, rec, dense_p = tmp_path / "q.onnx", tmp_path / "r.json", tmp_path / "d.npz"
+    _run(["prune", "--quick", "--arch", "mlp", "--budget-flops", "0.5", "--quantize", "int8", "--per-tensor",
+          "--calibration-samples", "100", "--out", str(out), "--recipe", str(rec), "--dense-out", str(dense_p)],
+         capsys)
+    recipe = json.loads(rec.read_text())
+    record = recipe["quantization"]
+    assert record["per_channel"] is False and recipe["hyperparameters"]["per_channel"] is False
+    assert record["calibration"]["samples"] == 100 and record["calibration"]["X_shape"][0] == 100
+    q = rebuild_quantized(nn.apply_recipe(nn.Graph.load(dense_p), recipe), record)
+    assert all(np.unique(s).size == 1 for s in q.weight_scale.values())   # one scale per layer
+    X = nn.load_digits_splits(rng=0, image=False, n_samples=600)[2]
+    got = ort_session(str(out)).run(None, {"input": X})[0]
+    assert np.abs(got - q.forward(X)).max() <= _quantized_bound(q)
