@@ -140,8 +140,17 @@ def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_ite
         convex methods solve the equality-constrained programs. Given: they
         solve the penalized (denoising) form with ``lam`` set from the noise
         level; the greedy methods are unchanged.
-    tol, max_iter : optional
-        Passed to the method (defaults suit each).
+    tol : float, optional
+        Stopping tolerance, passed to the method (default: the method's own). ``cosamp``, ``model_cosamp``,
+        ``iht``, ``model_iht`` and ``block_omp`` stop when ``||A x - y|| <= tol ||y||``; the noiseless convex
+        methods use it as the relative duality-gap tolerance of each penalized continuation stage; with
+        ``noise``, as the solver's relative duality gap (see :func:`structsparse.solve`).
+    max_iter : int, optional
+        Bound on the method's main loop, passed to it (default: the method's own): iterations of the greedy
+        methods (``block_omp`` selects ``k`` blocks and ignores it); a budget of solver iterations summed over
+        all the continuation stages of the noiseless convex methods; with ``noise``, the bound of the solver :func:`structsparse.solve`
+        picks, by that solver's name (``max_outer``, outer working-set iterations, for
+        :func:`~structsparse.solve_block`; ``max_iter`` for :func:`~structsparse.fista`).
 
     Returns
     -------
