@@ -80,7 +80,7 @@ def run_apply_recipe(args):
     check_writable(out, suffix=out.suffix, owner="structsparse apply-recipe --out")
     recipe = Recipe.load(args.recipe)
     if onnx_in:
-        from .onnx_io import from_onnx, to_onnx
+        from .onnx_io import from_onnx
 
         net = from_onnx(model)
     else:
@@ -554,7 +554,7 @@ def run_prune_extended(args):
     else:
         dense, train, val, test, by, layers, hp, source = _prepare_digits(args, say)
     pruned, recipe, how = _prune(args, dense, train, val, by, layers, hp, steps, say)
-    (X_tr, _), (X_val, y_val) = train, val
+    (X_tr, _), (X_val, _) = train, val
     q = q_dense = None
     percentile = 100.0
     if args.quantize == "int8":
@@ -661,7 +661,8 @@ def register(subparsers):
     p.add_argument("--profile-runs", type=int, default=50, help="with --plot: timed runs per model for the "
                    "latency-distribution panel (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="small network, few epochs, subset of the data (for tests)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--seed", "--rng", dest="seed", type=int, default=0,
+                   help="random seed, passed on as rng (default: %(default)s)")
     p.add_argument("--progress", action="store_true", help="show progress bars")
     p.add_argument("--recipe", default=None, help="write the versioned recipe of the run here (.json): versions, "
                    "source hash, data fingerprints, settings, kept indices, weights, metrics")
