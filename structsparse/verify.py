@@ -581,8 +581,8 @@ def register(subparsers):
         "verify", help="check every valid (datafit, penalty, solver) triple against cvxpy on random problems",
         description=__doc__.splitlines()[0],
     )
-    p.add_argument("--rng", "--seed", dest="rng", type=int, nargs="+", default=[0], metavar="SEED",
-                   help="random seed(s); several run one after the other (default: %(default)s)")
+    p.add_argument("--seed", "--rng", dest="rng", type=int, nargs="+", default=[0], metavar="SEED",
+                   help="random seed(s), passed on as rng; several run one after the other (default: %(default)s)")
     p.add_argument("--n-problems", type=int, default=1,
                    help="problems per (datafit, penalty) pair (default: %(default)s)")
     p.add_argument("--tol", type=float, default=1e-6,

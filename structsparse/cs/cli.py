@@ -336,7 +336,8 @@ def register(subparsers):
     p.add_argument("--operator", choices=tuple(OPERATORS), default="gaussian", help="sensing operator")
     p.add_argument("--noise", type=float, default=0.0, help="noise standard deviation (default: none)")
     p.add_argument("--data", help="npz file with A and y (and optionally the true x)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", "--rng", dest="seed", type=int, default=0, help="random seed, passed on as rng "
+                   "(default: %(default)s)")
     p.add_argument("--plot", help="write a figure of true and recovered signals here (with --signal/--image: "
                                   "original, back-projection and recovery side by side)")
     from .data import IMAGES, SIGNALS
@@ -365,7 +366,8 @@ def register(subparsers):
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (tcp://host:8786)")
     p.add_argument("--out", help="JSON results file (saved atomically; an interrupted sweep resumes from it)")
     p.add_argument("--plot", help="write the success curves here")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", "--rng", dest="seed", type=int, default=0, help="random seed, passed on as rng "
+                   "(default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_phase_cli)
 
@@ -378,6 +380,7 @@ def register(subparsers):
     p.add_argument("--operator", choices=tuple(OPERATORS), default="gaussian")
     p.add_argument("--samples", type=int, default=100, help="random supports per side (default: %(default)s)")
     p.add_argument("--search", choices=("random", "swap"), default="swap")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", "--rng", dest="seed", type=int, default=0, help="random seed, passed on as rng "
+                   "(default: %(default)s)")
     p.add_argument("--plot", help="write the RIP figure here")
     p.set_defaults(func=_rip_cli)

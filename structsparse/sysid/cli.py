@@ -172,7 +172,8 @@ def register(subparsers):
                         "sparse_group are deprecated names of group_lasso and sparse_group_lasso)")
     p.add_argument("--feedthrough", action="store_true", help="estimate D (when no pattern is given)")
     p.add_argument("--dt", type=float, default=1.0, help="sampling period (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--seed", "--rng", dest="seed", type=int, default=0,
+                   help="random seed, passed on as rng (default: %(default)s)")
     p.add_argument("--out", help="save the model to this .json or .npz file")
     p.add_argument("--plot", help="save measured vs simulated outputs to this image file")
     p.set_defaults(func=_identify_cli)
@@ -181,5 +182,6 @@ def register(subparsers):
         "identifiable", help="is a state-space sparsity pattern identifiable?",
         description="Print the local identifiability verdict of a pattern file (exit status 0 if identifiable, 1 if not).")
     q.add_argument("pattern", help="pattern JSON file written by structsparse.sysid.Pattern.save")
-    q.add_argument("--seed", type=int, default=0, help="random seed of the test point (default: %(default)s)")
+    q.add_argument("--seed", "--rng", dest="seed", type=int, default=0,
+                   help="random seed of the test point, passed on as rng (default: %(default)s)")
     q.set_defaults(func=_identifiable_cli)
