@@ -38,18 +38,19 @@ def log_loss(clf, X, y):
 grad0 = X_train.T @ (y_train - y_train.mean())
 fracs = np.geomspace(0.9, 0.005, 15)
 curves = {}
-for label, make, pen in (
-        ("group", lambda lam: ss.GroupLassoClassifier(lam=lam, groups=groups), ss.GroupLasso(groups, 1.0)),
-        ("sparse-group", lambda lam: ss.SparseGroupLassoClassifier(lam=lam, l1_ratio=0.3, groups=groups),
+for make, pen in (
+        (lambda lam: ss.GroupLassoClassifier(lam=lam, groups=groups), ss.GroupLasso(groups, 1.0)),
+        (lambda lam: ss.SparseGroupLassoClassifier(lam=lam, l1_ratio=0.3, groups=groups),
          ss.SparseGroupLasso(groups, 1.0, 0.3))):
+    label = pen.name  # penalty kinds are named by penalty.name everywhere
     lmax = pen.dual_norm(grad0)
     val = [log_loss(make(f * lmax).fit(X_train, y_train), X_val, y_val) for f in fracs]
     best = fracs[int(np.argmin(val))]
     clf = make(best * lmax).fit(X_train, y_train)
     coef = clf.coef_[0]
     kept = [f"{names[j]}({np.count_nonzero(coef[g])}/3)" for j, g in enumerate(groups) if np.any(coef[g])]
-    print(f"{label:12s} lam = {best:.3g} lam_max: {len(kept)} of 10 measurements kept: {', '.join(kept)}")
-    print(f"{'':12s} test accuracy {clf.score(X_test, y_test):.3f}, solver {clf.solver_}")
+    print(f"{label:18s} lam = {best:.3g} lam_max: {len(kept)} of 10 measurements kept: {', '.join(kept)}")
+    print(f"{'':18s} test accuracy {clf.score(X_test, y_test):.3f}, solver {clf.solver_}")
     curves[label] = val
 
 fig, ax = plt.subplots(figsize=(5, 3.5))
