@@ -717,3 +717,32 @@ def test_a_recipe_saves_and_loads_like_every_other_object(tmp_path):
         old = nn.save_recipe(recipe, tmp_path / "old.json")
     with pytest.warns(DeprecationWarning, match="Recipe.load"):
         assert nn.load_recipe(old) == recipe
+
+
+def _semi_public_kwargs_calls():
+    """Public functions of modules outside the walked ``__all__`` lists that forward ``**kwargs``."""
+    from structsparse.cs.convex import group_basis_pursuit, tree_basis_pursuit
+    from structsparse.solvers.continuation import continuation
+    from structsparse.solvers.cvxpy_reference import CvxpyProblem
+    from structsparse.solvers.latent import solve_latent_cvxpy
+
+    A = np.random.default_rng(0).standard_normal((10, 16))
+    y = A[:, 0]
+    return {
+        "group_basis_pursuit": lambda **kw: group_basis_pursuit(A, y, ss.Groups.contiguous(16, 4), **kw),
+        "tree_basis_pursuit": lambda **kw: tree_basis_pursuit(
+            A, y, ss.TreeLasso(ss.Tree.from_parents([-1] + [0] * 15), 1.0), **kw),
+        "continuation": lambda **kw: continuation(A, y, ss.L1(1.0), **kw),
+        "solve_latent_cvxpy": lambda **kw: solve_latent_cvxpy(
+            ss.LeastSquares(A, y), ss.LatentGroupLasso([[0, 1, 2, 3], [3, 4, 5] + list(range(6, 16))], 1.0), **kw),
+        "CvxpyProblem.solve": lambda **kw: CvxpyProblem(ss.LeastSquares(A, y), ss.L1(1.0)).solve(**kw),
+    }
+
+
+@pytest.mark.parametrize("name", ["group_basis_pursuit", "tree_basis_pursuit", "continuation", "solve_latent_cvxpy",
+                                  "CvxpyProblem.solve"])
+def test_unknown_keyword_raises_in_the_semi_public_modules_too(name):
+    """cs.convex, solvers.continuation, solvers.latent, solvers.cvxpy_reference: the same check, before any work."""
+    with pytest.raises(ParameterError) as info:
+        _semi_public_kwargs_calls()[name](**{BOGUS: 1})
+    assert BOGUS in str(info.value), info.value
