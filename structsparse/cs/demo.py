@@ -14,10 +14,12 @@ from ..exceptions import ConvergenceWarning
 __all__ = ["demo_part"]
 
 
-def demo_part(out_dir, rng=0):
+def demo_part(out_dir, rng=None):
     """Run the demo; print a short report, write figures, return whether the checks passed.
 
-    ``rng`` (an int seed, a Generator or None) decides the data; the figures are made only to be saved, and closed.
+    ``rng`` (None, an int seed or a Generator; None: fresh entropy) decides the data; ``structsparse demo``
+    passes its ``--seed`` (default 0, so that the demo prints the same report every run). The figures are made
+    only to be saved, and closed.
     """
     import matplotlib.pyplot as plt
 

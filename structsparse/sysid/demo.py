@@ -15,10 +15,12 @@ import numpy as np
 __all__ = ["demo_part"]
 
 
-def demo_part(out_dir, rng=0):
+def demo_part(out_dir, rng=None):
     """Run the demo; write figures to ``out_dir``; return whether every check passed.
 
-    ``rng`` (an int seed, a Generator or None) decides the data; the figures are made only to be saved, and closed.
+    ``rng`` (None, an int seed or a Generator; None: fresh entropy) decides the data; ``structsparse demo``
+    passes its ``--seed`` (default 0, so that the demo prints the same report every run). The figures are made
+    only to be saved, and closed.
     """
     import matplotlib.pyplot as plt
 
