@@ -30,7 +30,8 @@ from structsparse.exceptions import ParameterError
 
 PUBLIC_MODULES = ["structsparse", "structsparse.prox", "structsparse.cs", "structsparse.sysid", "structsparse.nn"]
 # public functions outside those __all__ lists that draw random numbers (commands and their helpers)
-EXTRA_RNG_MODULES = ["structsparse.verify", "structsparse.demo", "structsparse.solvers.tour", "structsparse.nn.experiment"]
+EXTRA_RNG_MODULES = ["structsparse.verify", "structsparse.demo", "structsparse.solvers.tour", "structsparse.nn.experiment",
+                     "structsparse.nn.baselines"]
 BOGUS = "bogus_option_xyz"
 
 
@@ -370,6 +371,13 @@ RNG_CALLS = {
         "structsparse.nn.experiment", fromlist=["x"]).pixel_selection(hidden=4, epochs=1, fine_tune=1, n_samples=60,
                                                                       rng=rng).net, True),
     "structsparse.nn.experiment.digits_pruning": None,  # trains, prunes and times: tests/test_nn_conventions.py
+    # the baselines at equal FLOPs (structsparse.nn.baselines)
+    "structsparse.nn.baselines.uniform_prune": (lambda rng: __import__(
+        "structsparse.nn.baselines", fromlist=["x"]).uniform_prune(_small_cnn(), 0.6, criterion="random", rng=rng),
+        True),
+    "structsparse.nn.baselines.reinitialize": (lambda rng: __import__(
+        "structsparse.nn.baselines", fromlist=["x"]).reinitialize(_small_cnn(), rng=rng), True),
+    "structsparse.nn.baselines.compare_at_budget": None,  # trains every baseline: tests/test_nn_baselines.py
 }
 
 
