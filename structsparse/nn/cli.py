@@ -530,11 +530,9 @@ def _write_onnx(model, path, softmax, X_check):
 
 
 def _save(recipe, path):
-    if hasattr(recipe, "save"):   # a nn.Recipe
-        return recipe.save(path)
-    from .recipe import save_recipe
+    from .recipe import Recipe
 
-    return save_recipe(recipe, path)
+    return Recipe(recipe).save(path)  # a plain dict too, without the deprecated save_recipe
 
 
 def run_prune_extended(args):
