@@ -754,3 +754,41 @@ def test_unknown_keyword_raises_in_the_semi_public_modules_too(name):
     with pytest.raises(ParameterError) as info:
         _semi_public_kwargs_calls()[name](**{BOGUS: 1})
     assert BOGUS in str(info.value), info.value
+
+
+# ------------------------------------------------------------------------------------------------ deprecated names
+_DEPRECATED_USES = [  # (pattern of a use, what replaces it)
+    (r"\bsave_recipe\(", "recipe.save(path)"), (r"\bload_recipe\(", "nn.Recipe.load(path)"),
+    (r"\bload_table\(", "cs.PhaseTable.load(path)"), (r"\bnn\.save\(", "net.save(path)"),
+    (r"\bnn\.load\(", "nn.Graph.load(path)"), (r"structsparse\.plots\.(cs|nn|sysid)\b", "the front end's plots module"),
+    (r"lambda_max\([^)]*,\s*[\"'](l1|group|sparse_group|tree)[\"']", "lambda_max(datafit, penalty)"),
+    (r"\bseed\s*=", "rng="), (r"\bbase_seed\s*=", "rng="),
+    (r"penalty\s*=\s*[\"'](group|sparse_group)[\"']", "the penalty's name"),
+    (r"kind\s*=\s*[\"']sparse_group[\"']", "'sparse_group_lasso'"),
+]
+
+
+def _user_facing_files():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = sorted((root / "examples").glob("*.py")) + [root / "README.md"]
+    files += [p for p in sorted((root / "docs").rglob("*.rst"))
+              if not ({"_build", "generated", "auto_examples"} & set(p.parts))
+              and p.name not in ("changelog.rst", "conventions.rst", "api.rst")]
+    return [p for p in files if p.exists()]
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in _user_facing_files()])
+def test_examples_and_docs_use_no_deprecated_name(path):
+    """The examples, the README and the user-facing pages never show a name deprecated in this release."""
+    import re
+
+    found = []
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if "deprecated" in line.lower() or "still work" in line.lower():  # a sentence about the old name
+            continue
+        for pattern, instead in _DEPRECATED_USES:
+            if re.search(pattern, line):
+                found.append(f"{path.name}:{i}: {line.strip()[:100]} (use {instead})")
+    assert not found, "\n".join(found)
