@@ -35,7 +35,7 @@ def path(name):
     return os.path.join(TMP, name)
 
 
-GOOD = str(nn.save(BN_NET, path("good.npz")))
+GOOD = str(BN_NET.save(path("good.npz")))
 
 
 def rewrite(name, mutate):
