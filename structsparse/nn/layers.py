@@ -107,7 +107,19 @@ class Layer:
 
     # ------------------------------------------------------------------ surgery hooks
     def dead_out(self, dead_in, tol):
-        """Output channels that are zero for every input, given the dead input channels."""
+        """Output channels that are zero for every input, given the dead input channels.
+
+        Parameters
+        ----------
+        dead_in : ndarray of bool
+            The input channels known to be zero.
+        tol : float
+            Zero threshold: a weight group whose norm is at most ``tol`` counts as zero.
+
+        Returns
+        -------
+        ndarray of bool
+        """
         return dead_in.copy()
 
     def request_in(self, req_out, dead_out, dead_in, tol):
@@ -117,6 +129,19 @@ class Layer:
         channel is requested (even a zero one: a later batch norm may turn it
         into a nonzero constant); weighted layers skip dead inputs, since a
         zero channel adds nothing to them.
+
+        Parameters
+        ----------
+        req_out : ndarray of bool
+            The output channels a later layer reads.
+        dead_out, dead_in : ndarray of bool
+            The output and input channels known to be zero.
+        tol : float
+            Zero threshold: a weight whose norm is at most ``tol`` counts as zero.
+
+        Returns
+        -------
+        ndarray of bool
         """
         return req_out.copy()
 

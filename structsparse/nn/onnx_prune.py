@@ -55,7 +55,7 @@ class OnnxPruneResult:
         ``{layer: [kept, total]}`` units.
     net : Graph
         The pruned network.
-    recipe : dict
+    recipe : Recipe
         The versioned recipe of the run (source = the imported model; see
         :func:`~structsparse.nn.make_recipe`).
     """
@@ -73,7 +73,7 @@ class OnnxPruneResult:
     max_abs_diff: float
     kept: dict = field(repr=False)
     net: Graph = field(repr=False)
-    recipe: dict = field(repr=False, default=None)
+    recipe: object = field(repr=False, default=None)  # a Recipe
 
     def __repr__(self):
         return (f"OnnxPruneResult(flops={self.flops}/{self.dense_flops}, params={self.params}/{self.dense_params}, "

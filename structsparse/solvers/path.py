@@ -28,6 +28,7 @@ from scipy.sparse.linalg import LinearOperator
 from .._validation import accepted_options, check_array, check_int, check_options, check_rng, check_scalar
 from ..exceptions import ParameterError, ParameterTypeError
 from ..datafits import Datafit
+from ..datafits.base import check_design
 from ..datafits.registry import datafit_names
 from ..penalties import Penalty
 from .lambda_max import lambda_max
@@ -454,6 +455,7 @@ def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, 
     if datafit_params is not None and not isinstance(datafit_params, dict):
         raise TypeError(f"The 'datafit_params' parameter of {owner} must be a dict. Got {type(datafit_params).__name__}.")
     params = dict(datafit_params or {})
+    check_design(A, owner)  # errors name cv_path, not the datafit it builds
     loss = make(A, y, **params)
     executor = _check_executor(executor, owner)
     n = loss.n_samples
