@@ -464,3 +464,23 @@ def test_sparse_working_set_products_agree_with_numpy_twins_and_scipy(k):
         np.testing.assert_allclose(fn(*args, R), A.T @ R.T, atol=1e-12)
     for fn in (K.ws_residual_sparse_numba, K.ws_residual_sparse_numpy):
         np.testing.assert_allclose(fn(*args, X, Y), Y - (A @ X).T, atol=1e-12)
+
+
+def test_exact_fit_stops_at_rounding_noise_not_max_outer():
+    """An interpolating fit (``P(x*)`` at rounding level) stops on the gap's own rounding floor, ``16 eps P(0)``.
+
+    ``tol * P(x)`` alone would ask for a gap below the rounding of its terms, so the solver would run to
+    ``max_outer`` and warn.
+    """
+    import warnings
+
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((20, 8))
+    y = A[:, 0].copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a ConvergenceWarning would fail the test
+        res = ss.solve_block(ss.LeastSquares(A, y), ss.GroupLasso(ss.Groups.contiguous(8, 2), 1e-14), tol=1e-10)
+    assert res.converged
+    assert res.n_iter < 10
+    assert res.gap <= 16 * np.finfo(float).eps * 0.5 * y @ y
+    np.testing.assert_allclose(A @ res.x, y, atol=1e-10)

@@ -636,11 +636,14 @@ def _record_outer(history, it, objective, gap, n_screened, ws_size, start, verbo
 def _outer_stop(it, gap, objective, p_zero, tol, max_iter, callback, X, x_shape, ws_size, approximate):
     """``(converged, message)`` after an outer gap evaluation; an empty message means go on.
 
-    The gap is compared with ``tol * P(x)``, floored at ``eps * P(0)``: below
-    that it is rounding noise (interpolating fits have ``P(x*) = 0``).
-    ``approximate`` names why the gap is only approximate, if it is.
+    The gap is compared with ``tol * P(x)``, floored at ``16 eps * P(0)``: below
+    that it is rounding noise in the gap itself, whatever ``tol`` asks (an
+    interpolating fit has ``P(x*) = 0``, and ``tol * P(x)`` would then ask for a
+    gap under the rounding of its own terms). ``approximate`` names why the
+    gap is only approximate, if it is.
     """
-    if gap <= tol * max(objective, np.finfo(float).eps * p_zero, np.finfo(float).tiny):
+    eps = np.finfo(float).eps
+    if gap <= max(tol * objective, 16 * eps * p_zero, np.finfo(float).tiny):
         return True, (f"approximate duality gap below tol ({approximate})" if approximate else
                       "duality gap below tol")
     if callback is not None and callback(it, _shaped(X, x_shape), {"objective": objective, "gap": gap,
