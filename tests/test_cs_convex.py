@@ -167,3 +167,19 @@ def test_real_signal_ecg_tree_lasso_converges():
         warnings.simplefilter("error", ConvergenceWarning)  # it must finish, not warn
         res = cs.recover(A, A @ coef, model, method="tree_lasso")
     assert res.converged and res.info["gap"] <= 1e-6 and res.info["residual"] <= 1e-9
+
+
+def test_time_limit_stops_a_stage_inside_its_solver():
+    """``time_limit`` reaches the stage's solver through its callback: a limit already spent stops the first
+    stage at its first check, instead of letting the stage run to its own tolerance."""
+    A, coef, model = _tree_problem()
+    y = A @ coef
+    pen = ss.TreeLasso(model.tree(), 1.0)
+    full = continuation(A, y, pen, warn=False, max_stages=1)
+    seen = []
+    with pytest.warns(ConvergenceWarning, match="time limit"):
+        cut = continuation(A, y, pen, max_stages=5, time_limit=1e-9,
+                           callback=lambda k, x, info: seen.append(k) and False)
+    assert cut.n_stages == 1 and not cut.converged
+    assert len(seen) == 1  # the user's callback still runs, and the deadline stopped the solver after it
+    assert cut.n_iter < full.n_iter

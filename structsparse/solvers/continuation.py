@@ -203,6 +203,17 @@ class _MinNormCorrection:
         return restricted_lstsq(A, r, np.arange(A.shape[1]))[0]
 
 
+
+def _deadline_callback(deadline, user_callback=None):
+    """A solver callback that stops the solver at ``deadline`` (``time.perf_counter`` seconds), or when the
+    user's own callback asks to."""
+    def stop(k, x, info):
+        if user_callback is not None and user_callback(k, x, info):
+            return True
+        return time.perf_counter() >= deadline
+
+    return stop
+
 def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio=0.1, lam_min_ratio=None,
                  max_stages=100, max_iter=None, time_limit=None, solver="auto", warn=True, stage_iter=None,
                  **options):
@@ -238,7 +249,9 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
     max_iter : int, optional
         Budget of solver iterations over all stages.
     time_limit : float, optional
-        Seconds after which no new stage starts.
+        Seconds of wall-clock time: no new stage starts after it, and a stage's solver that takes a
+        ``callback`` (every solver of this package) is stopped at it too, so the run overshoots by at most
+        one solver iteration and one certificate check.
     solver : str, default "auto"
         Passed to ``ss.solve``.
     warn : bool, default True
@@ -316,10 +329,12 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
     stage_key = "max_outer" if solver == "solve_block" else "max_iter"
     if solver == "solve_block" and "max_iter" in options:
         options = outer_alias(owner, options, stacklevel=2)
+    stops_inside = False  # whether the stages' solver takes a callback, through which the time limit stops it
     if solver in SOLVER_SPECS:
         accepted, var_kw = _accepted(solver, SOLVER_SPECS[solver].function())
         check_options(owner, options, None if var_kw else accepted - {"x0", "tol"},
                       target=f"the solver {solver!r}")
+        stops_inside = var_kw or "callback" in accepted
     # a global Lipschitz constant only for the solvers that step with one (one estimate, reused by every stage)
     lipschitz = None if solver == "solve_block" else fit.lipschitz
     if lam_min_ratio is None:
@@ -410,6 +425,8 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
         kw = dict(options)
         if stage_iter is not None:
             kw[stage_key] = stage_iter
+        if time_limit is not None and stops_inside:
+            kw["callback"] = _deadline_callback(start + time_limit, kw.get("callback"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # the bounds below judge every stage
             res = solve(LeastSquares(A, b, lipschitz=lipschitz), omega.with_lam(lam), tol=tol, x0=x,
