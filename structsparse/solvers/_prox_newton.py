@@ -168,7 +168,10 @@ def solve_newton_outer(datafit, design, spec, X, ws, z, gap_outer, tol_abs, solv
     U_ws : ndarray (m, k), optional
         ``A_ws^T (-F'(z))`` when the caller already has it.
     """
-    if _IN_PLACE and not design.sparse and z.shape[1] == 1 and X.shape[1] == 1:
+    # the in-place path stalls near 1e-11 relative with free (unpenalized) blocks in the working set, where
+    # the scaled-copy path reaches the tolerance: free blocks take the scaled-copy path
+    free_in_ws = bool(np.any(spec.unpenalized[ws])) if getattr(spec, "unpenalized", None) is not None else False
+    if _IN_PLACE and not free_in_ws and not design.sparse and z.shape[1] == 1 and X.shape[1] == 1:
         return _newton_dense(datafit, design, spec, X, ws, z, gap_outer, tol_abs, ctx, U_ws)
     idx, ptr = spec.idx, spec.ptr
     sizes = ptr[ws + 1] - ptr[ws]

@@ -669,7 +669,7 @@ def _outer_stop(it, gap, objective, p_zero, tol, max_iter, callback, X, x_shape,
     gap is only approximate, if it is.
     """
     eps = np.finfo(float).eps
-    if gap <= max(tol * objective, eps * p_zero, np.finfo(float).tiny):
+    if gap <= max(tol * abs(objective), eps * p_zero, np.finfo(float).tiny):
         return True, (f"approximate duality gap below tol ({approximate})" if approximate else
                       "duality gap below tol")
     if callback is not None and callback(it, _shaped(X, x_shape), {"objective": objective, "gap": gap,
