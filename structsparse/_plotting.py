@@ -50,8 +50,19 @@ def figure_and_axes(ax=None, figsize=None, owner="plot"):
 
 
 def save_figure(fig, path, dpi=110):
-    """Write ``fig`` to ``path`` atomically (format from the suffix, PNG without one) and return the path.
+    """Write ``fig`` to ``path`` atomically and return the path; the figure stays open.
 
-    The figure stays open: whoever made it closes it (``matplotlib.pyplot.close(fig)``).
+    Parameters
+    ----------
+    fig : matplotlib Figure
+        The figure to write (whoever made it closes it: ``matplotlib.pyplot.close(fig)``).
+    path : str or Path
+        The image file; the format follows the suffix (PNG without one). Its folder must exist.
+    dpi : int
+        Resolution of raster formats.
+
+    Returns
+    -------
+    Path
     """
     return _atomic_save(fig, path, dpi=dpi)

@@ -11,33 +11,13 @@ made it closes it (``matplotlib.pyplot.close(fig)``). Given ``path``, it is also
 
 import numpy as np
 
-from .. import _plotting
-from .._plotting import check_ax, check_fig, new_figure
+from .._plotting import check_ax, check_fig, new_figure, save_figure
 from ..exceptions import ParameterError, ShapeError
 
 __all__ = ["plot_recovery", "plot_real_recovery", "plot_phase_transition", "plot_rip", "save_figure"]
 
 _COLORS = {"l1": "tab:blue", "group_lasso": "tab:orange", "tree_lasso": "tab:brown", "cosamp": "tab:green",
            "model_cosamp": "tab:red", "iht": "tab:olive", "model_iht": "tab:purple", "block_omp": "tab:cyan"}
-
-
-def save_figure(fig, path, dpi=110):
-    """Write ``fig`` to ``path`` atomically and return the path; the figure stays open.
-
-    Parameters
-    ----------
-    fig : matplotlib Figure
-        The figure to write (whoever made it closes it: ``matplotlib.pyplot.close(fig)``).
-    path : str or Path
-        The image file; the format follows the suffix (PNG without one). Its folder must exist.
-    dpi : int
-        Resolution of raster formats.
-
-    Returns
-    -------
-    Path
-    """
-    return _plotting.save_figure(fig, path, dpi=dpi)
 
 
 def _finish(fig, path, made):

@@ -9,8 +9,7 @@ through :func:`plot_identified`.
 
 import numpy as np
 
-from .. import _plotting
-from .._plotting import check_ax, check_fig, figure_and_axes, new_figure
+from .._plotting import check_ax, check_fig, figure_and_axes, new_figure, save_figure
 from ..exceptions import ParameterError, ShapeError
 
 __all__ = ["plot_patterns", "plot_outputs", "plot_poles", "plot_identified", "save_figure"]
@@ -279,21 +278,3 @@ def plot_identified(result, y=None, u=None, fig=None, max_samples=None):
         fig.tight_layout()
     return fig
 
-
-def save_figure(fig, path, dpi=110):
-    """Write ``fig`` to ``path`` atomically and return the path; the figure stays open.
-
-    Parameters
-    ----------
-    fig : matplotlib Figure
-        The figure to write (whoever made it closes it: ``matplotlib.pyplot.close(fig)``).
-    path : str or Path
-        The image file; the format follows the suffix (PNG without one). Its folder must exist.
-    dpi : int
-        Resolution of raster formats.
-
-    Returns
-    -------
-    Path
-    """
-    return _plotting.save_figure(fig, path, dpi=dpi)
