@@ -364,6 +364,11 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
         key = S.tobytes()
         if S.size == 0 or S.size > m or key in tried:
             return None  # more columns than rows: the correction on every column (cheaper) is offered instead
+        if not explicit and 2 * S.size > m:
+            # an operator's restricted least squares is iterative, and near-square supports are ill-conditioned
+            # (thousands of LSQR steps); an operator gets no certificate anyway, and the correction on every
+            # column (offered after the stage) is the cheaper feasible point
+            return None
         tried.add(key)  # at most m columns (full rank) polish to one point whatever x is
         cand = np.where(mask, x, 0.0)
         cand[S] += restricted_lstsq(A, y - matvec(cand), S)[0]
