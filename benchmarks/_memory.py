@@ -179,34 +179,29 @@ def structsparse_fit(data, opts):
     return {"x": res.x, "converged": bool(res.converged)}
 
 
+def _lasso_family_fit(module, data, opts):
+    """``module.Lasso`` / ``module.GroupLasso`` (skglm and celer share these names and arguments), ``alpha = lam / n``."""
+    A, y, n = data["A"], data["y"], data["A"].shape[0]
+    common = {"alpha": data["lam"] / n, "tol": opts.get("tol", 1e-6), "fit_intercept": False, "max_iter": 200}
+    if data["kind"] == "lasso":
+        model = module.Lasso(**common)
+    else:
+        model = module.GroupLasso(groups=int(data["group_size"]), max_epochs=100_000, **common)
+    return {"x": _quiet(model.fit, A, y).coef_}
+
+
 def skglm_fit(data, opts):
     """skglm ``Lasso`` / ``GroupLasso`` with ``alpha = lam / n``."""
     import skglm
 
-    A, y, n = data["A"], data["y"], data["A"].shape[0]
-    alpha = data["lam"] / n
-    tol = opts.get("tol", 1e-6)
-    if data["kind"] == "lasso":
-        model = skglm.Lasso(alpha=alpha, tol=tol, fit_intercept=False, max_iter=200)
-    else:
-        model = skglm.GroupLasso(groups=int(data["group_size"]), alpha=alpha, tol=tol, fit_intercept=False,
-                                 max_iter=200, max_epochs=100_000)
-    return {"x": _quiet(model.fit, A, y).coef_}
+    return _lasso_family_fit(skglm, data, opts)
 
 
 def celer_fit(data, opts):
     """celer ``Lasso`` / ``GroupLasso`` with ``alpha = lam / n``."""
     import celer
 
-    A, y, n = data["A"], data["y"], data["A"].shape[0]
-    alpha = data["lam"] / n
-    tol = opts.get("tol", 1e-6)
-    if data["kind"] == "lasso":
-        model = celer.Lasso(alpha=alpha, tol=tol, fit_intercept=False, max_iter=200)
-    else:
-        model = celer.GroupLasso(groups=int(data["group_size"]), alpha=alpha, tol=tol, fit_intercept=False,
-                                 max_iter=200, max_epochs=100_000)
-    return {"x": _quiet(model.fit, A, y).coef_}
+    return _lasso_family_fit(celer, data, opts)
 
 
 def sklearn_fit(data, opts):
