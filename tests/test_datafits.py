@@ -268,3 +268,32 @@ def test_random_datafit_rejects_bad_input():
         random_datafit("logistic", A, 0, n_targets=2)
     with pytest.raises(ParameterError, match="rng"):
         random_datafit("least_squares", A, -1)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_dense_validation_pass_matches_the_exact_checks(order):
+    """One pass over a dense design gives its column norms and decides finiteness and scale like the exact checks."""
+    rng = np.random.default_rng(3)
+    y = np.array([1.0, -1.0, 1.0, 1.0, -1.0])
+    A = np.asarray(rng.standard_normal((5, 3)), order=order)
+    fit = ss.Logistic(A, y)
+    np.testing.assert_allclose(fit._colnorm2, (A ** 2).sum(axis=0), rtol=1e-14)
+    assert not fit._colnorm2.flags.writeable
+    assert fit.with_design(2.0 * A)._colnorm2 == pytest.approx(4.0 * fit._colnorm2, rel=1e-14)
+    assert ss.Logistic(sp.csr_matrix(A), y)._colnorm2 is None
+    # entries at the edges of the accepted range [1e-100, 1e100], and an all-zero design, are accepted
+    for big in (1e100, 1e-100, 3e-100, 0.0):
+        B = np.asarray(np.zeros((5, 3)), order=order)
+        B[2, 1] = big
+        ss.LeastSquares(B, y)
+    # outside it, refused with the scale message, including entries whose squares underflow to zero
+    for big in (2e100, 1e160, 5e-101, 1e-170):
+        B = np.asarray(np.zeros((5, 3)), order=order)
+        B[4, 2] = -big
+        with pytest.raises(ParameterError, match="'A'.*largest entry magnitude"):
+            ss.LeastSquares(B, y)
+    for bad in (np.nan, np.inf, -np.inf):
+        B = A.copy(order=order)
+        B[0, 2] = bad
+        with pytest.raises(ShapeError, match="'A'.*finite"):
+            ss.Logistic(B, y)

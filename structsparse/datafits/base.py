@@ -55,7 +55,38 @@ def check_design(A, owner):
         if not np.all(np.isfinite(A.data)):
             raise ParameterError(f"The 'A' parameter of {owner} must contain only finite values (no NaN or inf).")
         return A.astype(np.float64) if A.dtype != np.float64 else A
-    return check_array(A, "A", ndim=2, owner=owner)
+    return _check_dense_design(A, owner)[0]
+
+
+def _check_dense_design(A, owner):
+    """A dense design as float64 and its squared column norms, from one pass over ``A``.
+
+    The column norms carry the finiteness and scale checks: a NaN or an
+    infinity makes its column's norm non-finite, and ``max|a|^2 <= max_j
+    ||a_j||^2 <= n max|a|^2`` bounds the largest entry. Only when those
+    bounds do not decide (a non-finite or zero norm, or one near the scale
+    limits) are the exact checks run, for the right message. Returns
+    ``(A, colnorm2)``.
+    """
+    A = check_array(A, "A", ndim=2, owner=owner, finite=False)
+    if A.dtype.kind == "c" or 0 in A.shape:
+        return check_array(A, "A", ndim=2, owner=owner), None
+    colnorm2 = np.einsum("ij,ij->j", A, A)
+    colnorm2.setflags(write=False)
+    top = float(colnorm2.max())
+    low, high = _SCALE_LIMITS
+    if np.isfinite(top) and A.shape[0] * low * low <= top <= high * high:
+        return A, colnorm2
+    check_array(A, "A", ndim=2, owner=owner)   # raises on NaN or inf, naming A
+    _check_scale(A, "A", owner)                # raises outside the scale limits
+    return A, colnorm2
+
+
+def _check_design_norms(A, owner):
+    """``(A, colnorm2)``: :func:`check_design`, with the squared column norms of a dense design (else ``None``)."""
+    if isinstance(A, LinearOperator) or sp.issparse(A):
+        return check_design(A, owner), None
+    return _check_dense_design(A, owner)
 
 
 #: Largest and smallest nonzero magnitudes of A and y the solvers handle: squared norms of A, and of
@@ -96,7 +127,9 @@ class Datafit(ABC):
 
     Notes
     -----
-    Neither ``A`` nor ``y`` is modified; ``y`` is copied.
+    Neither ``A`` nor ``y`` is modified; ``y`` is copied. A dense ``A`` is
+    validated in one pass that also gives its squared column norms, kept
+    read-only in ``_colnorm2`` for the solvers (``None`` for other designs).
     """
 
     name = "datafit"
@@ -110,7 +143,7 @@ class Datafit(ABC):
 
     def __init__(self, A, y, lipschitz=None):
         owner = type(self).__name__
-        self.A = check_design(A, owner)
+        self.A, self._colnorm2 = _check_design_norms(A, owner)
         y_arr = check_array(y, "y", ndim=(1, 2) if self.multi_target else 1, owner=owner, copy=True)
         if y_arr.shape[0] != self.A.shape[0]:
             raise ShapeError(
@@ -118,7 +151,8 @@ class Datafit(ABC):
         if 0 in self.A.shape:
             raise ShapeError(f"The 'A' parameter of {owner} must have at least one sample and one feature. "
                              f"Got shape {self.A.shape}.")
-        _check_scale(self.A, "A", owner)
+        if self._colnorm2 is None:  # a dense design was checked with its column norms
+            _check_scale(self.A, "A", owner)
         _check_scale(y_arr, "y", owner)
         self.y = self._check_y(y_arr)
         self.y.setflags(write=False)
@@ -296,7 +330,7 @@ class Datafit(ABC):
         import copy
 
         new = copy.copy(self)
-        new.A = check_design(A, type(self).__name__)
+        new.A, new._colnorm2 = _check_design_norms(A, type(self).__name__)
         if new.A.shape[0] != self.A.shape[0]:
             raise ShapeError(f"{type(self).__name__}.with_design: 'A' has {new.A.shape[0]} rows; the datafit has "
                              f"{self.A.shape[0]} samples.")
