@@ -521,7 +521,10 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
     bound = np.where(t2 > 0, t2, t1)
     alive = np.ones(n_blocks, dtype=bool)
     y_shape = loss.y.shape
-    z = np.asarray(design.A @ X).reshape(design.n, -1)
+    # A x is zero at a zero start (no pass over A)
+    z = np.asarray(design.A @ X).reshape(design.n, -1) if np.any(X) else np.zeros((design.n, X.shape[1]))
+    if design._colnorm2 is None and loss.__dict__.get("_colnorm2") is not None:
+        design._colnorm2 = loss._colnorm2   # from the datafit's validation pass: no second pass for screening
     curvature = loss.curvature
     history = {"objective": [], "gap": [], "ws_size": [], "n_screened": [], "epochs": [], "time": []}
     converged, message, gap, objective = False, "", None, None
