@@ -4,7 +4,8 @@ Operators (:func:`gaussian`, :func:`bernoulli`, :func:`partial_dct`,
 :func:`wavelet_synthesis`; for images :func:`partial_fourier`,
 :func:`partial_dct2`, :func:`wavelet_synthesis2d` and sampling masks),
 signal models (:class:`Sparse`, :class:`BlockSparse`, :class:`TreeSparse`,
-:class:`TreeSparse2D`, :class:`BlockSparse2D`), recovery (:func:`recover`),
+:class:`TreeSparse2D`, :class:`BlockSparse2D`), recovery (:func:`recover`;
+parameters chosen from the measurements by :func:`select_by_holdout`),
 model-based RIP lower bounds (:func:`rip_estimate`), phase transitions
 (:func:`phase_transition`, a :class:`PhaseTable`) and their figures
 (:mod:`structsparse.cs.plots`; the results also have ``.plot()``).
@@ -18,6 +19,7 @@ from .real import RealProblem, best_k_term_error, best_tree_error, make_problem
 from .models import BlockSparse, BlockSparse2D, SignalModel, Sparse, TreeSparse, TreeSparse2D
 from .phase import PhaseTable, SerialExecutor, load_table, phase_transition, success_rates, transition_point
 from .recovery import METHODS, RecoveryResult, recover
+from .holdout import HoldoutSelection, row_subset, select_by_holdout
 from .rip import RipEstimate, rip_estimate
 from .statdim import predicted_threshold, statdim_group, statdim_l1
 from .operators import (DenseOperator, WaveletSynthesis, as_matrix, bernoulli, columns, dottest, gaussian,
@@ -33,7 +35,7 @@ __all__ = [
     "mask_variable_density", "mask_radial", "mask_cartesian",
     "load_signal", "load_image", "make_problem", "RealProblem", "best_k_term_error", "best_tree_error",
     "psnr", "ssim", "ssim_map",
-    "recover", "RecoveryResult", "METHODS",
+    "recover", "RecoveryResult", "METHODS", "select_by_holdout", "HoldoutSelection", "row_subset",
     "rip_estimate", "RipEstimate",
     "phase_transition", "PhaseTable", "success_rates", "transition_point", "load_table", "SerialExecutor",
     "statdim_l1", "statdim_group", "predicted_threshold",

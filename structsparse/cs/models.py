@@ -16,7 +16,7 @@ from math import lgamma, log
 
 import numpy as np
 
-from .._validation import check_array, check_choice, check_int, check_rng
+from .._validation import check_array, check_choice, check_int, check_rng, check_scalar
 from ..exceptions import ParameterError, ShapeError
 from ..structure import Groups, Tree
 from ._tree_projection import count_rooted_subtrees, cssa, tree_projection
@@ -426,6 +426,41 @@ class _WaveletTreeModel(SignalModel):
     def log_n_subspaces(self, k=None):
         k = self._resolve_k(k)
         return float(count_rooted_subtrees(self._size, self._parent, k, log=True))
+
+    def node_depths(self):
+        """Depth of every node: 0 for the root, 1 for the coarsest detail coefficients, and so on.
+
+        Returns
+        -------
+        ndarray of int, shape (n_nodes,)
+            A new array (node ``i`` as in :attr:`node_parents`).
+        """
+        parent = self._parent
+        depth = np.zeros(parent.size, dtype=np.int64)
+        # parents come before their children, so one pass per level settles every depth
+        while True:
+            new = np.where(parent < 0, 0, depth[np.maximum(parent, 0)] + 1)
+            if np.array_equal(new, depth):
+                return depth
+            depth = new
+
+    def depth_weights(self, alpha):
+        """Node weights ``2 ** (alpha * depth)`` for the tree lasso (``alpha = 0``: all weights 1).
+
+        ``alpha < 0`` penalizes the small groups of the fine scales less than
+        the large groups near the root; ``alpha > 0`` more.
+
+        Parameters
+        ----------
+        alpha : float
+            Exponent per level of depth, in ``[-10, 10]``.
+
+        Returns
+        -------
+        ndarray of float, shape (n_nodes,)
+        """
+        alpha = check_scalar(alpha, "alpha", low=-10, high=10, owner=f"{type(self).__name__}.depth_weights")
+        return np.exp2(alpha * self.node_depths().astype(float))
 
     def tree(self, weights=None):
         """The coefficient tree as a :class:`~structsparse.Tree` (node 0, the root, owns the scaling coefficients)."""

@@ -114,7 +114,7 @@ def _check_operator(A, owner):
     return check_array(A, "A", ndim=2, owner=owner)
 
 
-def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_iter=None):
+def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_iter=None, depth_weight=0.0):
     """Recover a structured sparse signal from ``y = A x (+ noise)``.
 
     Parameters
@@ -151,6 +151,11 @@ def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_ite
         all the continuation stages of the noiseless convex methods; with ``noise``, the bound of the solver :func:`structsparse.solve`
         picks, by that solver's name (``max_outer``, outer working-set iterations, for
         :func:`~structsparse.solve_block`; ``max_iter`` for :func:`~structsparse.fista`).
+    depth_weight : float, default 0.0
+        ``tree_lasso`` only: the node weights of the tree norm are ``2 ** (depth_weight * depth)``
+        (:meth:`TreeSparse.depth_weights`; 0 gives weight 1 to every node). Choose it from the
+        measurements with :func:`~structsparse.cs.select_by_holdout` (``param="depth_weight"``);
+        any other method refuses a nonzero value.
 
     Returns
     -------
@@ -185,8 +190,13 @@ def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_ite
     if max_iter is not None:
         kw["max_iter"] = check_int(max_iter, "max_iter", low=1, owner=owner)
 
+    depth_weight = check_scalar(depth_weight, "depth_weight", low=-10, high=10, owner=owner)
+    if depth_weight != 0 and method != "tree_lasso":
+        raise ParameterError(f"The 'depth_weight' parameter of {owner} applies to method='tree_lasso' only. "
+                             f"Got depth_weight={depth_weight!r} with method={method!r}.")
+
     with single_blas_thread():
-        res = _dispatch(Aop, y, model, method, noise, kw, owner)
+        res = _dispatch(Aop, y, model, method, noise, kw, owner, depth_weight)
     if not res.converged:  # the README promises a warning from every solver that stops early
         warnings.warn(f"recover({method!r}) stopped before meeting its stopping rule after {res.n_iter} "
                       f"iterations ({res.message or 'no message'}); the result says converged=False.",
@@ -194,7 +204,7 @@ def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_ite
     return res
 
 
-def _dispatch(Aop, y, model, method, noise, kw, owner):
+def _dispatch(Aop, y, model, method, noise, kw, owner, depth_weight=0.0):
     m, n = Aop.shape
     start = time.perf_counter()
     info = {}
@@ -210,11 +220,12 @@ def _dispatch(Aop, y, model, method, noise, kw, owner):
             raise ParameterError(f"The 'method' parameter of {owner}: 'tree_lasso' needs a TreeSparse or "
                                  f"TreeSparse2D model. "
                                  f"Got {type(model).__name__}.")
-        pen = TreeLasso(model.tree(), 1.0)
+        pen = TreeLasso(model.tree(weights=model.depth_weights(depth_weight) if depth_weight else None), 1.0)
         if noise:
             x, info = penalized_recovery(Aop, y, pen, noise, **kw)
         else:
             x, info = tree_basis_pursuit(Aop, y, pen, **kw)
+        info["depth_weight"] = depth_weight
     elif method in ("cosamp", "model_cosamp"):
         x, info = cosamp(Aop, y, model if method == "model_cosamp" else model.plain(), **kw)
     elif method in ("iht", "model_iht"):
