@@ -22,6 +22,7 @@ import numpy as np
 
 from .._validation import check_int, check_rng, check_scalar
 from ..exceptions import ShapeError
+from . import _winograd
 from ._im2col import col2im, conv_output_size, im2col, pad_nhwc, windows
 
 __all__ = [
@@ -360,8 +361,73 @@ class Conv2D(Layer):
         self._plan = plan
         return plan
 
+    # Winograd F(2x2, 3x3) (see _winograd) for 3x3 stride-1 layers of at least this many input channels, on
+    # batches of at least this many 2x2 output tiles (smaller ones: the filter transform's fixed cost wins)
+    WINOGRAD_MIN_CHANNELS = 4
+    WINOGRAD_MIN_TILES = 256
+
+    def _winograd_ok(self, x):
+        n, h, w, c = x.shape
+        ho, wo = self.output_shape[0], self.output_shape[1]
+        return (_winograd.NUMBA_ENABLED and self.kernel_size == 3 and self.stride == 1
+                and c >= self.WINOGRAD_MIN_CHANNELS
+                and n * ((ho + 1) // 2) * ((wo + 1) // 2) >= self.WINOGRAD_MIN_TILES)
+
+    def _winograd_plan(self, x):
+        """Buffers for Winograd evaluation of batches of ``x``'s shape (built once per shape)."""
+        n, h, w, c = x.shape
+        key = ("winograd", id(self), x.shape, x.dtype)
+        plans = getattr(self, "_plans", None)
+        if plans is None or plans.get("owner") != id(self):
+            plans = self._plans = {"owner": id(self)}
+        plan = plans.get(key)
+        if plan is not None:
+            return plan
+        p, f = self.padding, self.filters
+        ho, wo = self.output_shape[0], self.output_shape[1]
+        th, tw = (ho + 1) // 2, (wo + 1) // 2
+        # zero border (and the extra row/column of odd outputs) written once; each call fills the interior
+        xp = np.zeros((n, 2 * th + 2, 2 * tw + 2, c), dtype=x.dtype)
+        per_sample = 16 * th * tw * (c + f) * x.dtype.itemsize   # a block's V and M
+        bs = int(max(1, min(n, (2 * self.BLOCK_BYTES) // max(per_sample, 1))))
+        # flat: each block views a prefix as a C-contiguous (16, rows, C) array (a strided view would keep the
+        # kernels from vectorizing over channels)
+        V = np.empty(16 * bs * th * tw * c, dtype=x.dtype)
+        M = np.empty(16 * bs * th * tw * f, dtype=x.dtype)
+        out = np.empty((n, ho, wo, f), dtype=x.dtype)
+        if len(plans) > 4:
+            for old in [k_ for k_ in plans if k_ != "owner"][:-2]:
+                del plans[old]
+        plan = plans[key] = {"xp": xp, "V": V, "M": M, "out": out, "bs": bs, "th": th, "tw": tw}
+        return plan
+
+    def _forward_winograd(self, x, reuse):
+        """Evaluation forward by Winograd F(2x2, 3x3): per block of samples, input transform, 16 products, output
+        transform with the bias."""
+        plan = self._winograd_plan(x)
+        n, h, w, c = x.shape
+        p, f = self.padding, self.filters
+        th, tw, bs = plan["th"], plan["tw"], plan["bs"]
+        xp = plan["xp"]
+        xp[:, p:p + h, p:p + w, :] = x
+        U = _winograd.filter_transform(self.params["W"].astype(x.dtype, copy=False))
+        b = self.params["b"].astype(x.dtype, copy=False)
+        out = plan["out"]
+        for start in range(0, n, bs):
+            m = min(bs, n - start)
+            rows = m * th * tw
+            V = plan["V"][:16 * rows * c].reshape(16, rows, c)
+            M = plan["M"][:16 * rows * f].reshape(16, rows, f)
+            _winograd.input_transform(xp[start:start + m], V, th, tw)
+            np.matmul(V, U, out=M)
+            _winograd.output_transform(M, b, out[start:start + m], th, tw)
+        self._cache = ("eval", x)
+        return out if reuse else out.copy()
+
     def _forward_eval(self, x, reuse):
         """Evaluation forward: blocked im2col into a reused buffer, one product per block, bias in place."""
+        if self._winograd_ok(x):
+            return self._forward_winograd(x, reuse)
         plan = self._eval_plan(x)
         n, h, w, c = x.shape
         k, s, p = self.kernel_size, self.stride, self.padding
