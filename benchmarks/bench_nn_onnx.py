@@ -142,6 +142,173 @@ def bench_speed(runs, rounds, only):
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
+def chain_model(k):
+    """k Relu nodes in a chain on a (N, 1, 8, 8) input: onnxruntime runs each as its own kernel."""
+    from onnx import TensorProto, helper
+
+    nodes, prev = [], "input"
+    for i in range(k):
+        out = "output" if i == k - 1 else f"r{i}"
+        nodes.append(helper.make_node("Relu", [prev], [out], name=f"r{i}"))
+        prev = out
+    g = helper.make_graph(nodes, "chain", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, 8, 8])],
+                          [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 1, 8, 8])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    return m
+
+
+def optimized_ops(model, config=None):
+    """The operators onnxruntime runs for ``model`` (after its fusions and the NCHWc layout)."""
+    import onnx
+
+    from structsparse.nn.onnx_io import ort_session
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "opt.onnx"
+        ort_session(model, config=config, optimized_path=path)
+        return [n.op_type for n in onnx.load(str(path)).graph.node]
+
+
+def ort_node_times(model, X, runs):
+    """Kernel time (us) of every node onnxruntime runs, from its profiler (``enable_profiling``).
+
+    The profiler reports wall time, so each node's figure is its minimum over the runs (the run least
+    disturbed by other processes), and the run's figure is the sum of its nodes' minima.
+    """
+    import json
+
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    with tempfile.TemporaryDirectory() as d:
+        opts.enable_profiling = True
+        opts.profile_file_prefix = str(Path(d) / "prof")
+        sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        for _ in range(runs + 3):
+            sess.run(None, {"input": X})
+        with open(sess.end_profiling()) as fh:
+            events = json.load(fh)
+    per, order = {}, []
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            key = f"{e['args']['op_name']}:{e['name'][:-len('_kernel_time')]}"
+            if key not in per:
+                order.append(key)
+            per.setdefault(key, []).append(e["dur"])
+    out = {k: float(np.min(per[k][3:])) for k in order}
+    out["(model_run)"] = sum(out.values())
+    return out
+
+
+def numpy_layer_times(net, X, rounds):
+    """Median thread CPU time (us) per layer of ``net.forward(X)`` (each layer's forward methods timed in place).
+
+    The forward runs as usual (fused ReLUs, reused buffers); a ReLU fused into its max pool costs nothing of its
+    own and reads 0. The sum is printed beside the untimed forward time (the wrappers cost ~1 us a layer).
+    """
+    acc = {n.name: [] for n in net.nodes}
+    cur = {}
+    wrapped = []
+    for n in net.nodes:
+        layer = n.layer
+        for meth in ("forward", "forward_reusing", "forward_inplace"):
+            if not hasattr(layer, meth):
+                continue
+            orig = getattr(layer, meth)
+
+            def timed(*a, _orig=orig, _name=n.name, **k):
+                c = time.thread_time()
+                r = _orig(*a, **k)
+                cur[_name] = cur.get(_name, 0.0) + time.thread_time() - c
+                return r
+            setattr(layer, meth, timed)
+            wrapped.append((layer, meth))
+    try:
+        net.forward(X, check=False)
+        for _ in range(rounds):
+            cur.clear()
+            net.forward(X, check=False)
+            for name in acc:
+                acc[name].append(cur.get(name, 0.0))
+    finally:
+        for layer, meth in wrapped:
+            delattr(layer, meth)  # back to the class's method
+    return {f"{n.layer.kind}:{n.name}": float(np.median(acc[n.name])) * 1e6 for n in net.nodes}
+
+
+def bench_breakdown(rounds, only):
+    """Where the time goes: onnxruntime's fixed costs at batch 1, per-node and per-layer times at batch 256."""
+    from threadpoolctl import threadpool_limits
+
+    X_tr, X_val, X_te, y_tr, y_val, y_te = nn.load_digits_splits(rng=0)
+    dense = nn.small_cnn((32, 64), rng=0)
+    nn.train(dense, X_tr, y_tr, epochs=3, lr=0.05, progress=False)
+    dense_f = fold_batchnorm(dense)
+    nets = {"dense": dense_f}
+    for label, pruned in variants(dense).items():
+        if only and not any(o in label for o in only):
+            continue
+        nets[label] = fold_batchnorm(pruned)
+    models = {k: nn.to_onnx(v, softmax=False) for k, v in nets.items()}
+    ks = (1, 2, 4, 8, 16)
+    chains = [ort_runner(chain_model(k)) for k in ks]
+    runners = {k: ort_runner(m) for k, m in models.items()}
+    X1 = np.random.default_rng(1).random((1, 8, 8, 1), dtype=np.float32)
+    X1o = nchw(X1)
+    print(f"\nB. Breakdown (load average {os.getloadavg()[0]:.1f}); CPU time, median over {rounds * 20} "
+          "interleaved rounds")
+    fns = [lambda r=r: r(X1o) for r in chains] + [lambda r=r: r(X1o) for r in runners.values()]
+    with threadpool_limits(1):
+        _, cpu = time_pair(fns, rounds * 20)
+    t_chain = np.array(cpu[:len(ks)]) * 1e6
+    slope, icpt = np.polyfit(np.array(ks, dtype=float), t_chain, 1)
+    print("  onnxruntime fixed cost at batch 1 (chains of k Relu nodes on 64 numbers, IO binding): "
+          + ", ".join(f"k={k}: {t:.2f} us" for k, t in zip(ks, t_chain)))
+    print(f"  -> per run {icpt:.2f} us, per node {slope:.2f} us (least squares over k)")
+    t_net = dict(zip(runners, np.array(cpu[len(ks):]) * 1e6))
+    flops_d = nn.flops(dense_f)
+    rows = {}
+    for name, net in nets.items():
+        ops = optimized_ops(models[name])
+        fixed = icpt + slope * len(ops)
+        rows[name] = (t_net[name], len(ops), fixed, t_net[name] - fixed)
+        print(f"  {name}: batch 1 {t_net[name]:.2f} us; runs {len(ops)} nodes {ops}; fixed {fixed:.2f} us, "
+              f"compute {t_net[name] - fixed:.2f} us")
+    td, _, fd, cd = rows["dense"]
+    for name, net in nets.items():
+        if name == "dense":
+            continue
+        t, _, f, c = rows[name]
+        r = flops_d / nn.flops(net)
+        ideal = (fd + cd) / (f + cd / r) / r
+        print(f"  {name}: FLOPs ratio {r:.2f}x; batch-1 efficiency {td / t / r:.2f} (whole run), "
+              f"{cd / c / r:.2f} (compute part alone); with this fixed cost and a pruned compute exactly "
+              f"{r:.2f}x smaller the whole run could reach {ideal:.2f}")
+    X256 = np.random.default_rng(256).random((256, 8, 8, 1), dtype=np.float32)
+    print(f"  batch 256, onnxruntime profiler (least kernel time per node over {rounds} runs, us; their sum) and numpy "
+          f"per layer (thread CPU time, us; {rounds} runs); load average {os.getloadavg()[0]:.1f}")
+    with threadpool_limits(1):
+        for name, net in nets.items():
+            ort_t = ort_node_times(models[name], nchw(X256), rounds)
+            np_t = numpy_layer_times(net, X256, rounds)
+            run = ort_t.pop("(model_run)")
+            print(f"    {name}: onnxruntime {run:.0f} us, nodes " +
+                  ", ".join(f"{k} {v:.0f}" for k, v in ort_t.items()))
+            print(f"    {' ' * len(name)}  numpy {sum(np_t.values()):.0f} us, layers " +
+                  ", ".join(f"{k} {v:.0f}" for k, v in np_t.items()))
+            conv_np = sum(v for k, v in np_t.items() if k.startswith("conv2d"))
+            conv_ort = sum(v for k, v in ort_t.items() if k.startswith("Conv"))
+            print(f"    {' ' * len(name)}  numpy / onnxruntime: whole {sum(np_t.values()) / run:.2f}x, "
+                  f"convolutions {conv_np / conv_ort:.2f}x, the rest "
+                  f"{(sum(np_t.values()) - conv_np) / max(run - conv_ort, 1e-9):.2f}x")
+
+
 def million_cnn():
     return nn.Sequential([
         nn.Conv2D(64, 3, padding=1), nn.BatchNorm(), nn.ReLU(),
@@ -180,7 +347,11 @@ def main():
     ap.add_argument("--repeats", type=int, default=7, help="ONNX import/export repeats")
     ap.add_argument("--variants", nargs="*", default=None, help="only variants whose label contains one of these")
     ap.add_argument("--no-io", action="store_true", help="skip the import/export timing")
+    ap.add_argument("--breakdown", action="store_true", help="only the breakdown of where the time goes")
     args = ap.parse_args()
+    if args.breakdown:
+        bench_breakdown(args.rounds, args.variants)
+        return
     bench_speed(args.runs, args.rounds, args.variants)
     if not args.no_io:
         bench_io(args.repeats)

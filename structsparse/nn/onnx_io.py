@@ -1009,13 +1009,17 @@ def to_onnx(net, path=None, softmax=None, opset=OPSET):
     return model
 
 
-def ort_session(model, threads=1):
+def ort_session(model, threads=1, config=None, optimized_path=None):
     """An onnxruntime session on ``model`` (a ModelProto or path), ``threads`` intra-op threads.
 
     Every session gets the same options: all graph optimizations
     (``ORT_ENABLE_ALL``: constant folding, Conv+BatchNormalization and
     Conv+Relu fusion, the blocked NCHWc layout where the hardware has it),
-    sequential execution, one inter-op thread.
+    sequential execution, one inter-op thread. ``config`` adds session
+    configuration entries (``{"session.intra_op.allow_spinning": "0"}``, or
+    the pseudo-entry ``"optimization"``: ``"all"``, ``"extended"``, ``"basic"``
+    or ``"disable"``); ``optimized_path`` saves the graph onnxruntime runs
+    (after its fusions and layout changes) to that file.
     """
     try:
         import onnxruntime as ort
@@ -1027,11 +1031,19 @@ def ort_session(model, threads=1):
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3
+    for key, value in (config or {}).items():
+        if key == "optimization":
+            opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, f"ORT_ENABLE_{str(value).upper()}",
+                                                    ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
+        else:
+            opts.add_session_config_entry(str(key), str(value))
+    if optimized_path is not None:
+        opts.optimized_model_filepath = str(optimized_path)
     src = model.SerializeToString() if hasattr(model, "SerializeToString") else str(model)
     return ort.InferenceSession(src, opts, providers=["CPUExecutionProvider"])
 
 
-def ort_runner(model, threads=1, chunk=None):
+def ort_runner(model, threads=1, chunk=None, config=None):
     """A function ``run(X)`` that evaluates ``model`` in onnxruntime through IO binding.
 
     ``X`` is a float32 batch in the model's layout (NCHW images or 2-D
@@ -1049,6 +1061,8 @@ def ort_runner(model, threads=1, chunk=None):
         Intra-op threads.
     chunk : int or None, default None
         Run batches larger than this in slices of ``chunk`` samples.
+    config : dict, optional
+        Session configuration entries (see :func:`ort_session`).
 
     Returns
     -------
@@ -1058,7 +1072,7 @@ def ort_runner(model, threads=1, chunk=None):
     """
     import onnxruntime as ort
 
-    sess = ort_session(model, threads=threads)
+    sess = ort_session(model, threads=threads, config=config)
     in_name, out_name = sess.get_inputs()[0].name, sess.get_outputs()[0].name
     bound = {}
 
