@@ -53,6 +53,7 @@ is made on a small warm-up problem and reported separately.
 
 import _setup  # noqa: F401  (first: one BLAS thread, structsparse importable)
 import argparse
+import os
 import time
 import warnings
 import zlib
@@ -181,6 +182,65 @@ def choose_k(prob, method, candidates, rng):
     return best[1]
 
 
+def select_ours(prob, method, k, seed, depth_weights, **kw):
+    """``cs.select_by_holdout`` on the measurements: ``k`` of a greedy method, or the tree lasso's depth exponent.
+
+    10 % of the rows held out (the rows drawn by ``seed``), every candidate fit on the rest, the best refit on
+    all rows; the truth is never passed. Returns ``(x, seconds including the selection, converged, chosen)``.
+    """
+    from structsparse import cs
+    from structsparse.exceptions import ConvergenceWarning
+
+    model = _model(prob, max(k, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if method == "tree_lasso":
+            sel = cs.select_by_holdout(prob.A, prob.y, model, method, param="depth_weight",
+                                       candidates=depth_weights, rng=seed, **kw)
+        else:
+            sel = cs.select_by_holdout(prob.A, prob.y, model, method, rng=seed, **kw)
+    scores = " ".join(f"{c:g}:{v:.4g}" for c, v in zip(sel.candidates, sel.scores))
+    return sel.result.x, sel.time, sel.result.converged, f"{sel.param}={sel.best:g} (held-out scores {scores})"
+
+
+def coefficient_depths(prob):
+    """Depth in the wavelet tree of every coefficient (0 for the scaling coefficients)."""
+    model = _model(prob, prob.m // 4)
+    return model.node_depths()[model.parent_of_coefficient]
+
+
+def select_spgl1(prob, iter_lim, seed, depth_weights):
+    """spgl1's weighted basis pursuit ``min sum_i 2^(alpha depth_i) |c_i| s.t. A c = y``, alpha chosen as ours is.
+
+    The same held-out rows as :func:`select_ours` (the permutation drawn by ``seed``), the same candidates and
+    score (relative residual on the held-out rows); the best alpha refit on all rows. This gives the peer the
+    same depth weighting and the same selection as the tree lasso (equal treatment).
+    """
+    from structsparse import cs
+
+    spgl1 = _spgl1()
+    m = prob.m
+    n_val = int(round(0.1 * m))
+    val = np.sort(np.random.default_rng(seed).permutation(m)[:n_val])
+    fit = np.setdiff1d(np.arange(m), val)
+    A_fit, A_val = cs.row_subset(prob.A, fit), cs.row_subset(prob.A, val)
+    depth = coefficient_depths(prob).astype(float)
+    t = time.perf_counter()
+    scores = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for alpha in depth_weights:
+            x = spgl1.spg_bp(A_fit, prob.y[fit], iter_lim=iter_lim, verbosity=0, weights=np.exp2(alpha * depth))[0]
+            pred = A_val @ x if isinstance(A_val, np.ndarray) else A_val.matvec(x)
+            scores.append(float(np.linalg.norm(pred - prob.y[val]) / np.linalg.norm(prob.y[val])))
+        low = min(scores)  # the rule of select_by_holdout: the earliest candidate within rtol = 1e-3 of the best
+        best = next(a for a, v in zip(depth_weights, scores) if v <= low * (1 + 1e-3) + 1e-8)
+        x, _, _, info = spgl1.spg_bp(prob.A, prob.y, iter_lim=iter_lim, verbosity=0, weights=np.exp2(best * depth))
+    elapsed = time.perf_counter() - t
+    text = " ".join(f"{c:g}:{v:.4g}" for c, v in zip(depth_weights, scores))
+    return np.asarray(x, dtype=float), elapsed, int(info["stat"]) in (1, 2, 3, 4), f"alpha={best:g} (held-out scores {text})"
+
+
 def signals_part(fractions, noises, spgl1_iters):
     from structsparse import cs
     from structsparse.cs.data import SIGNALS
@@ -273,7 +333,7 @@ def signals_part(fractions, noises, spgl1_iters):
 
 
 def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "ascent"), wavelet="db4",
-                time_limit=120.0, pyprox_iters=300, skip=()):
+                time_limit=120.0, pyprox_iters=300, skip=(), select=False, depth_weights=(-1.0, -0.5, 0.0)):
     from structsparse import cs
 
     warm = cs.make_problem("camera", 0.25, "fourier", size=32, rng=0, wavelet=wavelet)
@@ -299,17 +359,32 @@ def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "asc
                     truth = prob.truth
                     k = prob.m // 4
                     results = {"back-projection": (prob.synthesis.rmatvec(prob.backprojection().ravel()), 0.0, True)}
+                    chosen = {}
+                    seed = zlib.crc32(f"holdout {name} {size} {sampling} {frac}".encode())
                     for method in GREEDY:
                         if method in skip:
                             continue
                         kw = {"tol": 1e-4, "max_iter": 300} if "iht" in method else {}
-                        x, t, conv, _ = run_ours(prob, method, k, **kw)
-                        results[method] = (x, t, conv)
+                        if select:
+                            x, t, conv, chosen[method + " (cv)"] = select_ours(prob, method, k, seed, depth_weights,
+                                                                               **kw)
+                            results[method + " (cv)"] = (x, t, conv)
+                        else:
+                            x, t, conv, _ = run_ours(prob, method, k, **kw)
+                            results[method] = (x, t, conv)
                     for method in ("tree_lasso", "l1"):
-                        if method not in skip:
+                        if method in skip:
+                            continue
+                        if select and method == "tree_lasso":
+                            x, t, conv, chosen["tree_lasso (cv)"] = select_ours(prob, method, k, seed, depth_weights)
+                            results["tree_lasso (cv)"] = (x, t, conv)
+                        else:
                             results[method] = run_constrained(prob, method, time_limit)[:3]
                     x, t, conv, _ = run_spgl1(prob, spgl1_iters)
                     results["spgl1"] = (x, t, conv)
+                    if select:
+                        x, t, conv, chosen["spgl1 (cv)"] = select_spgl1(prob, spgl1_iters, seed, depth_weights)
+                        results["spgl1 (cv)"] = (x, t, conv)
                     dense = isinstance(prob.A, np.ndarray)
                     x, t, conv, _ = run_pyproximal(prob.A, prob.y, pyprox_iters // 2 if dense else pyprox_iters,
                                                    cg_iter=8 if dense else 2)
@@ -320,10 +395,13 @@ def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "asc
                         rows.append(dict(image=name, size=size, sampling=sampling, frac=frac, m=prob.m, method=method,
                                          err=err, psnr=cs.psnr(truth, img, 1.0), ssim=cs.ssim(truth, img, 1.0),
                                          time=t, converged=conv))
-                    print(f"  done {name} {size}x{size} {sampling} M={prob.m} (set-up {t_setup:.1f} s)", flush=True)
+                    load = " ".join(f"{v:.1f}" for v in os.getloadavg())
+                    print(f"  done {name} {size}x{size} {sampling} M={prob.m} (set-up {t_setup:.1f} s; "
+                          f"load average {load}; {time.strftime('%H:%M:%S', time.gmtime())} UTC)", flush=True)
                     for r in rows[-len(results):]:
                         print(f"    {r['method']:16s} err {r['err']:.4f}  PSNR {r['psnr']:6.2f}  SSIM {r['ssim']:.4f}  "
-                              f"{r['time']:7.2f} s  converged {r['converged']}", flush=True)
+                              f"{r['time']:7.2f} s  converged {r['converged']}"
+                              + (f"  chose {chosen[r['method']]}" if r["method"] in chosen else ""), flush=True)
     print()
     print(f"images ({wavelet}): relative error / PSNR (dB) / SSIM / time (s); k = M // 4 for the greedy methods; "
           f"* = stopped before its tolerance")
@@ -350,10 +428,10 @@ def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "asc
                        and abs(r["frac"] - 0.25) < 1e-9]
                 if not sel:
                     continue
-                tree = min((r for r in sel if r["method"] in ("model_cosamp", "model_iht", "tree_lasso")),
+                tree = min((r for r in sel if r["method"].split(" ")[0] in ("model_cosamp", "model_iht", "tree_lasso")),
                            key=lambda r: r["err"])
                 peers = " ".join(f"vs {p} {q['err']:.4f}: {100 * (1 - tree['err'] / q['err']):+.1f} %"
-                                 for p in ("spgl1", "pyproximal") for q in sel if q["method"] == p)
+                                 for p in ("spgl1", "spgl1 (cv)", "pyproximal") for q in sel if q["method"] == p)
                 print(f"goal check {name} {size}x{size} {sampling} M=N/4 ({wavelet}): best tree method {tree['method']} "
                       f"error {tree['err']:.4f} {peers} (goal: >= +30 %); time {tree['time']:.2f} s")
     return rows
@@ -399,6 +477,12 @@ def main():
                         help="image M / N values (default: 1/8, 1/4, 1/3)")
     parser.add_argument("--skip", default="", help="methods of ours left out of the image runs, comma separated "
                         "(e.g. l1: our basis pursuit checks its budget between stages, so one stage can overrun it)")
+    parser.add_argument("--select", choices=("none", "holdout"), default="none",
+                        help="holdout: every greedy method picks k, the tree lasso its depth-weight exponent alpha "
+                        "(weights 2^(alpha depth)), by cs.select_by_holdout on 10 %% of the measurements; spgl1 "
+                        "is also run with the same depth weights chosen the same way ('spgl1 (cv)')")
+    parser.add_argument("--depth-weights", default="-1,-0.5,0",
+                        help="candidate exponents alpha for --select holdout (default: -1,-0.5,0)")
     parser.add_argument("--time-limit", type=float, default=120.0,
                         help="seconds for each of our constrained convex solves on images (default: 120)")
     args = parser.parse_args()
@@ -410,7 +494,8 @@ def main():
         images_part([int(v) for v in args.sizes.split(",")], args.samplings.split(","),
                     tuple(float(v) for v in args.fracs.split(",")), args.spgl1_iters_images,
                     tuple(args.images.split(",")), args.wavelet, args.time_limit, args.pyprox_iters,
-                    tuple(v for v in args.skip.split(",") if v))
+                    tuple(v for v in args.skip.split(",") if v), args.select == "holdout",
+                    tuple(float(v) for v in args.depth_weights.split(",")))
 
 
 if __name__ == "__main__":
