@@ -82,3 +82,60 @@ def test_small_batches_and_other_kernels_keep_im2col():
     first = Conv2D(8, 3, padding=1)
     first.build((8, 8, 1), rng)
     assert not first._winograd_ok(np.zeros((256, 8, 8, 1), np.float32))    # a first layer: im2col
+
+
+def test_output_transform_pool_matches_numpy_twin():
+    rng = np.random.default_rng(5)
+    for ho, wo in ((8, 8), (7, 5)):
+        th, tw, n, f = (ho + 1) // 2, (wo + 1) // 2, 3, 6
+        M = rng.standard_normal((16, n * th * tw, f)).astype(np.float32)
+        b = rng.standard_normal(f).astype(np.float32)
+        for relu in (False, True):
+            o1 = np.full((n, ho // 2, wo // 2, f), np.nan, dtype=np.float32)
+            o2 = o1.copy()
+            wg.output_transform_pool(M, b, o1, th, tw, relu)
+            wg.output_transform_pool_np(M, b, o2, th, tw, relu)
+            np.testing.assert_allclose(o1, o2, rtol=0, atol=1e-5)
+            assert (o1 >= 0).all() if relu else (o1 < 0).any()
+
+
+def _direct(monkeypatch, net, X):
+    """The reference: every convolution by im2col, every layer on its own (no fusion)."""
+    with monkeypatch.context() as m:
+        m.setattr(Conv2D, "WINOGRAD_MIN_TILES", 10 ** 12)
+        return net.forward(X, inplace=False)
+
+
+@pytest.mark.parametrize("batch", [1, 64, 300])
+def test_fused_evaluation_matches_layer_by_layer(monkeypatch, batch):
+    # conv -> ReLU -> padded conv (ReLU in the padded copy) -> max pool 2x2 -> ReLU (pool and ReLU in the
+    # output transform), and a conv read by two nodes (no fusion), odd map sizes
+    from structsparse import nn
+
+    net = nn.Sequential([nn.Conv2D(6, 3, padding=1), nn.ReLU(), nn.Conv2D(12, 3, padding=1), nn.MaxPool2D(2),
+                         nn.ReLU(), nn.Conv2D(8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Dense(5)],
+                        (9, 7, 2), rng=0)
+    g = nn.Graph((6, 6, 3), rng=1)
+    a = g.add(nn.Conv2D(8, 3, padding=1))
+    r = g.add(nn.ReLU(), a)
+    c = g.add(nn.Conv2D(8, 3, padding=1), r)
+    p = g.add(nn.MaxPool2D(2), c)
+    s = g.add(nn.Add(), [c, a])
+    q = g.add(nn.MaxPool2D(2), s)
+    j = g.add(nn.Concat(), [p, q])
+    g.add(nn.Flatten(), j)
+    g.add(nn.Dense(4))
+    readers = net._readers()
+    assert net._fused_into_convs(readers, net._fused_relus(readers)) == ({"relu1": "conv2d2"},
+                                                                         {"conv2d2": "maxpool2d1"})
+    readers = g._readers()
+    assert g._fused_into_convs(readers, g._fused_relus(readers)) == ({}, {})   # shared activations: no fusion
+    rng = np.random.default_rng(6)
+    for model in (net, g):
+        X = rng.standard_normal((batch,) + model.original_input_shape).astype(np.float32)
+        X0 = X.copy()
+        ref = _direct(monkeypatch, model, X)
+        got = model.forward(X)
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
+        np.testing.assert_allclose(model.forward(X), got, rtol=0, atol=0)   # buffers reused, same result
+        assert np.array_equal(X, X0)

@@ -22,7 +22,7 @@ import numpy as np
 from .._numba import NUMBA_ENABLED, njit
 
 __all__ = ["filter_transform", "input_transform", "input_transform_np", "output_transform",
-           "output_transform_np", "NUMBA_ENABLED"]
+           "output_transform_np", "output_transform_pool", "output_transform_pool_np", "NUMBA_ENABLED"]
 
 _G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
 
@@ -135,3 +135,44 @@ def output_transform_np(M, b, out, th, tw):
         full[:, u::2, 0::2, :] = rowv[0] + rowv[1] + rowv[2] + b
         full[:, u::2, 1::2, :] = rowv[1] - rowv[2] - rowv[3] + b
     out[...] = full[:, :ho, :wo, :]
+
+
+@njit
+def output_transform_pool(M, b, out, th, tw, relu):
+    """:func:`output_transform` followed by a 2x2, stride-2 max pool (and a ReLU when ``relu``), in one pass.
+
+    A 2x2 output tile is exactly one pooling window, so ``out[s, ty, tx, :] = max over the tile + b``
+    (the bias commutes with the maximum), ``relu(max(.)) = max(0, .)``. ``out``: ``(n, Ho // 2, Wo // 2, F)``;
+    tiles past it (odd ``Ho``/``Wo``) are dropped as the pool drops them.
+    """
+    n, ph, pw, f = out.shape
+    t = 0
+    for s in range(n):
+        for ty in range(th):
+            for tx in range(tw):
+                if ty < ph and tx < pw:
+                    o = out[s, ty, tx]
+                    for k in range(f):
+                        p0 = M[0, t, k] + M[4, t, k] + M[8, t, k]
+                        p1 = M[1, t, k] + M[5, t, k] + M[9, t, k]
+                        p2 = M[2, t, k] + M[6, t, k] + M[10, t, k]
+                        p3 = M[3, t, k] + M[7, t, k] + M[11, t, k]
+                        g0 = M[4, t, k] - M[8, t, k] - M[12, t, k]
+                        g1 = M[5, t, k] - M[9, t, k] - M[13, t, k]
+                        g2 = M[6, t, k] - M[10, t, k] - M[14, t, k]
+                        g3 = M[7, t, k] - M[11, t, k] - M[15, t, k]
+                        m = max(max(p0 + p1 + p2, p1 - p2 - p3), max(g0 + g1 + g2, g1 - g2 - g3)) + b[k]
+                        if relu and m < 0:
+                            m = 0
+                        o[k] = m
+                t += 1
+
+
+def output_transform_pool_np(M, b, out, th, tw, relu):
+    """Numpy twin of :func:`output_transform_pool` (same arguments, same result)."""
+    n, ph, pw, f = out.shape
+    full = np.empty((n, 2 * th, 2 * tw, f), dtype=out.dtype)
+    output_transform_np(M, b, full, th, tw)
+    win = full[:, :2 * ph, :2 * pw].reshape(n, ph, 2, pw, 2, f)
+    res = win.max(axis=(2, 4))
+    out[...] = np.maximum(res, 0) if relu else res

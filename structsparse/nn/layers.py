@@ -401,18 +401,29 @@ class Conv2D(Layer):
         plan = plans[key] = {"xp": xp, "V": V, "M": M, "out": out, "bs": bs, "th": th, "tw": tw}
         return plan
 
-    def _forward_winograd(self, x, reuse):
+    def _forward_winograd(self, x, reuse, relu_input=False, pool_relu=None):
         """Evaluation forward by Winograd F(2x2, 3x3): per block of samples, input transform, 16 products, output
-        transform with the bias."""
+        transform with the bias (and, with ``pool_relu`` not None, a following 2x2 max pool, with a ReLU when
+        True: see :meth:`forward_pooled`). ``relu_input`` applies a ReLU to ``x`` in the padded copy."""
         plan = self._winograd_plan(x)
         n, h, w, c = x.shape
         p, f = self.padding, self.filters
         th, tw, bs = plan["th"], plan["tw"], plan["bs"]
         xp = plan["xp"]
-        xp[:, p:p + h, p:p + w, :] = x
+        if relu_input:
+            np.maximum(x, 0, out=xp[:, p:p + h, p:p + w, :])
+        else:
+            xp[:, p:p + h, p:p + w, :] = x
         U = _winograd.filter_transform(self.params["W"].astype(x.dtype, copy=False))
         b = self.params["b"].astype(x.dtype, copy=False)
-        out = plan["out"]
+        if pool_relu is None:
+            out = plan["out"]
+        else:
+            ho, wo = self.output_shape[0], self.output_shape[1]
+            held = plan.get("pooled")
+            if held is None:
+                held = plan["pooled"] = np.empty((n, ho // 2, wo // 2, f), dtype=x.dtype)
+            out = held
         for start in range(0, n, bs):
             m = min(bs, n - start)
             rows = m * th * tw
@@ -420,21 +431,43 @@ class Conv2D(Layer):
             M = plan["M"][:16 * rows * f].reshape(16, rows, f)
             _winograd.input_transform(xp[start:start + m], V, th, tw)
             np.matmul(V, U, out=M)
-            _winograd.output_transform(M, b, out[start:start + m], th, tw)
+            if pool_relu is None:
+                _winograd.output_transform(M, b, out[start:start + m], th, tw)
+            else:
+                _winograd.output_transform_pool(M, b, out[start:start + m], th, tw, bool(pool_relu))
         self._cache = ("eval", x)
         return out if reuse else out.copy()
 
-    def _forward_eval(self, x, reuse):
-        """Evaluation forward: blocked im2col into a reused buffer, one product per block, bias in place."""
+    def fuses_pool(self, x, pool):
+        """Whether an evaluation pass on ``x`` can compute ``pool(self(x))`` in one step (:meth:`forward_pooled`):
+        Winograd evaluation applies (:attr:`WINOGRAD_MIN_TILES`) and ``pool`` is a 2x2, stride-2 max pool without
+        padding (each 2x2 output tile is one pooling window)."""
+        return (getattr(pool, "kind", None) == "maxpool2d" and pool.size == 2 and pool.stride == 2
+                and pool.padding == 0 and self._winograd_ok(x))
+
+    def forward_pooled(self, x, relu=False, relu_input=False):
+        """Evaluation: ``maxpool2x2(self(x))`` (``relu(...)`` of it when ``relu``) without writing the conv output.
+
+        Only when :meth:`fuses_pool` holds. The result is a buffer the layer reuses (as with
+        :meth:`forward_reusing`). ``relu_input`` applies a ReLU to ``x`` first (in the padded copy).
+        """
+        return self._forward_winograd(x, True, relu_input=relu_input, pool_relu=bool(relu))
+
+    def _forward_eval(self, x, reuse, relu_input=False):
+        """Evaluation forward: blocked im2col into a reused buffer, one product per block, bias in place.
+
+        ``relu_input`` (padded layers only) applies a ReLU to ``x`` in the padded copy, a pass saved."""
         if self._winograd_ok(x):
-            return self._forward_winograd(x, reuse)
+            return self._forward_winograd(x, reuse, relu_input=relu_input)
         plan = self._eval_plan(x)
         n, h, w, c = x.shape
         k, s, p = self.kernel_size, self.stride, self.padding
         ho, wo = self.output_shape[0], self.output_shape[1]
         xp = plan["xp"]
         if xp is None:
-            xp = np.ascontiguousarray(x)
+            xp = np.maximum(x, 0) if relu_input else np.ascontiguousarray(x)
+        elif relu_input:
+            np.maximum(x, 0, out=xp[:, p:p + h, p:p + w, :])
         else:
             xp[:, p:p + h, p:p + w, :] = x
         sn, sh, sw, _ = xp.strides
@@ -485,14 +518,18 @@ class Conv2D(Layer):
 
     reuses_output = True
 
-    def forward_reusing(self, x):
+    def forward_reusing(self, x, relu_input=False):
         """Evaluation forward writing into a buffer kept by the layer and reused by the next call.
 
         A fresh 10-100 MB output costs page faults on every call, a large share
         of the time once pruning has shrunk the product. The graph calls this
         only for activations that are consumed within the same forward pass
-        (never for its output).
+        (never for its output). ``relu_input=True`` computes ``self(relu(x))``,
+        the ReLU applied while ``x`` is copied into the padded buffer.
         """
+        if relu_input:
+            self._check_input(x)
+            return self._forward_eval(x, True, relu_input=True)
         return self.forward(x, train=False, _reuse=True)
 
     def backward(self, dout):

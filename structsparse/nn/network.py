@@ -184,13 +184,30 @@ class Graph:
         inplace = (not train) if inplace is None else (inplace and not train)
         readers = self._readers() if inplace else None
         fused = self._fused_relus(readers) if inplace else {}
+        relu_in, pool_of = self._fused_into_convs(readers, fused) if inplace else ({}, {})
+        done = set()
         for n in self.nodes:
-            if n.name in fused:
-                # evaluation: a ReLU whose only input is a max pool read by nothing else ran inside it
+            if n.name in done:
+                continue
+            if n.name in fused or n.name in relu_in:
+                # evaluation: a ReLU whose only input is a max pool read by nothing else ran inside it; or a
+                # ReLU read only by a padded convolution, applied there while its input is padded
                 acts[n.name] = acts[n.inputs[0]]
                 continue
             args = [acts[i] for i in n.inputs]
             layer = n.layer
+            if n.name in pool_of or (n.inputs[0] in relu_in and layer.kind == "conv2d"):
+                rin = n.inputs[0] in relu_in
+                pool = pool_of.get(n.name)
+                if pool is not None and layer.fuses_pool(args[0], self.node(pool).layer):
+                    # evaluation: conv -> 2x2 max pool (-> ReLU) in one pass, the conv output never written
+                    acts[pool] = layer.forward_pooled(args[0], relu=pool in fused.values(), relu_input=rin)
+                    acts[n.name] = None
+                    done.add(pool)
+                    continue
+                if rin:
+                    acts[n.name] = layer.forward_reusing(args[0], relu_input=True)
+                    continue
             if n.name in fused.values():
                 if n.name != self.output:
                     acts[n.name] = layer.forward_reusing(args[0], relu=True)
@@ -221,6 +238,32 @@ class Graph:
                     and kinds[src].kind == "maxpool2d" and kinds[src].fuses_relu()):
                 fused[n.name] = src
         return fused
+
+    def _fused_into_convs(self, readers, fused):
+        """Evaluation fusions around convolutions: ``({relu: conv}, {conv: max pool})``.
+
+        A ReLU whose input nothing else reads and which only a padded ``Conv2D`` reads is applied by that
+        convolution while it copies its input into the padded buffer. A ``Conv2D`` read only by a 2x2, stride-2
+        max pool may compute the pooled map directly (Winograd evaluation, decided per batch by
+        ``Conv2D.fuses_pool``). Outputs of the network are never fused away.
+        """
+        consumers = self.consumers()
+        kinds = {n.name: n.layer for n in self.nodes}
+        relu_in, pool_of = {}, {}
+        for n in self.nodes:
+            src = n.inputs[0] if n.inputs else INPUT
+            if (n.layer.kind == "relu" and n.name not in fused and n.name != self.output and src != INPUT
+                    and readers[src] == 1 and readers[n.name] == 1):
+                reader = kinds[consumers[n.name][0]]
+                if reader.kind == "conv2d" and reader.padding > 0:
+                    relu_in[n.name] = consumers[n.name][0]
+            if n.layer.kind == "conv2d" and n.name != self.output and readers[n.name] == 1:
+                pool = consumers[n.name][0]
+                pl = kinds[pool]
+                if (pool != self.output and pl.kind == "maxpool2d" and pl.size == 2 and pl.stride == 2
+                        and pl.padding == 0):
+                    pool_of[n.name] = pool
+        return relu_in, pool_of
 
     def _readers(self):
         counts = {INPUT: 0}
