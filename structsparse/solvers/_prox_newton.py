@@ -286,6 +286,10 @@ def _newton_dense(datafit, design, spec, X, ws, z, gap_outer, tol_abs, ctx, U_ws
     # so solve this working set to the final tolerance (the next gap then certifies) rather than a fraction
     stable = ctx.get("_newton_support_stable", False)
     inner_tol = max((_STABLE_GAP_FRACTION if stable else _WS_GAP_FRACTION) * gap_outer, tol_abs)
+    if ctx.get("_newton_ws_complete", False):
+        # the caller found every violated constraint inside the working set (few new to the support): its
+        # solution is likely the problem's, so solve it to the final tolerance at once
+        inner_tol = tol_abs
     zf = np.ascontiguousarray(z[:, 0], dtype=float)
     V = np.zeros((int(sizes.max()), 1))
     group_lips = None

@@ -83,6 +83,12 @@ _CHEAP_DIV = 16
 _GROWING = 0.5
 # Anderson extrapolation uses the last _ANDERSON_K + 1 epochs
 _ANDERSON_K = 5
+# Other datafits: working sets grow 8x while cheap (as for least squares: up to 1/_CHEAP_DIV of the live
+# groups), and a working set holding every violated constraint, with at most _DATAFIT_COMPLETE_NEW times the
+# support new to it, is solved to the final tolerance (both: 7 -> 4 products A^T theta on L1 logistic, 1000x5000)
+_DATAFIT_CHEAP_GROWTH = True
+_DATAFIT_COMPLETE_WS = True
+_DATAFIT_COMPLETE_NEW = 0.3
 
 
 def _kernels(use_numba):
@@ -570,9 +576,23 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
                     z = z - np.asarray(design.A[:, cols_out] @ old).reshape(design.n, -1)
                     z_moved = True
                 alive &= ~out
+        lhs = threshold_norms(U, idx, ptr, t1, t2, 1.0)
         ws = _working_set(X, U, U, idx, ptr, t1, t2, bound, alive, unpen, "subdiff", p0, None, rules,
-                          _saturated_growth(X, idx, ptr, ws_size))
+                          _saturated_growth(X, idx, ptr, ws_size), lhs=lhs,
+                          last_size=ws_size if _DATAFIT_CHEAP_GROWTH else 0,
+                          cheap_size=int(alive.sum()) // _CHEAP_DIV if _DATAFIT_CHEAP_GROWTH else 0)
         ws_size = ws.size
+        # the working set holds every violated constraint, and few of them are new to the support: its
+        # solution is likely the problem's, so the Newton steps run to the final tolerance (the next gap can
+        # then certify) rather than to a fraction of this gap
+        if _DATAFIT_COMPLETE_WS:
+            violating = alive & ~unpen & (lhs > bound)
+            outside = violating.copy()
+            outside[ws] = False
+            nonzero = _nonzero_groups(X, idx, ptr)
+            n_new = int(np.count_nonzero(violating & ~nonzero))
+            ctx["_newton_ws_complete"] = (not outside.any()
+                                          and n_new <= _DATAFIT_COMPLETE_NEW * max(int(nonzero.sum()), 1))
         # A_ws^T theta is known from the gap's product unless screening moved z
         U_ws = None if z_moved else U[block_columns(idx, ptr, ws)]
         z, epochs = solve_newton_outer(loss, design, spec, X, ws, z, gap, 0.5 * tol * objective, factory, ctx,
@@ -681,6 +701,15 @@ def _outer_stop(it, gap, objective, p_zero, tol, max_iter, callback, X, x_shape,
     if it == max_iter:
         return False, f"reached max_outer={max_iter} before the tolerance {tol:g}"
     return False, ""
+
+
+def _nonzero_groups(X, idx, ptr):
+    """Which groups of ``X`` (p, k) are nonzero."""
+    if X.shape[1] == 1 and ptr.size - 1 == idx.size:
+        return X[idx, 0] != 0
+    if not idx.size:
+        return np.zeros(ptr.size - 1, dtype=bool)
+    return np.add.reduceat(np.abs(X[idx]).sum(axis=1), ptr[:-1]) > 0
 
 
 def _saturated_growth(X, idx, ptr, ws_size):
