@@ -404,7 +404,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     unpen = spec.unpenalized
     free_cols = block_columns(idx, ptr, np.flatnonzero(unpen))
     proj = _Unpenalized(design, free_cols)
-    bound = np.where(t2 > 0, t2, t1)           # right-hand side of each group's dual constraint
+    # right-hand side of each group's dual constraint (t1 itself when no group has an l2 part: no copy)
+    bound = np.where(t2 > 0, t2, t1) if np.any(t2 > 0) else t1
     alive = np.ones(n_blocks, dtype=bool)      # not removed by screening
     # every group pure l1 or pure l2: the dual scaling is the constraint's left-hand side over its bound
     pure = not np.any((t1 > 0) & (t2 > 0))
@@ -474,7 +475,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                 # screening event cost more than the event at 10^6 features); until then, masked
                 if dead.sum() >= 0.1 * dead.size:
                     keep = ~dead
-                    live = _Live(spec, bound, unpen, live.blocks[keep])
+                    kept, live = live.blocks[keep], None   # the old live arrays go before the new ones come
+                    live = _Live(spec, bound, unpen, kept)
                     if group_norm is not None:
                         group_norm = group_norm[keep]
                     if lhs_u is not None:
@@ -777,16 +779,18 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
         nonzero = np.add.reduceat(np.abs(X[idx]).sum(axis=1), ptr[:-1]) > 0 if idx.size else \
             np.zeros(n_groups, dtype=bool)
     forced = nonzero | unpen if alive is None else alive & (nonzero | unpen)
-    candidates = np.arange(n_groups) if alive is None else np.flatnonzero(alive)
+    # every group (alive None): its count only, the index array is built if it is returned
+    candidates = None if alive is None else np.flatnonzero(alive)
+    n_candidates = n_groups if alive is None else candidates.size
     if strategy == "full":
-        return candidates
+        return np.arange(n_groups) if alive is None else candidates
     n_nonzero = int(nonzero.sum())
     growth = saturated_growth if last_size and n_nonzero >= 0.9 * last_size else 2
     size = max(p0, growth * n_nonzero, min_size)
     if not last_size or n_nonzero >= _GROWING * last_size:  # still growing: jump while subproblems are cheap
         size = max(size, min(8 * max(n_nonzero, p0), cheap_size))
-    if size >= candidates.size:
-        return candidates
+    if size >= n_candidates:
+        return np.arange(n_groups) if alive is None else candidates
     if strategy == "subdiff":
         if lhs is None:
             lhs = solver.threshold_norms(U, idx, ptr, t1, t2, 1.0)
@@ -797,7 +801,7 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
         lhs_theta = solver.threshold_norms(Up, idx, ptr, t1, t2, scale)
         with np.errstate(divide="ignore", invalid="ignore"):
             score = (lhs_theta - bound) / np.where(group_norm > 0, group_norm, np.inf)
-    score = np.where(forced, np.inf, score)
+    score[forced] = np.inf   # score is a new array: in place, no second p-length temporary
     if alive is not None:
         score[~alive] = -np.inf
     n_forced = int(forced.sum())
@@ -850,7 +854,7 @@ class _Live:
             np.cumsum(sizes, out=ptr[1:])
             self.spec, self.cols = BlockSpec(cols, ptr, spec.t1[blocks], spec.t2[blocks]), cols
         self.idx, self.ptr, self.t1, self.t2 = self.spec.idx, self.spec.ptr, self.spec.t1, self.spec.t2
-        self.bound = bound if blocks.size == spec.n_blocks else bound[blocks]
+        self.bound = bound if blocks.size == spec.n_blocks else self.t1 if bound is spec.t1 else bound[blocks]
         self.unpen = unpen if blocks.size == spec.n_blocks else unpen[blocks]
 
 
@@ -879,8 +883,9 @@ class _BlockSolver:
         """
         if self._bounds is None:  # the groups' Frobenius norms do not change: computed once
             colnorm2 = self.design.colnorm2
-            if ptr.size - 1 == idx.size:  # singletons: the column norms themselves
-                self._bounds = np.sqrt(colnorm2[idx])
+            if ptr.size - 1 == idx.size:  # singletons: the column norms themselves (one p-length array)
+                self._bounds = colnorm2[idx]
+                np.sqrt(self._bounds, out=self._bounds)
             else:
                 self._bounds = np.sqrt(np.add.reduceat(colnorm2[idx], ptr[:-1])) if idx.size else \
                     np.zeros(ptr.size - 1)
@@ -891,7 +896,7 @@ class _BlockSolver:
     def zero_groups(self, X, R, groups, idx, ptr):
         """Set the given groups of ``X`` to zero and return the updated residual."""
         cols = block_columns(idx, ptr, groups)
-        old = X[cols].copy()
+        old = X[cols]   # fancy indexing copies already
         if np.any(old):
             X[cols] = 0.0
             sub = self.design.A[:, cols]
