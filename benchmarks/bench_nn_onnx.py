@@ -207,26 +207,31 @@ def ort_node_times(model, X, runs):
 
 
 def numpy_layer_times(net, X, rounds):
-    """Median thread CPU time (us) per layer of ``net.forward(X)`` (each layer's forward methods timed in place).
+    """Least thread CPU time (us) over the rounds per layer of ``net.forward(X)`` (each layer's forward methods timed in place).
 
-    The forward runs as usual (fused ReLUs, reused buffers); a ReLU fused into its max pool costs nothing of its
-    own and reads 0. The sum is printed beside the untimed forward time (the wrappers cost ~1 us a layer).
+    The forward runs as usual (fused ReLUs, reused buffers); a layer fused into another (a ReLU into a max pool
+    or a convolution, a max pool into the convolution before it) costs nothing of its own and reads 0. The sum is printed beside the untimed forward time (the wrappers cost ~1 us a layer).
     """
     acc = {n.name: [] for n in net.nodes}
-    cur = {}
+    cur, active = {}, set()
     wrapped = []
     for n in net.nodes:
         layer = n.layer
-        for meth in ("forward", "forward_reusing", "forward_inplace"):
+        for meth in ("forward", "forward_reusing", "forward_inplace", "forward_pooled"):
             if not hasattr(layer, meth):
                 continue
             orig = getattr(layer, meth)
 
             def timed(*a, _orig=orig, _name=n.name, **k):
+                if _name in active:  # a method calling another (forward_reusing -> forward): count it once
+                    return _orig(*a, **k)
+                active.add(_name)
                 c = time.thread_time()
-                r = _orig(*a, **k)
-                cur[_name] = cur.get(_name, 0.0) + time.thread_time() - c
-                return r
+                try:
+                    return _orig(*a, **k)
+                finally:
+                    cur[_name] = cur.get(_name, 0.0) + time.thread_time() - c
+                    active.discard(_name)
             setattr(layer, meth, timed)
             wrapped.append((layer, meth))
     try:
@@ -239,7 +244,7 @@ def numpy_layer_times(net, X, rounds):
     finally:
         for layer, meth in wrapped:
             delattr(layer, meth)  # back to the class's method
-    return {f"{n.layer.kind}:{n.name}": float(np.median(acc[n.name])) * 1e6 for n in net.nodes}
+    return {f"{n.layer.kind}:{n.name}": float(np.min(acc[n.name])) * 1e6 for n in net.nodes}
 
 
 def bench_breakdown(rounds, only):
@@ -290,7 +295,43 @@ def bench_breakdown(rounds, only):
         print(f"  {name}: FLOPs ratio {r:.2f}x; batch-1 efficiency {td / t / r:.2f} (whole run), "
               f"{cd / c / r:.2f} (compute part alone); with this fixed cost and a pruned compute exactly "
               f"{r:.2f}x smaller the whole run could reach {ideal:.2f}")
+    print(f"  session options (every network alike), CPU time, median over {rounds * 20} rounds (batch 1) and "
+          f"{rounds} rounds (batch 256), load average {os.getloadavg()[0]:.1f}:")
+    configs = {"default (ORT_ENABLE_ALL)": None,
+               "no spinning": {"session.intra_op.allow_spinning": "0"},
+               "denormals as zero": {"session.set_denormal_as_zero": "1"},
+               "ORT_ENABLE_EXTENDED (no NCHWc layout)": {"optimization": "extended"}}
+    for batch in (1, 256):
+        Xb = nchw(np.random.default_rng(batch).random((batch, 8, 8, 1), dtype=np.float32))
+        for cname, cfg in configs.items():
+            run = {k: ort_runner(m, config=cfg) for k, m in models.items()}
+            with threadpool_limits(1):
+                _, cpu = time_pair([lambda r=r: r(Xb) for r in run.values()], rounds * (20 if batch == 1 else 1))
+            t = dict(zip(run, cpu))
+            effs = ", ".join(f"{k}: {t['dense'] / t[k] / (flops_d / nn.flops(nets[k])):.2f}" for k in nets if k != "dense")
+            print(f"    batch {batch:>3} {cname}: dense {t['dense'] * 1e6:.1f} us; efficiency {effs}")
     X256 = np.random.default_rng(256).random((256, 8, 8, 1), dtype=np.float32)
+    # numpy: Winograd + fusions (the default) against the direct im2col path with no fusion into convolutions
+    # (Conv2D.WINOGRAD_MIN_TILES set out of reach, which also turns the conv -> pool fusion off), interleaved
+    direct = {k: v.copy() for k, v in nets.items()}
+    for g in direct.values():
+        for n in g.nodes:
+            if n.layer.kind == "conv2d":
+                n.layer.WINOGRAD_MIN_TILES = 1 << 62
+    fns, keys = [], []
+    for k in nets:
+        fns += [lambda g=nets[k]: g.forward(X256, check=False), lambda g=direct[k]: g.forward(X256, check=False)]
+        keys.append(k)
+    X256o = nchw(X256)
+    fns.append(lambda: runners["dense"](X256o))
+    with threadpool_limits(1):
+        _, cpu = time_pair(fns, rounds * 2)
+    print(f"  numpy at batch 256, CPU time, median over {rounds * 2} interleaved rounds (load average "
+          f"{os.getloadavg()[0]:.1f}); onnxruntime dense {cpu[-1] * 1e6:.0f} us in the same rounds:")
+    for i, k in enumerate(keys):
+        new_t, old_t = cpu[2 * i], cpu[2 * i + 1]
+        print(f"    {k}: Winograd + fusions {new_t * 1e6:.0f} us, direct im2col {old_t * 1e6:.0f} us "
+              f"({old_t / new_t:.2f}x); over onnxruntime dense: {new_t / cpu[-1]:.2f}x and {old_t / cpu[-1]:.2f}x")
     print(f"  batch 256, onnxruntime profiler (least kernel time per node over {rounds} runs, us; their sum) and numpy "
           f"per layer (thread CPU time, us; {rounds} runs); load average {os.getloadavg()[0]:.1f}")
     with threadpool_limits(1):
