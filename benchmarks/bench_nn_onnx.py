@@ -348,6 +348,26 @@ def bench_breakdown(rounds, only):
             print(f"    {' ' * len(name)}  numpy / onnxruntime: whole {sum(np_t.values()) / run:.2f}x, "
                   f"convolutions {conv_np / conv_ort:.2f}x, the rest "
                   f"{(sum(np_t.values()) - conv_np) / max(run - conv_ort, 1e-9):.2f}x")
+            convs = [v for k, v in ort_t.items() if k.startswith("Conv")]
+            conv_flops = [n.layer.flops() for n in net.nodes if n.layer.kind == "conv2d"]
+            if name == "dense":
+                ref = (run, convs, conv_flops)
+                continue
+            r = flops_d / nn.flops(net)
+            parts = []
+            for i, (td, tp, fd_, fp_) in enumerate(zip(ref[1], convs, ref[2], conv_flops)):
+                parts.append(f"conv {i + 1}: {td / tp:.2f}x faster for {fd_ / fp_:.2f}x fewer FLOPs "
+                             f"(efficiency {td / tp / (fd_ / fp_):.2f})")
+            rest_d, rest_p = ref[0] - sum(ref[1]), run - sum(convs)
+            print(f"    {' ' * len(name)}  onnxruntime, sum of node minima: efficiency {ref[0] / run / r:.2f}; "
+                  + "; ".join(parts) + f"; the other nodes {rest_d:.0f} -> {rest_p:.0f} us "
+                  f"({rest_p / run:.0%} of the pruned run, {rest_d / ref[0]:.0%} of the dense one)")
+            # the bound: every convolution exactly FLOPs-proportional (efficiency 1), the other nodes as measured
+            ideal_convs = sum(td / (fd_ / fp_) for td, fd_, fp_ in zip(ref[1], ref[2], conv_flops))
+            only_last = run - convs[-1] + ref[1][-1] / (ref[2][-1] / conv_flops[-1])
+            print(f"    {' ' * len(name)}  bound with the other nodes as measured: efficiency "
+                  f"{ref[0] / only_last / r:.2f} if the last convolution were exactly FLOPs-proportional, "
+                  f"{ref[0] / (rest_p + ideal_convs) / r:.2f} if every convolution were")
 
 
 def million_cnn():
