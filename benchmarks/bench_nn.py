@@ -5,7 +5,7 @@
    sparsity as a mask (zeros kept in the dense matrix) and as scipy CSR
    (magnitude pruning, random positions). Efficiency = realized speedup over
    the theoretical ``1 / (1 - sparsity)``.
-2. One conv layer by im2col at batch 1024 on 8x8 maps: removing output
+2. One conv layer at batch 1024 on 8x8 maps (Winograd, the default evaluation, and im2col): removing output
    filters only, against removing the matching input channels too.
 3. The whole small CNN on digits: dense, group-lasso pruned to a FLOPs budget
    (surgery + fine-tuning; penalty on all layers, and on the first layer's
@@ -64,21 +64,26 @@ def bench_matrix(n, batch, sparsities, repeats, rng):
 
 
 def bench_conv(batch, c_in, c_out, repeats, rng):
-    print(f"\n2. conv 3x3 by im2col, batch {batch}, 8x8 maps, {c_in} -> {c_out} channels, pruned to half")
+    print(f"\n2. conv 3x3, batch {batch}, 8x8 maps, {c_in} -> {c_out} channels, pruned to half; numpy evaluation "
+          "by Winograd F(2x2, 3x3) (the default for 3x3 stride-1 layers on large batches) and by im2col")
     X = rng.random((batch, 8, 8, c_in), dtype=np.float32)
 
-    def conv(cin, cout):
+    def conv(cin, cout, direct):
         net = nn.Sequential([nn.Conv2D(cout, 3, padding=1)], (8, 8, cin), rng=0)
         layer = net.nodes[0].layer
+        if direct:
+            layer.WINOGRAD_MIN_TILES = 1 << 62  # im2col + one product per block
         return lambda x: layer.forward(x)
 
-    full = conv(c_in, c_out)
-    out_only = conv(c_in, c_out // 2)
-    both = conv(c_in // 2, c_out // 2)
     X_half = np.ascontiguousarray(X[..., : c_in // 2])
-    t_full, t_out, t_both = best_times([lambda: full(X), lambda: out_only(X), lambda: both(X_half)], repeats)
-    print(f"  output filters only (theory 2x): realized {t_full / t_out:.2f}x")
-    print(f"  filters and the input channels feeding them (theory 4x): realized {t_full / t_both:.2f}x")
+    for label, direct in (("Winograd", False), ("im2col", True)):
+        full = conv(c_in, c_out, direct)
+        out_only = conv(c_in, c_out // 2, direct)
+        both = conv(c_in // 2, c_out // 2, direct)
+        t_full, t_out, t_both = best_times([lambda: full(X), lambda: out_only(X), lambda: both(X_half)], repeats)
+        print(f"  {label}: full layer {t_full * 1e3:.2f} ms; output filters only (theory 2x): realized "
+              f"{t_full / t_out:.2f}x; filters and the input channels feeding them (theory 4x): realized "
+              f"{t_full / t_both:.2f}x")
 
 
 def bench_network(quick, repeats, runs):
