@@ -297,3 +297,38 @@ def test_dense_validation_pass_matches_the_exact_checks(order):
         B[0, 2] = bad
         with pytest.raises(ShapeError, match="'A'.*finite"):
             ss.Logistic(B, y)
+
+
+def test_design_pass_kernels_agree_with_numpy():
+    """The one-pass kernels (rows of a C-ordered design, columns of an F-ordered one) match their numpy twin."""
+    from structsparse.datafits._design_pass import (
+        colnorm_rmatvec, colnorm_rmatvec_cols_numba, colnorm_rmatvec_numpy, colnorm_rmatvec_rows_numba)
+
+    rng = np.random.default_rng(4)
+    for n, p in ((7, 5), (1, 3), (6, 1), (33, 17)):   # lengths around the 4-way unrolling
+        A = rng.standard_normal((n, p))
+        v = rng.standard_normal(n)
+        want_sq, want_g = (A * A).sum(axis=0), A.T @ v
+        for sq, g in (colnorm_rmatvec_rows_numba(A, v), colnorm_rmatvec_cols_numba(np.asfortranarray(A).T, v),
+                      colnorm_rmatvec_numpy(A, v), colnorm_rmatvec(np.asfortranarray(A), v),
+                      colnorm_rmatvec(A[:, ::1], v)):
+            np.testing.assert_allclose(sq, want_sq, rtol=1e-13)
+            np.testing.assert_allclose(g, want_g, rtol=1e-12, atol=1e-13)
+    # NaN and infinities reach the outputs (the validation relies on it)
+    A = rng.standard_normal((9, 4))
+    A[3, 2] = np.nan
+    for sq, _ in (colnorm_rmatvec_rows_numba(A, np.ones(9)), colnorm_rmatvec_cols_numba(np.asfortranarray(A).T, np.ones(9))):
+        assert np.isnan(sq[2]) and np.all(np.isfinite(np.delete(sq, 2)))
+
+
+@pytest.mark.parametrize("name", datafit_names())
+def test_dual_point_product_at_zero(name):
+    """The product kept from the validation pass is ``A^T dual_point(0)`` (one target), for C and F designs."""
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((12, 6))
+    fit = random_datafit(name, A, 0)
+    for design in (A, np.asfortranarray(A)):
+        f = fit.with_design(design)
+        theta0 = f.dual_point(np.zeros(f.y.shape)).reshape(-1)
+        np.testing.assert_allclose(f._dual0_product, A.T @ theta0, rtol=1e-12, atol=1e-14)
+        assert not f._dual0_product.flags.writeable

@@ -24,6 +24,7 @@ from scipy.sparse.linalg import LinearOperator
 from .._linalg import group_spectral_norm_sq, rmatvec, spectral_norm_sq
 from .._validation import check_array, check_scalar
 from ..exceptions import ParameterError, ShapeError
+from ._design_pass import colnorm_rmatvec
 
 __all__ = ["Datafit", "check_design"]
 
@@ -59,34 +60,40 @@ def check_design(A, owner):
 
 
 def _check_dense_design(A, owner):
-    """A dense design as float64 and its squared column norms, from one pass over ``A``.
+    """A dense design as float64 and its squared column norms, from one pass over ``A``: ``(A, colnorm2)``."""
+    A = check_array(A, "A", ndim=2, owner=owner, finite=False)
+    return A, _dense_pass(A, owner)[0]
+
+
+def _dense_pass(A, owner, v=None):
+    """One pass over a dense float64 design ``A``: its squared column norms and, given ``v``, ``A^T v``.
 
     The column norms carry the finiteness and scale checks: a NaN or an
     infinity makes its column's norm non-finite, and ``max|a|^2 <= max_j
     ||a_j||^2 <= n max|a|^2`` bounds the largest entry. Only when those
     bounds do not decide (a non-finite or zero norm, or one near the scale
     limits) are the exact checks run, for the right message. Returns
-    ``(A, colnorm2)``.
+    ``(colnorm2, A^T v)``, read-only (``None`` for what was not computed).
     """
-    A = check_array(A, "A", ndim=2, owner=owner, finite=False)
     if A.dtype.kind == "c" or 0 in A.shape:
-        return check_array(A, "A", ndim=2, owner=owner), None
-    colnorm2 = np.einsum("ij,ij->j", A, A)
+        check_array(A, "A", ndim=2, owner=owner)
+        return None, None
+    if v is None:
+        colnorm2, product = np.einsum("ij,ij->j", A, A), None
+    else:
+        colnorm2, product = colnorm_rmatvec(A, v)
+        product.setflags(write=False)
     colnorm2.setflags(write=False)
     top = float(colnorm2.max())
     low, high = _SCALE_LIMITS
-    if np.isfinite(top) and A.shape[0] * low * low <= top <= high * high:
-        return A, colnorm2
-    check_array(A, "A", ndim=2, owner=owner)   # raises on NaN or inf, naming A
-    _check_scale(A, "A", owner)                # raises outside the scale limits
-    return A, colnorm2
+    if not (np.isfinite(top) and A.shape[0] * low * low <= top <= high * high):
+        check_array(A, "A", ndim=2, owner=owner)   # raises on NaN or inf, naming A
+        _check_scale(A, "A", owner)                # raises outside the scale limits
+    return colnorm2, product
 
 
-def _check_design_norms(A, owner):
-    """``(A, colnorm2)``: :func:`check_design`, with the squared column norms of a dense design (else ``None``)."""
-    if isinstance(A, LinearOperator) or sp.issparse(A):
-        return check_design(A, owner), None
-    return _check_dense_design(A, owner)
+def _is_dense(A):
+    return not (isinstance(A, LinearOperator) or sp.issparse(A))
 
 
 #: Largest and smallest nonzero magnitudes of A and y the solvers handle: squared norms of A, and of
@@ -128,8 +135,10 @@ class Datafit(ABC):
     Notes
     -----
     Neither ``A`` nor ``y`` is modified; ``y`` is copied. A dense ``A`` is
-    validated in one pass that also gives its squared column norms, kept
-    read-only in ``_colnorm2`` for the solvers (``None`` for other designs).
+    validated in one pass that also gives its squared column norms and the
+    product ``A^T theta_0`` with the dual point at zero, kept read-only in
+    ``_colnorm2`` and ``_dual0_product`` for the solvers (``None`` for other
+    designs).
     """
 
     name = "datafit"
@@ -143,23 +152,52 @@ class Datafit(ABC):
 
     def __init__(self, A, y, lipschitz=None):
         owner = type(self).__name__
-        self.A, self._colnorm2 = _check_design_norms(A, owner)
-        y_arr = check_array(y, "y", ndim=(1, 2) if self.multi_target else 1, owner=owner, copy=True)
-        if y_arr.shape[0] != self.A.shape[0]:
-            raise ShapeError(
-                f"{owner}: 'A' has {self.A.shape[0]} rows but 'y' has {y_arr.shape[0]} entries; they must match.")
-        if 0 in self.A.shape:
-            raise ShapeError(f"The 'A' parameter of {owner} must have at least one sample and one feature. "
-                             f"Got shape {self.A.shape}.")
-        if self._colnorm2 is None:  # a dense design was checked with its column norms
-            _check_scale(self.A, "A", owner)
-        _check_scale(y_arr, "y", owner)
-        self.y = self._check_y(y_arr)
+        dense = _is_dense(A)
+        # a dense A is read once, below, once y is known (the dual point at zero joins that pass)
+        self.A = check_array(A, "A", ndim=2, owner=owner, finite=False) if dense else check_design(A, owner)
+        self._colnorm2 = self._dual0_product = None
+        try:
+            y_arr = check_array(y, "y", ndim=(1, 2) if self.multi_target else 1, owner=owner, copy=True)
+            if y_arr.shape[0] != self.A.shape[0]:
+                raise ShapeError(f"{owner}: 'A' has {self.A.shape[0]} rows but 'y' has {y_arr.shape[0]} entries; "
+                                 "they must match.")
+            if 0 in self.A.shape:
+                raise ShapeError(f"The 'A' parameter of {owner} must have at least one sample and one feature. "
+                                 f"Got shape {self.A.shape}.")
+            if not dense:
+                _check_scale(self.A, "A", owner)
+            _check_scale(y_arr, "y", owner)
+            self.y = self._check_y(y_arr)
+        except (ValueError, TypeError):
+            if dense:  # a bad A is reported first, as when it was checked before y
+                _dense_pass(self.A, owner)
+            raise
         self.y.setflags(write=False)
+        if dense:
+            self._design_pass(owner)
         self._lipschitz = None
         self._norm_sq = None
         if lipschitz is not None:
             self._lipschitz = check_scalar(lipschitz, "lipschitz", low=0, low_inclusive=False, owner=owner)
+
+    def _design_pass(self, owner):
+        """Validate a dense ``A`` in one pass that also gives ``_colnorm2`` and ``_dual0_product``.
+
+        ``_dual0_product = A^T theta_0`` with ``theta_0`` the dual point at
+        ``x = 0`` (one target only): the first product of every solve from
+        zero, computed while ``A`` is read anyway.
+        """
+        self._colnorm2, self._dual0_product = _dense_pass(self.A, owner, self._dual_point_at_zero())
+
+    def _dual_point_at_zero(self):
+        """``dual_point(0)`` as a vector for one target, else ``None``."""
+        if self.y.ndim == 2 and self.y.shape[1] != 1:
+            return None
+        try:
+            theta = np.asarray(self.dual_point(np.zeros(self.y.shape)), dtype=float).reshape(-1)
+        except AttributeError:  # a subclass whose methods read attributes it sets after this constructor
+            return None
+        return theta if theta.shape == (self.A.shape[0],) and np.all(np.isfinite(theta)) else None
 
     def _check_y(self, y):
         """Validate (and possibly re-encode) the targets; ``y`` is a private float copy."""
@@ -330,10 +368,17 @@ class Datafit(ABC):
         import copy
 
         new = copy.copy(self)
-        new.A, new._colnorm2 = _check_design_norms(A, type(self).__name__)
+        owner = type(self).__name__
+        dense = _is_dense(A)
+        new.A = check_array(A, "A", ndim=2, owner=owner, finite=False) if dense else check_design(A, owner)
         if new.A.shape[0] != self.A.shape[0]:
+            if dense:
+                _dense_pass(new.A, owner)
             raise ShapeError(f"{type(self).__name__}.with_design: 'A' has {new.A.shape[0]} rows; the datafit has "
                              f"{self.A.shape[0]} samples.")
+        new._colnorm2 = new._dual0_product = None
+        if dense:
+            new._design_pass(owner)
         new._lipschitz = None
         new._norm_sq = None
         new._caps = None

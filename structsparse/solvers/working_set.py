@@ -530,7 +530,8 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
     alive = np.ones(n_blocks, dtype=bool)
     y_shape = loss.y.shape
     # A x is zero at a zero start (no pass over A)
-    z = np.asarray(design.A @ X).reshape(design.n, -1) if np.any(X) else np.zeros((design.n, X.shape[1]))
+    z_zero = not np.any(X)
+    z = np.zeros((design.n, X.shape[1])) if z_zero else np.asarray(design.A @ X).reshape(design.n, -1)
     if design._colnorm2 is None and loss.__dict__.get("_colnorm2") is not None:
         design._colnorm2 = loss._colnorm2   # from the datafit's validation pass: no second pass for screening
     curvature = loss.curvature
@@ -551,7 +552,10 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
         theta = loss.dual_point(z.reshape(y_shape)).reshape(design.n, -1)
         if 0 < free_cols.size <= _MAX_PROJECTED_FREE:
             theta = _orthogonal_to_free(theta, free_basis, loss, y_shape)
-        U = design.rmatmat(_rows_of(theta))
+        if it == 0 and z_zero and free_cols.size == 0 and loss.__dict__.get("_dual0_product") is not None:
+            U = loss._dual0_product.reshape(-1, 1).copy()   # A^T theta at x = 0, from the validation pass
+        else:
+            U = design.rmatmat(_rows_of(theta))
         s = dual_scaling(U, idx, ptr, t1, t2)
         s[~alive] = 0.0
         scale = max(1.0, float(s.max()) if s.size else 1.0)
