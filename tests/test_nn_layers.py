@@ -280,6 +280,7 @@ def test_blocked_evaluation_conv_matches_definition(monkeypatch, stride, padding
     X = rng.standard_normal((5, 7, 7, cin)).astype(np.float32)
     ho = (7 + 2 * padding - k) // stride + 1
     monkeypatch.setattr(nn.Conv2D, "BLOCK_BYTES", 2 * ho * ho * (k * k * cin + 7) * 4)
+    monkeypatch.setattr(nn.Conv2D, "WINOGRAD_MIN_TILES", 1 << 62)   # the im2col path (Winograd: test_nn_winograd)
     win = windows(pad_nhwc(X.astype(np.float64), padding), k, k, stride)
     ref = np.einsum("nhwcij,ijcf->nhwf", win, layer.params["W"].astype(np.float64)) + layer.params["b"]
     out = layer.forward(X)

@@ -25,17 +25,16 @@ __all__ = ["filter_transform", "input_transform", "input_transform_np", "output_
            "output_transform_np", "output_transform_pool", "output_transform_pool_np", "NUMBA_ENABLED"]
 
 _G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+_GG = np.kron(_G, _G)   # (16, 9): row 4a + b, column 3i + j holds G[a, i] G[b, j]
 
 
 def filter_transform(W):
-    """``U[k] = (G g G^T)[k // 4, k % 4]`` for weights ``(3, 3, Cin, Cout)``: shape ``(16, Cin, Cout)``, W's dtype."""
-    G = _G.astype(W.dtype)
+    """``U[k] = (G g G^T)[k // 4, k % 4]`` for weights ``(3, 3, Cin, Cout)``: shape ``(16, Cin, Cout)``, W's dtype.
+
+    One product: ``U[4a + b] = sum_ij G[a, i] G[b, j] g[i, j] = (G kron G) @ g`` over the 9 kernel taps.
+    """
     cin, cout = W.shape[2], W.shape[3]
-    T = (G @ W.reshape(3, -1)).reshape(4, 3, cin, cout)           # G g, over the kernel rows
-    U = np.empty((4, 4, cin, cout), dtype=W.dtype)
-    for a in range(4):
-        np.matmul(G, T[a].reshape(3, -1), out=U[a].reshape(4, -1))  # (G g) G^T, over the kernel columns
-    return U.reshape(16, cin, cout)
+    return (_GG.astype(W.dtype) @ W.reshape(9, cin * cout)).reshape(16, cin, cout)
 
 
 @njit
