@@ -1,0 +1,457 @@
+"""A least-squares path for block-separable penalties that keeps its solver state from one ``lam`` to the next.
+
+:func:`~structsparse.solvers.path.path` used to call :func:`solve_block` once
+per ``lam`` with the previous solution as ``x0``; every call then paid again
+for what does not change along a path: argument checks, the residual
+``y - A x0`` (a full product), ``A^T r`` at the start (the previous call had
+computed it at its end), the Lipschitz constant of every group entering a
+working set, and a working set rebuilt from twice the support. This module
+keeps all of it in one object per path (and per fold of a cross-validation):
+
+- the residual ``r`` and ``A^T r`` carry over: a ``lam`` starts with the
+  duality gap of the previous solution, at no product;
+- Lipschitz constants are computed once per group per path;
+- the working set of a warm start is the support plus the groups that
+  violate their optimality condition at the new ``lam`` (at most twice the
+  support), the sequential rule that the previous solution certifies;
+- for penalties made of l1 norms only (the lasso, a weighted l1), once the
+  signs of the coordinate-descent iterate stop changing between two gap
+  checks, the iterate is *polished*: the exact minimizer on that signed
+  support, ``(A_S^T A_S) x_S = A_S^T y - w_S * sign_S``, from a Gram matrix of
+  the support's columns kept (and grown) along the path. The polished point
+  is kept only if its signs hold and its objective is lower; it is the exact
+  optimum when the support is right, which the gap then certifies at once
+  (coordinate descent needs far more epochs to certify a relative gap of
+  1e-6 than to find the support: near-optimal residuals still violate the
+  dual constraints by about the square root of their suboptimality).
+
+Nothing is given up: every ``lam`` stops on the same certified duality gap as
+:func:`solve_block` (``gap <= tol * P(x)``, the dual point the residual scaled
+into the dual feasible set). Dense designs, one or several right-hand sides
+(polishing with one), no unpenalized features and no solver options beyond
+``max_outer``, ``max_epochs``, ``p0``, ``gap_freq`` and ``anderson``; any other
+case keeps the per-``lam`` :func:`solve_block` loop (:func:`applies`).
+"""
+
+import warnings
+
+import numpy as np
+import scipy.linalg
+
+from .._numba import NUMBA_ENABLED, njit
+from .._validation import check_int
+from ..exceptions import ConvergenceWarning, ParameterTypeError
+from ._block_kernels import (
+    bcd_epoch_dense_numba, bcd_epoch_dense_numpy, group_dual_scaling_numba, group_dual_scaling_numpy,
+    group_lipschitz_dense, group_threshold_norms_numba, group_threshold_norms_numpy,
+    singleton_dual_scaling_numba, singleton_threshold_norms_numba, with_singleton_fast_path,
+    ws_gradient_dense_numba, ws_gradient_dense_numpy, ws_residual_dense_numba, ws_residual_dense_numpy,
+)
+from ._block_spec import block_columns, block_spec
+
+__all__ = []
+
+_potrs = scipy.linalg.get_lapack_funcs("potrs", (np.zeros(1),))
+
+#: solve_block options this path solver honours (any other keeps the per-lam loop)
+OPTIONS = ("max_outer", "max_epochs", "p0", "gap_freq", "anderson")
+# Polish supports of at most this many features (a Cholesky of |S|^3 / 3 flops)
+_POLISH_MAX = 2000
+# With polishing, epochs between two polishes and gap checks (at most gap_freq)
+_POLISH_CHECK = 5
+# At most this many homotopy steps per polish (each removes one feature from the support)
+_POLISH_STEPS = 64
+# Anderson extrapolation from the last _ANDERSON_K + 1 epochs (as solve_block)
+_ANDERSON_K = 5
+
+
+def applies(loss, penalty, solve, kw):
+    """Whether the path can run on :class:`BlockPath` (else the per-``lam`` loop)."""
+    from .working_set import solve_block
+
+    if solve is not solve_block or any(key not in OPTIONS + ("tol",) for key in kw):
+        return False
+    caps = getattr(loss, "capabilities", frozenset())
+    A = getattr(loss, "A", None)
+    return "least_squares" in caps and isinstance(A, np.ndarray) and A.dtype == np.float64
+
+
+def _kernels():
+    if NUMBA_ENABLED:
+        scaling, norms = with_singleton_fast_path(group_dual_scaling_numba, group_threshold_norms_numba,
+                                                  singleton_dual_scaling_numba, singleton_threshold_norms_numba)
+        return bcd_epoch_dense_numba, scaling, norms, ws_gradient_dense_numba, ws_residual_dense_numba
+    scaling, norms = with_singleton_fast_path(group_dual_scaling_numpy, group_threshold_norms_numpy)
+    return bcd_epoch_dense_numpy, scaling, norms, ws_gradient_dense_numpy, ws_residual_dense_numpy
+
+
+def _dual_value(Y, theta, yy):
+    d = Y - theta
+    return 0.5 * yy - 0.5 * float(np.vdot(d, d))
+
+
+@njit
+def chol_delete_numba(L, m, k):
+    """Remove row and column ``k`` from the ``m x m`` lower Cholesky factor ``L[:m, :m]``, in place.
+
+    The rows below ``k`` move up and the columns right of ``k`` move left; the
+    trailing block then gets the rank-one update by the removed column
+    (Givens rotations, ``O((m - k)^2)``). Afterwards ``L[:m-1, :m-1]`` is the
+    factor of the Gram matrix without feature ``k``; row ``m - 1`` is zeroed.
+    """
+    x = L[k + 1:m, k].copy()
+    for i in range(k, m - 1):
+        for j in range(k):
+            L[i, j] = L[i + 1, j]
+        for j in range(k, i + 1):
+            L[i, j] = L[i + 1, j + 1]
+    t = m - 1 - k
+    for j in range(t):
+        jj = k + j
+        d = L[jj, jj]
+        r = np.sqrt(d * d + x[j] * x[j])
+        c = r / d
+        s = x[j] / d
+        L[jj, jj] = r
+        for i in range(j + 1, t):
+            ii = k + i
+            L[ii, jj] = (L[ii, jj] + s * x[i]) / c
+            x[i] = c * x[i] - s * L[ii, jj]
+    for j in range(m):
+        L[m - 1, j] = 0.0
+
+
+def chol_delete_numpy(L, m, k):
+    """Numpy twin of :func:`chol_delete_numba` (same rotations, the inner loops as vector operations)."""
+    x = L[k + 1:m, k].copy()
+    L[k:m - 1, :k] = L[k + 1:m, :k]
+    for i in range(k, m - 1):
+        L[i, k:i + 1] = L[i + 1, k + 1:i + 2]
+    t = m - 1 - k
+    for j in range(t):
+        jj = k + j
+        d = L[jj, jj]
+        r = np.sqrt(d * d + x[j] * x[j])
+        c, s = r / d, x[j] / d
+        L[jj, jj] = r
+        col = L[jj + 1:m - 1, jj]
+        new = (col + s * x[j + 1:t]) / c
+        x[j + 1:t] = c * x[j + 1:t] - s * new
+        L[jj + 1:m - 1, jj] = new
+    L[m - 1, :m] = 0.0
+
+
+class LamResult:
+    """What the path records of one ``lam``."""
+
+    __slots__ = ("x", "objective", "n_iter", "converged", "gap")
+
+    def __init__(self, x, objective, n_iter, converged, gap):
+        self.x, self.objective, self.n_iter, self.converged, self.gap = x, objective, n_iter, converged, gap
+
+
+class BlockPath:
+    """Solver state along one path: iterate, residual, ``A^T r``, Lipschitz constants, Gram of supports.
+
+    Parameters
+    ----------
+    loss : LeastSquares
+        Dense design (float64).
+    penalty : Penalty
+        Block-separable; its ``lam`` is replaced at each :meth:`solve`.
+    max_outer, max_epochs, p0, gap_freq, anderson :
+        As in :func:`solve_block`.
+    """
+
+    def __init__(self, loss, penalty, max_outer=None, max_epochs=10_000, p0=10, gap_freq=10, anderson=True):
+        from .working_set import _design_of
+
+        self.loss, self.penalty = loss, penalty
+        self.design = _design_of(loss)       # shared with solve_block: the column cache is kept on the datafit
+        self.n, self.p = self.design.n, self.design.p
+        owner = "solve_block"   # the options are solve_block's, checked as it checks them
+        self.max_outer = 100 if max_outer is None else check_int(max_outer, "max_outer", low=1, owner=owner)
+        self.max_epochs = check_int(max_epochs, "max_epochs", low=1, owner=owner)
+        self.p0 = check_int(p0, "p0", low=1, owner=owner)
+        self.gap_freq = check_int(gap_freq, "gap_freq", low=1, owner=owner)
+        if not isinstance(anderson, (bool, np.bool_)):
+            raise ParameterTypeError(f"The 'anderson' parameter of {owner} must be a bool. Got {anderson!r} instead.")
+        self.anderson = bool(anderson)
+        self.epoch, self.dual_scaling, self.threshold_norms, self.ws_gradient, self.ws_residual = _kernels()
+        self._chol_delete = chol_delete_numba if NUMBA_ENABLED else chol_delete_numpy
+        self.x_shape = tuple(loss.x_shape)
+        self.Y = np.ascontiguousarray(np.asarray(loss.y, dtype=float).reshape(self.n, -1).T)   # (k, n)
+        self.k = self.Y.shape[0]
+        self.yy = float(np.vdot(self.Y, self.Y))
+        self.X = np.zeros((self.p, self.k))
+        self.R = self.Y.copy()
+        self.U = None                        # A^T R as (p, k) when known
+        self.layout = None                   # (idx, ptr) of the penalty's blocks
+        self.lips = None
+        self.V = None
+        self._Aty = None                     # A^T y, for the polish
+        self._chol = None                    # (features, lower Cholesky factor of their Gram) of the last polish
+        self._mark = np.zeros(self.p, dtype=bool)
+
+    # ------------------------------------------------------------------ set-up per lam
+    def spec_at(self, lam):
+        """The block description at ``lam``; ``None`` when it has unpenalized blocks (not handled here)."""
+        spec = block_spec(self.penalty.with_lam(float(lam)), self.p, owner="path")
+        if np.any(spec.unpenalized):
+            return None
+        if self.layout is None:
+            self.layout = (spec.idx, spec.ptr)
+            self.lips = np.full(spec.n_blocks, -1.0)
+            longest = 1 if spec.ptr.size - 1 == spec.idx.size else int(np.diff(spec.ptr).max(initial=1))
+            self.V = np.zeros((longest, self.k))
+        elif not (np.array_equal(self.layout[0], spec.idx) and np.array_equal(self.layout[1], spec.ptr)):
+            return None  # the blocks moved with lam: not a path of one structure
+        return spec
+
+    def _lipschitz(self, ws, spec, AT, rows, local_ptr):
+        missing = self.lips[ws] < 0
+        if np.any(missing):
+            pos = np.flatnonzero(missing)
+            if spec.ptr.size - 1 == spec.idx.size:   # singletons: the squared column norms
+                self.lips[ws[pos]] = self.design.colnorm2[spec.idx[ws[pos]]]
+            else:
+                sizes = local_ptr[pos + 1] - local_ptr[pos]
+                sel = block_columns(np.arange(local_ptr[-1], dtype=np.int64), local_ptr, pos)
+                sub_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+                self.lips[ws[pos]] = group_lipschitz_dense(AT[rows[sel]], sub_ptr)
+        return self.lips[ws] * (1.0 + 1e-10)   # a hair above: the step never exceeds 1 / ||A_g||^2
+
+    # ------------------------------------------------------------------ one lam
+    def solve(self, lam, spec, tol):
+        """Solve at ``lam`` from the current state (the previous ``lam``'s solution); returns a LamResult."""
+        idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
+        bound = np.where(t2 > 0, t2, t1)
+        polish = self.k == 1 and not np.any(t2 > 0)
+        p_zero = 0.5 * self.yy
+        best_dual = -np.inf
+        converged, gap, objective, ws_size = False, np.inf, np.inf, 0
+        it = 0
+        for it in range(self.max_outer + 1):
+            if self.U is None:
+                self.U = self.design.rmatmat(self.R)
+            U = self.U
+            s = self.dual_scaling(U, idx, ptr, t1, t2)
+            scale = max(1.0, float(s.max()) if s.size else 1.0)
+            objective = 0.5 * float(np.vdot(self.R, self.R)) + spec.value(self.X)
+            best_dual = max(best_dual, _dual_value(self.Y, self.R / scale, self.yy))
+            gap = max(objective - best_dual, 0.0)
+            if gap <= max(tol * abs(objective), np.finfo(float).eps * p_zero, np.finfo(float).tiny):
+                converged = True
+                break
+            if it == self.max_outer:
+                warnings.warn(f"path: solve_block reached max_outer={self.max_outer} before the tolerance {tol:g} "
+                              f"at lam={lam:g}; the result may be inaccurate (gap={gap:.3e}).", ConvergenceWarning,
+                              stacklevel=4)
+                break
+            lhs = self.threshold_norms(U, idx, ptr, t1, t2, 1.0)
+            ws = self._working_set(spec, lhs - bound)
+            ws_size = ws.size
+            inner_tol = max(0.3 * gap, 0.5 * tol * objective)
+            if ws_size == spec.n_blocks and best_dual > 0:
+                inner_tol = tol * best_dual   # the subproblem is the whole problem: solve it to tol at once
+            self._subproblem(ws, spec, inner_tol, polish)
+            self.U = None
+        return LamResult(self.X.reshape(self.x_shape).copy(), objective, it, converged, gap)
+
+    def _working_set(self, spec, score):
+        """The support, plus the most violating other groups: ``max(p0, min(support + violators, 2 support))``."""
+        idx, ptr = spec.idx, spec.ptr
+        if self.k == 1 and ptr.size - 1 == idx.size:
+            nonzero = self.X[idx, 0] != 0
+        else:
+            nonzero = np.add.reduceat(np.abs(self.X[idx]).sum(axis=1), ptr[:-1]) > 0
+        n_nonzero = int(nonzero.sum())
+        n_violating = int(np.count_nonzero(score[~nonzero] > 0))
+        size = max(self.p0, min(n_nonzero + n_violating, 2 * n_nonzero))
+        n_blocks = ptr.size - 1
+        if size >= n_blocks:
+            return np.arange(n_blocks)
+        score = np.where(nonzero, np.inf, score)
+        top = np.argpartition(-score, size - 1)[:size]
+        return np.sort(top)
+
+    def _subproblem(self, ws, spec, inner_tol, polish):
+        """Block coordinate descent (with Anderson steps and polishing) on the groups ``ws``; updates X, R."""
+        idx, ptr = spec.idx, spec.ptr
+        sizes = ptr[ws + 1] - ptr[ws]
+        cols = block_columns(idx, ptr, ws)
+        local_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        local_idx = np.arange(cols.size, dtype=np.int64)
+        t1, t2 = spec.t1[ws], spec.t2[ws]
+        AT, rows = self.design.columns(cols)
+        lips = self._lipschitz(ws, spec, AT, rows, local_ptr)
+        weights = np.repeat(t1, sizes) if polish else None
+        Xw = np.ascontiguousarray(self.X[cols])
+        R = np.ascontiguousarray(self.R)
+        Y, yy = self.Y, self.yy
+
+        def value(Xw, R):
+            rows_l1 = np.abs(Xw).sum(axis=1)
+            starts = local_ptr[:-1]
+            pen = t1 @ np.add.reduceat(rows_l1, starts)
+            if np.any(t2 > 0):
+                pen += t2 @ np.sqrt(np.add.reduceat((Xw * Xw).sum(axis=1), starts))
+            return 0.5 * float(np.vdot(R, R)) + float(pen)
+
+        iterates = []
+        tried = None   # signs at the last polish: the same signs would give the same step
+        polished = False
+        # polishing: check (and polish) more often, a whole step ends the subproblem at once
+        check_every = min(self.gap_freq, _POLISH_CHECK) if polish else self.gap_freq
+        for epochs in range(0, self.max_epochs + 1):
+            if epochs:
+                self.epoch(AT, rows, R, Xw, local_ptr, t1, t2, lips, self.V)
+                if self.anderson:
+                    iterates.append(Xw.ravel().copy())
+                    if len(iterates) == _ANDERSON_K + 1:
+                        Xw, R = self._extrapolate(iterates, Xw, R, AT, rows, value)
+                        iterates = []
+                if epochs % check_every:
+                    continue
+            if polish:
+                # at epoch 0 this is the homotopy step from the previous lam's solution on its support
+                now = np.sign(Xw[:, 0])
+                if tried is None or not np.array_equal(now, tried):
+                    tried = now
+                    done = self._polish(cols, AT, rows, Xw, R, weights, value)
+                    if done is not None:
+                        Xw, R = done
+                        iterates = []
+                        polished = True
+            if not epochs and not polished:
+                continue
+            Uw = self.ws_gradient(AT, rows, R)
+            s = self.dual_scaling(Uw, local_idx, local_ptr, t1, t2)
+            scale = max(1.0, float(s.max()) if s.size else 1.0)
+            if value(Xw, R) - _dual_value(Y, R / scale, yy) <= inner_tol:
+                break
+        self.X[cols] = Xw
+        self.R = R
+
+    def _extrapolate(self, iterates, Xw, R, AT, rows, value):
+        """Anderson extrapolation of the last iterates, kept only if it lowers the objective."""
+        last = np.asarray(iterates)
+        D = np.diff(last, axis=0)
+        gram = D @ D.T
+        try:
+            z = np.linalg.solve(gram + 1e-12 * np.trace(gram) * np.eye(gram.shape[0]), np.ones(gram.shape[0]))
+        except np.linalg.LinAlgError:
+            return Xw, R
+        if not np.all(np.isfinite(z)) or z.sum() == 0:
+            return Xw, R
+        X_acc = np.ascontiguousarray(((z / z.sum()) @ last[1:]).reshape(Xw.shape))
+        R_acc = self.ws_residual(AT, rows, X_acc, self.Y)
+        if value(X_acc, R_acc) < value(Xw, R):
+            return X_acc, R_acc
+        return Xw, R
+
+    # ------------------------------------------------------------------ polishing (l1 penalties, one target)
+    def _factor(self, feats):
+        """The lower Cholesky factor of ``A_S^T A_S`` for ``S = feats``, as ``(order, L)`` (rows of ``L`` in ``order``).
+
+        Updated, not recomputed: features that left the support are deleted
+        from the last factor (:func:`chol_delete_numba`, ``O(|S|^2)`` each) and
+        new ones appended by a Schur complement (``O(|S|^2 q + |S| q n)`` for
+        ``q`` of them). Along a path supports change by a few features per
+        ``lam``, so a polish costs about a triangular solve. ``None`` when the
+        Gram matrix is not positive definite (more features than samples).
+        """
+        mark = self._mark                       # scratch: True on the features of S (reset before returning)
+        mark[feats] = True
+        if self._chol is not None:
+            order, L = self._chol
+            gone = np.flatnonzero(~mark[order])
+            if gone.size:
+                m = order.size
+                for k in gone[::-1]:            # the last first: the positions of the others hold
+                    self._chol_delete(L, m, int(k))
+                    m -= 1
+                order, L = np.delete(order, gone), np.ascontiguousarray(L[:m, :m])
+            mark[order] = False
+        else:
+            order, L = np.zeros(0, dtype=np.int64), np.zeros((0, 0))
+        add = feats[mark[feats]]
+        mark[feats] = False
+        if add.size:
+            AT, rows = self.design.columns(np.concatenate([order, add]))
+            B = AT[rows[order.size:]]                                  # (q, n) the new columns
+            if order.size:
+                C = scipy.linalg.solve_triangular(L, AT[rows[:order.size]] @ B.T, lower=True, check_finite=False)
+                S22 = B @ B.T - C.T @ C
+            else:
+                C, S22 = np.zeros((0, add.size)), B @ B.T
+            try:
+                L22 = scipy.linalg.cholesky(S22, lower=True, check_finite=False)
+            except (np.linalg.LinAlgError, ValueError):
+                self._chol = (order, L) if order.size else None
+                return None
+            m = order.size + add.size
+            grown = np.zeros((m, m))
+            grown[:order.size, :order.size] = L
+            grown[order.size:, :order.size] = C.T
+            grown[order.size:, order.size:] = L22
+            order, L = np.concatenate([order, add]), grown
+        self._chol = (order, L)
+        return order, L
+
+    def _solve_on(self, feats, rhs):
+        """``z`` with ``(A_S^T A_S) z = rhs`` for ``S = feats`` (``None`` when the Gram matrix is singular)."""
+        found = self._factor(feats)
+        if found is None:
+            return None
+        order, L = found
+        by_id = np.argsort(feats)
+        perm = by_id[np.searchsorted(feats[by_id], order)]     # the factor's rows as positions in feats
+        z = np.empty(feats.size)
+        # L.T is Fortran-ordered: LAPACK reads it as the upper factor without a copy
+        sol, info = _potrs(L.T, rhs[perm], lower=0)
+        if info != 0:
+            return None
+        z[perm] = sol
+        return z
+
+    def _polish(self, cols, AT, rows, Xw, R, weights, value):
+        """Newton steps to the minimizer on the signed support, each stopped at the first sign change (homotopy).
+
+        On the orthant of the current signs the objective is the quadratic
+        ``0.5 ||A_S x - y||^2 + (w_S * sign_S)^T x``; its minimizer ``z`` solves
+        ``(A_S^T A_S) z = A_S^T y - w_S * sign_S``. A step goes from ``x`` towards
+        ``z`` until the first coordinate reaches zero, which then leaves the
+        support; the objective decreases all along. Steps repeat on the
+        smaller support (the factor is downdated, not rebuilt) until one is
+        whole: it lands on the exact minimizer over the working set's features
+        that are nonzero, which with the right support is the optimum.
+        Returns ``None`` when there is nothing to gain.
+        """
+        x = Xw[:, 0].copy()
+        for _ in range(_POLISH_STEPS):
+            on = np.flatnonzero(x)
+            if on.size == 0 or on.size > min(self.n, _POLISH_MAX):
+                return None
+            feats = cols[on]
+            sign = np.sign(x[on])
+            if self._Aty is None:
+                self._Aty = np.asarray(self.design.rmatmat(self.Y))[:, 0]
+            z = self._solve_on(feats, self._Aty[feats] - weights[on] * sign)
+            if z is None or not np.all(np.isfinite(z)):
+                return None
+            cross = np.flatnonzero(np.sign(z) != sign)
+            if not cross.size:
+                x[on] = z
+                break
+            t = x[on[cross]] / (x[on[cross]] - z[cross])
+            first = int(np.argmin(t))
+            x[on] += t[first] * (z - x[on])
+            x[on[cross[first]]] = 0.0
+        keep = np.flatnonzero(x)
+        X_new = np.zeros_like(Xw)
+        X_new[keep, 0] = x[keep]
+        R_new = self.ws_residual(AT, rows[keep], np.ascontiguousarray(X_new[keep]), self.Y)
+        if value(X_new, R_new) <= value(Xw, R):
+            return X_new, R_new
+        return None

@@ -1,0 +1,136 @@
+"""The path's solver state (structsparse/solvers/_path_block.py): same certified answers as per-lam solve_block."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import structsparse as ss
+from structsparse.exceptions import ParameterError
+from structsparse.solvers import _path_block
+from structsparse.solvers._path_block import BlockPath, chol_delete_numba, chol_delete_numpy
+from structsparse.solvers.path import lam_grid
+
+
+def _problem(n=60, p=120, k=None, seed=0, order="C"):
+    rng = np.random.default_rng(seed)
+    A = np.asarray(rng.standard_normal((n, p)), order=order)
+    x = np.zeros((p,) if k is None else (p, k))
+    x[rng.choice(p, 8, replace=False)] = rng.standard_normal((8,) + x.shape[1:]) * 2
+    y = A @ x + 0.3 * rng.standard_normal((n,) + x.shape[1:])
+    return A, y
+
+
+def _per_lam(monkeypatch, loss, pen, lams, tol):
+    """The path as it was: one solve_block call per lam from the previous solution."""
+    with monkeypatch.context() as m:
+        m.setattr(_path_block, "applies", lambda *a: False)
+        return ss.path(loss, pen, lams=lams, tol=tol)
+
+
+@pytest.mark.parametrize("kernel", [chol_delete_numba, chol_delete_numpy])
+@pytest.mark.parametrize("k", [0, 5, 18, 19])
+def test_cholesky_delete_is_the_factor_without_that_feature(kernel, k):
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((40, 20))
+    G = A.T @ A
+    L = np.linalg.cholesky(G)
+    kernel(L, 20, k)
+    keep = [i for i in range(20) if i != k]
+    np.testing.assert_allclose(L[:19, :19], np.linalg.cholesky(G[np.ix_(keep, keep)]), atol=1e-12)
+    assert not np.any(L[19])
+
+
+def test_cholesky_delete_twins_agree():
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((50, 30))
+    L = np.linalg.cholesky(A.T @ A)
+    a, b = L.copy(), L.copy()
+    for m, k in ((30, 3), (29, 28), (28, 0), (27, 13)):
+        chol_delete_numba(a, m, k)
+        chol_delete_numpy(b, m, k)
+    np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("case", ["lasso", "weighted_l1", "group", "sparse_group", "multi_target", "fortran"])
+def test_state_path_matches_per_lam_solves_and_certifies_every_gap(monkeypatch, case):
+    k = 3 if case == "multi_target" else None
+    A, y = _problem(k=k, order="F" if case == "fortran" else "C")
+    groups = ss.Groups.contiguous(A.shape[1], 4)
+    pen = {"group": ss.GroupLasso(groups, 1.0), "sparse_group": ss.SparseGroupLasso(groups, 1.0, 0.5),
+           "weighted_l1": ss.SparseGroupLasso(ss.Groups.contiguous(A.shape[1], 1), 1.0, 1.0)}.get(case, ss.L1(1.0))
+    loss = ss.LeastSquares(A, y)
+    assert _path_block.applies(loss, pen, ss.solve_block, {})
+    lams = lam_grid(ss.lambda_max(loss, pen), 20, 1e-3)
+    tol = 1e-7
+    fast = ss.path(loss, pen, lams=lams, tol=tol)
+    ref = _per_lam(monkeypatch, loss, pen, lams, 1e-12)
+    assert fast.converged.all()
+    # the certificate: gap <= tol * P(x), so P(x) - P(x*) <= tol * P(x)
+    assert np.all(fast.gaps <= tol * fast.objectives + 1e-12)
+    np.testing.assert_array_less(fast.objectives - ref.objectives, 2 * tol * ref.objectives + 1e-12)
+    np.testing.assert_array_less(ref.objectives - fast.objectives, 1e-12 * ref.objectives + 1e-12)
+    # the objective reported is the objective of the coefficients returned
+    for i in (5, 12, 19):
+        p_lam = pen.with_lam(lams[i])
+        assert fast.objectives[i] == pytest.approx(loss.value(fast.coefs[i]) + p_lam(fast.coefs[i]), rel=1e-10)
+
+
+def test_lasso_path_meets_the_optimality_conditions_tightly():
+    """Polishing lands on the exact minimizer: KKT residuals at rounding level, not at the tolerance's."""
+    A, y = _problem(n=80, p=200, seed=3)
+    loss = ss.LeastSquares(A, y)
+    res = ss.path(loss, ss.L1(1.0), n_lams=15, tol=1e-6)
+    assert res.converged.all()
+    for lam, x in zip(res.lams[1:], res.coefs[1:]):
+        g = A.T @ (y - A @ x)
+        on = x != 0
+        np.testing.assert_allclose(g[on], lam * np.sign(x[on]), rtol=1e-8, atol=1e-9 * lam)
+        assert np.all(np.abs(g[~on]) <= lam * (1 + 1e-8))
+
+
+def test_state_path_is_used_and_per_lam_loop_kept_elsewhere(monkeypatch):
+    A, y = _problem()
+    pen = ss.L1(1.0)
+    made = []
+    original = BlockPath.__init__
+
+    def spy(self, *args, **kwargs):
+        made.append(kwargs)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BlockPath, "__init__", spy)
+    ss.path(ss.LeastSquares(A, y), pen, n_lams=5, tol=1e-6, max_outer=50)
+    assert made == [{"max_outer": 50}]
+    made.clear()
+    # a sparse design, a solver option the state does not take, another solver: the per-lam loop
+    ss.path(ss.LeastSquares(sp.csc_matrix(A), y), pen, n_lams=5, tol=1e-6)
+    ss.path(ss.LeastSquares(A, y), pen, n_lams=5, tol=1e-6, screening=False)
+    ss.path(ss.LeastSquares(A, y), pen, n_lams=5, solver="fista", tol=1e-6)
+    assert made == []
+
+
+def test_unpenalized_features_fall_back_to_solve_block(monkeypatch):
+    A, y = _problem()
+    groups = ss.Groups.from_lists([list(range(4 * g, 4 * g + 4)) for g in range(29)], n_features=120)  # 116.. free
+    pen = ss.GroupLasso(groups, 1.0)
+    loss = ss.LeastSquares(A, y)
+    lams = lam_grid(ss.lambda_max(loss, pen), 8, 1e-2)
+    fast = ss.path(loss, pen, lams=lams, tol=1e-9)
+    ref = _per_lam(monkeypatch, loss, pen, lams, 1e-9)
+    np.testing.assert_allclose(fast.objectives, ref.objectives, rtol=1e-8)
+
+
+def test_state_path_options_are_checked_by_name():
+    A, y = _problem()
+    with pytest.raises(ParameterError, match="max_outer"):
+        ss.path(ss.LeastSquares(A, y), ss.L1(1.0), n_lams=4, max_outer=0)
+    with pytest.raises(TypeError, match="anderson"):
+        ss.path(ss.LeastSquares(A, y), ss.L1(1.0), n_lams=4, anderson="yes")
+
+
+def test_state_path_does_not_touch_the_callers_arrays():
+    A, y = _problem()
+    A0, y0 = A.copy(), y.copy()
+    ss.cv_path(A, y, ss.L1(1.0), n_folds=3, n_lams=6, rng=0, tol=1e-8)
+    np.testing.assert_array_equal(A, A0)
+    np.testing.assert_array_equal(y, y0)
