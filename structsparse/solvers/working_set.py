@@ -61,7 +61,8 @@ from ._block_kernels import (
 from ._block_spec import BlockSpec, block_columns, block_spec
 from ._design_kernels import (
     csc_colnorm2_numba, csc_colnorm2_numpy, csc_gather_numba, csc_gather_numpy, csc_rmatvec_cols_numba,
-    csc_rmatvec_cols_numpy, csr_colnorm2_numba, csr_colnorm2_numpy, csr_gather_numba, csr_gather_numpy,
+    csc_rmatvec_cols_numpy, csc_rmatvec_colnorm2_numba, csc_rmatvec_colnorm2_numpy, csr_colcounts_numba,
+    csr_colcounts_numpy, csr_colnorm2_numba, csr_colnorm2_numpy, csr_gather_counted_numba, csr_gather_counted_numpy,
 )
 from ._prox_newton import solve_newton_outer
 from .capabilities import check_inputs
@@ -114,6 +115,7 @@ class _Design:
             self.A = A.tocsc()
         self.n, self.p = A.shape
         self._colnorm2 = None
+        self._colcount = None   # CSR: stored entries per column (int32), for the working-set gathers
         self._mean_colnorm2 = None
         # columns of a C-ordered A (dense) or of a CSR A copied once, contiguously, as they enter working sets
         self._slot = None
@@ -134,6 +136,10 @@ class _Design:
             rmatvec_cols(A.data, A.indices, A.indptr, R[0], cols, out[:, 0])
             return out
         if R.shape[0] == 1:
+            if self.sparse and not self.csr and self._colnorm2 is None:  # the column norms come in the same pass
+                fused = csc_rmatvec_colnorm2_numba if NUMBA_ENABLED else csc_rmatvec_colnorm2_numpy
+                u, self._colnorm2 = fused(self.A.data, self.A.indices, self.A.indptr, np.ascontiguousarray(R[0]))
+                return u.reshape(-1, 1)
             return np.asarray(self.A.T @ R[0]).reshape(-1, 1)
         return np.asarray(self.A.T @ R.T)
 
@@ -189,8 +195,10 @@ class _Design:
         new = np.unique(cols[self._slot[cols] < 0])
         if new.size:
             A = self.A
-            gather = csr_gather_numba if NUMBA_ENABLED else csr_gather_numpy
-            data, rows, ptr = gather(A.data, A.indices, A.indptr, new, self.p)
+            if self._colcount is None:  # entries per column, once per design: the gathers skip their counting pass
+                self._colcount = (csr_colcounts_numba if NUMBA_ENABLED else csr_colcounts_numpy)(A.indices, self.p)
+            gather = csr_gather_counted_numba if NUMBA_ENABLED else csr_gather_counted_numpy
+            data, rows, ptr = gather(A.data, A.indices, A.indptr, new, self._colcount, self.p)
             old_data, old_rows, old_ptr = self._cache
             self._cache = (np.concatenate([old_data, data]), np.concatenate([old_rows, rows]),
                            np.concatenate([old_ptr, old_ptr[-1] + ptr[1:]]))

@@ -1,0 +1,95 @@
+"""Sparse-design kernels of the block solver (issue 15): numba against numpy twins and scipy, and their use.
+
+The fused first product (``A^T y`` with the squared column norms, CSC), the column counts of a CSR design and
+the working-set gather that uses them are checked against scipy on CSC and CSR matrices with int32 and int64
+indices, including empty columns and rows; a lasso on the same design given as CSC and as CSR reaches the
+same objective as the dense design (the kernels feed the solver, not only the tests).
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import structsparse as ss
+from structsparse.solvers import _design_kernels as D
+
+
+def _random_sparse(rng, n, p, density, fmt, index_dtype):
+    A = sp.random(n, p, density=density, random_state=rng, format="csc")
+    keep_cols, keep_rows = np.ones(p), np.ones(n)
+    keep_cols[3] = 0.0            # an empty column
+    keep_rows[5] = 0.0            # an empty row
+    A = sp.csc_matrix(sp.diags(keep_rows) @ A @ sp.diags(keep_cols))
+    A.eliminate_zeros()
+    A = A.asformat(fmt)
+    A.sort_indices()
+    A.indices = A.indices.astype(index_dtype)
+    A.indptr = A.indptr.astype(index_dtype)
+    return A
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_fused_product_and_column_norms_agree_with_scipy(index_dtype):
+    rng = np.random.default_rng(3)
+    n, p = 40, 70
+    A = _random_sparse(rng, n, p, 0.15, "csc", index_dtype)
+    dense = A.toarray()
+    r = rng.standard_normal(n)
+    want_u, want_n2 = dense.T @ r, (dense * dense).sum(axis=0)
+    results = [fn(A.data, A.indices, A.indptr, r) for fn in (D.csc_rmatvec_colnorm2_numba,
+                                                              D.csc_rmatvec_colnorm2_numpy)]
+    for u, n2 in results:
+        assert u.dtype == np.float64 and n2.dtype == np.float64 and u.shape == n2.shape == (p,)
+        np.testing.assert_allclose(u, want_u, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(n2, want_n2, rtol=1e-12, atol=1e-15)
+        assert n2[3] == 0.0 and u[3] == 0.0
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_csr_counts_and_counted_gather_agree_with_scipy(index_dtype):
+    rng = np.random.default_rng(4)
+    n, p = 35, 60
+    A = _random_sparse(rng, n, p, 0.2, "csr", index_dtype)
+    dense = A.toarray()
+    want_counts = (dense != 0).sum(axis=0)
+    for fn in (D.csr_colcounts_numba, D.csr_colcounts_numpy):
+        counts = fn(A.indices, p)
+        assert counts.dtype == np.int32
+        np.testing.assert_array_equal(counts, want_counts)
+    counts = D.csr_colcounts_numba(A.indices, p)
+    for cols in (rng.permutation(p)[:23], np.array([3]), np.arange(p), np.array([], dtype=np.int64)):
+        cols = np.ascontiguousarray(cols, dtype=np.int64)
+        outs = [fn(A.data, A.indices, A.indptr, cols, counts, p)
+                for fn in (D.csr_gather_counted_numba, D.csr_gather_counted_numpy)]
+        outs.append(D.csr_gather_numba(A.data, A.indices, A.indptr, cols, p))   # the uncounted kernel
+        for data, rows, ptr in outs:
+            assert data.dtype == np.float64 and rows.dtype == np.int64 and ptr.dtype == np.int64
+            got = sp.csc_matrix((data, rows, ptr), shape=(n, cols.size)).toarray()
+            np.testing.assert_array_equal(got, dense[:, cols])
+            for j in range(cols.size):            # rows increase within every column
+                assert np.all(np.diff(rows[ptr[j]:ptr[j + 1]]) > 0)
+        for other in outs[1:]:
+            for a, b in zip(outs[0], other):
+                np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_lasso_on_a_sparse_design_matches_the_dense_design(fmt):
+    """The solver's first product (fused with the column norms) and CSR gathers give the dense solution."""
+    rng = np.random.default_rng(5)
+    n, p = 80, 300
+    A = _random_sparse(rng, n, p, 0.1, fmt, np.int32)
+    y = A @ np.r_[rng.standard_normal(5), np.zeros(p - 5)] + 0.01 * rng.standard_normal(n)
+    dense = A.toarray()
+    for frac in (0.1, 0.01):
+        lam = frac * np.abs(dense.T @ y).max()
+        sparse_res = ss.solve_block(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-10)
+        dense_res = ss.solve_block(ss.LeastSquares(np.asfortranarray(dense), y), ss.L1(lam), tol=1e-10)
+        assert sparse_res.converged and dense_res.converged
+        np.testing.assert_allclose(sparse_res.objective, dense_res.objective, rtol=1e-8)
+        np.testing.assert_allclose(sparse_res.x, dense_res.x, atol=1e-5 * max(1.0, np.abs(dense_res.x).max()))
+        # the column norms the solver kept are the true ones (they came from the fused product for CSC)
+        kept = ss.LeastSquares(A, y)
+        ss.solve_block(kept, ss.L1(lam), tol=1e-6)
+        np.testing.assert_allclose(kept._block_design.colnorm2, (dense * dense).sum(axis=0), rtol=1e-12)
