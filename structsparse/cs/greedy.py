@@ -29,6 +29,8 @@ def _ops(A):
 # one operator product per column, LSQR two per iteration
 MATRIX_FREE_ENTRIES = 4_000_000
 MATRIX_FREE_COLUMNS = 64
+# relative cut-off of the singular values in the dense least-squares fits
+RCOND = 1e-10
 
 
 def _matrix_free(A, S):
@@ -85,7 +87,10 @@ def _lstsq_on(A, y, S, x0=None, precise=True):
                 return x, AS
         except np.linalg.LinAlgError:
             pass
-    return sla.lstsq(AS, y, lapack_driver="gelsy", check_finite=False)[0], AS
+    # singular values below 1e-10 of the largest count as zero (a minimum-norm fit): with LAPACK's default, a
+    # support whose columns are dependent to rounding (the coarse 2-D wavelets under a variable-density Fourier
+    # mask at 32 x 32) came back with coefficients of 1e13
+    return sla.lstsq(AS, y, cond=RCOND, lapack_driver="gelsy", check_finite=False)[0], AS
 
 
 def _debias(A, y, x):
