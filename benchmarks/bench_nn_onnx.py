@@ -1,7 +1,7 @@
 """onnxruntime as the judge of speed, and the cost of ONNX import and export.
 
 1. The digits CNN (``small_cnn((32, 64))``, trained briefly) pruned to 25 % of
-   its FLOPs several ways: L1 filter pruning of both conv layers (uniform
+   its FLOPs several ways (six variants): L1 filter pruning of both conv layers (uniform
    fraction); of the first layer's filters only (the second layer's input
    channels); and hardware-aware rounding of the kept counts
    (``nn.round_prune``, Torch-Pruning's ``round_to``: each pruned
@@ -23,11 +23,22 @@
    file) of a CNN with about 1 M parameters: first call and the median of
    later calls.
 
+``--breakdown`` (instead of 1-3) measures where the time goes: onnxruntime's
+fixed cost per run and per node at batch 1 (chains of k Relu nodes, a least
+squares fit), each network's node count after onnxruntime's optimizations,
+its batch-1 compute part and the efficiency that part alone gives; session
+options on every network alike; numpy's Winograd + fusions against its direct
+im2col path, interleaved with onnxruntime; at batch 256 onnxruntime's
+profiler per node (its least time over the runs: it reports wall time) next to
+numpy's per-layer CPU time, each convolution's efficiency, and the bound on the
+whole run if the convolutions scaled exactly with their FLOPs.
+
 numpy's speed depends on the BLAS kernels OpenBLAS picks: the script prints
 them (``threadpoolctl``); run it with ``OPENBLAS_CORETYPE=SkylakeX`` on an
 AVX-512 machine that OpenBLAS detects as Haswell to see the difference.
 
-Run: ``python benchmarks/bench_nn_onnx.py [--runs 5] [--rounds 15] [--variants ...]``.
+Run: ``python benchmarks/bench_nn_onnx.py [--runs 5] [--rounds 15] [--variants ...] [--breakdown]``
+(about 60 s, and 35 s with ``--breakdown``, on a loaded 2-core machine).
 """
 
 import argparse
@@ -64,6 +75,8 @@ def variants(dense):
         "L1, both, round_to=8": round_prune(dense, 0.25, 8, score="l1"),
         "L1, both, round_to={conv2d1: 8, conv2d2: 16}": round_prune(dense, 0.25, {"conv2d1": 8, "conv2d2": 16},
                                                                      score="l1"),
+        # the first layer at one NCHWc block (16): conv 2 then reads blocked input, but only 30 of its filters fit
+        "L1, both, round_to={conv2d1: 16}": round_prune(dense, 0.25, {"conv2d1": 16}, score="l1"),
     }
 
 
