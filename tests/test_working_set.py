@@ -484,3 +484,39 @@ def test_exact_fit_stops_at_rounding_noise_not_max_outer():
     assert res.n_iter < 10
     assert res.gap <= 16 * np.finfo(float).eps * 0.5 * y @ y
     np.testing.assert_allclose(A @ res.x, y, atol=1e-10)
+
+
+# ------------------------------------------------------------------------------------ active-set cycling
+@pytest.mark.parametrize("k, with_free", [(None, False), (3, False), (None, True)])
+def test_active_set_cycling_runs_on_the_support_and_agrees_with_plain_epochs(monkeypatch, k, with_free):
+    rng = np.random.default_rng(21)
+    n, p = 60, 200
+    A = rng.standard_normal((n, p))
+    x_true = np.zeros(p)
+    x_true[rng.choice(p, 12, replace=False)] = rng.standard_normal(12)
+    y = A @ x_true + 0.1 * rng.standard_normal(n)
+    if k is not None:
+        y = np.column_stack([y + 0.1 * rng.standard_normal(n) for _ in range(k)])
+    groups = _groups(rng, p, with_free)
+    loss = ss.LeastSquares(A, y)
+    pen = ss.GroupLasso(groups, 0.05 * ss.lambda_max(loss, ss.GroupLasso(groups, 1.0)))
+    phases = []
+    orig = ws_module._BlockSolver._phase
+
+    def spy(self, Aws, ptr, *args):
+        phases.append(ptr.size - 1)
+        return orig(self, Aws, ptr, *args)
+
+    monkeypatch.setattr(ws_module._BlockSolver, "_phase", spy)
+    cycled = ss.solve_block(loss, pen, tol=1e-11, p0=40)
+    ws_sizes = cycled.history["ws_size"]
+    monkeypatch.setattr(ws_module, "_ACTIVE_CYCLING", False)
+    plain = ss.solve_block(loss, pen, tol=1e-11, p0=40)
+    # the cycling ran phases on fewer groups than the working set (the nonzero ones)
+    assert phases and min(phases) < max(ws_sizes)
+    assert cycled.converged and plain.converged
+    # both certified by the gap: same objective, and the gap bounds the distance to the best
+    best = min(cycled.objective, plain.objective)
+    assert cycled.objective - best <= 1e-9 * best and plain.objective - best <= 1e-9 * best
+    assert np.allclose(cycled.x, plain.x, atol=1e-4 * np.abs(plain.x).max())
+    assert cycled.objective - best <= cycled.gap + 1e-12 * best

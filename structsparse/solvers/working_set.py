@@ -90,6 +90,16 @@ _ANDERSON_K = 5
 _DATAFIT_CHEAP_GROWTH = True
 _DATAFIT_COMPLETE_WS = True
 _DATAFIT_COMPLETE_NEW = 0.3
+# Least-squares subproblems on dense designs: full epochs alternate with epochs over the nonzero groups only
+# (glmnet's active-set cycling), run until their own gap is _ACTIVE_TOL times the subproblem's tolerance;
+# a working set more than _ACTIVE_MAX nonzero runs plain epochs
+_ACTIVE_CYCLING = True
+_ACTIVE_TOL = 0.3
+# ... or until it is _ACTIVE_FRAC times the working set's gap at the phase's start, whichever is larger
+_ACTIVE_FRAC = 0.03
+_ACTIVE_MAX = 0.9
+# ... for at most this many gap checks, after which the support is looked at again
+_ACTIVE_RECHECK = 2
 
 
 def _kernels(use_numba):
@@ -406,7 +416,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     if "least_squares" not in loss.capabilities:
         return _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epochs, p0, screening,
                                     anderson, gap_freq, callback, verbose, x_shape, start)
-    solver = _BlockSolver(design, spec, Y, _kernels(NUMBA_ENABLED), anderson, gap_freq, max_epochs)
+    solver = _BlockSolver(design, spec, Y, _kernels(NUMBA_ENABLED), anderson, gap_freq, max_epochs,
+                          cycling=_ACTIVE_CYCLING)
     idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
     n_blocks = spec.n_blocks
     unpen = spec.unpenalized
@@ -873,8 +884,9 @@ class _Live:
 class _BlockSolver:
     """State shared across outer iterations: kernels, Lipschitz constants, Anderson settings."""
 
-    def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs):
+    def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs, cycling=False):
         self.design, self.spec, self.Y = design, spec, Y
+        self.cycling = bool(cycling)
         (self.epoch_dense, self.epoch_sparse, self.dual_scaling, self.threshold_norms, self.ws_gradient,
          self.ws_residual, self.ws_gradient_sparse, self.ws_residual_sparse) = kernels
         self.anderson = bool(anderson)
@@ -950,62 +962,136 @@ class _BlockSolver:
         """Block coordinate descent on the groups ``ws`` until their gap is below ``inner_tol``.
 
         Updates ``X`` in place; returns the new residual and the number of epochs.
+        With ``cycling`` (dense designs), full epochs alternate with phases
+        over the nonzero groups only (glmnet's active-set cycling, see
+        :meth:`_cycle`); otherwise every epoch covers the whole working set.
         """
         spec = self.spec
         idx, ptr = spec.idx, spec.ptr
         sizes = ptr[ws + 1] - ptr[ws]
         cols = block_columns(idx, ptr, ws)
         local_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        local_idx = np.arange(cols.size, dtype=np.int64)
         t1, t2 = spec.t1[ws], spec.t2[ws]
         Aws = self.design.columns(cols, whole=ws.size == spec.n_blocks)
         lips = self._ws_lipschitz(ws, Aws, local_ptr)
         Xw = np.ascontiguousarray(X[cols])
         R = np.ascontiguousarray(R)
+        if self.cycling and not self.design.sparse and ws.size > 1:
+            Xw, R, epochs = self._cycle(Aws, local_ptr, t1, t2, lips, Xw, R, inner_tol, proj)
+        else:
+            Xw, R, epochs, _ = self._phase(Aws, local_ptr, t1, t2, lips, Xw, R, inner_tol, proj, self.max_epochs)
+        X[cols] = Xw
+        return R, epochs
+
+    def _cycle(self, Aws, ptr, t1, t2, lips, Xw, R, inner_tol, proj):
+        """Active-set cycling (dense): a full epoch, then epochs over the nonzero groups until their own gap is
+        below ``_ACTIVE_TOL * inner_tol``; repeated until the whole working set's gap is below ``inner_tol``.
+
+        An epoch streams its columns from memory; at a working set twice the
+        support half of them are zero groups, which a full epoch rarely moves.
+        The stop is the whole working set's gap, as without cycling. A working
+        set that is (nearly) all nonzero runs plain epochs.
+        """
+        AT, rows = Aws
+        n_groups = ptr.size - 1
+        sizes = np.diff(ptr)
+        free = (t1 <= 0) & (t2 <= 0)   # unpenalized groups stay in every phase (the gap projects on them)
+        epochs = 0
+        while epochs < self.max_epochs:
+            self.epoch_dense(AT, rows, R, Xw, ptr, t1, t2, lips, self.V)
+            epochs += 1
+            active = free | (np.add.reduceat(np.abs(Xw).sum(axis=1), ptr[:-1]) > 0)
+            n_active = int(active.sum())
+            if n_active == 0 or n_active > _ACTIVE_MAX * n_groups:
+                # (nearly) all nonzero: plain epochs for a while, then look at the support again
+                Xw, R, ran, gap = self._phase(Aws, ptr, t1, t2, lips, Xw, R, inner_tol, proj,
+                                              min(self.max_epochs - epochs, _ACTIVE_RECHECK * self.gap_freq))
+                epochs += ran
+                if gap is not None and gap <= inner_tol:
+                    break
+                continue
+            gap = self._gap(Aws, ptr, t1, t2, Xw, R, proj)
+            if gap <= inner_tol:
+                break
+            blocks = np.flatnonzero(active)
+            sub_sizes = sizes[blocks]
+            sub_cols = block_columns(np.arange(ptr[-1], dtype=np.int64), ptr, blocks)
+            sub_ptr = np.concatenate([[0], np.cumsum(sub_sizes)]).astype(np.int64)
+            sub = (AT, np.ascontiguousarray(rows[sub_cols]))
+            Xa, R, ran, _ = self._phase(sub, sub_ptr, t1[blocks], t2[blocks], lips[blocks],
+                                        np.ascontiguousarray(Xw[sub_cols]), R,
+                                        max(_ACTIVE_TOL * inner_tol, _ACTIVE_FRAC * gap), proj,
+                                        self.max_epochs - epochs)
+            Xw[sub_cols] = Xa
+            epochs += ran
+        return Xw, R, epochs
+
+    def _ops(self, Aws, ptr, t1, t2):
+        """Epoch, gradient, residual and objective of the subproblem on the columns ``Aws`` (groups ``ptr``)."""
         sparse = self.design.sparse
+        V, Y = self.V, self.Y
 
-        def epoch(Xw, R):
-            if sparse:
-                self.epoch_sparse(Aws[0], Aws[1], Aws[2], R, Xw, local_ptr, t1, t2, lips, self.V)
-            else:
-                self.epoch_dense(Aws[0], Aws[1], R, Xw, local_ptr, t1, t2, lips, self.V)
+        if sparse:
+            def epoch(Xw, R, lips):
+                self.epoch_sparse(Aws[0], Aws[1], Aws[2], R, Xw, ptr, t1, t2, lips, V)
 
-        def grad(R):  # A_ws^T R^T as (m, k)
-            if sparse:
+            def grad(R):  # A_ws^T R^T as (m, k)
                 return self.ws_gradient_sparse(Aws[0], Aws[1], Aws[2], np.ascontiguousarray(R))
-            return self.ws_gradient(Aws[0], Aws[1], np.ascontiguousarray(R))
 
-        def residual(Xw):
-            if sparse:
-                return self.ws_residual_sparse(Aws[0], Aws[1], Aws[2], Xw, self.Y)
-            return self.ws_residual(Aws[0], Aws[1], Xw, self.Y)
+            def residual(Xw):
+                return self.ws_residual_sparse(Aws[0], Aws[1], Aws[2], Xw, Y)
+        else:
+            def epoch(Xw, R, lips):
+                self.epoch_dense(Aws[0], Aws[1], R, Xw, ptr, t1, t2, lips, V)
+
+            def grad(R):
+                return self.ws_gradient(Aws[0], Aws[1], np.ascontiguousarray(R))
+
+            def residual(Xw):
+                return self.ws_residual(Aws[0], Aws[1], Xw, Y)
+
+        starts = ptr[:-1]
 
         def value(Xw, R):
+            if not Xw.size:
+                return 0.5 * float(np.vdot(R, R))
             rows_l1 = np.abs(Xw).sum(axis=1)
             rows_l2 = (Xw * Xw).sum(axis=1)
-            starts = local_ptr[:-1]
             pen = t1 @ np.add.reduceat(rows_l1, starts) + t2 @ np.sqrt(np.add.reduceat(rows_l2, starts))
             return 0.5 * float(np.vdot(R, R)) + float(pen)
 
+        return epoch, grad, residual, value
+
+    def _gap(self, Aws, ptr, t1, t2, Xw, R, proj, ops=None):
+        """Duality gap of the subproblem on the groups ``ptr`` of the columns ``Aws`` (one product with them)."""
+        _, grad, _, value = ops if ops is not None else self._ops(Aws, ptr, t1, t2)
+        Rp, _ = proj.project(R)
+        Uw = grad(Rp)
+        s = self.dual_scaling(Uw, np.arange(ptr[-1], dtype=np.int64), ptr, t1, t2)
+        scale = max(1.0, float(s.max()) if s.size else 1.0)
+        return value(Xw, R) - _dual_value(self.Y, Rp / scale, self.yy)
+
+    def _phase(self, Aws, ptr, t1, t2, lips, Xw, R, tol, proj, budget):
+        """Epochs over the groups ``ptr`` (Anderson steps, gap every ``gap_freq`` epochs) until the gap is at
+        most ``tol`` or ``budget`` epochs ran; returns ``(Xw, R, epochs, gap)`` (gap None if never checked)."""
+        ops = self._ops(Aws, ptr, t1, t2)
+        epoch, _, residual, value = ops
         iterates = []
         epochs = 0
-        for epochs in range(1, self.max_epochs + 1):
-            epoch(Xw, R)
+        gap = None
+        while epochs < budget:
+            epoch(Xw, R, lips)
+            epochs += 1
             if self.anderson:
                 iterates.append(Xw.ravel().copy())
                 if len(iterates) == _ANDERSON_K + 1:
                     Xw, R = self._extrapolate(iterates, Xw, R, residual, value)
                     iterates = []
             if epochs % self.gap_freq == 0:
-                Rp, _ = proj.project(R)
-                Uw = grad(Rp)
-                s = self.dual_scaling(Uw, local_idx, local_ptr, t1, t2)
-                scale = max(1.0, float(s.max()) if s.size else 1.0)
-                gap = value(Xw, R) - _dual_value(self.Y, Rp / scale, self.yy)
-                if gap <= inner_tol:
+                gap = self._gap(Aws, ptr, t1, t2, Xw, R, proj, ops)
+                if gap <= tol:
                     break
-        X[cols] = Xw
-        return R, epochs
+        return Xw, R, epochs, gap
 
     @staticmethod
     def _extrapolate(iterates, Xw, R, residual, value):
