@@ -233,8 +233,7 @@ def select_spgl1(prob, iter_lim, seed, depth_weights):
             x = spgl1.spg_bp(A_fit, prob.y[fit], iter_lim=iter_lim, verbosity=0, weights=np.exp2(alpha * depth))[0]
             pred = A_val @ x if isinstance(A_val, np.ndarray) else A_val.matvec(x)
             scores.append(float(np.linalg.norm(pred - prob.y[val]) / np.linalg.norm(prob.y[val])))
-        low = min(scores)  # the rule of select_by_holdout: the earliest candidate within rtol = 1e-3 of the best
-        best = next(a for a, v in zip(depth_weights, scores) if v <= low * (1 + 1e-3) + 1e-8)
+        best = depth_weights[int(np.argmin(scores))]  # the rule of select_by_holdout for depth weights
         x, _, _, info = spgl1.spg_bp(prob.A, prob.y, iter_lim=iter_lim, verbosity=0, weights=np.exp2(best * depth))
     elapsed = time.perf_counter() - t
     text = " ".join(f"{c:g}:{v:.4g}" for c, v in zip(depth_weights, scores))

@@ -157,7 +157,7 @@ def _check_candidates(candidates, param, model, method, owner):
 
 
 def select_by_holdout(A, y, model, method="model_iht", *, param="k", candidates=None, holdout=0.1, n_splits=1,
-                      rtol=1e-3, rng=None, noise=None, tol=None, max_iter=None):
+                      rtol=None, rng=None, noise=None, tol=None, max_iter=None):
     """Choose a recovery parameter by hold-out validation on the measurements, then recover with it.
 
     For each of ``n_splits`` disjoint random sets of ``round(holdout * m)``
@@ -167,7 +167,8 @@ def select_by_holdout(A, y, model, method="model_iht", *, param="k", candidates=
     ``rtol`` of the smallest (relatively, or absolutely below ``rtol * 1e-5``,
     where both fits reproduce the held-out rows to rounding): for ``k``,
     listed in increasing order by default, the smallest model that predicts as
-    well as the best. Then :func:`recover` runs on all the rows with it. The
+    well as the best (an exactly ``k``-sparse signal is fitted to rounding by
+    every larger size too). Then :func:`recover` runs on all the rows with it. The
     true signal is never an argument: the choice is made from ``A`` and ``y``
     alone (Ward 2009).
 
@@ -198,8 +199,10 @@ def select_by_holdout(A, y, model, method="model_iht", *, param="k", candidates=
     n_splits : int, default 1
         Number of disjoint held-out sets (``n_splits * holdout <= 1``); the
         scores are averaged over them.
-    rtol : float, default 1e-3
+    rtol : float, optional
         Tie tolerance of the scores (see above); 0 keeps the strict minimum.
+        Default: ``1e-3`` for ``k``, 0 for ``depth_weight`` (no value of it is
+        simpler than another).
     rng : None, int or numpy.random.Generator
         Draws the held-out rows.
     noise, tol, max_iter :
@@ -243,7 +246,7 @@ def select_by_holdout(A, y, model, method="model_iht", *, param="k", candidates=
                          f"match.")
     holdout = check_scalar(holdout, "holdout", low=0, high=0.5, low_inclusive=False, owner=owner)
     n_splits = check_int(n_splits, "n_splits", low=1, owner=owner)
-    rtol = check_scalar(rtol, "rtol", low=0, owner=owner)
+    rtol = (1e-3 if param == "k" else 0.0) if rtol is None else check_scalar(rtol, "rtol", low=0, owner=owner)
     n_val = int(round(holdout * m))
     if n_val < 1 or n_splits * n_val > m or m - n_val < 2:
         raise ParameterError(f"The 'holdout' parameter of {owner}: {n_splits} split(s) of round({holdout:g} * {m}) "
