@@ -7,7 +7,10 @@ import scipy.sparse as sp
 import structsparse as ss
 from structsparse.exceptions import ParameterError
 from structsparse.solvers import _path_block
-from structsparse.solvers._path_block import BlockPath, chol_delete_numba, chol_delete_numpy
+from structsparse.solvers._path_block import (
+    BlockPath, chol_delete_numba, chol_delete_numpy, chol_forward_numba, chol_forward_numpy, chol_solve_numba,
+    chol_solve_numpy,
+)
 from structsparse.solvers.path import lam_grid
 
 
@@ -49,6 +52,41 @@ def test_cholesky_delete_twins_agree():
         chol_delete_numba(a, m, k)
         chol_delete_numpy(b, m, k)
     np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+
+
+def _buffer_factor(seed=4, m=35, cap=48):
+    """A Gram matrix and its lower factor in the leading block of a larger buffer (garbage above the diagonal)."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((60, m))
+    G = A.T @ A
+    L = rng.standard_normal((cap, cap))          # the kernels must read only the lower part of L[:m, :m]
+    L[:m, :m] = np.tril(np.linalg.cholesky(G)) + np.triu(rng.standard_normal((m, m)), 1)
+    return G, L, rng
+
+
+@pytest.mark.parametrize("kernel", [chol_solve_numba, chol_solve_numpy])
+def test_cholesky_solve_on_a_buffer_solves_the_gram_system(kernel):
+    G, L, rng = _buffer_factor()
+    b = rng.standard_normal(35)
+    b0 = b.copy()
+    x = kernel(L, 35, b)
+    np.testing.assert_allclose(G @ x, b, rtol=1e-10, atol=1e-10)
+    np.testing.assert_array_equal(b, b0)
+
+
+@pytest.mark.parametrize("kernel", [chol_forward_numba, chol_forward_numpy])
+def test_forward_substitution_on_a_buffer(kernel):
+    G, L, rng = _buffer_factor()
+    M = rng.standard_normal((6, 35))
+    out = kernel(L, 35, M)
+    np.testing.assert_allclose(np.tril(L[:35, :35]) @ out.T, M.T, rtol=1e-10, atol=1e-10)
+
+
+def test_triangular_twins_agree():
+    G, L, rng = _buffer_factor(seed=5)
+    b, M = rng.standard_normal(35), rng.standard_normal((3, 35))
+    np.testing.assert_allclose(chol_solve_numba(L, 35, b), chol_solve_numpy(L, 35, b), rtol=1e-11)
+    np.testing.assert_allclose(chol_forward_numba(L, 35, M), chol_forward_numpy(L, 35, M), rtol=1e-11, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", ["lasso", "weighted_l1", "group", "sparse_group", "multi_target", "fortran"])

@@ -51,14 +51,13 @@ from ._block_spec import block_columns, block_spec
 
 __all__ = []
 
-_potrs = scipy.linalg.get_lapack_funcs("potrs", (np.zeros(1),))
 
 #: solve_block options this path solver honours (any other keeps the per-lam loop)
 OPTIONS = ("max_outer", "max_epochs", "p0", "gap_freq", "anderson")
 # Polish supports of at most this many features (a Cholesky of |S|^3 / 3 flops)
 _POLISH_MAX = 2000
 # With polishing, epochs between two polishes and gap checks (at most gap_freq)
-_POLISH_CHECK = 5
+_POLISH_CHECK = 3
 # At most this many homotopy steps per polish (each removes one feature from the support)
 _POLISH_STEPS = 64
 # Anderson extrapolation from the last _ANDERSON_K + 1 epochs (as solve_block)
@@ -141,6 +140,48 @@ def chol_delete_numpy(L, m, k):
     L[m - 1, :m] = 0.0
 
 
+@njit
+def chol_solve_numba(L, m, b):
+    """``x`` with ``L L^T x = b`` for the lower factor ``L[:m, :m]`` (rows of a larger buffer; ``b`` not modified)."""
+    y = b.copy()
+    y[0] = y[0] / L[0, 0]
+    for i in range(1, m):
+        y[i] = (y[i] - np.dot(L[i, :i], y[:i])) / L[i, i]
+    for i in range(m - 1, -1, -1):
+        y[i] = y[i] / L[i, i]
+        yi = y[i]
+        for j in range(i):
+            y[j] -= yi * L[i, j]
+    return y
+
+
+def chol_solve_numpy(L, m, b):
+    """Numpy twin of :func:`chol_solve_numba`."""
+    Lm = L[:m, :m]
+    y = scipy.linalg.solve_triangular(Lm, b, lower=True, check_finite=False)
+    return scipy.linalg.solve_triangular(Lm, y, lower=True, trans="T", check_finite=False)
+
+
+@njit
+def chol_forward_numba(L, m, M):
+    """``(L[:m, :m]^-1 M^T)^T`` for the rows ``M`` (q, m): forward substitution, all right-hand sides at once."""
+    q = M.shape[0]
+    out = np.empty((m, q))
+    Mt = np.ascontiguousarray(M.T)
+    for r in range(q):
+        out[0, r] = Mt[0, r] / L[0, 0]
+    for i in range(1, m):
+        acc = np.dot(L[i, :i], out[:i])     # (q,): one matrix-vector product per row of L
+        for r in range(q):
+            out[i, r] = (Mt[i, r] - acc[r]) / L[i, i]
+    return np.ascontiguousarray(out.T)
+
+
+def chol_forward_numpy(L, m, M):
+    """Numpy twin of :func:`chol_forward_numba`."""
+    return scipy.linalg.solve_triangular(L[:m, :m], M.T, lower=True, check_finite=False).T
+
+
 class LamResult:
     """What the path records of one ``lam``."""
 
@@ -178,7 +219,9 @@ class BlockPath:
             raise ParameterTypeError(f"The 'anderson' parameter of {owner} must be a bool. Got {anderson!r} instead.")
         self.anderson = bool(anderson)
         self.epoch, self.dual_scaling, self.threshold_norms, self.ws_gradient, self.ws_residual = _kernels()
-        self._chol_delete = chol_delete_numba if NUMBA_ENABLED else chol_delete_numpy
+        self._chol_delete, self._chol_solve, self._forward = (
+            (chol_delete_numba, chol_solve_numba, chol_forward_numba) if NUMBA_ENABLED else
+            (chol_delete_numpy, chol_solve_numpy, chol_forward_numpy))
         self.x_shape = tuple(loss.x_shape)
         self.Y = np.ascontiguousarray(np.asarray(loss.y, dtype=float).reshape(self.n, -1).T)   # (k, n)
         self.k = self.Y.shape[0]
@@ -190,7 +233,10 @@ class BlockPath:
         self.lips = None
         self.V = None
         self._Aty = None                     # A^T y, for the polish
-        self._chol = None                    # (features, lower Cholesky factor of their Gram) of the last polish
+        self._L = np.zeros((0, 0))           # lower Cholesky factor of the support's Gram in L[:m, :m] (polish)
+        self._m = 0
+        self._order = np.zeros(0, dtype=np.int64)   # its features
+        self._rows = np.zeros(0, dtype=np.int64)    # their rows in the design's contiguous columns
         self._mark = np.zeros(self.p, dtype=bool)
 
     # ------------------------------------------------------------------ set-up per lam
@@ -351,68 +397,68 @@ class BlockPath:
         return Xw, R
 
     # ------------------------------------------------------------------ polishing (l1 penalties, one target)
-    def _factor(self, feats):
-        """The lower Cholesky factor of ``A_S^T A_S`` for ``S = feats``, as ``(order, L)`` (rows of ``L`` in ``order``).
+    def _factor(self, feats, AT, feat_rows):
+        """Keep ``self._L[:m, :m]`` the lower Cholesky factor of ``A_S^T A_S`` for ``S = feats``; False if not PD.
 
-        Updated, not recomputed: features that left the support are deleted
-        from the last factor (:func:`chol_delete_numba`, ``O(|S|^2)`` each) and
-        new ones appended by a Schur complement (``O(|S|^2 q + |S| q n)`` for
-        ``q`` of them). Along a path supports change by a few features per
-        ``lam``, so a polish costs about a triangular solve. ``None`` when the
-        Gram matrix is not positive definite (more features than samples).
+        Rows of the factor follow ``self._order`` (features) and ``self._rows``
+        (their rows in ``AT``, the design's contiguous columns; ``feat_rows``
+        gives those of ``feats``). Updated in place, not recomputed: features
+        that left the support are deleted (:func:`chol_delete_numba`,
+        ``O(|S|^2)`` each) and new ones appended by a Schur complement
+        (``O(|S|^2 q + |S| q n)`` for ``q`` of them). Along a path supports
+        change by a few features per ``lam``, so a polish costs about two
+        triangular solves. The factor lives in a buffer with spare capacity:
+        no copy of it per change.
         """
         mark = self._mark                       # scratch: True on the features of S (reset before returning)
         mark[feats] = True
-        if self._chol is not None:
-            order, L = self._chol
-            gone = np.flatnonzero(~mark[order])
-            if gone.size:
-                m = order.size
-                for k in gone[::-1]:            # the last first: the positions of the others hold
-                    self._chol_delete(L, m, int(k))
-                    m -= 1
-                order, L = np.delete(order, gone), np.ascontiguousarray(L[:m, :m])
-            mark[order] = False
-        else:
-            order, L = np.zeros(0, dtype=np.int64), np.zeros((0, 0))
-        add = feats[mark[feats]]
+        m = self._m
+        order, rows = self._order, self._rows
+        gone = np.flatnonzero(~mark[order])
+        if gone.size:
+            for k in gone[::-1]:                # the last first: the positions of the others hold
+                self._chol_delete(self._L, m, int(k))
+                m -= 1
+            order, rows = np.delete(order, gone), np.delete(rows, gone)
+        mark[order] = False
+        new = np.flatnonzero(mark[feats])
         mark[feats] = False
-        if add.size:
-            AT, rows = self.design.columns(np.concatenate([order, add]))
-            B = AT[rows[order.size:]]                                  # (q, n) the new columns
-            if order.size:
-                C = scipy.linalg.solve_triangular(L, AT[rows[:order.size]] @ B.T, lower=True, check_finite=False)
-                S22 = B @ B.T - C.T @ C
+        if new.size:
+            q = new.size
+            B = AT[feat_rows[new]]                                   # (q, n) the new columns
+            if m:
+                hi = int(rows.max()) + 1
+                # A_old^T A_new: one product over the leading rows of AT when they are few (no gather of A_old)
+                cross = (B @ AT[:hi].T)[:, rows] if hi <= 3 * m else B @ AT[rows].T
+                C = self._forward(self._L, m, cross)                   # (q, m): rows of L^-1 A_old^T A_new, transposed
+                S22 = B @ B.T - C @ C.T
             else:
-                C, S22 = np.zeros((0, add.size)), B @ B.T
+                C, S22 = np.zeros((q, 0)), B @ B.T
             try:
                 L22 = scipy.linalg.cholesky(S22, lower=True, check_finite=False)
             except (np.linalg.LinAlgError, ValueError):
-                self._chol = (order, L) if order.size else None
-                return None
-            m = order.size + add.size
-            grown = np.zeros((m, m))
-            grown[:order.size, :order.size] = L
-            grown[order.size:, :order.size] = C.T
-            grown[order.size:, order.size:] = L22
-            order, L = np.concatenate([order, add]), grown
-        self._chol = (order, L)
-        return order, L
+                self._m, self._order, self._rows = m, order, rows
+                return False
+            if m + q > self._L.shape[0]:
+                grown = np.zeros((max(m + q, 2 * self._L.shape[0], 64),) * 2)
+                grown[:m, :m] = self._L[:m, :m]
+                self._L = grown
+            self._L[m:m + q, :m] = C
+            self._L[m:m + q, m:m + q] = L22
+            self._L[:m, m:m + q] = 0.0
+            order, rows = np.concatenate([order, feats[new]]), np.concatenate([rows, feat_rows[new]])
+            m += q
+        self._m, self._order, self._rows = m, order, rows
+        return True
 
-    def _solve_on(self, feats, rhs):
+    def _solve_on(self, feats, rhs, AT, feat_rows):
         """``z`` with ``(A_S^T A_S) z = rhs`` for ``S = feats`` (``None`` when the Gram matrix is singular)."""
-        found = self._factor(feats)
-        if found is None:
+        if not self._factor(feats, AT, feat_rows):
             return None
-        order, L = found
         by_id = np.argsort(feats)
-        perm = by_id[np.searchsorted(feats[by_id], order)]     # the factor's rows as positions in feats
+        perm = by_id[np.searchsorted(feats[by_id], self._order)]   # the factor's rows as positions in feats
         z = np.empty(feats.size)
-        # L.T is Fortran-ordered: LAPACK reads it as the upper factor without a copy
-        sol, info = _potrs(L.T, rhs[perm], lower=0)
-        if info != 0:
-            return None
-        z[perm] = sol
+        z[perm] = self._chol_solve(self._L, self._m, np.ascontiguousarray(rhs[perm]))
         return z
 
     def _polish(self, cols, AT, rows, Xw, R, weights, value):
@@ -437,7 +483,7 @@ class BlockPath:
             sign = np.sign(x[on])
             if self._Aty is None:
                 self._Aty = np.asarray(self.design.rmatmat(self.Y))[:, 0]
-            z = self._solve_on(feats, self._Aty[feats] - weights[on] * sign)
+            z = self._solve_on(feats, self._Aty[feats] - weights[on] * sign, AT, rows[on])
             if z is None or not np.all(np.isfinite(z)):
                 return None
             cross = np.flatnonzero(np.sign(z) != sign)
