@@ -139,3 +139,25 @@ def test_fused_evaluation_matches_layer_by_layer(monkeypatch, batch):
         np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
         np.testing.assert_allclose(model.forward(X), got, rtol=0, atol=0)   # buffers reused, same result
         assert np.array_equal(X, X0)
+
+
+@pytest.mark.parametrize("shape, k, stride, padding", [((1, 8, 8, 1), 3, 1, 1), ((3, 9, 7, 3), 3, 2, 0),
+                                                       ((2, 6, 6, 2), 5, 1, 2)])
+def test_direct_conv_matches_numpy_twin_and_layer(shape, k, stride, padding):
+    from structsparse.nn import _direct
+
+    rng = np.random.default_rng(7)
+    layer = Conv2D(11, k, stride=stride, padding=padding)
+    layer.build(shape[1:], rng)
+    layer.params["b"] = rng.standard_normal(11).astype(np.float32)
+    x = rng.standard_normal(shape).astype(np.float32)
+    xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    ho, wo = layer.output_shape[:2]
+    o1 = np.full((shape[0], ho, wo, 11), np.nan, dtype=np.float32)
+    o2 = o1.copy()
+    _direct.direct_conv(xp, layer.params["W"], layer.params["b"], o1, stride)
+    _direct.direct_conv_np(xp, layer.params["W"], layer.params["b"], o2, stride)
+    np.testing.assert_allclose(o1, o2, rtol=1e-5, atol=1e-5)
+    ref = layer.linear_forward(x) + layer.params["b"]
+    np.testing.assert_allclose(layer.forward(x), ref, rtol=1e-5, atol=1e-5)   # the layer takes this path
+    np.testing.assert_allclose(o1, ref, rtol=1e-5, atol=1e-5)
