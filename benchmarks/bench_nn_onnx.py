@@ -345,6 +345,22 @@ def bench_breakdown(rounds, only):
         new_t, old_t = cpu[2 * i], cpu[2 * i + 1]
         print(f"    {k}: Winograd + fusions {new_t * 1e6:.0f} us, direct im2col {old_t * 1e6:.0f} us "
               f"({old_t / new_t:.2f}x); over onnxruntime dense: {new_t / cpu[-1]:.2f}x and {old_t / cpu[-1]:.2f}x")
+    # the BLAS behind numpy against scipy's, on the second convolution's products at batch 256
+    import scipy.linalg.blas as sblas
+
+    rng = np.random.default_rng(0)
+    shapes = {"im2col, one block of 11 samples": (704, 288, 64), "im2col, whole batch": (16384, 288, 64),
+              "Winograd, one of 16 products, block of 21 samples": (336, 32, 64)}
+    with threadpool_limits(1):
+        for label, (m, k, f) in shapes.items():
+            A = rng.random((m, k), dtype=np.float32)
+            B = rng.random((k, f), dtype=np.float32)
+            O = np.empty((m, f), dtype=np.float32)
+            # scipy's sgemm on C-ordered arrays: (B^T A^T)^T, whose operands are Fortran-ordered views (no copy)
+            _, cpu = time_pair([lambda: np.matmul(A, B, out=O), lambda: sblas.sgemm(1.0, B.T, A.T)], rounds * 4)
+            g = 2 * m * k * f / 1e9
+            print(f"  GEMM {m} x {k} x {f} ({label}): numpy {g / cpu[0]:.0f} GFLOP/s, scipy.linalg.blas.sgemm "
+                  f"{g / cpu[1]:.0f} GFLOP/s (CPU time, one thread)")
     print(f"  batch 256, onnxruntime profiler (least kernel time per node over {rounds} runs, us; their sum) and numpy "
           f"per layer (thread CPU time, us; {rounds} runs); load average {os.getloadavg()[0]:.1f}")
     with threadpool_limits(1):
