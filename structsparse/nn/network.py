@@ -171,7 +171,11 @@ class Graph:
         returned output is always a fresh array); pass ``inplace=False`` to
         back-propagate through an evaluation-mode pass (gradient checks).
         ``chunk`` (evaluation only) runs the batch in slices of that many
-        samples, so that each slice's activations stay in cache.
+        samples, so that each slice's activations stay in cache. With
+        ``inplace`` on, evaluation also fuses layers whose intermediate
+        activation nobody else reads: a ReLU after a max pool, a ReLU before a
+        padded convolution (applied in its padded copy) and a 2x2 max pool
+        after a Winograd-evaluated convolution (computed from its output tiles).
         """
         if check:
             X = self.check_input(X)
