@@ -16,6 +16,7 @@ grid, in parallel. Results depend only on the inputs and ``n_chunks``, never
 on the executor: the same tasks run, in the same way, wherever they run.
 """
 
+import contextlib
 import os
 import time
 from concurrent.futures import Executor
@@ -25,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
+from .._linalg import single_blas_thread
 from .._validation import accepted_options, check_array, check_int, check_options, check_rng, check_scalar
 from ..exceptions import ParameterError, ParameterTypeError
 from ..datafits import Datafit
@@ -288,6 +290,12 @@ def _solve_chunk(loss, penalty, lams, lam_zero, solve, kw):
     return out
 
 
+def _chunk_task(loss, penalty, lams, lam_zero, solve, kw):
+    """:func:`_solve_chunk` on an executor's worker, with one BLAS thread (see :func:`_blas`)."""
+    with _blas(True):
+        return _solve_chunk(loss, penalty, lams, lam_zero, solve, kw)
+
+
 def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, executor=None, n_chunks=None, **kw):
     """Solutions of ``loss + penalty.with_lam(lam)`` along a decreasing grid of ``lam``, warm-started.
 
@@ -363,7 +371,7 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, e
     if executor is None:
         parts = [_solve_chunk(loss, penalty, lams[c], lam_zero, solve, kw) for c in chunks]
     else:
-        futures = [executor.submit(_solve_chunk, loss, penalty, lams[c], lam_zero, solve, kw) for c in chunks]
+        futures = [executor.submit(_chunk_task, loss, penalty, lams[c], lam_zero, solve, kw) for c in chunks]
         parts = [f.result() for f in futures]
     # one chunk is the whole path: no copy of the coefficients (n_lams x p: 400 MB at p = 1e6)
     out = parts[0] if len(parts) == 1 else {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
@@ -400,15 +408,22 @@ def _datafit_class(datafit, owner):
                     f"instance: cross-validation builds one per fold). Got {type(datafit).__name__}.")
 
 
-def _fold_losses(make, params, A_train, y_train, A_test, y_test, penalty, lams, solve, tol, kw):
+def _blas(one_thread):
+    """One BLAS thread for a task on an executor: two workers with two BLAS threads each would fight for the cores."""
+    return single_blas_thread() if one_thread else contextlib.nullcontext()
+
+
+def _fold_losses(make, params, A_train, y_train, A_test, y_test, penalty, lams, solve, tol, kw, one_thread=False):
     """Held-out loss per target at every ``lam`` of a path fitted on the training rows (one task)."""
-    fold_path = path(make(A_train, y_train, **params), penalty, lams=lams, solver=solve, tol=tol, **kw)
-    test = make(A_test, y_test, **params)
-    return np.array([test.value(c) / y_test.size for c in fold_path.coefs])
+    with _blas(one_thread):
+        fold_path = path(make(A_train, y_train, **params), penalty, lams=lams, solver=solve, tol=tol, **kw)
+        test = make(A_test, y_test, **params)
+        return np.array([test.value(c) / y_test.size for c in fold_path.coefs])
 
 
-def _full_path(loss, penalty, lams, solve, tol, kw):
-    return path(loss, penalty, lams=lams, solver=solve, tol=tol, **kw)
+def _full_path(loss, penalty, lams, solve, tol, kw, one_thread=False):
+    with _blas(one_thread):
+        return path(loss, penalty, lams=lams, solver=solve, tol=tol, **kw)
 
 
 def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, solver=None, tol=None,
@@ -505,7 +520,7 @@ def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, 
     if executor is None:
         results = [fn(*args) for fn, args in tasks]
     else:
-        futures = [executor.submit(fn, *args) for fn, args in tasks]
+        futures = [executor.submit(fn, *args, one_thread=True) for fn, args in tasks]
         results = [f.result() for f in futures]
     full = results[0]
     losses = np.array(results[1:])
