@@ -345,6 +345,25 @@ def bench_breakdown(rounds, only):
         new_t, old_t = cpu[2 * i], cpu[2 * i + 1]
         print(f"    {k}: Winograd + fusions {new_t * 1e6:.0f} us, direct im2col {old_t * 1e6:.0f} us "
               f"({old_t / new_t:.2f}x); over onnxruntime dense: {new_t / cpu[-1]:.2f}x and {old_t / cpu[-1]:.2f}x")
+    # first-call cost of the numba kernels (direct first layer, Winograd) in a fresh process: reported apart
+    import subprocess
+    import sys
+
+    code = ("import time, numpy as np\n"
+            "t0 = time.perf_counter()\n"
+            "import structsparse.nn as nn\n"
+            "from structsparse.nn.speed import fold_batchnorm\n"
+            "t1 = time.perf_counter()\n"
+            "net = fold_batchnorm(nn.small_cnn((32, 64), rng=0))\n"
+            "out = ['import %.2f s' % (t1 - t0)]\n"
+            "for b in (1, 256):\n"
+            "    X = np.random.default_rng(0).random((b, 8, 8, 1), dtype=np.float32)\n"
+            "    t = time.perf_counter(); net.forward(X); t2 = time.perf_counter(); net.forward(X)\n"
+            "    out.append('batch %d: first forward %.3f s, second %.4f s' % (b, t2 - t, time.perf_counter() - t2))\n"
+            "print('; '.join(out))\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    print(f"  numpy first calls in a fresh process (numba kernels loaded from their cache, or compiled when the "
+          f"cache is cold): {res.stdout.strip() or res.stderr.strip()[-300:]}")
     # the BLAS behind numpy against scipy's, on the second convolution's products at batch 256
     import scipy.linalg.blas as sblas
 
