@@ -399,9 +399,10 @@ def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "asc
                         x, t, conv, chosen["spgl1 (cv)"] = select_spgl1(prob, spgl1_iters, seed, depth_weights)
                         results["spgl1 (cv)"] = (x, t, conv)
                     dense = isinstance(prob.A, np.ndarray)
-                    x, t, conv, _ = run_pyproximal(prob.A, prob.y, pyprox_iters // 2 if dense else pyprox_iters,
-                                                   cg_iter=8 if dense else 2)
-                    results["pyproximal"] = (x, t, conv)
+                    if "pyproximal" not in skip:
+                        x, t, conv, _ = run_pyproximal(prob.A, prob.y, pyprox_iters // 2 if dense else pyprox_iters,
+                                                       cg_iter=8 if dense else 2)
+                        results["pyproximal"] = (x, t, conv)
                     for method, (x, t, conv) in results.items():
                         img = prob.signal(x)
                         err = float(np.linalg.norm(x - prob.coef) / np.linalg.norm(prob.coef))
@@ -488,7 +489,7 @@ def main():
     parser.add_argument("--wavelet", default="db4", help="orthogonal wavelet of every method (default: db4)")
     parser.add_argument("--fracs", default="0.125,0.25,0.3333333333333333",
                         help="image M / N values (default: 1/8, 1/4, 1/3)")
-    parser.add_argument("--skip", default="", help="methods of ours left out of the image runs, comma separated "
+    parser.add_argument("--skip", default="", help="methods left out of the image runs (ours, or pyproximal), comma separated "
                         "(e.g. l1: our basis pursuit checks its budget between stages, so one stage can overrun it)")
     parser.add_argument("--select", choices=("none", "holdout"), default="none",
                         help="holdout: every greedy method picks k, the tree lasso its depth-weight exponent alpha "
