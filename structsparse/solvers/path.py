@@ -323,7 +323,8 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, e
     executor : concurrent.futures.Executor, optional
         Runs the chunks of the grid in parallel (a ``ProcessPoolExecutor``,
         or ``client.get_executor()`` of a dask.distributed client). The
-        datafit, penalty and solver must then be picklable.
+        datafit, penalty and solver must then be picklable. Each task runs
+        with one BLAS thread (workers do not compete for the cores).
     n_chunks : int, optional
         Split the grid into this many contiguous runs of ``lam``, each
         warm-started along itself from zero (default: 1 without an executor,
@@ -337,6 +338,18 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, e
     Returns
     -------
     PathResult
+
+    Notes
+    -----
+    With :func:`solve_block` (the default for L1, group and sparse-group
+    penalties) on least squares with a dense design, the path keeps one
+    solver state from ``lam`` to ``lam``: the residual and ``A^T r``, the
+    Lipschitz constants, a working set seeded by the support and the groups
+    that violate their condition at the new ``lam``, and, for l1 penalties,
+    a Cholesky factor of the support's Gram matrix, updated as features
+    enter and leave, with which the coordinate-descent iterate is polished
+    to the exact minimizer on its signed support (homotopy steps). Every
+    ``lam`` still stops on the certified duality gap, ``gap <= tol * P(x)``.
 
     Examples
     --------
@@ -462,6 +475,8 @@ def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, 
         Runs the folds (and the path on all the data) in parallel: a
         ``ProcessPoolExecutor`` or a dask.distributed client's
         ``client.get_executor()``. The results are those of the serial run.
+        Each task runs with one BLAS thread (workers do not compete for the
+        cores).
 
     Returns
     -------
