@@ -238,6 +238,7 @@ class BlockPath:
         self._order = np.zeros(0, dtype=np.int64)   # its features
         self._rows = np.zeros(0, dtype=np.int64)    # their rows in the design's contiguous columns
         self._mark = np.zeros(self.p, dtype=bool)
+        self._where = np.zeros(self.p, dtype=np.int64)
 
     # ------------------------------------------------------------------ set-up per lam
     def spec_at(self, lam):
@@ -324,24 +325,33 @@ class BlockPath:
     def _subproblem(self, ws, spec, inner_tol, polish):
         """Block coordinate descent (with Anderson steps and polishing) on the groups ``ws``; updates X, R."""
         idx, ptr = spec.idx, spec.ptr
-        sizes = ptr[ws + 1] - ptr[ws]
-        cols = block_columns(idx, ptr, ws)
-        local_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        local_idx = np.arange(cols.size, dtype=np.int64)
+        singletons = ptr.size - 1 == idx.size
+        if singletons:   # the lasso's layout: one feature per block, no per-block bookkeeping
+            cols = idx[ws]
+            local_ptr = np.arange(ws.size + 1, dtype=np.int64)
+            sizes = None
+        else:
+            sizes = ptr[ws + 1] - ptr[ws]
+            cols = block_columns(idx, ptr, ws)
+            local_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        local_idx = local_ptr[:-1] if singletons else np.arange(cols.size, dtype=np.int64)
         t1, t2 = spec.t1[ws], spec.t2[ws]
         AT, rows = self.design.columns(cols)
         lips = self._lipschitz(ws, spec, AT, rows, local_ptr)
-        weights = np.repeat(t1, sizes) if polish else None
+        weights = (t1 if singletons else np.repeat(t1, sizes)) if polish else None
         Xw = np.ascontiguousarray(self.X[cols])
         R = np.ascontiguousarray(self.R)
         Y, yy = self.Y, self.yy
+        has_l2 = bool(np.any(t2 > 0))
+        starts = local_ptr[:-1]
 
         def value(Xw, R):
-            rows_l1 = np.abs(Xw).sum(axis=1)
-            starts = local_ptr[:-1]
-            pen = t1 @ np.add.reduceat(rows_l1, starts)
-            if np.any(t2 > 0):
-                pen += t2 @ np.sqrt(np.add.reduceat((Xw * Xw).sum(axis=1), starts))
+            if singletons and self.k == 1:
+                pen = (t1 + t2) @ np.abs(Xw[:, 0])
+            else:
+                pen = t1 @ np.add.reduceat(np.abs(Xw).sum(axis=1), starts)
+                if has_l2:
+                    pen += t2 @ np.sqrt(np.add.reduceat((Xw * Xw).sum(axis=1), starts))
             return 0.5 * float(np.vdot(R, R)) + float(pen)
 
         iterates = []
@@ -455,8 +465,9 @@ class BlockPath:
         """``z`` with ``(A_S^T A_S) z = rhs`` for ``S = feats`` (``None`` when the Gram matrix is singular)."""
         if not self._factor(feats, AT, feat_rows):
             return None
-        by_id = np.argsort(feats)
-        perm = by_id[np.searchsorted(feats[by_id], self._order)]   # the factor's rows as positions in feats
+        where = self._where                     # scratch: position of each feature of S in feats
+        where[feats] = np.arange(feats.size)
+        perm = where[self._order]               # the factor's rows as positions in feats
         z = np.empty(feats.size)
         z[perm] = self._chol_solve(self._L, self._m, np.ascontiguousarray(rhs[perm]))
         return z
