@@ -38,7 +38,7 @@ them (``threadpoolctl``); run it with ``OPENBLAS_CORETYPE=SkylakeX`` on an
 AVX-512 machine that OpenBLAS detects as Haswell to see the difference.
 
 Run: ``python benchmarks/bench_nn_onnx.py [--runs 5] [--rounds 15] [--variants ...] [--breakdown]``
-(about 60 s, and 35 s with ``--breakdown``, on a loaded 2-core machine).
+(about 60 s, and 45 s with ``--breakdown``, on a loaded 2-core machine).
 """
 
 import argparse
