@@ -445,8 +445,8 @@ class BlockPath:
             else:
                 C, S22 = np.zeros((q, 0)), B @ B.T
             try:
-                L22 = scipy.linalg.cholesky(S22, lower=True, check_finite=False)
-            except (np.linalg.LinAlgError, ValueError):
+                L22 = np.linalg.cholesky(S22)   # q x q: numpy's call costs less than scipy's wrapper
+            except np.linalg.LinAlgError:
                 self._m, self._order, self._rows = m, order, rows
                 return False
             if m + q > self._L.shape[0]:
@@ -495,7 +495,7 @@ class BlockPath:
             if self._Aty is None:
                 self._Aty = np.asarray(self.design.rmatmat(self.Y))[:, 0]
             z = self._solve_on(feats, self._Aty[feats] - weights[on] * sign, AT, rows[on])
-            if z is None or not np.all(np.isfinite(z)):
+            if z is None or not np.isfinite(z.sum()):
                 return None
             cross = np.flatnonzero(np.sign(z) != sign)
             if not cross.size:
