@@ -461,17 +461,6 @@ class BlockPath:
         self._m, self._order, self._rows = m, order, rows
         return True
 
-    def _solve_on(self, feats, rhs, AT, feat_rows):
-        """``z`` with ``(A_S^T A_S) z = rhs`` for ``S = feats`` (``None`` when the Gram matrix is singular)."""
-        if not self._factor(feats, AT, feat_rows):
-            return None
-        where = self._where                     # scratch: position of each feature of S in feats
-        where[feats] = np.arange(feats.size)
-        perm = where[self._order]               # the factor's rows as positions in feats
-        z = np.empty(feats.size)
-        z[perm] = self._chol_solve(self._L, self._m, np.ascontiguousarray(rhs[perm]))
-        return z
-
     def _polish(self, cols, AT, rows, Xw, R, weights, value):
         """Newton steps to the minimizer on the signed support, each stopped at the first sign change (homotopy).
 
@@ -486,28 +475,42 @@ class BlockPath:
         Returns ``None`` when there is nothing to gain.
         """
         x = Xw[:, 0].copy()
+        on = np.flatnonzero(x)
+        if on.size == 0 or on.size > min(self.n, _POLISH_MAX):
+            return None
+        if not self._factor(cols[on], AT, rows[on]):
+            return None
+        if self._Aty is None:
+            self._Aty = np.asarray(self.design.rmatmat(self.Y))[:, 0]
+        where = self._where                     # scratch: position in the working set of each feature of S
+        where[cols[on]] = on
+        pos = where[self._order]                # the factor's rows as positions in the working set
+        b = self._Aty[self._order]              # A_S^T y in the factor's order
+        w = weights[pos]
+        xs = x[pos]                             # the support's coefficients in the factor's order
         for _ in range(_POLISH_STEPS):
-            on = np.flatnonzero(x)
-            if on.size == 0 or on.size > min(self.n, _POLISH_MAX):
-                return None
-            feats = cols[on]
-            sign = np.sign(x[on])
-            if self._Aty is None:
-                self._Aty = np.asarray(self.design.rmatmat(self.Y))[:, 0]
-            z = self._solve_on(feats, self._Aty[feats] - weights[on] * sign, AT, rows[on])
-            if z is None or not np.isfinite(z.sum()):
+            sign = np.sign(xs)
+            z = self._chol_solve(self._L, self._m, b - w * sign)
+            if not np.isfinite(z.sum()):
                 return None
             cross = np.flatnonzero(np.sign(z) != sign)
             if not cross.size:
-                x[on] = z
+                xs = z
                 break
-            t = x[on[cross]] / (x[on[cross]] - z[cross])
+            t = xs[cross] / (xs[cross] - z[cross])
             first = int(np.argmin(t))
-            x[on] += t[first] * (z - x[on])
-            x[on[cross[first]]] = 0.0
-        keep = np.flatnonzero(x)
+            k = int(cross[first])
+            xs = xs + t[first] * (z - xs)
+            # feature k leaves: delete it from the factor (the factor follows the support)
+            self._chol_delete(self._L, self._m, k)
+            self._m -= 1
+            self._order, self._rows = np.delete(self._order, k), np.delete(self._rows, k)
+            pos, b, w, xs = np.delete(pos, k), np.delete(b, k), np.delete(w, k), np.delete(xs, k)
+            if not self._m:
+                break
         X_new = np.zeros_like(Xw)
-        X_new[keep, 0] = x[keep]
+        X_new[pos, 0] = xs
+        keep = pos[xs != 0]
         R_new = self.ws_residual(AT, rows[keep], np.ascontiguousarray(X_new[keep]), self.Y)
         if value(X_new, R_new) <= value(Xw, R):
             return X_new, R_new
