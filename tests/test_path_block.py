@@ -9,7 +9,7 @@ from structsparse.exceptions import ParameterError
 from structsparse.solvers import _path_block
 from structsparse.solvers._path_block import (
     BlockPath, chol_delete_numba, chol_delete_numpy, chol_forward_numba, chol_forward_numpy, chol_solve_numba,
-    chol_solve_numpy,
+    chol_solve_numpy, cholesky_small_numba, cholesky_small_numpy,
 )
 from structsparse.solvers.path import lam_grid
 
@@ -80,6 +80,25 @@ def test_forward_substitution_on_a_buffer(kernel):
     M = rng.standard_normal((6, 35))
     out = kernel(L, 35, M)
     np.testing.assert_allclose(np.tril(L[:35, :35]) @ out.T, M.T, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("kernel", [cholesky_small_numba, cholesky_small_numpy])
+def test_small_cholesky_factors_and_refuses_an_indefinite_matrix(kernel):
+    rng = np.random.default_rng(6)
+    B = rng.standard_normal((9, 30))
+    S = B @ B.T
+    L, ok = kernel(S)
+    assert ok
+    np.testing.assert_allclose(L @ L.T, S, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(L, np.tril(L))
+    assert not kernel(S - 2 * np.linalg.eigvalsh(S)[0] * np.eye(9))[1]
+    assert not kernel(np.zeros((3, 3)))[1]
+
+
+def test_small_cholesky_twins_agree():
+    rng = np.random.default_rng(7)
+    B = rng.standard_normal((6, 20))
+    np.testing.assert_allclose(cholesky_small_numba(B @ B.T)[0], cholesky_small_numpy(B @ B.T)[0], rtol=1e-12)
 
 
 def test_triangular_twins_agree():

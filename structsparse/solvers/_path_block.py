@@ -182,6 +182,34 @@ def chol_forward_numpy(L, m, M):
     return scipy.linalg.solve_triangular(L[:m, :m], M.T, lower=True, check_finite=False).T
 
 
+@njit
+def cholesky_small_numba(S):
+    """Lower Cholesky factor of a small symmetric matrix and whether it is positive definite (``(L, ok)``)."""
+    q = S.shape[0]
+    L = np.zeros((q, q))
+    for j in range(q):
+        d = S[j, j]
+        for r in range(j):
+            d -= L[j, r] * L[j, r]
+        if not d > 0.0:
+            return L, False
+        L[j, j] = np.sqrt(d)
+        for i in range(j + 1, q):
+            v = S[i, j]
+            for r in range(j):
+                v -= L[i, r] * L[j, r]
+            L[i, j] = v / L[j, j]
+    return L, True
+
+
+def cholesky_small_numpy(S):
+    """Numpy twin of :func:`cholesky_small_numba`."""
+    try:
+        return np.linalg.cholesky(S), True
+    except np.linalg.LinAlgError:
+        return np.zeros_like(S), False
+
+
 class LamResult:
     """What the path records of one ``lam``."""
 
@@ -219,9 +247,9 @@ class BlockPath:
             raise ParameterTypeError(f"The 'anderson' parameter of {owner} must be a bool. Got {anderson!r} instead.")
         self.anderson = bool(anderson)
         self.epoch, self.dual_scaling, self.threshold_norms, self.ws_gradient, self.ws_residual = _kernels()
-        self._chol_delete, self._chol_solve, self._forward = (
-            (chol_delete_numba, chol_solve_numba, chol_forward_numba) if NUMBA_ENABLED else
-            (chol_delete_numpy, chol_solve_numpy, chol_forward_numpy))
+        self._chol_delete, self._chol_solve, self._forward, self._cholesky_small = (
+            (chol_delete_numba, chol_solve_numba, chol_forward_numba, cholesky_small_numba) if NUMBA_ENABLED else
+            (chol_delete_numpy, chol_solve_numpy, chol_forward_numpy, cholesky_small_numpy))
         self.x_shape = tuple(loss.x_shape)
         self.Y = np.ascontiguousarray(np.asarray(loss.y, dtype=float).reshape(self.n, -1).T)   # (k, n)
         self.k = self.Y.shape[0]
@@ -444,9 +472,8 @@ class BlockPath:
                 S22 = B @ B.T - C @ C.T
             else:
                 C, S22 = np.zeros((q, 0)), B @ B.T
-            try:
-                L22 = np.linalg.cholesky(S22)   # q x q: numpy's call costs less than scipy's wrapper
-            except np.linalg.LinAlgError:
+            L22, ok = self._cholesky_small(S22)   # q x q: a library call would cost more than the factorization
+            if not ok:
                 self._m, self._order, self._rows = m, order, rows
                 return False
             if m + q > self._L.shape[0]:
