@@ -520,3 +520,27 @@ def test_active_set_cycling_runs_on_the_support_and_agrees_with_plain_epochs(mon
     assert cycled.objective - best <= 1e-9 * best and plain.objective - best <= 1e-9 * best
     assert np.allclose(cycled.x, plain.x, atol=1e-4 * np.abs(plain.x).max())
     assert cycled.objective - best <= cycled.gap + 1e-12 * best
+    # the reported objective is that of the returned x (the residual is exact after extrapolated steps)
+    true = float(loss.value(cycled.x) + pen(cycled.x))
+    assert abs(cycled.objective - true) <= 1e-13 * true
+
+
+def test_group_grams_kernel_agrees_with_numpy_twin_and_lipschitz_reads_rows_in_place():
+    rng = np.random.default_rng(5)
+    AT = rng.standard_normal((60, 9))
+    rows = rng.permutation(60)[:40].astype(np.int64)
+    starts = np.array([0, 5, 10, 30], dtype=np.int64)
+    for size in (1, 5, 10):
+        fast = K.group_grams_dense_numba(AT, rows, starts, size)
+        slow = K.group_grams_dense_numpy(AT, rows, starts, size)
+        assert np.allclose(fast, slow, rtol=1e-12, atol=1e-12)
+        block = AT[rows[starts[1]:starts[1] + size]]
+        assert np.allclose(fast[1], block @ block.T)
+    # sizes 1, 4, 3, 12 (> n = 9: the other side's Gram), 20, read through ``rows``; then n = 30, where 20
+    # (> _GRAM_KERNEL_MAX) takes the batched product
+    for AT in (AT, rng.standard_normal((60, 30))):
+        ptr = np.array([0, 1, 5, 8, 20, 40], dtype=np.int64)
+        got = K.group_lipschitz_dense(AT, ptr, rows=rows)
+        for g in range(ptr.size - 1):
+            want = np.linalg.norm(AT[rows[ptr[g]:ptr[g + 1]]], 2) ** 2
+            assert abs(got[g] - want) <= 1e-10 * want

@@ -26,7 +26,7 @@ working set stores its groups one after the other.
 
 import numpy as np
 
-from .._numba import njit
+from .._numba import NUMBA_ENABLED, njit
 from ..penalties._dual_kernels import _segment_dual_numba, _sort_descending_into
 
 __all__ = [
@@ -36,7 +36,7 @@ __all__ = [
     "ws_gradient_sparse_numba", "ws_gradient_sparse_numpy", "ws_residual_sparse_numba", "ws_residual_sparse_numpy",
     "group_dual_scaling_numba", "group_dual_scaling_numpy",
     "group_threshold_norms_numba", "group_threshold_norms_numpy",
-    "group_lipschitz_dense", "with_singleton_fast_path",
+    "group_lipschitz_dense", "group_grams_dense_numba", "group_grams_dense_numpy", "with_singleton_fast_path",
     "singleton_dual_scaling_numba", "singleton_dual_scaling_numpy",
     "singleton_threshold_norms_numba", "singleton_threshold_norms_numpy",
     "pure_dual_scale_numba", "pure_dual_scale_numpy", "gap_safe_mask_numba", "gap_safe_mask_numpy",
@@ -444,29 +444,68 @@ def gap_safe_mask_numpy(lhs, scale, radius, norms, bound, unpen):
 
 
 # ---------------------------------------------------------------------------- Lipschitz constants
-def group_lipschitz_dense(AT, ptr):
+# Groups up to this size get their Gram matrices from a kernel reading the columns in place (a batched
+# matrix product needs a gathered copy of every column, which cost more than the products for small groups)
+_GRAM_KERNEL_MAX = 16
+
+
+@njit
+def group_grams_dense_numba(AT, rows, starts, size):
+    """Gram matrices ``A_g^T A_g`` (G, size, size) of groups of ``size`` columns, column ``j`` of group ``g``
+    being the row ``AT[rows[starts[g] + j]]`` (read in place, no copy)."""
+    n_groups = starts.size
+    out = np.empty((n_groups, size, size))
+    for g in range(n_groups):
+        a = starts[g]
+        for i in range(size):
+            ci = AT[rows[a + i]]
+            for j in range(i + 1):
+                v = np.dot(ci, AT[rows[a + j]])
+                out[g, i, j] = v
+                out[g, j, i] = v
+    return out
+
+
+def group_grams_dense_numpy(AT, rows, starts, size):
+    """Numpy twin of :func:`group_grams_dense_numba`."""
+    blocks = AT[rows[starts[:, None] + np.arange(size)]]          # (G, size, n)
+    return blocks @ blocks.transpose(0, 2, 1)
+
+
+def group_lipschitz_dense(AT, ptr, rows=None):
     """``||A_g||_2^2`` for every group of a dense working set (rows of ``AT``).
 
-    Plain numpy, batched over groups of equal size: the top eigenvalue of
-    each group's Gram matrix (of the smaller side). Not a numba kernel on
-    purpose: numba's LAPACK bindings cost half a second to load in a fresh
-    process, more than this function ever takes.
+    Column ``j`` of the working set is ``AT[j]``, or ``AT[rows[j]]`` when
+    ``rows`` is given (read in place). Batched over groups of equal size:
+    the top eigenvalue of each group's Gram matrix (of the smaller side);
+    for groups of at most ``_GRAM_KERNEL_MAX`` columns the Gram matrices come
+    from :func:`group_grams_dense_numba` (numpy twin without numba), larger
+    ones from a batched product. The eigenvalues are numpy's on purpose:
+    numba's LAPACK bindings cost half a second to load in a fresh process,
+    more than this function ever takes.
     """
     n = AT.shape[1]
+    if rows is None:
+        rows = np.arange(AT.shape[0], dtype=np.int64)
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    grams_of = group_grams_dense_numba if NUMBA_ENABLED else group_grams_dense_numpy
     sizes = np.diff(ptr)
     out = np.zeros(sizes.size)
     for size in np.unique(sizes):
         which = np.flatnonzero(sizes == size)
-        if size == 1:
-            rows = AT[ptr[which]]
-            out[which] = np.einsum("ij,ij->i", rows, rows)
+        starts = np.ascontiguousarray(ptr[which], dtype=np.int64)
+        if size == 0:
+            continue
+        if size == 1 or size <= min(n, _GRAM_KERNEL_MAX):
+            grams = grams_of(AT, rows, starts, int(size))
+            out[which] = grams[:, 0, 0] if size == 1 else np.linalg.eigvalsh(grams)[:, -1]
         elif size <= n:
-            blocks = AT[ptr[which][:, None] + np.arange(size)]          # (G, size, n)
+            blocks = AT[rows[starts[:, None] + np.arange(size)]]          # (G, size, n)
             grams = blocks @ blocks.transpose(0, 2, 1)
             out[which] = np.linalg.eigvalsh(grams)[:, -1]
         else:
             for g in which:
-                block = AT[ptr[g]:ptr[g + 1]]
+                block = AT[rows[ptr[g]:ptr[g + 1]]]
                 out[g] = np.linalg.eigvalsh(block.T @ block)[-1]
     return out
 

@@ -948,9 +948,9 @@ class _BlockSolver:
             else:
                 AT, rows_of = Aws
                 sizes = local_ptr[pos + 1] - local_ptr[pos]
-                rows = np.concatenate([rows_of[local_ptr[q]:local_ptr[q + 1]] for q in pos])
+                rows = block_columns(rows_of, local_ptr, pos)
                 sub_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-                self.lips[ws[pos]] = group_lipschitz_dense(AT[rows], sub_ptr)
+                self.lips[ws[pos]] = group_lipschitz_dense(AT, sub_ptr, rows=rows)
             if self._bounds is not None:
                 new = ws[pos]
                 self._bounds[new] = np.minimum(self._bounds[new], np.sqrt(self.lips[new]))
@@ -980,6 +980,10 @@ class _BlockSolver:
             Xw, R, epochs = self._cycle(Aws, local_ptr, t1, t2, lips, Xw, R, inner_tol, proj)
         else:
             Xw, R, epochs, _ = self._phase(Aws, local_ptr, t1, t2, lips, Xw, R, inner_tol, proj, self.max_epochs)
+        if self.anderson:
+            # extrapolated residuals are combinations of stored ones (weights of either sign): recompute it
+            # once, so that the outer gap is computed from the exact residual of X
+            R = self._ops(Aws, local_ptr, t1, t2)[2](Xw)
         X[cols] = Xw
         return R, epochs
 
@@ -1075,8 +1079,8 @@ class _BlockSolver:
         """Epochs over the groups ``ptr`` (Anderson steps, gap every ``gap_freq`` epochs) until the gap is at
         most ``tol`` or ``budget`` epochs ran; returns ``(Xw, R, epochs, gap)`` (gap None if never checked)."""
         ops = self._ops(Aws, ptr, t1, t2)
-        epoch, _, residual, value = ops
-        iterates = []
+        epoch, _, _, value = ops
+        iterates, residuals = [], []   # the residual is affine in X: extrapolated with the same weights
         epochs = 0
         gap = None
         while epochs < budget:
@@ -1084,9 +1088,10 @@ class _BlockSolver:
             epochs += 1
             if self.anderson:
                 iterates.append(Xw.ravel().copy())
+                residuals.append(R.copy())
                 if len(iterates) == _ANDERSON_K + 1:
-                    Xw, R = self._extrapolate(iterates, Xw, R, residual, value)
-                    iterates = []
+                    Xw, R = self._extrapolate(iterates, Xw, R, residuals, value)
+                    iterates, residuals = [], []
             if epochs % self.gap_freq == 0:
                 gap = self._gap(Aws, ptr, t1, t2, Xw, R, proj, ops)
                 if gap <= tol:
@@ -1094,8 +1099,13 @@ class _BlockSolver:
         return Xw, R, epochs, gap
 
     @staticmethod
-    def _extrapolate(iterates, Xw, R, residual, value):
-        """Anderson extrapolation of the last iterates; kept only if it lowers the objective."""
+    def _extrapolate(iterates, Xw, R, residuals, value):
+        """Anderson extrapolation of the last iterates; kept only if it lowers the objective.
+
+        The residual ``Y - A X`` is affine in ``X`` and the weights sum to one,
+        so the extrapolated residual is the same combination of the stored
+        residuals: no product with the columns.
+        """
         last = np.asarray(iterates)                   # (K + 1, m k)
         D = np.diff(last, axis=0)                     # (K, m k)
         gram = D @ D.T
@@ -1107,7 +1117,7 @@ class _BlockSolver:
             return Xw, R
         c = z / z.sum()
         X_acc = np.ascontiguousarray((c @ last[1:]).reshape(Xw.shape))
-        R_acc = residual(X_acc)
+        R_acc = np.ascontiguousarray(np.tensordot(c, np.asarray(residuals[1:]), axes=1))
         if value(X_acc, R_acc) < value(Xw, R):
             return X_acc, R_acc
         return Xw, R
