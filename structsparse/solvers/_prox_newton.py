@@ -57,6 +57,9 @@ _MODEL_KKT_FRACTION = 0.3
 _WS_GAP_FRACTION = 0.3
 # ... and this fraction once a working set's solve left the support unchanged
 _STABLE_GAP_FRACTION = 1e-3
+# A working set that holds every violated constraint is solved past the usual target while each Newton step
+# divides its gap by at least 1 / _COMPLETE_RATE
+_COMPLETE_RATE = 0.3
 # 'unchanged': at most this fraction of the support entered or left
 _STABLE_CHANGE = 0.05
 # False: every design takes the scaled-copy path (for comparisons; sparse designs and several targets always do)
@@ -286,10 +289,15 @@ def _newton_dense(datafit, design, spec, X, ws, z, gap_outer, tol_abs, ctx, U_ws
     # so solve this working set to the final tolerance (the next gap then certifies) rather than a fraction
     stable = ctx.get("_newton_support_stable", False)
     inner_tol = max((_STABLE_GAP_FRACTION if stable else _WS_GAP_FRACTION) * gap_outer, tol_abs)
-    if ctx.get("_newton_ws_complete", False):
-        # the caller found every violated constraint inside the working set (few new to the support): its
-        # solution is likely the problem's, so solve it to the final tolerance at once
+    # the caller found every violated constraint inside the working set (few new to the support): its solution
+    # is likely the problem's, so it is solved on to the final tolerance while the Newton steps converge fast
+    # (each one dividing the working set's gap by 1 / _COMPLETE_RATE at least); a slow convergence is left to
+    # the outer loop, as it would otherwise be paid for on a working set that may still change
+    usual_tol = inner_tol
+    complete = ctx.get("_newton_ws_complete", False)
+    if complete:
         inner_tol = tol_abs
+    last_gap = np.inf
     zf = np.ascontiguousarray(z[:, 0], dtype=float)
     V = np.zeros((int(sizes.max()), 1))
     group_lips = None
@@ -309,6 +317,9 @@ def _newton_dense(datafit, design, spec, X, ws, z, gap_outer, tol_abs, ctx, U_ws
         dual = datafit.dual_value((-g / scale).reshape(y_shape))
         if primal - dual <= inner_tol:
             break
+        if primal - dual <= usual_tol and (not complete or primal - dual > _COMPLETE_RATE * last_gap):
+            break
+        last_gap = primal - dual
         # ---- coordinate descent on the quadratic model, in place on the working-set columns
         h = _model_weights(datafit, zf.reshape(y_shape))
         if singletons:
