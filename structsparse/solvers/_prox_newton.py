@@ -21,7 +21,12 @@ other datafit comes here. Outer loop, as in :mod:`.working_set`:
    scaled columns ``D^{1/2} A_ws`` (a copy of the working set only). A
    backtracking line search on the true objective accepts the step.
    Newton steps repeat until the working set's own gap is below a fraction
-   of the outer gap.
+   of the outer gap. When the caller found every violated constraint
+   inside the working set, few of them new to the support (the working set
+   likely holds the solution's support), the dense path goes on to the
+   final tolerance while the steps converge fast, so that the next outer gap
+   certifies instead of asking for another round and its product ``A^T
+   theta``.
 
 For a dense design and one target (logistic, Huber, Poisson on an ndarray)
 the subproblem runs in place instead (:func:`_newton_dense`, the design of
