@@ -191,3 +191,35 @@ def test_state_path_does_not_touch_the_callers_arrays():
     ss.cv_path(A, y, ss.L1(1.0), n_folds=3, n_lams=6, rng=0, tol=1e-8)
     np.testing.assert_array_equal(A, A0)
     np.testing.assert_array_equal(y, y0)
+
+
+def test_cv_path_on_a_process_pool_shares_the_design_and_matches_serial(monkeypatch):
+    """A local pool gets the design through shared memory (tasks carry row indices); results are bit-identical."""
+    import os
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    path_module = sys.modules["structsparse.solvers.path"]   # (structsparse.solvers.path is also the function)
+
+    A, y = _problem(n=80, p=60, seed=8)
+    A0 = A.copy()
+    opened = []
+    original = path_module._SharedDesign.open
+
+    def spy(design):
+        opened.append(original(design))
+        return opened[-1]
+
+    monkeypatch.setattr(path_module._SharedDesign, "open", staticmethod(spy))
+    serial = ss.cv_path(A, y, ss.L1(1.0), n_folds=4, n_lams=10, rng=3, tol=1e-9)
+    before = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        parallel = ss.cv_path(A, y, ss.L1(1.0), n_folds=4, n_lams=10, rng=3, tol=1e-9, executor=pool)
+    assert len(opened) == 1 and opened[0] is not None
+    np.testing.assert_array_equal(parallel.loss_folds, serial.loss_folds)
+    np.testing.assert_array_equal(parallel.path.coefs, serial.path.coefs)
+    np.testing.assert_array_equal(A, A0)
+    if os.path.isdir("/dev/shm"):  # the block is unlinked when cv_path returns
+        assert opened[0].shm.name.lstrip("/") not in set(os.listdir("/dev/shm")) - before
+    # a design that is not C-ordered float64 is pickled as rows, as before
+    assert path_module._SharedDesign.open(np.asfortranarray(A)) is None
