@@ -223,3 +223,22 @@ def test_cv_path_on_a_process_pool_shares_the_design_and_matches_serial(monkeypa
         assert opened[0].shm.name.lstrip("/") not in set(os.listdir("/dev/shm")) - before
     # a design that is not C-ordered float64 is pickled as rows, as before
     assert path_module._SharedDesign.open(np.asfortranarray(A)) is None
+
+
+@pytest.mark.parametrize("case", ["duplicate_and_zero_columns", "more_features_than_samples"])
+def test_degenerate_designs_still_certify_every_lam(monkeypatch, case):
+    """A singular Gram matrix (duplicated or zero columns, supports wider than n) stops polishing, not the path."""
+    rng = np.random.default_rng(9)
+    if case == "duplicate_and_zero_columns":
+        A = rng.standard_normal((50, 80))
+        A[:, 10], A[:, 11], A[:, 12] = A[:, 3], 2 * A[:, 4], 0.0
+        y = A[:, :6].sum(axis=1) + 0.1 * rng.standard_normal(50)
+    else:
+        A, y = rng.standard_normal((30, 200)), rng.standard_normal(30)
+    loss = ss.LeastSquares(A, y)
+    lams = lam_grid(ss.lambda_max(loss, ss.L1(1.0)), 25, 1e-4)
+    fast = ss.path(loss, ss.L1(1.0), lams=lams, tol=1e-8)
+    ref = _per_lam(monkeypatch, loss, ss.L1(1.0), lams, 1e-12)
+    assert fast.converged.all()
+    assert np.all(fast.gaps <= 1e-8 * fast.objectives + 1e-12)
+    np.testing.assert_array_less(fast.objectives - ref.objectives, 2e-8 * ref.objectives + 1e-12)
