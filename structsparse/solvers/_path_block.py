@@ -293,7 +293,7 @@ class BlockPath:
                 sizes = local_ptr[pos + 1] - local_ptr[pos]
                 sel = block_columns(np.arange(local_ptr[-1], dtype=np.int64), local_ptr, pos)
                 sub_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-                self.lips[ws[pos]] = group_lipschitz_dense(AT[rows[sel]], sub_ptr)
+                self.lips[ws[pos]] = group_lipschitz_dense(AT, sub_ptr, rows=rows[sel])
         return self.lips[ws] * (1.0 + 1e-10)   # a hair above: the step never exceeds 1 / ||A_g||^2
 
     # ------------------------------------------------------------------ one lam
