@@ -14,16 +14,20 @@ keeps all of it in one object per path (and per fold of a cross-validation):
 - the working set of a warm start is the support plus the groups that
   violate their optimality condition at the new ``lam`` (at most twice the
   support), the sequential rule that the previous solution certifies;
-- for penalties made of l1 norms only (the lasso, a weighted l1), once the
-  signs of the coordinate-descent iterate stop changing between two gap
-  checks, the iterate is *polished*: the exact minimizer on that signed
-  support, ``(A_S^T A_S) x_S = A_S^T y - w_S * sign_S``, from a Gram matrix of
-  the support's columns kept (and grown) along the path. The polished point
-  is kept only if its signs hold and its objective is lower; it is the exact
-  optimum when the support is right, which the gap then certifies at once
-  (coordinate descent needs far more epochs to certify a relative gap of
-  1e-6 than to find the support: near-optimal residuals still violate the
-  dual constraints by about the square root of their suboptimality).
+- for penalties made of l1 norms only (the lasso, a weighted l1), whenever
+  the signs of the coordinate-descent iterate are new at a check (every 3
+  epochs, and at epoch 0: the homotopy step from the previous ``lam``'s
+  solution), the iterate is *polished*: Newton steps towards the minimizer
+  on its signed support, ``(A_S^T A_S) x_S = A_S^T y - w_S * sign_S``, each
+  stopped where a coefficient reaches zero (that feature leaves). The
+  support's Cholesky factor is kept along the path in a buffer and updated
+  in place (deletions by Givens rotations, appends by a Schur complement:
+  numba kernels below, with numpy twins). A polished point is kept only if
+  its objective is lower; with the right support it is the exact optimum,
+  which the gap then certifies at once (coordinate descent needs far more
+  epochs to certify a relative gap of 1e-6 than to find the support:
+  near-optimal residuals still violate the dual constraints by about the
+  square root of their suboptimality).
 
 Nothing is given up: every ``lam`` stops on the same certified duality gap as
 :func:`solve_block` (``gap <= tol * P(x)``, the dual point the residual scaled
