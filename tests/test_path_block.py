@@ -242,3 +242,14 @@ def test_degenerate_designs_still_certify_every_lam(monkeypatch, case):
     assert fast.converged.all()
     assert np.all(fast.gaps <= 1e-8 * fast.objectives + 1e-12)
     np.testing.assert_array_less(fast.objectives - ref.objectives, 2e-8 * ref.objectives + 1e-12)
+
+
+def test_shared_design_falls_back_to_pickled_rows_without_room(monkeypatch):
+    import os
+    import sys
+    from types import SimpleNamespace
+
+    path_module = sys.modules["structsparse.solvers.path"]
+    A, _ = _problem()
+    monkeypatch.setattr(os, "statvfs", lambda _: SimpleNamespace(f_bavail=1, f_frsize=4096))
+    assert path_module._SharedDesign.open(A) is None

@@ -446,9 +446,19 @@ class _SharedDesign:
 
     @classmethod
     def open(cls, A):
+        """The shared copy of ``A``, or ``None`` (then the rows are pickled): another layout, or no room for it."""
         if not isinstance(A, np.ndarray) or A.dtype != np.float64 or not A.flags.c_contiguous or A.size == 0:
             return None
-        return cls(A)
+        try:  # a full /dev/shm (64 MB in a default container) would fail on the first write, with SIGBUS
+            fs = os.statvfs("/dev/shm")
+            if A.nbytes > fs.f_bavail * fs.f_frsize // 2:
+                return None
+        except (OSError, AttributeError):  # no /dev/shm to ask (not Linux): shared memory is allocated otherwise
+            pass
+        try:
+            return cls(A)
+        except OSError:
+            return None
 
     def rows(self, idx):
         return _SharedRows(self.shm.name, self.shape, self.dtype, np.asarray(idx, dtype=np.int64))
