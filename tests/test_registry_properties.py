@@ -51,7 +51,9 @@ def check_lambda_max(datafit, penalty, seed=0):
     x_f = _fista(fit, at).x
     x_c = ss.solve_cvxpy(fit, at).x
     scale = max(1.0, float(np.max(np.abs(x_c), initial=0.0)))
-    assert np.max(np.abs(x_f[rows]), initial=0.0) <= 1e-6 * scale
+    # at lambda_max the objective grows only quadratically along the penalized part, so FISTA's certified
+    # relative gap of 1e-10 bounds that part by about sqrt(1e-10) = 1e-5, not better
+    assert np.max(np.abs(x_f[rows]), initial=0.0) <= 1e-4 * scale
     # an interior-point solver approaches a solution on the boundary of the dual constraint slowly: its entries
     # are small, and cvxpy finds nothing better than FISTA's (zero) penalized part
     assert np.max(np.abs(x_c[rows]), initial=0.0) <= 1e-4 * scale
@@ -85,9 +87,6 @@ def check_duality_gap(datafit, penalty, seed=0):
     if not has_dual:
         assert at_opt is None and all(g is None for g in gaps)
         return
-    if at_opt is None and pen.free_variables(fit.n_features, fit.x_shape).any():
-        pytest.xfail("duality_gap returns None when the penalty leaves variables free: A_F^T theta is never exactly "
-                     "zero, so the dual norm is infinite (solver layer, to fix there)")
     assert at_opt is not None and at_opt <= 1e-5 * max(1.0, abs(p_star))
 
 
