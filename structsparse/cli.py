@@ -6,8 +6,10 @@ through a ``register(subparsers)`` function; the handler it sets as
 """
 
 import argparse
+import re
 import importlib
 import importlib.util
+import os
 import sys
 
 __all__ = ["main", "build_parser"]
@@ -41,7 +43,19 @@ def build_parser():
                 raise
             continue
         module.register(sub)
+    for command in sub.choices.values():
+        command.description = _plain(command.description)
     return parser
+
+
+def _plain(text):
+    """A description taken from a reST docstring, as a terminal shows it (no ````literal```` markup)."""
+    if not text:
+        return text
+    text = text.replace("``", "")
+    # a docstring's first line names the command ("structsparse demo: a tour ..."); --help already shows the usage
+    text = re.sub(r"^structsparse [a-z-]+: *", "", text)
+    return text[:1].upper() + text[1:]
 
 
 #: Output options of each command, checked writable before any work: "file" (its folder must exist),
@@ -94,6 +108,10 @@ def main(argv=None):
     try:
         check_outputs(args)
         return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # the reader went away (`structsparse ... | head`): stop quietly, as other command-line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (ValueError, TypeError, OSError) as exc:
         # user errors (bad files, bad options) get one clear line, not a traceback
         print(f"structsparse {args.command}: error: {_one_line(exc)}", file=sys.stderr)

@@ -11,14 +11,15 @@ from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
 __all__ = ["register"]
 
 
-def _add_model_args(p, k_default=10):
+def _add_model_args(p, k_default=10, real=False):
     p.add_argument("--model", choices=("block", "tree", "sparse"), default="block",
                    help="signal model (default: %(default)s)")
     p.add_argument("--n", type=int, default=1024, help="signal length (default: %(default)s)")
     p.add_argument("--block-size", type=int, default=8, help="block size of the block model (default: %(default)s)")
     p.add_argument("--k", type=int, default=None,
                    help=f"model size: active blocks (block), coefficients (tree), nonzeros (sparse) "
-                        f"(default: {k_default}; with --signal/--image: M // 4 wavelet coefficients)")
+                        f"(default: {k_default}" + ("; with --signal/--image: M // 4 wavelet coefficients)" if real
+                                                    else ")"))
     p.add_argument("--wavelet", default="db4", help="orthogonal wavelet of the tree model (default: %(default)s)")
     p.add_argument("--level", type=int, default=None, help="wavelet levels of the tree model (default: maximum)")
 
@@ -69,7 +70,8 @@ def _recover_real_cli(args):
         model = TreeSparse(prob.n, k, args.wavelet, args.level)
     if k < model.root_size:
         raise ParameterError(f"--k {k} is below the {model.root_size} scaling coefficients the tree root owns.")
-    print(f"{name}: N={prob.n} {'x'.join(map(str, prob.shape))}, M={prob.m} ({prob.sampling} sampling"
+    shape = f" ({'x'.join(map(str, prob.shape))})" if prob.is_image else ""
+    print(f"{name}: N={prob.n}{shape}, M={prob.m} ({prob.sampling} sampling"
           f"{f', noise {noise:g} relative' if noise else ', noiseless'}); tree model k={model.k} ({model.wavelet}, "
           f"level {model.level})")
     # real signals are compressible, not sparse: IHT stops at a relative change of 1e-4 (300 iterations at most)
@@ -330,10 +332,11 @@ def register(subparsers):
                               description="Recover a synthetic structured-sparse signal (or A, y from --data, "
                                           "or a real signal or image with --signal / --image) and print the "
                                           "error, support recovery (PSNR and SSIM for images) and time.")
-    _add_model_args(p)
+    _add_model_args(p, real=True)
     p.add_argument("--m", type=int, default=300, help="measurements (default: %(default)s)")
     p.add_argument("--method", choices=METHODS, default="model_cosamp", help="recovery method (default: %(default)s)")
-    p.add_argument("--operator", choices=tuple(OPERATORS), default="gaussian", help="sensing operator")
+    p.add_argument("--operator", choices=tuple(OPERATORS), default="gaussian",
+                   help="sensing operator of the synthetic problem (default: %(default)s)")
     p.add_argument("--noise", type=float, default=0.0, help="noise standard deviation (default: none)")
     p.add_argument("--data", help="npz file with A and y (and optionally the true x)")
     p.add_argument("--seed", "--rng", dest="seed", type=int, default=0, help="random seed, passed on as rng "
@@ -358,10 +361,14 @@ def register(subparsers):
                               description="Run recovery trials over a grid of measurement counts, in parallel "
                                           "(processes or a dask scheduler), resumable through --out.")
     _add_model_args(p)
-    p.add_argument("--methods", nargs="+", choices=METHODS, default=["group_lasso", "model_cosamp", "l1"])
-    p.add_argument("--m-grid", default="100:300:20", help="START:STOP:STEP (inclusive) or a comma list")
+    p.add_argument("--methods", nargs="+", choices=METHODS, default=["group_lasso", "model_cosamp", "l1"],
+                   metavar="METHOD", help="recovery methods compared, from: " + ", ".join(METHODS)
+                   + " (default: group_lasso model_cosamp l1)")
+    p.add_argument("--m-grid", default="100:300:20",
+                   help="measurement counts: START:STOP:STEP (inclusive) or a comma list (default: %(default)s)")
     p.add_argument("--trials", type=int, default=20, help="trials per M (default: %(default)s)")
-    p.add_argument("--operator", choices=tuple(OPERATORS), default="gaussian")
+    p.add_argument("--operator", choices=tuple(OPERATORS), default="gaussian",
+                   help="sensing operator (default: %(default)s)")
     p.add_argument("--workers", type=int, default=None, help="local worker processes (default: all CPUs; 1: serial)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (tcp://host:8786)")
     p.add_argument("--out", help="JSON results file (saved atomically; an interrupted sweep resumes from it)")
@@ -375,11 +382,16 @@ def register(subparsers):
                               description="Lower bounds on the restricted isometry constant for model supports "
                                           "and plain supports of the same size (lower bounds only).")
     _add_model_args(p)
-    p.add_argument("--matrix", help="a saved matrix (.npy, or .npz with 'A')")
+    p.add_argument("--matrix", help="a saved matrix (.npy, or .npz with 'A'), scaled as the constants assume: "
+                   "E ||A x||^2 = ||x||^2, e.g. Gaussian entries of variance 1/M (an unscaled matrix gives "
+                   "constants far above 1)")
     p.add_argument("--m", type=int, default=300, help="rows of the generated matrix (default: %(default)s)")
-    p.add_argument("--operator", choices=tuple(OPERATORS), default="gaussian")
+    p.add_argument("--operator", choices=tuple(OPERATORS), default="gaussian",
+                   help="generated matrix, without --matrix (default: %(default)s)")
     p.add_argument("--samples", type=int, default=100, help="random supports per side (default: %(default)s)")
-    p.add_argument("--search", choices=("random", "swap"), default="swap")
+    p.add_argument("--search", choices=("random", "swap"), default="swap",
+                   help="random supports, or a local search that swaps entries to raise the bound "
+                   "(default: %(default)s)")
     p.add_argument("--seed", "--rng", dest="seed", type=int, default=0, help="random seed, passed on as rng "
                    "(default: %(default)s)")
     p.add_argument("--plot", help="write the RIP figure here")
