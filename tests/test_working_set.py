@@ -544,3 +544,71 @@ def test_group_grams_kernel_agrees_with_numpy_twin_and_lipschitz_reads_rows_in_p
         for g in range(ptr.size - 1):
             want = np.linalg.norm(AT[rows[ptr[g]:ptr[g + 1]]], 2) ** 2
             assert abs(got[g] - want) <= 1e-10 * want
+
+
+# ------------------------------------------------------------------------------------ exact block updates
+def _correlated_blocks(rng, n, m, size, rho=0.9):
+    AT = rng.standard_normal((m, n))
+    for j in range(1, m):  # AR(1) columns: correlated within (and across) groups
+        AT[j] = rho * AT[j - 1] + np.sqrt(1 - rho ** 2) * AT[j]
+    ptr = np.arange(0, m + 1, size, dtype=np.int64)
+    return AT, ptr
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_exact_block_epoch_agrees_with_numpy_twin_and_minimizes_each_block(k):
+    rng = np.random.default_rng(8)
+    n, m, size = 30, 24, 4
+    AT, ptr = _correlated_blocks(rng, n, m, size)
+    cols = rng.permutation(m).astype(np.int64)
+    G = ptr.size - 1
+    eig = K.group_eigh_dense(AT, ptr, cols)
+    Q = np.concatenate([e[0].ravel() for e in eig])
+    lam = np.concatenate([e[1] for e in eig])
+    qptr = np.arange(G, dtype=np.int64) * size * size
+    exact = np.ones(G, dtype=np.bool_)
+    exact[1] = False                                  # one group takes the proximal step
+    lips = np.array([e[1][-1] for e in eig])
+    t1, t2 = np.zeros(G), np.full(G, 2.0)
+    Y = rng.standard_normal((k, n)) * 3
+    X0 = np.zeros((m, k))
+    outs = []
+    for f in (K.bcd_epoch_dense_exact_numba, K.bcd_epoch_dense_exact_numpy):
+        X, R = X0.copy(), Y.copy()
+        V = np.zeros((2 * size, k))
+        for _ in range(3):
+            f(AT, cols, R, X, ptr, t1, t2, lips, V, Q, qptr, lam, exact)
+        outs.append((X, R))
+        assert np.allclose(R, Y - X.T @ AT[cols], atol=1e-10)   # the residual stays consistent
+    assert np.allclose(outs[0][0], outs[1][0], atol=1e-9) and np.allclose(outs[0][1], outs[1][1], atol=1e-9)
+    # after a pass, the last exact group is optimal for its own problem (others fixed): its KKT conditions hold
+    X, R = outs[0]
+    g = G - 1
+    a, b = ptr[g], ptr[g + 1]
+    Ag = AT[cols[a:b]]                                 # (size, n)
+    grad = Ag @ R.T                                    # -d/dx of the datafit at the block, (size, k)
+    nrm = np.linalg.norm(X[a:b])
+    if nrm > 0:
+        assert np.allclose(grad, t2[g] * X[a:b] / nrm, atol=1e-8)
+    else:
+        assert np.linalg.norm(grad) <= t2[g] + 1e-10
+
+
+def test_exact_blocks_on_correlated_groups_agree_with_proximal_steps_and_take_fewer_epochs(monkeypatch):
+    rng = np.random.default_rng(12)
+    n, p, size = 80, 240, 8
+    AT, _ = _correlated_blocks(rng, n, p, size, rho=0.95)
+    A = np.ascontiguousarray(AT.T)
+    y = A[:, :16] @ rng.standard_normal(16) + 0.1 * rng.standard_normal(n)
+    groups = ss.Groups.contiguous(p, size)
+    loss = ss.LeastSquares(A, y)
+    pen = ss.GroupLasso(groups, 0.02 * ss.lambda_max(loss, ss.GroupLasso(groups, 1.0)))
+    exact = ss.solve_block(loss, pen, tol=1e-12)
+    monkeypatch.setattr(ws_module, "_EXACT_BLOCKS", False)
+    plain = ss.solve_block(loss, pen, tol=1e-12)
+    assert exact.converged and plain.converged
+    best = min(exact.objective, plain.objective)
+    assert exact.objective - best <= 1e-11 * best and plain.objective - best <= 1e-11 * best
+    assert sum(exact.history["epochs"]) < sum(plain.history["epochs"])
+    true = float(loss.value(exact.x) + pen(exact.x))
+    assert abs(exact.objective - true) <= 1e-13 * true

@@ -30,13 +30,14 @@ from .._numba import NUMBA_ENABLED, njit
 from ..penalties._dual_kernels import _segment_dual_numba, _sort_descending_into
 
 __all__ = [
-    "bcd_epoch_dense_numba", "bcd_epoch_dense_numpy",
+    "bcd_epoch_dense_numba", "bcd_epoch_dense_numpy", "bcd_epoch_dense_exact_numba", "bcd_epoch_dense_exact_numpy",
     "ws_gradient_dense_numba", "ws_gradient_dense_numpy", "ws_residual_dense_numba", "ws_residual_dense_numpy",
     "bcd_epoch_sparse_numba", "bcd_epoch_sparse_numpy",
     "ws_gradient_sparse_numba", "ws_gradient_sparse_numpy", "ws_residual_sparse_numba", "ws_residual_sparse_numpy",
     "group_dual_scaling_numba", "group_dual_scaling_numpy",
     "group_threshold_norms_numba", "group_threshold_norms_numpy",
-    "group_lipschitz_dense", "group_grams_dense_numba", "group_grams_dense_numpy", "with_singleton_fast_path",
+    "group_lipschitz_dense", "group_eigh_dense", "group_grams_dense_numba", "group_grams_dense_numpy",
+    "with_singleton_fast_path",
     "singleton_dual_scaling_numba", "singleton_dual_scaling_numpy",
     "singleton_threshold_norms_numba", "singleton_threshold_norms_numpy",
     "pure_dual_scale_numba", "pure_dual_scale_numpy", "gap_safe_mask_numba", "gap_safe_mask_numpy",
@@ -131,6 +132,167 @@ def bcd_epoch_dense_numpy(AT, cols, R, X, ptr, t1, t2, lips, V):
         a, b = ptr[g], ptr[g + 1]
         Ag = AT[cols[a:b]]
         new = _prox_block_numpy(X[a:b] + (Ag @ R.T) / L, t1[g] / L, t2[g] / L)
+        d = new - X[a:b]
+        if np.any(d != 0.0):
+            X[a:b] = new
+            R -= d.T @ Ag
+
+
+@njit
+def _secular_mu(c2, lam, t2, norm_c):
+    """The root ``mu > 0`` of ``mu * ||x(mu)|| = t2``, ``||x(mu)||^2 = sum_i c2[i] / (lam[i] + mu)^2``.
+
+    ``mu * ||x(mu)||`` increases from 0 to ``norm_c > t2``; the root lies in
+    ``[t2 lam_min, t2 lam_max] / (norm_c - t2)``. Newton's method on
+    ``1 / ||x(mu)|| - mu / t2`` (exact for a single eigenvalue), kept inside
+    the bracket by bisection.
+    """
+    lmin = lam[0]
+    lmax = lam[0]
+    for i in range(lam.size):
+        lmin = min(lmin, lam[i])
+        lmax = max(lmax, lam[i])
+    lo = t2 * lmin / (norm_c - t2)
+    hi = t2 * lmax / (norm_c - t2)
+    mu = 0.5 * (lo + hi)
+    for _ in range(100):
+        s = 0.0
+        s3 = 0.0
+        for i in range(lam.size):
+            w = 1.0 / (lam[i] + mu)
+            s += c2[i] * w * w
+            s3 += c2[i] * w * w * w
+        inv = 1.0 / np.sqrt(s)
+        phi = inv - mu / t2
+        if phi > 0.0:
+            lo = mu
+        else:
+            hi = mu
+        if hi - lo <= 1e-15 * hi:
+            break
+        dphi = s3 * inv * inv * inv - 1.0 / t2
+        step = mu - phi / dphi if dphi < 0.0 else 0.5 * (lo + hi)
+        if not lo < step < hi:
+            step = 0.5 * (lo + hi)
+        elif abs(step - mu) <= 1e-14 * mu:  # Newton converges from one side: the bracket may stay wide
+            return step
+        mu = step
+    return mu
+
+
+@njit
+def bcd_epoch_dense_exact_numba(AT, cols, R, X, ptr, t1, t2, lips, V, Q, qptr, lam, exact):
+    """:func:`bcd_epoch_dense_numba` with exact minimization over the groups flagged ``exact``.
+
+    For a group-lasso block (``t1 = 0``) with Gram matrix ``A_g^T A_g = Q
+    diag(lam) Q^T`` (``Q`` the (size, size) row-major block at
+    ``Q[qptr[g]:]``, ``lam`` at ``lam[ptr[g]:ptr[g + 1]]``, all positive),
+    the block's own problem ``min 0.5 ||r_g - A_g x||^2 + t2 ||x||`` (with
+    ``r_g`` the residual without the block) has the solution ``x = 0`` when
+    ``||b|| <= t2``, ``b = A_g^T r_g``, and else ``x = (A_g^T A_g + mu I)^{-1}
+    b`` with ``mu`` the root of ``mu ||x(mu)|| = t2`` (:func:`_secular_mu`).
+    A proximal gradient step with ``1 / ||A_g||^2`` moves slowly along the
+    Gram matrix's small eigenvalues (correlated columns in a group); the exact
+    update does not. The other groups take the proximal step. ``V`` has at
+    least ``2 * size`` rows.
+    """
+    n = AT.shape[1]
+    k = R.shape[0]
+    for g in range(ptr.size - 1):
+        L = lips[g]
+        if L <= 0.0:
+            continue
+        a = ptr[g]
+        size = ptr[g + 1] - a
+        if not exact[g]:
+            for jj in range(size):
+                j = a + jj
+                col = AT[cols[j]]
+                for c in range(k):
+                    V[jj, c] = X[j, c] + np.dot(col, R[c]) / L
+            _prox_block(V, size, k, t1[g] / L, t2[g] / L)
+        else:
+            q0 = qptr[g]
+            # u = A_g^T r (rows 0..size of V), z = Q^T x_old (rows size..2 size)
+            for jj in range(size):
+                col = AT[cols[a + jj]]
+                for c in range(k):
+                    V[jj, c] = np.dot(col, R[c])
+            norm2 = 0.0
+            for i in range(size):
+                for c in range(k):
+                    cu = 0.0
+                    cx = 0.0
+                    for jj in range(size):
+                        qji = Q[q0 + jj * size + i]
+                        cu += qji * V[jj, c]
+                        cx += qji * X[a + jj, c]
+                    # coordinates of b = A_g^T r + A_g^T A_g x_old in the eigenbasis
+                    v = cu + lam[a + i] * cx
+                    V[size + i, c] = v
+                    norm2 += v * v
+            norm_c = np.sqrt(norm2)
+            thr = t2[g]
+            if norm_c <= thr:
+                for jj in range(size):
+                    for c in range(k):
+                        V[jj, c] = 0.0
+            else:
+                c2 = np.zeros(size)
+                for i in range(size):
+                    for c in range(k):
+                        c2[i] += V[size + i, c] * V[size + i, c]
+                mu = _secular_mu(c2, lam[a:a + size], thr, norm_c) if thr > 0.0 else 0.0
+                for i in range(size):
+                    w = 1.0 / (lam[a + i] + mu)
+                    for c in range(k):
+                        V[size + i, c] *= w
+                for jj in range(size):
+                    for c in range(k):
+                        acc = 0.0
+                        for i in range(size):
+                            acc += Q[q0 + jj * size + i] * V[size + i, c]
+                        V[jj, c] = acc
+        for jj in range(size):
+            j = a + jj
+            for c in range(k):
+                d = V[jj, c] - X[j, c]
+                if d != 0.0:
+                    X[j, c] = V[jj, c]
+                    col = AT[cols[j]]
+                    for i in range(n):
+                        R[c, i] -= d * col[i]
+
+
+def bcd_epoch_dense_exact_numpy(AT, cols, R, X, ptr, t1, t2, lips, V, Q, qptr, lam, exact):
+    """Numpy twin of :func:`bcd_epoch_dense_exact_numba` (``mu`` by bisection on ``mu ||x(mu)|| = t2``)."""
+    for g in range(ptr.size - 1):
+        L = lips[g]
+        if L <= 0.0:
+            continue
+        a, b = ptr[g], ptr[g + 1]
+        size = b - a
+        Ag = AT[cols[a:b]]
+        if not exact[g]:
+            new = _prox_block_numpy(X[a:b] + (Ag @ R.T) / L, t1[g] / L, t2[g] / L)
+        else:
+            Qg = Q[qptr[g]:qptr[g] + size * size].reshape(size, size)
+            lam_g = lam[a:b]
+            rhs = Ag @ R.T + (Ag @ Ag.T) @ X[a:b]            # A_g^T r_g, (size, k)
+            coef = Qg.T @ rhs
+            norm_c = np.linalg.norm(coef)
+            if norm_c <= t2[g]:
+                new = np.zeros_like(X[a:b])
+            else:
+                c2 = (coef * coef).sum(axis=1)
+                lo, hi = 0.0, t2[g] * lam_g.max() / (norm_c - t2[g])
+                for _ in range(200):
+                    mid = 0.5 * (lo + hi)
+                    if mid * np.sqrt(np.sum(c2 / (lam_g + mid) ** 2)) < t2[g]:
+                        lo = mid
+                    else:
+                        hi = mid
+                new = Qg @ (coef / (lam_g + 0.5 * (lo + hi))[:, None])
         d = new - X[a:b]
         if np.any(d != 0.0):
             X[a:b] = new
@@ -472,7 +634,28 @@ def group_grams_dense_numpy(AT, rows, starts, size):
     return blocks @ blocks.transpose(0, 2, 1)
 
 
-def group_lipschitz_dense(AT, ptr, rows=None):
+def group_eigh_dense(AT, ptr, rows):
+    """Eigendecompositions ``(Q, lam)`` of ``A_g^T A_g`` (eigenvalues ascending) for groups of at most ``n``
+    columns, column ``j`` being ``AT[rows[j]]``; a list in the order of the groups."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    grams_of = group_grams_dense_numba if NUMBA_ENABLED else group_grams_dense_numpy
+    sizes = np.diff(ptr)
+    out = [None] * sizes.size
+    for size in np.unique(sizes):
+        which = np.flatnonzero(sizes == size)
+        starts = np.ascontiguousarray(ptr[which], dtype=np.int64)
+        if size <= _GRAM_KERNEL_MAX:
+            grams = grams_of(AT, rows, starts, int(size))
+        else:
+            blocks = AT[rows[starts[:, None] + np.arange(size)]]
+            grams = blocks @ blocks.transpose(0, 2, 1)
+        lam, Q = np.linalg.eigh(grams)
+        for i, g in enumerate(which):
+            out[g] = (np.ascontiguousarray(Q[i]), np.maximum(lam[i], 0.0))
+    return out
+
+
+def group_lipschitz_dense(AT, ptr, rows=None, smallest=False):
     """``||A_g||_2^2`` for every group of a dense working set (rows of ``AT``).
 
     Column ``j`` of the working set is ``AT[j]``, or ``AT[rows[j]]`` when
@@ -482,7 +665,9 @@ def group_lipschitz_dense(AT, ptr, rows=None):
     from :func:`group_grams_dense_numba` (numpy twin without numba), larger
     ones from a batched product. The eigenvalues are numpy's on purpose:
     numba's LAPACK bindings cost half a second to load in a fresh process,
-    more than this function ever takes.
+    more than this function ever takes. With ``smallest``, also returns the
+    smallest eigenvalue of ``A_g^T A_g`` (0 for groups of more than ``n``
+    columns, and for single columns their squared norm).
     """
     n = AT.shape[1]
     if rows is None:
@@ -491,6 +676,7 @@ def group_lipschitz_dense(AT, ptr, rows=None):
     grams_of = group_grams_dense_numba if NUMBA_ENABLED else group_grams_dense_numpy
     sizes = np.diff(ptr)
     out = np.zeros(sizes.size)
+    low = np.zeros(sizes.size)
     for size in np.unique(sizes):
         which = np.flatnonzero(sizes == size)
         starts = np.ascontiguousarray(ptr[which], dtype=np.int64)
@@ -498,16 +684,20 @@ def group_lipschitz_dense(AT, ptr, rows=None):
             continue
         if size == 1 or size <= min(n, _GRAM_KERNEL_MAX):
             grams = grams_of(AT, rows, starts, int(size))
-            out[which] = grams[:, 0, 0] if size == 1 else np.linalg.eigvalsh(grams)[:, -1]
+            if size == 1:
+                out[which] = low[which] = grams[:, 0, 0]
+            else:
+                ev = np.linalg.eigvalsh(grams)
+                out[which], low[which] = ev[:, -1], ev[:, 0]
         elif size <= n:
             blocks = AT[rows[starts[:, None] + np.arange(size)]]          # (G, size, n)
-            grams = blocks @ blocks.transpose(0, 2, 1)
-            out[which] = np.linalg.eigvalsh(grams)[:, -1]
+            ev = np.linalg.eigvalsh(blocks @ blocks.transpose(0, 2, 1))
+            out[which], low[which] = ev[:, -1], ev[:, 0]
         else:
             for g in which:
                 block = AT[rows[ptr[g]:ptr[g + 1]]]
                 out[g] = np.linalg.eigvalsh(block.T @ block)[-1]
-    return out
+    return (out, np.maximum(low, 0.0)) if smallest else out
 
 
 # ---------------------------------------------------------------------------- singletons (the lasso)

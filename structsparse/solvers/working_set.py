@@ -50,8 +50,9 @@ from .._numba import NUMBA_ENABLED
 from .._validation import check_choice, check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
 from ._block_kernels import (
-    bcd_epoch_dense_numba, bcd_epoch_dense_numpy, bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
-    group_dual_scaling_numba, group_dual_scaling_numpy, group_lipschitz_dense,
+    bcd_epoch_dense_exact_numba, bcd_epoch_dense_exact_numpy, bcd_epoch_dense_numba, bcd_epoch_dense_numpy,
+    bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
+    group_dual_scaling_numba, group_dual_scaling_numpy, group_eigh_dense, group_lipschitz_dense,
     group_threshold_norms_numba, group_threshold_norms_numpy, gap_safe_mask_numba, gap_safe_mask_numpy,
     pure_dual_scale_numba, pure_dual_scale_numpy, singleton_dual_scaling_numba,
     singleton_threshold_norms_numba, ws_gradient_dense_numba, ws_gradient_dense_numpy,
@@ -100,6 +101,14 @@ _ACTIVE_FRAC = 0.03
 _ACTIVE_MAX = 0.9
 # ... for at most this many gap checks, after which the support is looked at again
 _ACTIVE_RECHECK = 2
+# Group-lasso blocks (no l1 part, 2 to n columns) of dense least-squares subproblems are minimized exactly
+# from the eigendecomposition of their Gram matrix (computed once per group), instead of one proximal
+# gradient step with 1 / ||A_g||^2
+_EXACT_BLOCKS = True
+# ... when the Gram matrix's condition number exceeds this (correlated columns; measured on 500x2000 groups of
+# 50 at 0.001 lam_max: 1166 -> 74 epochs on a Toeplitz 0.9 design, 64 -> 53 on a Gaussian one, where the
+# costlier update and eigendecompositions made the solve 2x slower)
+_EXACT_COND = 10.0
 
 
 def _kernels(use_numba):
@@ -417,7 +426,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         return _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epochs, p0, screening,
                                     anderson, gap_freq, callback, verbose, x_shape, start)
     solver = _BlockSolver(design, spec, Y, _kernels(NUMBA_ENABLED), anderson, gap_freq, max_epochs,
-                          cycling=_ACTIVE_CYCLING)
+                          cycling=_ACTIVE_CYCLING, exact=_EXACT_BLOCKS)
     idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
     n_blocks = spec.n_blocks
     unpen = spec.unpenalized
@@ -884,9 +893,12 @@ class _Live:
 class _BlockSolver:
     """State shared across outer iterations: kernels, Lipschitz constants, Anderson settings."""
 
-    def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs, cycling=False):
+    def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs, cycling=False, exact=False):
         self.design, self.spec, self.Y = design, spec, Y
         self.cycling = bool(cycling)
+        self.exact = bool(exact) and not design.sparse and bool(np.any((spec.t1 <= 0) & (spec.t2 > 0)
+                                                                         & (np.diff(spec.ptr) > 1)))
+        self.epoch_exact = bcd_epoch_dense_exact_numba if NUMBA_ENABLED else bcd_epoch_dense_exact_numpy
         (self.epoch_dense, self.epoch_sparse, self.dual_scaling, self.threshold_norms, self.ws_gradient,
          self.ws_residual, self.ws_gradient_sparse, self.ws_residual_sparse) = kernels
         self.anderson = bool(anderson)
@@ -894,9 +906,11 @@ class _BlockSolver:
         self.max_epochs = max_epochs
         self.yy = float(np.vdot(Y, Y))
         self.lips = np.full(spec.n_blocks, -1.0)   # ||A_g||_2^2, computed when g first enters a working set
+        self.low = np.zeros(spec.n_blocks)          # smallest eigenvalue of A_g^T A_g (dense designs), with it
         self._bounds = None                        # upper bounds of ||A_g||_2 (group_norm_bounds)
         longest = 1 if spec.ptr.size - 1 == spec.idx.size else int(np.diff(spec.ptr).max(initial=1))
-        self.V = np.zeros((longest, Y.shape[0]))
+        self.V = np.zeros((2 * longest, Y.shape[0]))   # the exact block updates use two blocks of rows
+        self._eig = {}   # group -> (Q row-major flat, eigenvalues of A_g^T A_g, usable) for exact updates
 
     # ---------------------------------------------------------------- group-level helpers
     def group_norm_bounds(self, idx, ptr):
@@ -950,12 +964,56 @@ class _BlockSolver:
                 sizes = local_ptr[pos + 1] - local_ptr[pos]
                 rows = block_columns(rows_of, local_ptr, pos)
                 sub_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-                self.lips[ws[pos]] = group_lipschitz_dense(AT, sub_ptr, rows=rows)
+                self.lips[ws[pos]], self.low[ws[pos]] = group_lipschitz_dense(AT, sub_ptr, rows=rows,
+                                                                              smallest=True)
             if self._bounds is not None:
                 new = ws[pos]
                 self._bounds[new] = np.minimum(self._bounds[new], np.sqrt(self.lips[new]))
         # a hair above the computed value: the step must never exceed 1 / ||A_g||^2
         return self.lips[ws] * (1.0 + 1e-10)
+
+    def _exact_blocks(self, ws, Aws, local_ptr, t1):
+        """``(Q, qptr, lam, exact)`` for :func:`bcd_epoch_dense_exact_numba` on the working set ``ws``.
+
+        Eigendecompositions of the groups' Gram matrices are computed when a
+        group first enters a working set and kept. Groups with an l1 part, one
+        column, more columns than rows, a singular Gram matrix, or a condition
+        number under ``_EXACT_COND`` (where the proximal step is nearly exact
+        and cheaper) take the proximal step. None when no group of ``ws``
+        qualifies.
+        """
+        sizes = np.diff(local_ptr)
+        n = self.design.n
+        low = self.low[ws]
+        with np.errstate(divide="ignore"):
+            want = (t1 <= 0) & (sizes > 1) & (sizes <= n) & (low > 0) & (self.lips[ws] > _EXACT_COND * low)
+        if not want.any():
+            return None
+        todo = [q for q in np.flatnonzero(want) if int(ws[q]) not in self._eig]
+        if todo:
+            todo = np.asarray(todo, dtype=np.int64)
+            AT, rows_of = Aws
+            rows = block_columns(rows_of, local_ptr, todo)
+            sub_ptr = np.concatenate([[0], np.cumsum(sizes[todo])]).astype(np.int64)
+            for q, (Qg, lam) in zip(todo, group_eigh_dense(AT, sub_ptr, rows)):
+                ok = bool(lam[0] > 1e-10 * lam[-1]) if lam[-1] > 0 else False
+                self._eig[int(ws[q])] = (Qg.ravel(), lam, ok)
+        exact = np.zeros(ws.size, dtype=np.bool_)
+        qptr = np.zeros(ws.size, dtype=np.int64)
+        lam = np.zeros(int(local_ptr[-1]))
+        parts, offset = [], 0
+        for q in np.flatnonzero(want):
+            Qf, lam_g, ok = self._eig[int(ws[q])]
+            if not ok:
+                continue
+            exact[q] = True
+            qptr[q] = offset
+            lam[local_ptr[q]:local_ptr[q + 1]] = lam_g
+            parts.append(Qf)
+            offset += Qf.size
+        if not parts:
+            return None
+        return np.concatenate(parts), qptr, lam, exact
 
     # ---------------------------------------------------------------- the subproblem
     def solve_subproblem(self, ws, X, R, inner_tol, proj):
@@ -976,10 +1034,12 @@ class _BlockSolver:
         lips = self._ws_lipschitz(ws, Aws, local_ptr)
         Xw = np.ascontiguousarray(X[cols])
         R = np.ascontiguousarray(R)
+        eig = self._exact_blocks(ws, Aws, local_ptr, t1) if self.exact and not self.design.sparse else None
         if self.cycling and not self.design.sparse and ws.size > 1:
-            Xw, R, epochs = self._cycle(Aws, local_ptr, t1, t2, lips, Xw, R, inner_tol, proj)
+            Xw, R, epochs = self._cycle(Aws, local_ptr, t1, t2, lips, Xw, R, inner_tol, proj, eig)
         else:
-            Xw, R, epochs, _ = self._phase(Aws, local_ptr, t1, t2, lips, Xw, R, inner_tol, proj, self.max_epochs)
+            Xw, R, epochs, _ = self._phase(Aws, local_ptr, t1, t2, lips, Xw, R, inner_tol, proj, self.max_epochs,
+                                           eig)
         if self.anderson:
             # extrapolated residuals are combinations of stored ones (weights of either sign): recompute it
             # once, so that the outer gap is computed from the exact residual of X
@@ -987,7 +1047,7 @@ class _BlockSolver:
         X[cols] = Xw
         return R, epochs
 
-    def _cycle(self, Aws, ptr, t1, t2, lips, Xw, R, inner_tol, proj):
+    def _cycle(self, Aws, ptr, t1, t2, lips, Xw, R, inner_tol, proj, eig=None):
         """Active-set cycling (dense): a full epoch, then epochs over the nonzero groups until their own gap is
         below ``_ACTIVE_TOL * inner_tol``; repeated until the whole working set's gap is below ``inner_tol``.
 
@@ -1002,14 +1062,17 @@ class _BlockSolver:
         free = (t1 <= 0) & (t2 <= 0)   # unpenalized groups stay in every phase (the gap projects on them)
         epochs = 0
         while epochs < self.max_epochs:
-            self.epoch_dense(AT, rows, R, Xw, ptr, t1, t2, lips, self.V)
+            if eig is None:
+                self.epoch_dense(AT, rows, R, Xw, ptr, t1, t2, lips, self.V)
+            else:
+                self.epoch_exact(AT, rows, R, Xw, ptr, t1, t2, lips, self.V, *eig)
             epochs += 1
             active = free | (np.add.reduceat(np.abs(Xw).sum(axis=1), ptr[:-1]) > 0)
             n_active = int(active.sum())
             if n_active == 0 or n_active > _ACTIVE_MAX * n_groups:
                 # (nearly) all nonzero: plain epochs for a while, then look at the support again
                 Xw, R, ran, gap = self._phase(Aws, ptr, t1, t2, lips, Xw, R, inner_tol, proj,
-                                              min(self.max_epochs - epochs, _ACTIVE_RECHECK * self.gap_freq))
+                                              min(self.max_epochs - epochs, _ACTIVE_RECHECK * self.gap_freq), eig)
                 epochs += ran
                 if gap is not None and gap <= inner_tol:
                     break
@@ -1022,15 +1085,16 @@ class _BlockSolver:
             sub_cols = block_columns(np.arange(ptr[-1], dtype=np.int64), ptr, blocks)
             sub_ptr = np.concatenate([[0], np.cumsum(sub_sizes)]).astype(np.int64)
             sub = (AT, np.ascontiguousarray(rows[sub_cols]))
+            sub_eig = None if eig is None else (eig[0], eig[1][blocks], eig[2][sub_cols], eig[3][blocks])
             Xa, R, ran, _ = self._phase(sub, sub_ptr, t1[blocks], t2[blocks], lips[blocks],
                                         np.ascontiguousarray(Xw[sub_cols]), R,
                                         max(_ACTIVE_TOL * inner_tol, _ACTIVE_FRAC * gap), proj,
-                                        self.max_epochs - epochs)
+                                        self.max_epochs - epochs, sub_eig)
             Xw[sub_cols] = Xa
             epochs += ran
         return Xw, R, epochs
 
-    def _ops(self, Aws, ptr, t1, t2):
+    def _ops(self, Aws, ptr, t1, t2, eig=None):
         """Epoch, gradient, residual and objective of the subproblem on the columns ``Aws`` (groups ``ptr``)."""
         sparse = self.design.sparse
         V, Y = self.V, self.Y
@@ -1046,7 +1110,10 @@ class _BlockSolver:
                 return self.ws_residual_sparse(Aws[0], Aws[1], Aws[2], Xw, Y)
         else:
             def epoch(Xw, R, lips):
-                self.epoch_dense(Aws[0], Aws[1], R, Xw, ptr, t1, t2, lips, V)
+                if eig is None:
+                    self.epoch_dense(Aws[0], Aws[1], R, Xw, ptr, t1, t2, lips, V)
+                else:
+                    self.epoch_exact(Aws[0], Aws[1], R, Xw, ptr, t1, t2, lips, V, *eig)
 
             def grad(R):
                 return self.ws_gradient(Aws[0], Aws[1], np.ascontiguousarray(R))
@@ -1075,10 +1142,10 @@ class _BlockSolver:
         scale = max(1.0, float(s.max()) if s.size else 1.0)
         return value(Xw, R) - _dual_value(self.Y, Rp / scale, self.yy)
 
-    def _phase(self, Aws, ptr, t1, t2, lips, Xw, R, tol, proj, budget):
+    def _phase(self, Aws, ptr, t1, t2, lips, Xw, R, tol, proj, budget, eig=None):
         """Epochs over the groups ``ptr`` (Anderson steps, gap every ``gap_freq`` epochs) until the gap is at
         most ``tol`` or ``budget`` epochs ran; returns ``(Xw, R, epochs, gap)`` (gap None if never checked)."""
-        ops = self._ops(Aws, ptr, t1, t2)
+        ops = self._ops(Aws, ptr, t1, t2, eig)
         epoch, _, _, value = ops
         iterates, residuals = [], []   # the residual is affine in X: extrapolated with the same weights
         epochs = 0
