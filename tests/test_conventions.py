@@ -309,6 +309,17 @@ def _layer_build(cls_name, rng):
 
 
 #: public name -> call(rng) on small data; None: the result depends on timings (only acceptance is checked)
+def _holdout(rng):
+    """A hold-out choice of k on a tiny block-sparse problem: the random split is what the rng draws."""
+    cs = _cs()
+    A = cs.gaussian(24, 32, rng=0)
+    x = np.zeros(32)
+    x[:4] = [1.0, -2.0, 0.5, 1.5]
+    sel = cs.select_by_holdout(A, A @ x, cs.BlockSparse(32, 4, 2), "model_cosamp", candidates=[2, 4, 6],
+                               holdout=0.25, rng=rng)
+    return sel.scores
+
+
 RNG_CALLS = {
     "structsparse.cv_path": (lambda rng: ss.cv_path(*_rng_data(), ss.L1(1.0), n_lams=3, n_folds=2, rng=rng), True),
     "structsparse.verify.verify": (lambda rng: [(r.size, r.lam_ratio, r.kind) for r in ss_verify().verify(
@@ -330,6 +341,7 @@ RNG_CALLS = {
                                                                     _cs().BlockSparse(32, 4, 1), n_samples=5,
                                                                     rng=rng), True),
     "structsparse.cs.phase_transition": (_phase, True),
+    "structsparse.cs.select_by_holdout": (lambda rng: _holdout(rng), True),
     # system identification
     "structsparse.sysid.StateSpace.simulate": (lambda rng: _sysid().random_system(2, 1, 1, rng=0).simulate(
         np.ones((20, 1)), process_noise=0.1, measurement_noise=0.1, rng=rng), True),
