@@ -612,3 +612,26 @@ def test_exact_blocks_on_correlated_groups_agree_with_proximal_steps_and_take_fe
     assert sum(exact.history["epochs"]) < sum(plain.history["epochs"])
     true = float(loss.value(exact.x) + pen(exact.x))
     assert abs(exact.objective - true) <= 1e-13 * true
+
+
+def test_anderson_residual_stays_exact_with_large_weights():
+    """Nearly collinear iterates give Anderson weights of about 1e5: combining the stored residuals with them
+    loses digits (an ill-conditioned Newton subproblem then never met its inner gap), so the residual of the
+    extrapolated point is recomputed."""
+    from structsparse.solvers.working_set import _BlockSolver
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((40, 6)) * np.logspace(0, 3, 6)   # unscaled columns
+    y = rng.standard_normal(40) * 1e3
+    x_star = np.linalg.lstsq(A, y, rcond=None)[0]
+    v = rng.standard_normal(6)
+    iterates = [x_star + (1 - 1e-5) ** k * v for k in range(6)]   # a slowly converging linear iteration
+
+    def residual(X):
+        return y - A @ X
+
+    residuals = [residual(x) for x in iterates]
+    X, R = _BlockSolver._extrapolate(iterates, iterates[-1].copy(), residuals[-1].copy(), residuals,
+                                     lambda X, R: 0.5 * float(R @ R), residual)
+    assert np.linalg.norm(X - x_star) < 0.1 * np.linalg.norm(v)          # the extrapolation was taken
+    assert np.linalg.norm(R - residual(X)) <= 1e-13 * np.linalg.norm(R)  # and its residual is exact

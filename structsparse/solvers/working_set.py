@@ -85,6 +85,8 @@ _CHEAP_DIV = 16
 _GROWING = 0.5
 # Anderson extrapolation uses the last _ANDERSON_K + 1 epochs
 _ANDERSON_K = 5
+# above this sum of |Anderson weights| the extrapolated residual is recomputed, not combined (rounding)
+_EXACT_RESIDUAL_WEIGHTS = 100.0
 # Other datafits: working sets grow 8x while cheap (as for least squares: up to 1/_CHEAP_DIV of the live
 # groups), and a working set holding every violated constraint, with at most _DATAFIT_COMPLETE_NEW times the
 # support new to it, is solved to the final tolerance (both: 7 -> 4 products A^T theta on L1 logistic, 1000x5000)
@@ -1146,7 +1148,7 @@ class _BlockSolver:
         """Epochs over the groups ``ptr`` (Anderson steps, gap every ``gap_freq`` epochs) until the gap is at
         most ``tol`` or ``budget`` epochs ran; returns ``(Xw, R, epochs, gap)`` (gap None if never checked)."""
         ops = self._ops(Aws, ptr, t1, t2, eig)
-        epoch, _, _, value = ops
+        epoch, _, residual, value = ops
         iterates, residuals = [], []   # the residual is affine in X: extrapolated with the same weights
         epochs = 0
         gap = None
@@ -1157,7 +1159,7 @@ class _BlockSolver:
                 iterates.append(Xw.ravel().copy())
                 residuals.append(R.copy())
                 if len(iterates) == _ANDERSON_K + 1:
-                    Xw, R = self._extrapolate(iterates, Xw, R, residuals, value)
+                    Xw, R = self._extrapolate(iterates, Xw, R, residuals, value, residual)
                     iterates, residuals = [], []
             if epochs % self.gap_freq == 0:
                 gap = self._gap(Aws, ptr, t1, t2, Xw, R, proj, ops)
@@ -1166,12 +1168,15 @@ class _BlockSolver:
         return Xw, R, epochs, gap
 
     @staticmethod
-    def _extrapolate(iterates, Xw, R, residuals, value):
+    def _extrapolate(iterates, Xw, R, residuals, value, residual):
         """Anderson extrapolation of the last iterates; kept only if it lowers the objective.
 
         The residual ``Y - A X`` is affine in ``X`` and the weights sum to one,
         so the extrapolated residual is the same combination of the stored
-        residuals: no product with the columns.
+        residuals: no product with the columns. Its rounding error grows with
+        ``sum |c|``; on ill-conditioned subproblems (weights of 1e4 and more,
+        such as Newton models of unscaled features) that error kept the inner
+        gap from ever meeting its target, so large weights pay for the product.
         """
         last = np.asarray(iterates)                   # (K + 1, m k)
         D = np.diff(last, axis=0)                     # (K, m k)
@@ -1184,7 +1189,10 @@ class _BlockSolver:
             return Xw, R
         c = z / z.sum()
         X_acc = np.ascontiguousarray((c @ last[1:]).reshape(Xw.shape))
-        R_acc = np.ascontiguousarray(np.tensordot(c, np.asarray(residuals[1:]), axes=1))
+        if np.abs(c).sum() > _EXACT_RESIDUAL_WEIGHTS:
+            R_acc = residual(X_acc)
+        else:
+            R_acc = np.ascontiguousarray(np.tensordot(c, np.asarray(residuals[1:]), axes=1))
         if value(X_acc, R_acc) < value(Xw, R):
             return X_acc, R_acc
         return Xw, R
