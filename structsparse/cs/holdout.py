@@ -24,9 +24,9 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
 from .._validation import check_array, check_choice, check_int, check_rng, check_scalar
-from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError, ShapeError
+from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
 from .models import _WaveletTreeModel, check_model
-from .recovery import METHODS, RecoveryResult, _check_operator, recover
+from .recovery import METHODS, RecoveryResult, _check_measurements, _check_operator, recover
 
 __all__ = ["select_by_holdout", "HoldoutSelection", "row_subset"]
 
@@ -235,15 +235,8 @@ def select_by_holdout(A, y, model, method="model_iht", *, param="k", candidates=
         raise ParameterError(f"The 'method' parameter of {owner}: param='depth_weight' needs method='tree_lasso' "
                              f"with a TreeSparse or TreeSparse2D model. Got {method!r} with "
                              f"{type(model).__name__}.")
-    Aop = _check_operator(A, owner)
+    Aop, y = _check_measurements(A, y, model, owner)
     m, n = Aop.shape
-    if n != model.n:
-        raise ShapeError(f"The 'A' parameter of {owner} has {n} columns but the model's signals have length "
-                         f"n={model.n}; they must match.")
-    y = check_array(y, "y", ndim=1, owner=owner, copy=True)
-    if y.shape[0] != m:
-        raise ShapeError(f"The 'y' parameter of {owner} has {y.shape[0]} entries but 'A' has {m} rows; they must "
-                         f"match.")
     holdout = check_scalar(holdout, "holdout", low=0, high=0.5, low_inclusive=False, owner=owner)
     n_splits = check_int(n_splits, "n_splits", low=1, owner=owner)
     rtol = (1e-3 if param == "k" else 0.0) if rtol is None else check_scalar(rtol, "rtol", low=0, owner=owner)

@@ -114,6 +114,19 @@ def _check_operator(A, owner):
     return check_array(A, "A", ndim=2, owner=owner)
 
 
+def _check_measurements(A, y, model, owner):
+    """The sensing operator and a copy of the measurements, checked against each other and the model."""
+    Aop = _check_operator(A, owner)
+    m, n = Aop.shape
+    if n != model.n:
+        raise ShapeError(f"The 'A' parameter of {owner} has {n} columns but the model's signals have length "
+                         f"n={model.n}; they must match.")
+    y = check_array(y, "y", ndim=1, owner=owner, copy=True)
+    if y.shape[0] != m:
+        raise ShapeError(f"The 'y' parameter of {owner} has {y.shape[0]} entries but 'A' has {m} rows; they must match.")
+    return Aop, y
+
+
 def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_iter=None, depth_weight=0.0):
     """Recover a structured sparse signal from ``y = A x (+ noise)``.
 
@@ -174,14 +187,8 @@ def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_ite
     owner = "recover"
     model = check_model(model, owner)
     method = check_choice(method, "method", METHODS, owner=owner)
-    Aop = _check_operator(A, owner)
+    Aop, y = _check_measurements(A, y, model, owner)
     m, n = Aop.shape
-    if n != model.n:
-        raise ShapeError(f"The 'A' parameter of {owner} has {n} columns but the model's signals have length "
-                         f"n={model.n}; they must match.")
-    y = check_array(y, "y", ndim=1, owner=owner, copy=True)
-    if y.shape[0] != m:
-        raise ShapeError(f"The 'y' parameter of {owner} has {y.shape[0]} entries but 'A' has {m} rows; they must match.")
     if noise is not None:
         noise = check_scalar(noise, "noise", low=0, owner=owner)
     kw = {}

@@ -423,16 +423,13 @@ class BlockPath:
 
     def _extrapolate(self, iterates, Xw, R, AT, rows, value):
         """Anderson extrapolation of the last iterates, kept only if it lowers the objective."""
+        from .working_set import anderson_weights
+
         last = np.asarray(iterates)
-        D = np.diff(last, axis=0)
-        gram = D @ D.T
-        try:
-            z = np.linalg.solve(gram + 1e-12 * np.trace(gram) * np.eye(gram.shape[0]), np.ones(gram.shape[0]))
-        except np.linalg.LinAlgError:
+        c = anderson_weights(last)
+        if c is None:
             return Xw, R
-        if not np.all(np.isfinite(z)) or z.sum() == 0:
-            return Xw, R
-        X_acc = np.ascontiguousarray(((z / z.sum()) @ last[1:]).reshape(Xw.shape))
+        X_acc = np.ascontiguousarray((c @ last[1:]).reshape(Xw.shape))
         R_acc = self.ws_residual(AT, rows, X_acc, self.Y)
         if value(X_acc, R_acc) < value(Xw, R):
             return X_acc, R_acc

@@ -113,6 +113,23 @@ _EXACT_BLOCKS = True
 _EXACT_COND = 10.0
 
 
+def anderson_weights(last):
+    """Weights ``c`` (summing to one) of the Anderson extrapolation ``c @ last[1:]`` of stacked iterates.
+
+    ``last`` holds ``K + 1`` iterates as rows; the weights minimize the norm of the combined differences
+    (slightly regularized). Returns None when they cannot be computed.
+    """
+    D = np.diff(last, axis=0)
+    gram = D @ D.T
+    try:
+        z = np.linalg.solve(gram + 1e-12 * np.trace(gram) * np.eye(gram.shape[0]), np.ones(gram.shape[0]))
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(z)) or z.sum() == 0:
+        return None
+    return z / z.sum()
+
+
 def _kernels(use_numba):
     if use_numba:
         scaling, norms = with_singleton_fast_path(group_dual_scaling_numba, group_threshold_norms_numba,
@@ -1179,15 +1196,9 @@ class _BlockSolver:
         gap from ever meeting its target, so large weights pay for the product.
         """
         last = np.asarray(iterates)                   # (K + 1, m k)
-        D = np.diff(last, axis=0)                     # (K, m k)
-        gram = D @ D.T
-        try:
-            z = np.linalg.solve(gram + 1e-12 * np.trace(gram) * np.eye(gram.shape[0]), np.ones(gram.shape[0]))
-        except np.linalg.LinAlgError:
+        c = anderson_weights(last)
+        if c is None:
             return Xw, R
-        if not np.all(np.isfinite(z)) or z.sum() == 0:
-            return Xw, R
-        c = z / z.sum()
         X_acc = np.ascontiguousarray((c @ last[1:]).reshape(Xw.shape))
         if np.abs(c).sum() > _EXACT_RESIDUAL_WEIGHTS:
             R_acc = residual(X_acc)
