@@ -270,3 +270,14 @@ def test_per_tensor_int8_mlp(tmp_path, capsys):
     X = nn.load_digits_splits(rng=0, image=False, n_samples=600)[2]
     got = ort_session(str(out)).run(None, {"input": X})[0]
     assert np.abs(got - q.forward(X)).max() <= _quantized_bound(q)
+
+
+def test_collapsed_pruning_is_reported_on_stderr(capsys):
+    from structsparse.nn.cli import _warn_if_collapsed
+
+    _warn_if_collapsed(0.97, 0.10, n_classes=10)          # chance for 10 classes: a warning naming the way out
+    err = capsys.readouterr().err
+    assert "near chance" in err and "--budget-flops" in err
+    _warn_if_collapsed(0.97, 0.90, n_classes=10)          # a working pruned network: silent
+    _warn_if_collapsed(0.12, 0.11, n_classes=10)          # the dense one was no better: nothing pruning lost
+    assert capsys.readouterr().err == ""

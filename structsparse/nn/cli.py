@@ -21,11 +21,24 @@ every one of these settings and the quantization itself, so that
 
 import base64
 import hashlib
+import sys
 from pathlib import Path
 
 import numpy as np
 
 __all__ = ["register", "run_prune", "run_apply_recipe"]
+
+
+_DIGITS_CLASSES = 10
+
+
+def _warn_if_collapsed(dense_acc, pruned_acc, n_classes):
+    """Say so on stderr when pruning left a network no better than guessing (the run itself succeeded)."""
+    chance = 1.0 / n_classes
+    if pruned_acc <= 1.5 * chance < dense_acc:
+        print(f"warning: the pruned network's test accuracy ({pruned_acc:.4f}) is near chance ({chance:.2f} for "
+              f"{n_classes} classes): the budget is too tight for this network (with --quick, a small one). Try a "
+              f"larger --budget-flops, a larger --min-keep, or drop --quick.", file=sys.stderr)
 
 
 def _report(out):
@@ -37,6 +50,7 @@ def _report(out):
     print(f"FLOPs/sample: dense {res.dense_flops}, pruned {res.flops} "
           f"({res.dense_flops / res.flops:.2f}x fewer; budget {res.budget:.0f})")
     print(f"test accuracy: dense {out.dense_acc:.4f}, pruned + fine-tuned {out.pruned_acc:.4f}")
+    _warn_if_collapsed(out.dense_acc, out.pruned_acc, n_classes=_DIGITS_CLASSES)
     print(f"parameters: dense {out.dense.n_params}, pruned {out.pruned.n_params}; "
           f"peak activations (batch 1): {out.dense_memory.peak_activations} -> "
           f"{out.pruned_memory.peak_activations} bytes")
