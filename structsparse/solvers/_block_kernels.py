@@ -87,6 +87,20 @@ def _prox_block_numpy(v, thr1, thr2):
 
 # ---------------------------------------------------------------------------- epochs
 @njit
+def _move_block(AT, cols, R, X, V, a, size, k, n):
+    """Set the block's rows ``a:a+size`` of ``X`` to ``V[:size]`` and update the residual ``R`` by the change."""
+    for jj in range(size):
+        j = a + jj
+        for c in range(k):
+            d = V[jj, c] - X[j, c]
+            if d != 0.0:
+                X[j, c] = V[jj, c]
+                col = AT[cols[j]]
+                for i in range(n):
+                    R[c, i] -= d * col[i]
+
+
+@njit
 def bcd_epoch_dense_numba(AT, cols, R, X, ptr, t1, t2, lips, V):
     """One cyclic pass of proximal block updates over the groups of a dense working set.
 
@@ -112,15 +126,7 @@ def bcd_epoch_dense_numba(AT, cols, R, X, ptr, t1, t2, lips, V):
                 # BLAS ddot: a plain loop would not vectorize (no reassociation without fastmath)
                 V[jj, c] = X[j, c] + np.dot(col, R[c]) / L
         _prox_block(V, size, k, t1[g] / L, t2[g] / L)
-        for jj in range(size):
-            j = a + jj
-            for c in range(k):
-                d = V[jj, c] - X[j, c]
-                if d != 0.0:
-                    X[j, c] = V[jj, c]
-                    col = AT[cols[j]]
-                    for i in range(n):
-                        R[c, i] -= d * col[i]
+        _move_block(AT, cols, R, X, V, a, size, k, n)
 
 
 def bcd_epoch_dense_numpy(AT, cols, R, X, ptr, t1, t2, lips, V):
@@ -253,15 +259,7 @@ def bcd_epoch_dense_exact_numba(AT, cols, R, X, ptr, t1, t2, lips, V, Q, qptr, l
                         for i in range(size):
                             acc += Q[q0 + jj * size + i] * V[size + i, c]
                         V[jj, c] = acc
-        for jj in range(size):
-            j = a + jj
-            for c in range(k):
-                d = V[jj, c] - X[j, c]
-                if d != 0.0:
-                    X[j, c] = V[jj, c]
-                    col = AT[cols[j]]
-                    for i in range(n):
-                        R[c, i] -= d * col[i]
+        _move_block(AT, cols, R, X, V, a, size, k, n)
 
 
 def bcd_epoch_dense_exact_numpy(AT, cols, R, X, ptr, t1, t2, lips, V, Q, qptr, lam, exact):
