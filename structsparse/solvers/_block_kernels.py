@@ -87,6 +87,17 @@ def _prox_block_numpy(v, thr1, thr2):
 
 # ---------------------------------------------------------------------------- epochs
 @njit
+def _gradient_step(AT, cols, R, X, V, a, size, k, L):
+    """``V[:size] = x_g + A_g^T r / L`` for the block's rows ``a:a+size`` (before its prox)."""
+    for jj in range(size):
+        j = a + jj
+        col = AT[cols[j]]
+        for c in range(k):
+            # BLAS ddot: a plain loop would not vectorize (no reassociation without fastmath)
+            V[jj, c] = X[j, c] + np.dot(col, R[c]) / L
+
+
+@njit
 def _move_block(AT, cols, R, X, V, a, size, k, n):
     """Set the block's rows ``a:a+size`` of ``X`` to ``V[:size]`` and update the residual ``R`` by the change."""
     for jj in range(size):
@@ -119,12 +130,7 @@ def bcd_epoch_dense_numba(AT, cols, R, X, ptr, t1, t2, lips, V):
             continue
         a = ptr[g]
         size = ptr[g + 1] - a
-        for jj in range(size):
-            j = a + jj
-            col = AT[cols[j]]
-            for c in range(k):
-                # BLAS ddot: a plain loop would not vectorize (no reassociation without fastmath)
-                V[jj, c] = X[j, c] + np.dot(col, R[c]) / L
+        _gradient_step(AT, cols, R, X, V, a, size, k, L)
         _prox_block(V, size, k, t1[g] / L, t2[g] / L)
         _move_block(AT, cols, R, X, V, a, size, k, n)
 
@@ -211,11 +217,7 @@ def bcd_epoch_dense_exact_numba(AT, cols, R, X, ptr, t1, t2, lips, V, Q, qptr, l
         a = ptr[g]
         size = ptr[g + 1] - a
         if not exact[g]:
-            for jj in range(size):
-                j = a + jj
-                col = AT[cols[j]]
-                for c in range(k):
-                    V[jj, c] = X[j, c] + np.dot(col, R[c]) / L
+            _gradient_step(AT, cols, R, X, V, a, size, k, L)
             _prox_block(V, size, k, t1[g] / L, t2[g] / L)
         else:
             q0 = qptr[g]
