@@ -90,6 +90,20 @@ def input_transform_np(xp, V, th, tw):
 
 
 @njit
+def _tile(M, t, k):
+    """The 2x2 output tile ``A^T m A`` of tile ``t``, filter ``k`` (``m`` stored as ``M[0:16, t, k]``, row-major)."""
+    p0 = M[0, t, k] + M[4, t, k] + M[8, t, k]     # A^T m: two rows of four
+    p1 = M[1, t, k] + M[5, t, k] + M[9, t, k]
+    p2 = M[2, t, k] + M[6, t, k] + M[10, t, k]
+    p3 = M[3, t, k] + M[7, t, k] + M[11, t, k]
+    g0 = M[4, t, k] - M[8, t, k] - M[12, t, k]
+    g1 = M[5, t, k] - M[9, t, k] - M[13, t, k]
+    g2 = M[6, t, k] - M[10, t, k] - M[14, t, k]
+    g3 = M[7, t, k] - M[11, t, k] - M[15, t, k]
+    return p0 + p1 + p2, p1 - p2 - p3, g0 + g1 + g2, g1 - g2 - g3
+
+
+@njit
 def output_transform(M, b, out, th, tw):
     """``out[s, 2 ty + u, 2 tx + v, :] = (A^T m_t A)[u, v] + b`` from ``M`` ``(16, n * th * tw, F)``.
 
@@ -103,23 +117,15 @@ def output_transform(M, b, out, th, tw):
             for tx in range(tw):
                 q = 2 * tx
                 for k in range(f):
-                    # A^T m: two rows of four
-                    p0 = M[0, t, k] + M[4, t, k] + M[8, t, k]
-                    p1 = M[1, t, k] + M[5, t, k] + M[9, t, k]
-                    p2 = M[2, t, k] + M[6, t, k] + M[10, t, k]
-                    p3 = M[3, t, k] + M[7, t, k] + M[11, t, k]
-                    g0 = M[4, t, k] - M[8, t, k] - M[12, t, k]
-                    g1 = M[5, t, k] - M[9, t, k] - M[13, t, k]
-                    g2 = M[6, t, k] - M[10, t, k] - M[14, t, k]
-                    g3 = M[7, t, k] - M[11, t, k] - M[15, t, k]
+                    y00, y01, y10, y11 = _tile(M, t, k)
                     bk = b[k]
-                    out[s, r, q, k] = p0 + p1 + p2 + bk
+                    out[s, r, q, k] = y00 + bk
                     if q + 1 < wo:
-                        out[s, r, q + 1, k] = p1 - p2 - p3 + bk
+                        out[s, r, q + 1, k] = y01 + bk
                     if r + 1 < ho:
-                        out[s, r + 1, q, k] = g0 + g1 + g2 + bk
+                        out[s, r + 1, q, k] = y10 + bk
                         if q + 1 < wo:
-                            out[s, r + 1, q + 1, k] = g1 - g2 - g3 + bk
+                            out[s, r + 1, q + 1, k] = y11 + bk
                 t += 1
 
 
@@ -152,15 +158,8 @@ def output_transform_pool(M, b, out, th, tw, relu):
                 if ty < ph and tx < pw:
                     o = out[s, ty, tx]
                     for k in range(f):
-                        p0 = M[0, t, k] + M[4, t, k] + M[8, t, k]
-                        p1 = M[1, t, k] + M[5, t, k] + M[9, t, k]
-                        p2 = M[2, t, k] + M[6, t, k] + M[10, t, k]
-                        p3 = M[3, t, k] + M[7, t, k] + M[11, t, k]
-                        g0 = M[4, t, k] - M[8, t, k] - M[12, t, k]
-                        g1 = M[5, t, k] - M[9, t, k] - M[13, t, k]
-                        g2 = M[6, t, k] - M[10, t, k] - M[14, t, k]
-                        g3 = M[7, t, k] - M[11, t, k] - M[15, t, k]
-                        m = max(max(p0 + p1 + p2, p1 - p2 - p3), max(g0 + g1 + g2, g1 - g2 - g3)) + b[k]
+                        y00, y01, y10, y11 = _tile(M, t, k)
+                        m = max(max(y00, y01), max(y10, y11)) + b[k]
                         if relu and m < 0:
                             m = 0
                         o[k] = m
