@@ -102,6 +102,36 @@ def csc_gather_numpy(data, indices, indptr, cols):
 
 
 @njit
+def _place_marked(data, indices, indptr, mark, slot, colptr):
+    """The entries of the marked columns of a CSR matrix, placed as CSC arrays by the column pointers ``colptr``.
+
+    One flat pass over the indices lists the hits, a pass over the hits places them (column ``slot[c]`` of the
+    output for a marked column ``c``).
+    """
+    m = colptr.size - 1
+    hits = np.empty(colptr[m], dtype=np.int64)
+    h = 0
+    for q in range(indices.size):
+        if mark[indices[q]]:
+            hits[h] = q
+            h += 1
+    fill = colptr[:m].copy()
+    out_data = np.empty(colptr[m])
+    out_rows = np.empty(colptr[m], dtype=np.int64)
+    i = 0
+    for t in range(h):  # hits come in increasing position, hence increasing row
+        q = hits[t]
+        while indptr[i + 1] <= q:
+            i += 1
+        j = slot[indices[q]]
+        pos = fill[j]
+        out_data[pos] = data[q]
+        out_rows[pos] = i
+        fill[j] = pos + 1
+    return out_data, out_rows, colptr
+
+
+@njit
 def csr_gather_numba(data, indices, indptr, cols, p):
     """The columns ``cols`` (distinct) of a CSR matrix with ``p`` columns as compact CSC arrays.
 
@@ -123,26 +153,7 @@ def csr_gather_numba(data, indices, indptr, cols, p):
             colptr[slot[indices[q]] + 1] += 1
     for j in range(m):
         colptr[j + 1] += colptr[j]
-    hits = np.empty(colptr[m], dtype=np.int64)
-    h = 0
-    for q in range(indices.size):
-        if mark[indices[q]]:
-            hits[h] = q
-            h += 1
-    fill = colptr[:m].copy()
-    out_data = np.empty(colptr[m])
-    out_rows = np.empty(colptr[m], dtype=np.int64)
-    i = 0
-    for t in range(h):  # hits come in increasing position, hence increasing row
-        q = hits[t]
-        while indptr[i + 1] <= q:
-            i += 1
-        j = slot[indices[q]]
-        pos = fill[j]
-        out_data[pos] = data[q]
-        out_rows[pos] = i
-        fill[j] = pos + 1
-    return out_data, out_rows, colptr
+    return _place_marked(data, indices, indptr, mark, slot, colptr)
 
 
 def csr_gather_numpy(data, indices, indptr, cols, p):
@@ -239,27 +250,7 @@ def csr_gather_counted_numba(data, indices, indptr, cols, counts, p):
         mark[c] = 1
         slot[c] = j
         colptr[j + 1] = colptr[j] + counts[c]
-    total = colptr[m]
-    hits = np.empty(total, dtype=np.int64)
-    h = 0
-    for q in range(indices.size):
-        if mark[indices[q]]:
-            hits[h] = q
-            h += 1
-    fill = colptr[:m].copy()
-    out_data = np.empty(total)
-    out_rows = np.empty(total, dtype=np.int64)
-    i = 0
-    for t in range(h):  # hits come in increasing position, hence increasing row
-        q = hits[t]
-        while indptr[i + 1] <= q:
-            i += 1
-        j = slot[indices[q]]
-        pos = fill[j]
-        out_data[pos] = data[q]
-        out_rows[pos] = i
-        fill[j] = pos + 1
-    return out_data, out_rows, colptr
+    return _place_marked(data, indices, indptr, mark, slot, colptr)
 
 
 def csr_gather_counted_numpy(data, indices, indptr, cols, counts, p):
