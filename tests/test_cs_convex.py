@@ -92,6 +92,22 @@ def test_exactly_block_sparse_signal_is_certified_and_exact():
     assert res.info["objective"] <= prob.value * (1 + 1e-7)
 
 
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("method", ["l1", "group_lasso"])
+def test_converged_point_carries_no_rounding_dust(method, seed):
+    # a feasible point corrected on every column ties the sparse optimum to rounding (~1e-16 entries everywhere);
+    # the returned point must be the sparse one, so that its support is the solution's
+    rng = np.random.default_rng(seed)
+    model = cs.BlockSparse(256, 8, 4)
+    A = cs.gaussian(110, 256, rng)
+    x0 = model.sample(rng)
+    res = cs.recover(A, A @ x0, model, method=method)
+    assert res.converged and res.relative_error(x0) < 1e-6
+    nz = res.x[res.x != 0]
+    assert np.all(np.abs(nz) > 1e-9 * np.max(np.abs(nz)))
+    assert res.info["gap"] <= 1e-6 and res.info["residual"] <= 1e-9
+
+
 @pytest.mark.parametrize("method", ["l1", "tree_lasso"])
 def test_stopping_early_returns_converged_false_and_warns(method):
     A, coef, model = _tree_problem()
