@@ -18,8 +18,14 @@ __all__ = ["njit", "NUMBA_ENABLED"]
 NUMBA_ENABLED = _numba is not None and os.environ.get("STRUCTSPARSE_DISABLE_NUMBA", "") not in ("1", "true")
 
 
-def njit(func):
-    """Compile ``func`` with ``numba.njit(cache=True)`` when numba is enabled."""
+def njit(func=None, *, fastmath=False):
+    """Compile ``func`` with ``numba.njit(cache=True)`` when numba is enabled.
+
+    ``@njit(fastmath={"reassoc", "contract"})`` passes LLVM flags through (those two let sums vectorize and
+    keep NaN and infinities as they are).
+    """
+    if func is None:
+        return lambda f: njit(f, fastmath=fastmath)
     if not NUMBA_ENABLED:
         return func
-    return _numba.njit(cache=True, nogil=True)(func)
+    return _numba.njit(cache=True, nogil=True, fastmath=fastmath)(func)
