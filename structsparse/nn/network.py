@@ -17,6 +17,7 @@ import numpy as np
 
 from .._validation import check_array, check_int, check_rng
 from ..exceptions import ParameterError, ShapeError
+from ._plan import build_plan
 from .layers import BatchNorm, Concat, Conv2D, Layer, ReLU
 
 __all__ = ["Graph", "Sequential", "Node", "inception", "dense_block"]
@@ -176,6 +177,13 @@ class Graph:
         activation nobody else reads: a ReLU after a max pool, a ReLU before a
         padded convolution (applied in its padded copy) and a 2x2 max pool
         after a Winograd-evaluated convolution (computed from its output tiles).
+        Evaluation batches of at most ``PLAN_MAX_SAMPLES`` samples (``inplace``
+        not False) of graphs made of convolutions, ReLUs, max pools, flattens,
+        dense layers and batch norms run an inference plan instead
+        (:mod:`structsparse.nn._plan`): the same function, its steps, buffers and
+        Winograd filter transforms prepared once per batch shape (a transform is
+        recomputed when its weights change, in place or not). Such a pass keeps
+        nothing for :meth:`backward`.
         """
         if check:
             X = self.check_input(X)
@@ -184,6 +192,10 @@ class Graph:
                                    for i in range(0, X.shape[0], chunk)])
         if self.input_index is not None:
             X = X[..., self.input_index]
+        if not train and inplace is not False and X.shape[0] <= self.PLAN_MAX_SAMPLES:
+            out = self._run_plan(X)
+            if out is not None:
+                return out
         acts = {INPUT: X}
         inplace = (not train) if inplace is None else (inplace and not train)
         readers = self._readers() if inplace else None
@@ -230,6 +242,27 @@ class Graph:
             out = out.copy()  # the output may be a view of a reused buffer (e.g. Flatten of a Conv2D)
         self._out_shape = out.shape  # what backward's dout must match
         return out
+
+    # evaluation passes on at most this many samples run an inference plan (see _plan): its per-call cost is a
+    # loop over prepared steps, and it keeps Winograd filter transforms between calls
+    PLAN_MAX_SAMPLES = 16
+
+    def _run_plan(self, X):
+        """The output of the inference plan for ``X``'s batch shape (built on first use, rebuilt when the graph's
+        structure changed), or None when the graph cannot be planned (then that is remembered too)."""
+        plans = self.__dict__.get("_plans")
+        if plans is None:
+            plans = self._plans = {}
+        key = (X.shape, X.dtype)
+        plan = plans.get(key)
+        if plan is None or not plan.fits(self):
+            if len(plans) > 8:  # a few batch shapes, not more
+                plans.clear()
+            plan = plans[key] = build_plan(self, X)
+        if not plan.usable:
+            return None
+        self._out_shape = None  # a plan keeps no caches for backward (back-propagate through inplace=False)
+        return plan.run(X)
 
     def _fused_relus(self, readers):
         """``{relu node: max-pool node}`` for ReLUs an evaluation pass applies inside the pooling
@@ -283,7 +316,8 @@ class Graph:
     def backward(self, dout):
         """Back-propagate ``dout`` (gradient of the loss w.r.t. the output); fill every layer's grads."""
         if getattr(self, "_out_shape", None) is None:
-            raise ParameterError("Graph.backward: call forward first (there is no pass to back-propagate).")
+            raise ParameterError("Graph.backward: call forward first (there is no pass to back-propagate; a small "
+                                 "evaluation batch runs an inference plan, pass inplace=False to back-propagate).")
         dout = np.asarray(dout)
         if dout.shape != self._out_shape:
             raise ShapeError(f"The 'dout' parameter of Graph.backward must have the shape of the last forward "
@@ -352,6 +386,7 @@ class Graph:
         new.input_index = None if self.input_index is None else self.input_index.copy()
         new._out_shape = None  # the copied layers hold no forward pass
         new._rng = np.random.default_rng(0)  # layers added to a copy get reproducible weights
+        new.__dict__.pop("_plans", None)  # inference plans hold buffers and the original's layers
         return new
 
     def save(self, path, metrics=None):

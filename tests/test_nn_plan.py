@@ -1,0 +1,239 @@
+"""Inference plans (small evaluation batches): kernels against their numpy twins, the planned pass against the
+general one (``inplace=False``, layer by layer), and the invalidation of the cached Winograd filter transforms."""
+
+import numpy as np
+import pytest
+
+from structsparse import nn
+from structsparse.exceptions import ParameterError
+from structsparse.nn import _direct, _plan_kernels
+from structsparse.nn._plan import NUMBA_ENABLED
+
+needs_numba = pytest.mark.skipif(not NUMBA_ENABLED, reason="plans run numba kernels")
+
+
+def _reference(net, X):
+    """The general evaluation pass, each layer on its own (``inplace=False`` never runs a plan)."""
+    return net.forward(X, inplace=False)
+
+
+def _close(got, ref):
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * max(1.0, float(np.abs(ref).max())))
+
+
+def _plan_of(net, X):
+    return net._plans[(X.shape, X.dtype)]
+
+
+# ---------------------------------------------------------------------------------------------------- kernels
+@pytest.mark.parametrize("fn", [_plan_kernels.same_bits, _plan_kernels.same_bits_np])
+def test_same_bits_sees_every_single_bit_change(fn):
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((3, 3, 4, 5)).astype(np.float32)
+    kept = _plan_kernels.words_of(W).copy()
+    words = _plan_kernels.words_of(W)
+    assert fn(words, kept)
+    for pos in (0, 17, W.size - 1):
+        for bit in (0, 13, 31):
+            words[pos] ^= np.uint32(1 << bit)      # through the view: W changes in place
+            assert not fn(_plan_kernels.words_of(W), kept)
+            words[pos] ^= np.uint32(1 << bit)
+            assert fn(_plan_kernels.words_of(W), kept)
+    W[1, 2, 3, 4] = np.nan
+    assert fn(_plan_kernels.words_of(W), _plan_kernels.words_of(W).copy())   # NaN equals the same NaN
+
+
+def test_words_of_is_a_view_or_none():
+    W = np.zeros((4, 6), np.float32)
+    w = _plan_kernels.words_of(W)
+    W[2, 3] = 1.5
+    assert w[15] == np.float32(1.5).view(np.uint32)
+    assert _plan_kernels.words_of(W[:, ::2]) is None
+    assert _plan_kernels.words_of(np.zeros(3, np.float16)) is None
+    assert _plan_kernels.words_of(np.ones(3)).size == 6   # float64: two words each
+
+
+@pytest.mark.parametrize("shape, k, stride, padding, off", [((1, 8, 8, 1), 3, 1, 1, 1), ((2, 9, 7, 3), 3, 2, 0, 0),
+                                                            ((2, 6, 6, 2), 5, 1, 2, 2)])
+@pytest.mark.parametrize("relu", [False, True])
+def test_direct_conv_into_matches_numpy_twin_and_leaves_the_border(shape, k, stride, padding, off, relu):
+    rng = np.random.default_rng(1)
+    layer = nn.Conv2D(7, k, stride=stride, padding=padding)
+    layer.build(shape[1:], rng)
+    layer.params["b"] = rng.standard_normal(7).astype(np.float32)
+    x = rng.standard_normal(shape).astype(np.float32)
+    xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    ho, wo = layer.output_shape[:2]
+    o1 = np.full((shape[0], ho + 2 * off, wo + 2 * off, 7), -3.0, dtype=np.float32)
+    o2 = o1.copy()
+    _direct.direct_conv_into(xp, layer.params["W"], layer.params["b"], o1, stride, off, relu)
+    _direct.direct_conv_into_np(xp, layer.params["W"], layer.params["b"], o2, stride, off, relu)
+    np.testing.assert_allclose(o1, o2, rtol=1e-5, atol=1e-5)
+    ref = layer.linear_forward(x) + layer.params["b"]
+    if relu:
+        ref = np.maximum(ref, 0)
+    inner = o1[:, off:off + ho, off:off + wo]
+    np.testing.assert_allclose(inner, ref, rtol=1e-5, atol=1e-5)
+    border = np.ones(o1.shape, bool)
+    border[:, off:off + ho, off:off + wo] = False
+    assert (o1[border] == -3.0).all()
+
+
+# ---------------------------------------------------------------------------------------------------- the plan
+def _nets():
+    cnn = nn.small_cnn((32, 64), rng=0)
+    # ReLU in the padded copy, Winograd -> pool -> ReLU, Winograd -> ReLU, odd map sizes, strided and 5x5 layers
+    odd = nn.Sequential([nn.Conv2D(6, 3, padding=1), nn.ReLU(), nn.Conv2D(12, 3, padding=1), nn.MaxPool2D(2),
+                         nn.ReLU(), nn.Conv2D(8, 3, padding=1), nn.ReLU(), nn.Conv2D(5, 5, padding=2),
+                         nn.Conv2D(6, 3, stride=2), nn.BatchNorm(), nn.ReLU(), nn.Flatten(), nn.Dense(5)],
+                        (9, 7, 2), rng=0)
+    # a convolution read by two nodes, a pool with padding, a ReLU read by two, a dense output read by a ReLU
+    g = nn.Graph((6, 6, 3), rng=1)
+    a = g.add(nn.Conv2D(8, 3, padding=1))
+    r = g.add(nn.ReLU(), a)
+    g.add(nn.Conv2D(8, 3, padding=1), r)
+    c2 = g.add(nn.Conv2D(4, 3, padding=1), a)
+    g.add(nn.MaxPool2D(3, stride=2, padding=1), c2)
+    g.add(nn.ReLU())
+    g.add(nn.Flatten())
+    d = g.add(nn.Dense(6))
+    g.add(nn.ReLU(), d)
+    g.add(nn.Dense(3))   # c1 is read by nobody: computed all the same
+    mlp = nn.mlp((16, 8), n_features=12, rng=2)
+    return {"small_cnn": cnn, "odd": odd, "branches": g, "mlp": mlp}
+
+
+@needs_numba
+@pytest.mark.parametrize("name", ["small_cnn", "odd", "branches", "mlp"])
+@pytest.mark.parametrize("batch", [1, 3, 16])
+def test_plan_matches_the_layer_by_layer_pass(name, batch):
+    net = _nets()[name]
+    rng = np.random.default_rng(batch)
+    for bn in (n.layer for n in net.nodes if n.layer.kind == "batchnorm"):
+        bn.state["mean"] = rng.standard_normal(bn.state["mean"].shape).astype(np.float32)
+        bn.state["var"] = rng.random(bn.state["var"].shape, dtype=np.float32) + 0.5
+    X = rng.standard_normal((batch,) + net.original_input_shape).astype(np.float32)
+    X0 = X.copy()
+    got = net.forward(X)
+    assert _plan_of(net, X).usable
+    _close(got, _reference(net, X))
+    again = net.forward(X)
+    assert again is not got
+    np.testing.assert_array_equal(again, got)    # buffers reused, the same result, a fresh array
+    got[...] = 0
+    np.testing.assert_array_equal(net.forward(X), again)
+    assert np.array_equal(X, X0)                 # the caller's array is not modified
+
+
+@needs_numba
+def test_plan_fuses_what_it_should_on_the_digits_cnn():
+    net = nn.small_cnn((32, 64), rng=0)
+    from structsparse.nn.speed import fold_batchnorm
+
+    net = fold_batchnorm(net)
+    X = np.zeros((1, 8, 8, 1), np.float32)
+    net.forward(X)
+    plan = _plan_of(net, X)
+    # conv 1 (direct, ReLU, into conv 2's padded buffer), conv 2 (Winograd, pool, ReLU), flatten, dense
+    assert len(plan.steps) == 4
+
+
+@needs_numba
+def test_plan_float64_and_input_selection():
+    net = nn.small_cnn((4, 6), input_shape=(6, 6, 2), rng=3).astype(np.float64)
+    net.original_input_shape = (6, 6, 3)   # the network reads channels 0 and 2 of its input
+    net.input_index = np.array([0, 2])
+    X = np.random.default_rng(4).standard_normal((2, 6, 6, 3))
+    got = net.forward(X)
+    assert got.dtype == np.float64 and _plan_of(net, X[..., :2]).usable
+    _close(got, _reference(net, X))
+
+
+@needs_numba
+@pytest.mark.parametrize("change", ["scale in place", "one entry in place", "replace the array", "bias in place",
+                                    "optimizer step"])
+def test_a_changed_weight_changes_the_output(change):
+    net = nn.small_cnn((8, 16), rng=5)
+    X = np.random.default_rng(6).standard_normal((1, 8, 8, 1)).astype(np.float32)
+    before = net.forward(X)
+    conv2 = net.nodes[3].layer
+    assert conv2.kind == "conv2d" and conv2.input_shape[2] >= conv2.WINOGRAD_MIN_CHANNELS  # Winograd, cached
+    if change == "scale in place":
+        conv2.params["W"] *= 2
+    elif change == "one entry in place":
+        conv2.params["W"][1, 1, 0, 3] += 10.0
+    elif change == "replace the array":
+        conv2.params["W"] = np.flip(conv2.params["W"], axis=3).copy()
+    elif change == "bias in place":
+        conv2.params["b"][:] = 1.0
+    else:
+        y = np.array([3])
+        nn.train(net, np.repeat(X, 4, axis=0), np.repeat(y, 4), epochs=1, lr=0.5, progress=False)
+    after = net.forward(X)
+    assert np.abs(after - before).max() > 1e-3
+    _close(after, _reference(net, X))
+
+
+@needs_numba
+def test_structure_changes_rebuild_the_plan():
+    net = nn.small_cnn((8, 16), rng=7)
+    X = np.random.default_rng(8).standard_normal((1, 8, 8, 1)).astype(np.float32)
+    net.forward(X)
+    plan = _plan_of(net, X)
+    copy = net.copy()
+    assert "_plans" not in copy.__dict__
+    # a node's layer replaced by a smaller one: the old plan no longer fits
+    old = net.nodes[-1].layer
+    new = nn.Dense(4)
+    new.build(old.input_shape, np.random.default_rng(0))
+    net.nodes[-1].layer = new
+    assert not plan.fits(net)
+    out = net.forward(X)
+    assert out.shape == (1, 4) and _plan_of(net, X) is not plan
+    _close(out, _reference(net, X))
+    _close(copy.forward(X), _reference(copy, X))
+
+
+@needs_numba
+def test_backward_needs_a_pass_that_kept_its_caches():
+    net = nn.small_cnn((4, 8), rng=9)
+    X = np.random.default_rng(10).standard_normal((2, 8, 8, 1)).astype(np.float32)
+    net.forward(X)
+    with pytest.raises(ParameterError, match="inplace=False"):
+        net.backward(np.ones((2, 10), np.float32))
+    net.forward(X, inplace=False)
+    net.backward(np.ones((2, 10), np.float32))
+    assert net.nodes[0].layer.grads["W"].shape == net.nodes[0].layer.params["W"].shape
+
+
+def test_graphs_with_other_layers_run_the_general_pass():
+    g = nn.Graph((5, 5, 2), rng=11)
+    a = g.add(nn.Conv2D(4, 3, padding=1))
+    b = g.add(nn.Conv2D(4, 3, padding=1), "input")
+    g.add(nn.Add(), [a, b])
+    g.add(nn.GlobalAvgPool2D())
+    g.add(nn.Dense(3))
+    X = np.random.default_rng(12).standard_normal((1, 5, 5, 2)).astype(np.float32)
+    _close(g.forward(X), _reference(g, X))
+    assert not _plan_of(g, X).usable
+    # larger batches never plan
+    X = np.random.default_rng(13).standard_normal((g.PLAN_MAX_SAMPLES + 1, 5, 5, 2)).astype(np.float32)
+    _close(g.forward(X), _reference(g, X))
+    assert (X.shape, X.dtype) not in g._plans
+
+
+@needs_numba
+def test_plan_agrees_with_onnxruntime_at_batch_one():
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from structsparse.nn.onnx_io import nchw
+    from structsparse.nn.speed import fold_batchnorm
+
+    net = fold_batchnorm(nn.small_cnn((32, 64), rng=14))
+    model = nn.to_onnx(net, softmax=False)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    X = np.random.default_rng(15).random((1, 8, 8, 1), dtype=np.float32)
+    ref = sess.run(None, {sess.get_inputs()[0].name: nchw(X)})[0]
+    got = net.forward(X)
+    assert _plan_of(net, X).usable
+    _close(got, ref)
