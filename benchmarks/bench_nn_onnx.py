@@ -10,8 +10,9 @@
    batch norms folded (``fold_batchnorm``), exported by ``to_onnx``, one
    onnxruntime session each with the same options (``ORT_ENABLE_ALL``, one
    intra-op thread), called through IO binding (``onnx_io.ort_runner``);
-   numpy: ``Graph.forward`` with one BLAS thread; batches of 256 in one
-   chunk. Rounds interleave dense and pruned, each timed call right after
+   numpy: ``Graph.forward`` with one BLAS thread (at batch 1 an inference plan,
+   ``nn._plan``; the dense network's general pass is timed beside it in the
+   same rounds); batches of 256 in one chunk. Rounds interleave dense and pruned, each timed call right after
    an untimed call of itself; per run the median over rounds of the wall
    time and of the thread's CPU time (``time.thread_time``: on a loaded
    machine it leaves out the time other processes hold the core). Reported:
@@ -108,6 +109,8 @@ def bench_speed(runs, rounds, only):
           f"load average {os.getloadavg()[0]:.1f}")
     dense_f = fold_batchnorm(dense)
     ort_dense = ort_runner(nn.to_onnx(dense_f, softmax=False))
+    dense_general = dense_f.copy()
+    dense_general.PLAN_MAX_SAMPLES = 0  # this copy always takes the general evaluation pass
     print("1-2. digits CNN at 25 % of the FLOPs, one thread; per run the median over rounds; "
           "median [min - max] over runs")
     for label, pruned in variants(dense).items():
@@ -123,13 +126,19 @@ def bench_speed(runs, rounds, only):
             X = np.random.default_rng(batch).random((batch, 8, 8, 1), dtype=np.float32)
             Xo = nchw(X)
             diff = float(np.abs(ort_pruned(Xo) - pruned_f.forward(X)).max())
-            rows = {key: [] for key in ("ort_w", "ort_c", "np_w", "np_c", "t_od", "t_op", "t_nd", "t_np", "ratio")}
+            rows = {key: [] for key in ("ort_w", "ort_c", "np_w", "np_c", "t_od", "t_op", "t_nd", "t_np", "ratio",
+                                        "t_ng", "ratio_g")}
             n_rounds = rounds * (20 if batch == 1 else 1)
             with threadpool_limits(1):
                 for _ in range(runs):
                     fns = [lambda: ort_dense(Xo), lambda: ort_pruned(Xo),
                            lambda: dense_f.forward(X, check=False), lambda: pruned_f.forward(X, check=False)]
+                    if batch <= dense_f.PLAN_MAX_SAMPLES:  # the general pass too (before inference plans)
+                        fns.append(lambda: dense_general.forward(X, check=False))
                     wall, cpu = time_pair(fns, n_rounds)
+                    if len(cpu) > 4:
+                        rows["t_ng"].append(cpu[4])
+                        rows["ratio_g"].append(cpu[4] / cpu[0])
                     rows["ort_w"].append(wall[0] / wall[1] / ratio)
                     rows["ort_c"].append(cpu[0] / cpu[1] / ratio)
                     rows["np_w"].append(wall[2] / wall[3] / ratio)
@@ -152,6 +161,10 @@ def bench_speed(runs, rounds, only):
                   f"{stat([t * 1e6 for t in rows['t_np']], us)} us (CPU); efficiency CPU {eff('np_c')}, "
                   f"wall {eff('np_w')}")
             print(f"               numpy dense / onnxruntime dense (CPU): {stat(rows['ratio'])}x")
+            if rows["t_ng"]:
+                general = stat([t * 1e6 for t in rows["t_ng"]], us)
+                print(f"               numpy dense, general pass (no inference plan) {general} us (CPU), "
+                      f"over onnxruntime dense {stat(rows['ratio_g'])}x")
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 

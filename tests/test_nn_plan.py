@@ -237,3 +237,22 @@ def test_plan_agrees_with_onnxruntime_at_batch_one():
     got = net.forward(X)
     assert _plan_of(net, X).usable
     _close(got, ref)
+
+
+@pytest.mark.filterwarnings("error")
+def test_check_input_fast_path_still_rejects_what_the_full_check_rejects():
+    from structsparse.exceptions import ShapeError
+
+    net = nn.small_cnn((4, 8), rng=16)
+    X = np.random.default_rng(17).standard_normal((1, 8, 8, 1)).astype(np.float32)
+    assert net.check_input(X) is X                       # the right dtype and shape: no copy
+    for bad in (np.nan, np.inf, -np.inf):
+        Y = X.copy()
+        Y[0, 3, 4, 0] = bad
+        with pytest.raises(ShapeError, match="finite"):
+            net.forward(Y)
+    big = np.full((2, 8, 8, 1), 3e38, np.float32)        # finite, its sum too large for float32: accepted
+    assert net.check_input(big) is big
+    with pytest.raises(ShapeError, match="shape"):
+        net.forward(X[:, :7])
+    assert net.check_input(X.astype(np.float64)).dtype == np.float32

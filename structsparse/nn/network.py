@@ -12,6 +12,7 @@ input), and :meth:`Graph.forward` still accepts the original input.
 """
 
 import copy
+import math
 
 import numpy as np
 
@@ -148,6 +149,12 @@ class Graph:
     def check_input(self, X, name="X", owner="Graph.forward"):
         """Validate a batch against the original input shape; return it as float32 (or float64)."""
         dtype = np.float64 if self.dtype == np.float64 else np.float32
+        if (type(X) is np.ndarray and X.dtype == dtype == np.float32 and X.ndim >= 2
+                and X.shape[1:] == self.original_input_shape and math.isfinite(np.add.reduce(X, None, np.float64))):
+            # float32 of the right shape with a finite sum (a NaN or an infinity never sums to a finite number;
+            # float32 numbers summed in float64 cannot overflow): one reduction instead of check_array's
+            # conversions and min and max (12 us at batch 1); anything else gets the full check
+            return X
         X = check_array(X, name, dtype=dtype, owner=owner)
         if X.shape[1:] != self.original_input_shape or X.ndim < 2:
             raise ShapeError(
