@@ -9,7 +9,7 @@ from structsparse.exceptions import ParameterError
 from structsparse.solvers import _path_block
 from structsparse.solvers._path_block import (
     BlockPath, chol_delete_numba, chol_delete_numpy, chol_forward_numba, chol_forward_numpy, chol_solve_numba,
-    chol_solve_numpy, cholesky_small_numba, cholesky_small_numpy,
+    chol_solve_numpy, cholesky_small_numba, cholesky_small_numpy, homotopy_numba, homotopy_numpy,
 )
 from structsparse.solvers.path import lam_grid
 
@@ -106,6 +106,71 @@ def test_triangular_twins_agree():
     b, M = rng.standard_normal(35), rng.standard_normal((3, 35))
     np.testing.assert_allclose(chol_solve_numba(L, 35, b), chol_solve_numpy(L, 35, b), rtol=1e-11)
     np.testing.assert_allclose(chol_forward_numba(L, 35, M), chol_forward_numpy(L, 35, M), rtol=1e-11, atol=1e-12)
+
+
+def _homotopy_case(seed):
+    """A signed support of 12 features (the last 3 entering at zero with random signs) and its Gram factor."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((40, 12))
+    y = rng.standard_normal(40)
+    lam = 0.3 * np.abs(A.T @ y).max()
+    xs = np.concatenate([rng.standard_normal(9) * 0.5, np.zeros(3)])
+    sign = np.concatenate([np.sign(xs[:9]), rng.choice([-1.0, 1.0], 3)])
+    L = np.zeros((16, 16))
+    L[:12, :12] = np.linalg.cholesky(A.T @ A)
+    order = np.arange(12, dtype=np.int64) * 3
+    return A, y, lam, L, xs, sign, order
+
+
+def _objective(A, y, lam, feats, coef):
+    return 0.5 * np.sum((y - A[:, feats] @ coef) ** 2) + lam * np.abs(coef).sum()
+
+
+@pytest.mark.parametrize("kernel", [homotopy_numba, homotopy_numpy])
+@pytest.mark.parametrize("seed", range(6))
+def test_homotopy_lands_on_the_signed_minimizer_of_what_is_left(kernel, seed):
+    A, y, lam, L, xs, sign, order = _homotopy_case(seed)
+    start = _objective(A, y, lam, np.arange(12), xs)
+    b, w = A.T @ y, np.full(12, lam)
+    rows, pos = order + 1, np.arange(12, dtype=np.int64)
+    m, status = kernel(L, 12, b.copy(), w, xs, sign, order, rows, pos, 64)
+    assert status == 1 and 0 < m <= 12
+    feats = pos[:m]
+    np.testing.assert_array_equal(order[:m], 3 * feats)      # the arrays moved together
+    np.testing.assert_array_equal(rows[:m], 3 * feats + 1)
+    G = A[:, feats].T @ A[:, feats]
+    np.testing.assert_allclose(L[:m, :m], np.linalg.cholesky(G), atol=1e-10)   # the factor follows the support
+    # the whole step: the minimizer of the quadratic on the orthant of the remaining signs, inside that orthant
+    np.testing.assert_allclose(G @ xs[:m], b[feats] - lam * sign[:m], rtol=1e-9, atol=1e-9)
+    assert np.all(np.sign(xs[:m]) == sign[:m])
+    # every step went downhill from the start
+    assert _objective(A, y, lam, feats, xs[:m]) <= start + 1e-12
+
+
+def test_homotopy_twins_agree():
+    for seed in range(6):
+        out = []
+        for kernel in (homotopy_numba, homotopy_numpy):
+            A, y, lam, L, xs, sign, order = _homotopy_case(seed)
+            rows, pos = order + 1, np.arange(12, dtype=np.int64)
+            m, status = kernel(L, 12, A.T @ y, np.full(12, lam), xs, sign, order, rows, pos, 64)
+            out.append((m, status, pos[:m].copy(), xs[:m].copy(), L[:m, :m].copy()))
+        (m1, s1, p1, x1, L1), (m2, s2, p2, x2, L2) = out
+        assert (m1, s1) == (m2, s2)
+        np.testing.assert_array_equal(p1, p2)
+        np.testing.assert_allclose(x1, x2, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(L1, L2, rtol=1e-10, atol=1e-12)
+
+
+def test_homotopy_stops_after_max_steps_with_a_consistent_support():
+    A, y, lam, L, xs, sign, order = _homotopy_case(0)
+    sign[:] = -np.sign(A.T @ y)            # signs that every coordinate leaves: one step removes one
+    xs[:] = 0.0
+    rows, pos = order + 1, np.arange(12, dtype=np.int64)
+    m, status = homotopy_numba(L, 12, A.T @ y, np.full(12, lam), xs, sign, order, rows, pos, 2)
+    assert status == 0 and m == 10
+    feats = pos[:m]
+    np.testing.assert_allclose(L[:m, :m], np.linalg.cholesky(A[:, feats].T @ A[:, feats]), atol=1e-10)
 
 
 @pytest.mark.parametrize("case", ["lasso", "weighted_l1", "group", "sparse_group", "multi_target", "fortran"])

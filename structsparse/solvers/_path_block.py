@@ -27,7 +27,12 @@ keeps all of it in one object per path (and per fold of a cross-validation):
   which the gap then certifies at once (coordinate descent needs far more
   epochs to certify a relative gap of 1e-6 than to find the support:
   near-optimal residuals still violate the dual constraints by about the
-  square root of their suboptimality).
+  square root of their suboptimality). After a polish, the working set's
+  features at zero that violate their condition enter the support with the
+  sign of their correlation and the polish goes on from there (an active-set
+  step: from the minimizer on the old support, one entering feature moves
+  with its sign), so that coordinate descent runs only when these rounds
+  stall. The homotopy steps run in one numba kernel (:func:`homotopy_numba`).
 
 Nothing is given up: every ``lam`` stops on the same certified duality gap as
 :func:`solve_block` (``gap <= tol * P(x)``, the dual point the residual scaled
@@ -64,8 +69,12 @@ _POLISH_MAX = 2000
 _POLISH_CHECK = 3
 # At most this many homotopy steps per polish (each removes one feature from the support)
 _POLISH_STEPS = 64
+# After a polish, at most this many rounds in which the violating zeros of the working set enter it
+_ENTER_ROUNDS = 8
 # Anderson extrapolation from the last _ANDERSON_K + 1 epochs (as solve_block)
 _ANDERSON_K = 5
+# LLVM may reassociate the triangular solves' sums (they vectorize); NaN and infinities stay as they are
+_FLAGS = {"reassoc", "contract"}
 
 
 def applies(loss, penalty, solve, kw):
@@ -144,13 +153,18 @@ def chol_delete_numpy(L, m, k):
     L[m - 1, :m] = 0.0
 
 
-@njit
+@njit(fastmath=_FLAGS)
 def chol_solve_numba(L, m, b):
-    """``x`` with ``L L^T x = b`` for the lower factor ``L[:m, :m]`` (rows of a larger buffer; ``b`` not modified)."""
+    """``x`` with ``L L^T x = b`` for the lower factor ``L[:m, :m]`` (rows of a larger buffer; ``b`` not modified).
+
+    Plain loops over the rows of ``L`` (a BLAS call per row costs more than its work at these sizes).
+    """
     y = b.copy()
-    y[0] = y[0] / L[0, 0]
-    for i in range(1, m):
-        y[i] = (y[i] - np.dot(L[i, :i], y[:i])) / L[i, i]
+    for i in range(m):
+        acc = y[i]
+        for j in range(i):
+            acc -= L[i, j] * y[j]
+        y[i] = acc / L[i, i]
     for i in range(m - 1, -1, -1):
         y[i] = y[i] / L[i, i]
         yi = y[i]
@@ -166,19 +180,18 @@ def chol_solve_numpy(L, m, b):
     return scipy.linalg.solve_triangular(Lm, y, lower=True, trans="T", check_finite=False)
 
 
-@njit
+@njit(fastmath=_FLAGS)
 def chol_forward_numba(L, m, M):
-    """``(L[:m, :m]^-1 M^T)^T`` for the rows ``M`` (q, m): forward substitution, all right-hand sides at once."""
+    """``(L[:m, :m]^-1 M^T)^T`` for the rows ``M`` (q, m): forward substitution, one right-hand side at a time."""
     q = M.shape[0]
-    out = np.empty((m, q))
-    Mt = np.ascontiguousarray(M.T)
+    out = np.empty((q, m))
     for r in range(q):
-        out[0, r] = Mt[0, r] / L[0, 0]
-    for i in range(1, m):
-        acc = np.dot(L[i, :i], out[:i])     # (q,): one matrix-vector product per row of L
-        for r in range(q):
-            out[i, r] = (Mt[i, r] - acc[r]) / L[i, i]
-    return np.ascontiguousarray(out.T)
+        for i in range(m):
+            acc = M[r, i]
+            for j in range(i):
+                acc -= L[i, j] * out[r, j]
+            out[r, i] = acc / L[i, i]
+    return out
 
 
 def chol_forward_numpy(L, m, M):
@@ -212,6 +225,72 @@ def cholesky_small_numpy(S):
         return np.linalg.cholesky(S), True
     except np.linalg.LinAlgError:
         return np.zeros_like(S), False
+
+
+@njit
+def homotopy_numba(L, m, b, w, xs, sign, order, rows, pos, max_steps):
+    """The polish's homotopy steps on the signed support held in the first ``m`` entries of the arrays, in place.
+
+    Each step solves ``L L^T z = b - w * sign`` and goes from ``xs`` towards
+    ``z`` until the first coordinate whose sign ``z`` does not keep reaches
+    zero (an entering coordinate at zero that ``z`` sends the other way
+    leaves at once); that coordinate leaves: it is deleted from the factor
+    (:func:`chol_delete_numba`) and from ``b, w, xs, sign, order, rows, pos``,
+    whose later entries move up. Returns ``(m, status)``: the support's new
+    size, and ``1`` when a step was whole (``xs`` is then ``z``), ``0`` when
+    ``max_steps`` or an empty support ended the steps, ``-1`` when ``z`` was
+    not finite.
+    """
+    for _ in range(max_steps):
+        rhs = b[:m] - w[:m] * sign[:m]
+        z = chol_solve_numba(L, m, rhs)
+        if not np.isfinite(z.sum()):
+            return m, -1
+        first = -1
+        t_min = np.inf
+        for j in range(m):
+            if np.sign(z[j]) != sign[j]:
+                den = xs[j] - z[j]
+                t = xs[j] / den if den != 0.0 else 0.0
+                if t < t_min:
+                    t_min, first = t, j
+        if first < 0:
+            xs[:m] = z
+            return m, 1
+        for j in range(m):
+            xs[j] = xs[j] + t_min * (z[j] - xs[j])
+        chol_delete_numba(L, m, first)
+        for j in range(first, m - 1):
+            b[j], w[j], xs[j], sign[j] = b[j + 1], w[j + 1], xs[j + 1], sign[j + 1]
+            order[j], rows[j], pos[j] = order[j + 1], rows[j + 1], pos[j + 1]
+        m -= 1
+        if m == 0:
+            break
+    return m, 0
+
+
+def homotopy_numpy(L, m, b, w, xs, sign, order, rows, pos, max_steps):
+    """Numpy twin of :func:`homotopy_numba`."""
+    for _ in range(max_steps):
+        z = chol_solve_numpy(L, m, b[:m] - w[:m] * sign[:m])
+        if not np.isfinite(z.sum()):
+            return m, -1
+        cross = np.flatnonzero(np.sign(z) != sign[:m])
+        if not cross.size:
+            xs[:m] = z
+            return m, 1
+        den = xs[cross] - z[cross]
+        t = np.divide(xs[cross], den, out=np.zeros(cross.size), where=den != 0)
+        first = int(np.argmin(t))
+        k = int(cross[first])
+        xs[:m] = xs[:m] + t[first] * (z - xs[:m])
+        chol_delete_numpy(L, m, k)
+        for arr in (b, w, xs, sign, order, rows, pos):
+            arr[k:m - 1] = arr[k + 1:m]
+        m -= 1
+        if m == 0:
+            break
+    return m, 0
 
 
 class LamResult:
@@ -251,9 +330,9 @@ class BlockPath:
             raise ParameterTypeError(f"The 'anderson' parameter of {owner} must be a bool. Got {anderson!r} instead.")
         self.anderson = bool(anderson)
         self.epoch, self.dual_scaling, self.threshold_norms, self.ws_gradient, self.ws_residual = _kernels()
-        self._chol_delete, self._chol_solve, self._forward, self._cholesky_small = (
-            (chol_delete_numba, chol_solve_numba, chol_forward_numba, cholesky_small_numba) if NUMBA_ENABLED else
-            (chol_delete_numpy, chol_solve_numpy, chol_forward_numpy, cholesky_small_numpy))
+        self._chol_delete, self._homotopy, self._forward, self._cholesky_small = (
+            (chol_delete_numba, homotopy_numba, chol_forward_numba, cholesky_small_numba) if NUMBA_ENABLED else
+            (chol_delete_numpy, homotopy_numpy, chol_forward_numpy, cholesky_small_numpy))
         self.x_shape = tuple(loss.x_shape)
         self.Y = np.ascontiguousarray(np.asarray(loss.y, dtype=float).reshape(self.n, -1).T)   # (k, n)
         self.k = self.Y.shape[0]
@@ -413,10 +492,29 @@ class BlockPath:
                         polished = True
             if not epochs and not polished:
                 continue
-            Uw = self.ws_gradient(AT, rows, R)
-            s = self.dual_scaling(Uw, local_idx, local_ptr, t1, t2)
-            scale = max(1.0, float(s.max()) if s.size else 1.0)
-            if value(Xw, R) - _dual_value(Y, R / scale, yy) <= inner_tol:
+            done = False
+            for rounds in range(_ENTER_ROUNDS + 1):
+                Uw = self.ws_gradient(AT, rows, R)
+                s = self.dual_scaling(Uw, local_idx, local_ptr, t1, t2)
+                scale = max(1.0, float(s.max()) if s.size else 1.0)
+                current = value(Xw, R)
+                if current - _dual_value(Y, R / scale, yy) <= inner_tol:
+                    done = True
+                    break
+                if not polished or rounds == _ENTER_ROUNDS:
+                    break
+                # features of the working set at zero that violate their condition enter with the sign of
+                # their correlation, and the polish goes on from here (instead of epochs to find them)
+                enter = np.flatnonzero((Xw[:, 0] == 0) & (np.abs(Uw[:, 0]) > weights))
+                if not enter.size:
+                    break
+                step = self._polish(cols, AT, rows, Xw, R, weights, value, enter, np.sign(Uw[enter, 0]))
+                if step is None or not value(*step) < current:
+                    break
+                Xw, R = step
+                iterates = []
+                tried = np.sign(Xw[:, 0])
+            if done:
                 break
         self.X[cols] = Xw
         self.R = R
@@ -489,7 +587,7 @@ class BlockPath:
         self._m, self._order, self._rows = m, order, rows
         return True
 
-    def _polish(self, cols, AT, rows, Xw, R, weights, value):
+    def _polish(self, cols, AT, rows, Xw, R, weights, value, enter=None, enter_sign=None):
         """Newton steps to the minimizer on the signed support, each stopped at the first sign change (homotopy).
 
         On the orthant of the current signs the objective is the quadratic
@@ -503,7 +601,10 @@ class BlockPath:
         Returns ``None`` when there is nothing to gain.
         """
         x = Xw[:, 0].copy()
-        on = np.flatnonzero(x)
+        signs = np.sign(x)
+        if enter is not None:
+            signs[enter] = enter_sign
+        on = np.flatnonzero(signs)
         if on.size == 0 or on.size > min(self.n, _POLISH_MAX):
             return None
         if not self._factor(cols[on], AT, rows[on]):
@@ -516,26 +617,12 @@ class BlockPath:
         b = self._Aty[self._order]              # A_S^T y in the factor's order
         w = weights[pos]
         xs = x[pos]                             # the support's coefficients in the factor's order
-        for _ in range(_POLISH_STEPS):
-            sign = np.sign(xs)
-            z = self._chol_solve(self._L, self._m, b - w * sign)
-            if not np.isfinite(z.sum()):
-                return None
-            cross = np.flatnonzero(np.sign(z) != sign)
-            if not cross.size:
-                xs = z
-                break
-            t = xs[cross] / (xs[cross] - z[cross])
-            first = int(np.argmin(t))
-            k = int(cross[first])
-            xs = xs + t[first] * (z - xs)
-            # feature k leaves: delete it from the factor (the factor follows the support)
-            self._chol_delete(self._L, self._m, k)
-            self._m -= 1
-            self._order, self._rows = np.delete(self._order, k), np.delete(self._rows, k)
-            pos, b, w, xs = np.delete(pos, k), np.delete(b, k), np.delete(w, k), np.delete(xs, k)
-            if not self._m:
-                break
+        sign = signs[pos]
+        m, status = self._homotopy(self._L, self._m, b, w, xs, sign, self._order, self._rows, pos, _POLISH_STEPS)
+        self._m, self._order, self._rows = m, self._order[:m], self._rows[:m]
+        if status < 0:
+            return None
+        pos, xs = pos[:m], xs[:m]
         X_new = np.zeros_like(Xw)
         X_new[pos, 0] = xs
         keep = pos[xs != 0]
