@@ -11,7 +11,12 @@ right-hand sides where the datafit accepts them; and ``lam`` a random
 fraction of ``lambda_max``. The cvxpy reference solves each problem once;
 then every solver in ``valid_solvers(datafit, penalty)`` (except the cvxpy
 reference itself) solves it, and so does ``ss.solve`` (``solver="auto"``) as
-a row of its own. Every solution is scored by the same numpy function
+a row of its own. Some solvers accept a pair only on some problems
+(``solve_block`` needs an explicit matrix, and one right-hand side for
+datafits other than least squares): when one of them did not run on the
+pair's problems, one more problem with a dense or sparse design and one
+right-hand side is drawn for it, so that every valid (datafit, penalty,
+solver) triple is checked. Every solution is scored by the same numpy function
 ``F(A x) + lam * Omega(x)``, and a row passes when the relative difference
 of its objective from the reference's is at most ``tol``. A solver that
 raises, returns a malformed answer or does not converge is a failed row,
@@ -253,6 +258,30 @@ def random_problem(penalty, rng=None, datafit="least_squares", kind="dense", n_t
     return Problem(datafit=fit, penalty=pen.with_lam(lam), kind=kind, lam_ratio=ratio)
 
 
+def _pair_solvers(datafit, penalty):
+    """Solvers (cvxpy reference aside) valid for the pair on an explicit matrix with one right-hand side.
+
+    That design admits every solver a problem of the pair can admit: an
+    operator or several right-hand sides only take capabilities away.
+    """
+    from .datafits.registry import random_datafit
+    from .penalties.registry import random_penalty
+    from .solvers.capabilities import valid_solvers
+
+    probe = np.random.default_rng(0)
+    fit = random_datafit(datafit, probe.standard_normal((12, 8)), probe)
+    pen = random_penalty(penalty, 8, probe)
+    return [s for s in valid_solvers(fit, pen) if s != "cvxpy"]
+
+
+def _spawn(rng):
+    """An independent generator derived from ``rng`` without drawing from its stream (when it can be spawned)."""
+    try:
+        return rng.spawn(1)[0]
+    except (AttributeError, TypeError, ValueError):  # a bit generator without a seed sequence
+        return np.random.default_rng(int(rng.integers(2 ** 63)))
+
+
 def _solve(solver, datafit, penalty, tol, max_iter, time_limit):
     """Run one solver through ``ss.solve`` (which checks the triple first), stopped after ``time_limit`` seconds.
 
@@ -427,7 +456,11 @@ def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers
         Problems per (datafit, penalty) pair. The design kind (dense,
         sparse, operator) and the number of right-hand sides (one or
         several, where the datafit accepts several) cycle over the pairs and
-        problems.
+        problems. A solver valid for the pair that none of them admits (an
+        operator design or several right-hand sides exclude ``solve_block``)
+        gets one more problem of its own, with an explicit matrix and one
+        right-hand side (drawn from a generator spawned from ``rng``, so the
+        other problems stay the same).
     tol : float > 0, default 1e-6
         A row passes when the relative objective difference is at most ``tol``.
     penalties : sequence of str, optional
@@ -476,6 +509,7 @@ def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers
     from .datafits.registry import accepts_several_targets
     from .solvers.capabilities import valid_solvers
 
+    extra_rng = _spawn(rng)  # the completing problems draw apart: the cycled problems stay those of rng
     emit = out if out is not None else (lambda *_: None)
     emit(f"Every valid (datafit, penalty, solver) triple and ss.solve (auto) vs the cvxpy reference: "
          f"{n_problems} random problem(s) per (datafit, penalty), {seed_text}, "
@@ -485,29 +519,46 @@ def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers
     rows = []
     start = time.perf_counter()
     pair = 0
+
+    def run(dname, pname, kind, n_targets, source, wanted=None):
+        """Draw one problem and check the solvers it admits (those in ``wanted`` only, when given)."""
+        try:
+            problem = random_problem(pname, source, datafit=dname, kind=kind, n_targets=n_targets,
+                                     max_features=max_features)
+        except Exception as exc:  # a registry entry that cannot even draw a problem fails loudly
+            row = VerifyRow(dname, pname, "-", "", kind, "-", np.nan, np.inf, np.inf, 0.0, 0.0, False,
+                            f"drawing the problem raised {type(exc).__name__}: {exc}")
+            rows.append(row)
+            emit(_format_row(row))
+            return set()
+        names = [s for s in valid_solvers(problem.datafit, problem.penalty) if s != "cvxpy"]
+        if wanted is not None:
+            names = [s for s in names if s in wanted]
+        names += [AUTO]
+        if chosen_s is not None:
+            names = [s for s in names if s in chosen_s]
+        if not names:
+            return set()
+        for row in compare(problem, names, tol, max_iter=max_iter, time_limit=time_limit):
+            rows.append(row)
+            emit(_format_row(row))
+        return set(names)
+
     for dname in chosen_d:
         for pname in chosen_p:
+            ran = set()
             for i in range(n_problems):
                 k = pair + i
                 kind = OPERATOR_KINDS[k % len(OPERATOR_KINDS)]
                 n_targets = int(rng.integers(2, 4)) if accepts_several_targets(dname) and k % 2 else None
-                try:
-                    problem = random_problem(pname, rng, datafit=dname, kind=kind, n_targets=n_targets,
-                                             max_features=max_features)
-                except Exception as exc:  # a registry entry that cannot even draw a problem fails loudly
-                    row = VerifyRow(dname, pname, "-", "", kind, "-", np.nan, np.inf, np.inf, 0.0, 0.0, False,
-                                    f"drawing the problem raised {type(exc).__name__}: {exc}")
-                    rows.append(row)
-                    emit(_format_row(row))
-                    continue
-                names = [s for s in valid_solvers(problem.datafit, problem.penalty) if s != "cvxpy"] + [AUTO]
-                if chosen_s is not None:
-                    names = [s for s in names if s in chosen_s]
-                if not names:
-                    continue
-                for row in compare(problem, names, tol, max_iter=max_iter, time_limit=time_limit):
-                    rows.append(row)
-                    emit(_format_row(row))
+                ran |= run(dname, pname, kind, n_targets, rng)
+            try:
+                full = _pair_solvers(dname, pname)
+            except Exception:  # a registry entry that cannot draw: its rows above already failed, loudly
+                full = []
+            missing = [s for s in full if s not in ran and (chosen_s is None or s in chosen_s)]
+            if missing:  # e.g. solve_block, when the pair's problems had an operator or several targets
+                run(dname, pname, ("dense", "sparse")[pair % 2], None, extra_rng, wanted=set(missing))
             pair += n_problems
     emit("-" * len(_HEADER))
     for solver, s in summarize(rows).items():

@@ -13,9 +13,9 @@ from scipy.sparse.linalg import LinearOperator
 import structsparse as ss
 import structsparse.verify as verify_module
 from structsparse.cli import main
-from structsparse.datafits.registry import accepts_several_targets, datafit_names
+from structsparse.datafits.registry import accepts_several_targets, datafit_names, random_datafit
 from structsparse.exceptions import ParameterError
-from structsparse.penalties.registry import penalty_names
+from structsparse.penalties.registry import penalty_names, random_penalty
 from structsparse.solvers.cvxpy_reference import reference_objective
 from structsparse.solvers.result import SolverResult
 from structsparse.verify import AUTO, compare, random_problem, summarize, verify
@@ -47,6 +47,19 @@ def test_default_run_covers_every_registered_pair_and_passes():
             assert kinds != {"operator"}
     assert {r.kind for r in rows} == {"dense", "sparse", "operator"}
     assert {r.solver for r in rows} >= {"solve_block", "fista", "admm", "solve_latent", AUTO}
+    # every valid triple has a row: each solver that accepts the pair on an explicit matrix with one target
+    # (the design admitting the most solvers), even when the pair's cycled problem was an operator or had
+    # several targets (solve_block then gets a problem of its own)
+    A = np.random.default_rng(0).standard_normal((12, 8))
+    for d, p in pairs:
+        fit = random_datafit(d, A, np.random.default_rng(1))
+        pen = random_penalty(p, 8, np.random.default_rng(1))
+        want = {s for s in ss.valid_solvers(fit, pen) if s != "cvxpy"}
+        have = {r.solver for r in rows if (r.datafit, r.penalty) == (d, p)}
+        assert want <= have, (d, p, want - have)
+    for r in rows:
+        if r.solver == "solve_block":
+            assert r.kind != "operator" and (r.datafit == "least_squares" or r.size.count("x") == 1)
     # several right-hand sides appear, only for datafits that take them
     multi = {r.datafit for r in rows if r.size.count("x") == 2}
     assert multi and all(accepts_several_targets(d) for d in multi)
@@ -71,6 +84,25 @@ def test_compare_runs_exactly_the_valid_solvers(datafit, penalty, kind):
     assert auto.ran.split("/")[0] == ss.solve(prob.datafit, prob.penalty).solver.split("/")[0]
     if kind == "operator":
         assert "solve_block" not in [r.solver for r in rows]
+
+
+def test_a_solver_the_cycled_problem_excludes_gets_a_problem_of_its_own():
+    # third pair of the cycle: an operator design, where solve_block cannot run; it gets an explicit-matrix problem
+    kw = dict(rng=0, datafits=["logistic"], penalties=["l1", "group_lasso", "sparse_group_lasso"], out=None)
+    rows = verify(**kw)
+    sgl = [r for r in rows if r.penalty == "sparse_group_lasso"]
+    fista = [r for r in sgl if r.solver == "fista"]
+    block = [r for r in sgl if r.solver == "solve_block"]
+    assert [r.kind for r in fista] == ["operator"]
+    assert len(block) == 1 and block[0].kind in ("dense", "sparse") and block[0].passed
+    assert block[0].size != fista[0].size or block[0].lam_ratio != fista[0].lam_ratio  # another problem
+    assert [r.ran for r in sgl if r.solver == AUTO] == ["fista", "solve_block"]  # auto on both problems
+    # the completing problem draws apart: the cycled problems are those of a run that needs no completion
+    alone = verify(solvers=["fista"], **kw)
+    assert [(r.penalty, r.kind, r.size, r.lam_ratio) for r in rows if r.solver == "fista"] == \
+        [(r.penalty, r.kind, r.size, r.lam_ratio) for r in alone]
+    # a solvers filter that leaves nothing to complete draws nothing more
+    assert {r.solver for r in alone} == {"fista"} and len(alone) == 3
 
 
 def test_random_problem_kinds_targets_and_lam():
