@@ -27,49 +27,56 @@ def _plan_of(net, X):
 
 # ---------------------------------------------------------------------------------------------------- kernels
 @pytest.mark.parametrize("fn", [_plan_kernels.same_bits, _plan_kernels.same_bits_np])
-def test_same_bits_sees_every_single_bit_change(fn):
+@pytest.mark.parametrize("shape", [(3, 3, 4, 5), (3, 3, 4, 4)])   # 32-bit and 64-bit words
+def test_same_bits_sees_every_single_bit_change(fn, shape):
     rng = np.random.default_rng(0)
-    W = rng.standard_normal((3, 3, 4, 5)).astype(np.float32)
+    W = rng.standard_normal(shape).astype(np.float32)
     kept = _plan_kernels.words_of(W).copy()
     words = _plan_kernels.words_of(W)
     assert fn(words, kept)
-    for pos in (0, 17, W.size - 1):
-        for bit in (0, 13, 31):
-            words[pos] ^= np.uint32(1 << bit)      # through the view: W changes in place
+    bits = 8 * words.dtype.itemsize
+    for pos in (0, 17, words.size - 1):
+        for bit in (0, 13, 31, bits - 1):
+            flip = words.dtype.type(1) << words.dtype.type(bit)
+            words[pos] ^= flip                     # through the view: W changes in place
             assert not fn(_plan_kernels.words_of(W), kept)
-            words[pos] ^= np.uint32(1 << bit)
+            words[pos] ^= flip
             assert fn(_plan_kernels.words_of(W), kept)
-    W[1, 2, 3, 4] = np.nan
+    W[1, 2, 3, 3] = np.nan
     assert fn(_plan_kernels.words_of(W), _plan_kernels.words_of(W).copy())   # NaN equals the same NaN
 
 
 def test_words_of_is_a_view_or_none():
     W = np.zeros((4, 6), np.float32)
     w = _plan_kernels.words_of(W)
+    assert w.dtype == np.uint64 and w.size == 12
     W[2, 3] = 1.5
-    assert w[15] == np.float32(1.5).view(np.uint32)
+    assert np.shares_memory(w, W) and w.view(np.float32)[15] == 1.5
+    odd = np.zeros((3, 3), np.float32)                   # 36 bytes: 32-bit words
+    assert _plan_kernels.words_of(odd).dtype == np.uint32 and _plan_kernels.words_of(odd).size == 9
     assert _plan_kernels.words_of(W[:, ::2]) is None
     assert _plan_kernels.words_of(np.zeros(3, np.float16)) is None
-    assert _plan_kernels.words_of(np.ones(3)).size == 6   # float64: two words each
 
 
 @pytest.mark.parametrize("shape, k, stride, padding, off", [((1, 8, 8, 1), 3, 1, 1, 1), ((2, 9, 7, 3), 3, 2, 0, 0),
-                                                            ((2, 6, 6, 2), 5, 1, 2, 2)])
-@pytest.mark.parametrize("relu", [False, True])
-def test_direct_conv_into_matches_numpy_twin_and_leaves_the_border(shape, k, stride, padding, off, relu):
+                                                            ((2, 6, 6, 2), 5, 1, 2, 2), ((1, 7, 6, 1), 3, 2, 1, 0)])
+@pytest.mark.parametrize("relu_in, relu", [(False, False), (False, True), (True, False), (True, True)])
+def test_direct_conv_into_matches_numpy_twin_and_leaves_the_border(shape, k, stride, padding, off, relu_in, relu):
     rng = np.random.default_rng(1)
     layer = nn.Conv2D(7, k, stride=stride, padding=padding)
     layer.build(shape[1:], rng)
     layer.params["b"] = rng.standard_normal(7).astype(np.float32)
     x = rng.standard_normal(shape).astype(np.float32)
-    xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    x0 = x.copy()
     ho, wo = layer.output_shape[:2]
     o1 = np.full((shape[0], ho + 2 * off, wo + 2 * off, 7), -3.0, dtype=np.float32)
     o2 = o1.copy()
-    _direct.direct_conv_into(xp, layer.params["W"], layer.params["b"], o1, stride, off, relu)
-    _direct.direct_conv_into_np(xp, layer.params["W"], layer.params["b"], o2, stride, off, relu)
+    args = (layer.params["W"], layer.params["b"])
+    _direct.direct_conv_into(x, *args, o1, stride, padding, off, relu_in, relu)
+    _direct.direct_conv_into_np(x, *args, o2, stride, padding, off, relu_in, relu)
     np.testing.assert_allclose(o1, o2, rtol=1e-5, atol=1e-5)
-    ref = layer.linear_forward(x) + layer.params["b"]
+    assert np.array_equal(x, x0)
+    ref = layer.linear_forward(np.maximum(x, 0) if relu_in else x) + layer.params["b"]
     if relu:
         ref = np.maximum(ref, 0)
     inner = o1[:, off:off + ho, off:off + wo]
@@ -100,11 +107,14 @@ def _nets():
     g.add(nn.ReLU(), d)
     g.add(nn.Dense(3))   # c1 is read by nobody: computed all the same
     mlp = nn.mlp((16, 8), n_features=12, rng=2)
-    return {"small_cnn": cnn, "odd": odd, "branches": g, "mlp": mlp}
+    # a ReLU of the input read by a direct convolution, a direct convolution writing into another one's input
+    firsts = nn.Sequential([nn.ReLU(), nn.Conv2D(3, 3, padding=1), nn.ReLU(), nn.Conv2D(2, 3, stride=2, padding=1),
+                            nn.Flatten(), nn.Dense(4)], (7, 7, 1), rng=3)
+    return {"small_cnn": cnn, "odd": odd, "branches": g, "mlp": mlp, "firsts": firsts}
 
 
 @needs_numba
-@pytest.mark.parametrize("name", ["small_cnn", "odd", "branches", "mlp"])
+@pytest.mark.parametrize("name", ["small_cnn", "odd", "branches", "mlp", "firsts"])
 @pytest.mark.parametrize("batch", [1, 3, 16])
 def test_plan_matches_the_layer_by_layer_pass(name, batch):
     net = _nets()[name]
@@ -151,7 +161,7 @@ def test_plan_float64_and_input_selection():
 
 @needs_numba
 @pytest.mark.parametrize("change", ["scale in place", "one entry in place", "replace the array", "bias in place",
-                                    "optimizer step"])
+                                    "dense weights in place", "optimizer step"])
 def test_a_changed_weight_changes_the_output(change):
     net = nn.small_cnn((8, 16), rng=5)
     X = np.random.default_rng(6).standard_normal((1, 8, 8, 1)).astype(np.float32)
@@ -166,6 +176,8 @@ def test_a_changed_weight_changes_the_output(change):
         conv2.params["W"] = np.flip(conv2.params["W"], axis=3).copy()
     elif change == "bias in place":
         conv2.params["b"][:] = 1.0
+    elif change == "dense weights in place":     # kept transposed at batch 1
+        net.nodes[-1].layer.params["W"][:, 3] += 1.0
     else:
         y = np.array([3])
         nn.train(net, np.repeat(X, 4, axis=0), np.repeat(y, 4), epochs=1, lr=0.5, progress=False)

@@ -16,20 +16,22 @@ per graph and batch shape:
 - fusions: a ReLU, or a 2x2 max pool (and a ReLU after it) in a Winograd
   output transform, after a convolution that only it reads; a convolution
   (with its fused ReLU or pool) that only a planned, padded convolution reads
-  writes straight into that convolution's padded buffer; a ReLU that only a
-  planned convolution reads is applied while copying into its padded buffer;
-- Winograd filter transforms are cached between calls.
+  writes straight into that convolution's (padded) input buffer; a ReLU that
+  only a planned convolution reads is applied as that convolution reads it;
+- Winograd filter transforms are cached between calls, and at batch 1 so are
+  the transposed weights of dense layers (a matrix-vector product).
 
 The cache and its invalidation. The plan holds no weights: every call reads
-``layer.params`` afresh, so replaced arrays are used at once. The one derived
-quantity it keeps, a Winograd filter transform, is tied to the weight array
-it came from (identity) and to a copy of that array's values, compared bit for
-bit before each use (:func:`._plan_kernels.same_bits`, one vectorized pass, about
-0.5 us for 18 432 weights): an in-place change of the weights (``W[...] = 0``,
-an optimizer's ``W -= step``) is seen and the transform recomputed first.
-A plan is tied to the graph's
-structure: the layer objects of its nodes, in order, its output node and its
-input selection; :meth:`Graph.forward` rebuilds it when any of these differ.
+``layer.params`` afresh, so replaced arrays are used at once. The derived
+arrays it keeps (Winograd filter transforms; at batch 1 the transposed weights
+of dense layers) are each tied to the weight array they came from (identity)
+and to a copy of that array's values, compared bit for bit before each use
+(:func:`._plan_kernels.same_bits`, one vectorized pass, about 0.5 us for
+18 432 weights): an in-place change of the weights (``W[...] = 0``, an
+optimizer's ``W -= step``) is seen and the array derived again first. A plan
+is tied to the graph's structure: the layer objects of its nodes, in order,
+its output node and its input selection; :meth:`Graph.forward` rebuilds it
+when any of these differ.
 Changing a layer's configuration in place (its ``padding``, ``filters``...) is
 not supported (surgery builds new layers).
 
@@ -49,23 +51,29 @@ INPUT = "input"
 PLANNED_KINDS = frozenset({"conv2d", "relu", "maxpool2d", "flatten", "dense", "batchnorm"})
 
 
-class _FilterTransform:
-    """The Winograd transform of one layer's weights, recomputed when the weights change (see the module doc)."""
+class _Derived:
+    """An array derived from a weight array by ``fn`` (a Winograd filter transform, a transposed copy), kept
+    between calls and recomputed when the weights change (see the module doc)."""
 
-    __slots__ = ("W", "words", "kept", "U")
+    __slots__ = ("fn", "W", "words", "kept", "value")
 
-    def __init__(self):
-        self.W = self.words = self.kept = self.U = None
+    def __init__(self, fn):
+        self.fn = fn
+        self.W = self.words = self.kept = self.value = None
 
     def get(self, W, dtype):
         if W is not self.W:
-            self.W, self.words, self.U = W, words_of(W), None
-        if self.words is None:  # no view of the weights' words: transform on every call
-            return _winograd.filter_transform(W.astype(dtype, copy=False))
-        if self.U is None or self.U.dtype != dtype or not same_bits(self.words, self.kept):
-            self.U = _winograd.filter_transform(W.astype(dtype, copy=False))
+            self.W, self.words, self.value = W, words_of(W), None
+        if self.words is None:  # no view of the weights' words: derive on every call
+            return self.fn(W.astype(dtype, copy=False))
+        if self.value is None or self.value.dtype != dtype or not same_bits(self.words, self.kept):
+            self.value = self.fn(W.astype(dtype, copy=False))
             self.kept = self.words.copy()
-        return self.U
+        return self.value
+
+
+def _transposed(W):
+    return np.ascontiguousarray(W.T)
 
 
 class _Conv:
@@ -84,16 +92,18 @@ class _Conv:
             self.xp = np.zeros((n, 2 * th + 2, 2 * tw + 2, c), dtype=dtype)
             self.V = np.empty((16, n * th * tw, c), dtype=dtype)
             self.M = np.empty((16, n * th * tw, f), dtype=dtype)
-            self.transform = _FilterTransform()
+            self.transform = _Derived(_winograd.filter_transform)
+            self.off = p       # xp is padded: its input starts p rows and columns in
         elif c < 4:
             self.mode = "direct"
-            self.xp = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=dtype)
+            self.xp = np.zeros((n, h, w, c), dtype=dtype)   # the kernel pads on the fly
+            self.off = 0
         else:
             self.mode = "im2col"
             self.xp = None
-        self.interior = None if self.xp is None else self.xp[:, p:p + h, p:p + w, :]
-        self.filled = False    # an earlier step writes the interior of xp
-        self.relu_in = False   # a ReLU before this layer is applied while copying into xp
+        self.interior = None if self.xp is None else self.xp[:, self.off:self.off + h, self.off:self.off + w, :]
+        self.filled = False    # an earlier step writes the interior of xp (else the step reads its input slot)
+        self.relu_in = False   # a ReLU before this layer is applied as the input is read
         self.relu = False      # a ReLU after it, fused
         self.pool = None       # a 2x2 max pool after it, fused (Winograd only)
         self.pool_relu = False
@@ -239,7 +249,7 @@ class InferencePlan:
         ho, wo, f = layer.output_shape
         n = self.shape[0]
         if cv.dest is not None and cv.mode == "direct":
-            out, off = cv.dest.xp, cv.dest.layer.padding   # the next layer's padded buffer, written inside
+            out, off = cv.dest.xp, cv.dest.off   # the next layer's input buffer, written inside its border
         elif cv.dest is not None:
             out = cv.dest.interior
         elif cv.pool is not None:
@@ -248,17 +258,12 @@ class InferencePlan:
             out, off = np.empty((n, ho, wo, f), dtype=dtype), 0
         interior, xp, filled, relu_in = cv.interior, cv.xp, cv.filled, cv.relu_in
         if cv.mode == "direct":
-            relu = cv.relu
+            relu, pad = cv.relu, layer.padding
             result = out if cv.dest is None else cv.dest.interior
 
             def step(slots):
-                if not filled:
-                    if relu_in:
-                        np.maximum(slots[src], 0, out=interior)
-                    else:
-                        interior[...] = slots[src]
-                _direct.direct_conv_into(xp, params["W"].astype(dtype, copy=False),
-                                         params["b"].astype(dtype, copy=False), out, stride, off, relu)
+                _direct.direct_conv_into(xp if filled else slots[src], params["W"].astype(dtype, copy=False),
+                                         params["b"].astype(dtype, copy=False), out, stride, pad, off, relu_in, relu)
                 slots[dst] = result
             return step
         V, M, th, tw, transform = cv.V, cv.M, cv.th, cv.tw, cv.transform
@@ -312,11 +317,20 @@ class InferencePlan:
             return step
         if kind == "dense":
             params = layer.params
+            if n == 1:
+                # one sample: W^T (kept, contiguous) times the vector is a plain matrix-vector product, twice
+                # as fast as the (1, F) x (F, units) product (4 against 2 us for 1024 x 10 at load 5)
+                wt, dtype = _Derived(_transposed), self.dtype
 
-            def step(slots):
-                out = np.matmul(slots[src], params["W"])
-                out += params["b"]
-                slots[dst] = out
+                def step(slots):
+                    out = np.dot(wt.get(params["W"], dtype), slots[src][0])
+                    out += params["b"]
+                    slots[dst] = out.reshape(1, -1)
+            else:
+                def step(slots):
+                    out = np.matmul(slots[src], params["W"])
+                    out += params["b"]
+                    slots[dst] = out
             return step
         if kind == "batchnorm":
             if in_place:
