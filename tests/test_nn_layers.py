@@ -225,7 +225,10 @@ def test_reused_buffers_never_leak_into_returned_outputs():
     a_copy = a.copy()
     net.forward(X2)
     np.testing.assert_array_equal(a, a_copy)           # the first result was not overwritten
-    np.testing.assert_allclose(net.forward(X1), net.forward(X1, inplace=False), rtol=1e-6)
+    # a small batch runs the inference plan, whose 3x3 direct kernel adds its products in another order:
+    # agreement to float32 rounding, relative to the output's scale (a few entries are cancellations near 1e-5)
+    ref = net.forward(X1, inplace=False)
+    np.testing.assert_allclose(net.forward(X1), ref, rtol=1e-5, atol=1e-6 * np.abs(ref).max())
 
 
 def test_chunked_evaluation_matches_one_pass():
