@@ -448,7 +448,7 @@ class BlockPath:
         local_idx = local_ptr[:-1] if singletons else np.arange(cols.size, dtype=np.int64)
         t1, t2 = spec.t1[ws], spec.t2[ws]
         AT, rows = self.design.columns(cols)
-        lips = self._lipschitz(ws, spec, AT, rows, local_ptr)
+        lips = None   # computed when an epoch runs (polishing often solves the subproblem without one)
         weights = (t1 if singletons else np.repeat(t1, sizes)) if polish else None
         Xw = np.ascontiguousarray(self.X[cols])
         R = np.ascontiguousarray(self.R)
@@ -468,11 +468,15 @@ class BlockPath:
         iterates = []
         tried = None   # signs at the last polish: the same signs would give the same step
         polished = False
+        current = None   # the objective at (Xw, R) when known
         # polishing: check (and polish) more often, a whole step ends the subproblem at once
         check_every = min(self.gap_freq, _POLISH_CHECK) if polish else self.gap_freq
         for epochs in range(0, self.max_epochs + 1):
             if epochs:
+                if lips is None:
+                    lips = self._lipschitz(ws, spec, AT, rows, local_ptr)
                 self.epoch(AT, rows, R, Xw, local_ptr, t1, t2, lips, self.V)
+                current = None
                 if self.anderson:
                     iterates.append(Xw.ravel().copy())
                     if len(iterates) == _ANDERSON_K + 1:
@@ -485,9 +489,9 @@ class BlockPath:
                 now = np.sign(Xw[:, 0])
                 if tried is None or not np.array_equal(now, tried):
                     tried = now
-                    done = self._polish(cols, AT, rows, Xw, R, weights, value)
+                    done = self._polish(cols, AT, rows, Xw, R, weights, value, current)
                     if done is not None:
-                        Xw, R = done
+                        Xw, R, current = done
                         iterates = []
                         polished = True
             if not epochs and not polished:
@@ -497,7 +501,8 @@ class BlockPath:
                 Uw = self.ws_gradient(AT, rows, R)
                 s = self.dual_scaling(Uw, local_idx, local_ptr, t1, t2)
                 scale = max(1.0, float(s.max()) if s.size else 1.0)
-                current = value(Xw, R)
+                if current is None:
+                    current = value(Xw, R)
                 if current - _dual_value(Y, R / scale, yy) <= inner_tol:
                     done = True
                     break
@@ -508,10 +513,10 @@ class BlockPath:
                 enter = np.flatnonzero((Xw[:, 0] == 0) & (np.abs(Uw[:, 0]) > weights))
                 if not enter.size:
                     break
-                step = self._polish(cols, AT, rows, Xw, R, weights, value, enter, np.sign(Uw[enter, 0]))
-                if step is None or not value(*step) < current:
+                step = self._polish(cols, AT, rows, Xw, R, weights, value, current, enter, np.sign(Uw[enter, 0]))
+                if step is None or not step[2] < current:
                     break
-                Xw, R = step
+                Xw, R, current = step
                 iterates = []
                 tried = np.sign(Xw[:, 0])
             if done:
@@ -587,7 +592,7 @@ class BlockPath:
         self._m, self._order, self._rows = m, order, rows
         return True
 
-    def _polish(self, cols, AT, rows, Xw, R, weights, value, enter=None, enter_sign=None):
+    def _polish(self, cols, AT, rows, Xw, R, weights, value, current=None, enter=None, enter_sign=None):
         """Newton steps to the minimizer on the signed support, each stopped at the first sign change (homotopy).
 
         On the orthant of the current signs the objective is the quadratic
@@ -598,7 +603,10 @@ class BlockPath:
         smaller support (the factor is downdated, not rebuilt) until one is
         whole: it lands on the exact minimizer over the working set's features
         that are nonzero, which with the right support is the optimum.
-        Returns ``None`` when there is nothing to gain.
+        ``enter`` (positions in the working set, at zero) join the support
+        with the signs ``enter_sign``; ``current`` is the objective at
+        ``(Xw, R)`` when known. Returns ``(X, R, objective)``, or ``None``
+        when there is nothing to gain.
         """
         x = Xw[:, 0].copy()
         signs = np.sign(x)
@@ -627,6 +635,7 @@ class BlockPath:
         X_new[pos, 0] = xs
         keep = pos[xs != 0]
         R_new = self.ws_residual(AT, rows[keep], np.ascontiguousarray(X_new[keep]), self.Y)
-        if value(X_new, R_new) <= value(Xw, R):
-            return X_new, R_new
+        new = value(X_new, R_new)
+        if new <= (value(Xw, R) if current is None else current):
+            return X_new, R_new, new
         return None
