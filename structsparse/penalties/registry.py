@@ -287,8 +287,9 @@ def register_penalty(name, factory):
         ``factory(n_features, rng, n_targets) -> Penalty`` whose variable has
         shape ``(n_features,)`` or ``(n_features, n_targets)``. The registry
         drives the property tests (prox optimality, Moreau identity...) and
-        ``structsparse verify`` (FISTA against cvxpy), so the penalty needs an
-        exact prox and a cvxpy expression.
+        ``structsparse verify`` (every solver valid for the penalty, and
+        ``ss.solve``, against cvxpy), so the penalty needs a prox (exact, or
+        iterative declared as ``"iterative_prox"``) and a cvxpy expression.
     """
     global PENALTY_NAMES
     if not isinstance(name, str) or not name or name in PENALTY_REGISTRY:

@@ -1,0 +1,155 @@
+"""Issue 9, items 6 and 7, as checks of the package's structure (each would fail on a new duplicate or omission).
+
+Item 6 asks for one Lipschitz estimate, one restricted least-squares helper and one BLAS thread-limiting context
+in the package; item 7 for scikit-learn's ``check_estimator`` on every estimator. The walks read the sources
+with ``ast``, so they see every module, imported or not.
+"""
+
+import ast
+import functools
+from pathlib import Path
+
+import pytest
+
+import structsparse
+import structsparse.estimators as estimators
+
+PACKAGE = Path(structsparse.__file__).resolve().parent
+
+
+@functools.lru_cache(maxsize=1)
+def _modules():
+    files = sorted(PACKAGE.rglob("*.py"))
+    assert len(files) > 50  # the walk really covers the package
+    return tuple((f.relative_to(PACKAGE).as_posix(), ast.parse(f.read_text(encoding="utf-8"))) for f in files)
+
+
+def _calls(tree):
+    """``(line, dotted name)`` of every call, e.g. ``np.linalg.lstsq`` or ``lsqr``."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            parts, f = [], node.func
+            while isinstance(f, ast.Attribute):
+                parts.append(f.attr)
+                f = f.value
+            if isinstance(f, ast.Name):
+                parts.append(f.id)
+            out.append((node.lineno, ".".join(reversed(parts)), node))
+    return out
+
+
+def _imported_names(tree):
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            names |= {(node.module or "", a.name) for a in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {(a.name, "") for a in node.names}
+    return names
+
+
+# ---------------------------------------------------------------- one BLAS thread-limiting context
+def test_one_blas_thread_limit():
+    """Only ``_linalg.single_blas_thread`` limits BLAS to one thread; nn sets the user's thread count for timing."""
+    limiters, single = [], []
+    for path, tree in _modules():
+        if any(mod == "threadpoolctl" for mod, _ in _imported_names(tree)):
+            limiters.append(path)
+        for line, name, node in _calls(tree):
+            if name.split(".")[-1] in ("threadpool_limits", "limit"):
+                args = list(node.args) + [k.value for k in node.keywords if k.arg == "limits"]
+                if any(isinstance(a, ast.Constant) and a.value == 1 for a in args):
+                    single.append(f"{path}:{line}")
+    assert [s.split(":")[0] for s in single] == ["_linalg.py"], single
+    # threadpoolctl elsewhere only where a function takes the thread count from its caller (nn timing, training)
+    assert set(limiters) == {"_linalg.py", "nn/speed.py", "nn/training.py", "nn/profile.py"}, limiters
+
+
+def test_the_nn_thread_limits_use_the_callers_count():
+    for path in ("nn/speed.py", "nn/training.py", "nn/profile.py"):
+        tree = ast.parse((PACKAGE / path).read_text(encoding="utf-8"))
+        uses = [node for _, name, node in _calls(tree) if name == "threadpool_limits"]
+        assert uses and all(len(u.args) == 1 and isinstance(u.args[0], ast.Name) and u.args[0].id == "threads"
+                            for u in uses), path
+
+
+# ---------------------------------------------------------------- one Lipschitz estimate
+def test_one_spectral_norm_estimate():
+    """``||A||_2^2`` by power iteration lives in ``_linalg.spectral_norm_sq``; nothing else defines or calls another."""
+    defined, sparse_eig = [], []
+    for path, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                low = node.name.lower()
+                if "power" in low or "spectral_norm" in low:
+                    defined.append(f"{path}:{node.name}")
+        sparse_eig += [f"{path}:{line}" for line, name, _ in _calls(tree) if name.split(".")[-1] in ("svds", "eigsh")]
+    assert sorted(defined) == ["_linalg.py:group_spectral_norm_sq", "_linalg.py:spectral_norm_sq"], defined
+    assert sparse_eig == [], sparse_eig
+
+
+def test_datafits_take_their_lipschitz_constant_from_the_one_estimate(monkeypatch):
+    import numpy as np
+
+    import structsparse as ss
+    from structsparse.datafits import base
+
+    seen = []
+    real = base.spectral_norm_sq
+    monkeypatch.setattr(base, "spectral_norm_sq", lambda A: seen.append(A.shape) or real(A))
+    A = np.random.default_rng(0).standard_normal((30, 20))
+    for fit in (ss.LeastSquares(A, np.ones(30)), ss.Logistic(A, np.sign(np.arange(30) - 14.5)),
+                ss.Huber(A, np.ones(30)), ss.Poisson(A, np.ones(30))):
+        L = fit.lipschitz
+        curvature = fit.curvature if fit.curvature is not None else 1.0  # Poisson: the local constant at 0
+        assert L == pytest.approx(curvature * np.linalg.norm(A, 2) ** 2, rel=1e-6)
+    assert seen == [(30, 20)] * 4
+
+
+# ---------------------------------------------------------------- one restricted least-squares helper
+#: Least-squares solves that are not fits on a subset of columns: sysid's subspace step (shift equation and
+#: initial state on full matrices) and the Newton direction H d = -g of a singular working-set Hessian.
+_NOT_RESTRICTED = {"sysid/subspace.py", "solvers/working_set.py"}
+
+
+def _lstsq_sites():
+    sites = {}
+    for path, tree in _modules():
+        for line, name, _ in _calls(tree):
+            if name.split(".")[-1] in ("lstsq", "lsqr", "lsmr"):
+                sites.setdefault(path, []).append(line)
+    return sites
+
+
+def test_least_squares_solves_go_through_the_one_helper():
+    sites = _lstsq_sites()
+    assert "_linalg.py" in sites  # restricted_lstsq itself
+    others = set(sites) - {"_linalg.py", "cs/greedy.py"} - _NOT_RESTRICTED
+    assert others == set(), {p: sites[p] for p in others}
+
+
+@pytest.mark.xfail(strict=True, reason="cs/greedy.py keeps its own restricted least squares (_lstsq_on: Cholesky "
+                   "normal equations with a refinement step, early-stopped LSQR for fast operators, gelsy with "
+                   "rcond 1e-10) beside _linalg.restricted_lstsq; issue 9 item 6 asks for one")
+def test_greedy_recovery_uses_the_one_restricted_least_squares_helper():
+    assert "cs/greedy.py" not in _lstsq_sites()
+
+
+# ---------------------------------------------------------------- check_estimator on every estimator
+def test_check_estimator_covers_every_estimator():
+    """tests/test_estimators.py runs scikit-learn's checks on ESTIMATORS: every public estimator class is there."""
+    from sklearn.base import BaseEstimator
+
+    import test_estimators
+
+    public = {name for name in estimators.__all__ if issubclass(getattr(estimators, name), BaseEstimator)}
+    assert public == set(estimators.__all__)
+    checked = {type(e).__name__ for e in test_estimators.ESTIMATORS}
+    assert public <= checked, public - checked
+    # and no other module of the package defines an estimator the suite would miss
+    for path, tree in _modules():
+        if path == "estimators.py":
+            continue
+        bases = [ast.unparse(b) for node in ast.walk(tree) if isinstance(node, ast.ClassDef) for b in node.bases]
+        assert not any(b.endswith(("BaseEstimator", "RegressorMixin", "ClassifierMixin")) for b in bases), path
