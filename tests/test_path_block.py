@@ -8,7 +8,8 @@ import structsparse as ss
 from structsparse.exceptions import ParameterError
 from structsparse.solvers import _path_block
 from structsparse.solvers._path_block import (
-    BlockPath, chol_delete_numba, chol_delete_numpy, chol_forward_numba, chol_forward_numpy, chol_solve_numba,
+    BlockPath, chol_append_numba, chol_append_numpy, chol_delete_numba, chol_delete_numpy, chol_forward_numpy,
+    chol_solve_numba,
     chol_solve_numpy, cholesky_small_numba, cholesky_small_numpy, homotopy_numba, homotopy_numpy,
 )
 from structsparse.solvers.path import lam_grid
@@ -74,11 +75,10 @@ def test_cholesky_solve_on_a_buffer_solves_the_gram_system(kernel):
     np.testing.assert_array_equal(b, b0)
 
 
-@pytest.mark.parametrize("kernel", [chol_forward_numba, chol_forward_numpy])
-def test_forward_substitution_on_a_buffer(kernel):
+def test_forward_substitution_on_a_buffer():
     G, L, rng = _buffer_factor()
     M = rng.standard_normal((6, 35))
-    out = kernel(L, 35, M)
+    out = chol_forward_numpy(L, 35, M)
     np.testing.assert_allclose(np.tril(L[:35, :35]) @ out.T, M.T, rtol=1e-10, atol=1e-10)
 
 
@@ -105,7 +105,44 @@ def test_triangular_twins_agree():
     G, L, rng = _buffer_factor(seed=5)
     b, M = rng.standard_normal(35), rng.standard_normal((3, 35))
     np.testing.assert_allclose(chol_solve_numba(L, 35, b), chol_solve_numpy(L, 35, b), rtol=1e-11)
-    np.testing.assert_allclose(chol_forward_numba(L, 35, M), chol_forward_numpy(L, 35, M), rtol=1e-11, atol=1e-12)
+
+
+def _append_case(seed, m=30, q=4):
+    """A factor of the Gram of m columns (rows of AT, in a scrambled order) in a buffer, and q columns to append."""
+    rng = np.random.default_rng(seed)
+    AT = rng.standard_normal((3 * (m + q), 50))
+    rows = rng.permutation(AT.shape[0])[:m + q].astype(np.int64)
+    old, new = rows[:m], rows[m:]
+    L = np.zeros((m + q + 5, m + q + 5))
+    if m:
+        L[:m, :m] = np.linalg.cholesky(AT[old] @ AT[old].T)
+    L[:m, m:] = rng.standard_normal((m, L.shape[0] - m))   # garbage above the factor: the append clears it
+    return AT, L, old, new
+
+
+@pytest.mark.parametrize("kernel", [chol_append_numba, chol_append_numpy])
+@pytest.mark.parametrize("m, q", [(30, 4), (30, 1), (0, 3), (1, 1)])
+def test_cholesky_append_is_the_factor_with_the_new_columns(kernel, m, q):
+    AT, L, old, new = _append_case(8, m, q)
+    assert kernel(L, m, AT, old, new)
+    both = np.concatenate([old, new])
+    np.testing.assert_allclose(L[:m + q, :m + q], np.linalg.cholesky(AT[both] @ AT[both].T), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("kernel", [chol_append_numba, chol_append_numpy])
+def test_cholesky_append_refuses_a_zero_column_and_leaves_the_factor(kernel):
+    AT, L, old, new = _append_case(9, 30, 2)
+    AT[new[1]] = 0.0                                         # a zero column: the Gram matrix is singular
+    before = L.copy()
+    assert not kernel(L, 30, AT, old, new)
+    np.testing.assert_array_equal(L, before)
+
+
+def test_cholesky_append_twins_agree():
+    a = _append_case(10, 40, 5)
+    b = _append_case(10, 40, 5)
+    assert chol_append_numba(a[1], 40, *a[0:1], a[2], a[3]) and chol_append_numpy(b[1], 40, b[0], b[2], b[3])
+    np.testing.assert_allclose(a[1], b[1], rtol=1e-11, atol=1e-12)
 
 
 def _homotopy_case(seed):

@@ -180,22 +180,8 @@ def chol_solve_numpy(L, m, b):
     return scipy.linalg.solve_triangular(Lm, y, lower=True, trans="T", check_finite=False)
 
 
-@njit(fastmath=_FLAGS)
-def chol_forward_numba(L, m, M):
-    """``(L[:m, :m]^-1 M^T)^T`` for the rows ``M`` (q, m): forward substitution, one right-hand side at a time."""
-    q = M.shape[0]
-    out = np.empty((q, m))
-    for r in range(q):
-        for i in range(m):
-            acc = M[r, i]
-            for j in range(i):
-                acc -= L[i, j] * out[r, j]
-            out[r, i] = acc / L[i, i]
-    return out
-
-
 def chol_forward_numpy(L, m, M):
-    """Numpy twin of :func:`chol_forward_numba`."""
+    """``(L[:m, :m]^-1 M^T)^T`` for the rows ``M`` (q, m): forward substitution (the numpy append's)."""
     return scipy.linalg.solve_triangular(L[:m, :m], M.T, lower=True, check_finite=False).T
 
 
@@ -225,6 +211,79 @@ def cholesky_small_numpy(S):
         return np.linalg.cholesky(S), True
     except np.linalg.LinAlgError:
         return np.zeros_like(S), False
+
+
+@njit(fastmath=_FLAGS)
+def chol_append_numba(L, m, AT, rows, new_rows):
+    """Append the columns ``AT[new_rows]`` to the factor ``L[:m, :m]`` of the Gram matrix of ``AT[rows[:m]]``.
+
+    In place, by the Schur complement: ``C = L^-1 A_old^T A_new`` fills rows
+    ``m .. m + q`` and the Cholesky factor of ``A_new^T A_new - C^T C`` their
+    diagonal block. ``L`` must have room for ``m + q`` rows. Returns ``False``,
+    with ``L`` untouched, when that block is not positive definite.
+    """
+    q = new_rows.size
+    n = AT.shape[1]
+    C = np.empty((q, m))
+    for i in range(m):                      # each old column read once
+        a = AT[rows[i]]
+        for r in range(q):
+            b = AT[new_rows[r]]
+            acc = 0.0
+            for t in range(n):
+                acc += a[t] * b[t]
+            C[r, i] = acc
+    for r in range(q):                      # forward substitution, row by row of L
+        for i in range(m):
+            acc = C[r, i]
+            for j in range(i):
+                acc -= L[i, j] * C[r, j]
+            C[r, i] = acc / L[i, i]
+    S = np.empty((q, q))
+    for r in range(q):
+        b = AT[new_rows[r]]
+        for c in range(r + 1):
+            d = AT[new_rows[c]]
+            acc = 0.0
+            for t in range(n):
+                acc += b[t] * d[t]
+            for j in range(m):
+                acc -= C[r, j] * C[c, j]
+            S[r, c] = acc
+            S[c, r] = acc
+    L22, ok = cholesky_small_numba(S)
+    if not ok:
+        return False
+    for r in range(q):
+        for j in range(m):
+            L[m + r, j] = C[r, j]
+        for j in range(q):
+            L[m + r, m + j] = L22[r, j]
+    for i in range(m):
+        for j in range(q):
+            L[i, m + j] = 0.0
+    return True
+
+
+def chol_append_numpy(L, m, AT, rows, new_rows):
+    """Numpy twin of :func:`chol_append_numba`."""
+    B = AT[new_rows]
+    q = B.shape[0]
+    if m:
+        hi = int(rows[:m].max()) + 1
+        # A_old^T A_new: one product over the leading rows of AT when they are few (no gather of A_old)
+        cross = (B @ AT[:hi].T)[:, rows[:m]] if hi <= 3 * m else B @ AT[rows[:m]].T
+        C = chol_forward_numpy(L, m, cross)
+        S = B @ B.T - C @ C.T
+    else:
+        C, S = np.zeros((q, 0)), B @ B.T
+    L22, ok = cholesky_small_numpy(S)
+    if not ok:
+        return False
+    L[m:m + q, :m] = C
+    L[m:m + q, m:m + q] = L22
+    L[:m, m:m + q] = 0.0
+    return True
 
 
 @njit
@@ -330,9 +389,9 @@ class BlockPath:
             raise ParameterTypeError(f"The 'anderson' parameter of {owner} must be a bool. Got {anderson!r} instead.")
         self.anderson = bool(anderson)
         self.epoch, self.dual_scaling, self.threshold_norms, self.ws_gradient, self.ws_residual = _kernels()
-        self._chol_delete, self._homotopy, self._forward, self._cholesky_small = (
-            (chol_delete_numba, homotopy_numba, chol_forward_numba, cholesky_small_numba) if NUMBA_ENABLED else
-            (chol_delete_numpy, homotopy_numpy, chol_forward_numpy, cholesky_small_numpy))
+        self._chol_delete, self._homotopy, self._append = (
+            (chol_delete_numba, homotopy_numba, chol_append_numba) if NUMBA_ENABLED else
+            (chol_delete_numpy, homotopy_numpy, chol_append_numpy))
         self.x_shape = tuple(loss.x_shape)
         self.Y = np.ascontiguousarray(np.asarray(loss.y, dtype=float).reshape(self.n, -1).T)   # (k, n)
         self.k = self.Y.shape[0]
@@ -567,26 +626,13 @@ class BlockPath:
         mark[feats] = False
         if new.size:
             q = new.size
-            B = AT[feat_rows[new]]                                   # (q, n) the new columns
-            if m:
-                hi = int(rows.max()) + 1
-                # A_old^T A_new: one product over the leading rows of AT when they are few (no gather of A_old)
-                cross = (B @ AT[:hi].T)[:, rows] if hi <= 3 * m else B @ AT[rows].T
-                C = self._forward(self._L, m, cross)                   # (q, m): rows of L^-1 A_old^T A_new, transposed
-                S22 = B @ B.T - C @ C.T
-            else:
-                C, S22 = np.zeros((q, 0)), B @ B.T
-            L22, ok = self._cholesky_small(S22)   # q x q: a library call would cost more than the factorization
-            if not ok:
-                self._m, self._order, self._rows = m, order, rows
-                return False
             if m + q > self._L.shape[0]:
                 grown = np.zeros((max(m + q, 2 * self._L.shape[0], 64),) * 2)
                 grown[:m, :m] = self._L[:m, :m]
                 self._L = grown
-            self._L[m:m + q, :m] = C
-            self._L[m:m + q, m:m + q] = L22
-            self._L[:m, m:m + q] = 0.0
+            if not self._append(self._L, m, AT, rows, feat_rows[new]):
+                self._m, self._order, self._rows = m, order, rows
+                return False
             order, rows = np.concatenate([order, feats[new]]), np.concatenate([rows, feat_rows[new]])
             m += q
         self._m, self._order, self._rows = m, order, rows
