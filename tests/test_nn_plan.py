@@ -161,7 +161,7 @@ def test_plan_float64_and_input_selection():
 
 @needs_numba
 @pytest.mark.parametrize("change", ["scale in place", "one entry in place", "replace the array", "bias in place",
-                                    "dense weights in place", "optimizer step"])
+                                    "dense weights in place", "new params dict", "optimizer step"])
 def test_a_changed_weight_changes_the_output(change):
     net = nn.small_cnn((8, 16), rng=5)
     X = np.random.default_rng(6).standard_normal((1, 8, 8, 1)).astype(np.float32)
@@ -176,6 +176,10 @@ def test_a_changed_weight_changes_the_output(change):
         conv2.params["W"] = np.flip(conv2.params["W"], axis=3).copy()
     elif change == "bias in place":
         conv2.params["b"][:] = 1.0
+    elif change == "new params dict":
+        for n in net.nodes:
+            if n.layer.params:
+                n.layer.params = {k: v * 1.5 for k, v in n.layer.params.items()}
     elif change == "dense weights in place":     # kept transposed at batch 1
         net.nodes[-1].layer.params["W"][:, 3] += 1.0
     else:
@@ -268,3 +272,19 @@ def test_check_input_fast_path_still_rejects_what_the_full_check_rejects():
     with pytest.raises(ShapeError, match="shape"):
         net.forward(X[:, :7])
     assert net.check_input(X.astype(np.float64)).dtype == np.float32
+
+
+@needs_numba
+def test_plan_reads_strided_inputs():
+    net = _nets()["firsts"]
+    base = np.random.default_rng(18).standard_normal((2, 7, 7, 1)).astype(np.float32)
+    X = base[:, ::-1, :, :]                              # a reversed view: not C-contiguous
+    _close(net.forward(X), _reference(net, np.ascontiguousarray(X)))
+
+
+def test_unchecked_input_of_another_shape_gets_the_general_pass_error():
+    from structsparse.exceptions import ShapeError
+
+    net = nn.small_cnn((4, 8), rng=19)
+    with pytest.raises(ShapeError, match="Conv2D"):
+        net.forward(np.zeros((1, 9, 9, 1), np.float32), check=False)

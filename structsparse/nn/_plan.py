@@ -240,7 +240,6 @@ class InferencePlan:
 
     def _conv_step(self, cv, src, dst, dtype):
         layer = cv.layer
-        params = layer.params
         stride = layer.stride
         if cv.mode == "im2col":
             def step(slots):
@@ -262,6 +261,7 @@ class InferencePlan:
             result = out if cv.dest is None else cv.dest.interior
 
             def step(slots):
+                params = layer.params   # read at each call: the weights may have been replaced
                 _direct.direct_conv_into(xp if filled else slots[src], params["W"].astype(dtype, copy=False),
                                          params["b"].astype(dtype, copy=False), out, stride, pad, off, relu_in, relu)
                 slots[dst] = result
@@ -275,6 +275,7 @@ class InferencePlan:
                     np.maximum(slots[src], 0, out=interior)
                 else:
                     interior[...] = slots[src]
+            params = layer.params
             U = transform.get(params["W"], dtype)
             b = params["b"].astype(dtype, copy=False)
             _winograd.input_transform(xp, V, th, tw)
@@ -316,18 +317,19 @@ class InferencePlan:
                 slots[dst] = slots[src].reshape(n, -1)
             return step
         if kind == "dense":
-            params = layer.params
             if n == 1:
                 # one sample: W^T (kept, contiguous) times the vector is a plain matrix-vector product, twice
                 # as fast as the (1, F) x (F, units) product (4 against 2 us for 1024 x 10 at load 5)
                 wt, dtype = _Derived(_transposed), self.dtype
 
                 def step(slots):
+                    params = layer.params
                     out = np.dot(wt.get(params["W"], dtype), slots[src][0])
                     out += params["b"]
                     slots[dst] = out.reshape(1, -1)
             else:
                 def step(slots):
+                    params = layer.params
                     out = np.matmul(slots[src], params["W"])
                     out += params["b"]
                     slots[dst] = out
@@ -364,6 +366,7 @@ class _NoPlan:
 def build_plan(graph, X):
     """An :class:`InferencePlan` for ``graph`` on batches shaped like ``X``; an object with ``usable`` False
     when the graph has layers the plan does not handle (or numba is disabled)."""
-    if not NUMBA_ENABLED or not graph.nodes or any(nd.layer.kind not in PLANNED_KINDS for nd in graph.nodes):
+    if (not NUMBA_ENABLED or not graph.nodes or any(nd.layer.kind not in PLANNED_KINDS for nd in graph.nodes)
+            or X.shape[1:] != graph.input_shape):  # (unchecked input of another shape: the general pass says so)
         return _NoPlan(graph)
     return InferencePlan(graph, X.shape, X.dtype)

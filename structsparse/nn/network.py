@@ -251,7 +251,8 @@ class Graph:
         return out
 
     # evaluation passes on at most this many samples run an inference plan (see _plan): its per-call cost is a
-    # loop over prepared steps, and it keeps Winograd filter transforms between calls
+    # loop over prepared steps, and it keeps Winograd filter transforms between calls. Digits CNN, CPU time
+    # against the general pass at load 7-9: 3.1x faster at 1 sample, 1.5x at 8, 1.3x at 16, 0.95x at 32
     PLAN_MAX_SAMPLES = 16
 
     def _run_plan(self, X):
