@@ -8,6 +8,7 @@ one way to read columns of a matrix or an operator, and one BLAS thread limit.
 import contextlib
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, lsqr
 
@@ -169,27 +170,71 @@ def group_spectral_norm_sq(A, idx, ptr):
     return out
 
 
-def restricted_lstsq(A, y, cols):
+def restricted_lstsq(A, y, cols=None, *, x0=None, tol=1e-14, iter_lim=None, rcond=None, normal_equations=False):
     """Least-squares fit of ``y`` on the columns ``cols`` of ``A``: ``(coef, residual)``.
 
-    ``y`` may hold several right-hand sides (columns). Dense columns use
-    LAPACK's minimum-norm solution; sparse matrices and operators use lsqr,
-    one right-hand side at a time, to near machine precision.
+    Parameters
+    ----------
+    A : ndarray, sparse matrix or LinearOperator, shape (m, n)
+    y : ndarray, shape (m,) or (m, k)
+        One or several right-hand sides (columns).
+    cols : array_like of int, optional
+        The columns to fit on; all of them when omitted (no copy of a dense ``A``).
+    x0 : ndarray, optional
+        Starting point of the iterative solve (sparse matrices and operators, one right-hand side).
+    tol : float
+        LSQR's relative tolerance (``atol = btol = tol``) for sparse matrices and operators: the default
+        reaches machine precision; a greedy method's inner fits stop earlier.
+    iter_lim : int, optional
+        LSQR's iteration limit (default ``max(10 |cols|, 1000)``).
+    rcond : float, optional
+        Dense fits: singular values below ``rcond`` times the largest count as zero (minimum-norm solution,
+        LAPACK's gelsy). Default: numpy's machine-precision cut-off.
+    normal_equations : bool
+        Dense fits with at most as many columns as rows: solve the normal equations by Cholesky with one
+        refinement step when the factor's diagonal is within 1e-6 of its largest entry (cheap, and exact
+        enough for well-conditioned columns); otherwise fall back to the orthogonal solve.
+
+    Returns
+    -------
+    coef : ndarray, shape (|cols|,) or (|cols|, k)
+    residual : ndarray, shape of ``y``
     """
     y = np.asarray(y, dtype=float)
-    cols = np.asarray(cols, dtype=np.int64)
     Y = y.reshape(y.shape[0], -1)
-    if cols.size == 0:
-        return np.zeros((0,) + y.shape[1:]), y.copy()
-    sub = columns(A, cols)
+    if cols is None:
+        sub, size = A, A.shape[1]
+    else:
+        cols = np.asarray(cols, dtype=np.int64)
+        if cols.size == 0:
+            return np.zeros((0,) + y.shape[1:]), y.copy()
+        sub, size = columns(A, cols), cols.size
     if isinstance(sub, np.ndarray):
         with single_blas_thread():
-            coef = np.linalg.lstsq(sub, Y, rcond=None)[0]
+            coef = _dense_lstsq(sub, Y, rcond, normal_equations)
         R = Y - sub @ coef
     else:
-        coef = np.empty((cols.size, Y.shape[1]))
+        coef = np.empty((size, Y.shape[1]))
+        limit = max(10 * size, 1000) if iter_lim is None else iter_lim
         for j in range(Y.shape[1]):
-            coef[:, j] = lsqr(sub, Y[:, j], atol=1e-14, btol=1e-14, conlim=1e14,
-                              iter_lim=max(10 * cols.size, 1000))[0]
+            coef[:, j] = lsqr(sub, Y[:, j], atol=tol, btol=tol, conlim=1e14, iter_lim=limit,
+                              x0=None if x0 is None else np.reshape(x0, (size, -1))[:, j])[0]
         R = Y - np.asarray(sub @ coef).reshape(Y.shape)
-    return coef.reshape((cols.size,) + y.shape[1:]), R.reshape(y.shape)
+    return coef.reshape((size,) + y.shape[1:]), R.reshape(y.shape)
+
+
+def _dense_lstsq(M, Y, rcond, normal_equations):
+    """Least squares on a dense block ``M``, as :func:`restricted_lstsq` documents."""
+    if normal_equations and M.shape[1] <= M.shape[0]:
+        try:
+            factor = sla.cho_factor(M.T @ M, check_finite=False)
+            d = np.diag(factor[0])
+            if d.min() > 1e-6 * d.max():
+                coef = sla.cho_solve(factor, M.T @ Y, check_finite=False)
+                coef += sla.cho_solve(factor, M.T @ (Y - M @ coef), check_finite=False)  # one refinement step
+                return coef
+        except np.linalg.LinAlgError:
+            pass
+    if rcond is not None:
+        return sla.lstsq(M, Y, cond=rcond, lapack_driver="gelsy", check_finite=False)[0]
+    return np.linalg.lstsq(M, Y, rcond=None)[0]

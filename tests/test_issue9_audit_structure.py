@@ -125,13 +125,10 @@ def _lstsq_sites():
 def test_least_squares_solves_go_through_the_one_helper():
     sites = _lstsq_sites()
     assert "_linalg.py" in sites  # restricted_lstsq itself
-    others = set(sites) - {"_linalg.py", "cs/greedy.py"} - _NOT_RESTRICTED
+    others = set(sites) - {"_linalg.py"} - _NOT_RESTRICTED
     assert others == set(), {p: sites[p] for p in others}
 
 
-@pytest.mark.xfail(strict=True, reason="cs/greedy.py keeps its own restricted least squares (_lstsq_on: Cholesky "
-                   "normal equations with a refinement step, early-stopped LSQR for fast operators, gelsy with "
-                   "rcond 1e-10) beside _linalg.restricted_lstsq; issue 9 item 6 asks for one")
 def test_greedy_recovery_uses_the_one_restricted_least_squares_helper():
     assert "cs/greedy.py" not in _lstsq_sites()
 

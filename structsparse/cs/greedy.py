@@ -10,9 +10,9 @@ support (debiasing), the usual practice; ``n_iter`` counts the main loop.
 """
 
 import numpy as np
-import scipy.linalg as sla
-from scipy.sparse.linalg import LinearOperator, lsqr
+from scipy.sparse.linalg import LinearOperator
 
+from .._linalg import restricted_lstsq
 from .operators import DenseOperator, columns
 
 __all__ = ["cosamp", "iht", "block_omp"]
@@ -39,58 +39,25 @@ def _matrix_free(A, S):
             and (A.shape[0] * size > MATRIX_FREE_ENTRIES or size > MATRIX_FREE_COLUMNS))
 
 
-def _lstsq_matrix_free(A, y, S, x0=None, iter_lim=100, tol=1e-9):
-    """Least squares on the columns ``S`` of a fast operator by LSQR, never forming ``A[:, S]``.
-
-    Stops at LSQR's relative tolerance ``tol`` (``atol = btol = tol``) or
-    after ``iter_lim`` iterations, warm-started at ``x0``: sensing operators
-    with near-orthogonal rows make ``A[:, S]`` well conditioned, so a few
-    dozen iterations suffice; exact fits of exactly sparse signals still
-    reach ``tol``.
-    """
-    S = np.asarray(S, dtype=np.int64)
-    n = A.shape[1]
-
-    def mv(v):
-        full = np.zeros(n)
-        full[S] = np.ravel(v)
-        return np.asarray(A.matvec(full)).reshape(-1)
-
-    def rmv(r):
-        return np.asarray(A.rmatvec(np.ravel(r))).reshape(-1)[S]
-
-    AS = LinearOperator((A.shape[0], S.size), matvec=mv, rmatvec=rmv, dtype=np.float64)
-    return lsqr(AS, y, atol=tol, btol=tol, iter_lim=iter_lim, x0=x0)[0], None
-
-
 def _lstsq_on(A, y, S, x0=None, precise=True):
     """Least squares on the columns ``S`` (minimum-norm when there are more columns than rows).
 
     Returns ``(x_S, A[:, S])``; for a fast operator with many columns the
-    second is ``None`` and ``x_S`` comes from LSQR (warm-started at ``x0``;
-    ``precise=False``, for the inner steps of CoSaMP, stops LSQR earlier).
+    second is ``None`` and ``x_S`` comes from LSQR on the restricted operator
+    (warm-started at ``x0``): sensing operators with near-orthogonal rows make
+    ``A[:, S]`` well conditioned, so a few dozen iterations suffice
+    (``precise=False``, for the inner steps of CoSaMP, stops earlier).
+    Dense blocks use the normal equations when well conditioned, else a
+    minimum-norm fit with singular values below ``RCOND`` counted as zero: with
+    LAPACK's default, a support whose columns are dependent to rounding (the
+    coarse 2-D wavelets under a variable-density Fourier mask at 32 x 32) came
+    back with coefficients of 1e13.
     """
     if _matrix_free(A, S):
-        if precise:
-            return _lstsq_matrix_free(A, y, S, x0, iter_lim=50, tol=1e-8)
-        return _lstsq_matrix_free(A, y, S, x0, iter_lim=30, tol=1e-5)
+        tol, iter_lim = (1e-8, 50) if precise else (1e-5, 30)
+        return restricted_lstsq(A, y, S, x0=x0, tol=tol, iter_lim=iter_lim)[0], None
     AS = columns(A, S)
-    if AS.shape[1] <= AS.shape[0]:
-        # normal equations by Cholesky: cheap, and exact enough when A_S is well conditioned
-        gram = AS.T @ AS
-        try:
-            cf = sla.cho_factor(gram, check_finite=False)
-            d = np.diag(cf[0])
-            if d.min() > 1e-6 * d.max():
-                x = sla.cho_solve(cf, AS.T @ y, check_finite=False)
-                x += sla.cho_solve(cf, AS.T @ (y - AS @ x), check_finite=False)  # one refinement step
-                return x, AS
-        except np.linalg.LinAlgError:
-            pass
-    # singular values below 1e-10 of the largest count as zero (a minimum-norm fit): with LAPACK's default, a
-    # support whose columns are dependent to rounding (the coarse 2-D wavelets under a variable-density Fourier
-    # mask at 32 x 32) came back with coefficients of 1e13
-    return sla.lstsq(AS, y, cond=RCOND, lapack_driver="gelsy", check_finite=False)[0], AS
+    return restricted_lstsq(AS, y, rcond=RCOND, normal_equations=True)[0], AS
 
 
 def _debias(A, y, x):
