@@ -102,7 +102,10 @@ def _profile(run):
         ("    the path's solver state, one lam at a time (BlockPath.solve)", cum("solve", "_path_block.py")),
         ("      CD epochs (numba)", own("bcd_epoch_dense_numba", "_block_kernels.py")),
         ("      full products A^T r (one per outer gap check)", own("rmatmat", "working_set.py")),
-        ("      polishing (Cholesky updates and homotopy steps)", cum("_polish", "_path_block.py")),
+        ("      polishing, with the entering rounds (all of it)", cum("_polish", "_path_block.py")),
+        ("        Cholesky appends (numba)", own("chol_append_numba", "_path_block.py")),
+        ("        homotopy steps and Cholesky deletions (numba)", own("homotopy_numba", "_path_block.py")
+         + own("chol_delete_numba", "_path_block.py")),
         ("      working-set gaps (A_ws^T r) and Anderson steps", own("ws_gradient_dense_numba", "_block_kernels.py")
          + cum("_extrapolate", "_path_block.py")),
         ("    per-lam solve_block calls (cases the state does not cover)", cum("solve_block", "working_set.py")),
