@@ -1,5 +1,7 @@
 """solve_block: agreement with cvxpy and FISTA, screening safety, kernels vs numpy twins, bad input."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -503,9 +505,9 @@ def test_active_set_cycling_runs_on_the_support_and_agrees_with_plain_epochs(mon
     phases = []
     orig = ws_module._BlockSolver._phase
 
-    def spy(self, Aws, ptr, *args):
+    def spy(self, Aws, ptr, *args, **kwargs):
         phases.append(ptr.size - 1)
-        return orig(self, Aws, ptr, *args)
+        return orig(self, Aws, ptr, *args, **kwargs)
 
     monkeypatch.setattr(ws_module._BlockSolver, "_phase", spy)
     cycled = ss.solve_block(loss, pen, tol=1e-11, p0=40)
@@ -631,7 +633,61 @@ def test_anderson_residual_stays_exact_with_large_weights():
         return y - A @ X
 
     residuals = [residual(x) for x in iterates]
-    X, R = _BlockSolver._extrapolate(iterates, iterates[-1].copy(), residuals[-1].copy(), residuals,
-                                     lambda X, R: 0.5 * float(R @ R), residual)
-    assert np.linalg.norm(X - x_star) < 0.1 * np.linalg.norm(v)          # the extrapolation was taken
-    assert np.linalg.norm(R - residual(X)) <= 1e-13 * np.linalg.norm(R)  # and its residual is exact
+    for combine in (K.anderson_combine_numba, K.anderson_combine_numpy):
+        host = SimpleNamespace(anderson_combine=combine)
+        X, R = _BlockSolver._extrapolate(host, np.asarray(iterates), iterates[-1].copy(), residuals[-1].copy(),
+                                         np.asarray(residuals), lambda X, R: 0.5 * float(R @ R), residual)
+        assert np.linalg.norm(X - x_star) < 0.1 * np.linalg.norm(v)          # the extrapolation was taken
+        assert np.linalg.norm(R - residual(X)) <= 1e-13 * np.linalg.norm(R)  # and its residual is exact
+
+
+def test_anderson_and_objective_kernels_agree_with_numpy_twins_and_definitions():
+    rng = np.random.default_rng(5)
+    x_star = rng.standard_normal(30)
+    M = 0.5 * np.linalg.qr(rng.standard_normal((30, 30)))[0]   # a contracting linear iteration
+    Xs = [rng.standard_normal(30)]
+    for _ in range(5):
+        Xs.append(x_star + M @ (Xs[-1] - x_star))
+    Xs = np.asarray(Xs)
+    Rs = rng.standard_normal((6, 12))
+    Xa, Ra, csum = K.anderson_combine_numba(Xs, Rs)
+    Xb, Rb, csum_b = K.anderson_combine_numpy(Xs, Rs)
+    c = K.anderson_weights(Xs)
+    assert np.allclose(Xa, Xb, rtol=1e-10, atol=1e-12) and np.allclose(Ra, Rb, rtol=1e-10, atol=1e-12)
+    assert np.allclose(Xa, c @ Xs[1:]) and np.isclose(csum, np.abs(c).sum()) and np.isclose(csum, csum_b)
+    assert np.isclose(c.sum(), 1.0)
+    # the weights minimize the norm of the combined differences among weights summing to one
+    D = np.diff(Xs, axis=0)
+    for _ in range(20):
+        d = rng.standard_normal(5)
+        d -= d.mean()
+        assert np.linalg.norm((c + 1e-3 * d) @ D) >= np.linalg.norm(c @ D) - 1e-12
+    # identical iterates: no weights (singular Gram matrix), empty results from both
+    same = np.ones((6, 4))
+    assert K.anderson_combine_numba(same, Rs)[0].size == 0 and K.anderson_combine_numpy(same, Rs)[0].size == 0
+    # objective: 0.5 ||R||^2 + sum_g t1 ||x_g||_1 + t2 ||x_g||_F, empty groups included
+    X = rng.standard_normal((14, 2))
+    R = rng.standard_normal((2, 9))
+    ptr = np.array([0, 3, 3, 10, 14])
+    t1, t2 = rng.random(4), rng.random(4)
+    want = 0.5 * np.sum(R * R) + sum(t1[g] * np.abs(X[ptr[g]:ptr[g + 1]]).sum()
+                                     + t2[g] * np.linalg.norm(X[ptr[g]:ptr[g + 1]]) for g in range(4))
+    assert np.isclose(K.block_objective_numba(X, R, ptr, t1, t2), want, rtol=1e-13)
+    assert np.isclose(K.block_objective_numpy(X, R, ptr, t1, t2), want, rtol=1e-13)
+
+
+@pytest.mark.parametrize("kind", ["group", "sparse_group", "l1"])
+def test_outer_loop_rules_keep_the_gap_certificate(monkeypatch, kind):
+    """The working set's gap checked before another full epoch, and gap checks timed by the measured
+    contraction: each rule on its own, both and none give the same certified optimum (a gap below
+    tol * objective that bounds the distance to a tight reference)."""
+    loss, pen = _problem(3, n=80, p=300, kind=kind, frac=0.05)
+    ref = ss.fista(loss, pen, tol=1e-13, max_iter=200_000).objective
+    rules = ("_GAP_BEFORE_FULL", "_ADAPTIVE_CHECKS")
+    for on in [rules, ()] + [(r,) for r in rules]:
+        for r in rules:
+            monkeypatch.setattr(ws_module, r, r in on)
+        res = ss.solve_block(loss, pen, tol=1e-8)
+        assert res.converged and res.gap <= 1e-8 * res.objective
+        assert res.objective - ref <= res.gap + 1e-12 * ref and ref - res.objective <= 1e-12 * ref
+        assert abs(res.objective - float(loss.value(res.x) + pen(res.x))) <= 1e-12 * ref

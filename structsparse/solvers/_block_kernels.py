@@ -41,6 +41,8 @@ __all__ = [
     "singleton_dual_scaling_numba", "singleton_dual_scaling_numpy",
     "singleton_threshold_norms_numba", "singleton_threshold_norms_numpy",
     "pure_dual_scale_numba", "pure_dual_scale_numpy", "gap_safe_mask_numba", "gap_safe_mask_numpy",
+    "anderson_weights", "anderson_combine_numba", "anderson_combine_numpy",
+    "block_objective_numba", "block_objective_numpy",
 ]
 
 # Bisection steps for the sparse-group dual scaling: the bracket is narrow
@@ -427,6 +429,131 @@ def bcd_epoch_sparse_numpy(data, rows, colptr, R, X, ptr, t1, t2, lips, V):
         if np.any(d != 0.0):
             X[a:b] = new
             R -= np.asarray(Ag @ d).T
+
+
+# ---------------------------------------------------------------------------- Anderson steps and objective
+@njit
+def anderson_combine_numba(Xs, Rs):
+    """Anderson extrapolation of the stacked iterates ``Xs`` (K + 1, m), applied to ``Rs`` (K + 1, q) too.
+
+    The weights ``c`` (summing to one) minimize ``||sum_i c_i (Xs[i + 1] - Xs[i])||`` with the Gram
+    matrix of the differences regularized by ``1e-12`` times its trace. Returns ``(X_acc, R_acc, sum |c|)``
+    with ``X_acc = c @ Xs[1:]`` and ``R_acc = c @ Rs[1:]``, or empty arrays when the weights are not
+    finite (a singular Gram matrix).
+    """
+    K = Xs.shape[0] - 1
+    m = Xs.shape[1]
+    G = np.zeros((K, K))
+    for i in range(K):
+        for j in range(i + 1):
+            acc = 0.0
+            for t in range(m):
+                acc += (Xs[i + 1, t] - Xs[i, t]) * (Xs[j + 1, t] - Xs[j, t])
+            G[i, j] = acc
+            G[j, i] = acc
+    reg = 0.0
+    for i in range(K):
+        reg += G[i, i]
+    for i in range(K):
+        G[i, i] += 1e-12 * reg
+    # G z = 1 by Gaussian elimination with partial pivoting (K is a handful: no LAPACK call)
+    z = np.ones(K)
+    for col in range(K):
+        piv = col
+        for i in range(col + 1, K):
+            if abs(G[i, col]) > abs(G[piv, col]):
+                piv = i
+        if G[piv, col] == 0.0:
+            return np.empty(0), np.empty(0), 0.0
+        if piv != col:
+            for j in range(K):
+                G[col, j], G[piv, j] = G[piv, j], G[col, j]
+            z[col], z[piv] = z[piv], z[col]
+        for i in range(col + 1, K):
+            f = G[i, col] / G[col, col]
+            for j in range(col, K):
+                G[i, j] -= f * G[col, j]
+            z[i] -= f * z[col]
+    for i in range(K - 1, -1, -1):
+        acc = z[i]
+        for j in range(i + 1, K):
+            acc -= G[i, j] * z[j]
+        z[i] = acc / G[i, i]
+    total = 0.0
+    for i in range(K):
+        total += z[i]
+    if not np.isfinite(total) or total == 0.0:
+        return np.empty(0), np.empty(0), 0.0
+    csum = 0.0
+    for i in range(K):
+        z[i] /= total
+        if not np.isfinite(z[i]):
+            return np.empty(0), np.empty(0), 0.0
+        csum += abs(z[i])
+    X_acc = np.zeros(m)
+    R_acc = np.zeros(Rs.shape[1])
+    for i in range(K):
+        c = z[i]
+        for t in range(m):
+            X_acc[t] += c * Xs[i + 1, t]
+        for t in range(Rs.shape[1]):
+            R_acc[t] += c * Rs[i + 1, t]
+    return X_acc, R_acc, csum
+
+
+def anderson_weights(last):
+    """Weights ``c`` (summing to one) of the Anderson extrapolation ``c @ last[1:]`` of stacked iterates.
+
+    ``last`` holds ``K + 1`` iterates as rows; the weights minimize the norm of the combined differences
+    (slightly regularized). Returns None when they cannot be computed.
+    """
+    D = np.diff(last, axis=0)
+    gram = D @ D.T
+    try:
+        z = np.linalg.solve(gram + 1e-12 * np.trace(gram) * np.eye(gram.shape[0]), np.ones(gram.shape[0]))
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(z)) or z.sum() == 0 or not np.all(np.isfinite(z / z.sum())):
+        return None
+    return z / z.sum()
+
+
+def anderson_combine_numpy(Xs, Rs):
+    """Numpy twin of :func:`anderson_combine_numba`."""
+    c = anderson_weights(Xs)
+    if c is None:
+        return np.empty(0), np.empty(0), 0.0
+    return c @ Xs[1:], c @ Rs[1:], float(np.abs(c).sum())
+
+
+@njit
+def block_objective_numba(X, R, ptr, t1, t2):
+    """``0.5 ||R||^2 + sum_g t1[g] ||X_g||_1 + t2[g] ||X_g||_F`` with group ``g`` the rows ``ptr[g]:ptr[g + 1]``
+    of ``X`` (m, k)."""
+    val = 0.0
+    for c in range(R.shape[0]):
+        for i in range(R.shape[1]):
+            val += R[c, i] * R[c, i]
+    val *= 0.5
+    k = X.shape[1]
+    for g in range(ptr.size - 1):
+        l1 = 0.0
+        l2 = 0.0
+        for j in range(ptr[g], ptr[g + 1]):
+            for c in range(k):
+                v = X[j, c]
+                l1 += abs(v)
+                l2 += v * v
+        val += t1[g] * l1 + t2[g] * np.sqrt(l2)
+    return val
+
+
+def block_objective_numpy(X, R, ptr, t1, t2):
+    """Numpy twin of :func:`block_objective_numba`."""
+    l1 = np.concatenate([[0.0], np.cumsum(np.abs(X).sum(axis=1))])   # group sums as differences: empty
+    l2 = np.concatenate([[0.0], np.cumsum((X * X).sum(axis=1))])     # groups give zero
+    g1, g2 = l1[ptr[1:]] - l1[ptr[:-1]], np.maximum(l2[ptr[1:]] - l2[ptr[:-1]], 0.0)
+    return 0.5 * float(np.vdot(R, R)) + float(t1 @ g1 + t2 @ np.sqrt(g2))
 
 
 # ---------------------------------------------------------------------------- dual quantities

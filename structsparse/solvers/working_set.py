@@ -50,6 +50,7 @@ from .._numba import NUMBA_ENABLED
 from .._validation import check_choice, check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
 from ._block_kernels import (
+    anderson_combine_numba, anderson_combine_numpy, anderson_weights, block_objective_numba, block_objective_numpy,
     bcd_epoch_dense_exact_numba, bcd_epoch_dense_exact_numpy, bcd_epoch_dense_numba, bcd_epoch_dense_numpy,
     bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
     group_dual_scaling_numba, group_dual_scaling_numpy, group_eigh_dense, group_lipschitz_dense,
@@ -85,6 +86,10 @@ _CHEAP_DIV = 16
 _GROWING = 0.5
 # Anderson extrapolation uses the last _ANDERSON_K + 1 epochs
 _ANDERSON_K = 5
+# Least squares: the gap checks of a phase follow the measured contraction of the gap (at most gap_freq and at
+# least _MIN_CHECK epochs apart)
+_ADAPTIVE_CHECKS = True
+_MIN_CHECK = 2
 # above this sum of |Anderson weights| the extrapolated residual is recomputed, not combined (rounding)
 _EXACT_RESIDUAL_WEIGHTS = 100.0
 # Other datafits: working sets grow 8x while cheap (as for least squares: up to 1/_CHEAP_DIV of the live
@@ -103,6 +108,8 @@ _ACTIVE_FRAC = 0.03
 _ACTIVE_MAX = 0.9
 # ... for at most this many gap checks, after which the support is looked at again
 _ACTIVE_RECHECK = 2
+# ... and after each phase the working set's gap is checked before the next full epoch
+_GAP_BEFORE_FULL = True
 # Group-lasso blocks (no l1 part, 2 to n columns) of dense least-squares subproblems are minimized exactly
 # from the eigendecomposition of their Gram matrix (computed once per group), instead of one proximal
 # gradient step with 1 / ||A_g||^2
@@ -111,23 +118,6 @@ _EXACT_BLOCKS = True
 # 50 at 0.001 lam_max: 1166 -> 74 epochs on a Toeplitz 0.9 design, 64 -> 53 on a Gaussian one, where the
 # costlier update and eigendecompositions made the solve 2x slower)
 _EXACT_COND = 10.0
-
-
-def anderson_weights(last):
-    """Weights ``c`` (summing to one) of the Anderson extrapolation ``c @ last[1:]`` of stacked iterates.
-
-    ``last`` holds ``K + 1`` iterates as rows; the weights minimize the norm of the combined differences
-    (slightly regularized). Returns None when they cannot be computed.
-    """
-    D = np.diff(last, axis=0)
-    gram = D @ D.T
-    try:
-        z = np.linalg.solve(gram + 1e-12 * np.trace(gram) * np.eye(gram.shape[0]), np.ones(gram.shape[0]))
-    except np.linalg.LinAlgError:
-        return None
-    if not np.all(np.isfinite(z)) or z.sum() == 0:
-        return None
-    return z / z.sum()
 
 
 def _kernels(use_numba):
@@ -284,6 +274,9 @@ def _design_of(loss):
     design = loss.__dict__.get("_block_design")
     if design is None or design.source is not loss.A:
         design = _Design(loss.A)
+        colnorm2 = loss.__dict__.get("_colnorm2")   # a dense A's column norms, from the datafit's validation pass
+        if not design.sparse and colnorm2 is not None and colnorm2.shape == (design.p,):
+            design._colnorm2 = colnorm2
         loss._block_design = design
     return design
 
@@ -445,7 +438,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         return _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epochs, p0, screening,
                                     anderson, gap_freq, callback, verbose, x_shape, start)
     solver = _BlockSolver(design, spec, Y, _kernels(NUMBA_ENABLED), anderson, gap_freq, max_epochs,
-                          cycling=_ACTIVE_CYCLING, exact=_EXACT_BLOCKS)
+                          cycling=_ACTIVE_CYCLING, exact=_EXACT_BLOCKS, adaptive_checks=_ADAPTIVE_CHECKS)
     idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
     n_blocks = spec.n_blocks
     unpen = spec.unpenalized
@@ -466,9 +459,14 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     converged, message, gap, objective = False, "", None, None
     ws_size = 0
     it = 0
+    # A^T y, the first product from x = 0, came with the datafit's validation pass (read-only)
+    U0 = loss.__dict__.get("_dual0_product") if x0 is None and k == 1 else None
     for it in range(max_iter + 1):
         # ---- duality gap with one product A^T r (on the columns screening left, for a CSC design)
-        U = design.rmatmat(R, cols=live.cols if live.cols is not None and 2 * live.cols.size < p else None)
+        if it == 0 and U0 is not None and U0.shape == (p,):
+            U = U0.reshape(p, 1)
+        else:
+            U = design.rmatmat(R, cols=live.cols if live.cols is not None and 2 * live.cols.size < p else None)
         Rp, Up = proj.project(R, U)
         if pure:
             lhs1 = solver.threshold_norms(Up, live.idx, live.ptr, live.t1, live.t2, 1.0)
@@ -484,7 +482,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         pen_value = live.spec.value(X) if last_ws is None else _value_on(spec, X, last_ws)
         objective = 0.5 * float(np.vdot(R, R)) + pen_value
         # any earlier dual point stays feasible: screening only removes constraints
-        best_dual = max(best_dual, _dual_value(Y, Rp / scale, yy))
+        dual_here = _dual_value(Y, Rp / scale, yy)
+        best_dual = max(best_dual, dual_here)
         gap = max(objective - best_dual, 0.0)
         n_screened = int(n_blocks - live.blocks.size + (0 if dead is None else dead.sum()))
         _record_outer(history, it, objective, gap, n_screened, ws_size, start, verbose)
@@ -500,7 +499,9 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
             group_norm = solver.group_norm_bounds(idx, ptr)[live.blocks]
         lhs_u = lhs1 if pure and not proj.active else None   # left-hand sides at r itself, for the working set
         if screening and proj.exact:  # an approximate gap gives no safe sphere
-            radius = np.sqrt(2.0 * gap)
+            # the sphere is centred at this residual's dual point, so its radius is that point's own gap (an
+            # earlier point's better dual value would give a sphere that need not hold the optimum)
+            radius = np.sqrt(2.0 * max(objective - dual_here, 0.0))
             lhs = None if pure else solver.threshold_norms(Up, live.idx, live.ptr, live.t1, live.t2, scale)
             out = None
             # the exact test needs every column norm (a full pass over A); pay for it only
@@ -912,12 +913,17 @@ class _Live:
 class _BlockSolver:
     """State shared across outer iterations: kernels, Lipschitz constants, Anderson settings."""
 
-    def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs, cycling=False, exact=False):
+    def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs, cycling=False, exact=False,
+                 adaptive_checks=False):
         self.design, self.spec, self.Y = design, spec, Y
+        self.adaptive_checks = bool(adaptive_checks)
+        self._log_rate = None   # log of the gap's contraction per epoch, measured in the last phase
         self.cycling = bool(cycling)
         self.exact = bool(exact) and not design.sparse and bool(np.any((spec.t1 <= 0) & (spec.t2 > 0)
                                                                          & (np.diff(spec.ptr) > 1)))
         self.epoch_exact = bcd_epoch_dense_exact_numba if NUMBA_ENABLED else bcd_epoch_dense_exact_numpy
+        self.anderson_combine = anderson_combine_numba if NUMBA_ENABLED else anderson_combine_numpy
+        self.objective = block_objective_numba if NUMBA_ENABLED else block_objective_numpy
         (self.epoch_dense, self.epoch_sparse, self.dual_scaling, self.threshold_norms, self.ws_gradient,
          self.ws_residual, self.ws_gradient_sparse, self.ws_residual_sparse) = kernels
         self.anderson = bool(anderson)
@@ -1108,9 +1114,15 @@ class _BlockSolver:
             Xa, R, ran, _ = self._phase(sub, sub_ptr, t1[blocks], t2[blocks], lips[blocks],
                                         np.ascontiguousarray(Xw[sub_cols]), R,
                                         max(_ACTIVE_TOL * inner_tol, _ACTIVE_FRAC * gap), proj,
-                                        self.max_epochs - epochs, sub_eig)
+                                        self.max_epochs - epochs, sub_eig, gap0=gap)
             Xw[sub_cols] = Xa
             epochs += ran
+            if _GAP_BEFORE_FULL:
+                # the nonzero groups' problem is solved: the working set's gap, before another full epoch (the
+                # zero groups rarely move; when none violates its constraint that epoch would be wasted)
+                gap = self._gap(Aws, ptr, t1, t2, Xw, R, proj)
+                if gap <= inner_tol:
+                    break
         return Xw, R, epochs
 
     def _ops(self, Aws, ptr, t1, t2, eig=None):
@@ -1140,15 +1152,10 @@ class _BlockSolver:
             def residual(Xw):
                 return self.ws_residual(Aws[0], Aws[1], Xw, Y)
 
-        starts = ptr[:-1]
+        objective = self.objective
 
         def value(Xw, R):
-            if not Xw.size:
-                return 0.5 * float(np.vdot(R, R))
-            rows_l1 = np.abs(Xw).sum(axis=1)
-            rows_l2 = (Xw * Xw).sum(axis=1)
-            pen = t1 @ np.add.reduceat(rows_l1, starts) + t2 @ np.sqrt(np.add.reduceat(rows_l2, starts))
-            return 0.5 * float(np.vdot(R, R)) + float(pen)
+            return objective(Xw, R, ptr, t1, t2)
 
         return epoch, grad, residual, value
 
@@ -1161,31 +1168,56 @@ class _BlockSolver:
         scale = max(1.0, float(s.max()) if s.size else 1.0)
         return value(Xw, R) - _dual_value(self.Y, Rp / scale, self.yy)
 
-    def _phase(self, Aws, ptr, t1, t2, lips, Xw, R, tol, proj, budget, eig=None):
-        """Epochs over the groups ``ptr`` (Anderson steps, gap every ``gap_freq`` epochs) until the gap is at
-        most ``tol`` or ``budget`` epochs ran; returns ``(Xw, R, epochs, gap)`` (gap None if never checked)."""
+    def _phase(self, Aws, ptr, t1, t2, lips, Xw, R, tol, proj, budget, eig=None, gap0=None):
+        """Epochs over the groups ``ptr`` (Anderson steps, gap at most every ``gap_freq`` epochs) until the gap
+        is at most ``tol`` or ``budget`` epochs ran; returns ``(Xw, R, epochs, gap)`` (gap None if never checked).
+
+        With ``adaptive_checks``, the next gap comes when the gap's contraction per epoch measured so far (the
+        last two gaps of this phase, ``gap0`` a gap bounding this phase's at its start, else the last
+        phase's) predicts it below ``tol``, and at least ``_MIN_CHECK`` and at most ``gap_freq`` epochs
+        later: a phase then stops nearer the epoch that meets its tolerance.
+        """
         ops = self._ops(Aws, ptr, t1, t2, eig)
         epoch, _, residual, value = ops
-        iterates, residuals = [], []   # the residual is affine in X: extrapolated with the same weights
+        # the last epochs' iterates and residuals as rows (the residual is affine in X: it is extrapolated
+        # with the same weights)
+        if self.anderson:
+            iterates = np.empty((_ANDERSON_K + 1, Xw.size))
+            residuals = np.empty((_ANDERSON_K + 1, R.size))
+        stored = 0
         epochs = 0
         gap = None
+        next_check = self._next_check(gap0, tol)
+        last = None if gap0 is None else (0, gap0)   # (epochs, gap) at the last check of this phase
         while epochs < budget:
             epoch(Xw, R, lips)
             epochs += 1
             if self.anderson:
-                iterates.append(Xw.ravel().copy())
-                residuals.append(R.copy())
-                if len(iterates) == _ANDERSON_K + 1:
+                iterates[stored] = Xw.ravel()
+                residuals[stored] = R.ravel()
+                stored += 1
+                if stored == _ANDERSON_K + 1:
                     Xw, R = self._extrapolate(iterates, Xw, R, residuals, value, residual)
-                    iterates, residuals = [], []
-            if epochs % self.gap_freq == 0:
+                    stored = 0
+            if epochs >= next_check:
                 gap = self._gap(Aws, ptr, t1, t2, Xw, R, proj, ops)
                 if gap <= tol:
                     break
+                if self.adaptive_checks and last is not None and 0 < gap < last[1]:
+                    self._log_rate = np.log(gap / last[1]) / (epochs - last[0])
+                last = (epochs, gap)
+                next_check = epochs + self._next_check(gap, tol)
         return Xw, R, epochs, gap
 
-    @staticmethod
-    def _extrapolate(iterates, Xw, R, residuals, value, residual):
+    def _next_check(self, gap, tol):
+        """Epochs until the next gap: ``gap_freq``, or (``adaptive_checks``) the epochs the measured
+        contraction needs to bring ``gap`` below ``tol`` (``gap`` None: not known, ``gap_freq``)."""
+        if not self.adaptive_checks or gap is None or self._log_rate is None or not tol > 0:
+            return self.gap_freq
+        need = np.log(tol / gap) / self._log_rate
+        return int(min(self.gap_freq, max(_MIN_CHECK, np.ceil(need))))
+
+    def _extrapolate(self, iterates, Xw, R, residuals, value, residual):
         """Anderson extrapolation of the last iterates; kept only if it lowers the objective.
 
         The residual ``Y - A X`` is affine in ``X`` and the weights sum to one,
@@ -1195,15 +1227,11 @@ class _BlockSolver:
         such as Newton models of unscaled features) that error kept the inner
         gap from ever meeting its target, so large weights pay for the product.
         """
-        last = np.asarray(iterates)                   # (K + 1, m k)
-        c = anderson_weights(last)
-        if c is None:
+        X_acc, R_acc, csum = self.anderson_combine(iterates, residuals)   # rows (K + 1, m k), (K + 1, k n)
+        if not X_acc.size:
             return Xw, R
-        X_acc = np.ascontiguousarray((c @ last[1:]).reshape(Xw.shape))
-        if np.abs(c).sum() > _EXACT_RESIDUAL_WEIGHTS:
-            R_acc = residual(X_acc)
-        else:
-            R_acc = np.ascontiguousarray(np.tensordot(c, np.asarray(residuals[1:]), axes=1))
+        X_acc = X_acc.reshape(Xw.shape)
+        R_acc = residual(X_acc) if csum > _EXACT_RESIDUAL_WEIGHTS else R_acc.reshape(R.shape)
         if value(X_acc, R_acc) < value(Xw, R):
             return X_acc, R_acc
         return Xw, R
