@@ -141,13 +141,10 @@ class InferencePlan:
 
     def run(self, X):
         """The network's output for the batch ``X`` (already selected and validated): a fresh array."""
-        slots = self._slots
-        slots[0] = X
+        slots = [X] + self._empty   # per call: the plan holds no caller array between calls
         for step in self.steps:
             step(slots)
         out = slots[self._out]
-        for i in range(len(slots)):
-            slots[i] = None  # hold no caller arrays between calls
         return out if self._out_fresh else out.copy()
 
     # ------------------------------------------------------------------ building
@@ -161,7 +158,7 @@ class InferencePlan:
         slot = {INPUT: 0}
         for i, nd in enumerate(nodes):
             slot[nd.name] = i + 1
-        self._slots = [None] * (len(nodes) + 1)
+        self._empty = [None] * len(nodes)
         self._out = slot[graph.output]
 
         def only_reader(name):
