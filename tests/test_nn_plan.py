@@ -133,6 +133,12 @@ def test_plan_matches_the_layer_by_layer_pass(name, batch):
     got[...] = 0
     np.testing.assert_array_equal(net.forward(X), again)
     assert np.array_equal(X, X0)                 # the caller's array is not modified
+    for cv in _plan_of(net, X)._convs:           # padded buffers: written inside their border only
+        if cv.xp is not None:
+            outside = np.ones(cv.xp.shape, bool)
+            h, w = cv.layer.input_shape[:2]
+            outside[:, cv.off:cv.off + h, cv.off:cv.off + w] = False
+            assert not cv.xp[outside].any()
 
 
 @needs_numba

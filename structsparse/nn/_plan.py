@@ -168,6 +168,7 @@ class InferencePlan:
             return by_name[consumers[name][0]]
 
         convs = {nd.name: _Conv(nd, n, dtype) for nd in nodes if nd.layer.kind == "conv2d"}
+        self._convs = list(convs.values())
         fused = set()
         # epilogues of planned convolutions: ReLU, or 2x2 max pool (Winograd) and a ReLU after it
         for name, cv in convs.items():
@@ -244,10 +245,12 @@ class InferencePlan:
             return step
         ho, wo, f = layer.output_shape
         n = self.shape[0]
-        if cv.dest is not None and cv.mode == "direct":
+        if (cv.dest is not None and cv.mode == "direct"
+                and cv.dest.xp.shape[1:3] == (ho + 2 * cv.dest.off, wo + 2 * cv.dest.off)):
             out, off = cv.dest.xp, cv.dest.off   # the next layer's input buffer, written inside its border
         elif cv.dest is not None:
-            out = cv.dest.interior
+            # (a Winograd buffer with an extra row or column for odd sizes: its interior, a strided view)
+            out, off = cv.dest.interior, 0
         elif cv.pool is not None:
             out = np.empty((n, ho // 2, wo // 2, f), dtype=dtype)
         else:
