@@ -1,7 +1,8 @@
-"""Issue 9, items 6 and 7, as checks of the package's structure (each would fail on a new duplicate or omission).
+"""Issue 9, items 2, 6 and 7, as checks of the package's structure (each fails on a new duplicate or omission).
 
-Item 6 asks for one Lipschitz estimate, one restricted least-squares helper and one BLAS thread-limiting context
-in the package; item 7 for scikit-learn's ``check_estimator`` on every estimator. The walks read the sources
+Item 2 asks that no solver name a concrete penalty or datafit class; item 6 for one Lipschitz estimate, one
+restricted least-squares helper and one BLAS thread-limiting context in the package; item 7 for scikit-learn's
+``check_estimator`` on every estimator. The walks read the sources
 with ``ast``, so they see every module, imported or not.
 """
 
@@ -150,3 +151,77 @@ def test_check_estimator_covers_every_estimator():
             continue
         bases = [ast.unparse(b) for node in ast.walk(tree) if isinstance(node, ast.ClassDef) for b in node.bases]
         assert not any(b.endswith(("BaseEstimator", "RegressorMixin", "ClassifierMixin")) for b in bases), path
+
+
+# ---------------------------------------------------------------- no solver names a concrete class (item 2)
+#: Solver modules that build a concrete penalty or datafit (never dispatch on one), and why.
+_BUILDERS = {
+    "solvers/budget.py": {"GroupLasso", "OverlapGroupLasso"},              # the penalty of the priced groups
+    "solvers/continuation.py": {"LeastSquares"},                          # its stages are least squares
+    "solvers/tour.py": {"LeastSquares", "GroupLasso", "SparseGroupLasso", "TreeLasso"},  # the demo's problems
+    "solvers/lambda_max.py": {"L1", "GroupLasso", "TreeLasso", "SparseGroupLasso"},  # deprecated string forms
+}
+
+
+def _concrete_classes():
+    import structsparse.datafits as datafits
+    import structsparse.penalties as penalties
+    from structsparse.datafits.base import Datafit
+    from structsparse.penalties.base import Penalty
+
+    names = set()
+    for module, base in ((penalties, Penalty), (datafits, Datafit)):
+        names |= {n for n in dir(module) if isinstance(getattr(module, n), type)
+                  and issubclass(getattr(module, n), base) and getattr(module, n) is not base}
+    assert {"L1", "GroupLasso", "OverlapGroupLasso", "LatentGroupLasso", "LeastSquares", "Poisson"} <= names
+    return names
+
+
+_KIND_NAMES = {"l1", "group_lasso", "sparse_group_lasso", "tree_lasso", "overlap_group_lasso", "latent_group_lasso",
+               "nuclear_norm", "group_nuclear", "logistic", "huber", "poisson"}
+
+
+def _solver_offenses(modules, concrete):
+    """``(imported, checks, by_name)``: concrete classes imported per module, isinstance/issubclass checks on
+    them, and comparisons with them or of a ``.name`` with a penalty or datafit kind."""
+    imported, checks, by_name = {}, [], []
+    for path, tree in modules:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level and \
+                    any(part in (node.module or "") for part in ("penalties", "datafits")):
+                got = {a.name for a in node.names} & concrete
+                if got:
+                    imported.setdefault(path, set()).update(got)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                    node.func.id in ("isinstance", "issubclass") and len(node.args) == 2:
+                if {n.id for n in ast.walk(node.args[1]) if isinstance(n, ast.Name)} & concrete:
+                    checks.append(f"{path}:{node.lineno}")
+            if isinstance(node, ast.Compare):  # type(p) is L1, p.name == "group_lasso", ...
+                sides = [node.left] + list(node.comparators)
+                names = {n.id for side in sides for n in ast.walk(side) if isinstance(n, ast.Name)}
+                consts = {n.value for side in sides for n in ast.walk(side) if isinstance(n, ast.Constant)}
+                attrs = {n.attr for side in sides for n in ast.walk(side) if isinstance(n, ast.Attribute)}
+                if names & concrete or ("name" in attrs and consts & _KIND_NAMES):
+                    by_name.append(f"{path}:{node.lineno}")
+    return imported, checks, by_name
+
+
+def test_the_concrete_class_checker_catches_every_form():
+    src = ("from ..penalties import GroupLasso, Penalty\n"
+           "def f(p, d):\n"
+           "    if isinstance(p, (GroupLasso, Penalty)): pass\n"
+           "    if type(d) is LeastSquares: pass\n"
+           "    if p.name == 'tree_lasso': pass\n"
+           "    if p.n_features == 3 and isinstance(p, Penalty): pass\n")
+    imported, checks, by_name = _solver_offenses([("solvers/x.py", ast.parse(src))], _concrete_classes())
+    assert imported == {"solvers/x.py": {"GroupLasso"}}
+    assert checks == ["solvers/x.py:3"] and by_name == ["solvers/x.py:4", "solvers/x.py:5"]
+
+
+def test_no_solver_dispatches_on_a_concrete_penalty_or_datafit():
+    solvers = [(path, tree) for path, tree in _modules() if path.startswith("solvers/")]
+    assert len(solvers) > 15
+    imported, checks, by_name = _solver_offenses(solvers, _concrete_classes())
+    assert checks == [] and by_name == [], (checks, by_name)
+    extra = {p: sorted(c - _BUILDERS.get(p, set())) for p, c in imported.items() if c - _BUILDERS.get(p, set())}
+    assert extra == {}, f"solver modules importing concrete classes beyond the known builders: {extra}"
