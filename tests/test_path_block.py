@@ -121,7 +121,7 @@ def _append_case(seed, m=30, q=4):
 
 
 @pytest.mark.parametrize("kernel", [chol_append_numba, chol_append_numpy])
-@pytest.mark.parametrize("m, q", [(30, 4), (30, 1), (0, 3), (1, 1)])
+@pytest.mark.parametrize("m, q", [(30, 4), (30, 1), (0, 3), (1, 1), (30, 15), (0, 15)])   # 15: the gemm branch
 def test_cholesky_append_is_the_factor_with_the_new_columns(kernel, m, q):
     AT, L, old, new = _append_case(8, m, q)
     assert kernel(L, m, AT, old, new)
@@ -138,10 +138,11 @@ def test_cholesky_append_refuses_a_zero_column_and_leaves_the_factor(kernel):
     np.testing.assert_array_equal(L, before)
 
 
-def test_cholesky_append_twins_agree():
-    a = _append_case(10, 40, 5)
-    b = _append_case(10, 40, 5)
-    assert chol_append_numba(a[1], 40, *a[0:1], a[2], a[3]) and chol_append_numpy(b[1], 40, b[0], b[2], b[3])
+@pytest.mark.parametrize("q", [5, 15])
+def test_cholesky_append_twins_agree(q):
+    a = _append_case(10, 30, q)          # 30 + q columns of length 50: independent
+    b = _append_case(10, 30, q)
+    assert chol_append_numba(a[1], 30, a[0], a[2], a[3]) and chol_append_numpy(b[1], 30, b[0], b[2], b[3])
     np.testing.assert_allclose(a[1], b[1], rtol=1e-11, atol=1e-12)
 
 

@@ -73,6 +73,8 @@ _POLISH_STEPS = 64
 _ENTER_ROUNDS = 8
 # Anderson extrapolation from the last _ANDERSON_K + 1 epochs (as solve_block)
 _ANDERSON_K = 5
+# From this many columns appended at once, their cross products with the factor's are one matrix product
+_APPEND_GEMM = 12
 # LLVM may reassociate the triangular solves' sums (they vectorize); NaN and infinities stay as they are
 _FLAGS = {"reassoc", "contract"}
 
@@ -224,15 +226,25 @@ def chol_append_numba(L, m, AT, rows, new_rows):
     """
     q = new_rows.size
     n = AT.shape[1]
-    C = np.empty((q, m))
-    for i in range(m):                      # each old column read once
-        a = AT[rows[i]]
+    if q >= _APPEND_GEMM and m:
+        # many new columns: gathering the old ones for one matrix product beats the dot products (measured)
+        old = np.empty((m, n))
+        new = np.empty((q, n))
+        for i in range(m):
+            old[i] = AT[rows[i]]
         for r in range(q):
-            b = AT[new_rows[r]]
-            acc = 0.0
-            for t in range(n):
-                acc += a[t] * b[t]
-            C[r, i] = acc
+            new[r] = AT[new_rows[r]]
+        C = np.dot(new, old.T)
+    else:
+        C = np.empty((q, m))
+        for i in range(m):                  # each old column read once
+            a = AT[rows[i]]
+            for r in range(q):
+                b = AT[new_rows[r]]
+                acc = 0.0
+                for t in range(n):
+                    acc += a[t] * b[t]
+                C[r, i] = acc
     for r in range(q):                      # forward substitution, row by row of L
         for i in range(m):
             acc = C[r, i]
