@@ -222,7 +222,7 @@ def _support_ok(r, scale=1.0):
 def _extreme(scale_A, lam_frac):
     As = A * scale_A
     loss = ss.LeastSquares(As, y)
-    lam = lam_frac * ss.lambda_max(loss, "l1")
+    lam = lam_frac * ss.lambda_max(loss, ss.L1(1.0))
     return ss.solve(loss, ss.L1(lam), tol=1e-8)
 
 
