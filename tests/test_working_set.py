@@ -691,3 +691,24 @@ def test_outer_loop_rules_keep_the_gap_certificate(monkeypatch, kind):
         assert res.converged and res.gap <= 1e-8 * res.objective
         assert res.objective - ref <= res.gap + 1e-12 * ref and ref - res.objective <= 1e-12 * ref
         assert abs(res.objective - float(loss.value(res.x) + pen(res.x))) <= 1e-12 * ref
+
+
+def test_gap_after_a_phase_reuses_its_product_and_equals_the_full_product(monkeypatch):
+    """After an active-set phase, the working set's gap multiplies only the zero groups' columns (the phase's
+    last product covers the others at the same residual): it equals the gap from the whole product."""
+    loss, pen = _problem(8, n=80, p=300, kind="group", frac=0.05)
+    orig = ws_module._BlockSolver._gap
+    seen = []
+
+    def checked(self, Aws, ptr, t1, t2, Xw, R, proj, ops=None, known=None):
+        gap = orig(self, Aws, ptr, t1, t2, Xw, R, proj, ops, known)
+        if known is not None:
+            full = orig(self, Aws, ptr, t1, t2, Xw, R, proj, ops)
+            seen.append((gap, full))
+        return gap
+
+    monkeypatch.setattr(ws_module._BlockSolver, "_gap", checked)
+    res = ss.solve_block(loss, pen, tol=1e-10)
+    assert res.converged and seen
+    for gap, full in seen:
+        assert abs(gap - full) <= 1e-9 * abs(full) + 1e-12 * res.objective

@@ -917,6 +917,7 @@ class _BlockSolver:
                  adaptive_checks=False):
         self.design, self.spec, self.Y = design, spec, Y
         self.adaptive_checks = bool(adaptive_checks)
+        self.last_grad = self.phase_grad = None   # products A_ws^T r of the last gap and of a phase's last gap
         self._log_rate = None   # log of the gap's contraction per epoch, measured in the last phase
         self.cycling = bool(cycling)
         self.exact = bool(exact) and not design.sparse and bool(np.any((spec.t1 <= 0) & (spec.t2 > 0)
@@ -1120,7 +1121,9 @@ class _BlockSolver:
             if _GAP_BEFORE_FULL:
                 # the nonzero groups' problem is solved: the working set's gap, before another full epoch (the
                 # zero groups rarely move; when none violates its constraint that epoch would be wasted)
-                gap = self._gap(Aws, ptr, t1, t2, Xw, R, proj)
+                # (the phase's last product covers the nonzero groups at this residual: the zero ones remain)
+                known = None if self.phase_grad is None else (sub_cols, self.phase_grad)
+                gap = self._gap(Aws, ptr, t1, t2, Xw, R, proj, known=known)
                 if gap <= inner_tol:
                     break
         return Xw, R, epochs
@@ -1159,11 +1162,28 @@ class _BlockSolver:
 
         return epoch, grad, residual, value
 
-    def _gap(self, Aws, ptr, t1, t2, Xw, R, proj, ops=None):
-        """Duality gap of the subproblem on the groups ``ptr`` of the columns ``Aws`` (one product with them)."""
+    def _gap(self, Aws, ptr, t1, t2, Xw, R, proj, ops=None, known=None):
+        """Duality gap of the subproblem on the groups ``ptr`` of the columns ``Aws`` (one product with them).
+
+        ``known``, ``(cols, U)`` on a dense working set: ``U`` is already the product with the columns
+        ``cols`` (positions in ``Aws``) at this residual, and only the other columns are multiplied. The
+        product is kept in ``last_grad``.
+        """
         _, grad, _, value = ops if ops is not None else self._ops(Aws, ptr, t1, t2)
         Rp, _ = proj.project(R)
-        Uw = grad(Rp)
+        if known is None:
+            Uw = grad(Rp)
+        else:
+            cols, U = known
+            AT, rows = Aws
+            Uw = np.empty((int(ptr[-1]), U.shape[1]))
+            Uw[cols] = U
+            rest = np.ones(int(ptr[-1]), dtype=bool)
+            rest[cols] = False
+            rest = np.flatnonzero(rest)
+            if rest.size:
+                Uw[rest] = self.ws_gradient(AT, np.ascontiguousarray(rows[rest]), np.ascontiguousarray(Rp))
+        self.last_grad = Uw
         s = self.dual_scaling(Uw, np.arange(ptr[-1], dtype=np.int64), ptr, t1, t2)
         scale = max(1.0, float(s.max()) if s.size else 1.0)
         return value(Xw, R) - _dual_value(self.Y, Rp / scale, self.yy)
@@ -1185,7 +1205,7 @@ class _BlockSolver:
             iterates = np.empty((_ANDERSON_K + 1, Xw.size))
             residuals = np.empty((_ANDERSON_K + 1, R.size))
         stored = 0
-        epochs = 0
+        epochs = checked = 0
         gap = None
         next_check = self._next_check(gap0, tol)
         last = None if gap0 is None else (0, gap0)   # (epochs, gap) at the last check of this phase
@@ -1201,12 +1221,15 @@ class _BlockSolver:
                     stored = 0
             if epochs >= next_check:
                 gap = self._gap(Aws, ptr, t1, t2, Xw, R, proj, ops)
+                checked = epochs
                 if gap <= tol:
                     break
                 if self.adaptive_checks and last is not None and 0 < gap < last[1]:
                     self._log_rate = np.log(gap / last[1]) / (epochs - last[0])
                 last = (epochs, gap)
                 next_check = epochs + self._next_check(gap, tol)
+        # the product A^T r of the last gap, when it is at the returned residual
+        self.phase_grad = self.last_grad if gap is not None and checked == epochs else None
         return Xw, R, epochs, gap
 
     def _next_check(self, gap, tol):
