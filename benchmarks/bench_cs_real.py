@@ -42,7 +42,14 @@ m_fit / 3``) and the tree lasso the exponent ``alpha`` of its node weights
 out, every candidate fitted on the rest, the smallest held-out residual
 wins, refit on all measurements. spgl1 gets the same depth weights on its
 l1 norm, chosen the same way on the same held-out rows ("spgl1 (cv)"). The
-reported time includes the selection. ``tree_lasso`` and ``l1`` are the noiseless constrained programs
+reported time includes the selection.
+
+``--select holdout --reweight R`` adds the reweighted tree lasso ("tree_lasso rw (cv)": ``R`` rounds of
+node weights ``2^(alpha depth) eps / (||c_g|| + eps)``, Candes, Wakin and Boyd 2008 on the subtree groups;
+``alpha`` the one chosen for "tree_lasso (cv)", the factor of ``eps`` chosen by hold-out on the same rows
+among ``--reweight-eps``, default ``inf`` (no reweighting), 1, 3, 10) and gives spgl1 the same treatment ("spgl1 rw (cv)": its chosen alpha, ``R``
+rounds of the same rule on single coefficients, the factor chosen the same way). Both times include their
+selections. ``tree_lasso`` and ``l1`` are the noiseless constrained programs
 ``min Omega(c) s.t. A c = y`` of ``cs.recover`` (the solver layer's
 continuation, stopping on a certificate or a relative gap of 1e-6 at a
 relative residual of 1e-9), each with the same wall-clock budget
@@ -216,6 +223,72 @@ def select_ours(prob, method, k, seed, depth_weights, **kw):
     return sel.result.x, sel.time, sel.result.converged, f"{sel.param}={sel.best:g} (held-out scores {scores})"
 
 
+def select_reweighted(prob, k, seed, alpha, rounds, eps_factors):
+    """The reweighted tree lasso (``rounds`` rounds, depth exponent ``alpha``), its ``eps`` factor by hold-out.
+
+    ``cs.select_by_holdout(param="reweight_eps")`` on the same held-out rows as :func:`select_ours` (drawn
+    by ``seed``); the truth is never passed. Returns ``(x, seconds of this selection and refit, converged,
+    chosen)``; the time does not include the choice of ``alpha``.
+    """
+    from structsparse import cs
+    from structsparse.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sel = cs.select_by_holdout(prob.A, prob.y, _model(prob, max(k, 1)), "tree_lasso", param="reweight_eps",
+                                   candidates=eps_factors, rng=seed, depth_weight=alpha, reweight=rounds)
+    scores = " ".join(f"{c:g}:{v:.4g}" for c, v in zip(sel.candidates, sel.scores))
+    return (sel.result.x, sel.time, sel.result.converged,
+            f"alpha={alpha:g} reweight_eps={sel.best:g} ({rounds} rounds; held-out scores {scores})")
+
+
+def spgl1_reweighted(A, y, iter_lim, base, rounds, eps_factor):
+    """spgl1's weighted basis pursuit reweighted ``rounds`` times, the rule of the reweighted tree lasso on l1.
+
+    Weights ``base_i eps / (|c_i| + eps)`` with ``eps`` from
+    :func:`structsparse.cs.convex.reweighted_tree_weights` applied to the
+    coefficients' magnitudes (Candes, Wakin and Boyd 2008 as they state it).
+    """
+    from structsparse.cs.convex import reweighted_tree_weights
+
+    spgl1 = _spgl1()
+    m, n = A.shape
+    x, _, _, info = spgl1.spg_bp(A, y, iter_lim=iter_lim, verbosity=0, weights=base)
+    ok = int(info["stat"]) in (1, 2, 3, 4)
+    for _ in range(rounds if np.isfinite(eps_factor) else 0):  # inf: the weights would not change
+        weights, _ = reweighted_tree_weights(np.abs(x), base, m, n, eps_factor)
+        x, _, _, info = spgl1.spg_bp(A, y, iter_lim=iter_lim, verbosity=0, weights=weights)
+        ok = ok and int(info["stat"]) in (1, 2, 3, 4)
+    return np.asarray(x, dtype=float), ok
+
+
+def select_spgl1_reweighted(prob, iter_lim, seed, alpha, rounds, eps_factors):
+    """:func:`spgl1_reweighted` with depth exponent ``alpha``, its ``eps`` factor chosen as ours is.
+
+    The same held-out rows as :func:`select_reweighted` and the same score; the best factor refit on all rows.
+    """
+    from structsparse import cs
+
+    m = prob.m
+    n_val = int(round(0.1 * m))
+    val = np.sort(np.random.default_rng(seed).permutation(m)[:n_val])
+    fit = np.setdiff1d(np.arange(m), val)
+    A_fit, A_val = cs.row_subset(prob.A, fit), cs.row_subset(prob.A, val)
+    base = np.exp2(alpha * coefficient_depths(prob).astype(float))
+    t = time.perf_counter()
+    scores = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for c in eps_factors:
+            x, _ = spgl1_reweighted(A_fit, prob.y[fit], iter_lim, base, rounds, c)
+            pred = A_val @ x if isinstance(A_val, np.ndarray) else A_val.matvec(x)
+            scores.append(float(np.linalg.norm(pred - prob.y[val]) / np.linalg.norm(prob.y[val])))
+        best = eps_factors[int(np.argmin(scores))]
+        x, ok = spgl1_reweighted(prob.A, prob.y, iter_lim, base, rounds, best)
+    text = " ".join(f"{c:g}:{v:.4g}" for c, v in zip(eps_factors, scores))
+    return x, time.perf_counter() - t, ok, f"alpha={alpha:g} reweight_eps={best:g} ({rounds} rounds; held-out scores {text})"
+
+
 def coefficient_depths(prob):
     """Depth in the wavelet tree of every coefficient (0 for the scaling coefficients)."""
     model = _model(prob, prob.m // 4)
@@ -250,7 +323,8 @@ def select_spgl1(prob, iter_lim, seed, depth_weights):
         x, _, _, info = spgl1.spg_bp(prob.A, prob.y, iter_lim=iter_lim, verbosity=0, weights=np.exp2(best * depth))
     elapsed = time.perf_counter() - t
     text = " ".join(f"{c:g}:{v:.4g}" for c, v in zip(depth_weights, scores))
-    return np.asarray(x, dtype=float), elapsed, int(info["stat"]) in (1, 2, 3, 4), f"alpha={best:g} (held-out scores {text})"
+    return (np.asarray(x, dtype=float), elapsed, int(info["stat"]) in (1, 2, 3, 4),
+            f"alpha={best:g} (held-out scores {text})", best)
 
 
 def signals_part(fractions, noises, spgl1_iters):
@@ -345,7 +419,8 @@ def signals_part(fractions, noises, spgl1_iters):
 
 
 def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "ascent"), wavelet="db4",
-                time_limit=120.0, pyprox_iters=300, skip=(), select=False, depth_weights=(-1.0, -0.5, 0.0)):
+                time_limit=120.0, pyprox_iters=300, skip=(), select=False, depth_weights=(-1.0, -0.5, 0.0),
+                reweight=0, reweight_eps=(float("inf"), 1.0, 3.0, 10.0)):
     from structsparse import cs
 
     warm = cs.make_problem("camera", 0.25, "fourier", size=32, rng=0, wavelet=wavelet)
@@ -391,13 +466,22 @@ def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "asc
                         if select and method == "tree_lasso":
                             x, t, conv, chosen["tree_lasso (cv)"] = select_ours(prob, method, k, seed, depth_weights)
                             results["tree_lasso (cv)"] = (x, t, conv)
+                            if reweight:
+                                alpha = float(chosen["tree_lasso (cv)"].split("=")[1].split()[0])
+                                x, t2, conv, chosen["tree_lasso rw (cv)"] = select_reweighted(
+                                    prob, k, seed, alpha, reweight, reweight_eps)
+                                results["tree_lasso rw (cv)"] = (x, t + t2, conv)
                         else:
                             results[method] = run_constrained(prob, method, time_limit)[:3]
                     x, t, conv, _ = run_spgl1(prob, spgl1_iters)
                     results["spgl1"] = (x, t, conv)
                     if select:
-                        x, t, conv, chosen["spgl1 (cv)"] = select_spgl1(prob, spgl1_iters, seed, depth_weights)
+                        x, t, conv, chosen["spgl1 (cv)"], alpha = select_spgl1(prob, spgl1_iters, seed, depth_weights)
                         results["spgl1 (cv)"] = (x, t, conv)
+                        if reweight:
+                            x, t2, conv, chosen["spgl1 rw (cv)"] = select_spgl1_reweighted(
+                                prob, spgl1_iters, seed, alpha, reweight, reweight_eps)
+                            results["spgl1 rw (cv)"] = (x, t + t2, conv)
                     dense = isinstance(prob.A, np.ndarray)
                     if "pyproximal" not in skip:
                         x, t, conv, _ = run_pyproximal(prob.A, prob.y, pyprox_iters // 2 if dense else pyprox_iters,
@@ -445,7 +529,8 @@ def images_part(sizes, samplings, fractions, spgl1_iters, images=("camera", "asc
                 tree = min((r for r in sel if r["method"].split(" ")[0] in ("model_cosamp", "model_iht", "tree_lasso")),
                            key=lambda r: r["err"])
                 peers = " ".join(f"vs {p} {q['err']:.4f}: {100 * (1 - tree['err'] / q['err']):+.1f} %"
-                                 for p in ("spgl1", "spgl1 (cv)", "pyproximal") for q in sel if q["method"] == p)
+                                 for p in ("spgl1", "spgl1 (cv)", "spgl1 rw (cv)", "pyproximal")
+                                 for q in sel if q["method"] == p)
                 print(f"goal check {name} {size}x{size} {sampling} M=N/4 ({wavelet}): best tree method {tree['method']} "
                       f"error {tree['err']:.4f} {peers} (goal: >= +30 %); time {tree['time']:.2f} s")
     return rows
@@ -497,6 +582,12 @@ def main():
                         "is also run with the same depth weights chosen the same way ('spgl1 (cv)')")
     parser.add_argument("--depth-weights", default="-1,-0.5,0",
                         help="candidate exponents alpha for --select holdout (default: -1,-0.5,0)")
+    parser.add_argument("--reweight", type=int, default=0,
+                        help="with --select holdout: also run the tree lasso with this many reweighting rounds "
+                        "('tree_lasso rw (cv)', its alpha the one chosen for the tree lasso, its eps factor chosen by "
+                        "hold-out among --reweight-eps) and spgl1 reweighted the same way ('spgl1 rw (cv)')")
+    parser.add_argument("--reweight-eps", default="inf,1,3,10",
+                        help="candidate eps factors of --reweight (default: inf,1,3,10; inf = no reweighting)")
     parser.add_argument("--time-limit", type=float, default=120.0,
                         help="seconds for each of our constrained convex solves on images (default: 120)")
     args = parser.parse_args()
@@ -509,7 +600,8 @@ def main():
                     tuple(float(v) for v in args.fracs.split(",")), args.spgl1_iters_images,
                     tuple(args.images.split(",")), args.wavelet, args.time_limit, args.pyprox_iters,
                     tuple(v for v in args.skip.split(",") if v), args.select == "holdout",
-                    tuple(float(v) for v in args.depth_weights.split(",")))
+                    tuple(float(v) for v in args.depth_weights.split(",")), args.reweight,
+                    tuple(float(v) for v in args.reweight_eps.split(",")))
 
 
 if __name__ == "__main__":

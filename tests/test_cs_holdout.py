@@ -47,7 +47,7 @@ def test_default_candidates_contain_the_truth_and_pick_it():
 def test_signature_has_no_access_to_the_truth():
     params = set(inspect.signature(cs.select_by_holdout).parameters)
     assert params == {"A", "y", "model", "method", "param", "candidates", "holdout", "n_splits", "rtol", "rng",
-                      "noise", "tol", "max_iter"}
+                      "noise", "tol", "max_iter", "depth_weight", "reweight", "reweight_eps"}
 
 
 @pytest.mark.filterwarnings("ignore::structsparse.exceptions.ConvergenceWarning")  # noisy: IHT never fits y

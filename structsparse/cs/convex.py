@@ -34,7 +34,8 @@ from ..solvers.capabilities import auto_solver
 from ..solvers.continuation import continuation
 from ..solvers.solve import solve
 
-__all__ = ["group_basis_pursuit", "penalized_recovery", "tree_basis_pursuit", "noise_lambda", "constrained_recovery"]
+__all__ = ["group_basis_pursuit", "penalized_recovery", "tree_basis_pursuit", "noise_lambda", "constrained_recovery",
+           "reweighted_tree_weights"]
 
 
 def _info(res):
@@ -134,6 +135,47 @@ def tree_basis_pursuit(A, y, tree_penalty, **kw):
     """
     _check_kw("tree_basis_pursuit", kw)
     return constrained_recovery(A, y, tree_penalty, **kw)
+
+
+def reweighted_tree_weights(group_norms, base, m, n, eps_factor=1.0):
+    """Node weights of one round of the iteratively reweighted tree lasso.
+
+    ``w_g = base_g * eps / (||x_g|| + eps)`` (Candes, Wakin and Boyd 2008,
+    "Enhancing sparsity by reweighted l1 minimization", on the tree's
+    groups instead of single coefficients): a group the previous solution
+    made large costs less in the next solve, a group it left near zero
+    keeps its full weight. The factor ``eps / (||x_g|| + eps)`` lies in
+    ``(0, 1]``, so the weights never exceed ``base`` and tend to ``base``
+    as ``eps`` grows. ``eps`` is ``eps_factor`` times the ``i0``-th largest
+    group norm, ``i0 = m / (4 ln(n / m))`` (their rule for compressible
+    signals, section 3.2), and at least ``1e-12`` times the largest.
+
+    Parameters
+    ----------
+    group_norms : ndarray, shape (n_nodes,)
+        ``||x_g||`` of the previous solution for every node's group
+        (:meth:`~structsparse.TreeLasso.group_norms`).
+    base : ndarray, shape (n_nodes,)
+        The weights before reweighting (depth weights, or ones).
+    m, n : int
+        Measurements and unknowns (they set the rank ``i0``).
+    eps_factor : float, default 1.0
+        Multiplies ``eps``; positive (``inf``: the base weights, unchanged).
+
+    Returns
+    -------
+    weights : ndarray, shape (n_nodes,)
+        New array.
+    eps : float
+        The ``eps`` used.
+    """
+    g = np.asarray(group_norms, dtype=float)
+    if eps_factor == np.inf:  # the limit: the weights stay the base ones
+        return np.array(base, dtype=float), float("inf")
+    i0 = int(np.clip(m / (4 * np.log(max(n / m, np.e))), 1, g.size)) - 1
+    top = float(np.max(g)) if g.size else 0.0
+    eps = max(eps_factor * float(np.partition(g, g.size - 1 - i0)[g.size - 1 - i0]), 1e-12 * top, 1e-300)
+    return np.asarray(base, dtype=float) * (eps / (g + eps)), eps
 
 
 def noise_lambda(A, penalty, noise, rng=0, n_draws=20, quantile=0.9):

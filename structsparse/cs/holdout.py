@@ -26,12 +26,12 @@ from scipy.sparse.linalg import LinearOperator
 from .._validation import check_array, check_choice, check_int, check_rng, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
 from .models import _WaveletTreeModel, check_model
-from .recovery import METHODS, RecoveryResult, _check_measurements, _check_operator, recover
+from .recovery import METHODS, RecoveryResult, _check_measurements, _check_operator, check_reweight_eps, recover
 
 __all__ = ["select_by_holdout", "HoldoutSelection", "row_subset"]
 
 #: The parameters :func:`select_by_holdout` can choose.
-PARAMS = ("k", "depth_weight")
+PARAMS = ("k", "depth_weight", "reweight_eps")
 
 _K_METHODS = ("cosamp", "model_cosamp", "iht", "model_iht", "block_omp")
 
@@ -41,6 +41,10 @@ K_FRACTIONS = (1 / 16, 1 / 12, 1 / 8, 1 / 6, 1 / 4, 1 / 3)
 #: Default candidate exponents of the tree lasso's depth weights ``2 ** (alpha * depth)``.
 DEPTH_WEIGHTS = (-1.0, -0.5, 0.0, 0.5)
 
+#: Default candidate factors of the reweighted tree lasso's ``eps``: no reweighting (``inf``, listed first so
+#: that it wins a tie), then a geometric grid around the rank rule of Candes, Wakin and Boyd (factor 1).
+REWEIGHT_EPS = (float("inf"), 1.0, 3.0, 10.0)
+
 
 @dataclass(frozen=True, repr=False)
 class HoldoutSelection:
@@ -49,7 +53,7 @@ class HoldoutSelection:
     Attributes
     ----------
     param : str
-        The parameter chosen (``"k"`` or ``"depth_weight"``).
+        The parameter chosen (``"k"``, ``"depth_weight"`` or ``"reweight_eps"``).
     candidates : tuple
         The values tried, in the order given (ties go to the earliest).
     scores : ndarray, shape (n_candidates,)
@@ -149,15 +153,18 @@ def _check_candidates(candidates, param, model, method, owner):
         raise ParameterError(f"The 'candidates' parameter of {owner} must hold at least one value.")
     if param == "k":
         out = tuple(check_int(c, "candidates", low=model.k_min, high=model.k_max, owner=owner) for c in cands)
-    else:
+    elif param == "depth_weight":
         out = tuple(check_scalar(c, "candidates", low=-10, high=10, owner=owner) for c in cands)
+    else:
+        out = tuple(check_reweight_eps(c, "candidates", owner) for c in cands)
     if len(set(out)) != len(out):
         raise ParameterError(f"The 'candidates' parameter of {owner} must not repeat a value. Got {list(out)}.")
     return out
 
 
 def select_by_holdout(A, y, model, method="model_iht", *, param="k", candidates=None, holdout=0.1, n_splits=1,
-                      rtol=None, rng=None, noise=None, tol=None, max_iter=None):
+                      rtol=None, rng=None, noise=None, tol=None, max_iter=None, depth_weight=0.0, reweight=0,
+                      reweight_eps=1.0):
     """Choose a recovery parameter by hold-out validation on the measurements, then recover with it.
 
     For each of ``n_splits`` disjoint random sets of ``round(holdout * m)``
@@ -184,16 +191,19 @@ def select_by_holdout(A, y, model, method="model_iht", *, param="k", candidates=
     method : str, default "model_iht"
         A method of :func:`recover`: ``param="k"`` needs a greedy one
         (``cosamp``, ``model_cosamp``, ``iht``, ``model_iht``,
-        ``block_omp``); ``param="depth_weight"`` needs ``tree_lasso``.
-    param : {"k", "depth_weight"}, default "k"
+        ``block_omp``); ``param="depth_weight"`` and ``param="reweight_eps"``
+        need ``tree_lasso``.
+    param : {"k", "depth_weight", "reweight_eps"}, default "k"
         The parameter to choose: the model size ``k`` (in the model's unit),
-        or the exponent ``alpha`` of the tree lasso's node weights
-        ``2 ** (alpha * depth)``.
+        the exponent ``alpha`` of the tree lasso's node weights
+        ``2 ** (alpha * depth)``, or the ``eps`` factor of the reweighted
+        tree lasso (``reweight >= 1`` needed).
     candidates : sequence, optional
         Values to try (default for ``k``: the support sizes ``m_fit / 16,
         m_fit / 12, m_fit / 8, m_fit / 6, m_fit / 4, m_fit / 3`` with ``m_fit``
         the rows each fit sees, in the model's unit and clipped to its range;
-        for ``depth_weight``: ``-1, -0.5, 0, 0.5``).
+        for ``depth_weight``: ``-1, -0.5, 0, 0.5``; for ``reweight_eps``:
+        ``inf, 1, 3, 10``, where ``inf`` means no reweighting).
     holdout : float, default 0.1
         Fraction of the rows held out in each split, in ``(0, 0.5]``.
     n_splits : int, default 1
@@ -201,12 +211,15 @@ def select_by_holdout(A, y, model, method="model_iht", *, param="k", candidates=
         scores are averaged over them.
     rtol : float, optional
         Tie tolerance of the scores (see above); 0 keeps the strict minimum.
-        Default: ``1e-3`` for ``k``, 0 for ``depth_weight`` (no value of it is
-        simpler than another).
+        Default: ``1e-3`` for ``k``, 0 for ``depth_weight`` and
+        ``reweight_eps`` (no value of them is simpler than another).
     rng : None, int or numpy.random.Generator
         Draws the held-out rows.
     noise, tol, max_iter :
         Passed to every call of :func:`recover`.
+    depth_weight, reweight, reweight_eps :
+        Fixed ``tree_lasso`` options passed to every call of :func:`recover`
+        (the one named by ``param`` takes each candidate value instead).
 
     Returns
     -------
@@ -231,10 +244,21 @@ def select_by_holdout(A, y, model, method="model_iht", *, param="k", candidates=
     if param == "k" and method not in _K_METHODS:
         raise ParameterError(f"The 'method' parameter of {owner}: param='k' chooses the size of a greedy method "
                              f"({', '.join(_K_METHODS)}). Got {method!r}.")
-    if param == "depth_weight" and (method != "tree_lasso" or not isinstance(model, _WaveletTreeModel)):
-        raise ParameterError(f"The 'method' parameter of {owner}: param='depth_weight' needs method='tree_lasso' "
+    if param != "k" and (method != "tree_lasso" or not isinstance(model, _WaveletTreeModel)):
+        raise ParameterError(f"The 'method' parameter of {owner}: param={param!r} needs method='tree_lasso' "
                              f"with a TreeSparse or TreeSparse2D model. Got {method!r} with "
                              f"{type(model).__name__}.")
+    tree_opts = {"depth_weight": check_scalar(depth_weight, "depth_weight", low=-10, high=10, owner=owner),
+                 "reweight": check_int(reweight, "reweight", low=0, high=100, owner=owner),
+                 "reweight_eps": check_reweight_eps(reweight_eps, "reweight_eps", owner)}
+    if param == "reweight_eps" and tree_opts["reweight"] == 0:
+        raise ParameterError(f"The 'reweight' parameter of {owner}: param='reweight_eps' chooses the eps of the "
+                             f"reweighting rounds, so reweight must be at least 1. Got reweight=0.")
+    if method != "tree_lasso":
+        if tree_opts["depth_weight"] != 0 or tree_opts["reweight"] != 0:
+            raise ParameterError(f"The 'depth_weight' and 'reweight' parameters of {owner} apply to "
+                                 f"method='tree_lasso' only. Got method={method!r}.")
+        tree_opts = {}
     Aop, y = _check_measurements(A, y, model, owner)
     m, n = Aop.shape
     holdout = check_scalar(holdout, "holdout", low=0, high=0.5, low_inclusive=False, owner=owner)
@@ -246,14 +270,15 @@ def select_by_holdout(A, y, model, method="model_iht", *, param="k", candidates=
                              f"= {n_val} held-out rows must fit in the m={m} rows, with at least 2 left to fit.")
     rng = check_rng(rng, owner=owner)
     if candidates is None:
-        candidates = _default_k(model, m - n_val) if param == "k" else DEPTH_WEIGHTS
+        candidates = {"k": None, "depth_weight": DEPTH_WEIGHTS, "reweight_eps": REWEIGHT_EPS}[param]
+        candidates = _default_k(model, m - n_val) if param == "k" else candidates
     cands = _check_candidates(candidates, param, model, method, owner)
     opts = {"noise": noise, "tol": tol, "max_iter": max_iter}
 
     def fit(Afit, yfit, value, **kw):
         if param == "k":
-            return recover(Afit, yfit, model.with_k(value), method, **opts, **kw)
-        return recover(Afit, yfit, model, method, depth_weight=value, **opts, **kw)
+            return recover(Afit, yfit, model.with_k(value), method, **opts, **tree_opts, **kw)
+        return recover(Afit, yfit, model, method, **opts, **{**tree_opts, param: value}, **kw)
 
     perm = rng.permutation(m)
     scores = np.zeros(len(cands))

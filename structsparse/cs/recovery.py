@@ -11,7 +11,7 @@ from scipy.sparse.linalg import LinearOperator
 from .._validation import check_adjoint, check_array, check_choice, check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ShapeError
 from ..penalties import L1, GroupLasso, TreeLasso
-from .convex import group_basis_pursuit, penalized_recovery, tree_basis_pursuit
+from .convex import group_basis_pursuit, penalized_recovery, reweighted_tree_weights, tree_basis_pursuit
 from .greedy import block_omp, cosamp, iht
 from .models import Sparse, _WaveletTreeModel, check_model
 from .._linalg import single_blas_thread
@@ -127,7 +127,8 @@ def _check_measurements(A, y, model, owner):
     return Aop, y
 
 
-def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_iter=None, depth_weight=0.0):
+def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_iter=None, depth_weight=0.0,
+            reweight=0, reweight_eps=1.0):
     """Recover a structured sparse signal from ``y = A x (+ noise)``.
 
     Parameters
@@ -169,6 +170,20 @@ def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_ite
         (:meth:`TreeSparse.depth_weights`; 0 gives weight 1 to every node). Choose it from the
         measurements with :func:`~structsparse.cs.select_by_holdout` (``param="depth_weight"``);
         any other method refuses a nonzero value.
+    reweight : int, default 0
+        ``tree_lasso`` only: rounds of reweighting after the first solve (iteratively reweighted tree
+        lasso, the group form of Candes, Wakin and Boyd 2008). Each round solves the tree lasso again
+        with node weights ``w_g * eps / (||x_g|| + eps)``: ``w_g`` the depth weights, ``x_g`` the
+        previous solution on node ``g``'s group (the node and its subtree). Large groups of the last
+        solution are penalized less, so the next solve shrinks them less and prunes the small ones
+        harder. See :func:`~structsparse.cs.convex.reweighted_tree_weights` for ``eps``.
+    reweight_eps : float, default 1.0
+        ``tree_lasso`` with ``reweight`` only: ``eps`` is this factor times the group norm of rank
+        ``m / (4 ln(n / m))`` of the previous solution (the rank rule of Candes, Wakin and Boyd 2008,
+        section 3.2). Larger values reweight less; ``inf`` leaves the weights unchanged (no
+        reweighting round is run, the result is the plain tree lasso's). Choose it
+        from the measurements with :func:`~structsparse.cs.select_by_holdout`
+        (``param="reweight_eps"``).
 
     Returns
     -------
@@ -201,9 +216,14 @@ def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_ite
     if depth_weight != 0 and method != "tree_lasso":
         raise ParameterError(f"The 'depth_weight' parameter of {owner} applies to method='tree_lasso' only. "
                              f"Got depth_weight={depth_weight!r} with method={method!r}.")
+    reweight = check_int(reweight, "reweight", low=0, high=100, owner=owner)
+    reweight_eps = check_reweight_eps(reweight_eps, "reweight_eps", owner)
+    if reweight and method != "tree_lasso":
+        raise ParameterError(f"The 'reweight' parameter of {owner} applies to method='tree_lasso' only. "
+                             f"Got reweight={reweight!r} with method={method!r}.")
 
     with single_blas_thread():
-        res = _dispatch(Aop, y, model, method, noise, kw, owner, depth_weight)
+        res = _dispatch(Aop, y, model, method, noise, kw, owner, depth_weight, reweight, reweight_eps)
     if not res.converged:  # the README promises a warning from every solver that stops early
         warnings.warn(f"recover({method!r}) stopped before meeting its stopping rule after {res.n_iter} "
                       f"iterations ({res.message or 'no message'}); the result says converged=False.",
@@ -211,7 +231,14 @@ def recover(A, y, model, method="model_cosamp", noise=None, *, tol=None, max_ite
     return res
 
 
-def _dispatch(Aop, y, model, method, noise, kw, owner, depth_weight=0.0):
+def check_reweight_eps(value, name, owner):
+    """A positive ``eps`` factor of the reweighted tree lasso, ``inf`` (no reweighting) included."""
+    if isinstance(value, (float, np.floating)) and value == np.inf:
+        return float("inf")
+    return check_scalar(value, name, low=0, low_inclusive=False, owner=owner)
+
+
+def _dispatch(Aop, y, model, method, noise, kw, owner, depth_weight=0.0, reweight=0, reweight_eps=1.0):
     m, n = Aop.shape
     start = time.perf_counter()
     info = {}
@@ -227,11 +254,26 @@ def _dispatch(Aop, y, model, method, noise, kw, owner, depth_weight=0.0):
             raise ParameterError(f"The 'method' parameter of {owner}: 'tree_lasso' needs a TreeSparse or "
                                  f"TreeSparse2D model. "
                                  f"Got {type(model).__name__}.")
-        pen = TreeLasso(model.tree(weights=model.depth_weights(depth_weight) if depth_weight else None), 1.0)
-        if noise:
-            x, info = penalized_recovery(Aop, y, pen, noise, **kw)
-        else:
-            x, info = tree_basis_pursuit(Aop, y, pen, **kw)
+        base = model.depth_weights(depth_weight)
+        pen = TreeLasso(model.tree(weights=base if depth_weight else None), 1.0)
+
+        def solve_tree(penalty):
+            if noise:
+                return penalized_recovery(Aop, y, penalty, noise, **kw)
+            return tree_basis_pursuit(Aop, y, penalty, **kw)
+
+        x, info = solve_tree(pen)
+        n_iter, rounds_converged, eps_used = info["n_iter"], [bool(info.get("converged", True))], []
+        for _ in range(reweight if np.isfinite(reweight_eps) else 0):  # inf: the weights would not change
+            weights, eps = reweighted_tree_weights(pen.group_norms(x), base, m, n, reweight_eps)
+            x, info = solve_tree(TreeLasso(model.tree(weights=weights), 1.0))
+            n_iter += info["n_iter"]
+            rounds_converged.append(bool(info.get("converged", True)))
+            eps_used.append(eps)
+        if reweight and np.isfinite(reweight_eps):
+            # the result converged only if every round did (each round's weights come from the previous x)
+            info.update(n_iter=n_iter, converged=all(rounds_converged), rounds_converged=rounds_converged,
+                        reweight_eps=eps_used, message=f"{reweight} reweighting round(s); last: {info['message']}")
         info["depth_weight"] = depth_weight
     elif method in ("cosamp", "model_cosamp"):
         x, info = cosamp(Aop, y, model if method == "model_cosamp" else model.plain(), **kw)
