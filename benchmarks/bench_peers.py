@@ -54,7 +54,7 @@ def make_problem(seed=0, n=1000, p=5000, size=10, n_active=20, noise=0.01):
     for g in rng.choice(groups.n_groups, n_active, replace=False):
         x_true[groups[g]] = rng.standard_normal(size)
     y = A @ x_true + noise * rng.standard_normal(n)
-    lam = 0.1 * ss.lambda_max(ss.LeastSquares(A, y), "group", groups)
+    lam = 0.1 * ss.lambda_max(ss.LeastSquares(A, y), ss.GroupLasso(groups, 1.0))
     return A, y, groups, lam
 
 

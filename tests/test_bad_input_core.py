@@ -189,8 +189,8 @@ add("admm-rho-negative", "arguments", lambda: ss.admm(ls(), ss.L1(0.1), rho=-1.0
 add("admm-linear_solver-unknown", "arguments", lambda: ss.admm(ls(), ss.L1(0.1), linear_solver="magic"), ParameterError, "linear_solver")
 add("check_triple-unknown", "arguments", lambda: ss.check_triple(ls(), ss.L1(0.1), "magic"), ParameterError, "solver")
 add("lambda_max-unknown-kind", "arguments", lambda: ss.lambda_max(ls(), "l7"), ParameterError, "penalty")
-add("lambda_max-groups-wrong-size", "arguments", lambda: ss.lambda_max(ls(), "group", groups=ss.Groups.from_sizes([3, 3])),
-    (ShapeError, StructureError), "groups")
+add("lambda_max-groups-wrong-size", "arguments", lambda: ss.lambda_max(ls(), ss.GroupLasso(ss.Groups.from_sizes([3, 3]), 1.0)),
+    (ShapeError, StructureError), "features")
 add("duality_gap-x-wrong-length", "arguments", lambda: ss.duality_gap(ls(), ss.L1(0.1), np.zeros(5)), ShapeError, "x")
 add("path-lams-negative", "arguments", lambda: ss.path(ls(), ss.L1(0.1), lams=[0.1, -1.0]), ParameterError, "lams")
 add("path-lams-empty", "empty", lambda: ss.path(ls(), ss.L1(0.1), lams=[]), (ParameterError, ShapeError), "lams")

@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import aslinearoperator
 
 import structsparse as ss
-from structsparse.exceptions import ParameterError, ShapeError, StructureError
+from structsparse.exceptions import ParameterTypeError, ShapeError, StructureError
 from structsparse.penalties.registry import random_groups, random_tree
 from structsparse.solvers.cvxpy_reference import reference_objective, solve_cvxpy
 from structsparse.solvers.lambda_max import _dual_norm_by_prox, free_variables, lambda_max
@@ -31,17 +31,14 @@ def covering_groups(n_features, rng):
 
 
 def structured(kind_of_penalty, n_features, rng):
-    """(penalty_type, structure, l1_ratio, penalty instance with lam=1) with every variable penalized."""
+    """A penalty with lam=1 of the given kind, with every variable penalized."""
     if kind_of_penalty == "l1":
-        return "l1", None, None, ss.L1(1.0)
+        return ss.L1(1.0)
     if kind_of_penalty == "group":
-        g = covering_groups(n_features, rng)
-        return "group", g, None, ss.GroupLasso(g, 1.0)
+        return ss.GroupLasso(covering_groups(n_features, rng), 1.0)
     if kind_of_penalty == "sparse_group":
-        g = random_groups(n_features, rng)  # uncovered features still carry the l1 part
-        return "sparse_group", g, 0.4, ss.SparseGroupLasso(g, 1.0, 0.4)
-    t = random_tree(n_features, rng)
-    return "tree", t, None, ss.TreeLasso(t, 1.0)
+        return ss.SparseGroupLasso(random_groups(n_features, rng), 1.0, 0.4)  # uncovered features keep the l1 part
+    return ss.TreeLasso(random_tree(n_features, rng), 1.0)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -50,12 +47,12 @@ def test_closed_forms_l1_and_group(kind, n_targets):
     rng, A, y = draw(0, n_targets=n_targets)
     loss = ss.LeastSquares(as_kind(A, kind), y)
     u = A.T @ y
-    assert lambda_max(loss, "l1") == pytest.approx(np.abs(u).max(), rel=1e-13)
+    assert lambda_max(loss, ss.L1(1.0)) == pytest.approx(np.abs(u).max(), rel=1e-13)
     g = covering_groups(18, rng)
     expected = max(np.linalg.norm(u[idx]) / w for idx, w in zip(g, g.weights))
-    assert lambda_max(loss, "group", g) == pytest.approx(expected, rel=1e-13)
+    assert lambda_max(loss, ss.GroupLasso(g, 1.0)) == pytest.approx(expected, rel=1e-13)
     # a list of index lists is accepted as well
-    assert lambda_max(loss, "group", g.to_lists()) == pytest.approx(
+    assert lambda_max(loss, ss.GroupLasso(g.to_lists(), 1.0)) == pytest.approx(
         max(np.linalg.norm(u[idx]) for idx in g), rel=1e-13)
 
 
@@ -63,9 +60,9 @@ def test_closed_forms_l1_and_group(kind, n_targets):
 def test_matches_the_prox_definition(kind_of_penalty):
     # lambda_max is the smallest t whose prox zeroes A^T y: check against a bisection on the prox itself
     rng, A, y = draw(1)
-    ptype, structure, ratio, pen = structured(kind_of_penalty, 18, rng)
+    pen = structured(kind_of_penalty, 18, rng)
     loss = ss.LeastSquares(A, y)
-    assert lambda_max(loss, ptype, structure, ratio) == pytest.approx(_dual_norm_by_prox(pen, A.T @ y), rel=1e-9)
+    assert lambda_max(loss, pen) == pytest.approx(_dual_norm_by_prox(pen, A.T @ y), rel=1e-9)
 
 
 @pytest.mark.parametrize("kind_of_penalty", ["l1", "group", "sparse_group", "tree"])
@@ -73,10 +70,10 @@ def test_matches_the_prox_definition(kind_of_penalty):
 def test_fista_solution_exactly_zero_at_lambda_max_and_not_below(kind_of_penalty, seed):
     n_targets = None if seed % 2 == 0 else 3
     rng, A, y = draw(10 + seed, n_targets=n_targets)
-    ptype, structure, ratio, pen = structured(kind_of_penalty, 18, rng)
+    pen = structured(kind_of_penalty, 18, rng)
     loss = ss.LeastSquares(as_kind(A, KINDS[seed % 3]), y)
-    lmax = lambda_max(loss, ptype, structure, ratio)
-    # the string form and the penalty-instance form agree
+    lmax = lambda_max(loss, pen)
+    # the penalty's own lam is ignored
     assert lambda_max(loss, pen.with_lam(123.0)) == lmax
 
     at = ss.fista(loss, pen.with_lam(lmax), tol=1e-12)
@@ -90,9 +87,9 @@ def test_fista_solution_exactly_zero_at_lambda_max_and_not_below(kind_of_penalty
 @pytest.mark.parametrize("kind_of_penalty", ["l1", "group", "sparse_group", "tree"])
 def test_cvxpy_agrees_zero_is_optimal_at_lambda_max_only(kind_of_penalty):
     rng, A, y = draw(20)
-    ptype, structure, ratio, pen = structured(kind_of_penalty, 18, rng)
+    pen = structured(kind_of_penalty, 18, rng)
     loss = ss.LeastSquares(A, y)
-    lmax = lambda_max(loss, ptype, structure, ratio)
+    lmax = lambda_max(loss, pen)
     zero = np.zeros(18)
     at = solve_cvxpy(loss, pen.with_lam(lmax))
     f0 = reference_objective(loss, pen.with_lam(lmax), zero)
@@ -130,7 +127,7 @@ def test_unpenalized_features_are_fitted_first(kind):
     free = free_variables(pen, 16)
     np.testing.assert_array_equal(np.flatnonzero(free), [0, 1, 2, 3, 4])
     loss = ss.LeastSquares(as_kind(A, kind), y)
-    lmax = lambda_max(loss, "group", groups)
+    lmax = lambda_max(loss, ss.GroupLasso(groups, 1.0))
     # closed form: residual of the least-squares fit on the free columns
     coef = np.linalg.lstsq(A[:, free], y, rcond=None)[0]
     u = A.T @ (y - A[:, free] @ coef)
@@ -149,7 +146,7 @@ def test_unpenalized_tree_root_and_sparse_group_l1_part():
     tree = ss.Tree.from_parents([-1, 0, 0, 1, 1, 2, 2], weights=[0, 1, 1, 1, 1, 1, 1])
     pen = ss.TreeLasso(tree, 1.0)
     np.testing.assert_array_equal(free_variables(pen, 7), [True] + [False] * 6)
-    lmax = lambda_max(loss, "tree", tree)
+    lmax = lambda_max(loss, ss.TreeLasso(tree, 1.0))
     x0 = np.zeros(7)
     x0[0] = A[:, 0] @ y / (A[:, 0] @ A[:, 0])
     _assert_threshold(loss, pen, lmax, x0, free_variables(pen, 7))
@@ -170,46 +167,29 @@ def test_nuclear_norm_instance_gives_spectral_norm():
 
 def test_zero_data_gives_zero():
     A = np.random.default_rng(0).standard_normal((6, 4))
-    assert lambda_max(ss.LeastSquares(A, np.zeros(6)), "l1") == 0.0
+    assert lambda_max(ss.LeastSquares(A, np.zeros(6)), ss.L1(1.0)) == 0.0
 
 
 def test_bad_input():
     rng, A, y = draw(50, n_features=6)
     loss = ss.LeastSquares(A, y)
     groups = ss.Groups.contiguous(6, 2)
-    tree = ss.Tree.from_parents([-1, 0, 0, 1, 1, 2])
     with pytest.raises(TypeError, match="loss"):
-        lambda_max((A, y), "l1")
-    with pytest.raises(ParameterError, match="penalty_type"):
-        lambda_max(loss, "lasso")
-    with pytest.raises(ParameterError, match="penalty_type"):
+        lambda_max((A, y), ss.L1(1.0))
+    # the string forms are gone: each is refused with the form to use
+    for old in ("l1", "group", "sparse_group", "tree", "lasso"):
+        with pytest.raises(ParameterTypeError, match=r"'penalty'.*removed.*GroupLasso\(groups, 1.0\)"):
+            lambda_max(loss, old)
+    with pytest.raises(ParameterTypeError, match="'penalty'.*NoneType"):
         lambda_max(loss, None)
-    with pytest.raises(StructureError, match="groups"):
-        lambda_max(loss, "group")
-    with pytest.raises(StructureError, match="Tree"):
-        lambda_max(loss, "tree")
-    with pytest.raises(StructureError, match="Tree"):
-        lambda_max(loss, "tree", groups)
-    with pytest.raises(StructureError, match="tree"):
-        lambda_max(loss, "group", tree)
+    with pytest.raises(TypeError):
+        lambda_max(loss, "group", groups)  # the old structure arguments are gone too
     with pytest.raises(ShapeError, match="8"):
-        lambda_max(loss, "group", ss.Groups.contiguous(8, 2))
-    with pytest.raises(ShapeError):
-        lambda_max(loss, "tree", ss.Tree.from_parents([-1, 0, 0]))
-    with pytest.raises(ShapeError):
         lambda_max(loss, ss.GroupLasso(ss.Groups.contiguous(8, 2), 1.0))
-    with pytest.raises(ParameterError, match="l1_ratio"):
-        lambda_max(loss, "sparse_group", groups)
-    with pytest.raises(ParameterError, match="l1_ratio"):
-        lambda_max(loss, "sparse_group", groups, l1_ratio=1.5)
-    with pytest.raises(ParameterError, match="l1_ratio"):
-        lambda_max(loss, "group", groups, l1_ratio=0.5)
-    with pytest.raises(ParameterError, match="groups"):
-        lambda_max(loss, "l1", groups)
-    with pytest.raises(ParameterError, match="not both"):
-        lambda_max(loss, ss.L1(1.0), groups)
+    with pytest.raises(ShapeError):
+        lambda_max(loss, ss.TreeLasso(ss.Tree.from_parents([-1, 0, 0]), 1.0))
     with pytest.raises(StructureError):
-        lambda_max(loss, "group", [[0, 1], [1, 2]])  # overlapping groups are not a group lasso
+        lambda_max(loss, ss.GroupLasso([[0, 1], [1, 2]], 1.0))  # overlapping groups are not a group lasso
 
 
 def test_overlapping_groups_use_the_exact_dual_norm():
@@ -241,8 +221,8 @@ def test_caller_arrays_untouched():
     A0, y0 = A.copy(), y.copy()
     groups = ss.Groups.from_lists([[0, 1], [2, 3, 4]], n_features=8)  # features 5-7 free: least-squares path
     weights0 = groups.weights.copy()
-    lambda_max(ss.LeastSquares(A, y), "group", groups)
-    lambda_max(ss.LeastSquares(aslinearoperator(A), y), "group", groups)
+    lambda_max(ss.LeastSquares(A, y), ss.GroupLasso(groups, 1.0))
+    lambda_max(ss.LeastSquares(aslinearoperator(A), y), ss.GroupLasso(groups, 1.0))
     np.testing.assert_array_equal(A, A0)
     np.testing.assert_array_equal(y, y0)
     np.testing.assert_array_equal(groups.weights, weights0)

@@ -14,80 +14,30 @@ penalty through their declared structure.
 
 import numpy as np
 
-import warnings
-
 from .._linalg import columns, restricted_lstsq
-from ..exceptions import ParameterError, ParameterTypeError, ShapeError, StructureError
+from ..exceptions import ParameterTypeError, ShapeError, StructureError
 from ..penalties import Penalty
-from ..structure import Groups, Tree
 
-__all__ = ["lambda_max", "PENALTY_TYPES"]
-
-#: Deprecated string forms of ``penalty`` (use a Penalty instance).
-PENALTY_TYPES = ("l1", "group", "sparse_group", "tree")
+__all__ = ["lambda_max"]
 
 # The dual norm is rounded up by a few ulps: a solver's prox compares norms computed in another order
 # (and scaled by a step), which would otherwise leave entries of 1e-16 at lam = lambda_max.
 _ROUND_UP = 1.0 + 16 * np.finfo(float).eps
 
 
-def _build_penalty(loss, penalty_type, groups, l1_ratio):
-    """A penalty with ``lam = 1`` carrying the requested structure (strings are deprecated)."""
-    owner = "lambda_max"
-    if isinstance(penalty_type, str):
-        warnings.warn("lambda_max(datafit, 'l1' | 'group' | 'sparse_group' | 'tree', groups) is deprecated and "
-                      "will be removed in the next release; pass a penalty: lambda_max(datafit, ss.GroupLasso("
-                      "groups, 1.0)).", DeprecationWarning, stacklevel=3)
-    from ..penalties import L1, GroupLasso  # the deprecated string forms only
-
-    if isinstance(penalty_type, Penalty):
-        if groups is not None or l1_ratio is not None:
-            raise ParameterError(
-                f"{owner}: pass either a Penalty instance or penalty_type with groups/l1_ratio, not both "
-                "(the penalty's own structure is used)."
-            )
-        return penalty_type.with_lam(1.0)
-    if not isinstance(penalty_type, str) or penalty_type not in PENALTY_TYPES:
-        raise (ParameterError if isinstance(penalty_type, str) else ParameterTypeError)(
-            f"The 'penalty_type' parameter of {owner} must be a Penalty or one of "
-            f"{', '.join(repr(p) for p in PENALTY_TYPES)}. Got {penalty_type!r} instead."
+def _unit_penalty(penalty):
+    """``penalty`` with ``lam = 1``; anything but a Penalty is refused with the form to use."""
+    if isinstance(penalty, str):
+        raise ParameterTypeError(
+            f"The 'penalty' parameter of lambda_max must be a Penalty. Got the string {penalty!r}: the string "
+            "forms ('l1', 'group', 'sparse_group', 'tree') were removed in 0.2.0; pass the penalty itself, e.g. "
+            "lambda_max(datafit, ss.GroupLasso(groups, 1.0))."
         )
-    if penalty_type != "sparse_group" and l1_ratio is not None:
-        raise ParameterError(f"{owner}: 'l1_ratio' applies only to penalty_type='sparse_group'.")
-    if penalty_type == "l1":
-        if groups is not None:
-            raise ParameterError(f"{owner}: penalty_type='l1' takes no 'groups'.")
-        return L1(1.0)
-    if groups is None:
-        need = "a Tree" if penalty_type == "tree" else "a Groups (or a list of index lists)"
-        raise StructureError(f"{owner}: penalty_type={penalty_type!r} needs 'groups': {need}.")
-    if penalty_type == "tree":
-        if not isinstance(groups, Tree):
-            raise StructureError(
-                f"The 'groups' parameter of {owner} must be a Tree for penalty_type='tree'. "
-                f"Got {type(groups).__name__}."
-            )
-        from ..penalties import TreeLasso
-
-        return TreeLasso(groups, 1.0)
-    if isinstance(groups, Tree):
-        raise StructureError(
-            f"The 'groups' parameter of {owner} must be a Groups for penalty_type={penalty_type!r}, not a "
-            "Tree (use penalty_type='tree')."
+    if not isinstance(penalty, Penalty):
+        raise ParameterTypeError(
+            f"The 'penalty' parameter of lambda_max must be a Penalty. Got {type(penalty).__name__}."
         )
-    if not isinstance(groups, Groups):
-        groups = Groups.from_lists(groups, n_features=loss.n_features)
-    if groups.n_features != loss.n_features:
-        raise ShapeError(
-            f"{owner}: the groups index {groups.n_features} features but the loss has {loss.n_features}."
-        )
-    if penalty_type == "group":
-        return GroupLasso(groups, 1.0)
-    if l1_ratio is None:
-        raise ParameterError(f"{owner}: penalty_type='sparse_group' needs 'l1_ratio' (a float in [0, 1]).")
-    from ..penalties import SparseGroupLasso
-
-    return SparseGroupLasso(groups, 1.0, l1_ratio)
+    return penalty.with_lam(1.0)
 
 
 def free_variables(penalty, n_features, x_shape=None):
@@ -119,7 +69,7 @@ def _free_fit_dual_point(datafit, free):
     return sub.dual_point(sub.matvec(res.x.reshape(shape)))
 
 
-def lambda_max(loss, penalty_type, groups=None, l1_ratio=None):
+def lambda_max(loss, penalty):
     """Smallest ``lam`` for which the solution of ``F(A x) + lam * Omega(x)`` is zero.
 
     Parameters
@@ -127,15 +77,9 @@ def lambda_max(loss, penalty_type, groups=None, l1_ratio=None):
     loss : Datafit
         Any datafit (least squares, logistic, Huber, Poisson, ...); ``A``
         dense, scipy.sparse or a LinearOperator.
-    penalty_type : Penalty
-        The penalty whose structure is used (its ``lam`` is ignored). The
-        strings ``'l1'``, ``'group'``, ``'sparse_group'`` and ``'tree'``
-        (with ``groups`` and ``l1_ratio``) still work for this release with
-        a ``DeprecationWarning``.
-    groups : Groups, list of lists or Tree, optional
-        Deprecated: the structure for a string ``penalty_type``.
-    l1_ratio : float in [0, 1], optional
-        Deprecated: for ``'sparse_group'`` only.
+    penalty : Penalty
+        The penalty whose structure is used (its ``lam`` is ignored). Any
+        registered penalty, or one added with ``register_penalty``.
 
     Returns
     -------
@@ -158,7 +102,7 @@ def lambda_max(loss, penalty_type, groups=None, l1_ratio=None):
     """
     if not isinstance(getattr(loss, "capabilities", None), frozenset) or not hasattr(loss, "dual_point"):
         raise TypeError(f"The 'loss' parameter of lambda_max must be a structsparse Datafit. Got {type(loss).__name__}.")
-    penalty = _build_penalty(loss, penalty_type, groups, l1_ratio)
+    penalty = _unit_penalty(penalty)
     n = penalty.n_features
     if n is not None and n != loss.n_features:
         raise ShapeError(f"lambda_max: the penalty is defined on {n} features but the loss has {loss.n_features}.")
