@@ -227,3 +227,72 @@ def test_operator_supports_beyond_half_the_rows_are_not_polished(monkeypatch):
     assert sizes and all(2 * s <= m or s == n for s in sizes)  # n: the correction on every column
     assert res.residual <= 1e-6
     np.testing.assert_allclose(res.x, x0, atol=1e-5)
+
+
+def _dct_problem(m, n, k, group, seed):
+    """A PartialDCT operator, its dense matrix, and measurements of a k-block-sparse signal (blocks of ``group``)."""
+    rng = np.random.default_rng(seed)
+    A = cs.partial_dct(m, n, rng=rng)
+    x0 = np.zeros(n)
+    for g in rng.choice(n // group, k, replace=False):
+        x0[g * group:(g + 1) * group] = rng.standard_normal(group)
+    return A, A @ np.eye(n), A @ x0
+
+
+@pytest.mark.parametrize("group, k", [(1, 8), (1, 30), (4, 4), (4, 12)])
+def test_operator_stages_on_a_dense_working_set_match_the_dense_matrix(group, k):
+    """On an operator with l1 / group norms, the stages run block coordinate descent on dense working-set
+    columns: the same solution as on the dense matrix (also where recovery fails, k = 30 / 12 blocks), the
+    optimal value of the linear program for l1, and a working set smaller than the whole design."""
+    from scipy.optimize import linprog
+
+    m, n = 64, 256
+    A, D, y = _dct_problem(m, n, k, group, seed=3)
+    if group == 1:
+        pen = ss.L1(1.0)
+    else:
+        pen = ss.GroupLasso(ss.Groups.from_lists([list(range(i, i + group)) for i in range(0, n, group)]), 1.0)
+    # gap 1e-8 on both sides: where recovery fails the solution is determined to about the gap, not to rounding
+    op = continuation(A, y, pen, gap_tol=1e-8)
+    dense = continuation(D, y, pen, gap_tol=1e-8)
+    assert op.solver == "solve_block" and 0 < op.working_set < n
+    assert dense.working_set == 0
+    assert op.converged and dense.converged
+    assert op.residual <= 1e-9
+    np.testing.assert_allclose(op.x, dense.x, atol=1e-6)
+    if group == 1:
+        lp = linprog(np.ones(2 * n), A_eq=np.hstack([D, -D]), b_eq=y, bounds=(0, None), method="highs")
+        assert abs(op.objective - lp.fun) <= 1e-6 * lp.fun
+
+
+def test_operator_working_set_past_its_size_cap_falls_back_to_the_whole_operator(monkeypatch):
+    """Past the cap on the dense block (m * columns entries) the stages run FISTA on the whole operator, with the
+    same answer."""
+    from structsparse.solvers import continuation as cont
+
+    A, D, y = _dct_problem(64, 256, 8, 1, seed=4)
+    small = continuation(A, y, ss.L1(1.0))
+    monkeypatch.setattr(cont, "_WS_MAX_ENTRIES", 64 * 5)
+    capped = continuation(A, y, ss.L1(1.0))
+    assert small.solver == "solve_block" and capped.solver == "fista" and capped.working_set == 0
+    assert small.converged and capped.converged
+    np.testing.assert_allclose(capped.x, small.x, atol=1e-6)
+
+
+def test_working_set_stage_solves_the_whole_penalized_problem():
+    """One stage on a working set is the solution of the full penalized problem: its optimality conditions
+    (||A^T r||_inf <= lam, and A_j^T r = lam sign(x_j) on the support) hold on every column of the operator."""
+    from structsparse.solvers.continuation import _group_parts, _WorkingSetStages
+
+    A, D, y = _dct_problem(64, 256, 10, 1, seed=5)
+    omega = ss.L1(1.0)
+    stages = _WorkingSetStages(A, omega, _group_parts(omega, 256))
+    lam = 0.05 * float(np.max(np.abs(A.rmatvec(y))))
+    x, n_iter, name = stages(y, lam, np.zeros(256), np.zeros(64), 1e-12, {}, lambda: False)
+    assert name == "solve_block" and n_iter > 0 and 0 < stages.largest < 256
+    g = D.T @ (y - D @ x)
+    assert np.max(np.abs(g)) <= lam * (1 + 1e-5)
+    on = x != 0
+    np.testing.assert_allclose(g[on], lam * np.sign(x[on]), rtol=1e-5)
+    ref = ss.solve(ss.LeastSquares(D, y), ss.L1(lam), tol=1e-12)
+    np.testing.assert_allclose(x, ref.x, atol=1e-6)
