@@ -34,13 +34,6 @@ an exact certificate: with ``s`` the gradient of ``Omega`` at ``x_c`` on
 ``certified=True``). Two such ``u`` are tried: the multiplier ``u_k``
 projected onto ``{u : A_S^T u = s}`` (near the dual optimum off ``S``), and
 the least-squares one ``A_S (A_S^T A_S)^{-1} s``.
-
-On a ``LinearOperator`` with an ``l1`` or group-lasso penalty, block
-coordinate descent still runs the stages, on dense columns built for a
-working set of blocks only (grown from the blocks that violate the full
-problem's optimality conditions, checked with one ``A^T r``, up to
-``m |W| <= 4e6`` entries, past which the stages run on the whole operator);
-the polish and the certificate then use those dense columns too.
 """
 
 import time
@@ -51,12 +44,10 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.sparse.linalg import LinearOperator
 
-from .._linalg import _dense_lstsq, columns, restricted_lstsq, rmatvec, single_blas_thread
+from .._linalg import columns, restricted_lstsq, rmatvec, single_blas_thread
 from .._validation import check_int, check_options, check_scalar
 from ..datafits import LeastSquares
 from ..exceptions import ConvergenceWarning, ParameterError
-from ..penalties import GroupLasso
-from ..structure import Groups
 from .capabilities import SOLVER_SPECS, auto_solver
 from .solve import _accepted, outer_alias, solve
 
@@ -96,9 +87,6 @@ class ContinuationResult:
     message : str
     time : float
         Seconds.
-    working_set : int
-        Most columns of the dense working set the stages were solved on
-        (0 when every stage ran on the whole design).
     """
 
     x: np.ndarray
@@ -114,7 +102,6 @@ class ContinuationResult:
     solver: str
     message: str
     time: float
-    working_set: int = 0
 
     def __repr__(self):
         return (f"ContinuationResult(objective={self.objective:.6g}, gap={self.gap:.1e}, "
@@ -217,120 +204,6 @@ class _MinNormCorrection:
 
 
 
-def _fit_dense(M, r):
-    """Least-squares coefficients of ``r`` on the dense columns ``M`` (an orthogonal solve, no iterations)."""
-    with single_blas_thread():
-        return _dense_lstsq(M, r.reshape(-1, 1), None, False)[:, 0]
-
-
-_WS_MAX_ENTRIES = 4e6  # largest dense working-set block (m * columns) built from an operator
-
-
-class _WorkingSetStages:
-    """Penalized stages on an operator, solved on dense working sets of blocks.
-
-    Block coordinate descent needs explicit columns; an operator's are built
-    (one product per new column) only for a working set ``W`` of blocks. A
-    stage solves the problem restricted to ``W``, then one ``A^T r`` checks
-    the blocks outside ``W``: the restricted solution is the full one when
-    no block has ``||(A^T r)_g|| > lam w_g`` (or the full duality gap is
-    within ``tol``); otherwise the most violating blocks join (``W`` at most
-    doubles) and the stage repeats. Past ``_WS_MAX_ENTRIES`` entries the
-    caller falls back to its solver on the whole operator.
-    """
-
-    def __init__(self, A, omega, parts):
-        self.A = A
-        self.omega = omega
-        self.idx, self.ptr, self.w = parts
-        self.sizes = np.diff(self.ptr)
-        self.pos = np.full(A.shape[1], -1, np.int64)  # column j of A is store[:, pos[j]] once built
-        self.store = np.empty((A.shape[0], 64))
-        self.count = 0
-        self.largest = 0
-
-    def _score(self, g):
-        """``||g_b|| / w_b`` per block (infinite where a zero weight meets a nonzero entry)."""
-        nz = self.sizes > 0
-        sq = np.zeros(self.sizes.size)
-        sq[nz] = np.add.reduceat(g[self.idx] ** 2, self.ptr[:-1][nz])
-        norms = np.sqrt(sq)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(self.w > 0, norms / np.where(self.w > 0, self.w, 1.0), np.where(norms > 0, np.inf, 0.0))
-
-    def cached(self, cols):
-        """The dense columns ``A[:, cols]`` when every one was built already, else ``None``."""
-        cols = np.asarray(cols, np.int64)
-        if np.any(self.pos[cols] < 0):
-            return None
-        return self.store[:, self.pos[cols]]
-
-    def _dense(self, cols):
-        """``A[:, cols]``, building the columns not built yet (one product with unit vectors)."""
-        new = cols[self.pos[cols] < 0]
-        if new.size:
-            m, n = self.A.shape
-            E = np.zeros((n, new.size))
-            E[new, np.arange(new.size)] = 1.0
-            block = np.asarray(self.A.matmat(E)).reshape(m, new.size)
-            if self.count + new.size > self.store.shape[1]:
-                grown = np.empty((m, max(2 * self.store.shape[1], self.count + new.size)))
-                grown[:, :self.count] = self.store[:, :self.count]
-                self.store = grown
-            self.store[:, self.count:self.count + new.size] = block
-            self.pos[new] = np.arange(self.count, self.count + new.size)
-            self.count += new.size
-        return self.store[:, self.pos[cols]]
-
-    def __call__(self, b, lam, x, Ax, tol, kw, expired):
-        """Solve the stage ``min 0.5 ||A x - b||^2 + lam Omega(x)`` from ``x``; ``None`` past the size cap.
-
-        Returns ``(x, n_iter, solver_name)``.
-        """
-        m = self.A.shape[0]
-        idx, ptr, sizes = self.idx, self.ptr, self.sizes
-        score = self._score(rmatvec(self.A, b - Ax))
-        nz = sizes > 0
-        on = np.zeros(sizes.size, bool)
-        on[nz] = np.logical_or.reduceat(x[idx] != 0, ptr[:-1][nz])
-        n_iter, name = 0, "solve_block"
-        while True:
-            viol = np.flatnonzero(~on & (score > lam) & nz)
-            if viol.size:
-                grow = max(10, int(on.sum()))
-                on[viol[np.argsort(-score[viol], kind="stable")[:grow]]] = True
-            W = np.flatnonzero(on & nz)
-            cols = np.concatenate([idx[ptr[g]:ptr[g + 1]] for g in W]) if W.size else np.zeros(0, np.int64)
-            if m * cols.size > _WS_MAX_ENTRIES:
-                return None
-            if cols.size == 0:
-                return np.zeros_like(x), n_iter, name
-            self.largest = max(self.largest, int(cols.size))
-            AW = self._dense(cols)
-            # Omega restricted to W is the sum of W's group norms (builds the l1 norm as singletons too)
-            sub_ptr = np.concatenate([[0], np.cumsum(sizes[W])]).astype(np.int64)
-            pen = GroupLasso(Groups(np.arange(cols.size, dtype=np.int64), sub_ptr, int(cols.size),
-                                    weights=self.w[W]), lam)
-            res = solve(LeastSquares(AW, b), pen, tol=tol, x0=x[cols], **kw)
-            n_iter += res.n_iter
-            name = res.solver
-            x = np.zeros_like(x)
-            x[cols] = res.x
-            r = b - AW @ res.x
-            score = self._score(rmatvec(self.A, r))
-            worst = float(np.max(score[~on & nz])) if np.any(~on & nz) else 0.0
-            if worst <= lam:
-                return x, n_iter, name
-            # the full problem's duality gap at the scaled residual: within tol, the restricted solution serves
-            scale = min(1.0, lam / float(np.max(score)))
-            primal = 0.5 * float(r @ r) + lam * float(self.omega.omega(x))
-            dual = 0.5 * float(b @ b) - 0.5 * float(np.sum((b - scale * r) ** 2))
-            if primal - dual <= tol * max(primal, np.finfo(float).tiny):
-                return x, n_iter, name
-            if expired():
-                return x, n_iter, name  # the time limit: the caller reports it
-
-
 def _deadline_callback(deadline, user_callback=None):
     """A solver callback that stops the solver at ``deadline`` (``time.perf_counter`` seconds), or when the
     user's own callback asks to."""
@@ -420,7 +293,6 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
     if "dual_norm" not in getattr(penalty, "capabilities", frozenset()):
         raise ParameterError(f"The 'penalty' parameter of {owner} needs a dual norm (for the certificate); "
                              f"{type(penalty).__name__} has none.")
-    stages_ws = None  # the working-set stages, when used (their largest working set is reported)
     fit = LeastSquares(A, y)
     if fit.y.ndim != 1:
         raise ParameterError(f"The 'y' parameter of {owner} must be a vector. Got shape {fit.y.shape}.")
@@ -440,8 +312,7 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
         return ContinuationResult(x=x, objective=float(value), lower=float(max(lower, 0.0)), gap=float(max(gap, 0.0)),
                                   residual=float(resid), converged=bool(converged), certified=bool(certified),
                                   n_iter=int(n_iter), n_stages=int(n_stages), lam=float(lam), solver=solver_name,
-                                  message=message, time=time.perf_counter() - start,
-                                  working_set=0 if stages_ws is None else stages_ws.largest)
+                                  message=message, time=time.perf_counter() - start)
 
     if ynorm == 0.0:
         return result(np.zeros(n), 0.0, 0.0, 0.0, True, True, 0, 0, 0.0, "", "y is zero: x = 0 is optimal")
@@ -452,12 +323,6 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
     parts = _group_parts(omega, n)
     blocks = _blocks(omega, n)
     explicit = not isinstance(A, LinearOperator)
-    # an operator with a sum of disjoint group norms (l1, group lasso): stages on dense working sets of blocks (solve_block), unless the
-    # caller chose the solver or passed it options
-    working = None
-    if (solver == "auto" and not explicit and not options and parts is not None and blocks is not None
-            and np.unique(parts[0]).size == parts[0].size):  # a block-separable sum of disjoint group norms
-        working = stages_ws = _WorkingSetStages(A, omega, parts)
     if solver == "auto":
         solver = auto_solver(fit, omega)
     # each stage's iteration bound: solve_block counts outer working-set iterations (max_outer)
@@ -471,7 +336,7 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
                       target=f"the solver {solver!r}")
         stops_inside = var_kw or "callback" in accepted
     # a global Lipschitz constant only for the solvers that step with one (one estimate, reused by every stage)
-    lipschitz = None if solver == "solve_block" or working is not None else fit.lipschitz
+    lipschitz = None if solver == "solve_block" else fit.lipschitz
     if lam_min_ratio is None:
         lam_min_ratio = 1e-2 if solver == "solve_block" else 1e-4
     lowest = lam_max * lam_min_ratio * 1e-2  # the adaptive floor goes at most two decades lower
@@ -499,27 +364,22 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
         key = S.tobytes()
         if S.size == 0 or S.size > m or key in tried:
             return None  # more columns than rows: the correction on every column (cheaper) is offered instead
-        dense = None if stages_ws is None else stages_ws.cached(S)  # the working set's dense columns
-        if not explicit and dense is None and 2 * S.size > m:
+        if not explicit and 2 * S.size > m:
             # an operator's restricted least squares is iterative, and near-square supports are ill-conditioned
-            # (thousands of LSQR steps); without dense columns an operator gets no certificate anyway, and the
-            # correction on every column (offered after the stage) is the cheaper feasible point
+            # (thousands of LSQR steps); an operator gets no certificate anyway, and the correction on every
+            # column (offered after the stage) is the cheaper feasible point
             return None
         tried.add(key)  # at most m columns (full rank) polish to one point whatever x is
         cand = np.where(mask, x, 0.0)
-        cand[S] += (restricted_lstsq(A, y - matvec(cand), S)[0] if dense is None else
-                    _fit_dense(dense, y - matvec(cand)))
-        if offer(cand) > resid_tol or parts is None or (not explicit and dense is None):
+        cand[S] += restricted_lstsq(A, y - matvec(cand), S)[0]
+        if offer(cand) > resid_tol or parts is None or not explicit:
             return None
         dust = np.abs(cand) <= 1e-9 * float(np.max(np.abs(cand)))
         if np.any(dust[S]):  # rounding dust off the polished point: the certificate needs its exact support
             S = np.flatnonzero(_expand(~dust, blocks))
             key = S.tobytes()
             cand = np.zeros(n)
-            dense = None if explicit else stages_ws.cached(S)
-            if dense is None and not explicit:
-                return None
-            cand[S] = restricted_lstsq(A, y, S)[0] if explicit else _fit_dense(dense, y)
+            cand[S] = restricted_lstsq(A, y, S)[0]
             if offer(cand) > resid_tol:
                 return None
         if S.size > m or key in certified_tried:
@@ -527,7 +387,7 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
         certified_tried.add(key)
         # exact certificate on S: u = A_S (A_S^T A_S)^{-1} s, s the gradient of Omega on S
         s = _gradient(cand, parts)[S]
-        AS = columns(A, S) if explicit else dense
+        AS = columns(A, S)
         AS = AS.toarray() if hasattr(AS, "toarray") else np.asarray(AS)
         with single_blas_thread():
             try:
@@ -584,7 +444,6 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
     lam = lam_max * ratio
     lam_floor = lam_max * lam_min_ratio
     x = np.zeros(n)
-    Ax = np.zeros(m)
     u = np.zeros(m)
     n_iter, solver_name, message, stage = 0, "", "", 0
     prev_gap = np.inf
@@ -595,26 +454,13 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
             kw[stage_key] = stage_iter
         if time_limit is not None and stops_inside:
             kw["callback"] = _deadline_callback(start + time_limit, kw.get("callback"))
-        staged = None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # the bounds below judge every stage
-            if working is not None:
-                wkw = {k: v for k, v in kw.items() if k != stage_key}
-                if stage_iter is not None:
-                    wkw["max_outer"] = stage_iter
-                expired = (lambda: time.perf_counter() >= start + time_limit) if time_limit is not None else (
-                    lambda: False)
-                staged = working(b, lam, x, Ax, tol, wkw, expired)
-                if staged is None:
-                    working = None  # past the size cap: the whole operator from now on
-            if staged is None:
-                if lipschitz is None and solver != "solve_block":
-                    lipschitz = fit.lipschitz
-                res = solve(LeastSquares(A, b, lipschitz=lipschitz), omega.with_lam(lam), tol=tol, x0=x,
-                            solver=solver, **kw)
-                staged = res.x, res.n_iter, res.solver
-        x, stage_n_iter, solver_name = staged
-        n_iter += stage_n_iter
+            res = solve(LeastSquares(A, b, lipschitz=lipschitz), omega.with_lam(lam), tol=tol, x0=x,
+                        solver=solver, **kw)
+        solver_name = res.solver
+        n_iter += res.n_iter
+        x = res.x
         Ax = matvec(x)
         u = (b - Ax) / lam
         z = rmatvec(A, u)
