@@ -17,7 +17,7 @@ def _reference(net, X):
     return net.forward(X, inplace=False)
 
 
-def _close(got, ref):
+def _assert_close(got, ref):
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * max(1.0, float(np.abs(ref).max())))
 
 
@@ -126,7 +126,7 @@ def test_plan_matches_the_layer_by_layer_pass(name, batch):
     X0 = X.copy()
     got = net.forward(X)
     assert _plan_of(net, X).usable
-    _close(got, _reference(net, X))
+    _assert_close(got, _reference(net, X))
     again = net.forward(X)
     assert again is not got
     np.testing.assert_array_equal(again, got)    # buffers reused, the same result, a fresh array
@@ -162,7 +162,7 @@ def test_plan_float64_and_input_selection():
     X = np.random.default_rng(4).standard_normal((2, 6, 6, 3))
     got = net.forward(X)
     assert got.dtype == np.float64 and _plan_of(net, X[..., :2]).usable
-    _close(got, _reference(net, X))
+    _assert_close(got, _reference(net, X))
 
 
 @needs_numba
@@ -193,7 +193,7 @@ def test_a_changed_weight_changes_the_output(change):
         nn.train(net, np.repeat(X, 4, axis=0), np.repeat(y, 4), epochs=1, lr=0.5, progress=False)
     after = net.forward(X)
     assert np.abs(after - before).max() > 1e-3
-    _close(after, _reference(net, X))
+    _assert_close(after, _reference(net, X))
 
 
 @needs_numba
@@ -212,8 +212,8 @@ def test_structure_changes_rebuild_the_plan():
     assert not plan.fits(net)
     out = net.forward(X)
     assert out.shape == (1, 4) and _plan_of(net, X) is not plan
-    _close(out, _reference(net, X))
-    _close(copy.forward(X), _reference(copy, X))
+    _assert_close(out, _reference(net, X))
+    _assert_close(copy.forward(X), _reference(copy, X))
 
 
 @needs_numba
@@ -236,11 +236,11 @@ def test_graphs_with_other_layers_run_the_general_pass():
     g.add(nn.GlobalAvgPool2D())
     g.add(nn.Dense(3))
     X = np.random.default_rng(12).standard_normal((1, 5, 5, 2)).astype(np.float32)
-    _close(g.forward(X), _reference(g, X))
+    _assert_close(g.forward(X), _reference(g, X))
     assert not _plan_of(g, X).usable
     # larger batches never plan
     X = np.random.default_rng(13).standard_normal((g.PLAN_MAX_SAMPLES + 1, 5, 5, 2)).astype(np.float32)
-    _close(g.forward(X), _reference(g, X))
+    _assert_close(g.forward(X), _reference(g, X))
     assert (X.shape, X.dtype) not in g._plans
 
 
@@ -258,7 +258,7 @@ def test_plan_agrees_with_onnxruntime_at_batch_one():
     ref = sess.run(None, {sess.get_inputs()[0].name: nchw(X)})[0]
     got = net.forward(X)
     assert _plan_of(net, X).usable
-    _close(got, ref)
+    _assert_close(got, ref)
 
 
 @pytest.mark.filterwarnings("error")
@@ -285,7 +285,7 @@ def test_plan_reads_strided_inputs():
     net = _nets()["firsts"]
     base = np.random.default_rng(18).standard_normal((2, 7, 7, 1)).astype(np.float32)
     X = base[:, ::-1, :, :]                              # a reversed view: not C-contiguous
-    _close(net.forward(X), _reference(net, np.ascontiguousarray(X)))
+    _assert_close(net.forward(X), _reference(net, np.ascontiguousarray(X)))
 
 
 def test_unchecked_input_of_another_shape_gets_the_general_pass_error():
