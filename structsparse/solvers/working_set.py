@@ -87,11 +87,6 @@ _CHEAP_DIV = 16
 _GROWING = 0.5
 # Anderson extrapolation uses the last _ANDERSON_K + 1 epochs
 _ANDERSON_K = 5
-# Least squares: the gap checks of a phase follow the measured contraction of the gap (at most gap_freq and at
-# least _MIN_CHECK epochs apart). Off: 500x2000 Gaussian groups of 5 at 0.01 lam_max took 88 epochs with it
-# (98 without), but 1000x10000 Gaussian at 0.01 lam_max 547 (399) with groups of 5, 203 (187) with groups of 50
-_ADAPTIVE_CHECKS = False
-_MIN_CHECK = 2
 # above this sum of |Anderson weights| the extrapolated residual is recomputed, not combined (rounding)
 _EXACT_RESIDUAL_WEIGHTS = 100.0
 # Other datafits: working sets grow 8x while cheap (as for least squares: up to 1/_CHEAP_DIV of the live
@@ -440,7 +435,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         return _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epochs, p0, screening,
                                     anderson, gap_freq, callback, verbose, x_shape, start)
     solver = _BlockSolver(design, spec, Y, _kernels(NUMBA_ENABLED), anderson, gap_freq, max_epochs,
-                          cycling=_ACTIVE_CYCLING, exact=_EXACT_BLOCKS, adaptive_checks=_ADAPTIVE_CHECKS)
+                          cycling=_ACTIVE_CYCLING, exact=_EXACT_BLOCKS)
     idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
     n_blocks = spec.n_blocks
     unpen = spec.unpenalized
@@ -931,12 +926,9 @@ class _Live:
 class _BlockSolver:
     """State shared across outer iterations: kernels, Lipschitz constants, Anderson settings."""
 
-    def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs, cycling=False, exact=False,
-                 adaptive_checks=False):
+    def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs, cycling=False, exact=False):
         self.design, self.spec, self.Y = design, spec, Y
-        self.adaptive_checks = bool(adaptive_checks)
         self.last_grad = self.phase_grad = None   # products A_ws^T r of the last gap and of a phase's last gap
-        self._log_rate = None   # log of the gap's contraction per epoch, measured in the last phase
         self.cycling = bool(cycling)
         self.exact = bool(exact) and not design.sparse and bool(np.any((spec.t1 <= 0) & (spec.t2 > 0)
                                                                          & (np.diff(spec.ptr) > 1)))
@@ -1133,7 +1125,7 @@ class _BlockSolver:
             Xa, R, ran, _ = self._phase(sub, sub_ptr, t1[blocks], t2[blocks], lips[blocks],
                                         np.ascontiguousarray(Xw[sub_cols]), R,
                                         max(_ACTIVE_TOL * inner_tol, _ACTIVE_FRAC * gap), proj,
-                                        self.max_epochs - epochs, sub_eig, gap0=gap)
+                                        self.max_epochs - epochs, sub_eig)
             Xw[sub_cols] = Xa
             epochs += ran
             if _GAP_BEFORE_FULL:
@@ -1206,14 +1198,9 @@ class _BlockSolver:
         scale = max(1.0, float(s.max()) if s.size else 1.0)
         return value(Xw, R) - _dual_value(self.Y, Rp / scale, self.yy)
 
-    def _phase(self, Aws, ptr, t1, t2, lips, Xw, R, tol, proj, budget, eig=None, gap0=None):
-        """Epochs over the groups ``ptr`` (Anderson steps, gap at most every ``gap_freq`` epochs) until the gap
+    def _phase(self, Aws, ptr, t1, t2, lips, Xw, R, tol, proj, budget, eig=None):
+        """Epochs over the groups ``ptr`` (Anderson steps, a gap every ``gap_freq`` epochs) until the gap
         is at most ``tol`` or ``budget`` epochs ran; returns ``(Xw, R, epochs, gap)`` (gap None if never checked).
-
-        With ``adaptive_checks``, the next gap comes when the gap's contraction per epoch measured so far (the
-        last two gaps of this phase, ``gap0`` a gap bounding this phase's at its start, else the last
-        phase's) predicts it below ``tol``, and at least ``_MIN_CHECK`` and at most ``gap_freq`` epochs
-        later: a phase then stops nearer the epoch that meets its tolerance.
         """
         ops = self._ops(Aws, ptr, t1, t2, eig)
         epoch, _, residual, value = ops
@@ -1225,8 +1212,7 @@ class _BlockSolver:
         stored = 0
         epochs = checked = 0
         gap = None
-        next_check = self._next_check(gap0, tol)
-        last = None if gap0 is None else (0, gap0)   # (epochs, gap) at the last check of this phase
+        next_check = self.gap_freq
         while epochs < budget:
             epoch(Xw, R, lips)
             epochs += 1
@@ -1242,21 +1228,10 @@ class _BlockSolver:
                 checked = epochs
                 if gap <= tol:
                     break
-                if self.adaptive_checks and last is not None and 0 < gap < last[1]:
-                    self._log_rate = np.log(gap / last[1]) / (epochs - last[0])
-                last = (epochs, gap)
-                next_check = epochs + self._next_check(gap, tol)
+                next_check = epochs + self.gap_freq
         # the product A^T r of the last gap, when it is at the returned residual
         self.phase_grad = self.last_grad if gap is not None and checked == epochs else None
         return Xw, R, epochs, gap
-
-    def _next_check(self, gap, tol):
-        """Epochs until the next gap: ``gap_freq``, or (``adaptive_checks``) the epochs the measured
-        contraction needs to bring ``gap`` below ``tol`` (``gap`` None: not known, ``gap_freq``)."""
-        if not self.adaptive_checks or gap is None or self._log_rate is None or not tol > 0:
-            return self.gap_freq
-        need = np.log(tol / gap) / self._log_rate
-        return int(min(self.gap_freq, max(_MIN_CHECK, np.ceil(need))))
 
     def _extrapolate(self, iterates, Xw, R, residuals, value, residual):
         """Anderson extrapolation of the last iterates; kept only if it lowers the objective.
