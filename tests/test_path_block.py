@@ -121,7 +121,8 @@ def _append_case(seed, m=30, q=4):
 
 
 @pytest.mark.parametrize("kernel", [chol_append_numba, chol_append_numpy])
-@pytest.mark.parametrize("m, q", [(30, 4), (30, 1), (0, 3), (1, 1), (30, 15), (0, 15)])   # 15: the gemm branch
+@pytest.mark.parametrize("m, q", [(30, 4), (30, 1), (0, 3), (1, 1), (30, 6), (30, 11), (30, 15), (0, 15)])
+# 4, 6, 11: the new columns four at a time and the rest one by one; 15: the gemm branch
 def test_cholesky_append_is_the_factor_with_the_new_columns(kernel, m, q):
     AT, L, old, new = _append_case(8, m, q)
     assert kernel(L, m, AT, old, new)
@@ -138,7 +139,7 @@ def test_cholesky_append_refuses_a_zero_column_and_leaves_the_factor(kernel):
     np.testing.assert_array_equal(L, before)
 
 
-@pytest.mark.parametrize("q", [5, 15])
+@pytest.mark.parametrize("q", [5, 8, 15])
 def test_cholesky_append_twins_agree(q):
     a = _append_case(10, 30, q)          # 30 + q columns of length 50: independent
     b = _append_case(10, 30, q)
@@ -356,3 +357,72 @@ def test_shared_design_falls_back_to_pickled_rows_without_room(monkeypatch):
     A, _ = _problem()
     monkeypatch.setattr(os, "statvfs", lambda _: SimpleNamespace(f_bavail=1, f_frsize=4096))
     assert path_module._SharedDesign.open(A) is None
+
+
+def test_thresholds_are_scaled_from_lam_one_and_match_the_penalty():
+    """The block description at lam is the lam = 1 one scaled (Penalty is lam * Omega), as the penalty gives it."""
+    from structsparse.solvers._block_spec import block_spec
+
+    A, y = _problem()
+    groups = ss.Groups.contiguous(A.shape[1], 4)
+    for pen in (ss.L1(1.0), ss.GroupLasso(groups, 1.0), ss.SparseGroupLasso(groups, 1.0, 0.3)):
+        state = BlockPath(ss.LeastSquares(A, y), pen)
+        for lam in (3.7, 0.21, 1e-3):
+            spec, ref = state.spec_at(lam), block_spec(pen.with_lam(lam), A.shape[1])
+            np.testing.assert_array_equal(spec.idx, ref.idx)
+            np.testing.assert_allclose(spec.t1, ref.t1, rtol=1e-15)
+            np.testing.assert_allclose(spec.t2, ref.t2, rtol=1e-15)
+        assert state._unit is not False
+        assert state.spec_at(0.0) is None
+
+
+class _SquaredLamL1(ss.L1):
+    """A (contract-breaking) penalty whose thresholds grow as lam^2: the path must not scale them."""
+
+    def block_thresholds(self, n_features):
+        idx, ptr, t1, t2 = super().block_thresholds(n_features)
+        return idx, ptr, t1 * self.lam, t2
+
+
+def test_thresholds_that_do_not_scale_with_lam_are_described_per_lam(monkeypatch):
+    from structsparse.solvers._block_spec import block_spec
+
+    A, y = _problem()
+    pen = _SquaredLamL1(1.0)
+    loss = ss.LeastSquares(A, y)
+    state = BlockPath(loss, pen)
+    spec = state.spec_at(2.0)
+    assert state._unit is False
+    np.testing.assert_array_equal(spec.t1, block_spec(pen.with_lam(2.0), A.shape[1]).t1)
+    np.testing.assert_array_equal(state.spec_at(0.5).t1, np.full(A.shape[1], 0.25))
+    lams = np.geomspace(np.sqrt(np.abs(A.T @ y).max()), 0.1, 8)
+    fast = ss.path(loss, pen, lams=lams, tol=1e-9)
+    ref = _per_lam(monkeypatch, loss, pen, lams, 1e-10)
+    np.testing.assert_allclose(fast.objectives, ref.objectives, rtol=2e-9)
+
+
+def test_the_path_keeps_its_own_columns_with_rows_that_never_move(monkeypatch):
+    """The factor refers to columns by their rows in the path's store: rows stay valid as the store grows, and the
+    path never depends on the design's shared cache (whose rows another solver may hand out per call)."""
+    from structsparse.solvers import working_set
+
+    A, y = _problem(n=40, p=300)
+    state = BlockPath(ss.LeastSquares(A, y), ss.L1(1.0))
+    rng = np.random.default_rng(1)
+    seen = {}
+    for size in (5, 40, 120, 300):
+        cols = np.sort(rng.choice(300, size, replace=False)).astype(np.int64)
+        AT, rows = state._columns(cols)
+        np.testing.assert_array_equal(AT[rows], A[:, cols].T)
+        for c, r in zip(cols, rows):
+            assert seen.setdefault(int(c), int(r)) == int(r)
+    AT, rows = BlockPath(ss.LeastSquares(np.asfortranarray(A), y), ss.L1(1.0))._columns(np.array([3, 7]))
+    assert np.shares_memory(AT, A) or AT.base is not None
+    np.testing.assert_array_equal(AT[rows], A[:, [3, 7]].T)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the path state used the design's column cache")
+
+    monkeypatch.setattr(working_set._Design, "columns", refuse)
+    res = ss.path(ss.LeastSquares(A, y), ss.L1(1.0), n_lams=10, tol=1e-8)
+    assert res.converged.all()
