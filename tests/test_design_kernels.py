@@ -63,8 +63,9 @@ def test_csr_counts_and_counted_gather_agree_with_scipy(index_dtype):
         outs = [fn(A.data, A.indices, A.indptr, cols, counts, p)
                 for fn in (D.csr_gather_counted_numba, D.csr_gather_counted_numpy)]
         outs.append(D.csr_gather_numba(A.data, A.indices, A.indptr, cols, p))   # the uncounted kernel
+        unsigned = np.dtype(f"u{np.dtype(index_dtype).itemsize}")
         for data, rows, ptr in outs:
-            assert data.dtype == np.float64 and rows.dtype == np.int64 and ptr.dtype == np.int64
+            assert data.dtype == np.float64 and rows.dtype == unsigned and ptr.dtype == unsigned
             got = sp.csc_matrix((data, rows, ptr), shape=(n, cols.size)).toarray()
             np.testing.assert_array_equal(got, dense[:, cols])
             for j in range(cols.size):            # rows increase within every column
@@ -93,3 +94,53 @@ def test_lasso_on_a_sparse_design_matches_the_dense_design(fmt):
         kept = ss.LeastSquares(A, y)
         ss.solve_block(kept, ss.L1(lam), tol=1e-6)
         np.testing.assert_allclose(kept._block_design.colnorm2, (dense * dense).sum(axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_unsigned_view_shares_memory_and_values(index_dtype):
+    a = np.array([0, 5, 2**20, 7], dtype=index_dtype)
+    u = D.unsigned_view(a)
+    assert u.dtype == np.dtype(f"u{a.dtype.itemsize}") and np.shares_memory(u, a)
+    np.testing.assert_array_equal(u.astype(np.int64), a.astype(np.int64))
+    assert D.unsigned_view(u) is u
+    with pytest.raises(TypeError, match="integer index array"):
+        D.unsigned_view(np.zeros(3))
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_solver_columns_reach_the_kernels_with_unsigned_indices(fmt, index_dtype):
+    """The working-set columns the epoch kernels read (gathered, from the CSR store, or every CSC column in
+    place) carry unsigned indices of the design's width, and hold the design's columns; the caller's arrays
+    keep their type."""
+    from structsparse.solvers.working_set import _Design
+
+    rng = np.random.default_rng(6)
+    n, p = 30, 40
+    A = _random_sparse(rng, n, p, 0.2, fmt, index_dtype)
+    dense = A.toarray()
+    design = _Design(A)
+    unsigned = np.dtype(f"u{np.dtype(index_dtype).itemsize}")
+    for cols, whole in ((np.array([7, 1, 30]), False), (np.array([2, 7, 11, 39]), False), (np.arange(p), True)):
+        data, rows, ptr = design.columns(cols, whole=whole)
+        assert rows.dtype == unsigned and ptr.dtype == unsigned
+        got = sp.csc_matrix((data, rows.astype(np.int64), ptr.astype(np.int64)), shape=(n, cols.size)).toarray()
+        np.testing.assert_array_equal(got, dense[:, cols])
+        if whole and fmt == "csc":
+            assert np.shares_memory(rows, A.indices) and np.shares_memory(ptr, A.indptr)   # a view, no copy
+    assert A.indices.dtype == index_dtype and A.indptr.dtype == index_dtype
+
+
+def test_unsigned_kernels_give_the_signed_results():
+    """Each wrapped kernel (unsigned views) equals its kernel run on the signed arrays themselves."""
+    rng = np.random.default_rng(7)
+    n, p = 25, 45
+    A = _random_sparse(rng, n, p, 0.2, "csc", np.int64)
+    r = rng.standard_normal(n)
+    cols = np.array([4, 0, 33, 12], dtype=np.int64)
+    for fn, args in ((D.csc_rmatvec_colnorm2_numba, (A.data, A.indices, A.indptr, r)),
+                     (D.csc_gather_numba, (A.data, A.indices, A.indptr, cols)),
+                     (D.csc_colnorm2_numba, (A.data, A.indptr))):
+        wrapped, signed = fn(*args), fn.kernel(*args)
+        for a, b in zip(wrapped, signed):
+            np.testing.assert_array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))

@@ -361,7 +361,9 @@ def test_design_kernels_agree_with_numpy_twins_and_scipy(index_dtype):
     for fn, M, extra in ((D.csc_gather_numba, Acsc, ()), (D.csc_gather_numpy, Acsc, ()),
                          (D.csr_gather_numba, Acsr, (p,)), (D.csr_gather_numpy, Acsr, (p,))):
         data, rows, ptr = fn(M.data, M.indices, M.indptr, cols, *extra)
-        assert data.dtype == np.float64 and rows.dtype == np.int64 and ptr.dtype == np.int64
+        # unsigned, of the input's index widths (_design_kernels)
+        assert data.dtype == np.float64 and rows.dtype == np.dtype(f"u{M.indices.dtype.itemsize}")
+        assert ptr.dtype == np.dtype(f"u{M.indptr.dtype.itemsize}")
         got = sp.csc_matrix((data, rows, ptr), shape=(n, cols.size)).toarray()
         np.testing.assert_array_equal(got, dense[:, cols])
     r = rng.standard_normal(n)

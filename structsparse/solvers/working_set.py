@@ -66,6 +66,7 @@ from ._design_kernels import (
     csc_colnorm2_numba, csc_colnorm2_numpy, csc_gather_numba, csc_gather_numpy, csc_rmatvec_cols_numba,
     csc_rmatvec_cols_numpy, csc_rmatvec_colnorm2_numba, csc_rmatvec_colnorm2_numpy, csr_colcounts_numba,
     csr_colcounts_numpy, csr_colnorm2_numba, csr_colnorm2_numpy, csr_gather_counted_numba, csr_gather_counted_numpy,
+    unsigned_view,
 )
 from ._prox_newton import solve_newton_outer
 from .capabilities import check_inputs
@@ -192,7 +193,9 @@ class _Design:
             if not self.csr:
                 A = self.A
                 if whole and cols.size == self.p and np.array_equal(cols, np.arange(self.p)):
-                    return A.data, A.indices, A.indptr   # every column: the design's own arrays, no copy
+                    # every column: the design's own arrays, no copy (indices viewed unsigned, as the gathers
+                    # return them: numba then skips its negative-index check per entry, see _design_kernels)
+                    return A.data, unsigned_view(A.indices), unsigned_view(A.indptr)
                 return gather(A.data, A.indices, A.indptr, cols)
             return gather(*self._csr_store(cols), self._slot[cols])
         if self.A.flags.f_contiguous:
@@ -216,7 +219,9 @@ class _Design:
         """CSC arrays of every column of a CSR ``A`` seen so far (``_slot`` maps a column to its place)."""
         if self._slot is None:
             self._slot = np.full(self.p, -1, dtype=np.int64)
-            self._cache = (np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64))
+            # the gathers' unsigned index types (a signed start would make every concatenation signed)
+            self._cache = (np.zeros(0), unsigned_view(np.zeros(0, dtype=self.A.indices.dtype)),
+                           unsigned_view(np.zeros(1, dtype=self.A.indptr.dtype)))
         new = np.unique(cols[self._slot[cols] < 0])
         if new.size:
             A = self.A
