@@ -171,6 +171,73 @@ def test_model_descent_with_extrapolation_reaches_the_kernel_minimizer(cycling, 
     np.testing.assert_allclose(x, x_ref, atol=1e-6)
 
 
+@pytest.mark.skipif(not NUMBA_ENABLED, reason="numba disabled")
+@pytest.mark.parametrize("cycling", [True, False])
+@pytest.mark.parametrize("sizes", [(1,) * 30, (1, 3, 2, 1, 4, 1, 2, 3, 1, 1)])
+@pytest.mark.parametrize("t1", [0.3, 2.0])   # a dense minimizer; a sparse one (epochs over the nonzero blocks)
+def test_fused_model_descent_matches_its_python_twin(cycling, sizes, t1, monkeypatch):
+    """The one-call kernel takes the Python loop's steps: same epochs, same x and hu (extrapolation off, where
+    the two would otherwise differ only by rounding in the accept test of an Anderson step)."""
+    from structsparse.solvers import _prox_newton
+    from structsparse.solvers._newton_kernels import pn_model_descent_numba
+    from structsparse.solvers._prox_newton import _block_pen, _model_descent
+
+    never = 10 ** 6
+    monkeypatch.setattr(_prox_newton, "_ACTIVE_CYCLING", cycling)
+    monkeypatch.setattr(_prox_newton, "_ANDERSON_K", never)
+    AT, cols, ptr, t1, t2, lips, G, h, x0, _ = _model_problem(np.random.default_rng(7), n=60, sizes=sizes, t1=t1)
+    V = np.zeros((max(sizes), 1))
+    x0_before = x0.copy()
+    a = pn_model_descent_numba(AT, cols, ptr, t1, t2, lips.copy(), G, h, x0, V, 1e-9, 1000, never, cycling)
+    b = _model_descent(pn_cd_dense_numpy, AT, cols, ptr, t1, t2, lips.copy(), G, h, x0, V,
+                       lambda v: _block_pen(v, ptr, t1, t2), 1e-9)
+    np.testing.assert_array_equal(x0, x0_before)
+    assert a[2] == b[2] > 2
+    np.testing.assert_allclose(a[0], b[0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a[1], b[1], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("cycling", [True, False])
+@pytest.mark.parametrize("sizes", [(1,) * 30, (1, 3, 2, 1, 4, 1, 2, 3, 1, 1)])
+@pytest.mark.parametrize("t1", [0.3, 2.0])
+def test_fused_model_descent_with_extrapolation_reaches_the_minimizer(cycling, sizes, t1):
+    """With Anderson steps on: hu stays h * A_ws (x - x0), and x is the model's minimizer (plain coordinate
+    descent run to 1e-12 as the reference)."""
+    from structsparse.solvers._newton_kernels import pn_model_descent_numba
+
+    prob = _model_problem(np.random.default_rng(5), n=60, sizes=sizes, t1=t1)
+    AT, cols, ptr, t1, t2, lips, G, h, x0, Aws = prob
+    V = np.zeros((max(sizes), 1))
+    x, hu, epochs = pn_model_descent_numba(AT, cols, ptr, t1, t2, lips.copy(), G, h, x0, V, 1e-10, 1000, 5,
+                                           cycling)
+    np.testing.assert_allclose(hu, h * (Aws.T @ (x - x0)), atol=1e-9)
+    grad = G + Aws @ hu
+    assert subdiff_distance_numpy(grad, x, ptr, t1, t2).max() <= 1e-9
+    x_ref, _, _, _, kkt = _run(pn_cd_dense_numpy, prob, 20_000, 1e-12)
+    assert kkt <= 1e-12
+    assert _model_value(x, x0, G, h, Aws, ptr, t1, t2) <= _model_value(x_ref, x0, G, h, Aws, ptr, t1, t2) + 1e-9
+    np.testing.assert_allclose(x, x_ref, atol=1e-6)
+
+
+def test_small_solve_matches_numpy_and_flags_a_singular_matrix():
+    """The Anderson weights' solve: Gaussian elimination with pivoting, against numpy; a singular matrix
+    (a zero column) is flagged, not divided by."""
+    from structsparse.solvers._newton_kernels import _solve_small
+
+    rng = np.random.default_rng(3)
+    M = rng.standard_normal((5, 5))
+    M[0, 0] = 0.0                                   # needs a row exchange
+    b = rng.standard_normal(5)
+    c, ok = _solve_small(M, b)
+    assert ok
+    np.testing.assert_allclose(c, np.linalg.solve(M, b), rtol=1e-10)
+    M[:, 2] = 0.0
+    M_before = M.copy()
+    _, ok = _solve_small(M, b)
+    assert not ok
+    np.testing.assert_array_equal(M, M_before)       # the caller's matrix is not changed
+
+
 def test_group_step_constants_bound_the_exact_ones():
     """Exact for nonzero groups at the weights they were computed with; an upper bound everywhere, also
     after the weights change (max(h / h0) L(h0), or max(h) ||A_g||_F^2 for zero groups)."""

@@ -28,7 +28,8 @@ import numpy as np
 from .._numba import njit
 from ._block_kernels import _prox_block, _prox_block_numpy
 
-__all__ = ["pn_cd_dense_numba", "pn_cd_dense_numpy", "subdiff_distance_numba", "subdiff_distance_numpy"]
+__all__ = ["pn_cd_dense_numba", "pn_cd_dense_numpy", "pn_model_descent_numba", "subdiff_distance_numba",
+           "subdiff_distance_numpy"]
 
 
 @njit
@@ -168,3 +169,164 @@ def pn_cd_dense_numpy(AT, cols, ptr, t1, t2, lips, G, h, X, hu, V, max_epochs, t
         if kkt <= tol:
             break
     return epochs, kkt
+
+
+# ------------------------------------------------------------------------------------ the whole model descent
+@njit
+def _blocks_penalty(x, ptr, t1, t2):
+    """``sum_g t1[g] ||x_g||_1 + t2[g] ||x_g||_2``."""
+    total = 0.0
+    for g in range(ptr.size - 1):
+        l1 = 0.0
+        l2 = 0.0
+        for j in range(ptr[g], ptr[g + 1]):
+            l1 += abs(x[j])
+            l2 += x[j] * x[j]
+        total += t1[g] * l1 + t2[g] * np.sqrt(l2)
+    return total
+
+
+@njit
+def _model_value(G, x, x0, hu, h, ptr, t1, t2, shifted):
+    """The model up to a constant: ``G^T (x - x0)`` (``G^T x`` when not ``shifted``) ``+ 0.5 hu^T (hu / h) +
+    penalty(x)``."""
+    lin = 0.0
+    for j in range(x.size):
+        lin += G[j] * (x[j] - x0[j] if shifted else x[j])
+    quad = 0.0
+    for i in range(hu.size):
+        quad += hu[i] * hu[i] / h[i]
+    return lin + 0.5 * quad + _blocks_penalty(x, ptr, t1, t2)
+
+
+@njit
+def _solve_small(M, b):
+    """``M c = b`` by Gaussian elimination with partial pivoting; ``(c, ok)`` (``ok`` False when singular)."""
+    k = b.size
+    M = M.copy()
+    c = b.copy()
+    for col in range(k):
+        piv = col
+        for r in range(col + 1, k):
+            if abs(M[r, col]) > abs(M[piv, col]):
+                piv = r
+        if M[piv, col] == 0.0 or not np.isfinite(M[piv, col]):
+            return c, False
+        if piv != col:
+            for j in range(k):
+                M[col, j], M[piv, j] = M[piv, j], M[col, j]
+            c[col], c[piv] = c[piv], c[col]
+        for r in range(col + 1, k):
+            f = M[r, col] / M[col, col]
+            for j in range(col, k):
+                M[r, j] -= f * M[col, j]
+            c[r] -= f * c[col]
+    for col in range(k - 1, -1, -1):
+        s = c[col]
+        for j in range(col + 1, k):
+            s -= M[col, j] * c[j]
+        c[col] = s / M[col, col]
+    return c, True
+
+
+@njit
+def _anderson_phase(AT, cols, ptr, t1, t2, lips, G, h, x, x0, hu, V, tol, budget, n_extra, shifted):
+    """Epochs over the given blocks until they meet ``tol`` (or ``budget``); every ``n_extra + 1`` epochs the
+    last iterates (``x`` and ``hu`` alike: ``hu`` is linear in ``x``) are extrapolated (Anderson) and the result
+    kept when it lowers the model. ``x``, ``hu`` updated in place; returns the epochs run."""
+    m = x.size
+    n = hu.size
+    xs = np.empty((n_extra + 1, m))
+    hus = np.empty((n_extra + 1, n))
+    stored = 0
+    epochs = 0
+    while epochs < budget:
+        ran, kkt = pn_cd_dense_numba(AT, cols, ptr, t1, t2, lips, G, h, x, hu, V, 1, tol)
+        epochs += ran
+        if kkt <= tol:
+            break
+        xs[stored] = x
+        hus[stored] = hu
+        stored += 1
+        if stored == n_extra + 1:
+            stored = 0
+            D = xs[1:] - xs[:-1]
+            gram = D @ D.T
+            trace = 0.0
+            for r in range(n_extra):
+                trace += gram[r, r]
+            for r in range(n_extra):
+                gram[r, r] += 1e-12 * trace
+            c, ok = _solve_small(gram, np.ones(n_extra))
+            if not ok or not np.all(np.isfinite(c)) or c.sum() == 0.0:
+                continue
+            c = c / c.sum()
+            x_acc = c @ xs[1:]
+            hu_acc = c @ hus[1:]
+            if (_model_value(G, x_acc, x0, hu_acc, h, ptr, t1, t2, shifted)
+                    < _model_value(G, x, x0, hu, h, ptr, t1, t2, shifted)):
+                x[:] = x_acc
+                hu[:] = hu_acc
+    return epochs
+
+
+@njit
+def pn_model_descent_numba(AT, cols, ptr, t1, t2, lips, G, h, x0, V, tol, max_epochs, n_extra, cycling):
+    """Coordinate descent on the quadratic model from ``x0`` to the subdifferential distance ``tol``, in one call.
+
+    A full epoch over the working set alternates with epochs over its
+    nonzero blocks only (active-set cycling, when ``cycling``), run until
+    those meet ``tol``; the solve ends at the first full epoch within
+    ``tol``. Each phase extrapolates its iterates every ``n_extra + 1``
+    epochs (:func:`_anderson_phase`). Arguments as
+    :func:`pn_cd_dense_numba` (``x0`` is not modified); returns
+    ``(x, hu, epochs)`` with ``hu = h * A_ws (x - x0)``. Numpy twin:
+    :func:`structsparse.solvers._prox_newton._model_descent` with the numpy
+    kernel (the same steps in Python).
+    """
+    n_blocks = ptr.size - 1
+    x = x0.copy()
+    hu = np.zeros(h.size)
+    epochs = 0
+    while epochs < max_epochs:
+        ran, kkt = pn_cd_dense_numba(AT, cols, ptr, t1, t2, lips, G, h, x, hu, V, 1, tol)
+        epochs += ran
+        if kkt <= tol:
+            break
+        active = np.zeros(n_blocks, dtype=np.bool_)
+        n_active = 0
+        n_cols = 0
+        for g in range(n_blocks):
+            for j in range(ptr[g], ptr[g + 1]):
+                if x[j] != 0.0:
+                    active[g] = True
+                    break
+            if active[g]:
+                n_active += 1
+                n_cols += ptr[g + 1] - ptr[g]
+        if not cycling or n_active == 0 or n_active == n_blocks:
+            epochs += _anderson_phase(AT, cols, ptr, t1, t2, lips, G, h, x, x0, hu, V, tol, max_epochs - epochs,
+                                      n_extra, True)
+            continue
+        # the nonzero blocks as a problem of their own (the zero blocks fixed at zero)
+        pos = np.empty(n_cols, dtype=np.int64)
+        sub_ptr = np.zeros(n_active + 1, dtype=np.int64)
+        t1b = np.empty(n_active)
+        t2b = np.empty(n_active)
+        lipsb = np.empty(n_active)
+        b = 0
+        k = 0
+        for g in range(n_blocks):
+            if active[g]:
+                for j in range(ptr[g], ptr[g + 1]):
+                    pos[k] = j
+                    k += 1
+                t1b[b], t2b[b], lipsb[b] = t1[g], t2[g], lips[g]
+                b += 1
+                sub_ptr[b] = k
+        sub_cols = cols[pos]
+        xb = x[pos]
+        epochs += _anderson_phase(AT, sub_cols, sub_ptr, t1b, t2b, lipsb, G[pos], h, xb, x0[pos], hu, V, tol,
+                                  max_epochs - epochs, n_extra, False)
+        x[pos] = xb
+    return x, hu, epochs

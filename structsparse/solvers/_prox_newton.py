@@ -44,7 +44,8 @@ import scipy.sparse as sp
 from .._numba import NUMBA_ENABLED
 from ._block_kernels import group_lipschitz_dense, ws_gradient_dense_numba, ws_gradient_dense_numpy
 from ._block_spec import BlockSpec, block_columns
-from ._newton_kernels import pn_cd_dense_numba, pn_cd_dense_numpy, subdiff_distance_numba, subdiff_distance_numpy
+from ._newton_kernels import (pn_cd_dense_numba, pn_cd_dense_numpy, pn_model_descent_numba, subdiff_distance_numba,
+                              subdiff_distance_numpy)
 
 __all__ = ["solve_newton_outer"]
 
@@ -334,8 +335,8 @@ def _newton_dense(datafit, design, spec, X, ws, z, gap_outer, tol_abs, ctx, U_ws
                 group_lips = _GroupLipschitz(design, cols, local_ptr)
             lips = group_lips.bounds(AT, rows, x, h)
         kkt0 = float(distance(G, x, local_ptr, t1, t2).max())
-        x_new, hu, epochs = _model_descent(cd, AT, rows, local_ptr, t1, t2, lips, G, h, x, V, pen,
-                                           _MODEL_KKT_FRACTION * kkt0)
+        x_new, hu, epochs = _descend(cd, AT, rows, local_ptr, t1, t2, lips, G, h, x, V, pen,
+                                     _MODEL_KKT_FRACTION * kkt0)
         epochs_total += epochs
         d = x_new - x
         if not np.any(d):
@@ -403,8 +404,22 @@ class _GroupLipschitz:
         return lips
 
 
+def _descend(cd, AT, rows, ptr, t1, t2, lips, G, h, x0, V, pen, tol):
+    """The model's coordinate descent: one compiled call (:func:`._newton_kernels.pn_model_descent_numba`),
+    or its Python twin :func:`_model_descent` without numba (the same steps). The Python loop around
+    one-epoch kernel calls (copies, block masks, the Anderson step) cost about 9 % of an L1 logistic solve at
+    0.01 lam_max (1000 x 5000, 15 Newton steps, 105 epochs)."""
+    if NUMBA_ENABLED:
+        return pn_model_descent_numba(AT, rows, ptr, t1, t2, np.ascontiguousarray(lips, dtype=float),
+                                      np.ascontiguousarray(G), h, x0, V, tol, _MAX_MODEL_EPOCHS, _ANDERSON_K,
+                                      _ACTIVE_CYCLING)
+    return _model_descent(cd, AT, rows, ptr, t1, t2, lips, G, h, x0, V, pen, tol)
+
+
 def _model_descent(cd, AT, rows, ptr, t1, t2, lips, G, h, x0, V, pen, tol):
     """Coordinate descent on the quadratic model from ``x0``, with active-set cycling; ``(x, hu, epochs)``.
+
+    The Python twin of :func:`._newton_kernels.pn_model_descent_numba` (used without numba).
 
     A full epoch over the working set alternates with epochs over its
     nonzero blocks only (glmnet's active-set cycling), run until those meet
