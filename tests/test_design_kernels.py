@@ -144,3 +144,24 @@ def test_unsigned_kernels_give_the_signed_results():
         wrapped, signed = fn(*args), fn.kernel(*args)
         for a, b in zip(wrapped, signed):
             np.testing.assert_array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_rmatvec_kernels_agree_with_scipy(fmt, index_dtype):
+    """``A^T r`` (the outer loop's product for one target) from the numba kernels and their numpy twins."""
+    rng = np.random.default_rng(8)
+    n, p = 45, 70
+    A = _random_sparse(rng, n, p, 0.15, fmt, index_dtype)
+    r = rng.standard_normal(n)
+    r[7] = 0.0                                   # a zero entry of r (the CSR kernel skips its row)
+    want = A.toarray().T @ r
+    if fmt == "csc":
+        got = [fn(A.data, A.indices, A.indptr, r) for fn in (D.csc_rmatvec_numba, D.csc_rmatvec_numpy)]
+    else:
+        got = [fn(A.data, A.indices, A.indptr, r, p) for fn in (D.csr_rmatvec_numba, D.csr_rmatvec_numpy)]
+    for u in got:
+        assert u.dtype == np.float64 and u.shape == (p,)
+        np.testing.assert_allclose(u, want, rtol=1e-12, atol=1e-13)
+        assert u[3] == 0.0                       # the empty column
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-12, atol=1e-13)

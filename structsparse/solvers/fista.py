@@ -9,6 +9,20 @@ extrapolated point's image ``A y`` is a combination of the last two images
 test need no extra product. The duality gap needs ``A^T r`` and is evaluated
 every ``gap_freq`` iterations.
 
+Mixed precision (``precision="mixed"``, the default on large dense float64
+designs): the products of the iterations use a float32 copy of ``A`` on
+*differences* from a reference point whose images are exact,
+``A x = A x_ref + A32 (x - x_ref)`` and ``A^T F'(A y) = A^T F'(A y_ref) +
+A32^T (F'(A y) - F'(A y_ref))``, so the rounding of a product is relative to
+the (shrinking) step from the reference, not to ``A x``. Every gap check
+recomputes ``A x`` and ``A^T F'(A x)`` in float64 and moves the reference
+there: the gap that stops the solver is the float64 one, a certificate as
+without the float32 copy. The sufficient-decrease test is not trusted to
+float32 rounding: at a step ``1 / L`` with ``L`` at least the datafit's
+global constant it is skipped (the bound holds, up to the accuracy of that
+estimate), and a failed test with a
+longer step (``step`` given) switches the rest of the run to float64.
+
 References: Beck and Teboulle (2009) for FISTA; O'Donoghue and Candes (2015)
 for the gradient restart scheme.
 """
@@ -20,7 +34,7 @@ import weakref
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import check_bool, check_int, check_scalar
+from .._validation import check_bool, check_choice, check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
 from .capabilities import check_inputs
 from .result import SolverResult
@@ -61,6 +75,11 @@ def duality_gap(loss, penalty, x, Ax=None):
 
         _caps(loss, "loss", "duality_gap")
         _caps(penalty, "penalty", "duality_gap")
+    return _gap(loss, penalty, x, Ax)
+
+
+def _gap(loss, penalty, x, Ax=None, Atheta=None):
+    """:func:`duality_gap` without the checks; ``Atheta``, if given, is ``A^T dual_point(A x)`` (one product saved)."""
     if "dual_norm" not in penalty.capabilities or penalty.lam <= 0:
         return None
     if Ax is None:
@@ -72,7 +91,7 @@ def duality_gap(loss, penalty, x, Ax=None):
     if free is False:
         return None
     if free is None:
-        dnorm = penalty.dual_norm(loss.rmatvec(theta))
+        dnorm = penalty.dual_norm(loss.rmatvec(theta) if Atheta is None else Atheta)
     else:
         # Unpenalized variables need A_F^T theta = 0, which -F'(Ax) meets only up to rounding at best:
         # project theta onto that subspace, whose A_F^T theta is then zero in exact arithmetic.
@@ -161,8 +180,54 @@ def _inside_domain(loss, theta, steps=40):
     return low * theta
 
 
+#: Dense float64 designs with at least this many entries get mixed-precision products by default (beyond the
+#: caches, a product reads the matrix from memory, and float32 halves the bytes read).
+_MIXED_MIN_SIZE = 1 << 22
+
+
+_SINGLE = {}  # id(A) -> (weak reference to A, float32 buffer of A's shape), dropped with A
+
+
+def _single_copy(A):
+    """A float32 copy of the dense design ``A``, refreshed at every call.
+
+    The buffer is kept while ``A`` lives, so that the solves of a continuation or of a hold-out selection on
+    one design do not fault in fresh pages at every call (about 1 s for 4096 x 16384, eight times the copy).
+    Its contents are copied again every time: ``A`` may have changed in place.
+    """
+    entry = _SINGLE.get(id(A))
+    buf = entry[1] if entry is not None and entry[0]() is A and entry[1].shape == A.shape else None
+    if buf is None:
+        key = id(A)
+        buf = np.empty(A.shape, dtype=np.float32, order="F" if A.flags.f_contiguous and not A.flags.c_contiguous
+                       else "C")
+        _SINGLE[key] = (weakref.ref(A, lambda _, key=key: _SINGLE.pop(key, None)), buf)
+    np.copyto(buf, A, casting="same_kind")
+    return buf
+
+
+def _mixed_design(loss, precision, use_gap):
+    """The float32 copy of ``loss.A`` for mixed-precision products, or ``None`` (float64 products).
+
+    Mixed products need the default products of :class:`~structsparse.datafits.base.Datafit` on a dense
+    float64 matrix, one target, and a duality gap (whose float64 evaluation is what stops the solver).
+    ``"auto"`` uses them from ``_MIXED_MIN_SIZE`` entries on.
+    """
+    from ..datafits.base import Datafit
+
+    if precision == "double" or not use_gap:
+        return None
+    A = getattr(loss, "A", None)
+    ok = (isinstance(A, np.ndarray) and A.ndim == 2 and A.dtype == np.float64 and len(loss.x_shape) == 1
+          and type(loss).matvec is Datafit.matvec and type(loss).rmatvec is Datafit.rmatvec
+          and type(loss).grad_from_Ax is Datafit.grad_from_Ax and type(loss).dual_point is Datafit.dual_point)
+    if not ok or (precision == "auto" and A.size < _MIXED_MIN_SIZE):
+        return None
+    return _single_copy(A)
+
+
 def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=None, restart=True,
-          gap_freq=10, verbose=False, progress=False):
+          gap_freq=10, verbose=False, progress=False, precision="auto"):
     """Accelerated proximal gradient (FISTA) for ``loss(x) + penalty(x)``.
 
     Parameters
@@ -198,6 +263,13 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
         Print progress at every gap evaluation.
     progress : bool
         Show a tqdm progress bar.
+    precision : {"auto", "double", "mixed"}, default "auto"
+        ``"mixed"``: products with a float32 copy of a dense float64 ``A``
+        on differences from float64 reference images (module notes), the
+        gap that stops the solver evaluated in float64; needs a datafit with
+        the default products, one target and a penalty with a dual norm
+        (otherwise float64). ``"double"``: float64 products throughout.
+        ``"auto"``: mixed for designs of at least ``2**22`` entries.
 
     Returns
     -------
@@ -215,6 +287,7 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
     """
     owner = "fista"
     check_inputs(loss, penalty, owner)
+    precision = check_choice(precision, "precision", ("auto", "double", "mixed"), owner=owner)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
     max_iter = 20000 if max_iter is None else check_int(max_iter, "max_iter", low=1, owner=owner)
     gap_freq = check_int(gap_freq, "gap_freq", low=1, owner=owner)
@@ -232,13 +305,32 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
         L = 1.0 / check_scalar(step, "step", low=0, low_inclusive=False, owner=owner)
 
     # no curvature can need a step below 1/L_cap: loss.lipschitz bounds it up to the power iteration's accuracy
-    L_cap = 1e6 * max(L, float(loss.lipschitz))
+    L_global = float(loss.lipschitz)
+    L_cap = 1e6 * max(L, L_global)
     use_gap = "dual_norm" in penalty.capabilities and penalty.lam > 0
     grad_ref = None  # ||grad f(0)||, the scale of the fixed-point criterion
 
     start = time.perf_counter()
+    single = _mixed_design(loss, precision, use_gap)
     Ax = loss.matvec(x)
     y_pt, Ay = x, Ax
+    if single is not None:
+        # the reference point of the float32 products: its image and gradient exact (float64)
+        ref_x, ref_Ax, ref_raw = x, Ax, loss.raw_grad(Ax)
+        ref_g = loss.rmatvec(ref_raw)
+
+    def image(v):
+        """``A v``: exact, or the reference's image plus a float32 product of the difference."""
+        if single is None:
+            return loss.matvec(v)
+        return ref_Ax + single @ (v - ref_x).astype(np.float32)
+
+    def gradient(Av):
+        """``A^T F'(A v)`` from ``A v``, the same way."""
+        if single is None:
+            return loss.grad_from_Ax(Av)
+        return ref_g + single.T @ (loss.raw_grad(Av) - ref_raw).astype(np.float32)
+
     t = 1.0
     history = {"objective": [], "gap": [], "gap_iter": [], "time": [], "step": []}
     converged, message, gap = False, "", None
@@ -251,11 +343,11 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
     best_gap, stalls, stalled = np.inf, 0, False
     k = 0
     for k in range(1, max_iter + 1):
-        g = loss.grad_from_Ax(Ay)
+        g = gradient(Ay)
         f_y = loss.value_from_Ax(Ay)
         while True:
             x_new = penalty.prox(y_pt - g / L, 1.0 / L)
-            Ax_new = loss.matvec(x_new)
+            Ax_new = image(x_new)
             f_new = loss.value_from_Ax(Ax_new)
             d = x_new - y_pt
             dd = float(np.vdot(d, d))
@@ -263,7 +355,25 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
             # rounding (objectives near zero) can fail the test, which would otherwise double L forever
             if dd == 0.0 or L >= L_cap or f_new <= f_y + float(np.vdot(g, d)) + 0.5 * L * dd + 1e-12 * abs(f_y):
                 break
+            if single is not None and L >= L_global:
+                # the global constant bounds the curvature: the test failed on float32 rounding (relative to
+                # A x, it exceeds the 1 % margin of L near the optimum), and the float64 gap checks still decide
+                break
+            if single is not None:
+                # a step longer than 1 / L_global (the caller's): redo it in float64, and stay there
+                single = None
+                Ay, Ax = loss.matvec(y_pt), loss.matvec(x)
+                g, f_y = loss.grad_from_Ax(Ay), loss.value_from_Ax(Ay)
+                continue
             L *= 2.0
+        exact = single is None
+        check = use_gap and (k % gap_freq == 0 or k == max_iter)
+        if check and single is not None:
+            # the gap is evaluated in float64, and the reference moves here
+            Ax_new = loss.matvec(x_new)
+            ref_x, ref_Ax, ref_raw = x_new, Ax_new, loss.raw_grad(Ax_new)
+            ref_g = loss.rmatvec(ref_raw)
+            f_new, exact = loss.value_from_Ax(Ax_new), True
         objective = f_new + penalty(x_new)
         history["objective"].append(objective)
         history["step"].append(1.0 / L)
@@ -272,10 +382,11 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
         # stopping tests
         info = {"objective": objective, "step": 1.0 / L}
         stop = False
-        if use_gap and (k % gap_freq == 0 or k == max_iter):
-            gap = duality_gap(loss, penalty, x_new, Ax_new)
+        if check:
+            gap = _gap(loss, penalty, x_new, Ax_new, None if single is None else -ref_g)
             if gap is None:  # e.g. unpenalized features: no finite dual point, fall back
                 use_gap = False
+                single = None  # the float32 products need the gap's float64 checks
             else:
                 history["gap"].append(gap)
                 history["gap_iter"].append(k)
@@ -322,12 +433,14 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
         x, Ax, t = x_new, Ax_new, t_next
     else:
         message = f"reached max_iter={max_iter} before the tolerance {tol:g}"
+    if k and not (converged or exact):
+        Ax = loss.matvec(x)  # the result's objective and gap from the float64 image
 
     if bar is not None:
         bar.close()
     elapsed = time.perf_counter() - start
     if use_gap and not converged:
-        gap = duality_gap(loss, penalty, x, Ax)
+        gap = _gap(loss, penalty, x, Ax)
     objective = loss.value_from_Ax(Ax) + penalty(x)
     if not converged and message.startswith("reached max_iter"):
         warnings.warn(f"fista: {message}; the result may be inaccurate (gap={gap}).", ConvergenceWarning,

@@ -66,7 +66,7 @@ from ._design_kernels import (
     csc_colnorm2_numba, csc_colnorm2_numpy, csc_gather_numba, csc_gather_numpy, csc_rmatvec_cols_numba,
     csc_rmatvec_cols_numpy, csc_rmatvec_colnorm2_numba, csc_rmatvec_colnorm2_numpy, csr_colcounts_numba,
     csr_colcounts_numpy, csr_colnorm2_numba, csr_colnorm2_numpy, csr_gather_counted_numba, csr_gather_counted_numpy,
-    unsigned_view,
+    csc_rmatvec_numba, csc_rmatvec_numpy, csr_rmatvec_numba, csr_rmatvec_numpy, unsigned_view,
 )
 from ._prox_newton import solve_newton_outer
 from .capabilities import check_inputs
@@ -166,6 +166,13 @@ class _Design:
                 fused = csc_rmatvec_colnorm2_numba if NUMBA_ENABLED else csc_rmatvec_colnorm2_numpy
                 u, self._colnorm2 = fused(self.A.data, self.A.indices, self.A.indptr, np.ascontiguousarray(R[0]))
                 return u.reshape(-1, 1)
+            if self.sparse:   # numba on unsigned indices: 1.1-1.4x faster than scipy's product (_design_kernels)
+                A, r = self.A, np.ascontiguousarray(R[0])
+                if self.csr:
+                    return (csr_rmatvec_numba if NUMBA_ENABLED else csr_rmatvec_numpy)(
+                        A.data, A.indices, A.indptr, r, self.p).reshape(-1, 1)
+                return (csc_rmatvec_numba if NUMBA_ENABLED else csc_rmatvec_numpy)(
+                    A.data, A.indices, A.indptr, r).reshape(-1, 1)
             return np.asarray(self.A.T @ R[0]).reshape(-1, 1)
         return np.asarray(self.A.T @ R.T)
 
