@@ -16,19 +16,32 @@ when the relative gap of the constrained program and the relative residual
 are below their tolerances (both reported in ``info``); otherwise it
 returns ``converged=False`` with a :class:`ConvergenceWarning`.
 
+A large dense ``A`` with fewer rows than columns is first given orthonormal
+rows (``precondition``): with ``A A^T = L L^T`` (Cholesky), ``B = L^{-1} A``
+and ``z = L^{-1} y`` define the same feasible set ``{x : B x = z} = {x :
+A x = y}``, hence the same program, but ``B B^T = I``: the penalized stages
+are better conditioned (``||B||_2 = 1``, every singular value 1) and take
+fewer iterations (for i.i.d. Gaussian rows at ``M = N/4`` the singular values
+of ``A`` spread over a factor 3). The residual reported is ``||A x - y|| /
+||y||``, in the original system, and the tolerance handed to the stages is
+tightened so that it holds.
+
 With a noise level, the penalized (denoising) problem is solved once with
 ``lam`` set from the noise: the 90 % quantile of ``Omega^*(A^T e)`` over
 draws of the noise ``e`` (the smallest ``lam`` that keeps pure noise out
 of the solution with that probability), solved by ``ss.solve``.
 """
 
+import time
 import warnings
 
 import numpy as np
+import scipy.linalg as sla
 
 from ..datafits import LeastSquares
-from .._validation import check_options, check_rng
-from ..exceptions import ConvergenceWarning
+from .._linalg import single_blas_thread, spectral_norm_sq
+from .._validation import check_array, check_options, check_rng
+from ..exceptions import ConvergenceWarning, ParameterTypeError, ShapeError
 from ..penalties import L1, GroupLasso
 from ..solvers.capabilities import auto_solver
 from ..solvers.continuation import continuation
@@ -46,7 +59,31 @@ def _info(res):
 
 
 #: The keyword arguments that group_basis_pursuit and tree_basis_pursuit forward to constrained_recovery.
-_RECOVERY_OPTIONS = ("gap_tol", "resid_tol", "tol", "ratio", "lam_min_ratio", "max_stages", "max_iter", "time_limit")
+_RECOVERY_OPTIONS = ("gap_tol", "resid_tol", "tol", "ratio", "lam_min_ratio", "max_stages", "max_iter", "time_limit",
+                     "precondition")
+
+#: Dense designs with at least this many entries get orthonormal rows by default (below it the stages are cheap
+#: whatever their conditioning, and the Cholesky factor costs as much as many of their iterations).
+_PRECONDITION_MIN_SIZE = 1 << 22
+
+
+def _orthonormal_rows(A, y):
+    """``(B, z, bound)`` with ``B = L^{-1} A``, ``z = L^{-1} y``, ``A A^T = L L^T``; ``None`` if ``A A^T`` is singular.
+
+    ``bound`` bounds ``||L||_2 = ||A||_2`` from above (power iteration on ``A A^T``, raised by 1 % as the package's
+    Lipschitz estimates are): ``||A x - y|| = ||L (B x - z)|| <= bound ||B x - z||``.
+    """
+    with single_blas_thread():
+        gram = A @ A.T
+        try:
+            L = sla.cholesky(gram, lower=True, check_finite=False)
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.diag(L) > 1e-10 * np.sqrt(np.max(np.diag(gram)))):
+            return None  # numerically rank deficient: the whitened system would amplify rounding
+        B = sla.solve_triangular(L, A, lower=True, check_finite=False)
+        z = sla.solve_triangular(L, y, lower=True, check_finite=False)
+    return B, z, float(spectral_norm_sq(gram)) ** 0.25  # ||A A^T||_2^2, raised by 1 %, to the power 1/4
 
 
 def _check_kw(owner, kw):
@@ -55,7 +92,7 @@ def _check_kw(owner, kw):
 
 
 def constrained_recovery(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-6, ratio=0.1, lam_min_ratio=None,
-                         max_stages=40, max_iter=None, time_limit=None):
+                         max_stages=40, max_iter=None, time_limit=None, precondition="auto"):
     """Solve ``min Omega(x) s.t. A x = y`` (``Omega`` from ``penalty``) by the solver layer's continuation.
 
     Parameters
@@ -74,19 +111,61 @@ def constrained_recovery(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-
         Factor between consecutive ``lam`` and the floor of ``lam / lam_max``
         (default: see :func:`~structsparse.solvers.continuation.continuation`).
     max_stages, max_iter, time_limit :
-        Budgets (stages, solver iterations, seconds).
+        Budgets (stages, solver iterations, seconds; the seconds include the
+        factorization of ``precondition``).
+    precondition : bool or "auto", default "auto"
+        Solve the same program with orthonormal rows (module notes): needs
+        a dense ``A`` with fewer rows than columns; ``"auto"`` from
+        ``2**22`` entries on.
 
     Returns
     -------
     x : ndarray
     info : dict
         ``converged``, ``certified``, ``gap`` (relative objective gap),
-        ``residual`` (relative), ``objective``, ``lower_bound``,
-        ``n_iter``, ``n_stages``, ``solver``, ``message``.
+        ``residual`` (relative, ``||A x - y|| / ||y||``), ``objective``,
+        ``lower_bound``, ``n_iter``, ``n_stages``, ``solver``,
+        ``message``, ``preconditioned``.
     """
-    res = continuation(A, y, penalty, gap_tol=gap_tol, resid_tol=resid_tol, tol=tol, ratio=ratio,
-                       lam_min_ratio=lam_min_ratio, max_stages=max_stages, max_iter=max_iter, time_limit=time_limit)
-    return res.x, _info(res)
+    owner = "constrained_recovery"
+    start = time.perf_counter()
+    if not (isinstance(precondition, (bool, np.bool_)) or precondition == "auto"):
+        raise ParameterTypeError(f"The 'precondition' parameter of {owner} must be True, False or 'auto'. "
+                                 f"Got {precondition!r}.")
+    dense = isinstance(A, np.ndarray) and A.ndim == 2 and A.shape[0] < A.shape[1]
+    whiten = dense and (precondition is True or (precondition == "auto" and A.size >= _PRECONDITION_MIN_SIZE))
+    white = None
+    if whiten:
+        A = check_array(A, "A", ndim=2, owner=owner)
+        y = check_array(y, "y", ndim=1, owner=owner)
+        if y.shape[0] != A.shape[0]:
+            raise ShapeError(f"The 'y' parameter of {owner} has {y.shape[0]} entries but 'A' has {A.shape[0]} rows; "
+                             f"they must match.")
+        ynorm = float(np.linalg.norm(y))
+        white = _orthonormal_rows(A, y) if ynorm > 0 else None
+    if white is None:
+        res = continuation(A, y, penalty, gap_tol=gap_tol, resid_tol=resid_tol, tol=tol, ratio=ratio,
+                           lam_min_ratio=lam_min_ratio, max_stages=max_stages, max_iter=max_iter,
+                           time_limit=time_limit)
+        return res.x, {**_info(res), "preconditioned": False}
+    B, z, bound = white
+    if time_limit is not None:  # the budget covers the factorization too
+        time_limit = max(time_limit - (time.perf_counter() - start), 1e-3)
+    # ||A x - y|| / ||y|| <= bound ||z|| / ||y|| * (||B x - z|| / ||z||): the stages' tolerance that gives resid_tol
+    scale = bound * float(np.linalg.norm(z)) / ynorm
+    res = continuation(B, z, penalty, gap_tol=gap_tol, resid_tol=resid_tol / max(scale, 1.0), tol=tol, ratio=ratio,
+                       lam_min_ratio=lam_min_ratio, max_stages=max_stages, max_iter=max_iter, time_limit=time_limit,
+                       warn=False)
+    info = _info(res)
+    residual = float(np.linalg.norm(A @ res.x - y)) / ynorm
+    converged = bool(res.converged and residual <= resid_tol)
+    message = res.message + (f"; relative residual in the original system {residual:.1e}" if converged else
+                             f"; relative residual in the original system {residual:.1e} (tolerance {resid_tol:g})")
+    info.update(residual=residual, converged=converged, certified=bool(res.certified and converged),
+                message="orthonormal rows: " + message, preconditioned=True)
+    if not converged:
+        warnings.warn(f"constrained_recovery: {info['message']}", ConvergenceWarning, stacklevel=2)
+    return res.x, info
 
 
 def group_basis_pursuit(A, y, groups, **kw):
