@@ -60,6 +60,20 @@ def _block_distance(grad, X, a, size, thr1, thr2):
     return np.sqrt(sq)
 
 
+@njit(fastmath={"reassoc", "contract"})
+def _weighted_sq_dot(col, h, v):
+    """``(sum_i h_i col_i^2, sum_i col_i v_i)`` in one pass over ``col``; reassociation lets both sums
+    vectorize. (A product into a scratch vector, then a dot, then the gradient's dot: three passes, which at
+    a Newton step's first epoch cost as much as the epoch itself.)"""
+    s = 0.0
+    t = 0.0
+    for i in range(col.size):
+        c = col[i]
+        s += h[i] * c * c
+        t += c * v[i]
+    return s, t
+
+
 @njit
 def pn_cd_dense_numba(AT, cols, ptr, t1, t2, lips, G, h, X, hu, V, max_epochs, tol):
     """Cyclic proximal block coordinate descent on the quadratic model, dense columns.
@@ -78,7 +92,6 @@ def pn_cd_dense_numba(AT, cols, ptr, t1, t2, lips, G, h, X, hu, V, max_epochs, t
         if ptr[g + 1] - ptr[g] > V.shape[0]:
             raise ValueError("pn_cd_dense_numba: the scratch V is smaller than the largest block")
     grad = np.empty(V.shape[0])
-    tmp = np.empty(n)
     kkt = np.inf
     epochs = 0
     while epochs < max_epochs:
@@ -88,14 +101,13 @@ def pn_cd_dense_numba(AT, cols, ptr, t1, t2, lips, G, h, X, hu, V, max_epochs, t
             a = ptr[g]
             size = ptr[g + 1] - a
             L = lips[g]
-            if L < 0.0:  # singleton: sum_i h_i a_ij^2, on first visit
-                col = AT[cols[a]]
-                for i in range(n):
-                    tmp[i] = h[i] * col[i]
-                L = np.dot(col, tmp)
+            if L < 0.0:  # singleton: sum_i h_i a_ij^2, on first visit, with the gradient in the same pass
+                L, dot = _weighted_sq_dot(AT[cols[a]], h, hu)
                 lips[g] = L
-            for jj in range(size):
-                grad[jj] = G[a + jj] + np.dot(AT[cols[a + jj]], hu)
+                grad[0] = G[a] + dot
+            else:
+                for jj in range(size):
+                    grad[jj] = G[a + jj] + np.dot(AT[cols[a + jj]], hu)
             dist = _block_distance(grad, X, a, size, t1[g], t2[g])
             if dist > kkt:
                 kkt = dist
