@@ -101,11 +101,12 @@ def _profile(run):
         ("  fold paths (5)", cum("_fold_losses", "path.py")),
         ("    the path's solver state, one lam at a time (BlockPath.solve)", cum("solve", "_path_block.py")),
         ("      CD epochs (numba)", own("bcd_epoch_dense_numba", "_block_kernels.py")),
-        ("      full products A^T r (one per outer gap check)", own("rmatmat", "working_set.py")),
+        ("      A^T r at each outer gap check (full, or bounded: BlockPath._gradient)", cum("_gradient", "_path_block.py")
+         + cum("_refine", "_path_block.py")),
+        ("        of which full products", own("rmatmat", "working_set.py")),
         ("      polishing, with the entering rounds (all of it)", cum("_polish", "_path_block.py")),
-        ("        Cholesky appends (numba)", own("chol_append_numba", "_path_block.py")),
-        ("        homotopy steps and Cholesky deletions (numba)", own("homotopy_numba", "_path_block.py")
-         + own("chol_delete_numba", "_path_block.py")),
+        ("        the polish kernel (numba: Cholesky updates, homotopy steps, residual)",
+         own("polish_numba", "_path_block.py")),
         ("      working-set gaps (A_ws^T r) and Anderson steps", own("ws_gradient_dense_numba", "_block_kernels.py")
          + cum("_extrapolate", "_path_block.py")),
         ("    per-lam solve_block calls (cases the state does not cover)", cum("solve_block", "working_set.py")),

@@ -10,7 +10,8 @@ from structsparse.solvers import _path_block
 from structsparse.solvers._path_block import (
     BlockPath, chol_append_numba, chol_append_numpy, chol_delete_numba, chol_delete_numpy, chol_forward_numpy,
     chol_solve_numba,
-    chol_solve_numpy, cholesky_small_numba, cholesky_small_numpy, homotopy_numba, homotopy_numpy,
+    chol_solve_numpy, cholesky_small_numba, cholesky_small_numpy, homotopy_numba, homotopy_numpy, polish_numba,
+    polish_numpy,
 )
 from structsparse.solvers.path import lam_grid
 
@@ -426,3 +427,97 @@ def test_the_path_keeps_its_own_columns_with_rows_that_never_move(monkeypatch):
     monkeypatch.setattr(working_set._Design, "columns", refuse)
     res = ss.path(ss.LeastSquares(A, y), ss.L1(1.0), n_lams=10, tol=1e-8)
     assert res.converged.all()
+
+
+def _polish_case(seed):
+    """A working set of 14 features (rows of AT scrambled), a factor of 6 of them, and a signed point on the
+    working set: 2 of the factor's features left, 4 others entering at zero, the rest nonzero or zero."""
+    rng = np.random.default_rng(seed)
+    n, p = 60, 40
+    AT = rng.standard_normal((p, n))
+    y = rng.standard_normal(n)
+    cols = np.sort(rng.choice(p, 14, replace=False)).astype(np.int64)
+    wsrows = cols.copy()
+    in_factor = cols[[0, 2, 3, 5, 8, 9]]
+    cap = 30
+    L = np.zeros((cap, cap))
+    L[:6, :6] = np.linalg.cholesky(AT[in_factor] @ AT[in_factor].T)
+    order = np.zeros(cap, dtype=np.int64)
+    order[:6] = in_factor
+    rows = order.copy()
+    x = np.zeros(14)
+    x[[0, 3, 5, 8, 10]] = rng.standard_normal(5)          # 2 and 9 left the support; 10 is new and nonzero
+    signs = np.sign(x)
+    signs[[1, 4, 12, 13]] = rng.choice([-1.0, 1.0], 4)      # entering at zero
+    Aty = AT @ y
+    weights = np.full(14, 0.2 * np.abs(Aty).max())
+    return L, order, rows, x, signs, cols, wsrows, AT, y, Aty, weights, np.zeros(p, dtype=bool), np.zeros(p, np.int64)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_polish_twins_agree_and_keep_a_consistent_factor(seed):
+    out = {}
+    for kernel in (polish_numba, polish_numpy):
+        case = _polish_case(seed)
+        L, order, rows = case[0], case[1], case[2]
+        m, status, X, r, value = kernel(case[0], 6, *case[1:], 64)
+        out[kernel] = (m, status, X, r, value, L[:m, :m].copy(), order[:m].copy(), rows[:m].copy())
+        assert not case[-2].any()                              # the scratch marks are left all False
+        AT, y, weights, cols = case[7], case[8], case[10], case[5]
+        if status >= 0:
+            feats = order[:m]
+            np.testing.assert_allclose(L[:m, :m], np.linalg.cholesky(AT[feats] @ AT[feats].T), atol=1e-10)
+            np.testing.assert_allclose(r, y - AT[cols].T @ X, atol=1e-10)
+            assert value == pytest.approx(0.5 * r @ r + weights @ np.abs(X), rel=1e-12)
+            assert set(cols[X != 0]) <= set(feats)
+        if status == 1:   # a whole step: the minimizer on its signed support (gradient = weights * sign there)
+            on = X != 0
+            g = AT[cols[on]] @ r
+            np.testing.assert_allclose(g, weights[on] * np.sign(X[on]), rtol=1e-8, atol=1e-10)
+    a, b = out[polish_numba], out[polish_numpy]
+    assert a[:2] == b[:2]
+    for u, v in zip(a[2:], b[2:]):
+        np.testing.assert_allclose(u, v, rtol=1e-10, atol=1e-11)
+
+
+def test_polish_refuses_a_singular_support_and_leaves_the_factor_consistent():
+    for kernel in (polish_numba, polish_numpy):
+        case = list(_polish_case(0))
+        AT, cols = case[7], case[5]
+        AT[cols[13]] = 0.0                                     # an entering zero column: the Gram is singular
+        m, status, X, r, value = kernel(case[0], 6, *case[1:], 64)
+        assert status == -2 and X.size == 0
+        feats = case[1][:m]
+        np.testing.assert_allclose(case[0][:m, :m], np.linalg.cholesky(AT[feats] @ AT[feats].T), atol=1e-10)
+        assert not case[-2].any()
+
+
+def test_bounded_gradient_is_exact_where_it_matters_and_an_upper_bound_elsewhere(monkeypatch):
+    """Along a lasso path A^T r comes from bounds |a_j^T r_0| + ||a_j|| ||r - r_0|| where they stay below lam:
+    every entry bounds |a_j^T r| from above, entries that could reach lam are exact, the gap is unchanged."""
+    A, y = _problem(n=80, p=400, seed=2)
+    loss = ss.LeastSquares(A, y)
+    state = BlockPath(loss, ss.L1(1.0))
+    lams = lam_grid(ss.lambda_max(loss, ss.L1(1.0)), 12, 1e-2)
+    bounded = 0
+    for lam in lams[1:]:
+        spec = state.spec_at(lam)
+        res = state.solve(lam, spec, 1e-8)
+        assert res.converged and res.gap <= 1e-8 * res.objective
+        exact = A.T @ state.R[0]
+        U = state._gradient(spec.t1)                 # as the next outer check would get it
+        assert np.all(np.abs(exact) <= np.abs(U[:, 0]) * (1 + 1e-12) + 1e-12)
+        if state._bounded is not None:
+            bounded += 1
+            on = ~state._bounded
+            np.testing.assert_allclose(U[on, 0], exact[on], rtol=1e-12, atol=1e-10)
+            assert np.all(U[state._bounded, 0] <= spec.t1[state._bounded])
+            scale = max(1.0, np.abs(exact).max() / lam)   # the dual scaling is that of the exact product
+            assert max(1.0, np.abs(U[:, 0]).max() / lam) == pytest.approx(scale, rel=1e-12)
+        state.U, state._bounded = U, state._bounded
+    assert bounded >= 3
+    # the same path with every product exact reaches the same certified objectives
+    fast = ss.path(loss, ss.L1(1.0), lams=lams, tol=1e-9)
+    monkeypatch.setattr(_path_block, "_LAZY_FRACTION", -1.0)
+    full = ss.path(loss, ss.L1(1.0), lams=lams, tol=1e-9)
+    np.testing.assert_allclose(fast.objectives, full.objectives, rtol=2e-9)

@@ -9,7 +9,12 @@ working set, and a working set rebuilt from twice the support. This module
 keeps all of it in one object per path (and per fold of a cross-validation):
 
 - the residual ``r`` and ``A^T r`` carry over: a ``lam`` starts with the
-  duality gap of the previous solution, at no product;
+  duality gap of the previous solution, at no product; with one feature
+  per block and one target, ``A^T r`` itself is mostly bounded rather than
+  multiplied: ``|a_j^T r| <= |a_j^T r_0| + ||a_j|| ||r - r_0||`` from the
+  last full product, and only the features whose bound reaches their
+  threshold are multiplied (the gap and the violators are those of the
+  full product);
 - Lipschitz constants are computed once per group per path;
 - the working set of a warm start is the support plus the groups that
   violate their optimality condition at the new ``lam`` (at most twice the
@@ -32,7 +37,8 @@ keeps all of it in one object per path (and per fold of a cross-validation):
   sign of their correlation and the polish goes on from there (an active-set
   step: from the minimizer on the old support, one entering feature moves
   with its sign), so that coordinate descent runs only when these rounds
-  stall. The homotopy steps run in one numba kernel (:func:`homotopy_numba`).
+  stall. A polish (factor update, homotopy steps, new residual and
+  objective) is one numba kernel (:func:`polish_numba`).
 
 Nothing is given up: every ``lam`` stops on the same certified duality gap as
 :func:`solve_block` (``gap <= tol * P(x)``, the dual point the residual scaled
@@ -71,6 +77,8 @@ _POLISH_CHECK = 3
 _POLISH_STEPS = 64
 # After a polish, at most this many rounds in which the violating zeros of the working set enter it
 _ENTER_ROUNDS = 8
+# A^T r from bounds (see BlockPath._gradient) while at most this fraction of the columns must be multiplied
+_LAZY_FRACTION = 0.5
 # Anderson extrapolation from the last _ANDERSON_K + 1 epochs (as solve_block)
 _ANDERSON_K = 5
 # From this many columns appended at once, their cross products with the factor's are one matrix product
@@ -382,6 +390,121 @@ def homotopy_numpy(L, m, b, w, xs, sign, order, rows, pos, max_steps):
     return m, 0
 
 
+@njit
+def polish_numba(L, m, order, rows, x, signs, cols, wsrows, AT, y, Aty, weights, mark, where, max_steps):
+    """One polish of the working set's signed point, in one call: factor update, homotopy steps, the new point.
+
+    ``x`` and ``signs`` are the working set's coefficients and signs
+    (entering features: zero with a sign), ``cols`` its features and
+    ``wsrows`` their rows in ``AT``. The factor ``L[:m, :m]`` of the features
+    ``order[:m]`` (rows ``rows[:m]``) is made the factor of the signed
+    support ``S``: features that left ``S`` are deleted (the last first,
+    :func:`chol_delete_numba`), new ones appended (:func:`chol_append_numba`;
+    ``L``, ``order`` and ``rows`` must have room for ``|S|`` more). Then
+    :func:`homotopy_numba` from ``x`` at most ``max_steps`` steps. ``mark``
+    (bool, all False, left so) and ``where`` are scratch arrays over the
+    features. Returns ``(m, status, X, r, value)``: the support's new size;
+    the homotopy's status, or ``-2`` when the append found the Gram matrix
+    not positive definite (``X`` and ``r`` are then empty); the new point
+    over the working set, its residual ``y - A_ws X`` and its objective
+    ``0.5 ||r||^2 + sum_j weights_j |X_j|``.
+    """
+    nws = x.size
+    for j in range(nws):
+        if signs[j] != 0.0:
+            mark[cols[j]] = True
+            where[cols[j]] = j
+    for i in range(m - 1, -1, -1):              # features that left S: the last first, the others' rows hold
+        if not mark[order[i]]:
+            chol_delete_numba(L, m, i)
+            for t in range(i, m - 1):
+                order[t] = order[t + 1]
+                rows[t] = rows[t + 1]
+            m -= 1
+    for i in range(m):
+        mark[order[i]] = False
+    new_rows = np.empty(nws, dtype=np.int64)
+    new_feats = np.empty(nws, dtype=np.int64)
+    q = 0
+    for j in range(nws):                        # still marked: in S, not in the factor
+        if signs[j] != 0.0 and mark[cols[j]]:
+            mark[cols[j]] = False
+            new_rows[q] = wsrows[j]
+            new_feats[q] = cols[j]
+            q += 1
+    if q:
+        if not chol_append_numba(L, m, AT, rows, new_rows[:q]):
+            return m, -2, np.zeros(0), np.zeros(0), 0.0
+        for r in range(q):
+            order[m + r] = new_feats[r]
+            rows[m + r] = new_rows[r]
+        m += q
+    pos = np.empty(m, dtype=np.int64)
+    b = np.empty(m)
+    w = np.empty(m)
+    xs = np.empty(m)
+    sign = np.empty(m)
+    for i in range(m):
+        j = where[order[i]]
+        pos[i] = j
+        b[i] = Aty[order[i]]
+        w[i] = weights[j]
+        xs[i] = x[j]
+        sign[i] = signs[j]
+    m, status = homotopy_numba(L, m, b, w, xs, sign, order, rows, pos, max_steps)
+    if status < 0:
+        return m, status, np.zeros(0), np.zeros(0), 0.0
+    X = np.zeros(nws)
+    r = y.copy()
+    n = y.size
+    for i in range(m):                          # the residual in the factor's order (as ws_residual's)
+        v = xs[i]
+        X[pos[i]] = v
+        if v != 0.0:
+            col = AT[rows[i]]
+            for t in range(n):
+                r[t] -= v * col[t]
+    value = 0.0
+    for t in range(n):
+        value += r[t] * r[t]
+    value *= 0.5
+    for j in range(nws):
+        value += weights[j] * abs(X[j])
+    return m, status, X, r, value
+
+
+def polish_numpy(L, m, order, rows, x, signs, cols, wsrows, AT, y, Aty, weights, mark, where, max_steps):
+    """Numpy twin of :func:`polish_numba` (the numpy twins of its kernels, the same steps in the same order)."""
+    on = np.flatnonzero(signs)
+    feats = cols[on]
+    mark[feats] = True
+    where[feats] = on
+    for i in range(m - 1, -1, -1):
+        if not mark[order[i]]:
+            chol_delete_numpy(L, m, i)
+            order[i:m - 1], rows[i:m - 1] = order[i + 1:m].copy(), rows[i + 1:m].copy()
+            m -= 1
+    mark[order[:m]] = False
+    new = on[mark[feats]]
+    mark[feats] = False
+    q = new.size
+    if q:
+        if not chol_append_numpy(L, m, AT, rows, wsrows[new]):
+            return m, -2, np.zeros(0), np.zeros(0), 0.0
+        order[m:m + q], rows[m:m + q] = cols[new], wsrows[new]
+        m += q
+    pos = where[order[:m]].copy()
+    b, w, xs, sign = Aty[order[:m]], weights[pos], x[pos].astype(float), signs[pos].astype(float)
+    m, status = homotopy_numpy(L, m, b, w, xs, sign, order, rows, pos, max_steps)
+    if status < 0:
+        return m, status, np.zeros(0), np.zeros(0), 0.0
+    X = np.zeros(x.size)
+    X[pos[:m]] = xs[:m]
+    keep = xs[:m] != 0
+    r = y - AT[rows[:m][keep]].T @ xs[:m][keep]
+    return m, status, X, r, 0.5 * float(r @ r) + float(weights @ np.abs(X))
+
+
 class LamResult:
     """What the path records of one ``lam``."""
 
@@ -419,9 +542,7 @@ class BlockPath:
             raise ParameterTypeError(f"The 'anderson' parameter of {owner} must be a bool. Got {anderson!r} instead.")
         self.anderson = bool(anderson)
         self.epoch, self.dual_scaling, self.threshold_norms, self.ws_gradient, self.ws_residual = _kernels()
-        self._chol_delete, self._homotopy, self._append = (
-            (chol_delete_numba, homotopy_numba, chol_append_numba) if NUMBA_ENABLED else
-            (chol_delete_numpy, homotopy_numpy, chol_append_numpy))
+        self._polish_kernel = polish_numba if NUMBA_ENABLED else polish_numpy
         self.x_shape = tuple(loss.x_shape)
         self.Y = np.ascontiguousarray(np.asarray(loss.y, dtype=float).reshape(self.n, -1).T)   # (k, n)
         self.k = self.Y.shape[0]
@@ -434,10 +555,13 @@ class BlockPath:
         self.lips = None
         self.V = None
         self._Aty = None                     # A^T y, for the polish
+        self._Uref = self._Rref = None       # A^T r and r at the last full product (one target, one feature a block)
+        self._colnorm = None                 # the columns' Euclidean norms
+        self._bounded = None                 # entries of self.U that are bounds (None: all exact)
         self._L = np.zeros((0, 0))           # lower Cholesky factor of the support's Gram in L[:m, :m] (polish)
         self._m = 0
-        self._order = np.zeros(0, dtype=np.int64)   # its features
-        self._rows = np.zeros(0, dtype=np.int64)    # their rows in the design's contiguous columns
+        self._order = np.zeros(0, dtype=np.int64)   # its features in [:m] (capacity as L's)
+        self._rows = np.zeros(0, dtype=np.int64)    # their rows in the path's column store
         self._mark = np.zeros(self.p, dtype=bool)
         self._slot = None                    # the row of each design column in self._cache (-1: not copied yet)
         self._cache = None
@@ -529,9 +653,15 @@ class BlockPath:
         best_dual = -np.inf
         converged, gap, objective, ws_size = False, np.inf, np.inf, 0
         it = 0
+        thr = None
+        if self.k == 1 and ptr.size - 1 == idx.size:   # one feature per block: a bounded A^T r may do
+            thr = np.empty(self.p)
+            thr[idx] = t1 + t2
         for it in range(self.max_outer + 1):
             if self.U is None:
-                self.U = self.design.rmatmat(self.R)
+                self.U = self._gradient(thr)
+            elif self._bounded is not None:
+                self._refine(thr)
             U = self.U
             s = self.dual_scaling(U, idx, ptr, t1, t2)
             scale = max(1.0, float(s.max()) if s.size else 1.0)
@@ -555,6 +685,49 @@ class BlockPath:
             self._subproblem(ws, spec, inner_tol, polish)
             self.U = None
         return LamResult(self.X.reshape(self.x_shape).copy(), objective, it, converged, gap)
+
+    def _gradient(self, thr):
+        """``A^T r`` as (p, 1), or, with one feature per block, its absolute values bounded where they are small.
+
+        ``|a_j^T r| <= |a_j^T r_0| + ||a_j|| ||r - r_0||`` for the residual
+        ``r_0`` of the last full product. Where that bound is at most the
+        feature's threshold ``thr_j`` (its weight times ``lam``), the bound
+        stands in for the value, and only the other features' columns are
+        multiplied: the dual scaling (at least 1) and the features that
+        violate their condition are those of the full product, so the gap is
+        the same (a bound never makes the dual point infeasible); only the
+        working set's filling with non-violators (``p0``) may differ. Along a
+        path most features stay far below their threshold from one ``lam``
+        to the next. Past ``_LAZY_FRACTION`` of
+        the features, or without a reference, the full product (the new
+        reference). ``self._bounded`` marks the entries that are bounds.
+        """
+        if thr is not None and self._Uref is not None:
+            d = self.R[0] - self._Rref
+            U = np.abs(self._Uref) + self._colnorm * np.sqrt(float(d @ d))
+            need = np.flatnonzero(U > thr)
+            if need.size <= _LAZY_FRACTION * self.p:
+                AT, rows = self._columns(need)
+                U[need] = self.ws_gradient(AT, rows, self.R)[:, 0]
+                self._bounded = np.ones(self.p, dtype=bool)
+                self._bounded[need] = False
+                return U.reshape(-1, 1)
+        U = self.design.rmatmat(self.R)
+        self._bounded = None
+        if thr is not None:
+            if self._colnorm is None:
+                self._colnorm = np.sqrt(self.design.colnorm2)
+            self._Uref, self._Rref = U[:, 0].copy(), self.R[0].copy()
+        return U
+
+    def _refine(self, thr):
+        """At a smaller ``lam``, the bounded entries of ``self.U`` that now reach their threshold are computed."""
+        U = self.U[:, 0]
+        need = np.flatnonzero(self._bounded & (U > thr))
+        if need.size:
+            AT, rows = self._columns(need)
+            U[need] = self.ws_gradient(AT, rows, self.R)[:, 0]
+            self._bounded[need] = False
 
     def _working_set(self, spec, score):
         """The support, plus the most violating other groups: ``max(p0, min(support + violators, 2 support))``."""
@@ -681,46 +854,6 @@ class BlockPath:
         return Xw, R
 
     # ------------------------------------------------------------------ polishing (l1 penalties, one target)
-    def _factor(self, feats, AT, feat_rows):
-        """Keep ``self._L[:m, :m]`` the lower Cholesky factor of ``A_S^T A_S`` for ``S = feats``; False if not PD.
-
-        Rows of the factor follow ``self._order`` (features) and ``self._rows``
-        (their rows in ``AT``, the design's contiguous columns; ``feat_rows``
-        gives those of ``feats``). Updated in place, not recomputed: features
-        that left the support are deleted (:func:`chol_delete_numba`,
-        ``O(|S|^2)`` each) and new ones appended by a Schur complement
-        (``O(|S|^2 q + |S| q n)`` for ``q`` of them). Along a path supports
-        change by a few features per ``lam``, so a polish costs about two
-        triangular solves. The factor lives in a buffer with spare capacity:
-        no copy of it per change.
-        """
-        mark = self._mark                       # scratch: True on the features of S (reset before returning)
-        mark[feats] = True
-        m = self._m
-        order, rows = self._order, self._rows
-        gone = np.flatnonzero(~mark[order])
-        if gone.size:
-            for k in gone[::-1]:                # the last first: the positions of the others hold
-                self._chol_delete(self._L, m, int(k))
-                m -= 1
-            order, rows = np.delete(order, gone), np.delete(rows, gone)
-        mark[order] = False
-        new = np.flatnonzero(mark[feats])
-        mark[feats] = False
-        if new.size:
-            q = new.size
-            if m + q > self._L.shape[0]:
-                grown = np.zeros((max(m + q, 2 * self._L.shape[0], 64),) * 2)
-                grown[:m, :m] = self._L[:m, :m]
-                self._L = grown
-            if not self._append(self._L, m, AT, rows, feat_rows[new]):
-                self._m, self._order, self._rows = m, order, rows
-                return False
-            order, rows = np.concatenate([order, feats[new]]), np.concatenate([rows, feat_rows[new]])
-            m += q
-        self._m, self._order, self._rows = m, order, rows
-        return True
-
     def _polish(self, cols, AT, rows, Xw, R, weights, value, current=None, enter=None, enter_sign=None):
         """Newton steps to the minimizer on the signed support, each stopped at the first sign change (homotopy).
 
@@ -737,34 +870,30 @@ class BlockPath:
         ``(Xw, R)`` when known. Returns ``(X, R, objective)``, or ``None``
         when there is nothing to gain.
         """
-        x = Xw[:, 0].copy()
+        x = Xw[:, 0]
         signs = np.sign(x)
         if enter is not None:
             signs[enter] = enter_sign
-        on = np.flatnonzero(signs)
-        if on.size == 0 or on.size > min(self.n, _POLISH_MAX):
+        n_on = int(np.count_nonzero(signs))
+        if n_on == 0 or n_on > min(self.n, _POLISH_MAX):
             return None
-        if not self._factor(cols[on], AT, rows[on]):
-            return None
+        if self._m + n_on > self._L.shape[0]:   # room for the whole support: the kernel appends in place
+            cap = max(self._m + n_on, 2 * self._L.shape[0], 64)
+            grown = np.zeros((cap, cap))
+            grown[:self._m, :self._m] = self._L[:self._m, :self._m]
+            self._L = grown
+            for name in ("_order", "_rows"):
+                buf = np.zeros(cap, dtype=np.int64)
+                buf[:self._m] = getattr(self, name)[:self._m]
+                setattr(self, name, buf)
         if self._Aty is None:
             self._Aty = np.asarray(self.design.rmatmat(self.Y))[:, 0]
-        where = self._where                     # scratch: position in the working set of each feature of S
-        where[cols[on]] = on
-        pos = where[self._order]                # the factor's rows as positions in the working set
-        b = self._Aty[self._order]              # A_S^T y in the factor's order
-        w = weights[pos]
-        xs = x[pos]                             # the support's coefficients in the factor's order
-        sign = signs[pos]
-        m, status = self._homotopy(self._L, self._m, b, w, xs, sign, self._order, self._rows, pos, _POLISH_STEPS)
-        self._m, self._order, self._rows = m, self._order[:m], self._rows[:m]
+        m, status, X_new, R_new, new = self._polish_kernel(
+            self._L, self._m, self._order, self._rows, x, signs, cols, rows, AT, self.Y[0], self._Aty, weights,
+            self._mark, self._where, _POLISH_STEPS)
+        self._m = m
         if status < 0:
             return None
-        pos, xs = pos[:m], xs[:m]
-        X_new = np.zeros_like(Xw)
-        X_new[pos, 0] = xs
-        keep = pos[xs != 0]
-        R_new = self.ws_residual(AT, rows[keep], np.ascontiguousarray(X_new[keep]), self.Y)
-        new = value(X_new, R_new)
         if new <= (value(Xw, R) if current is None else current):
-            return X_new, R_new, new
+            return X_new.reshape(-1, 1), R_new.reshape(1, -1), new
         return None
