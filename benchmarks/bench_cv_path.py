@@ -101,9 +101,7 @@ def _profile(run):
         ("  fold paths (5)", cum("_fold_losses", "path.py")),
         ("    the path's solver state, one lam at a time (BlockPath.solve)", cum("solve", "_path_block.py")),
         ("      CD epochs (numba)", own("bcd_epoch_dense_numba", "_block_kernels.py")),
-        ("      A^T r at each outer gap check (full, or bounded: BlockPath._gradient)", cum("_gradient", "_path_block.py")
-         + cum("_refine", "_path_block.py")),
-        ("        of which full products", own("rmatmat", "working_set.py")),
+        ("      full products A^T r (one per outer gap check)", own("rmatmat", "working_set.py")),
         ("      polishing, with the entering rounds (all of it)", cum("_polish", "_path_block.py")),
         ("        the polish kernel (numba: Cholesky updates, homotopy steps, residual)",
          own("polish_numba", "_path_block.py")),

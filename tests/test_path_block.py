@@ -122,8 +122,9 @@ def _append_case(seed, m=30, q=4):
 
 
 @pytest.mark.parametrize("kernel", [chol_append_numba, chol_append_numpy])
-@pytest.mark.parametrize("m, q", [(30, 4), (30, 1), (0, 3), (1, 1), (30, 6), (30, 11), (30, 15), (0, 15)])
-# 4, 6, 11: the new columns four at a time and the rest one by one; 15: the gemm branch
+@pytest.mark.parametrize("m, q", [(30, 4), (30, 1), (0, 3), (1, 1), (1, 4), (31, 5), (30, 6), (30, 11), (30, 15), (0, 15)])
+# 4, 5, 6, 11: new columns four at a time against old ones two at a time (31: one old left), the rest one by one;
+# 15: the gemm branch
 def test_cholesky_append_is_the_factor_with_the_new_columns(kernel, m, q):
     AT, L, old, new = _append_case(8, m, q)
     assert kernel(L, m, AT, old, new)
@@ -204,11 +205,31 @@ def test_homotopy_twins_agree():
 
 def test_homotopy_stops_after_max_steps_with_a_consistent_support():
     A, y, lam, L, xs, sign, order = _homotopy_case(0)
-    sign[:] = -np.sign(A.T @ y)            # signs that every coordinate leaves: one step removes one
-    xs[:] = 0.0
+    xs[:3] = 0.0
+    sign[:9] = -np.sign(xs[:9])                        # the nonzero ones point the wrong way: one leaves per step
+    sign[:3] = np.sign(A[:, :3].T @ y)
     rows, pos = order + 1, np.arange(12, dtype=np.int64)
     m, status = homotopy_numba(L, 12, A.T @ y, np.full(12, lam), xs, sign, order, rows, pos, 2)
-    assert status == 0 and m == 10
+    assert status == 0 and m < 12
+    feats = pos[:m]
+    np.testing.assert_allclose(L[:m, :m], np.linalg.cholesky(A[:, feats].T @ A[:, feats]), atol=1e-10)
+
+
+@pytest.mark.parametrize("kernel", [homotopy_numba, homotopy_numpy])
+def test_homotopy_drops_every_zero_sent_the_wrong_way_in_one_step(kernel):
+    """Coordinates at zero whose signs the minimizer does not keep all leave at the first step (the point stays)."""
+    A, y, lam, L, xs, sign, order = _homotopy_case(1)
+    xs[:] = 0.0
+    sign[:] = -np.sign(A.T @ y)                          # at zero, every sign against the correlation
+    z = np.linalg.solve(A.T @ A, A.T @ y - lam * sign)
+    keep = np.flatnonzero(np.sign(z) == sign)
+    wrong = 12 - keep.size
+    assert wrong >= 2
+    rows, pos = order + 1, np.arange(12, dtype=np.int64)
+    m, status = kernel(L, 12, A.T @ y, np.full(12, lam), xs, sign, order, rows, pos, 1)
+    assert m == 12 - wrong and status == 0
+    np.testing.assert_array_equal(pos[:m], keep)
+    np.testing.assert_array_equal(xs[:m], 0.0)
     feats = pos[:m]
     np.testing.assert_allclose(L[:m, :m], np.linalg.cholesky(A[:, feats].T @ A[:, feats]), atol=1e-10)
 
@@ -491,33 +512,3 @@ def test_polish_refuses_a_singular_support_and_leaves_the_factor_consistent():
         np.testing.assert_allclose(case[0][:m, :m], np.linalg.cholesky(AT[feats] @ AT[feats].T), atol=1e-10)
         assert not case[-2].any()
 
-
-def test_bounded_gradient_is_exact_where_it_matters_and_an_upper_bound_elsewhere(monkeypatch):
-    """Along a lasso path A^T r comes from bounds |a_j^T r_0| + ||a_j|| ||r - r_0|| where they stay below lam:
-    every entry bounds |a_j^T r| from above, entries that could reach lam are exact, the gap is unchanged."""
-    A, y = _problem(n=80, p=400, seed=2)
-    loss = ss.LeastSquares(A, y)
-    state = BlockPath(loss, ss.L1(1.0))
-    lams = lam_grid(ss.lambda_max(loss, ss.L1(1.0)), 12, 1e-2)
-    bounded = 0
-    for lam in lams[1:]:
-        spec = state.spec_at(lam)
-        res = state.solve(lam, spec, 1e-8)
-        assert res.converged and res.gap <= 1e-8 * res.objective
-        exact = A.T @ state.R[0]
-        U = state._gradient(spec.t1)                 # as the next outer check would get it
-        assert np.all(np.abs(exact) <= np.abs(U[:, 0]) * (1 + 1e-12) + 1e-12)
-        if state._bounded is not None:
-            bounded += 1
-            on = ~state._bounded
-            np.testing.assert_allclose(U[on, 0], exact[on], rtol=1e-12, atol=1e-10)
-            assert np.all(U[state._bounded, 0] <= spec.t1[state._bounded])
-            scale = max(1.0, np.abs(exact).max() / lam)   # the dual scaling is that of the exact product
-            assert max(1.0, np.abs(U[:, 0]).max() / lam) == pytest.approx(scale, rel=1e-12)
-        state.U, state._bounded = U, state._bounded
-    assert bounded >= 3
-    # the same path with every product exact reaches the same certified objectives
-    fast = ss.path(loss, ss.L1(1.0), lams=lams, tol=1e-9)
-    monkeypatch.setattr(_path_block, "_LAZY_FRACTION", -1.0)
-    full = ss.path(loss, ss.L1(1.0), lams=lams, tol=1e-9)
-    np.testing.assert_allclose(fast.objectives, full.objectives, rtol=2e-9)

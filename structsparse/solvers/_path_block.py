@@ -9,12 +9,7 @@ working set, and a working set rebuilt from twice the support. This module
 keeps all of it in one object per path (and per fold of a cross-validation):
 
 - the residual ``r`` and ``A^T r`` carry over: a ``lam`` starts with the
-  duality gap of the previous solution, at no product; with one feature
-  per block and one target, ``A^T r`` itself is mostly bounded rather than
-  multiplied: ``|a_j^T r| <= |a_j^T r_0| + ||a_j|| ||r - r_0||`` from the
-  last full product, and only the features whose bound reaches their
-  threshold are multiplied (the gap and the violators are those of the
-  full product);
+  duality gap of the previous solution, at no product;
 - Lipschitz constants are computed once per group per path;
 - the working set of a warm start is the support plus the groups that
   violate their optimality condition at the new ``lam`` (at most twice the
@@ -77,8 +72,6 @@ _POLISH_CHECK = 3
 _POLISH_STEPS = 64
 # After a polish, at most this many rounds in which the violating zeros of the working set enter it
 _ENTER_ROUNDS = 8
-# A^T r from bounds (see BlockPath._gradient) while at most this fraction of the columns must be multiplied
-_LAZY_FRACTION = 0.5
 # Anderson extrapolation from the last _ANDERSON_K + 1 epochs (as solve_block)
 _ANDERSON_K = 5
 # From this many columns appended at once, their cross products with the factor's are one matrix product
@@ -249,7 +242,28 @@ def chol_append_numba(L, m, AT, rows, new_rows):
         # new ones stay in L1 (all q of them did not from q = 10 on: 480 us at m=290, q=10, n=400, now 200 us)
         for r0 in range(0, q, 4):
             r1 = min(r0 + 4, q)
-            for i in range(m):
+            i0 = 0
+            if r1 - r0 == 4:
+                # two old columns against four new ones per pass: eight sums, six loads per eight products
+                b0, b1, b2, b3 = AT[new_rows[r0]], AT[new_rows[r0 + 1]], AT[new_rows[r0 + 2]], AT[new_rows[r0 + 3]]
+                for i0 in range(0, m - 1, 2):
+                    a, c = AT[rows[i0]], AT[rows[i0 + 1]]
+                    s0 = s1 = s2 = s3 = u0 = u1 = u2 = u3 = 0.0
+                    for t in range(n):
+                        at, ct = a[t], c[t]
+                        v0, v1, v2, v3 = b0[t], b1[t], b2[t], b3[t]
+                        s0 += at * v0
+                        s1 += at * v1
+                        s2 += at * v2
+                        s3 += at * v3
+                        u0 += ct * v0
+                        u1 += ct * v1
+                        u2 += ct * v2
+                        u3 += ct * v3
+                    C[r0, i0], C[r0 + 1, i0], C[r0 + 2, i0], C[r0 + 3, i0] = s0, s1, s2, s3
+                    C[r0, i0 + 1], C[r0 + 1, i0 + 1], C[r0 + 2, i0 + 1], C[r0 + 3, i0 + 1] = u0, u1, u2, u3
+                i0 = m - m % 2
+            for i in range(i0, m):
                 a = AT[rows[i]]
                 if r1 - r0 == 4:
                     b0, b1, b2, b3 = AT[new_rows[r0]], AT[new_rows[r0 + 1]], AT[new_rows[r0 + 2]], AT[new_rows[r0 + 3]]
@@ -330,8 +344,9 @@ def homotopy_numba(L, m, b, w, xs, sign, order, rows, pos, max_steps):
 
     Each step solves ``L L^T z = b - w * sign`` and goes from ``xs`` towards
     ``z`` until the first coordinate whose sign ``z`` does not keep reaches
-    zero (an entering coordinate at zero that ``z`` sends the other way
-    leaves at once); that coordinate leaves: it is deleted from the factor
+    zero; that coordinate leaves (coordinates at zero that ``z`` sends the
+    other way leave at once, all of them in one step: the point does not
+    move). Leaving coordinates are deleted from the factor
     (:func:`chol_delete_numba`) and from ``b, w, xs, sign, order, rows, pos``,
     whose later entries move up. Returns ``(m, status)``: the support's new
     size, and ``1`` when a step was whole (``xs`` is then ``z``), ``0`` when
@@ -354,13 +369,24 @@ def homotopy_numba(L, m, b, w, xs, sign, order, rows, pos, max_steps):
         if first < 0:
             xs[:m] = z
             return m, 1
-        for j in range(m):
-            xs[j] = xs[j] + t_min * (z[j] - xs[j])
-        chol_delete_numba(L, m, first)
-        for j in range(first, m - 1):
-            b[j], w[j], xs[j], sign[j] = b[j + 1], w[j + 1], xs[j + 1], sign[j + 1]
-            order[j], rows[j], pos[j] = order[j + 1], rows[j + 1], pos[j + 1]
-        m -= 1
+        if t_min == 0.0:
+            # coordinates at zero that z sends the wrong way: the point does not move, so all of them leave
+            # together (the last first), not one per solve (entering rounds would re-solve once per such feature)
+            for j in range(m - 1, -1, -1):
+                if xs[j] == 0.0 and np.sign(z[j]) != sign[j]:
+                    chol_delete_numba(L, m, j)
+                    for i in range(j, m - 1):
+                        b[i], w[i], xs[i], sign[i] = b[i + 1], w[i + 1], xs[i + 1], sign[i + 1]
+                        order[i], rows[i], pos[i] = order[i + 1], rows[i + 1], pos[i + 1]
+                    m -= 1
+        else:
+            for j in range(m):
+                xs[j] = xs[j] + t_min * (z[j] - xs[j])
+            chol_delete_numba(L, m, first)
+            for j in range(first, m - 1):
+                b[j], w[j], xs[j], sign[j] = b[j + 1], w[j + 1], xs[j + 1], sign[j + 1]
+                order[j], rows[j], pos[j] = order[j + 1], rows[j + 1], pos[j + 1]
+            m -= 1
         if m == 0:
             break
     return m, 0
@@ -379,12 +405,16 @@ def homotopy_numpy(L, m, b, w, xs, sign, order, rows, pos, max_steps):
         den = xs[cross] - z[cross]
         t = np.divide(xs[cross], den, out=np.zeros(cross.size), where=den != 0)
         first = int(np.argmin(t))
-        k = int(cross[first])
-        xs[:m] = xs[:m] + t[first] * (z - xs[:m])
-        chol_delete_numpy(L, m, k)
-        for arr in (b, w, xs, sign, order, rows, pos):
-            arr[k:m - 1] = arr[k + 1:m]
-        m -= 1
+        if t[first] == 0.0:
+            leave = cross[xs[cross] == 0.0][::-1]       # at zero and sent the wrong way: all leave, the last first
+        else:
+            xs[:m] = xs[:m] + t[first] * (z - xs[:m])
+            leave = cross[first:first + 1]
+        for k in leave:
+            chol_delete_numpy(L, m, int(k))
+            for arr in (b, w, xs, sign, order, rows, pos):
+                arr[k:m - 1] = arr[k + 1:m].copy()
+            m -= 1
         if m == 0:
             break
     return m, 0
@@ -555,9 +585,6 @@ class BlockPath:
         self.lips = None
         self.V = None
         self._Aty = None                     # A^T y, for the polish
-        self._Uref = self._Rref = None       # A^T r and r at the last full product (one target, one feature a block)
-        self._colnorm = None                 # the columns' Euclidean norms
-        self._bounded = None                 # entries of self.U that are bounds (None: all exact)
         self._L = np.zeros((0, 0))           # lower Cholesky factor of the support's Gram in L[:m, :m] (polish)
         self._m = 0
         self._order = np.zeros(0, dtype=np.int64)   # its features in [:m] (capacity as L's)
@@ -653,15 +680,9 @@ class BlockPath:
         best_dual = -np.inf
         converged, gap, objective, ws_size = False, np.inf, np.inf, 0
         it = 0
-        thr = None
-        if self.k == 1 and ptr.size - 1 == idx.size:   # one feature per block: a bounded A^T r may do
-            thr = np.empty(self.p)
-            thr[idx] = t1 + t2
         for it in range(self.max_outer + 1):
             if self.U is None:
-                self.U = self._gradient(thr)
-            elif self._bounded is not None:
-                self._refine(thr)
+                self.U = self.design.rmatmat(self.R)
             U = self.U
             s = self.dual_scaling(U, idx, ptr, t1, t2)
             scale = max(1.0, float(s.max()) if s.size else 1.0)
@@ -685,49 +706,6 @@ class BlockPath:
             self._subproblem(ws, spec, inner_tol, polish)
             self.U = None
         return LamResult(self.X.reshape(self.x_shape).copy(), objective, it, converged, gap)
-
-    def _gradient(self, thr):
-        """``A^T r`` as (p, 1), or, with one feature per block, its absolute values bounded where they are small.
-
-        ``|a_j^T r| <= |a_j^T r_0| + ||a_j|| ||r - r_0||`` for the residual
-        ``r_0`` of the last full product. Where that bound is at most the
-        feature's threshold ``thr_j`` (its weight times ``lam``), the bound
-        stands in for the value, and only the other features' columns are
-        multiplied: the dual scaling (at least 1) and the features that
-        violate their condition are those of the full product, so the gap is
-        the same (a bound never makes the dual point infeasible); only the
-        working set's filling with non-violators (``p0``) may differ. Along a
-        path most features stay far below their threshold from one ``lam``
-        to the next. Past ``_LAZY_FRACTION`` of
-        the features, or without a reference, the full product (the new
-        reference). ``self._bounded`` marks the entries that are bounds.
-        """
-        if thr is not None and self._Uref is not None:
-            d = self.R[0] - self._Rref
-            U = np.abs(self._Uref) + self._colnorm * np.sqrt(float(d @ d))
-            need = np.flatnonzero(U > thr)
-            if need.size <= _LAZY_FRACTION * self.p:
-                AT, rows = self._columns(need)
-                U[need] = self.ws_gradient(AT, rows, self.R)[:, 0]
-                self._bounded = np.ones(self.p, dtype=bool)
-                self._bounded[need] = False
-                return U.reshape(-1, 1)
-        U = self.design.rmatmat(self.R)
-        self._bounded = None
-        if thr is not None:
-            if self._colnorm is None:
-                self._colnorm = np.sqrt(self.design.colnorm2)
-            self._Uref, self._Rref = U[:, 0].copy(), self.R[0].copy()
-        return U
-
-    def _refine(self, thr):
-        """At a smaller ``lam``, the bounded entries of ``self.U`` that now reach their threshold are computed."""
-        U = self.U[:, 0]
-        need = np.flatnonzero(self._bounded & (U > thr))
-        if need.size:
-            AT, rows = self._columns(need)
-            U[need] = self.ws_gradient(AT, rows, self.R)[:, 0]
-            self._bounded[need] = False
 
     def _working_set(self, spec, score):
         """The support, plus the most violating other groups: ``max(p0, min(support + violators, 2 support))``."""
