@@ -528,6 +528,50 @@ def anderson_combine_numpy(Xs, Rs):
 
 
 @njit
+def anderson_take_reversed_numba(X_acc, X, D, ptr):
+    """Move the groups of an extrapolated point ``X_acc`` that reversed against ``X`` into ``D``; their count.
+
+    A group shrinking to zero has iterates along one direction, and an
+    extrapolation of them can overshoot past zero (``<x_acc_g, x_g> <= 0``
+    with ``x_acc_g != 0``, ``x_g = 0`` included), where the proximal step
+    would leave the group at zero. Those groups' rows of ``X_acc`` (m, k) are
+    copied to ``D`` (zero on entry) and zeroed; the caller adds ``A D`` to the
+    extrapolated residual.
+    """
+    k = X.shape[1]
+    count = 0
+    for g in range(ptr.size - 1):
+        a, b = ptr[g], ptr[g + 1]
+        dot = 0.0
+        nonzero = False
+        for j in range(a, b):
+            for c in range(k):
+                v = X_acc[j, c]
+                if v != 0.0:
+                    nonzero = True
+                    dot += v * X[j, c]
+        if nonzero and dot <= 0.0:
+            count += 1
+            for j in range(a, b):
+                for c in range(k):
+                    D[j, c] = X_acc[j, c]
+                    X_acc[j, c] = 0.0
+    return count
+
+
+def anderson_take_reversed_numpy(X_acc, X, D, ptr):
+    """Numpy twin of :func:`anderson_take_reversed_numba`."""
+    g = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
+    dot = np.bincount(g, weights=(X_acc * X).sum(axis=1), minlength=ptr.size - 1)
+    nonzero = np.bincount(g, weights=(X_acc != 0).sum(axis=1), minlength=ptr.size - 1) > 0
+    groups = np.flatnonzero(nonzero & (dot <= 0.0))
+    rows = np.isin(g, groups)
+    D[rows] = X_acc[rows]
+    X_acc[rows] = 0.0
+    return int(groups.size)
+
+
+@njit
 def block_objective_numba(X, R, ptr, t1, t2):
     """``0.5 ||R||^2 + sum_g t1[g] ||X_g||_1 + t2[g] ||X_g||_F`` with group ``g`` the rows ``ptr[g]:ptr[g + 1]``
     of ``X`` (m, k)."""
@@ -578,50 +622,6 @@ def group_dual_scaling_numba(U, idx, ptr, t1, t2):
     ``u_g = U[idx[ptr[g]:ptr[g+1]]]`` is the block of ``A^T r``; the dual point
     ``r / s`` satisfies the group's constraint exactly when ``s`` is at least
     this value, so ``max(1, max_g s_g)`` is the scaling that makes ``r``
-@njit
-def anderson_take_reversed_numba(X_acc, X, D, ptr):
-    """Move the groups of an extrapolated point ``X_acc`` that reversed against ``X`` into ``D``; their count.
-
-    A group shrinking to zero has iterates along one direction, and an
-    extrapolation of them can overshoot past zero (``<x_acc_g, x_g> <= 0``
-    with ``x_acc_g != 0``, ``x_g = 0`` included), where the proximal step
-    would leave the group at zero. Those groups' rows of ``X_acc`` (m, k) are
-    copied to ``D`` (zero on entry) and zeroed; the caller adds ``A D`` to the
-    extrapolated residual.
-    """
-    k = X.shape[1]
-    count = 0
-    for g in range(ptr.size - 1):
-        a, b = ptr[g], ptr[g + 1]
-        dot = 0.0
-        nonzero = False
-        for j in range(a, b):
-            for c in range(k):
-                v = X_acc[j, c]
-                if v != 0.0:
-                    nonzero = True
-                    dot += v * X[j, c]
-        if nonzero and dot <= 0.0:
-            count += 1
-            for j in range(a, b):
-                for c in range(k):
-                    D[j, c] = X_acc[j, c]
-                    X_acc[j, c] = 0.0
-    return count
-
-
-def anderson_take_reversed_numpy(X_acc, X, D, ptr):
-    """Numpy twin of :func:`anderson_take_reversed_numba`."""
-    g = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
-    dot = np.bincount(g, weights=(X_acc * X).sum(axis=1), minlength=ptr.size - 1)
-    nonzero = np.bincount(g, weights=(X_acc != 0).sum(axis=1), minlength=ptr.size - 1) > 0
-    groups = np.flatnonzero(nonzero & (dot <= 0.0))
-    rows = np.isin(g, groups)
-    D[rows] = X_acc[rows]
-    X_acc[rows] = 0.0
-    return int(groups.size)
-
-
     dual feasible. It is ``||u_g|| / t2`` for a group norm, ``max |u_g| / t1``
     for an l1 block, the exact root of a piecewise quadratic for both
     (sparse-group, the penalties' sorting kernel), and 0 for an unpenalized
