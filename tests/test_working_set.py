@@ -680,11 +680,12 @@ def test_anderson_and_objective_kernels_agree_with_numpy_twins_and_definitions()
 
 @pytest.mark.parametrize("kind", ["group", "sparse_group", "l1"])
 def test_outer_loop_rules_keep_the_gap_certificate(monkeypatch, kind):
-    """The working set's gap checked before another full epoch, on or off, gives the same certified optimum (a
-    gap below tol * objective that bounds the distance to a tight reference)."""
+    """The working set's gap checked before another full epoch and the retried Anderson step without the
+    groups it carried past zero, on or off, give the same certified optimum (a gap below tol * objective that
+    bounds the distance to a tight reference)."""
     loss, pen = _problem(3, n=80, p=300, kind=kind, frac=0.05)
     ref = ss.fista(loss, pen, tol=1e-13, max_iter=200_000).objective
-    rules = ("_GAP_BEFORE_FULL",)
+    rules = ("_GAP_BEFORE_FULL", "_ANDERSON_REVERSED")
     for on in [rules, ()] + [(r,) for r in rules]:
         for r in rules:
             monkeypatch.setattr(ws_module, r, r in on)
@@ -713,3 +714,86 @@ def test_gap_after_a_phase_reuses_its_product_and_equals_the_full_product(monkey
     assert res.converged and seen
     for gap, full in seen:
         assert abs(gap - full) <= 1e-9 * abs(full) + 1e-12 * res.objective
+
+
+def test_take_reversed_kernel_agrees_with_numpy_twin_and_definition():
+    rng = np.random.default_rng(11)
+    ptr = np.array([0, 3, 3, 5, 9, 10, 12])
+    for k in (1, 2):
+        X = rng.standard_normal((12, k))
+        X[9] = 0.0                              # group 4 at zero
+        X_acc = X + rng.standard_normal((12, k))
+        X_acc[0:3] = -0.5 * X[0:3]              # group 0 reversed
+        X_acc[5:9] = 2.0 * X[5:9]               # group 3 in the same direction: kept
+        X_acc[10:12] = 0.0                      # group 5 zero: kept (nothing to take); group 1 is empty
+        want = [g for g in range(ptr.size - 1) if np.any(X_acc[ptr[g]:ptr[g + 1]])
+                and np.vdot(X_acc[ptr[g]:ptr[g + 1]], X[ptr[g]:ptr[g + 1]]) <= 0]
+        assert 0 in want and 4 in want and not {1, 3, 5} & set(want)
+        outs = []
+        for take in (K.anderson_take_reversed_numba, K.anderson_take_reversed_numpy):
+            Xa, D = X_acc.copy(), np.zeros_like(X_acc)
+            count = take(Xa, X, D, ptr)
+            assert count == len(want)
+            for g in range(ptr.size - 1):
+                rows = slice(ptr[g], ptr[g + 1])
+                if g in want:
+                    assert not np.any(Xa[rows]) and np.array_equal(D[rows], X_acc[rows])
+                else:
+                    assert np.array_equal(Xa[rows], X_acc[rows]) and not np.any(D[rows])
+            outs.append((Xa, D))
+        assert np.array_equal(outs[0][0], outs[1][0]) and np.array_equal(outs[0][1], outs[1][1])
+
+
+def test_rejected_anderson_step_is_retried_without_the_groups_carried_past_zero():
+    """Iterates of a group converging (at rate 0.9) to a point past zero: the extrapolation lands there, its
+    penalty makes it worse than the current point, and the same step with that group at zero is better; the
+    residual returned is the one of the returned point."""
+    from structsparse.solvers.working_set import _BlockSolver
+
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((30, 4))
+    ptr = np.array([0, 2, 4])
+    t2 = np.array([0.1, 50.0])
+    x0, v = rng.standard_normal(2), np.array([1.0, -0.5])
+    y = A[:, :2] @ x0                                                 # group 0 at x0 fits y: group 1 should go
+    iterates = np.array([np.concatenate([x0 + 0.9 ** t * v, -0.5 * v + 0.9 ** t * 1.5 * v]) for t in range(6)])
+    Xw = iterates[-1].reshape(4, 1).copy()
+    assert np.vdot(Xw[2:], v) > 0                                     # group 1 still on its side of zero
+
+    def residual(X):
+        return (y - A @ X[:, 0]).reshape(1, -1)
+
+    def value(X, R):
+        return 0.5 * float(np.sum(R * R)) + sum(t2[g] * np.linalg.norm(X[ptr[g]:ptr[g + 1]]) for g in range(2))
+
+    residuals = np.array([residual(x.reshape(4, 1)).ravel() for x in iterates])
+    for combine, take in ((K.anderson_combine_numba, K.anderson_take_reversed_numba),
+                          (K.anderson_combine_numpy, K.anderson_take_reversed_numpy)):
+        host = SimpleNamespace(anderson_combine=combine, take_reversed=take, Y=y.reshape(1, -1))
+        R = residual(Xw)
+        X_plain, _ = _BlockSolver._extrapolate(host, iterates, Xw, R, residuals, value, residual)
+        assert X_plain is Xw                                           # rejected without the retry
+        X, R_new = _BlockSolver._extrapolate(host, iterates, Xw, R, residuals, value, residual, ptr)
+        assert not np.any(X[2:]) and value(X, R_new) < value(Xw, R)
+        assert np.linalg.norm(R_new - residual(X)) <= 1e-12 * np.linalg.norm(y)
+
+
+def test_reversed_groups_are_taken_in_a_solve(monkeypatch):
+    """The retry runs in real solves (a 200x600 group lasso at 0.01 lam_max, where groups leave the support)."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((200, 600))
+    y = A[:, :40] @ rng.standard_normal(40) + 0.1 * rng.standard_normal(200)
+    groups = ss.Groups.contiguous(600, 5)
+    lam = 0.01 * ss.lambda_max(ss.LeastSquares(A, y), ss.GroupLasso(groups, 1.0))
+    taken = []
+    orig = K.anderson_take_reversed_numba if ws_module.NUMBA_ENABLED else K.anderson_take_reversed_numpy
+
+    def spy(*args):
+        count = orig(*args)
+        taken.append(count)
+        return count
+
+    monkeypatch.setattr(ws_module, "anderson_take_reversed_numba", spy)
+    monkeypatch.setattr(ws_module, "anderson_take_reversed_numpy", spy)
+    res = ss.solve_block(ss.LeastSquares(A, y), ss.GroupLasso(groups, lam), tol=1e-10)
+    assert res.converged and any(c > 0 for c in taken)

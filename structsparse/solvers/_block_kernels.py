@@ -42,6 +42,7 @@ __all__ = [
     "singleton_threshold_norms_numba", "singleton_threshold_norms_numpy",
     "pure_dual_scale_numba", "pure_dual_scale_numpy", "gap_safe_mask_numba", "gap_safe_mask_numpy",
     "anderson_weights", "anderson_combine_numba", "anderson_combine_numpy",
+    "anderson_take_reversed_numba", "anderson_take_reversed_numpy",
     "block_objective_numba", "block_objective_numpy",
 ]
 
@@ -524,6 +525,50 @@ def anderson_combine_numpy(Xs, Rs):
     if c is None:
         return np.empty(0), np.empty(0), 0.0
     return c @ Xs[1:], c @ Rs[1:], float(np.abs(c).sum())
+
+
+@njit
+def anderson_take_reversed_numba(X_acc, X, D, ptr):
+    """Move the groups of an extrapolated point ``X_acc`` that reversed against ``X`` into ``D``; their count.
+
+    A group shrinking to zero has iterates along one direction, and an
+    extrapolation of them can overshoot past zero (``<x_acc_g, x_g> <= 0``
+    with ``x_acc_g != 0``, ``x_g = 0`` included), where the proximal step
+    would leave the group at zero. Those groups' rows of ``X_acc`` (m, k) are
+    copied to ``D`` (zero on entry) and zeroed; the caller adds ``A D`` to the
+    extrapolated residual.
+    """
+    k = X.shape[1]
+    count = 0
+    for g in range(ptr.size - 1):
+        a, b = ptr[g], ptr[g + 1]
+        dot = 0.0
+        nonzero = False
+        for j in range(a, b):
+            for c in range(k):
+                v = X_acc[j, c]
+                if v != 0.0:
+                    nonzero = True
+                    dot += v * X[j, c]
+        if nonzero and dot <= 0.0:
+            count += 1
+            for j in range(a, b):
+                for c in range(k):
+                    D[j, c] = X_acc[j, c]
+                    X_acc[j, c] = 0.0
+    return count
+
+
+def anderson_take_reversed_numpy(X_acc, X, D, ptr):
+    """Numpy twin of :func:`anderson_take_reversed_numba`."""
+    g = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
+    dot = np.bincount(g, weights=(X_acc * X).sum(axis=1), minlength=ptr.size - 1)
+    nonzero = np.bincount(g, weights=(X_acc != 0).sum(axis=1), minlength=ptr.size - 1) > 0
+    groups = np.flatnonzero(nonzero & (dot <= 0.0))
+    rows = np.isin(g, groups)
+    D[rows] = X_acc[rows]
+    X_acc[rows] = 0.0
+    return int(groups.size)
 
 
 @njit
