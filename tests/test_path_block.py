@@ -108,10 +108,10 @@ def test_triangular_twins_agree():
     np.testing.assert_allclose(chol_solve_numba(L, 35, b), chol_solve_numpy(L, 35, b), rtol=1e-11)
 
 
-def _append_case(seed, m=30, q=4):
+def _append_case(seed, m=30, q=4, n=50):
     """A factor of the Gram of m columns (rows of AT, in a scrambled order) in a buffer, and q columns to append."""
     rng = np.random.default_rng(seed)
-    AT = rng.standard_normal((3 * (m + q), 50))
+    AT = rng.standard_normal((3 * (m + q), n))
     rows = rng.permutation(AT.shape[0])[:m + q].astype(np.int64)
     old, new = rows[:m], rows[m:]
     L = np.zeros((m + q + 5, m + q + 5))
@@ -122,11 +122,12 @@ def _append_case(seed, m=30, q=4):
 
 
 @pytest.mark.parametrize("kernel", [chol_append_numba, chol_append_numpy])
-@pytest.mark.parametrize("m, q", [(30, 4), (30, 1), (0, 3), (1, 1), (1, 4), (31, 5), (30, 6), (30, 11), (30, 15), (0, 15)])
-# 4, 5, 6, 11: new columns four at a time against old ones two at a time (31: one old left), the rest one by one;
-# 15: the gemm branch
+@pytest.mark.parametrize("m, q", [(30, 4), (30, 1), (0, 3), (1, 1), (1, 4), (31, 5), (30, 6), (30, 11), (30, 15), (0, 15),
+                                  (30, 50), (0, 50)])
+# 4, 5, 6, 11, 15: new columns four at a time against old ones two at a time (31: one old left), the rest one by one;
+# 50: the gemm branch
 def test_cholesky_append_is_the_factor_with_the_new_columns(kernel, m, q):
-    AT, L, old, new = _append_case(8, m, q)
+    AT, L, old, new = _append_case(8, m, q, n=200)
     assert kernel(L, m, AT, old, new)
     both = np.concatenate([old, new])
     np.testing.assert_allclose(L[:m + q, :m + q], np.linalg.cholesky(AT[both] @ AT[both].T), rtol=1e-10, atol=1e-10)
@@ -141,10 +142,10 @@ def test_cholesky_append_refuses_a_zero_column_and_leaves_the_factor(kernel):
     np.testing.assert_array_equal(L, before)
 
 
-@pytest.mark.parametrize("q", [5, 8, 15])
+@pytest.mark.parametrize("q", [5, 8, 15, 50])
 def test_cholesky_append_twins_agree(q):
-    a = _append_case(10, 30, q)          # 30 + q columns of length 50: independent
-    b = _append_case(10, 30, q)
+    a = _append_case(10, 30, q, n=200)   # 30 + q columns of length 200: independent
+    b = _append_case(10, 30, q, n=200)
     assert chol_append_numba(a[1], 30, a[0], a[2], a[3]) and chol_append_numpy(b[1], 30, b[0], b[2], b[3])
     np.testing.assert_allclose(a[1], b[1], rtol=1e-11, atol=1e-12)
 
