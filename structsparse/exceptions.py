@@ -6,7 +6,7 @@ and what was expected.
 """
 
 __all__ = ["StructureError", "ShapeError", "ParameterError", "OnnxError", "ConvergenceWarning",
-           "ParameterTypeError", "ShapeTypeError", "StructureTypeError", "MissingFileError"]
+           "ParameterTypeError", "ShapeTypeError", "StructureTypeError", "MissingFileError", "DesignCopyWarning"]
 
 
 class StructureError(ValueError):
@@ -58,3 +58,7 @@ class MissingFileError(ParameterError, FileNotFoundError):
 
 class ConvergenceWarning(UserWarning):
     """A solver stopped before meeting its tolerance; its result says so."""
+
+
+class DesignCopyWarning(UserWarning):
+    """A solver converts the caller's design (a float32 one to float64), which the user did not ask for."""

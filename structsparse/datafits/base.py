@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
+from .. import _float32
 from .._linalg import group_spectral_norm_sq, rmatvec, spectral_norm_sq
 from .._validation import check_array, check_scalar
 from ..exceptions import ParameterError, ShapeError
@@ -32,8 +33,15 @@ __all__ = ["Datafit", "check_design"]
 def check_design(A, owner):
     """Validate a design: a real 2-D array, scipy.sparse matrix, or a LinearOperator with an adjoint.
 
-    Dense float64 arrays are used as they are (never copied); sparse matrices
-    keep CSR or CSC and are converted to float64 only when they are not.
+    Dense float64 and float32 arrays are used as they are (never copied);
+    sparse matrices keep CSR or CSC and float64 or float32. Other real dtypes
+    (integers, booleans, float16) are converted to float64 (a copy), as are
+    sparse formats other than CSR and CSC (to CSR).
+
+    A float32 design stays float32: the products read it in place with
+    float64 sums (:mod:`structsparse._float32`), so a solver works on exactly
+    the caller's entries in float64 arithmetic, and its duality gap, computed
+    in float64, certifies as for a float64 design.
     """
     if isinstance(A, LinearOperator):
         if len(A.shape) != 2:
@@ -55,13 +63,22 @@ def check_design(A, owner):
         A = A.tocsr() if A.format not in ("csr", "csc") else A
         if not np.all(np.isfinite(A.data)):
             raise ParameterError(f"The 'A' parameter of {owner} must contain only finite values (no NaN or inf).")
-        return A.astype(np.float64) if A.dtype != np.float64 else A
+        return A if A.dtype in (np.float64, np.float32) else A.astype(np.float64)
     return _check_dense_design(A, owner)[0]
 
 
+def _dense_dtype(A):
+    """The dtype a dense design is kept in: float32 stays float32, anything else is float64."""
+    return np.float32 if isinstance(A, np.ndarray) and A.dtype == np.float32 else np.float64
+
+
+def _check_dense_array(A, owner):
+    return check_array(A, "A", ndim=2, owner=owner, finite=False, dtype=_dense_dtype(A))
+
+
 def _check_dense_design(A, owner):
-    """A dense design as float64 and its squared column norms, from one pass over ``A``: ``(A, colnorm2)``."""
-    A = check_array(A, "A", ndim=2, owner=owner, finite=False)
+    """A dense design (float64 or float32) and its squared column norms, from one pass over ``A``."""
+    A = _check_dense_array(A, owner)
     return A, _dense_pass(A, owner)[0]
 
 
@@ -78,7 +95,11 @@ def _dense_pass(A, owner, v=None):
     if A.dtype.kind == "c" or 0 in A.shape:
         check_array(A, "A", ndim=2, owner=owner)
         return None, None
-    if v is None:
+    if A.dtype == np.float32:   # float64 sums of the exactly converted entries
+        colnorm2, product = (_float32.colnorm2(A), None) if v is None else _float32.colnorm_rmatvec(A, v)
+        if product is not None:
+            product.setflags(write=False)
+    elif v is None:
         colnorm2, product = np.einsum("ij,ij->j", A, A), None
     else:
         colnorm2, product = colnorm_rmatvec(A, v)
@@ -154,7 +175,7 @@ class Datafit(ABC):
         owner = type(self).__name__
         dense = _is_dense(A)
         # a dense A is read once, below, once y is known (the dual point at zero joins that pass)
-        self.A = check_array(A, "A", ndim=2, owner=owner, finite=False) if dense else check_design(A, owner)
+        self.A = _check_dense_array(A, owner) if dense else check_design(A, owner)
         self._colnorm2 = self._dual0_product = None
         try:
             y_arr = check_array(y, "y", ndim=(1, 2) if self.multi_target else 1, owner=owner, copy=True)
@@ -282,11 +303,15 @@ class Datafit(ABC):
 
     # ------------------------------------------------------------------ products
     def matvec(self, x):
-        """``A @ x`` for a vector or matrix ``x``."""
+        """``A @ x`` for a vector or matrix ``x`` (float64; a float32 ``A`` is read in place)."""
+        if _float32.is_float32(self.A):
+            return _float32.matmat(self.A, x)
         return np.asarray(self.A @ x)
 
     def rmatvec(self, r):
-        """``A^T @ r`` for a vector or matrix ``r``."""
+        """``A^T @ r`` for a vector or matrix ``r`` (float64; a float32 ``A`` is read in place)."""
+        if _float32.is_float32(self.A):
+            return _float32.rmatmat(self.A, r)
         return rmatvec(self.A, r)
 
     # ------------------------------------------------------------------ values in x
@@ -323,7 +348,10 @@ class Datafit(ABC):
     def design_norm_sq(self):
         """``||A||_2^2`` (cached; the package's one estimate, :func:`structsparse._linalg.spectral_norm_sq`)."""
         if self._norm_sq is None:
-            self._norm_sq = spectral_norm_sq(self.A)
+            A = self.A
+            if _float32.is_float32(A) and min(A.shape) > 64:   # power iteration on float32-aware products
+                A = LinearOperator(A.shape, matvec=self.matvec, rmatvec=self.rmatvec, dtype=np.float64)
+            self._norm_sq = spectral_norm_sq(A)
         return self._norm_sq
 
     @property
@@ -370,7 +398,7 @@ class Datafit(ABC):
         new = copy.copy(self)
         owner = type(self).__name__
         dense = _is_dense(A)
-        new.A = check_array(A, "A", ndim=2, owner=owner, finite=False) if dense else check_design(A, owner)
+        new.A = _check_dense_array(A, owner) if dense else check_design(A, owner)
         if new.A.shape[0] != self.A.shape[0]:
             if dense:
                 _dense_pass(new.A, owner)

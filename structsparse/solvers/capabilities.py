@@ -236,6 +236,24 @@ def _describe_design(datafit):
     return f"A is {type(A).__name__}" if A is not None else "no design"
 
 
+#: Solvers whose products read a float32 design in place (float64 sums, structsparse._float32); the others
+#: multiply it through numpy, scipy or cvxpy, which convert it to float64
+FLOAT32_NATIVE = frozenset({"solve_block", "fista"})
+
+
+def _warn_float32_copy(datafit, solver):
+    import warnings
+
+    from .._float32 import is_float32
+    from ..exceptions import DesignCopyWarning
+
+    if solver not in FLOAT32_NATIVE and is_float32(getattr(datafit, "A", None)):
+        warnings.warn(f"{solver}: the float32 design is converted to float64 by this solver's products (a copy "
+                      "twice its size, on each product or kept for the solve); solve_block and fista read it in "
+                      "place. Pass A.astype(np.float64) to convert it once yourself, or use one of those.",
+                      DesignCopyWarning, stacklevel=3)
+
+
 def check_inputs(datafit, penalty, solver):
     """Validate a solver's inputs: types, matching sizes, and the capabilities the solver needs.
 
@@ -251,6 +269,7 @@ def check_inputs(datafit, penalty, solver):
     _caps(datafit, "loss", solver)
     _caps(penalty, "penalty", solver)
     check_triple(datafit, penalty, solver)
+    _warn_float32_copy(datafit, solver)
     n = penalty.n_features
     if n is not None and n != datafit.n_features:
         raise ShapeError(f"{solver}: the penalty {penalty!r} is defined on {n} features but the datafit has "

@@ -46,6 +46,10 @@ from types import SimpleNamespace
 import numpy as np
 import scipy.sparse as sp
 
+from .._float32 import colnorm2 as float32_colnorm2
+from .._float32 import is_float32
+from .._float32 import matmat as float32_matmat
+from .._float32 import rmatmat as float32_rmatmat
 from .._numba import NUMBA_ENABLED
 from .._validation import check_choice, check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
@@ -53,13 +57,11 @@ from ._block_kernels import anderson_weights  # noqa: F401  (re-exported: the pa
 from ._block_kernels import (
     anderson_combine_numba, anderson_combine_numpy, anderson_take_reversed_numba, anderson_take_reversed_numpy,
     block_objective_numba, block_objective_numpy,
-    bcd_epoch_dense_exact_numba, bcd_epoch_dense_exact_numpy, bcd_epoch_dense_numba, bcd_epoch_dense_numpy,
-    bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
+    bcd_epoch_dense_exact_numba, bcd_epoch_dense_exact_numpy, bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
     group_dual_scaling_numba, group_dual_scaling_numpy, group_eigh_dense, group_lipschitz_dense,
     group_threshold_norms_numba, group_threshold_norms_numpy, gap_safe_mask_numba, gap_safe_mask_numpy,
     pure_dual_scale_numba, pure_dual_scale_numpy, singleton_dual_scaling_numba,
-    singleton_threshold_norms_numba, ws_gradient_dense_numba, ws_gradient_dense_numpy,
-    ws_gradient_sparse_numba, ws_gradient_sparse_numpy, ws_residual_dense_numba, ws_residual_dense_numpy,
+    singleton_threshold_norms_numba, ws_gradient_sparse_numba, ws_gradient_sparse_numpy,
     ws_residual_sparse_numba, ws_residual_sparse_numpy, with_singleton_fast_path,
 )
 from ._block_spec import BlockSpec, block_columns, block_spec
@@ -69,6 +71,7 @@ from ._design_kernels import (
     csr_colcounts_numpy, csr_colnorm2_numba, csr_colnorm2_numpy, csr_gather_counted_numba, csr_gather_counted_numpy,
     csc_rmatvec_numba, csc_rmatvec_numpy, csr_rmatvec_numba, csr_rmatvec_numpy, unsigned_view,
 )
+from ._inplace_kernels import contiguous_float64, dense_kernels, hybrid_gather
 from ._prox_newton import solve_newton_outer
 from .capabilities import check_inputs
 from .result import SolverResult
@@ -78,6 +81,12 @@ __all__ = ["solve_block", "WS_STRATEGIES"]
 #: Accepted values of ``ws_strategy``.
 WS_STRATEGIES = ("subdiff", "gap", "full")
 
+# The dense design's cache of contiguous working-set columns (C-ordered or float32 A) holds at most this fraction
+# of the design's bytes (a small-lam working set, about twice the support, fits it while p >= 4 n); past it the
+# support's columns stay cached and the others are read in place
+_CACHE_FRACTION = 0.5
+# ... and at least this many bytes (or the whole design when smaller): small designs keep every column
+_CACHE_FLOOR = 1 << 20
 # Above this many unpenalized features the dual point is not projected (see _Unpenalized)
 _MAX_PROJECTED_FREE = 500
 # Working-set growth (least squares) after a subproblem whose working set came back >= 90 % nonzero
@@ -123,18 +132,25 @@ _EXACT_COND = 10.0
 
 
 def _kernels(use_numba):
+    # dense: the kernels of _block_kernels on contiguous float64 columns, else those reading A in place
+    epoch_dense, ws_gradient_dense, ws_residual_dense = dense_kernels(use_numba)
     if use_numba:
         scaling, norms = with_singleton_fast_path(group_dual_scaling_numba, group_threshold_norms_numba,
                                                   singleton_dual_scaling_numba, singleton_threshold_norms_numba)
-        return (bcd_epoch_dense_numba, bcd_epoch_sparse_numba, scaling, norms, ws_gradient_dense_numba,
-                ws_residual_dense_numba, ws_gradient_sparse_numba, ws_residual_sparse_numba)
-    return (bcd_epoch_dense_numpy, bcd_epoch_sparse_numpy, group_dual_scaling_numpy,
-            group_threshold_norms_numpy, ws_gradient_dense_numpy, ws_residual_dense_numpy,
+        return (epoch_dense, bcd_epoch_sparse_numba, scaling, norms, ws_gradient_dense,
+                ws_residual_dense, ws_gradient_sparse_numba, ws_residual_sparse_numba)
+    return (epoch_dense, bcd_epoch_sparse_numpy, group_dual_scaling_numpy,
+            group_threshold_norms_numpy, ws_gradient_dense, ws_residual_dense,
             ws_gradient_sparse_numpy, ws_residual_sparse_numpy)
 
 
 class _Design:
-    """``A`` (dense in any memory order, CSC or CSR, never converted) with the products the solver needs."""
+    """``A`` (dense in any memory order, CSC or CSR, float64 or float32, never converted) with the products the
+    solver needs.
+
+    A float32 ``A`` is read in place by :mod:`structsparse._float32` (float64 sums of exactly converted
+    entries), never converted as a whole; the working-set columns it caches are float64 copies.
+    """
 
     def __init__(self, A):
         self.source = A
@@ -143,14 +159,19 @@ class _Design:
         self.csr = self.sparse and A.format == "csr"
         if self.sparse and A.format not in ("csc", "csr"):  # the datafit keeps CSR or CSC; any other: CSC once
             self.A = A.tocsc()
+        self.float32 = is_float32(self.A)
         self.n, self.p = A.shape
         self._colnorm2 = None
         self._colcount = None   # CSR: stored entries per column (int32), for the working-set gathers
         self._mean_colnorm2 = None
-        # columns of a C-ordered A (dense) or of a CSR A copied once, contiguously, as they enter working sets
+        # columns of a C-ordered or float32 A (dense) or of a CSR A copied once, contiguously, as they enter
+        # working sets, up to _CACHE_FRACTION of the design's bytes
         self._slot = None
         self._cache = None
         self._used = 0
+        design_bytes = sum(a.nbytes for a in (self.A.data, self.A.indices, self.A.indptr)) if self.sparse \
+            else self.A.nbytes
+        self._budget = int(max(_CACHE_FRACTION * design_bytes, min(_CACHE_FLOOR, design_bytes)))
 
     def rmatmat(self, R, cols=None):
         """``A^T R^T`` as (p, k) for the residual rows ``R`` (k, n).
@@ -163,8 +184,12 @@ class _Design:
             out = np.zeros((self.p, 1))
             A = self.A
             rmatvec_cols = csc_rmatvec_cols_numba if NUMBA_ENABLED else csc_rmatvec_cols_numpy
-            rmatvec_cols(A.data, A.indices, A.indptr, R[0], cols, out[:, 0])
+            rmatvec_cols(A.data, A.indices, A.indptr, np.ascontiguousarray(R[0]), cols, out[:, 0])
             return out
+        if self.float32:
+            if self.sparse and not self.csr and self._colnorm2 is None:
+                self._colnorm2 = float32_colnorm2(self.A)
+            return float32_rmatmat(self.A, np.ascontiguousarray(R.T)).reshape(self.p, -1)
         if R.shape[0] == 1:
             if self.sparse and not self.csr and self._colnorm2 is None:  # the column norms come in the same pass
                 fused = csc_rmatvec_colnorm2_numba if NUMBA_ENABLED else csc_rmatvec_colnorm2_numpy
@@ -182,21 +207,44 @@ class _Design:
 
     def matmat(self, X):
         """``(A X)^T`` as (k, n)."""
-        return np.ascontiguousarray(np.asarray(self.A @ X).T)
+        AX = float32_matmat(self.A, X) if self.float32 else np.asarray(self.A @ X)
+        return np.ascontiguousarray(AX.reshape(self.n, -1).T)
 
-    def columns(self, cols, whole=False):
+    def matvec(self, X):
+        """``A X`` (n,) or (n, k), the shape of ``X``'s trailing dimensions (no conversion of a float32 ``A``)."""
+        return float32_matmat(self.A, X) if self.float32 else np.asarray(self.A @ X)
+
+    def cols_matmat(self, cols, X):
+        """``A[:, cols] @ X`` (n, k) in float64, for a few columns (gathered, converted if float32)."""
+        sub = self.A[:, cols]
+        sub = sub.astype(np.float64) if self.float32 else sub
+        return np.asarray(sub @ X).reshape(self.n, -1)
+
+    def columns(self, cols, whole=False, in_place=False, first=None):
         """The columns ``cols`` in the kernels' layout (``whole``: ``cols`` may be every column in order).
 
         Sparse: compact CSC arrays ``(data, rows, colptr)`` of ``A[:, cols]``,
         gathered by a kernel from the CSC arrays, or, for CSR, from a store
         of the columns already seen (a new column costs one pass over the
         stored entries, shared by all the columns new in that call). Dense:
-        ``(AT, rows)`` with column ``cols[j]`` the contiguous row
-        ``AT[rows[j]]``, without copying the working set: ``AT`` is ``A.T``
-        for a Fortran-ordered ``A``, and otherwise a cache to which each
-        column is copied once, the first time it enters a working set
-        (gathering a column of a C-ordered matrix touches one cache line per
-        entry; working sets grow by adding groups).
+        ``(AT, rows)`` with column ``cols[j]`` the row ``AT[rows[j]]``,
+        without copying the working set: ``AT`` is ``A.T`` for a
+        Fortran-ordered float64 ``A``, and otherwise a cache of float64 rows to
+        which each column is copied once, the first time it enters a working
+        set (gathering a column of a C-ordered matrix touches one cache line
+        per entry; working sets grow by adding groups).
+
+        The cache holds at most ``_CACHE_FRACTION`` of the design's bytes
+        (at small ``lam`` a working set covers the whole design), and at
+        least ``min(_CACHE_FLOOR, design)``. Past that, with ``in_place``,
+        ``AT`` is the pair ``(cache, A.T)`` and ``rows[j]`` is the cache row
+        (``>= 0``) or ``-1 - cols[j]``, the column read in place (a strided or
+        float32 view; the kernels of :mod:`._inplace_kernels` read both);
+        without ``in_place``, a float64 copy of the columns for this call only
+        (not kept). ``first`` (a mask over ``cols``, the working set's nonzero
+        columns, which its epochs over the support read again and again)
+        marks the columns the cache takes first: past the budget they replace
+        cached columns outside ``cols``.
         """
         cols = np.ascontiguousarray(cols, dtype=np.int64)
         if self.sparse:
@@ -209,22 +257,55 @@ class _Design:
                     return A.data, unsigned_view(A.indices), unsigned_view(A.indptr)
                 return gather(A.data, A.indices, A.indptr, cols)
             return gather(*self._csr_store(cols), self._slot[cols])
-        if self.A.flags.f_contiguous:
+        if self.A.flags.f_contiguous and not self.float32:
             return self.A.T, cols
+        cap = min(self.p, self._budget // (8 * self.n))   # most columns the cache holds
         if self._slot is None:
+            # reserved at its full size once: the pages become resident only as columns are written, and no
+            # growth ever holds two caches at once
             self._slot = np.full(self.p, -1, dtype=np.int64)
-            self._cache = np.empty((min(self.p, max(1024, 4 * cols.size)), self.n))
+            self._cache = np.empty((cap, self.n))
         new = np.unique(cols[self._slot[cols] < 0])
+        past = self._used + new.size > cap
+        if past and not in_place:   # a float64 copy of the columns for this call only
+            return np.ascontiguousarray(self.A.T[cols], dtype=np.float64), np.arange(cols.size, dtype=np.int64)
+        if past and first is not None:
+            self._make_room(cols, cols[np.asarray(first, dtype=bool)], cap)
+            new = np.unique(cols[first][self._slot[cols[first]] < 0])
+        new = new[:cap - self._used]   # past the budget: the first ones fill it, the others are read in place
         if new.size:
             stop = self._used + new.size
-            if stop > self._cache.shape[0]:  # grow geometrically, never beyond A's size
-                grown = np.empty((min(self.p, max(stop, 2 * self._cache.shape[0])), self.n))
-                grown[:self._used] = self._cache[:self._used]
-                self._cache = grown
             self._cache[self._used:stop] = self.A.T[new]
             self._slot[new] = np.arange(self._used, stop)
             self._used = stop
-        return self._cache, self._slot[cols]
+        slots = self._slot[cols]
+        if not past:
+            return self._cache, slots
+        # the kernels of _inplace_kernels read a (cache, A.T) pair: rows >= 0 in the cache, -1 - column in A
+        return (self._cache, self.A.T), np.where(slots >= 0, slots, -1 - cols)
+
+    def _make_room(self, cols, wanted, cap):
+        """Free the cache slots of columns outside ``cols`` for the ``wanted`` columns not cached yet."""
+        missing = int(np.count_nonzero(self._slot[wanted] < 0))
+        short = missing - (cap - self._used)
+        if short <= 0:
+            return
+        keep = np.zeros(self.p, dtype=bool)
+        keep[cols] = True
+        cached = np.flatnonzero(self._slot >= 0)
+        victims = cached[~keep[cached]][:short]
+        if victims.size == 0:
+            return
+        # move the last cached rows into the victims' slots, so that the cache stays a prefix
+        freed = np.sort(self._slot[victims])
+        self._slot[victims] = -1
+        self._used -= victims.size
+        tail = np.flatnonzero(self._slot >= self._used)   # columns whose rows lie past the new end
+        holes = freed[freed < self._used]
+        order = np.argsort(self._slot[tail])
+        tail = tail[order][:holes.size]
+        self._cache[holes] = self._cache[self._slot[tail]]
+        self._slot[tail] = holes
 
     def _csr_store(self, cols):
         """CSC arrays of every column of a CSR ``A`` seen so far (``_slot`` maps a column to its place)."""
@@ -256,7 +337,8 @@ class _Design:
         if self._mean_colnorm2 is None:
             cols = np.unique(np.linspace(0, self.p - 1, min(n_sample, self.p)).astype(np.int64))
             sub = self.A[:, cols]
-            sq = sub.multiply(sub).sum() if self.sparse else np.einsum("ij,ij->", sub, sub)
+            sq = sub.multiply(sub).sum(dtype=np.float64) if self.sparse else np.einsum("ij,ij->", sub, sub,
+                                                                                          dtype=np.float64)
             self._mean_colnorm2 = float(sq) / cols.size
         return self._mean_colnorm2
 
@@ -265,15 +347,40 @@ class _Design:
         """Squared Euclidean norm of every column (computed once, one pass over ``A``)."""
         if self._colnorm2 is None:
             A = self.A
-            if self.csr:
+            if self.float32:
+                self._colnorm2 = float32_colnorm2(A)
+            elif self.csr:
                 norms = csr_colnorm2_numba if NUMBA_ENABLED else csr_colnorm2_numpy
                 self._colnorm2 = norms(A.data, A.indices, self.p)
             elif self.sparse:
                 norms = csc_colnorm2_numba if NUMBA_ENABLED else csc_colnorm2_numpy
                 self._colnorm2 = norms(A.data, A.indptr)
             else:
-                self._colnorm2 = np.einsum("ij,ij->j", A, A)
+                self._colnorm2 = float32_colnorm2(A) if self.float32 else np.einsum("ij,ij->j", A, A)
         return self._colnorm2
+
+
+def _group_lipschitz(AT, ptr, rows):
+    """``group_lipschitz_dense(AT, ptr, rows, smallest=True)`` for any ``AT`` of :meth:`_Design.columns`.
+
+    Columns not in float64 contiguous rows (read in place, or a (cache, design) pair) are gathered as
+    float64 rows a few groups at a time (the Gram matrices in float64, not a full copy of the set).
+    """
+    if contiguous_float64(AT):
+        return group_lipschitz_dense(AT, ptr, rows=rows, smallest=True)
+    pair = AT if isinstance(AT, tuple) else None
+    n = pair[0].shape[1] if pair else AT.shape[1]
+    top, low = np.zeros(ptr.size - 1), np.zeros(ptr.size - 1)
+    step = max(1, (1 << 21) // (8 * n))   # columns per gathered chunk (2 MiB)
+    g = 0
+    while g < ptr.size - 1:
+        h = int(np.searchsorted(ptr, ptr[g] + step, side="right")) - 1
+        h = max(h, g + 1)
+        sel = rows[ptr[g]:ptr[h]]
+        cols = hybrid_gather(pair[0], pair[1], sel) if pair else np.ascontiguousarray(AT[sel], dtype=np.float64)
+        top[g:h], low[g:h] = group_lipschitz_dense(cols, ptr[g:h + 1] - ptr[g], smallest=True)
+        g = h
+    return top, low
 
 
 def _design_of(loss):
@@ -311,10 +418,11 @@ class _Unpenalized:
             return
         Au = design.A[:, cols]
         Au = Au.toarray() if sp.issparse(Au) else np.asarray(Au)
+        Au = np.asarray(Au, dtype=np.float64)
         U, s, _ = np.linalg.svd(Au, full_matrices=False)
         rank = int(np.sum(s > s[0] * max(Au.shape) * np.finfo(float).eps)) if s.size and s[0] > 0 else 0
         self.Q = U[:, :rank]                       # orthonormal basis of range(A_u), (n, rank)
-        self.AtQ = np.asarray(design.A.T @ self.Q)  # (p, rank)
+        self.AtQ = design.rmatmat(np.ascontiguousarray(self.Q.T))  # (p, rank)
 
     def project(self, R, U=None):
         """Projected residual rows (k, n) and, when ``U = A^T R^T`` is given, ``A^T`` of the projection."""
@@ -592,7 +700,7 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
     y_shape = loss.y.shape
     # A x is zero at a zero start (no pass over A)
     z_zero = not np.any(X)
-    z = np.zeros((design.n, X.shape[1])) if z_zero else np.asarray(design.A @ X).reshape(design.n, -1)
+    z = np.zeros((design.n, X.shape[1])) if z_zero else design.matvec(X).reshape(design.n, -1)
     if design._colnorm2 is None and loss.__dict__.get("_colnorm2") is not None:
         design._colnorm2 = loss._colnorm2   # from the datafit's validation pass: no second pass for screening
     curvature = loss.curvature
@@ -640,7 +748,8 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
                 old = X[cols_out].copy()
                 if np.any(old):
                     X[cols_out] = 0.0
-                    z = z - np.asarray(design.A[:, cols_out] @ old).reshape(design.n, -1)
+                    nz = np.flatnonzero(np.any(old != 0.0, axis=1))
+                    z = z - design.cols_matmat(cols_out[nz], old[nz]).reshape(design.n, -1)
                     z_moved = True
                 alive &= ~out
         lhs = threshold_norms(U, idx, ptr, t1, t2, 1.0)
@@ -709,7 +818,7 @@ def _fit_unpenalized(loss, design, X, z, free_cols, y_shape, max_steps=50):
     can vanish far from the optimum. Returns the new ``z = A x``.
     """
     Af = design.A[:, free_cols]
-    Af = Af.toarray() if sp.issparse(Af) else np.asarray(Af)
+    Af = np.asarray(Af.toarray() if sp.issparse(Af) else Af, dtype=np.float64)
     n = design.n
     value = loss.value_from_Ax(z.reshape(y_shape))
     undo = None  # (X_F, z, |g|) before a full step taken below the value's rounding
@@ -990,8 +1099,8 @@ class _BlockSolver:
         old = X[cols]   # fancy indexing copies already
         if np.any(old):
             X[cols] = 0.0
-            sub = self.design.A[:, cols]
-            R = np.ascontiguousarray(R + np.asarray(sub @ old).T)
+            nz = np.flatnonzero(np.any(old != 0.0, axis=1))   # only the nonzero columns are gathered
+            R = np.ascontiguousarray(R + self.design.cols_matmat(cols[nz], old[nz]).T)
         return R
 
     def _ws_lipschitz(self, ws, Aws, local_ptr):
@@ -1017,8 +1126,7 @@ class _BlockSolver:
                 sizes = local_ptr[pos + 1] - local_ptr[pos]
                 rows = block_columns(rows_of, local_ptr, pos)
                 sub_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-                self.lips[ws[pos]], self.low[ws[pos]] = group_lipschitz_dense(AT, sub_ptr, rows=rows,
-                                                                              smallest=True)
+                self.lips[ws[pos]], self.low[ws[pos]] = _group_lipschitz(AT, sub_ptr, rows)
             if self._bounds is not None:
                 new = ws[pos]
                 self._bounds[new] = np.minimum(self._bounds[new], np.sqrt(self.lips[new]))
@@ -1083,11 +1191,13 @@ class _BlockSolver:
         cols = block_columns(idx, ptr, ws)
         local_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         t1, t2 = spec.t1[ws], spec.t2[ws]
-        Aws = self.design.columns(cols, whole=ws.size == spec.n_blocks)
+        Aws = self.design.columns(cols, whole=ws.size == spec.n_blocks, in_place=True,
+                                  first=np.any(X[cols] != 0.0, axis=1))
         lips = self._ws_lipschitz(ws, Aws, local_ptr)
         Xw = np.ascontiguousarray(X[cols])
         R = np.ascontiguousarray(R)
-        eig = self._exact_blocks(ws, Aws, local_ptr, t1) if self.exact and not self.design.sparse else None
+        eig = self._exact_blocks(ws, Aws, local_ptr, t1) if self.exact and not self.design.sparse and \
+            contiguous_float64(Aws[0]) else None   # columns read in place take the proximal step
         if self.cycling and not self.design.sparse and ws.size > 1:
             Xw, R, epochs = self._cycle(Aws, local_ptr, t1, t2, lips, Xw, R, inner_tol, proj, eig)
         else:
