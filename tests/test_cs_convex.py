@@ -227,3 +227,206 @@ def test_operator_supports_beyond_half_the_rows_are_not_polished(monkeypatch):
     assert sizes and all(2 * s <= m or s == n for s in sizes)  # n: the correction on every column
     assert res.residual <= 1e-6
     np.testing.assert_allclose(res.x, x0, atol=1e-5)
+
+
+def _dct_problem(m, n, k, group, seed, signal=False):
+    """A PartialDCT operator, its dense matrix, and measurements of a k-block-sparse signal (blocks of ``group``);
+    with ``signal``, the signal instead of the dense matrix."""
+    rng = np.random.default_rng(seed)
+    A = cs.partial_dct(m, n, rng=rng)
+    x0 = np.zeros(n)
+    for g in rng.choice(n // group, k, replace=False):
+        x0[g * group:(g + 1) * group] = rng.standard_normal(group)
+    return A, (x0 if signal else A.columns(np.arange(n))), A @ x0
+
+
+def _group_penalty(n, group):
+    if group == 1:
+        return ss.L1(1.0)
+    return ss.GroupLasso(ss.Groups.from_lists([list(range(i, i + group)) for i in range(0, n, group)]), 1.0)
+
+
+def _counting(A, columns=True):
+    """A LinearOperator that applies ``A`` and counts the vectors it was applied to (forward and adjoint);
+    with ``columns``, it offers ``A``'s closed-form ``columns`` (counted apart)."""
+    from scipy.sparse.linalg import LinearOperator
+
+    class Counting(LinearOperator):
+        def __init__(self):
+            super().__init__(float, A.shape)
+            self.products = 0
+            self.built = 0
+
+        def _matvec(self, x):
+            self.products += 1
+            return A.matvec(x)
+
+        def _rmatvec(self, r):
+            self.products += 1
+            return A.rmatvec(r)
+
+        def _matmat(self, X):
+            self.products += X.shape[1]
+            return A.matmat(X)
+
+    op = Counting()
+    if columns:
+        def cols(idx):
+            op.built += len(idx)
+            return A.columns(idx)
+        op.columns = cols
+    return op
+
+
+def test_partial_dct_columns_are_its_products_with_unit_vectors():
+    """The closed form of PartialDCT's columns equals the transform applied to unit vectors (any n, row 0
+    kept or not), in the order asked, and bad indices raise a ShapeError naming 'idx'."""
+    for m, n, seed in ((3, 7, 0), (40, 100, 1), (256, 1024, 2)):
+        A = cs.partial_dct(m, n, rng=seed)
+        idx = np.random.default_rng(seed).permutation(n)[: n // 2]
+        E = np.zeros((n, idx.size))
+        E[idx, np.arange(idx.size)] = 1.0
+        np.testing.assert_allclose(A.columns(idx), A.matmat(E), rtol=0, atol=1e-14)
+    A = cs.partial_dct(8, 16, rng=0)
+    for bad in ([16], [-1], [[1, 2]], [0.5]):
+        with pytest.raises(ss.ShapeError, match="'idx'"):
+            A.columns(bad)
+
+
+@pytest.mark.parametrize("group, k", [(1, 8), (4, 4)])
+def test_operator_stages_on_a_dense_working_set_match_the_dense_matrix(group, k):
+    """On an operator with l1 / group norms, stages run block coordinate descent on dense working-set columns
+    when the race says so: the same solution as on the dense matrix, the optimal value of the linear program
+    for l1, and a working set smaller than the design."""
+    from scipy.optimize import linprog
+
+    m, n = 64, 256
+    A, D, y = _dct_problem(m, n, k, group, seed=3)
+    pen = _group_penalty(n, group)
+    op = continuation(A, y, pen, gap_tol=1e-8)
+    dense = continuation(D, y, pen, gap_tol=1e-8)
+    assert op.working_set < n and dense.working_set == 0
+    assert op.converged and dense.converged
+    assert op.residual <= 1e-9
+    np.testing.assert_allclose(op.x, dense.x, atol=1e-6)
+    if group == 1:
+        lp = linprog(np.ones(2 * n), A_eq=np.hstack([D, -D]), b_eq=y, bounds=(0, None), method="highs")
+        assert abs(op.objective - lp.fun) <= 1e-6 * lp.fun
+
+
+@pytest.mark.parametrize("group, k", [(1, 30), (4, 12)])
+def test_operator_bounds_bracket_the_optimum_where_recovery_fails(group, k):
+    """Where recovery fails (30 nonzeros / 12 blocks from 64 rows) the working sets near m/2 columns give way to
+    FISTA on the whole operator, whose stages stall near the optimum; whatever the stages ran, the run's
+    bounds hold: lower <= the optimum <= objective (the linear program's value for l1; for groups, the bounds of
+    a converged run on the dense matrix, which bracket the same optimum), and the reported gap is their
+    relative difference."""
+    from scipy.optimize import linprog
+
+    m, n = 64, 256
+    A, D, y = _dct_problem(m, n, k, group, seed=3)
+    pen = _group_penalty(n, group)
+    op = continuation(A, y, pen, warn=False)
+    if group == 1:
+        low = high = linprog(np.ones(2 * n), A_eq=np.hstack([D, -D]), b_eq=y, bounds=(0, None), method="highs").fun
+    else:
+        dense = continuation(D, y, pen, gap_tol=1e-8)
+        assert dense.converged
+        low, high = dense.lower, dense.objective
+    assert op.residual <= 1e-9
+    assert op.lower <= high * (1 + 1e-9) and low <= op.objective * (1 + 1e-9)
+    assert op.gap == pytest.approx((op.objective - op.lower) / op.objective, rel=1e-9)
+    assert op.gap <= 1e-4  # near the optimum all the same
+
+
+def test_operator_run_on_working_sets_reports_its_solver_and_is_certified():
+    """A small recoverable problem (12 nonzeros, 128 rows of the DCT of size 512): after the first stage (FISTA)
+    the stages fit the race's budget, so the run reports solve_block and its working set, and the dense
+    working-set columns give the operator run an exact certificate, at the dense matrix's optimum."""
+    A, D, y = _dct_problem(128, 512, 12, 1, seed=0)
+    pen = ss.L1(1.0)
+    op = continuation(A, y, pen)
+    dense = continuation(D, y, pen)
+    assert op.solver == "solve_block" and 0 < op.working_set < 512
+    assert op.certified and op.gap <= 1e-9
+    assert op.objective == pytest.approx(dense.objective, rel=1e-9)
+    np.testing.assert_allclose(op.x, dense.x, atol=1e-8)
+
+
+def test_operator_working_set_past_its_size_cap_falls_back_to_the_whole_operator(monkeypatch):
+    """Past the cap on the dense block (m * columns entries) the stages run FISTA on the whole operator, with the
+    same answer."""
+    from structsparse.solvers import continuation as cont
+
+    A, D, y = _dct_problem(64, 256, 8, 1, seed=4)
+    small = continuation(A, y, ss.L1(1.0))
+    monkeypatch.setattr(cont, "_WS_MAX_ENTRIES", 64 * 5)
+    capped = continuation(A, y, ss.L1(1.0))
+    assert small.working_set > 0
+    assert capped.solver == "fista" and capped.working_set == 0
+    assert small.converged and capped.converged
+    np.testing.assert_allclose(capped.x, small.x, atol=1e-6)
+
+
+def test_working_set_stage_gives_up_before_spending_when_columns_cost_more_than_its_budget():
+    """The race's decision on a stage built for it: from a point with 40 nonzeros, on an operator without
+    closed-form columns (one product a column), a budget below the support's 40 columns gives up at once,
+    with no product made and no column built (the caller's FISTA gets the point back); a budget that covers
+    the columns, the check and the predicted epochs solves the stage on the working set, building only the
+    working set's columns, within the budget."""
+    from structsparse.solvers.continuation import _group_parts, _WorkingSetStages
+
+    m, n = 256, 1024
+    A, D, y = _dct_problem(m, n, 40, 1, seed=7)
+    lam = 0.01 * float(np.max(np.abs(A.rmatvec(y))))
+    ref = ss.solve(ss.LeastSquares(D, y), ss.L1(lam), tol=1e-12).x
+    assert np.count_nonzero(ref) >= 40
+    start = np.where(np.abs(ref) >= np.sort(np.abs(ref))[-40], ref, 0.0)  # 40 nonzeros
+    op = _counting(A, columns=False)
+    stages = _WorkingSetStages(op, ss.L1(1.0), _group_parts(ss.L1(1.0), n))
+    x, n_iter, _, done = stages(y, lam, start, D @ start, 1e-12, {}, lambda: False, budget=40.0)
+    assert not done and n_iter == 0 and np.array_equal(x, start)
+    assert op.products == 0 and stages.count == 0
+    # an ample budget: the stage is solved on its working set, building only the working set's columns
+    x, n_iter, name, done = stages(y, lam, start, D @ start, 1e-12, {}, lambda: False, budget=1000.0)
+    assert done and name == "solve_block" and n_iter > 0 and stages.spent <= 1000.0
+    assert stages.count == stages.largest < n and op.products >= stages.count
+    np.testing.assert_allclose(x, ref, atol=1e-6)
+
+
+def test_race_falls_back_to_fista_when_unit_vector_columns_cost_more():
+    """The same problem (80 nonzeros, 1024 rows of the DCT of size 16384) on two operators: with the partial
+    DCT's closed-form columns (1/16 of a product each) the later stages run on working sets, while building
+    the columns from unit vectors (a product each) costs more than FISTA's products, and that run ends on FISTA
+    on the whole operator, its products within 1.25 times those of FISTA alone (the race's bound on attempts
+    given up is a quarter of FISTA's products). All recover the signal (the unique solution)."""
+    A, x0, y = _dct_problem(1024, 16384, 80, 1, seed=8, signal=True)
+    cheap, dear, alone = _counting(A, columns=True), _counting(A, columns=False), _counting(A, columns=False)
+    fast = continuation(cheap, y, ss.L1(1.0))
+    slow = continuation(dear, y, ss.L1(1.0))
+    ref = continuation(alone, y, ss.L1(1.0), solver="fista")  # a named solver: no working sets
+    assert fast.solver == "solve_block" and cheap.built >= fast.working_set > 0
+    assert slow.solver == "fista" and dear.built == 0 and ref.working_set == 0
+    assert cheap.products < dear.products <= 1.25 * alone.products
+    for res in (fast, slow, ref):
+        assert res.converged
+        np.testing.assert_allclose(res.x, x0, atol=1e-6)
+
+
+def test_working_set_stage_solves_the_whole_penalized_problem():
+    """One stage on a working set is the solution of the full penalized problem: its optimality conditions
+    (||A^T r||_inf <= lam, and A_j^T r = lam sign(x_j) on the support) hold on every column of the operator."""
+    from structsparse.solvers.continuation import _group_parts, _WorkingSetStages
+
+    A, D, y = _dct_problem(64, 256, 10, 1, seed=5)
+    omega = ss.L1(1.0)
+    stages = _WorkingSetStages(A, omega, _group_parts(omega, 256))
+    lam = 0.05 * float(np.max(np.abs(A.rmatvec(y))))
+    x, n_iter, name, done = stages(y, lam, np.zeros(256), np.zeros(64), 1e-12, {}, lambda: False)
+    assert done and name == "solve_block" and n_iter > 0 and 0 < stages.largest < 256
+    g = D.T @ (y - D @ x)
+    assert np.max(np.abs(g)) <= lam * (1 + 1e-5)
+    on = x != 0
+    np.testing.assert_allclose(g[on], lam * np.sign(x[on]), rtol=1e-5)
+    ref = ss.solve(ss.LeastSquares(D, y), ss.L1(lam), tol=1e-12)
+    np.testing.assert_allclose(x, ref.x, atol=1e-6)

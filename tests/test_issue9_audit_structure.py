@@ -157,7 +157,7 @@ def test_check_estimator_covers_every_estimator():
 #: Solver modules that build a concrete penalty or datafit (never dispatch on one), and why.
 _BUILDERS = {
     "solvers/budget.py": {"GroupLasso", "OverlapGroupLasso"},              # the penalty of the priced groups
-    "solvers/continuation.py": {"LeastSquares"},                          # its stages are least squares
+    "solvers/continuation.py": {"LeastSquares", "GroupLasso"},            # stages; working sets' group norms
     "solvers/tour.py": {"LeastSquares", "GroupLasso", "SparseGroupLasso", "TreeLasso"},  # the demo's problems
     "solvers/lambda_max.py": {"L1", "GroupLasso", "TreeLasso", "SparseGroupLasso"},  # deprecated string forms
 }

@@ -34,6 +34,25 @@ an exact certificate: with ``s`` the gradient of ``Omega`` at ``x_c`` on
 ``certified=True``). Two such ``u`` are tried: the multiplier ``u_k``
 projected onto ``{u : A_S^T u = s}`` (near the dual optimum off ``S``), and
 the least-squares one ``A_S (A_S^T A_S)^{-1} s``.
+
+On a ``LinearOperator`` with an ``l1`` or group-lasso penalty (a sum of
+disjoint group norms), a stage can run block coordinate descent on dense
+columns built for a working set of blocks only (grown from the blocks that
+violate the full problem's optimality conditions, checked with one
+``A^T r``); the polish and the certificate then use those columns too. The
+two ways race by operator products: a FISTA iteration costs two (``A x``
+and ``A^T r``), a column built from unit vectors one, a column from the
+operator's own ``columns(idx)`` method (an optional capability: dense
+``A[:, idx]`` at ``O(m)`` per column, as for partial transforms) ``m / n``.
+A coordinate-descent epoch over the working set is charged ``m |W| / (n
+log2 n)`` (a fast transform touches about ``n log2 n`` numbers). The first
+stage runs FISTA on the whole operator (from zero the support is unknown,
+and its iterations are the race's first estimate); a later stage tries the
+working set with a budget of twice the iterations of the last FISTA stage
+and gives up, before spending past it, for FISTA on the whole operator from
+its last iterate. The products spent on attempts given up are bounded:
+while they exceed a quarter of the products of the FISTA stages so far, the
+stages run FISTA on the whole operator without an attempt.
 """
 
 import time
@@ -44,10 +63,12 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.sparse.linalg import LinearOperator
 
-from .._linalg import columns, restricted_lstsq, rmatvec, single_blas_thread
+from .._linalg import _dense_lstsq, columns, restricted_lstsq, rmatvec, single_blas_thread
 from .._validation import check_int, check_options, check_scalar
 from ..datafits import LeastSquares
 from ..exceptions import ConvergenceWarning, ParameterError
+from ..penalties import GroupLasso
+from ..structure import Groups
 from .capabilities import SOLVER_SPECS, auto_solver
 from .solve import _accepted, outer_alias, solve
 
@@ -83,10 +104,14 @@ class ContinuationResult:
     lam : float
         ``lam`` of the last stage.
     solver : str
-        The solver ``ss.solve`` ran on the stages.
+        The solver of the last stage: ``ss.solve``'s choice on the whole
+        design, or ``solve_block`` on a working set's dense columns.
     message : str
     time : float
         Seconds.
+    working_set : int
+        Most columns of a dense working set a stage was solved on (0 when
+        every stage ran on the whole design).
     """
 
     x: np.ndarray
@@ -102,6 +127,7 @@ class ContinuationResult:
     solver: str
     message: str
     time: float
+    working_set: int = 0
 
     def __repr__(self):
         return (f"ContinuationResult(objective={self.objective:.6g}, gap={self.gap:.1e}, "
@@ -204,6 +230,182 @@ class _MinNormCorrection:
 
 
 
+def _fit_dense(M, r):
+    """Least-squares coefficients of ``r`` on the dense columns ``M``: normal equations with one refinement step
+    (an orthogonal solve when the Gram matrix is ill-conditioned)."""
+    with single_blas_thread():
+        return _dense_lstsq(M, r.reshape(-1, 1), None, True)[:, 0]
+
+
+_WS_MAX_ENTRIES = 4e6  # largest dense working-set block (m * columns) built from an operator
+_UNIT_BATCH = 8  # unit vectors per product when an operator's columns are built by products (cache-sized blocks)
+_WASTE_SHARE = 0.25  # working sets stay in the race while the attempts given up cost at most this share of FISTA's
+_EPOCHS_PRIOR = 20  # epochs (and full gradients) a working-set solve is predicted to take before one was seen (seen: 12-26)
+
+
+class _WorkingSetStages:
+    """Penalized stages on an operator, solved on dense working sets of blocks, racing FISTA by products.
+
+    Block coordinate descent needs explicit columns; an operator's are built
+    only for a working set ``W`` of blocks, by the operator's ``columns(idx)``
+    method when it has one or by products with unit vectors. A stage solves
+    the problem restricted to ``W``, then one ``A^T r`` checks the blocks
+    outside ``W``: the restricted solution is the full one when no block has
+    ``||(A^T r)_g|| > lam w_g`` (or the full duality gap is within ``tol``);
+    otherwise the most violating blocks join (``W`` at most doubles) and the
+    stage repeats.
+
+    Costs are counted in operator products: ``A^T r`` one, a column built
+    from unit vectors one, a column from ``columns(idx)`` ``m / n``, and a
+    coordinate-descent epoch over the ``m x |W|`` block ``m |W| / (n log2 n)``
+    (a fast transform's product touches about ``n log2 n`` numbers; for a
+    slower operator this overcharges the working set, which errs towards the
+    whole operator). Before each round the stage predicts the round's cost
+    (new columns, and as many epochs as the last round took, at least
+    ``_EPOCHS_PRIOR``); it gives up, returning its last iterate
+    as a warm start for the caller's solver on the whole operator, when the
+    spent and predicted products would exceed its ``budget``, when the
+    dense block would pass ``_WS_MAX_ENTRIES`` entries, or when ``W`` would
+    pass ``m / 2`` columns (near-square blocks are ill-conditioned: block
+    coordinate descent then takes hundreds of epochs). Each subproblem is
+    held to the epochs left in the budget; a solve that still overspends
+    gives up too. Built columns are
+    kept for later stages.
+    """
+
+    def __init__(self, A, omega, parts):
+        self.A = A
+        self.omega = omega
+        self.idx, self.ptr, self.w = parts
+        self.sizes = np.diff(self.ptr)
+        m, n = A.shape
+        own = getattr(A, "columns", None)
+        self.source, self.column_cost = (own, m / n) if callable(own) else (self._unit_columns, 1.0)
+        self.pos = np.full(n, -1, np.int64)  # column j of A is the row store[pos[j]] once built
+        self.store = np.empty((64, m))  # columns as rows: gathered contiguously, Fortran-ordered for solve_block
+        self.count = 0
+        self.largest = 0
+        self.epochs = _EPOCHS_PRIOR  # epochs (and full gradients) of the last working-set solve
+        self.spent = 0.0  # products spent by the last call
+        self.wasted = 0.0  # products spent by calls that gave up
+        self.entry_cost = 1.0 / (n * max(1.0, np.log2(n)))  # products per number of the block an epoch touches
+
+    def _unit_columns(self, cols):
+        """``A[:, cols]`` by products with unit vectors, a few at a time."""
+        m, n = self.A.shape
+        out = np.empty((m, cols.size))
+        for lo in range(0, cols.size, _UNIT_BATCH):
+            part = cols[lo:lo + _UNIT_BATCH]
+            E = np.zeros((n, part.size))
+            E[part, np.arange(part.size)] = 1.0
+            out[:, lo:lo + part.size] = np.asarray(self.A.matmat(E)).reshape(m, part.size)
+        return out
+
+    def _score(self, g):
+        """``||g_b|| / w_b`` per block (infinite where a zero weight meets a nonzero entry)."""
+        nz = self.sizes > 0
+        sq = np.zeros(self.sizes.size)
+        sq[nz] = np.add.reduceat(g[self.idx] ** 2, self.ptr[:-1][nz])
+        norms = np.sqrt(sq)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.w > 0, norms / np.where(self.w > 0, self.w, 1.0), np.where(norms > 0, np.inf, 0.0))
+
+    def cached(self, cols):
+        """The dense columns ``A[:, cols]`` when every one was built already, else ``None``."""
+        cols = np.asarray(cols, np.int64)
+        if np.any(self.pos[cols] < 0):
+            return None
+        return self.store[self.pos[cols]].T
+
+    def _dense(self, cols):
+        """``A[:, cols]``, building the columns not built yet."""
+        new = cols[self.pos[cols] < 0]
+        if new.size:
+            m = self.A.shape[0]
+            block = np.asarray(self.source(new), dtype=float).reshape(m, new.size)
+            if self.count + new.size > self.store.shape[0]:
+                grown = np.empty((max(2 * self.store.shape[0], self.count + new.size), m))
+                grown[:self.count] = self.store[:self.count]
+                self.store = grown
+            self.store[self.count:self.count + new.size] = block.T
+            self.pos[new] = np.arange(self.count, self.count + new.size)
+            self.count += new.size
+        return self.store[self.pos[cols]].T
+
+    def __call__(self, b, lam, x, Ax, tol, kw, expired, budget=np.inf):
+        """Solve the stage ``min 0.5 ||A x - b||^2 + lam Omega(x)`` from ``x`` within ``budget`` products.
+
+        Returns ``(x, n_iter, solver_name, done)``; ``done`` is False when the
+        stage gave up (budget or size cap), ``x`` then being its last iterate
+        (a warm start for the whole operator). ``self.spent`` holds the
+        products the call spent.
+        """
+        m = self.A.shape[0]
+        idx, ptr, sizes = self.idx, self.ptr, self.sizes
+        nz = sizes > 0
+        on = np.zeros(sizes.size, bool)
+        on[nz] = np.logical_or.reduceat(x[idx] != 0, ptr[:-1][nz])
+        support = self.idx[np.repeat(on, sizes)]
+        self.spent = 0.0
+        if (2 * support.size > m or m * support.size > _WS_MAX_ENTRIES
+                or self.column_cost * int(np.count_nonzero(self.pos[support] < 0)) + 2.0 > budget):
+            return x, 0, "solve_block", False  # the support alone is too large or too dear: not even a check
+        score = self._score(rmatvec(self.A, b - Ax))
+        self.spent = 1.0  # products spent in this call: the check above
+        n_iter, name = 0, "solve_block"
+        while True:
+            viol = np.flatnonzero(~on & (score > lam) & nz)
+            if viol.size:
+                # the most violating blocks, up to doubling W, and within m/2 columns (see below)
+                order = viol[np.argsort(-score[viol], kind="stable")[:max(10, int(on.sum()))]]
+                room = m // 2 - int(sizes[on].sum())
+                order = order[np.cumsum(sizes[order]) <= room]
+                if order.size == 0:
+                    return x, n_iter, name, False  # violated, and no room left: FISTA's regime
+                on[order] = True
+            W = np.flatnonzero(on & nz)
+            cols = np.concatenate([idx[ptr[g]:ptr[g + 1]] for g in W]) if W.size else np.zeros(0, np.int64)
+            if cols.size == 0:
+                return np.zeros_like(x), n_iter, name, True
+            building = self.column_cost * int(np.count_nonzero(self.pos[cols] < 0))
+            epoch = m * cols.size * self.entry_cost
+            predicted = building + max(self.epochs, _EPOCHS_PRIOR) * epoch + 1.0
+            # past m/2 columns the block is near square and ill-conditioned: hundreds of epochs, FISTA's regime
+            if 2 * cols.size > m or m * cols.size > _WS_MAX_ENTRIES or self.spent + predicted > budget:
+                return x, n_iter, name, False
+            self.largest = max(self.largest, int(cols.size))
+            AW = self._dense(cols)
+            # Omega restricted to W is the sum of W's group norms (builds the l1 norm as singletons too)
+            sub_ptr = np.concatenate([[0], np.cumsum(sizes[W])]).astype(np.int64)
+            pen = GroupLasso(Groups(np.arange(cols.size, dtype=np.int64), sub_ptr, int(cols.size),
+                                    weights=self.w[W]), lam)
+            # the epochs left in the budget bound each subproblem (ill-conditioned near-square supports take hundreds)
+            allowed = int(max(1.0, (budget - self.spent - building - 1.0) / epoch)) if np.isfinite(budget) else None
+            sub_kw = dict(kw) if allowed is None else {**kw, "max_epochs": min(allowed, kw.get("max_epochs", allowed))}
+            res = solve(LeastSquares(AW, b), pen, tol=tol, x0=x[cols], solver="solve_block", **sub_kw)
+            n_iter += res.n_iter
+            name = res.solver
+            self.epochs = int(np.sum(res.history.get("epochs", []))) + res.n_iter  # one full gradient an outer step
+            self.spent += building + self.epochs * epoch + 1.0  # the solve and the check below
+            x = np.zeros_like(x)
+            x[cols] = res.x
+            if self.spent > budget or not res.converged:
+                return x, n_iter, name, False  # more epochs than predicted, or stopped by them: FISTA finishes
+            r = b - AW @ res.x
+            score = self._score(rmatvec(self.A, r))
+            worst = float(np.max(score[~on & nz])) if np.any(~on & nz) else 0.0
+            if worst <= lam:
+                return x, n_iter, name, True
+            # the full problem's duality gap at the scaled residual: within tol, the restricted solution serves
+            scale = min(1.0, lam / float(np.max(score)))
+            primal = 0.5 * float(r @ r) + lam * float(self.omega.omega(x))
+            dual = 0.5 * float(b @ b) - 0.5 * float(np.sum((b - scale * r) ** 2))
+            if primal - dual <= tol * max(primal, np.finfo(float).tiny):
+                return x, n_iter, name, True
+            if expired():
+                return x, n_iter, name, True  # the time limit: the caller reports it
+
+
 def _deadline_callback(deadline, user_callback=None):
     """A solver callback that stops the solver at ``deadline`` (``time.perf_counter`` seconds), or when the
     user's own callback asks to."""
@@ -293,6 +495,7 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
     if "dual_norm" not in getattr(penalty, "capabilities", frozenset()):
         raise ParameterError(f"The 'penalty' parameter of {owner} needs a dual norm (for the certificate); "
                              f"{type(penalty).__name__} has none.")
+    stages_ws = None  # the working-set stages, when used (their largest working set is reported)
     fit = LeastSquares(A, y)
     if fit.y.ndim != 1:
         raise ParameterError(f"The 'y' parameter of {owner} must be a vector. Got shape {fit.y.shape}.")
@@ -312,7 +515,8 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
         return ContinuationResult(x=x, objective=float(value), lower=float(max(lower, 0.0)), gap=float(max(gap, 0.0)),
                                   residual=float(resid), converged=bool(converged), certified=bool(certified),
                                   n_iter=int(n_iter), n_stages=int(n_stages), lam=float(lam), solver=solver_name,
-                                  message=message, time=time.perf_counter() - start)
+                                  message=message, time=time.perf_counter() - start,
+                                  working_set=0 if stages_ws is None else stages_ws.largest)
 
     if ynorm == 0.0:
         return result(np.zeros(n), 0.0, 0.0, 0.0, True, True, 0, 0, 0.0, "", "y is zero: x = 0 is optimal")
@@ -323,6 +527,12 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
     parts = _group_parts(omega, n)
     blocks = _blocks(omega, n)
     explicit = not isinstance(A, LinearOperator)
+    # an operator with a sum of disjoint group norms (l1, group lasso): stages may run on dense working sets of
+    # blocks (solve_block), unless the caller chose the solver or passed it options
+    working = None
+    if (solver == "auto" and not explicit and not options and parts is not None and blocks is not None
+            and np.unique(parts[0]).size == parts[0].size):  # a block-separable sum of disjoint group norms
+        working = stages_ws = _WorkingSetStages(A, omega, parts)
     if solver == "auto":
         solver = auto_solver(fit, omega)
     # each stage's iteration bound: solve_block counts outer working-set iterations (max_outer)
@@ -364,22 +574,27 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
         key = S.tobytes()
         if S.size == 0 or S.size > m or key in tried:
             return None  # more columns than rows: the correction on every column (cheaper) is offered instead
-        if not explicit and 2 * S.size > m:
+        dense = None if stages_ws is None else stages_ws.cached(S)  # the working set's dense columns
+        if not explicit and dense is None and 2 * S.size > m:
             # an operator's restricted least squares is iterative, and near-square supports are ill-conditioned
-            # (thousands of LSQR steps); an operator gets no certificate anyway, and the correction on every
-            # column (offered after the stage) is the cheaper feasible point
+            # (thousands of LSQR steps); without dense columns an operator gets no certificate anyway, and the
+            # correction on every column (offered after the stage) is the cheaper feasible point
             return None
         tried.add(key)  # at most m columns (full rank) polish to one point whatever x is
         cand = np.where(mask, x, 0.0)
-        cand[S] += restricted_lstsq(A, y - matvec(cand), S)[0]
-        if offer(cand) > resid_tol or parts is None or not explicit:
+        cand[S] += (restricted_lstsq(A, y - matvec(cand), S)[0] if dense is None else
+                    _fit_dense(dense, y - matvec(cand)))
+        if offer(cand) > resid_tol or parts is None or (not explicit and dense is None):
             return None
         dust = np.abs(cand) <= 1e-9 * float(np.max(np.abs(cand)))
         if np.any(dust[S]):  # rounding dust off the polished point: the certificate needs its exact support
             S = np.flatnonzero(_expand(~dust, blocks))
             key = S.tobytes()
             cand = np.zeros(n)
-            cand[S] = restricted_lstsq(A, y, S)[0]
+            dense = None if explicit else stages_ws.cached(S)
+            if dense is None and not explicit:
+                return None
+            cand[S] = restricted_lstsq(A, y, S)[0] if explicit else _fit_dense(dense, y)
             if offer(cand) > resid_tol:
                 return None
         if S.size > m or key in certified_tried:
@@ -387,7 +602,7 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
         certified_tried.add(key)
         # exact certificate on S: u = A_S (A_S^T A_S)^{-1} s, s the gradient of Omega on S
         s = _gradient(cand, parts)[S]
-        AS = columns(A, S)
+        AS = columns(A, S) if explicit else dense
         AS = AS.toarray() if hasattr(AS, "toarray") else np.asarray(AS)
         with single_blas_thread():
             try:
@@ -444,7 +659,10 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
     lam = lam_max * ratio
     lam_floor = lam_max * lam_min_ratio
     x = np.zeros(n)
+    Ax = np.zeros(m)
     u = np.zeros(m)
+    fista_iters = None  # iterations of the last stage run on the whole operator: the race's estimate
+    fista_products = 0.0  # products of the FISTA stages
     n_iter, solver_name, message, stage = 0, "", "", 0
     prev_gap = np.inf
     for stage in range(1, max_stages + 1):
@@ -454,13 +672,29 @@ def continuation(A, y, penalty, *, gap_tol=1e-6, resid_tol=1e-9, tol=1e-8, ratio
             kw[stage_key] = stage_iter
         if time_limit is not None and stops_inside:
             kw["callback"] = _deadline_callback(start + time_limit, kw.get("callback"))
+        done = False
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # the bounds below judge every stage
-            res = solve(LeastSquares(A, b, lipschitz=lipschitz), omega.with_lam(lam), tol=tol, x0=x,
-                        solver=solver, **kw)
-        solver_name = res.solver
-        n_iter += res.n_iter
-        x = res.x
+            # the race, from the second stage: the working set may spend the products of the last FISTA stage (two
+            # a step), while the attempts given up so far stay within a quarter of all FISTA stages' products
+            if working is not None and fista_iters is not None and working.wasted <= _WASTE_SHARE * fista_products:
+                wkw = {k: v for k, v in kw.items() if k != stage_key}
+                if stage_iter is not None:
+                    wkw["max_outer"] = stage_iter
+                expired = (lambda: time.perf_counter() >= start + time_limit) if time_limit is not None else (
+                    lambda: False)
+                x, ws_iter, solver_name, done = working(b, lam, x, Ax, tol, wkw, expired, 2.0 * fista_iters)
+                n_iter += ws_iter
+                if not done:
+                    working.wasted += working.spent
+            if not done:
+                res = solve(LeastSquares(A, b, lipschitz=lipschitz), omega.with_lam(lam), tol=tol, x0=x,
+                            solver=solver, **kw)
+                solver_name = res.solver
+                n_iter += res.n_iter
+                x = res.x
+                fista_iters = res.n_iter
+                fista_products += 2.0 * res.n_iter
         Ax = matvec(x)
         u = (b - Ax) / lam
         z = rmatvec(A, u)
