@@ -45,6 +45,33 @@ def _wait_for_rows(path, proc, timeout=60.0):
     return False
 
 
+def _cpu_seconds(pid):
+    """CPU time (user + system) the process has used so far, from ``/proc``; ``None`` without it."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _let_it_work(proc, cpu_seconds):
+    """Wait until the child has used ``cpu_seconds`` of CPU (or exited).
+
+    A fixed wall-clock sleep is not enough on a loaded machine: the signal could arrive while the child is
+    still importing, which is not what these tests are about. Without ``/proc``, sleep twice as long.
+    """
+    if _cpu_seconds(proc.pid) is None:
+        time.sleep(2 * cpu_seconds)
+        return
+    t0 = time.monotonic()
+    while proc.poll() is None and time.monotonic() - t0 < 300:
+        used = _cpu_seconds(proc.pid)
+        if used is None or used >= cpu_seconds:
+            return
+        time.sleep(0.1)
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_ctrl_c_on_phase_saves_and_resumes(tmp_path, workers):
     out = tmp_path / "sweep.json"
@@ -52,7 +79,7 @@ def test_ctrl_c_on_phase_saves_and_resumes(tmp_path, workers):
     proc = subprocess.Popen(_cli(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         if workers == "1":  # a serial sweep saves what it finished when it stops: give it time for some trials
-            time.sleep(8)
+            _let_it_work(proc, 8.0)
         else:
             assert _wait_for_rows(out, proc), "the sweep saved no trial"
         proc.send_signal(signal.SIGINT)
@@ -234,7 +261,7 @@ def test_ctrl_c_on_other_long_commands_prints_one_line():
     args = ["verify", "--n-problems", "50"]  # any command: the CLI's main turns Ctrl-C into one line
     proc = subprocess.Popen(_cli(args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(6)
+        _let_it_work(proc, 6.0)
         assert proc.poll() is None, "the command finished before it could be interrupted"
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
