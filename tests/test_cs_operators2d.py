@@ -124,3 +124,62 @@ def test_2d_recovery_with_a_fast_operator_is_matrix_free(monkeypatch):
     for method in ("model_cosamp", "model_iht"):
         res = cs.recover(A, A @ x0, model, method=method)
         assert res.relative_error(x0) < 1e-4
+
+
+def _assert_columns_are_products_with_unit_vectors(A, idx):
+    """``A.columns(idx)`` is float64 of shape (m, k) and equals ``A`` applied to the unit vectors ``e_idx``."""
+    E = np.zeros((A.shape[1], len(idx)))
+    E[idx, np.arange(len(idx))] = 1.0
+    got = A.columns(idx)
+    assert got.shape == (A.shape[0], len(idx)) and got.dtype == np.float64
+    np.testing.assert_allclose(got, A.matmat(E), rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (7, 9), (16, 10), (1, 64), (1, 63), (32, 32)])
+@pytest.mark.parametrize("make", [cs.partial_fourier, cs.partial_dct2], ids=["fourier", "dct2"])
+def test_image_operator_columns_are_its_products_with_unit_vectors(shape, make):
+    """The closed-form columns of the partial Fourier (pairs and self-conjugate rows; (1, n) is the 1-D
+    transform) and subsampled 2-D DCT operators equal the transforms of unit vectors, in the order asked,
+    repeated indices included; no index gives an empty block."""
+    rng = np.random.default_rng(sum(shape))
+    mask = rng.random(shape) < 0.3
+    mask[shape[0] // 2, shape[1] // 2] = True  # the zero frequency (centered layout): a self-conjugate row
+    mask[0, 0] = True  # for the DCT its DC term
+    A = make(shape, mask)
+    n = A.shape[1]
+    _assert_columns_are_products_with_unit_vectors(A, rng.permutation(n)[: max(1, n // 3)])
+    _assert_columns_are_products_with_unit_vectors(A, np.array([n - 1, 0, n - 1, 3 % n]))
+    assert A.columns(np.array([], dtype=np.int64)).shape == (A.shape[0], 0)
+    if make is cs.partial_fourier:
+        assert A.selfconj.size and A.pairs.size  # both kinds of rows were checked
+
+
+def test_image_operator_columns_of_every_pixel_are_the_matrix():
+    """All the columns of a full-size call are the dense matrix (every frequency, every pixel)."""
+    for A in (cs.partial_fourier((12, 10), np.ones((12, 10), bool)),
+              cs.partial_dct2((12, 10), np.ones((12, 10), bool))):
+        np.testing.assert_allclose(A.columns(np.arange(120)), cs.as_matrix(A), rtol=0, atol=1e-13)
+
+
+def test_image_operator_columns_refuse_bad_indices_naming_idx():
+    for A in (cs.partial_fourier((8, 8), cs.mask_radial((8, 8), 3)),
+              cs.partial_dct2((8, 8), np.eye(8, dtype=bool))):
+        for bad in ([64], [-1], [[1, 2]], [0.5], ["a"]):
+            with pytest.raises(ShapeError, match="'idx'"):
+                A.columns(bad)
+
+
+def test_columns_helper_reads_an_operators_own_columns():
+    """``cs.columns`` uses an operator's closed form (negative indices counted from the end, the caller's
+    index array untouched) and agrees with the products."""
+    A = cs.partial_fourier((16, 16), cs.mask_radial((16, 16), 5))
+    idx = np.array([5, -1, 200, 0])
+    keep = idx.copy()
+    calls = []
+    own = A.columns
+    A.columns = lambda j: calls.append(np.array(j)) or own(j)
+    got = cs.columns(A, idx)
+    assert len(calls) == 1 and np.array_equal(calls[0], [5, 255, 200, 0]) and np.array_equal(idx, keep)
+    E = np.zeros((256, 4))
+    E[[5, 255, 200, 0], np.arange(4)] = 1.0
+    np.testing.assert_allclose(got, A.matmat(E), rtol=0, atol=1e-13)
