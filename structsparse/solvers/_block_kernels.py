@@ -44,6 +44,7 @@ __all__ = [
     "anderson_weights", "anderson_combine_numba", "anderson_combine_numpy",
     "anderson_take_reversed_numba", "anderson_take_reversed_numpy",
     "block_objective_numba", "block_objective_numpy",
+    "group_combinations_dense_numba", "group_combinations_dense_numpy",
 ]
 
 # Bisection steps for the sparse-group dual scaling: the bracket is narrow
@@ -921,6 +922,38 @@ def group_lipschitz_dense(AT, ptr, rows=None, smallest=False):
                 block = AT[rows[ptr[g]:ptr[g + 1]]]
                 out[g] = np.linalg.eigvalsh(block.T @ block)[-1]
     return (out, np.maximum(low, 0.0)) if smallest else out
+
+
+@njit(fastmath=_FAST)
+def group_combinations_dense_numba(AT, rows, ptr, C):
+    """``W`` (G, k n): row ``g`` is ``A_g C_g`` (n, k) stored target by target, ``W[g, c n + i] =
+    sum_{j in g} AT[rows[j], i] C[j, c]``, for the groups ``ptr`` of the columns ``AT[rows[j]]`` (read in
+    place) and the coefficients ``C`` (m, k)."""
+    n = AT.shape[1]
+    k = C.shape[1]
+    G = ptr.size - 1
+    W = np.zeros((G, k * n))
+    for g in range(G):
+        for j in range(ptr[g], ptr[g + 1]):
+            col = AT[rows[j]]
+            for c in range(k):
+                w = C[j, c]
+                if w != 0.0:
+                    off = c * n
+                    for i in range(n):
+                        W[g, off + i] += w * col[i]
+    return W
+
+
+def group_combinations_dense_numpy(AT, rows, ptr, C):
+    """Numpy twin of :func:`group_combinations_dense_numba`."""
+    G = ptr.size - 1
+    n, k = AT.shape[1], C.shape[1]
+    W = np.zeros((G, k * n))
+    for g in range(G):
+        a, b = ptr[g], ptr[g + 1]
+        W[g] = (C[a:b].T @ AT[rows[a:b]]).ravel()
+    return W
 
 
 # ---------------------------------------------------------------------------- singletons (the lasso)

@@ -12,6 +12,9 @@ Outer loop (one product ``A^T r`` each):
    that satisfies group ``g``'s constraint, and
    ``gap = P(x) - (0.5 ||y||^2 - 0.5 ||y - theta||^2)``. Stop when
    ``gap <= tol * P(x)``, which bounds the relative suboptimality by ``tol``.
+   Within 100x of that target a second dual point, the projection of ``y``
+   onto the support's constraints linearized at ``r``, is rescaled the same
+   way; the better dual value counts.
 2. Gap Safe screening (Ndiaye, Fercoq, Gramfort, Salmon, JMLR 2017): the dual
    optimum lies in the ball of radius ``sqrt(2 gap)`` around ``theta`` (the
    dual is 1-strongly concave), so a group whose constraint holds strictly
@@ -56,7 +59,7 @@ from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
 from ._block_kernels import anderson_weights  # noqa: F401  (re-exported: the path state imports it from here)
 from ._block_kernels import (
     anderson_combine_numba, anderson_combine_numpy, anderson_take_reversed_numba, anderson_take_reversed_numpy,
-    block_objective_numba, block_objective_numpy,
+    block_objective_numba, block_objective_numpy, group_combinations_dense_numba, group_combinations_dense_numpy,
     bcd_epoch_dense_exact_numba, bcd_epoch_dense_exact_numpy, bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
     group_dual_scaling_numba, group_dual_scaling_numpy, group_eigh_dense, group_lipschitz_dense,
     group_threshold_norms_numba, group_threshold_norms_numpy, gap_safe_mask_numba, gap_safe_mask_numpy,
@@ -129,6 +132,15 @@ _EXACT_BLOCKS = True
 # 50 at 0.001 lam_max: 1166 -> 74 epochs on a Toeplitz 0.9 design, 64 -> 53 on a Gaussian one, where the
 # costlier update and eigendecompositions made the solve 2x slower)
 _EXACT_COND = 10.0
+# Newton dual point: once the outer gap is within _NEWTON_GAP times tol * P(x), a second dual point, from the
+# support's constraints linearized at the residual (_newton_dual_point), is tried: the rescaled residual's gap
+# is of order sqrt(suboptimality) (1e-6 on the grid's 500x2000 Gaussian groups of 5 at 0.01 lam_max took x at
+# 2e-12 to certify), that point's far smaller. Measured (tol 1e-6, seed 0 of the grid's problems): outer
+# iterations 8 -> 7 (epochs 89 -> 78) on that cell, 6 -> 5 on Toeplitz groups of 5 at 0.1, 3 -> 2 on Gaussian
+# groups of 5 at 0.1; 1000x10000 Gaussian groups of 5 at 0.01: 8 -> 7 (249 -> 208 epochs)
+_NEWTON_DUAL = True
+_NEWTON_GAP = 100.0
+_NEWTON_COST = 32
 
 
 def _kernels(use_numba):
@@ -435,6 +447,66 @@ class _Unpenalized:
         return Rp, U
 
 
+def _newton_dual_point(AT, rows, ptr, U, t1, t2, Y, theta0):
+    """A dual point from the support's constraints linearized at ``theta0``, or None; to be rescaled.
+
+    Near the optimum the dual constraints of the support's groups hold with
+    equality, and the dual optimum is the projection of ``y`` onto them.
+    Linearized at ``theta0`` (``U = A_S^T theta0``, (m, k), for the support's
+    columns ``AT[rows[j]]`` in groups ``ptr``), the constraint
+    ``0.5 ||S_t1(A_g^T theta)||^2 = 0.5 t2_g^2`` (``0.5 (a_j^T theta)^2 =
+    0.5 t1_j^2`` for a singleton without l2 part) reads ``w_g^T theta = c_g``
+    with ``w_g = A_g S_t1(U_g)``, and the projection of ``y`` onto those
+    affine constraints is ``y - W^T mu`` with ``(W W^T) mu = W y - c``: in
+    primal terms, the groups' magnitudes refitted along the directions
+    ``S_t1(A_g^T theta0)``. The rescaled residual's dual value errs by about
+    its distance to the optimum, of order ``sqrt(suboptimality)``. For the
+    lasso (one target) the support's constraints are affine and this point
+    is their exact projection; for groups the directions keep their first
+    order error, and the point is only closer (measured: 6x to 175x smaller
+    gaps near the optimum). It is not feasible as such: the caller rescales
+    it like any other dual point, so a poor point costs time, never validity.
+    Blocks without l2 part other than single entries (one feature, one
+    target) are left out. None when the constraints outnumber ``k n``.
+    """
+    n = AT.shape[1]
+    k = Y.shape[0]
+    sizes = np.diff(ptr)
+    single = t2 <= 0
+    if k > 1 or np.any(single & (sizes > 1)):
+        # a block without l2 part has one constraint per entry, |a_j^T theta_c| <= t1: only a single entry's
+        # (one feature, one target) is the squared form below; the others are left to the rescaling
+        keep = ~single | ((sizes == 1) & (k == 1))
+        if not keep.all():
+            keep_rows = np.repeat(keep, sizes)
+            rows, U, t1, t2 = rows[keep_rows], U[keep_rows], t1[keep], t2[keep]
+            sizes, single = sizes[keep], single[keep]
+            ptr = np.zeros(sizes.size + 1, dtype=np.int64)
+            np.cumsum(sizes, out=ptr[1:])
+            rows = np.ascontiguousarray(rows)
+    n_groups = ptr.size - 1
+    if n_groups == 0 or n_groups > n * k:   # more constraints than unknowns: W W^T is singular
+        return None
+    thr1 = np.repeat(np.where(single, 0.0, t1), sizes)[:, None]
+    Ut = np.sign(U) * np.maximum(np.abs(U) - thr1, 0.0)   # S_t1(U_g) (a singleton without l2 part: U itself)
+    target = np.where(single, t1, t2)
+    h = np.add.reduceat((Ut * Ut).sum(axis=1), ptr[:-1])
+    combine = group_combinations_dense_numba if NUMBA_ENABLED else group_combinations_dense_numpy
+    W = combine(AT, rows, ptr, np.ascontiguousarray(Ut))   # (G, k n)
+    y = Y.ravel()
+    rhs = W @ (y - theta0.ravel()) - 0.5 * (target * target - h)
+    gram = W @ W.T
+    gram[np.diag_indices_from(gram)] += 1e-12 * max(float(np.trace(gram)), np.finfo(float).tiny)
+    try:
+        mu = np.linalg.solve(gram, rhs)
+    except np.linalg.LinAlgError:
+        return None
+    theta = y - W.T @ mu
+    if not np.all(np.isfinite(theta)):
+        return None
+    return theta.reshape(theta0.shape)
+
+
 def _dual_value(Y, theta, yy):
     d = Y - theta
     return 0.5 * yy - 0.5 * float(np.vdot(d, d))
@@ -559,7 +631,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         return _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epochs, p0, screening,
                                     anderson, gap_freq, callback, verbose, x_shape, start)
     solver = _BlockSolver(design, spec, Y, _kernels(NUMBA_ENABLED), anderson, gap_freq, max_epochs,
-                          cycling=_ACTIVE_CYCLING, exact=_EXACT_BLOCKS)
+                          cycling=_ACTIVE_CYCLING, exact=_EXACT_BLOCKS, newton_dual=_NEWTON_DUAL)
     idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
     n_blocks = spec.n_blocks
     unpen = spec.unpenalized
@@ -580,6 +652,22 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     converged, message, gap, objective = False, "", None, None
     ws_size = 0
     it = 0
+
+    def rescaled_dual(theta):
+        """The dual value of ``theta`` (k, n) scaled into the live groups' feasible set (one product)."""
+        Ut = design.rmatmat(theta, cols=live.cols if live.cols is not None and 2 * live.cols.size < p else None)
+        if pure:
+            lhs_t = solver.threshold_norms(Ut, live.idx, live.ptr, live.t1, live.t2, 1.0)
+            if dead is not None:
+                lhs_t[dead] = 0.0
+            scale_t = pure_scale(lhs_t, live.bound)
+        else:
+            s_t = solver.dual_scaling(Ut, live.idx, live.ptr, live.t1, live.t2)
+            if dead is not None:
+                s_t[dead] = 0.0
+            scale_t = max(1.0, float(s_t.max()) if s_t.size else 1.0)
+        return _dual_value(Y, theta / scale_t, yy)
+
     # A^T y, the first product from x = 0, came with the datafit's validation pass (read-only)
     U0 = loss.__dict__.get("_dual0_product") if x0 is None and k == 1 else None
     for it in range(max_iter + 1):
@@ -606,6 +694,21 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         dual_here = _dual_value(Y, Rp / scale, yy)
         best_dual = max(best_dual, dual_here)
         gap = max(objective - best_dual, 0.0)
+        if solver.newton_dual and it > 0 and proj.exact and not proj.active and \
+                tol * objective < gap <= _NEWTON_GAP * tol * objective:
+            # within reach of tol: a Newton dual point (_newton_dual_point) from this residual, rescaled for the
+            # whole problem with one product; its Gram matrix costs about support^2 / (2 p) products A^T r
+            support = np.flatnonzero(_nonzero_groups(X, live.idx, live.ptr))
+            if support.size ** 2 <= 2 * _NEWTON_COST * p:
+                cols = block_columns(live.idx, live.ptr, support)
+                sub_ptr = np.zeros(support.size + 1, dtype=np.int64)
+                np.cumsum(live.ptr[support + 1] - live.ptr[support], out=sub_ptr[1:])
+                AT, rows = design.columns(cols)
+                theta = _newton_dual_point(AT, np.ascontiguousarray(rows, dtype=np.int64), sub_ptr, Up[cols],
+                                           live.t1[support], live.t2[support], Y, Rp)
+                if theta is not None:
+                    best_dual = max(best_dual, rescaled_dual(theta))
+                    gap = max(objective - best_dual, 0.0)
         n_screened = int(n_blocks - live.blocks.size + (0 if dead is None else dead.sum()))
         _record_outer(history, it, objective, gap, n_screened, ws_size, start, verbose)
         # floor: below eps * P(0) the gap is rounding noise (interpolating fits have P(x*) = 0)
@@ -1051,8 +1154,10 @@ class _Live:
 class _BlockSolver:
     """State shared across outer iterations: kernels, Lipschitz constants, Anderson settings."""
 
-    def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs, cycling=False, exact=False):
+    def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs, cycling=False, exact=False,
+                 newton_dual=False):
         self.design, self.spec, self.Y = design, spec, Y
+        self.newton_dual = bool(newton_dual) and not design.sparse
         self.last_grad = self.phase_grad = None   # products A_ws^T r of the last gap and of a phase's last gap
         self.cycling = bool(cycling)
         self.exact = bool(exact) and not design.sparse and bool(np.any((spec.t1 <= 0) & (spec.t2 > 0)

@@ -1,0 +1,138 @@
+"""solve_block's Newton dual point: kernel twins, quality of the point, and the gap it gives stays a bound."""
+
+import numpy as np
+import pytest
+
+import structsparse as ss
+from structsparse.solvers import _block_kernels as K
+from structsparse.solvers import working_set as ws_module
+from structsparse.solvers._block_spec import block_columns, block_spec
+
+
+def _problem(seed, n=60, p=200, size=5, kind="group", frac=0.05, k=None):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((n, p))
+    y = rng.standard_normal(n) if k is None else rng.standard_normal((n, k))
+    groups = ss.Groups.contiguous(p, size)
+    loss = ss.LeastSquares(A, y)
+    pen1 = {"l1": ss.L1(1.0), "group": ss.GroupLasso(groups, 1.0),
+            "sparse_group": ss.SparseGroupLasso(groups, 1.0, 0.3)}[kind]
+    return loss, pen1.with_lam(frac * ss.lambda_max(loss, pen1))
+
+
+def _scaled_dual(A, Y, theta, spec):
+    """Dual value of ``theta`` (k, n) scaled into the feasible set, and the largest scaled constraint ratio."""
+    U = np.ascontiguousarray(A.T @ theta.T)
+    s = K.group_dual_scaling_numpy(U, spec.idx, spec.ptr, spec.t1, spec.t2)
+    scale = max(1.0, float(s.max()))
+    after = K.group_dual_scaling_numpy(U / scale, spec.idx, spec.ptr, spec.t1, spec.t2)
+    d = Y - theta / scale
+    return 0.5 * float(np.vdot(Y, Y)) - 0.5 * float(np.vdot(d, d)), float(after.max())
+
+
+def _assert_gaps_bound_suboptimality(history, best, tol_floor):
+    for obj, gap in zip(history["objective"], history["gap"]):
+        assert obj - best <= gap + tol_floor
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_group_combinations_kernel_agrees_with_numpy_twin_and_definition(k):
+    rng = np.random.default_rng(0)
+    AT = rng.standard_normal((30, 17))                    # 30 stored columns of length 17
+    rows = rng.permutation(30)[:12].astype(np.int64)     # the working set reads 12 of them, shuffled
+    ptr = np.array([0, 1, 4, 4, 9, 12], dtype=np.int64)  # unequal groups, one empty
+    C = rng.standard_normal((12, k))
+    C[2] = 0.0
+    W = K.group_combinations_dense_numba(AT, rows, ptr, C)
+    np.testing.assert_allclose(W, K.group_combinations_dense_numpy(AT, rows, ptr, C), rtol=1e-13, atol=1e-13)
+    for g in range(ptr.size - 1):
+        a, b = ptr[g], ptr[g + 1]
+        expect = (AT[rows[a:b]].T @ C[a:b]).T.ravel() if b > a else np.zeros(k * 17)   # A_g C_g, target by target
+        np.testing.assert_allclose(W[g], expect, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["l1", "group", "sparse_group"])
+@pytest.mark.parametrize("k", [None, 2])
+def test_newton_point_rescaled_is_feasible_and_a_valid_bound_and_exact_for_the_lasso(kind, k):
+    """From a residual of relative suboptimality ~1e-7 on the optimal support, the rescaled Newton point is
+    feasible and its dual value stays below the optimum (weak duality). For the lasso (one target) the
+    support's constraints are affine, so the point is the exact projection: 100x closer than the residual's."""
+    loss, pen = _problem(1, kind=kind, k=k)
+    A = loss.A
+    best = ss.solve_block(loss, pen, tol=1e-13)
+    spec = block_spec(pen, A.shape[1])
+    Y = np.asarray(loss.y, dtype=float).reshape(A.shape[0], -1).T
+    X_star = best.x.reshape(A.shape[1], -1)
+    X = X_star * (1.0 - 3e-4)   # a nearly optimal point on the optimal support
+    R = Y - (A @ X).T
+    objective = 0.5 * float(np.vdot(R, R)) + spec.value(X)
+    assert 1e-10 < (objective - best.objective) / best.objective < 1e-5
+    support = np.flatnonzero(ws_module._nonzero_groups(X_star, spec.idx, spec.ptr))
+    cols = block_columns(spec.idx, spec.ptr, support)
+    sub_ptr = np.concatenate([[0], np.cumsum(spec.ptr[support + 1] - spec.ptr[support])]).astype(np.int64)
+    U = np.ascontiguousarray(A.T @ R.T)
+    theta = ws_module._newton_dual_point(np.ascontiguousarray(A.T), cols.astype(np.int64), sub_ptr, U[cols],
+                                         spec.t1[support], spec.t2[support], Y, R)
+    if kind == "l1" and k == 2:   # one constraint per entry: no block qualifies, no point
+        assert theta is None
+        return
+    assert theta is not None and theta.shape == R.shape
+    dual_newton, ratio_newton = _scaled_dual(A, Y, theta, spec)
+    dual_residual, ratio_residual = _scaled_dual(A, Y, R, spec)
+    assert ratio_newton <= 1 + 1e-12 and ratio_residual <= 1 + 1e-12     # feasible after the rescaling
+    assert dual_newton <= best.objective + 1e-12 * best.objective       # weak duality: a valid bound
+    if kind == "l1":
+        assert best.objective - dual_newton <= 1e-2 * (best.objective - dual_residual)
+
+
+@pytest.mark.parametrize("kind", ["l1", "group", "sparse_group"])
+@pytest.mark.parametrize("k", [None, 2])
+def test_gap_with_newton_points_bounds_the_true_suboptimality(monkeypatch, kind, k):
+    """Every outer gap (Newton points on) is at least the suboptimality against a tol=1e-12 solve, at
+    tolerances 1e-4 to 1e-8, and the Newton branch runs."""
+    calls = []
+    real = ws_module._newton_dual_point
+
+    def counted(*args):
+        calls.append(1)
+        return real(*args)
+
+    loss, pen = _problem(2, n=100, p=1000, kind=kind, frac=0.05, k=k)
+    best = ss.solve_block(loss, pen, tol=1e-12).objective
+    monkeypatch.setattr(ws_module, "_newton_dual_point", counted)
+    for tol in (1e-4, 1e-6, 1e-8):
+        res = ss.solve_block(loss, pen, tol=tol)
+        assert res.converged and res.gap <= tol * res.objective
+        _assert_gaps_bound_suboptimality(res.history, best, 1e-12 * best)
+    assert calls
+
+
+def test_an_infeasible_newton_point_is_rescaled_so_the_gap_stays_a_bound(monkeypatch):
+    """A grossly infeasible point (y itself, whose unscaled dual value is P(0) > P*) must be rescaled: taken as
+    it is, the gap would be negative and the solver would stop at once, far from the optimum."""
+    loss, pen = _problem(3, n=100, p=1000, frac=0.05)
+    best = ss.solve_block(loss, pen, tol=1e-12).objective
+    Y = np.asarray(loss.y, dtype=float).reshape(1, -1)
+    assert 0.5 * float(np.vdot(Y, Y)) > best * (1 + 1e-3)
+    monkeypatch.setattr(ws_module, "_newton_dual_point", lambda *args: Y.copy())
+    res = ss.solve_block(loss, pen, tol=1e-8)
+    assert res.converged and res.objective - best <= 1e-8 * best
+    _assert_gaps_bound_suboptimality(res.history, best, 1e-12 * best)
+
+
+@pytest.mark.parametrize("kind", ["l1", "group", "sparse_group"])
+def test_newton_points_certify_in_fewer_outer_iterations(monkeypatch, kind):
+    """Same certified accuracy in fewer outer iterations (deterministic counts), never more."""
+    loss, pen = _problem(2, n=100, p=1000, kind=kind, frac=0.05)
+    best = ss.solve_block(loss, pen, tol=1e-12).objective
+    fewer = 0
+    for tol in (1e-4, 1e-6):
+        runs = {}
+        for on in (False, True):
+            monkeypatch.setattr(ws_module, "_NEWTON_DUAL", on)
+            runs[on] = ss.solve_block(loss, pen, tol=tol)
+            assert runs[on].converged and runs[on].objective - best <= tol * best
+            _assert_gaps_bound_suboptimality(runs[on].history, best, 1e-12 * best)
+        assert runs[True].n_iter <= runs[False].n_iter
+        fewer += runs[True].n_iter < runs[False].n_iter
+    assert fewer >= 1
