@@ -284,7 +284,11 @@ def rmatmat(A, R):
 
 
 def colnorm2(A):
-    """Squared Euclidean norms of the columns of a float32 ``A`` (dense, CSR or CSC), summed in float64."""
+    """Squared Euclidean norms of the columns of a float32 ``A`` (dense, CSR or CSC), summed in float64.
+
+    A float64 CSR or CSC ``A`` works too (one pass over its stored entries; a datafit validates a float64 CSC
+    design with it).
+    """
     n, p = A.shape
     if sp.issparse(A):
         sq = compressed_sq_numba if NUMBA_ENABLED else compressed_sq_numpy

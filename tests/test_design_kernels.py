@@ -165,3 +165,130 @@ def test_rmatvec_kernels_agree_with_scipy(fmt, index_dtype):
         np.testing.assert_allclose(u, want, rtol=1e-12, atol=1e-13)
         assert u[3] == 0.0                       # the empty column
     np.testing.assert_allclose(got[0], got[1], rtol=1e-12, atol=1e-13)
+
+
+def _gathered_columns(rng, n, p, density, index_dtype):
+    """A random CSC design (an empty column, an empty row) as the unsigned arrays the epochs receive."""
+    A = _random_sparse(rng, n, p, density, "csc", index_dtype)
+    data, rows, ptr = D.csc_gather_numba(A.data, A.indices, A.indptr, np.arange(p, dtype=np.int64))
+    return A, data, rows, ptr
+
+
+def _assert_lasso_optimal(dense, x, r, thr, atol):
+    """Subgradient conditions of ``0.5 ||y - A x||^2 + sum_j thr_j |x_j|`` at ``x`` with residual ``r``."""
+    g = dense.T @ r
+    on = x != 0
+    np.testing.assert_allclose(g[on], thr[on] * np.sign(x[on]), atol=atol)
+    assert np.all(np.abs(g[~on]) <= thr[~on] + atol)
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_singleton_epoch_twins_agree_with_the_block_epoch(index_dtype):
+    """The lasso epoch (numba, numpy twin) takes the block epoch's steps on single columns, t1 and t2 both
+    counted, an empty column skipped; epochs run to a point that meets the lasso's optimality conditions."""
+    from structsparse.solvers._block_kernels import bcd_epoch_sparse_numba
+
+    rng = np.random.default_rng(9)
+    n, p = 60, 90
+    A, data, rows, ptr = _gathered_columns(rng, n, p, 0.15, index_dtype)
+    dense = A.toarray()
+    y = dense[:, :4] @ rng.standard_normal(4) + 0.1 * rng.standard_normal(n)
+    lips = (dense * dense).sum(axis=0) * (1 + 1e-10)
+    assert lips[3] == 0.0
+    t1 = np.full(p, 0.05 * np.abs(dense.T @ y).max())
+    t2 = np.zeros(p)
+    t2[::3] = 0.3 * t1[0]                          # a one-column group's norm is |x_j|: same threshold as l1
+    runs = {}
+    for name in ("numba", "numpy", "block"):
+        r, x = y.copy(), np.zeros(p)
+        for _ in range(4):
+            if name == "block":
+                bcd_epoch_sparse_numba(data, rows, ptr, r.reshape(1, -1), x.reshape(-1, 1),
+                                       np.arange(p + 1, dtype=np.int64), t1, t2, lips, np.zeros((2, 1)))
+            else:
+                fn = D.csc_singleton_epoch_numba if name == "numba" else D.csc_singleton_epoch_numpy
+                fn(data, rows, ptr, r, x, t1, t2, lips)
+        runs[name] = (x, r)
+        np.testing.assert_allclose(r, y - dense @ x, atol=1e-11)   # the residual follows x
+    for name in ("numpy", "block"):
+        np.testing.assert_allclose(runs["numba"][0], runs[name][0], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(runs["numba"][1], runs[name][1], rtol=1e-10, atol=1e-12)
+    assert np.count_nonzero(runs["numba"][0]) > 0 and runs["numba"][0][3] == 0.0
+    r, x = y.copy(), np.zeros(p)
+    for _ in range(3000):
+        D.csc_singleton_epoch_numba(data, rows, ptr, r, x, t1, t2, lips)
+    _assert_lasso_optimal(dense, x, r, t1 + t2, atol=1e-9)
+
+
+def test_block_epoch_dispatch_writes_through_and_keeps_groups_general():
+    """:func:`csc_block_epoch` updates the caller's (1, n) and (m, 1) arrays in place on single columns, and
+    runs the general block epoch for groups and for several targets (same result as calling it)."""
+    from structsparse.solvers._block_kernels import bcd_epoch_sparse_numba
+
+    rng = np.random.default_rng(10)
+    n, p = 40, 30
+    A, data, rows, ptr = _gathered_columns(rng, n, p, 0.2, np.int32)
+    dense = A.toarray()
+    lips = (dense * dense).sum(axis=0) * (1 + 1e-10)
+    Y = rng.standard_normal((2, n))
+    t1, t2 = np.full(p, 0.5), np.zeros(p)
+    single = np.arange(p + 1, dtype=np.int64)
+    for fn in (D.csc_block_epoch, D.csc_block_epoch_numpy):
+        R, X = Y[:1].copy(), np.zeros((p, 1))
+        fn(data, rows, ptr, R, X, single, t1, t2, lips, np.zeros((2, 1)))
+        R2, X2 = Y[:1].copy(), np.zeros((p, 1))
+        bcd_epoch_sparse_numba(data, rows, ptr, R2, X2, single, t1, t2, lips, np.zeros((2, 1)))
+        assert np.any(X != 0)
+        np.testing.assert_allclose(X, X2, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(R, R2, rtol=1e-10, atol=1e-13)
+    # groups of 3 columns (their Lipschitz bound: the squared Frobenius norm), and two targets on single columns
+    groups = np.arange(0, p + 1, 3, dtype=np.int64)
+    glips = np.add.reduceat(lips, groups[:-1])
+    for ptr_g, lips_g, Yk in ((groups, glips, Y[:1]), (single, lips, Y)):
+        outs = []
+        for fn in (D.csc_block_epoch, D.csc_block_epoch_numpy, bcd_epoch_sparse_numba):
+            R, X = Yk.copy(), np.zeros((p, Yk.shape[0]))
+            fn(data, rows, ptr, R, X, ptr_g, t1[:ptr_g.size - 1], t2[:ptr_g.size - 1], lips_g,
+               np.zeros((6, Yk.shape[0])))
+            outs.append((X, R))
+        for X, R in outs[1:]:
+            np.testing.assert_allclose(X, outs[0][0], rtol=1e-10, atol=1e-13)
+            np.testing.assert_allclose(R, outs[0][1], rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_ws_gradient_agrees_with_the_dense_product(k):
+    rng = np.random.default_rng(11)
+    n, p = 50, 35
+    A, data, rows, ptr = _gathered_columns(rng, n, p, 0.2, np.int64)
+    R = rng.standard_normal((k, n))
+    U = D.csc_ws_gradient_numba(data, rows, ptr, R)
+    assert U.shape == (p, k)
+    np.testing.assert_allclose(U, A.toarray().T @ R.T, rtol=1e-12, atol=1e-13)
+    assert np.all(U[3] == 0.0)
+
+
+def test_a_float64_csc_design_is_validated_by_its_column_norms_pass():
+    """A float64 CSC design: the datafit's one pass gives the column norms the solver uses (read-only), and bad
+    entries still raise the exact checks' errors, naming A, before a bad y's."""
+    from structsparse.exceptions import ParameterError
+
+    rng = np.random.default_rng(12)
+    n, p = 30, 25
+    A = _random_sparse(rng, n, p, 0.3, "csc", np.int32)
+    y = rng.standard_normal(n)
+    loss = ss.LeastSquares(A, y)
+    np.testing.assert_allclose(loss._colnorm2, (A.toarray() ** 2).sum(axis=0), rtol=1e-13)
+    assert not loss._colnorm2.flags.writeable and loss._dual0_product is None
+    ss.solve_block(loss, ss.L1(0.1 * np.abs(A.T @ y).max()), tol=1e-8)
+    assert loss._block_design.colnorm2 is loss._colnorm2          # no second pass in the solver
+    assert ss.LeastSquares(A.tocsr(), y)._colnorm2 is None          # CSR: the exact checks, as before
+    for bad, match in ((np.nan, "finite"), (np.inf, "finite"), (-np.inf, "finite"), (1e200, "largest entry")):
+        B = A.copy()
+        B.data[4] = bad
+        with pytest.raises(ParameterError, match=match) as info:
+            ss.LeastSquares(B, y)
+        assert "'A'" in str(info.value)
+        with pytest.raises(ParameterError, match=match):             # A's error first, as before
+            ss.LeastSquares(B, np.full(n, np.nan))
+    assert np.all(np.isfinite(A.data))                               # the caller's design is untouched

@@ -73,6 +73,7 @@ from ._design_kernels import (
     csc_rmatvec_cols_numpy, csc_rmatvec_colnorm2_numba, csc_rmatvec_colnorm2_numpy, csr_colcounts_numba,
     csr_colcounts_numpy, csr_colnorm2_numba, csr_colnorm2_numpy, csr_gather_counted_numba, csr_gather_counted_numpy,
     csc_rmatvec_numba, csc_rmatvec_numpy, csr_rmatvec_numba, csr_rmatvec_numpy, unsigned_view,
+    csc_block_epoch, csc_ws_gradient_numba,
 )
 from ._inplace_kernels import contiguous_float64, dense_kernels, hybrid_gather
 from ._prox_newton import solve_newton_outer
@@ -149,8 +150,9 @@ def _kernels(use_numba):
     if use_numba:
         scaling, norms = with_singleton_fast_path(group_dual_scaling_numba, group_threshold_norms_numba,
                                                   singleton_dual_scaling_numba, singleton_threshold_norms_numba)
-        return (epoch_dense, bcd_epoch_sparse_numba, scaling, norms, ws_gradient_dense,
-                ws_residual_dense, ws_gradient_sparse_numba, ws_residual_sparse_numba)
+        # sparse: the lasso's single columns get an epoch of their own, and the sums vectorize (_design_kernels)
+        return (epoch_dense, csc_block_epoch, scaling, norms, ws_gradient_dense,
+                ws_residual_dense, csc_ws_gradient_numba, ws_residual_sparse_numba)
     return (epoch_dense, bcd_epoch_sparse_numpy, group_dual_scaling_numpy,
             group_threshold_norms_numpy, ws_gradient_dense, ws_residual_dense,
             ws_gradient_sparse_numpy, ws_residual_sparse_numpy)
@@ -406,8 +408,9 @@ def _design_of(loss):
     design = loss.__dict__.get("_block_design")
     if design is None or design.source is not loss.A:
         design = _Design(loss.A)
-        colnorm2 = loss.__dict__.get("_colnorm2")   # a dense A's column norms, from the datafit's validation pass
-        if not design.sparse and colnorm2 is not None and colnorm2.shape == (design.p,):
+        # the column norms from the datafit's validation pass (a dense or float64 CSC A)
+        colnorm2 = loss.__dict__.get("_colnorm2")
+        if colnorm2 is not None and colnorm2.shape == (design.p,) and (not design.sparse or design.A is loss.A):
             design._colnorm2 = colnorm2
         loss._block_design = design
     return design
