@@ -65,3 +65,58 @@ def test_all_zero_column_keeps_its_value():
     assert k is not None
     x, _, lips_out, _, _ = _run(pn_cd_dense_numba, prob, 5, 0.0)
     assert x[k] == x0[k] and lips_out[k] == 0.0
+
+
+@pytest.mark.parametrize("cycling", [True, False])
+@pytest.mark.parametrize("t1, t2", [(2.0, 0.0), (1.0, 1.5), (5.0, 0.0)])
+def test_screened_descent_takes_the_same_steps(cycling, t1, t2):
+    """The column-norm screen skips zero coordinates that provably stay zero: same x, hu and epochs as without
+    it, from a start near the model's minimizer (small steps, where the screen skips most zero columns) and
+    from far."""
+    from structsparse.solvers._newton_kernels import pn_model_descent_numba, pn_model_descent_screened_numba
+
+    AT, cols, ptr, T1, T2, lips, G, h, x0 = _singleton_problem(4, m=60, n=80, t1=t1, t2=t2, zero_column=False)
+    colnorm = np.sqrt((AT[cols] ** 2).sum(axis=1))
+    V = np.zeros((1, 1))
+    x_star, _, _, _, _ = _run(pn_cd_dense_numba, (AT, cols, ptr, T1, T2, lips, G, h, x0), 20_000, 1e-12)
+    for start in (x0, x_star + 1e-4 * (x_star != 0)):
+        a = pn_model_descent_numba(AT, cols, ptr, T1, T2, lips.copy(), G, h, start, V, 1e-10, 1000, 5, cycling)
+        b = pn_model_descent_screened_numba(AT, cols, ptr, T1, T2, lips.copy(), G, h, start, V, 1e-10, 1000, 5,
+                                            cycling, colnorm)
+        assert a[2] == b[2]
+        np.testing.assert_allclose(b[0], a[0], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(b[1], a[1], rtol=0, atol=1e-12)
+        assert np.count_nonzero(b[0]) < b[0].size          # zero coordinates exist: the screen had work
+
+
+def test_screened_descent_skips_far_zero_columns():
+    """A zero coordinate whose bound says it stays zero is never read: its step constant is never computed
+    (it stays -1, 'unknown'), and a column of NaN there does not reach x or hu. Without the screen it is read."""
+    from structsparse.solvers._newton_kernels import pn_model_descent_numba, pn_model_descent_screened_numba
+
+    AT, cols, ptr, T1, T2, lips, G, h, x0 = _singleton_problem(5, m=30, n=50, t1=1.0, zero_column=False)
+    x0 = np.zeros_like(x0)
+    G = G.copy()
+    G[7] = 0.0
+    AT = AT.copy()
+    AT[cols[7]] = np.nan
+    colnorm = np.sqrt(np.nan_to_num(AT[cols] ** 2).sum(axis=1))
+    colnorm[7] = 0.0                 # a norm of 0 claimed: the bound |G| + 0 < t1 holds at every epoch
+    V = np.zeros((1, 1))
+    lips_b = lips.copy()
+    x, hu, _ = pn_model_descent_screened_numba(AT, cols, ptr, T1, T2, lips_b, G, h, x0, V, 1e-10, 200, 5, True,
+                                               colnorm)
+    assert np.all(np.isfinite(x)) and np.all(np.isfinite(hu)) and x[7] == 0.0
+    assert lips_b[7] == -1.0 and np.all(lips_b[np.flatnonzero(x)] > 0)
+    lips_a = lips.copy()
+    pn_model_descent_numba(AT, cols, ptr, T1, T2, lips_a, G, h, x0, V, 1e-10, 200, 5, True)
+    assert lips_a[7] != -1.0         # read (NaN: the column's constant)
+
+
+def test_screened_descent_refuses_norms_of_another_shape():
+    from structsparse.solvers._newton_kernels import pn_model_descent_screened_numba
+
+    AT, cols, ptr, T1, T2, lips, G, h, x0 = _singleton_problem(6, m=10, n=20)
+    with pytest.raises(ValueError, match="colnorm"):
+        pn_model_descent_screened_numba(AT, cols, ptr, T1, T2, lips.copy(), G, h, x0, np.zeros((1, 1)), 1e-8, 10,
+                                        5, True, np.ones(3))
