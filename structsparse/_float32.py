@@ -34,7 +34,8 @@ __all__ = [
     "rows_dot_numba", "rows_dot_numpy", "rows_axpy_numba", "rows_axpy_numpy",
     "rows_sq_numba", "rows_sq_numpy", "cols_sq_numba", "cols_sq_numpy",
     "compressed_dot_numba", "compressed_dot_numpy", "compressed_axpy_numba", "compressed_axpy_numpy",
-    "compressed_sq_numba", "compressed_sq_numpy",
+    "compressed_sq_numba", "compressed_sq_numpy", "compressed_sq_dot_numba", "compressed_sq_dot_numpy",
+    "csc_colnorm_rmatvec",
 ]
 
 # sums reassociated (they vectorize) and fused multiply-adds; no finite-math assumption
@@ -286,8 +287,7 @@ def rmatmat(A, R):
 def colnorm2(A):
     """Squared Euclidean norms of the columns of a float32 ``A`` (dense, CSR or CSC), summed in float64.
 
-    A float64 CSR or CSC ``A`` works too (one pass over its stored entries; a datafit validates a float64 CSC
-    design with it).
+    A float64 CSR or CSC ``A`` works too (one pass over its stored entries).
     """
     n, p = A.shape
     if sp.issparse(A):
@@ -302,3 +302,52 @@ def colnorm2(A):
 def colnorm_rmatvec(A, v):
     """``(squared column norms, A^T v)`` of a dense float32 ``A`` (n, p) and ``v`` (n,), in float64."""
     return colnorm2(A), rmatmat(A, np.asarray(v, dtype=np.float64).reshape(-1))
+
+
+# ---------------------------------------------------------------------------- a CSC design's validation pass
+@njit(fastmath=_FLAGS)
+def compressed_sq_dot_numba(data, indices, indptr, v):
+    """``(sum_q data[q]^2, sum_q data[q] v[indices[q]])`` over the stored entries of each major index, in float64.
+
+    For a CSC matrix: its squared column norms and ``A^T v`` in one read of
+    its arrays. ``data`` float32 or float64 (the entries are converted
+    exactly); NaN and infinities propagate to both outputs.
+    """
+    m = indptr.size - 1
+    sq = np.empty(m)
+    dot = np.empty(m)
+    for i in range(m):
+        s = 0.0
+        t = 0.0
+        for q in range(indptr[i], indptr[i + 1]):
+            x = np.float64(data[q])
+            s += x * x
+            t += x * v[indices[q]]
+        sq[i] = s
+        dot[i] = t
+    return sq, dot
+
+
+def compressed_sq_dot_numpy(data, indices, indptr, v):
+    """Numpy twin of :func:`compressed_sq_dot_numba`."""
+    return (compressed_sq_numpy(data, indices, indptr, 0, True),
+            compressed_dot_numpy(data, indices, indptr, np.asarray(v, dtype=np.float64).reshape(1, -1))[:, 0])
+
+
+def _unsigned(a):
+    """A nonnegative index array viewed unsigned (no copy): numba then skips its negative-index check per entry."""
+    return a.view(np.dtype(f"u{a.dtype.itemsize}")) if a.dtype.kind == "i" else a
+
+
+def csc_colnorm_rmatvec(A, v):
+    """``(squared column norms, A^T v)`` of a CSC ``A`` (float64 or float32) and ``v`` (n,), in one pass.
+
+    A datafit validates a float64 CSC design with this pass (the norms carry
+    the finiteness and scale checks, as for a dense design): the first
+    product of a solve from zero and the norms of Gap Safe screening come
+    with the validation's read of ``A``.
+    """
+    v = np.ascontiguousarray(v, dtype=np.float64)
+    if NUMBA_ENABLED:
+        return compressed_sq_dot_numba(A.data, _unsigned(A.indices), _unsigned(A.indptr), v)
+    return compressed_sq_dot_numpy(A.data, A.indices, A.indptr, v)

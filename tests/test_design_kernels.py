@@ -269,8 +269,9 @@ def test_ws_gradient_agrees_with_the_dense_product(k):
 
 
 def test_a_float64_csc_design_is_validated_by_its_column_norms_pass():
-    """A float64 CSC design: the datafit's one pass gives the column norms the solver uses (read-only), and bad
-    entries still raise the exact checks' errors, naming A, before a bad y's."""
+    """A float64 CSC design: the datafit's one pass gives the column norms and ``A^T y`` the solver uses
+    (read-only; the product is handed over to the first solve, not kept), and bad entries still raise the exact
+    checks' errors, naming A, before a bad y's."""
     from structsparse.exceptions import ParameterError
 
     rng = np.random.default_rng(12)
@@ -279,9 +280,17 @@ def test_a_float64_csc_design_is_validated_by_its_column_norms_pass():
     y = rng.standard_normal(n)
     loss = ss.LeastSquares(A, y)
     np.testing.assert_allclose(loss._colnorm2, (A.toarray() ** 2).sum(axis=0), rtol=1e-13)
-    assert not loss._colnorm2.flags.writeable and loss._dual0_product is None
-    ss.solve_block(loss, ss.L1(0.1 * np.abs(A.T @ y).max()), tol=1e-8)
+    np.testing.assert_allclose(loss._dual0_product, A.toarray().T @ y, rtol=1e-12, atol=1e-13)
+    assert not loss._colnorm2.flags.writeable and not loss._dual0_product.flags.writeable
+    lam = 0.1 * np.abs(A.T @ y).max()
+    res = ss.solve_block(loss, ss.L1(lam), tol=1e-8)
     assert loss._block_design.colnorm2 is loss._colnorm2          # no second pass in the solver
+    assert loss._dual0_product is None                              # taken by the solve
+    again = ss.solve_block(loss, ss.L1(lam), tol=1e-8)              # a second solve computes it itself
+    np.testing.assert_allclose(again.objective, res.objective, rtol=1e-12)
+    dense = ss.solve_block(ss.LeastSquares(np.asfortranarray(A.toarray()), y), ss.L1(lam), tol=1e-8)
+    np.testing.assert_allclose(res.objective, dense.objective, rtol=1e-7)
+    assert ss.LeastSquares(A, np.c_[y, -y])._dual0_product is None   # several targets: the norms only
     assert ss.LeastSquares(A.tocsr(), y)._colnorm2 is None          # CSR: the exact checks, as before
     for bad, match in ((np.nan, "finite"), (np.inf, "finite"), (-np.inf, "finite"), (1e200, "largest entry")):
         B = A.copy()
@@ -292,3 +301,27 @@ def test_a_float64_csc_design_is_validated_by_its_column_norms_pass():
         with pytest.raises(ParameterError, match=match):             # A's error first, as before
             ss.LeastSquares(B, np.full(n, np.nan))
     assert np.all(np.isfinite(A.data))                               # the caller's design is untouched
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_csc_norms_and_product_pass_agrees_with_scipy(index_dtype):
+    """The validation pass of a CSC design (numba, numpy twin): squared column norms and ``A^T v``, float64 and
+    float32 entries, an empty column; NaN and inf reach both outputs."""
+    from structsparse import _float32 as F
+
+    rng = np.random.default_rng(13)
+    n, p = 40, 33
+    A = _random_sparse(rng, n, p, 0.2, "csc", index_dtype)
+    v = rng.standard_normal(n)
+    for dtype in (np.float64, np.float32):
+        B = A.astype(dtype)
+        dense = B.toarray().astype(np.float64)
+        for sq, dot in (F.csc_colnorm_rmatvec(B, v), F.compressed_sq_dot_numpy(B.data, B.indices, B.indptr, v)):
+            np.testing.assert_allclose(sq, (dense * dense).sum(axis=0), rtol=1e-12)
+            np.testing.assert_allclose(dot, dense.T @ v, rtol=1e-12, atol=1e-13)
+            assert sq[3] == 0.0 and dot[3] == 0.0
+    B = A.copy()
+    col = int(np.flatnonzero(np.diff(B.indptr))[0])
+    B.data[B.indptr[col]] = np.nan
+    sq, dot = F.csc_colnorm_rmatvec(B, v)
+    assert np.isnan(sq[col]) and np.isnan(dot[col]) and np.isfinite(np.delete(sq, col)).all()

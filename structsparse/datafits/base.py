@@ -228,25 +228,31 @@ class Datafit(ABC):
         self._colnorm2, self._dual0_product = _dense_pass(self.A, owner, self._dual_point_at_zero())
 
     def _csc_pass(self, owner):
-        """Validate a float64 CSC ``A`` by one pass over its stored entries that also gives ``_colnorm2``.
+        """Validate a float64 CSC ``A`` in one pass that also gives ``_colnorm2`` and ``_dual0_product``.
 
         The squared column norms decide the finiteness and scale checks as
         for a dense design (:func:`_dense_pass`: NaN and infinities propagate
         to them, and ``max|a|^2 <= max_j ||a_j||^2 <= n max|a|^2``); only when
         they do not decide are the exact checks run, for the right message.
         The pass replaces three reads of ``A.data`` (finiteness, with a
-        temporary, then its largest and smallest entry), and the solvers need
-        the norms anyway (Gap Safe screening). ``A^T theta_0`` is not kept
-        (unlike a dense design's): the solver's first product computes it, and
-        a p-length array fewer is held for the datafit's life.
+        temporary, then its largest and smallest entry) and the solver's first
+        product ``A^T theta_0``, which it computes in the same read (one
+        target; several: the norms only). The block solver takes that product
+        off the datafit when it uses it (a p-length array not kept).
         """
-        colnorm2 = _float32.colnorm2(self.A)   # float64 sums, in one pass (float64 entries too)
+        theta = self._dual_point_at_zero()
+        if theta is None:
+            colnorm2, product = _float32.colnorm2(self.A), None   # float64 sums (float64 entries too)
+        else:
+            colnorm2, product = _float32.csc_colnorm_rmatvec(self.A, theta)
         top = float(colnorm2.max())
         low, high = _SCALE_LIMITS
         if not (np.isfinite(top) and self.A.shape[0] * low * low <= top <= high * high):
             _check_sparse_values(self.A, owner)   # raises on NaN, inf or an entry out of scale, naming A
         colnorm2.setflags(write=False)
-        self._colnorm2 = colnorm2
+        if product is not None:
+            product.setflags(write=False)
+        self._colnorm2, self._dual0_product = colnorm2, product
 
     def _dual_point_at_zero(self):
         """``dual_point(0)`` as a vector for one target, else ``None``."""
