@@ -142,8 +142,6 @@ _EXACT_COND = 10.0
 _NEWTON_DUAL = True
 _NEWTON_GAP = 100.0
 _NEWTON_COST = 32
-_PHASE_FREQ = None
-_PF_WHOLE = False
 
 
 def _kernels(use_numba):
@@ -775,9 +773,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
             # the subproblem is the whole (screened) problem: solve it to the final tolerance at once
             # (P(x*) >= best_dual, so this gap certifies tol; no outer round trip per 0.3x of the gap)
             inner_tol = tol * best_dual
-        whole = ws_size == live.blocks.size
-        R, epochs = solver.solve_subproblem(ws, X, R, inner_tol, proj,
-                                            phase_freq=None if (whole and not _PF_WHOLE) else _PHASE_FREQ)
+        R, epochs = solver.solve_subproblem(ws, X, R, inner_tol, proj)
         last_ws = ws
         history["ws_size"].append(int(ws_size))
         history["epochs"].append(int(epochs))
@@ -1167,7 +1163,6 @@ class _BlockSolver:
                  newton_dual=False):
         self.design, self.spec, self.Y = design, spec, Y
         self.newton_dual = bool(newton_dual) and not design.sparse
-        self.phase_freq = None
         self.last_grad = self.phase_grad = None   # products A_ws^T r of the last gap and of a phase's last gap
         self.cycling = bool(cycling)
         self.exact = bool(exact) and not design.sparse and bool(np.any((spec.t1 <= 0) & (spec.t2 > 0)
@@ -1292,7 +1287,7 @@ class _BlockSolver:
         return np.concatenate(parts), qptr, lam, exact
 
     # ---------------------------------------------------------------- the subproblem
-    def solve_subproblem(self, ws, X, R, inner_tol, proj, phase_freq=None):
+    def solve_subproblem(self, ws, X, R, inner_tol, proj):
         """Block coordinate descent on the groups ``ws`` until their gap is below ``inner_tol``.
 
         Updates ``X`` in place; returns the new residual and the number of epochs.
@@ -1311,7 +1306,6 @@ class _BlockSolver:
         lips = self._ws_lipschitz(ws, Aws, local_ptr)
         Xw = np.ascontiguousarray(X[cols])
         R = np.ascontiguousarray(R)
-        self.phase_freq = phase_freq
         eig = self._exact_blocks(ws, Aws, local_ptr, t1) if self.exact and not self.design.sparse and \
             contiguous_float64(Aws[0]) else None   # columns read in place take the proximal step
         if self.cycling and not self.design.sparse and ws.size > 1:
@@ -1455,8 +1449,7 @@ class _BlockSolver:
         stored = 0
         epochs = checked = 0
         gap = None
-        freq = self.gap_freq if self.phase_freq is None else self.phase_freq
-        next_check = freq
+        next_check = self.gap_freq
         while epochs < budget:
             epoch(Xw, R, lips)
             epochs += 1
@@ -1472,7 +1465,7 @@ class _BlockSolver:
                 checked = epochs
                 if gap <= tol:
                     break
-                next_check = epochs + freq
+                next_check = epochs + self.gap_freq
         # the product A^T r of the last gap, when it is at the returned residual
         self.phase_grad = self.last_grad if gap is not None and checked == epochs else None
         return Xw, R, epochs, gap
