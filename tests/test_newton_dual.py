@@ -136,3 +136,33 @@ def test_newton_points_certify_in_fewer_outer_iterations(monkeypatch, kind):
         assert runs[True].n_iter <= runs[False].n_iter
         fewer += runs[True].n_iter < runs[False].n_iter
     assert fewer >= 1
+
+
+def test_working_set_gaps_are_checked_after_each_anderson_step(monkeypatch):
+    """Phases of a subproblem smaller than the (screened) problem check their gap every _ANDERSON_K + 1 epochs
+    (at most gap_freq); the whole problem's every gap_freq; without Anderson steps or for the lasso, every
+    gap_freq. Both certify the same optimum."""
+    loss, pen = _problem(2, n=100, p=1000, frac=0.05)
+    best = ss.solve_block(loss, pen, tol=1e-12).objective
+    seen = []
+    real = ws_module._BlockSolver.solve_subproblem
+
+    def record(self, ws, X, R, inner_tol, proj, phase_freq=None):
+        seen.append((ws.size, phase_freq))
+        return real(self, ws, X, R, inner_tol, proj, phase_freq=phase_freq)
+
+    monkeypatch.setattr(ws_module._BlockSolver, "solve_subproblem", record)
+    n_groups = pen.groups.n_groups
+    for gap_freq in (10, 4):
+        seen.clear()
+        res = ss.solve_block(loss, pen, tol=1e-8, gap_freq=gap_freq)
+        assert res.converged and res.objective - best <= 1e-8 * best
+        _assert_gaps_bound_suboptimality(res.history, best, 1e-12 * best)
+        expect = min(gap_freq, ws_module._ANDERSON_K + 1)
+        assert any(freq == expect for _, freq in seen)   # (the whole problem left by screening may be smaller)
+        for size, freq in seen:
+            assert freq in (None, expect) and (freq is None or size < n_groups)
+    for other, kwargs in ((pen, {"anderson": False}), (ss.L1(pen.lam), {})):   # no Anderson steps; the lasso
+        seen.clear()
+        ss.solve_block(loss, other, tol=1e-8, **kwargs)
+        assert seen and all(freq is None for _, freq in seen)
