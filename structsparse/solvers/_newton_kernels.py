@@ -21,6 +21,11 @@ exact constant ``sum_i h_i a_ij^2`` the first time it is visited.
 The kernels stop when the largest distance of ``-grad`` to the penalty's
 subdifferential (computed block by block during the epoch, at the point each
 block is visited) is at most ``tol``, or after ``max_epochs`` epochs.
+
+One-column blocks (the lasso-type penalties) take a scalar path
+(:func:`_singleton_epochs`); given the columns' norms, it skips the zero
+coordinates whose model gradient provably stays within the threshold, with
+the same iterates (:func:`pn_model_descent_screened_numba`).
 """
 
 import numpy as np
