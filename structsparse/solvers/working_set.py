@@ -60,11 +60,11 @@ from ._block_kernels import anderson_weights  # noqa: F401  (re-exported: the pa
 from ._block_kernels import (
     anderson_combine_numba, anderson_combine_numpy, anderson_take_reversed_numba, anderson_take_reversed_numpy,
     block_objective_numba, block_objective_numpy, group_combinations_dense_numba, group_combinations_dense_numpy,
-    bcd_epoch_dense_exact_numba, bcd_epoch_dense_exact_numpy, bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy,
+    bcd_epoch_dense_exact_numba, bcd_epoch_dense_exact_numpy, bcd_epoch_sparse_numpy,
     group_dual_scaling_numba, group_dual_scaling_numpy, group_eigh_dense, group_lipschitz_dense,
     group_threshold_norms_numba, group_threshold_norms_numpy, gap_safe_mask_numba, gap_safe_mask_numpy,
     pure_dual_scale_numba, pure_dual_scale_numpy, singleton_dual_scaling_numba,
-    singleton_threshold_norms_numba, ws_gradient_sparse_numba, ws_gradient_sparse_numpy,
+    singleton_threshold_norms_numba, ws_gradient_sparse_numpy,
     ws_residual_sparse_numba, ws_residual_sparse_numpy, with_singleton_fast_path,
 )
 from ._block_spec import BlockSpec, block_columns, block_spec
@@ -670,20 +670,25 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     ws_size = 0
     it = 0
 
+    def feasible_scale(U):
+        """The factor that makes the dual point with products ``U = A^T theta`` feasible for the live groups.
+
+        Also the left-hand sides at ``theta`` itself for a pure penalty (None otherwise); screened groups count 0.
+        """
+        if pure:
+            lhs = solver.threshold_norms(U, live.idx, live.ptr, live.t1, live.t2, 1.0)
+            if dead is not None:
+                lhs[dead] = 0.0
+            return pure_scale(lhs, live.bound), lhs
+        s = solver.dual_scaling(U, live.idx, live.ptr, live.t1, live.t2)
+        if dead is not None:
+            s[dead] = 0.0
+        return max(1.0, float(s.max()) if s.size else 1.0), None
+
     def rescaled_dual(theta):
         """The dual value of ``theta`` (k, n) scaled into the live groups' feasible set (one product)."""
         Ut = design.rmatmat(theta, cols=live.cols if live.cols is not None and 2 * live.cols.size < p else None)
-        if pure:
-            lhs_t = solver.threshold_norms(Ut, live.idx, live.ptr, live.t1, live.t2, 1.0)
-            if dead is not None:
-                lhs_t[dead] = 0.0
-            scale_t = pure_scale(lhs_t, live.bound)
-        else:
-            s_t = solver.dual_scaling(Ut, live.idx, live.ptr, live.t1, live.t2)
-            if dead is not None:
-                s_t[dead] = 0.0
-            scale_t = max(1.0, float(s_t.max()) if s_t.size else 1.0)
-        return _dual_value(Y, theta / scale_t, yy)
+        return _dual_value(Y, theta / feasible_scale(Ut)[0], yy)
 
     # A^T y, the first product from x = 0, came with the datafit's validation pass (read-only)
     U0 = loss.__dict__.get("_dual0_product") if x0 is None and k == 1 else None
@@ -696,16 +701,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         else:
             U = design.rmatmat(R, cols=live.cols if live.cols is not None and 2 * live.cols.size < p else None)
         Rp, Up = proj.project(R, U)
-        if pure:
-            lhs1 = solver.threshold_norms(Up, live.idx, live.ptr, live.t1, live.t2, 1.0)
-            if dead is not None:
-                lhs1[dead] = 0.0
-            scale = pure_scale(lhs1, live.bound)
-        else:
-            s = solver.dual_scaling(Up, live.idx, live.ptr, live.t1, live.t2)
-            if dead is not None:
-                s[dead] = 0.0
-            scale = max(1.0, float(s.max()) if s.size else 1.0)
+        scale, lhs1 = feasible_scale(Up)
         # X is zero outside the last working set (it holds the support), and on screened groups
         pen_value = live.spec.value(X) if last_ws is None else _value_on(spec, X, last_ws)
         objective = 0.5 * float(np.vdot(R, R)) + pen_value
