@@ -12,6 +12,8 @@ import importlib.util
 import os
 import sys
 
+from ._interrupt import deliverable_interrupts
+
 __all__ = ["main", "build_parser"]
 
 # modules that contribute subcommands, in the order they are listed in --help
@@ -107,7 +109,8 @@ def main(argv=None):
         return 2
     try:
         check_outputs(args)
-        return int(args.func(args) or 0)
+        with deliverable_interrupts():   # a Ctrl-C while numba compiles is not lost (_interrupt)
+            return int(args.func(args) or 0)
     except BrokenPipeError:
         # the reader went away (`structsparse ... | head`): stop quietly, as other command-line tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
