@@ -72,8 +72,21 @@ def _let_it_work(proc, cpu_seconds):
         time.sleep(0.1)
 
 
+@pytest.fixture(scope="module")
+def warm_phase():
+    """Run the sweep's kernels once, so that the timed command below spends its CPU on trials.
+
+    On a fresh install numba compiles them on first use (over 8 s of CPU on CI), and a Ctrl-C after 8 s of CPU
+    would then find no finished trial to save.
+    """
+    small = PHASE[:PHASE.index("--m-grid")] + ["--m-grid", "40:44:4", "--trials", "1", "--methods", "group_lasso",
+                                                "--no-progress", "--seed", "0"]
+    done = subprocess.run(_cli(small), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_ctrl_c_on_phase_saves_and_resumes(tmp_path, workers):
+def test_ctrl_c_on_phase_saves_and_resumes(tmp_path, workers, warm_phase):
     out = tmp_path / "sweep.json"
     args = PHASE + ["--workers", workers, "--out", str(out)]
     proc = subprocess.Popen(_cli(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
