@@ -24,7 +24,10 @@ PHASE = ["phase", "--model", "block", "--n", "256", "--block-size", "8", "--k", 
 
 
 def _cli(args):
-    return [sys.executable, "-c", "import sys; from structsparse.cli import main; sys.exit(main(sys.argv[1:]))", *args]
+    # SIGINT back to its default first: a test runner started in the background of a non-interactive shell
+    # ignores SIGINT, and its children would inherit that; a user's terminal does not
+    return [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from structsparse.cli import main; sys.exit(main(sys.argv[1:]))", *args]
 
 
 def _rows(path):

@@ -13,6 +13,15 @@ from structsparse._interrupt import deliverable_interrupts, in_swallowing_callba
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="needs POSIX signals")
 
+
+@pytest.fixture(autouse=True)
+def python_default_sigint():
+    """Python's own SIGINT handler during each test, whatever the runner inherited (a job started in the
+    background of a non-interactive shell starts with SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
 # a stand-in for llvmlite's cache hook: same function name, a file under an "llvmlite" folder
 _SOURCE = """
 def _raw_object_cache_notify():
