@@ -174,6 +174,53 @@ def test_broken_solver_fails(monkeypatch, capsys):
     assert "FAIL" in capsys.readouterr().out
 
 
+_BROKEN_FISTA_COMMAND = """
+import dataclasses
+import importlib
+import sys
+from importlib.metadata import entry_points
+
+fista_module = importlib.import_module("structsparse.solvers.fista")  # the module: the package re-exports the function
+
+real = fista_module.fista
+
+
+def off_by_one_percent(loss, penalty, **kwargs):
+    res = real(loss, penalty, **kwargs)
+    return dataclasses.replace(res, x=res.x * 1.01)
+
+
+fista_module.fista = off_by_one_percent
+command = entry_points(group="console_scripts")["structsparse"].load()  # what the installed script runs
+sys.exit(command())
+"""
+
+
+def test_the_command_exits_non_zero_on_a_failed_row(tmp_path):
+    """The process's exit status, not only ``main``'s return value: 0 when every row passes, 1 on a failed row.
+
+    The installed ``structsparse`` script runs every row of a small selection; then the same entry point runs in a
+    process whose FISTA answers 1 % off (as ``test_broken_solver_fails`` does in this process).
+    """
+    import shutil
+    import subprocess
+    import sys
+
+    args = ["verify", "--penalties", "tree_lasso", "--datafits", "least_squares", "huber"]
+    script = shutil.which("structsparse")
+    command = [script] if script else [sys.executable, "-m", "structsparse"]
+    good = subprocess.run(command + args, capture_output=True, text=True, timeout=600)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "FAIL" not in good.stdout and " passed, worst" in good.stdout
+    runner = tmp_path / "broken_fista.py"
+    runner.write_text(_BROKEN_FISTA_COMMAND)
+    bad = subprocess.run([sys.executable, str(runner)] + args, capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr, bad.stdout + bad.stderr  # failed rows, no crash
+    failed = [line for line in bad.stdout.splitlines() if line.endswith("FAIL") or "  FAIL  (" in line]
+    assert failed and all(" fista " in line for line in failed)  # the broken solver's rows, auto's included
+    assert any(line.split()[2] == AUTO for line in failed)
+
+
 def test_crashing_solvers_and_references_are_failed_rows(monkeypatch):
     def crash(*args, **kwargs):
         raise RuntimeError("boom")
