@@ -21,6 +21,22 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
+#: scikit-learn's multi-output regressor check draws targets with negative entries whatever the estimator's
+#: ``target_tags.positive_only`` (that tag reaches ``check_regressors_train`` but not this check), and Poisson counts
+#: must be non-negative. The estimator does fit several count targets: see
+#: test_structured_regressor_other_datafits_match_cvxpy.
+_POISSON_EXPECTED_FAILURES = {"check_regressor_multioutput": "sklearn draws negative multi-output targets; Poisson "
+                                                              "counts must be >= 0 (positive_only is not applied)"}
+
+
+@parametrize_with_checks([ss.StructuredRegressor(datafit="poisson")],
+                         expected_failed_checks=lambda estimator: _POISSON_EXPECTED_FAILURES, xfail_strict=True)
+def test_sklearn_compatible_poisson(estimator, check):
+    """The Poisson configuration of StructuredRegressor under the same suite: every check but the one above passes
+    (strict: once scikit-learn applies ``positive_only`` to that check, the exception has to go)."""
+    check(estimator)
+
+
 def _data(seed=0, n=50, p=12, k=None):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, p)) + 0.5
