@@ -213,6 +213,11 @@ def test_closed_form_values():
     A = np.eye(3)
     assert ss.LeastSquares(A, [1.0, 2.0, 2.0]).value(np.zeros(3)) == pytest.approx(4.5)
     assert ss.Logistic(A, [1, -1, 1]).value(np.zeros(3)) == pytest.approx(3 * np.log(2))
+    # sum log(1 + exp(-y * A x)) away from zero too, in both label encodings (saturated scores included)
+    z = np.array([0.5, -2.0, 40.0])
+    want = np.log1p(np.exp(-0.5)) + np.log1p(np.exp(-2.0)) + (40.0 + np.log1p(np.exp(-40.0)))
+    assert ss.Logistic(A, [1, -1, -1]).value(z) == pytest.approx(want, rel=1e-14)
+    assert ss.Logistic(A, [1, 0, 0]).value(z) == pytest.approx(want, rel=1e-14)
     assert ss.Huber(A, [0.5, 3.0, -2.0], delta=1.0).value(np.zeros(3)) == pytest.approx(0.125 + 2.5 + 1.5)
     assert ss.Poisson(A, [1.0, 0.0, 2.0]).value(np.array([0.0, 1.0, np.log(2.0)])) == pytest.approx(
         1.0 + np.e + 2.0 - 2.0 * np.log(2.0))

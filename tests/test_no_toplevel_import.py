@@ -43,6 +43,52 @@ def test_no_module_imports_the_top_level_package():
     assert offenders == [], "use relative imports:\n" + "\n".join(offenders)
 
 
+#: Names a module may take from the top-level package by a relative import: its version string (cli's --version).
+_TOP_LEVEL_NAMES_ALLOWED = {"__version__"}
+
+
+def _names_from_the_top_level(path, source):
+    """``(line, name)`` of every name a relative import takes from the top-level package that is not a submodule.
+
+    ``from .. import _saving`` loads a module of the package; ``from .. import GroupLasso`` reads the top-level
+    namespace (its ``__init__``), which the rule forbids just as ``import structsparse`` (an ``__init__`` that
+    re-exports from this very module would make the import circular).
+    """
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    package = list(rel.parts[:-1])  # the package a relative import starts from (for a module and an __init__)
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.ImportFrom) and node.level):
+            continue
+        base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+        target = base + (node.module.split(".") if node.module else [])
+        if target != ["structsparse"]:
+            continue
+        for alias in node.names:
+            sub = PACKAGE / alias.name
+            if not (sub.with_suffix(".py").is_file() or (sub / "__init__.py").is_file()):
+                found.append((node.lineno, alias.name))
+    return found
+
+
+def test_relative_imports_take_only_submodules_from_the_top_level_package():
+    files = sorted(PACKAGE.rglob("*.py"))
+    taken = {f"{p.relative_to(PACKAGE.parent)}:{line}: {name}" for p in files if p.parent != PACKAGE or
+             p.name != "__init__.py" for line, name in _names_from_the_top_level(p, p.read_text(encoding="utf-8"))}
+    offenders = sorted(t for t in taken if t.rsplit(": ", 1)[1] not in _TOP_LEVEL_NAMES_ALLOWED)
+    assert offenders == [], "import from the defining module, not from structsparse's namespace:\n" + \
+        "\n".join(offenders)
+
+
+def test_the_relative_import_checker_catches_a_public_name():
+    fake = PACKAGE / "cs" / "_not_a_real_module.py"  # only its path is used: nothing is written there
+    src = "from .. import GroupLasso, _saving\nfrom ..penalties import L1\nfrom . import convex\n"
+    assert _names_from_the_top_level(fake, src) == [(1, "GroupLasso")]
+    top = PACKAGE / "_not_a_real_module.py"
+    assert _names_from_the_top_level(top, "from . import prox, Groups, __version__\n") == \
+        [(1, "Groups"), (1, "__version__")]
+
+
 @pytest.mark.parametrize("name", ["structsparse.cli", "structsparse.demo"])
 def test_relative_module_lists_still_resolve(name):
     import importlib
