@@ -58,6 +58,8 @@ def test_csr_counts_and_counted_gather_agree_with_scipy(index_dtype):
         assert counts.dtype == np.int32
         np.testing.assert_array_equal(counts, want_counts)
     counts = D.csr_colcounts_numba(A.indices, p)
+    # both placements run: a list of hits (under a tenth of the entries: one column, none) and row by row
+    assert 10 * counts[3] < A.nnz and 10 * counts.sum() >= A.nnz
     for cols in (rng.permutation(p)[:23], np.array([3]), np.arange(p), np.array([], dtype=np.int64)):
         cols = np.ascontiguousarray(cols, dtype=np.int64)
         outs = [fn(A.data, A.indices, A.indptr, cols, counts, p)

@@ -168,9 +168,14 @@ def _place_marked(data, indices, indptr, mark, slot, colptr):
     """The entries of the marked columns of a CSR matrix, placed as CSC arrays by the column pointers ``colptr``.
 
     One flat pass over the indices lists the hits, a pass over the hits places them (column ``slot[c]`` of the
-    output for a marked column ``c``).
+    output for a marked column ``c``). When the hits are at least a tenth of the entries, one pass row by row
+    places them directly: the listing pass's branch on the mark is then mispredicted often (p = n = 10^4,
+    density 1e-2: 20 % of the columns 7.0 -> 4.9 ms, 60 % 16.4 -> 9.0 ms; p = 10^5, density 1e-3, 10 %: 5.2 ->
+    4.4 ms), while for a few columns the listing pass is the faster (p = 10^6, 80 columns: 1.0 against 1.4 ms).
     """
     m = colptr.size - 1
+    if 10 * colptr[m] >= indices.size:
+        return _place_marked_by_rows(data, indices, indptr, mark, slot, colptr)
     hits = np.empty(colptr[m], dtype=indptr.dtype)
     h = 0
     for q in range(indices.size):
@@ -190,6 +195,25 @@ def _place_marked(data, indices, indptr, mark, slot, colptr):
         out_data[pos] = data[e]
         out_rows[pos] = i
         fill[j] = pos + 1
+    return out_data, out_rows, colptr
+
+
+@njit
+def _place_marked_by_rows(data, indices, indptr, mark, slot, colptr):
+    """:func:`_place_marked` in one pass over the rows (no list of hits)."""
+    m = colptr.size - 1
+    fill = colptr[:m].copy()
+    out_data = np.empty(colptr[m])
+    out_rows = np.empty(colptr[m], dtype=indices.dtype)
+    for i in range(indptr.size - 1):
+        for q in range(indptr[i], indptr[i + 1]):
+            c = indices[q]
+            if mark[c]:
+                j = slot[c]
+                pos = fill[j]
+                out_data[pos] = data[q]
+                out_rows[pos] = i
+                fill[j] = pos + 1
     return out_data, out_rows, colptr
 
 
