@@ -327,3 +327,35 @@ def test_csc_norms_and_product_pass_agrees_with_scipy(index_dtype):
     B.data[B.indptr[col]] = np.nan
     sq, dot = F.csc_colnorm_rmatvec(B, v)
     assert np.isnan(sq[col]) and np.isnan(dot[col]) and np.isfinite(np.delete(sq, col)).all()
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_gram_of_gathered_columns_agrees_with_numpy_twin_and_dense(index_dtype):
+    """``csc_gram_numba`` on columns gathered in any order (an empty one included) equals the dense
+    ``A_S^T A_S`` and its numpy twin, and is symmetric."""
+    rng = np.random.default_rng(7)
+    n, p = 30, 50
+    A = _random_sparse(rng, n, p, 0.2, "csc", index_dtype)
+    cols = np.array([7, 3, 0, 41, 7, 12, 29], dtype=np.int64)   # shuffled, column 3 empty, column 7 twice
+    data, rows, colptr = D.csc_gather_numba(A.data, A.indices, A.indptr, cols)
+    want = A.toarray()[:, cols].T @ A.toarray()[:, cols]
+    G = D.csc_gram_numba(data, rows, colptr, n)
+    assert G.shape == (cols.size, cols.size) and G.dtype == np.float64
+    np.testing.assert_allclose(G, want, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(D.csc_gram_numpy(data, rows, colptr, n), G, rtol=1e-12, atol=1e-13)
+    np.testing.assert_array_equal(G, G.T)
+    assert np.all(G[1] == 0.0)
+
+
+def test_gram_sums_repeated_entries_of_a_column():
+    """A column holding the same row twice (unsummed CSC arrays) counts as their sum, as in scipy."""
+    data = np.array([1.0, 2.0, 3.0, -1.0, 4.0])
+    rows = np.array([0, 2, 0, 1, 2], dtype=np.int64)   # column 0: rows 0, 2, 0 (row 0 twice); column 1: rows 1, 2
+    colptr = np.array([0, 3, 5], dtype=np.int64)
+    dense = np.zeros((3, 2))
+    for j in range(2):
+        for q in range(colptr[j], colptr[j + 1]):
+            dense[rows[q], j] += data[q]
+    want = dense.T @ dense
+    np.testing.assert_allclose(D.csc_gram_numba(data, rows, colptr, 3), want, rtol=1e-14)
+    np.testing.assert_allclose(D.csc_gram_numpy(data, rows, colptr, 3), want, rtol=1e-14)

@@ -166,3 +166,148 @@ def test_working_set_gaps_are_checked_after_each_anderson_step(monkeypatch):
         seen.clear()
         ss.solve_block(loss, other, tol=1e-8, **kwargs)
         assert seen and all(freq is None for _, freq in seen)
+
+
+# ---------------------------------------------------------------------------- the sparse lasso's Newton dual point
+def _sparse_lasso(seed, fmt="csc", n=200, p=1000, density=0.02, frac=0.1):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    A = sp.random(n, p, density=density, format="csc", random_state=seed, data_rvs=rng.standard_normal)
+    y = rng.standard_normal(n)
+    A = A.asformat(fmt)
+    loss = ss.LeastSquares(A, y)
+    return loss, ss.L1(frac * ss.lambda_max(loss, ss.L1(1.0)))
+
+
+def _sparse_scaled_dual(A, y, theta, lam):
+    """Dual value of ``theta`` scaled into the lasso's feasible set, and the largest ratio after the scaling."""
+    ratio = float(np.abs(A.T @ theta).max()) / lam
+    scale = max(1.0, ratio)
+    d = y - theta / scale
+    return 0.5 * float(y @ y) - 0.5 * float(d @ d), ratio / scale
+
+
+@pytest.fixture
+def newton_everywhere(monkeypatch):
+    """The sparse Newton point's cost rules lifted, so that small test problems take it."""
+    monkeypatch.setattr(ws_module, "_NEWTON_COST_SPARSE", 1e12)
+    monkeypatch.setattr(ws_module, "_NEWTON_OVERHEAD", 0)
+
+
+@pytest.mark.parametrize("use_numba", [True, False])
+def test_sparse_lasso_point_is_feasible_below_the_optimum_and_the_exact_projection(use_numba):
+    """From a residual near the optimum on the optimal support, the sparse point (numba kernels or numpy twins)
+    rescaled is feasible, its dual value is at most P* (weak duality) and within 1 % of the residual's error;
+    unscaled it is the projection of y onto the support's affine constraints (A_S^T theta = lam sign(x*_S))."""
+    from structsparse.solvers._design_kernels import csc_gather_numpy
+    from structsparse.solvers._newton_kernels import lasso_dual_point_sparse
+
+    loss, pen = _sparse_lasso(4)
+    A, y, lam = loss.A.tocsc(), np.asarray(loss.y, dtype=float), pen.lam
+    best = ss.solve_block(loss, pen, tol=1e-13)
+    x = best.x * (1.0 - 3e-4)
+    r = y - A @ x
+    objective = 0.5 * float(r @ r) + lam * float(np.abs(x).sum())
+    assert 1e-10 < (objective - best.objective) / best.objective < 1e-5
+    S = np.flatnonzero(best.x)
+    data, rows, colptr = csc_gather_numpy(A.data, A.indices, A.indptr, S)
+    r_before = r.copy()
+    theta = lasso_dual_point_sparse(data, rows, colptr, A[:, S].T @ r, lam * np.sign(x[S]), r, use_numba=use_numba)
+    np.testing.assert_array_equal(r, r_before)   # not modified
+    AS = A[:, S].toarray()
+    np.testing.assert_allclose(AS.T @ theta, lam * np.sign(x[S]), rtol=0, atol=1e-9 * lam)
+    z = np.linalg.lstsq(AS, y, rcond=None)[0] - np.linalg.solve(AS.T @ AS, lam * np.sign(x[S]))
+    np.testing.assert_allclose(theta, y - AS @ z, rtol=1e-8, atol=1e-10)
+    dual_newton, ratio_newton = _sparse_scaled_dual(A, y, theta, lam)
+    dual_residual, ratio_residual = _sparse_scaled_dual(A, y, r, lam)
+    assert ratio_newton <= 1 + 1e-12 and ratio_residual <= 1 + 1e-12
+    assert dual_newton <= best.objective + 1e-12 * best.objective
+    assert best.objective - dual_newton <= 1e-2 * (best.objective - dual_residual)
+
+
+def test_sparse_lasso_point_refuses_more_columns_than_rows():
+    from structsparse.solvers._newton_kernels import lasso_dual_point_sparse
+
+    rng = np.random.default_rng(0)
+    n, m = 4, 6
+    data = rng.standard_normal(2 * m)
+    rows = np.tile(np.arange(2), m).astype(np.int64)
+    colptr = np.arange(0, 2 * m + 1, 2, dtype=np.int64)
+    assert lasso_dual_point_sparse(data, rows, colptr, np.ones(m), np.ones(m), np.ones(n)) is None
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_sparse_gaps_with_newton_points_bound_the_true_suboptimality(monkeypatch, newton_everywhere, fmt):
+    """Every outer gap on a CSC or CSR design, Newton points on, is at least the suboptimality against a
+    tol=1e-13 solve, at tolerances 1e-4 to 1e-8; both the outer and the subproblems' branches run."""
+    calls = []
+    real_point, real_inner = ws_module.lasso_dual_point_sparse, ws_module._BlockSolver._sparse_newton_gap
+
+    def point(*args, **kwargs):
+        calls.append("point")
+        return real_point(*args, **kwargs)
+
+    def inner(self, *args):
+        calls.append("inner")
+        return real_inner(self, *args)
+
+    loss, pen = _sparse_lasso(0, fmt=fmt, n=200, p=2000, density=0.01, frac=0.05)
+    best = ss.solve_block(loss, pen, tol=1e-13).objective
+    monkeypatch.setattr(ws_module, "lasso_dual_point_sparse", point)
+    monkeypatch.setattr(ws_module._BlockSolver, "_sparse_newton_gap", inner)
+    for tol in (1e-4, 1e-6, 1e-8):
+        res = ss.solve_block(loss, pen, tol=tol)
+        assert res.converged and res.gap <= tol * res.objective and res.objective - best <= tol * best
+        _assert_gaps_bound_suboptimality(res.history, best, 1e-12 * best)
+    assert "inner" in calls and calls.count("point") > calls.count("inner")   # some from the outer gap
+
+
+def test_an_infeasible_sparse_newton_point_is_rescaled_so_the_gap_stays_a_bound(monkeypatch, newton_everywhere):
+    """y itself forced in as the sparse point (its unscaled dual value P(0) exceeds P*): rescaled, the gaps
+    remain bounds and the solver stops only at the optimum."""
+    loss, pen = _sparse_lasso(3, n=200, p=2000, density=0.01, frac=0.05)
+    best = ss.solve_block(loss, pen, tol=1e-13).objective
+    y = np.asarray(loss.y, dtype=float)
+    assert 0.5 * float(y @ y) > best * (1 + 1e-3)
+    monkeypatch.setattr(ws_module, "lasso_dual_point_sparse", lambda *args, **kwargs: y.copy())
+    res = ss.solve_block(loss, pen, tol=1e-8)
+    assert res.converged and res.objective - best <= 1e-8 * best
+    _assert_gaps_bound_suboptimality(res.history, best, 1e-12 * best)
+
+
+def test_sparse_newton_points_certify_in_fewer_outer_iterations(monkeypatch, newton_everywhere):
+    """Same certified accuracy in no more outer iterations and epochs (deterministic counts), fewer somewhere."""
+    fewer = 0
+    for seed in (0, 1):
+        loss, pen = _sparse_lasso(seed, n=200, p=1000, density=0.02, frac=0.1)
+        best = ss.solve_block(loss, pen, tol=1e-13).objective
+        for tol in (1e-4, 1e-6):
+            runs = {}
+            for on in (False, True):
+                monkeypatch.setattr(ws_module, "_NEWTON_DUAL_SPARSE", on)
+                runs[on] = ss.solve_block(loss, pen, tol=tol)
+                assert runs[on].converged and runs[on].objective - best <= tol * best
+            assert runs[True].n_iter <= runs[False].n_iter
+            assert sum(runs[True].history["epochs"]) <= sum(runs[False].history["epochs"])
+            fewer += runs[True].n_iter < runs[False].n_iter
+    assert fewer >= 2
+
+
+def test_dense_designs_and_groups_never_take_the_sparse_point(monkeypatch, newton_everywhere):
+    """The sparse point is the lasso's on scipy.sparse designs only: a dense design, groups or two targets on a
+    sparse one do not call it (the dense path is unchanged)."""
+    import scipy.sparse as sp
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the sparse Newton point was called")
+
+    monkeypatch.setattr(ws_module, "lasso_dual_point_sparse", refuse)
+    loss, pen = _sparse_lasso(0, n=200, p=1000, density=0.02, frac=0.1)
+    A, y = loss.A, np.asarray(loss.y, dtype=float)
+    assert ss.solve_block(ss.LeastSquares(A.toarray(), y), pen, tol=1e-8).converged
+    groups = ss.Groups.contiguous(A.shape[1], 5)
+    group_pen = ss.GroupLasso(groups, 0.1 * ss.lambda_max(loss, ss.GroupLasso(groups, 1.0)))
+    assert ss.solve_block(loss, group_pen, tol=1e-8).converged
+    Y = np.column_stack([y, np.roll(y, 1)])
+    assert ss.solve_block(ss.LeastSquares(sp.csc_matrix(A), Y), pen, tol=1e-8).converged

@@ -18,6 +18,10 @@ column, a CSR matrix row by row, through its ``data``, ``indices`` and
 - ``A[:, cols]^T r`` for the columns still alive after screening
   (:func:`csc_rmatvec_cols_numba`): the outer loop of the lasso stops reading
   the columns that Gap Safe screening removed.
+- the Gram matrix ``A_S^T A_S`` of a few gathered columns
+  (:func:`csc_gram_numba`), for the lasso's Newton dual point
+  (:func:`._newton_kernels.lasso_dual_point_sparse`): row by row, a cost of
+  the sum of squared entries per row instead of ``m^2`` column products.
 
 Sparse index arrays may be int32 or int64; data is float64 (the datafit
 validates it). Every ``*_numba`` function here runs its kernel on unsigned
@@ -52,7 +56,7 @@ __all__ = [
     "csc_rmatvec_colnorm2_numba", "csc_rmatvec_colnorm2_numpy", "csr_colcounts_numba", "csr_colcounts_numpy",
     "csr_gather_counted_numba", "csr_gather_counted_numpy", "csc_rmatvec_numba", "csc_rmatvec_numpy",
     "csr_rmatvec_numba", "csr_rmatvec_numpy", "csc_singleton_epoch_numba", "csc_singleton_epoch_numpy",
-    "csc_block_epoch", "csc_block_epoch_numpy", "csc_ws_gradient_numba",
+    "csc_block_epoch", "csc_block_epoch_numpy", "csc_ws_gradient_numba", "csc_gram_numba", "csc_gram_numpy",
 ]
 
 # sums over stored entries may be reassociated (so that they vectorize, with gathers) and products fused into
@@ -482,3 +486,56 @@ def csc_ws_gradient_numba(data, rows, colptr, R):
         for j in range(m):
             U[j, c] = _gather_dot(data, rows, r, colptr[j], colptr[j + 1])
     return U
+
+
+# ---------------------------------------------------------------------------- Gram matrix of a few columns
+@_unsigned_indices
+@njit
+def csc_gram_numba(data, rows, colptr, n):
+    """``A_S^T A_S`` (m, m) dense, for ``m`` columns in CSC arrays ``(data, rows, colptr)`` with ``n`` rows.
+
+    Row by row: the entries are regrouped by row (a counting pass), and each
+    row adds the products of its entries' pairs, so the cost is the sum over
+    rows of (entries in the row)^2, not ``m^2`` column dot products. Repeated
+    entries of one column in a row are summed, as scipy does.
+    """
+    m = colptr.size - 1
+    nnz = colptr[m]
+    rowptr = np.zeros(n + 1, dtype=np.int64)
+    for q in range(nnz):
+        rowptr[rows[q] + 1] += 1
+    for i in range(n):
+        rowptr[i + 1] += rowptr[i]
+    fill = rowptr[:n].copy()
+    col_of = np.empty(nnz, dtype=np.int64)
+    val_of = np.empty(nnz)
+    for j in range(m):   # columns in order: within a row, the column numbers do not decrease
+        for q in range(colptr[j], colptr[j + 1]):
+            i = rows[q]
+            col_of[fill[i]] = j
+            val_of[fill[i]] = data[q]
+            fill[i] += 1
+    G = np.zeros((m, m))
+    for i in range(n):
+        for a in range(rowptr[i], rowptr[i + 1]):
+            ja = col_of[a]
+            va = val_of[a]
+            G[ja, ja] += va * va
+            for b in range(a + 1, rowptr[i + 1]):
+                jb = col_of[b]
+                if jb == ja:   # the same column twice in this row: its cross term counts twice on the diagonal
+                    G[ja, ja] += 2.0 * va * val_of[b]
+                else:
+                    G[ja, jb] += va * val_of[b]
+    for j in range(m):
+        for k in range(j + 1, m):
+            G[k, j] = G[j, k]
+    return G
+
+
+def csc_gram_numpy(data, rows, colptr, n):
+    """Numpy twin of :func:`csc_gram_numba` (scipy's sparse product)."""
+    import scipy.sparse as sp
+
+    A = sp.csc_matrix((data, rows.astype(np.int64), colptr.astype(np.int64)), shape=(n, colptr.size - 1))
+    return np.asarray((A.T @ A).toarray(), dtype=np.float64)

@@ -26,14 +26,20 @@ One-column blocks (the lasso-type penalties) take a scalar path
 (:func:`_singleton_epochs`); given the columns' norms, it skips the zero
 coordinates whose model gradient provably stays within the threshold, with
 the same iterates (:func:`pn_model_descent_screened_numba`).
+
+:func:`lasso_dual_point_sparse` is the least-squares lasso's Newton dual point
+on a scipy.sparse design (the block solver's certificate near the optimum);
+its Gram matrix comes from :func:`._design_kernels.csc_gram_numba`.
 """
 
 import numpy as np
 
-from .._numba import njit
-from ._block_kernels import _prox_block, _prox_block_numpy
+from .._numba import NUMBA_ENABLED, njit
+from ._block_kernels import _prox_block, _prox_block_numpy, ws_residual_sparse_numba, ws_residual_sparse_numpy
+from ._design_kernels import csc_gram_numba, csc_gram_numpy
 
-__all__ = ["pn_cd_dense_numba", "pn_cd_dense_numpy", "pn_model_descent_numba", "pn_model_descent_screened_numba",
+__all__ = ["lasso_dual_point_sparse",
+           "pn_cd_dense_numba", "pn_cd_dense_numpy", "pn_model_descent_numba", "pn_model_descent_screened_numba",
            "subdiff_distance_numba", "subdiff_distance_numpy"]
 
 
@@ -450,3 +456,61 @@ def pn_model_descent_screened_numba(AT, cols, ptr, t1, t2, lips, G, h, x0, V, to
                                   max_epochs - epochs, n_extra, False, colnorm[pos] if colnorm.size > 0 else colnorm)
         x[pos] = xb
     return x, hu, epochs
+
+
+def lasso_dual_point_sparse(data, rows, colptr, u, bound_signed, theta0, use_numba=NUMBA_ENABLED):
+    """The lasso's dual point on the support's constraints (sparse columns), or None; to be rescaled.
+
+    For the least-squares lasso with one target, near the optimum the dual
+    constraints of the support ``S`` hold with equality, ``A_S^T theta =
+    t_S sign(x_S)``: an affine set, on which the dual objective's gradient
+    ``y - theta* = A x*`` is orthogonal, so that a point on it loses only
+    ``0.5 ||theta - theta*||^2`` of dual value where the rescaled residual
+    loses about ``||theta - theta*||`` (the residual's gap is of order the
+    square root of the suboptimality, this point's of order the
+    suboptimality). With ``theta0 = y - A_S x_S`` (the residual) and ``u =
+    A_S^T theta0``, the point ``theta0 - A_S delta`` with ``(A_S^T A_S) delta
+    = u - t_S sign(x_S)`` is that set's projection of ``y``: the support
+    refitted with its signs fixed. The caller rescales it like any dual point
+    (the constraints off the support, and rounding, are not guaranteed), so a
+    poor point costs time, never validity.
+
+    Parameters
+    ----------
+    data, rows, colptr : ndarray
+        The support's columns as CSC arrays (``n = theta0.size`` rows).
+    u : ndarray, shape (m,)
+        ``A_S^T theta0``.
+    bound_signed : ndarray, shape (m,)
+        ``t_j sign(x_j)``, each constraint's right-hand side on the face.
+    theta0 : ndarray, shape (n,)
+        The residual the point corrects (not modified).
+    use_numba : bool
+        The numba kernels or their numpy twins.
+
+    Returns
+    -------
+    ndarray of shape (n,) or None
+        None when the Gram matrix is not positive definite (more columns than
+        rows, or dependent ones) or the point is not finite.
+    """
+    import scipy.linalg
+
+    m = colptr.size - 1
+    n = theta0.size
+    if m == 0 or m > n:   # more constraints than unknowns: the Gram matrix is singular
+        return None
+    gram = (csc_gram_numba if use_numba else csc_gram_numpy)(data, rows, colptr, n)
+    # a hair of regularization (relative to the trace) keeps near-dependent columns factorizable
+    gram[np.diag_indices_from(gram)] += 1e-12 * max(float(np.trace(gram)), np.finfo(float).tiny)
+    try:
+        factor = scipy.linalg.cho_factor(gram, check_finite=False)
+        delta = scipy.linalg.cho_solve(factor, np.asarray(u, dtype=float) - bound_signed, check_finite=False)
+    except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+        return None
+    residual = ws_residual_sparse_numba if use_numba else ws_residual_sparse_numpy
+    theta = residual(data, rows, colptr, np.ascontiguousarray(delta.reshape(m, 1)),
+                     np.ascontiguousarray(theta0, dtype=float).reshape(1, n))[0]
+    if not np.all(np.isfinite(theta)):
+        return None
+    return theta
