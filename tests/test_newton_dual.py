@@ -311,3 +311,27 @@ def test_dense_designs_and_groups_never_take_the_sparse_point(monkeypatch, newto
     assert ss.solve_block(loss, group_pen, tol=1e-8).converged
     Y = np.column_stack([y, np.roll(y, 1)])
     assert ss.solve_block(ss.LeastSquares(sp.csc_matrix(A), Y), pen, tol=1e-8).converged
+
+
+def test_sparse_whole_problem_checks_its_gap_when_its_rate_predicts_the_target(monkeypatch):
+    """The sparse lasso's whole-problem phase checks its gap when the gap's rate predicts the target: same
+    certified accuracy, gaps still bounds, at most gap_freq epochs more on any run and fewer in all; the last
+    phase stops off the gap_freq grid somewhere (the prediction is what ran)."""
+    total = {False: 0, True: 0}
+    off_grid = 0
+    for seed in (0, 1):
+        loss, pen = _sparse_lasso(seed, n=300, p=300, density=0.03, frac=0.003)
+        best = ss.solve_block(loss, pen, tol=1e-13).objective
+        for tol in (1e-6, 1e-8):
+            runs = {}
+            for on in (False, True):
+                monkeypatch.setattr(ws_module, "_PREDICT_CHECKS", on)
+                runs[on] = ss.solve_block(loss, pen, tol=tol)
+                assert runs[on].converged and runs[on].objective - best <= tol * best
+                _assert_gaps_bound_suboptimality(runs[on].history, best, 1e-12 * best)
+                assert runs[on].history["ws_size"][-1] == 300   # the last subproblem is the whole problem
+                total[on] += sum(runs[on].history["epochs"])
+            assert sum(runs[True].history["epochs"]) <= sum(runs[False].history["epochs"]) + 10
+            assert all(e % 10 == 0 for e in runs[False].history["epochs"])
+            off_grid += runs[True].history["epochs"][-1] % 10 != 0
+    assert total[True] < total[False] and off_grid >= 1

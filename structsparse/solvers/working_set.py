@@ -169,6 +169,10 @@ _NEWTON_GAP_SPARSE = 100.0
 # entries read, must also fit in the epochs until the next check (p = n = 10^4, density 1e-4: a working set of
 # 116 columns, 0.45 ms per try against 0.07 ms per epoch, made the solve 15 % slower)
 _NEWTON_OVERHEAD = 300_000
+# The sparse lasso's subproblem on the whole (screened) problem, the certificate's phase: after two gap checks, the
+# next one comes when the gap's rate between them predicts the target (at most gap_freq epochs later), instead of
+# every gap_freq epochs
+_PREDICT_CHECKS = True
 
 
 def _kernels(use_numba):
@@ -666,7 +670,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     solver = _BlockSolver(design, spec, Y, _kernels(NUMBA_ENABLED), anderson, gap_freq, max_epochs,
                           cycling=_ACTIVE_CYCLING, exact=_EXACT_BLOCKS, newton_dual=_NEWTON_DUAL)
     # the lasso on a sparse design (one target, single columns): its own Newton dual point
-    solver.newton_sparse = _NEWTON_DUAL_SPARSE and design.sparse and k == 1 and spec.ptr.size - 1 == spec.idx.size
+    sparse_lasso = design.sparse and k == 1 and spec.ptr.size - 1 == spec.idx.size
+    solver.newton_sparse = _NEWTON_DUAL_SPARSE and sparse_lasso
     idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
     n_blocks = spec.n_blocks
     unpen = spec.unpenalized
@@ -818,6 +823,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         phase_freq = min(gap_freq, _ANDERSON_K + 1) if _CHECK_AFTER_ANDERSON and anderson and grouped and \
             ws_size < live.blocks.size else None
         solver.newton_passed = False
+        # the sparse lasso's whole (screened) problem: its gap is checked when its rate predicts the target
+        solver.predict_checks = _PREDICT_CHECKS and sparse_lasso and ws_size == live.blocks.size
         R, epochs = solver.solve_subproblem(ws, X, R, inner_tol, proj, phase_freq=phase_freq)
         last_ws = ws
         history["ws_size"].append(int(ws_size))
@@ -1210,6 +1217,7 @@ class _BlockSolver:
         self.newton_dual = bool(newton_dual) and not design.sparse
         self.newton_sparse = False   # the Newton dual point of a lasso (one target) on a sparse design (solve_block)
         self.newton_passed = False   # the last subproblem's gap passed with it
+        self.predict_checks = False  # gap checks when the gap's rate predicts the target (set by solve_block)
         self.phase_freq = None   # epochs between a phase's gap checks in the current subproblem (None: gap_freq)
         self.last_grad = self.phase_grad = None   # products A_ws^T r of the last gap and of a phase's last gap
         self.cycling = bool(cycling)
@@ -1524,7 +1532,7 @@ class _BlockSolver:
             residuals = np.empty((_ANDERSON_K + 1, R.size))
         stored = 0
         epochs = checked = 0
-        gap = None
+        gap = last_check = None
         newton_helps = True   # the sparse lasso's Newton gap, until it fails to halve the residual's in this phase
         freq = self.gap_freq if self.phase_freq is None else self.phase_freq
         next_check = freq
@@ -1548,6 +1556,12 @@ class _BlockSolver:
                 if gap <= tol:
                     break
                 next_check = epochs + freq
+                if self.predict_checks:
+                    # the next check when the gap's rate since the last one says it meets tol (at most freq)
+                    if last_check is not None and 0.0 < gap < last_check[1]:
+                        rate = np.log(gap / last_check[1]) / (epochs - last_check[0])
+                        next_check = epochs + int(min(freq, max(1.0, np.ceil(np.log(tol / gap) / rate))))
+                    last_check = (epochs, gap)
         # the product A^T r of the last gap, when it is at the returned residual
         self.phase_grad = self.last_grad if gap is not None and checked == epochs else None
         return Xw, R, epochs, gap
