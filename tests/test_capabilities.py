@@ -167,12 +167,12 @@ def test_auto_records_its_choice():
         assert res.solver.split("/")[0] == want and res.converged
         ref = ss.solve_cvxpy(ss.LeastSquares(A, y), pen)
         assert res.objective == pytest.approx(ref.objective, rel=1e-6)
-    # the latent group lasso: duplication (solve_latent), which records itself as "latent/<inner solver>"
+    # the latent group lasso: duplication (solve_latent), recorded as "solve_latent/<inner solver>"
     latent = ss.LatentGroupLasso([[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9, 10, 11]], 2.0)
     for fit in (ss.LeastSquares(A, y), ss.Logistic(A, np.where(y > 0, 1.0, -1.0))):
         assert auto_solver(fit, latent) == "solve_latent"
         res = ss.solve(fit, latent)
-        assert res.solver.split("/")[0] == "latent" and res.converged, res.solver
+        assert res.solver.split("/")[0] == "solve_latent" and res.converged, res.solver
         assert res.objective == pytest.approx(ss.solve_cvxpy(fit, latent).objective, rel=1e-6)
 
 

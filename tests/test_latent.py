@@ -113,7 +113,7 @@ def test_several_targets_free_variables_operator_and_warm_start():
     assert res.x.shape == (24, 2)
     assert abs(res.objective - ref.objective) <= 1e-6 * ref.objective
     op = ss.solve_latent(ss.LeastSquares(aslinearoperator(A), y), pen, tol=1e-10)
-    assert op.solver == "latent/fista"
+    assert op.solver == "solve_latent/fista"
     np.testing.assert_allclose(op.x, res.x, atol=1e-5)
     warm = ss.solve_latent(loss, pen, x0=res.x, tol=1e-10)
     assert warm.objective == pytest.approx(res.objective, rel=1e-8)
@@ -133,7 +133,7 @@ def test_custom_inner_solver_is_used():
         return ss.fista(loss, penalty, x0=x0, tol=tol)
 
     res = ss.solve_latent(ss.LeastSquares(A, y), pen, solver=solver)
-    assert calls == ["GroupLasso"] and res.solver == "latent/fista"
+    assert calls == ["GroupLasso"] and res.solver == "solve_latent/fista"
 
 
 def test_prox_and_dual_norm():

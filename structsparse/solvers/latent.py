@@ -164,7 +164,7 @@ def solve_latent(loss, penalty, x0=None, tol=1e-8, max_iter=None, solver=None, *
     norms = np.sqrt(np.add.reduceat((v2 * v2).sum(axis=1), lat.ptr[:-1]))
     active = lat.group_ids[norms > 0]
     return LatentResult(x=x, objective=float(res.objective), n_iter=res.n_iter, converged=res.converged,
-                        gap=res.gap, history=res.history, time=res.time, solver=f"latent/{res.solver}",
+                        gap=res.gap, history=res.history, time=res.time, solver=f"solve_latent/{res.solver}",
                         message=res.message, latent=v, active_groups=active)
 
 
