@@ -1,5 +1,6 @@
 """Linear algebra shared by every layer: one Lipschitz estimate, one restricted least-squares fit,
-one way to read columns of a matrix or an operator, and one BLAS thread limit.
+one way to read columns of a matrix or an operator, one projection off a set of columns, and one BLAS
+thread limit.
 
 ``A`` is a dense array, a scipy.sparse matrix or a
 ``scipy.sparse.linalg.LinearOperator`` throughout.
@@ -12,8 +13,10 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, lsqr
 
-__all__ = ["spectral_norm_sq", "group_spectral_norm_sq", "columns", "restricted_lstsq", "single_blas_thread",
-           "rmatvec"]
+from ._group_norms import group_lipschitz_dense, group_lipschitz_gathered, group_norm_sq_csc
+
+__all__ = ["spectral_norm_sq", "group_spectral_norm_sq", "columns", "column_span_basis", "project_out",
+           "restricted_lstsq", "single_blas_thread", "rmatvec"]
 
 _controller = None
 
@@ -130,44 +133,55 @@ def columns(A, cols):
 def group_spectral_norm_sq(A, idx, ptr):
     """``||A_g||_2^2`` for every group ``g`` (columns ``idx[ptr[g]:ptr[g+1]]``) of ``A``.
 
-    Dense matrices are handled in batches of equal-size groups (top
-    eigenvalue of the smaller Gram matrix); sparse ones group by group;
-    operators by power iteration on the restricted operator.
+    Dense and sparse matrices go through the kernels of :mod:`structsparse._group_norms` (the ones the
+    working-set solver uses: top eigenvalue of each group's smaller Gram matrix, batched over groups of
+    equal size); operators by power iteration on the restricted operator.
     """
     idx = np.asarray(idx, dtype=np.int64)
     ptr = np.asarray(ptr, dtype=np.int64)
     sizes = np.diff(ptr)
-    out = np.zeros(sizes.size)
     if isinstance(A, LinearOperator):
+        out = np.zeros(sizes.size)
         for g in range(sizes.size):
             out[g] = spectral_norm_sq(columns(A, idx[ptr[g]:ptr[g + 1]])) / 1.01 if sizes[g] else 0.0
         return out
     if sp.issparse(A):
-        csc = A.tocsc()
-        for g in range(sizes.size):
-            sub = csc[:, idx[ptr[g]:ptr[g + 1]]]
-            if sizes[g] == 1:
-                out[g] = float(sub.multiply(sub).sum())
-            elif sizes[g]:
-                out[g] = float(np.linalg.norm(sub.toarray(), 2) ** 2)
-        return out
-    AT = np.asarray(A).T
-    n = AT.shape[1]
-    for size in np.unique(sizes):
-        which = np.flatnonzero(sizes == size)
-        if size == 0:
-            continue
-        if size == 1:
-            rows = AT[idx[ptr[which]]]
-            out[which] = np.einsum("ij,ij->i", rows, rows)
-        elif size <= n:
-            blocks = AT[idx[ptr[which][:, None] + np.arange(size)]]       # (G, size, n)
-            out[which] = np.linalg.eigvalsh(blocks @ blocks.transpose(0, 2, 1))[:, -1]
-        else:
-            for g in which:
-                block = AT[idx[ptr[g]:ptr[g + 1]]]
-                out[g] = np.linalg.eigvalsh(block.T @ block)[-1]
-    return out
+        sub = columns(A, idx)
+        return group_norm_sq_csc(sub.data, sub.indices, sub.indptr, A.shape[0], ptr)
+    AT = np.asarray(A, dtype=np.float64).T
+    if AT.flags.c_contiguous:
+        return group_lipschitz_dense(AT, ptr, rows=idx)
+    return group_lipschitz_gathered(lambda sel: np.ascontiguousarray(AT[sel]), AT.shape[1], ptr, idx)
+
+
+def column_span_basis(A, cols):
+    """An orthonormal basis of the span of the columns ``cols`` of ``A``: ``(m, r)``, ``r`` its rank.
+
+    A QR with column pivoting, so ``|R_jj|`` decreases; the columns of ``Q`` past the first ``|R_jj|``
+    below ``1e-12`` times ``|R_00|`` span nothing of the columns and are left out (without pivoting, a
+    dependent column before an independent one would take part of the span with it). Used to project dual points onto ``{A_F^T theta = 0}`` for unpenalized
+    columns ``F`` (:func:`project_out`); ``A`` may be dense, sparse or an operator (its columns are then
+    images of unit vectors).
+    """
+    cols = np.asarray(cols, dtype=np.int64)
+    sub = columns(A, cols)
+    if isinstance(sub, LinearOperator):
+        sub = sub @ np.eye(cols.size)
+    elif sp.issparse(sub):
+        sub = sub.toarray()
+    q, r, _ = sla.qr(np.asarray(sub, dtype=float).reshape(A.shape[0], cols.size), mode="economic", pivoting=True)
+    diag = np.abs(np.diag(r))
+    rank = int(np.count_nonzero(diag > 1e-12 * max(float(diag[0]) if diag.size else 0.0, np.finfo(float).tiny)))
+    return q[:, :rank]
+
+
+def project_out(theta, basis):
+    """``theta`` minus its orthogonal projection on the span of the orthonormal ``basis`` (m, r).
+
+    ``theta`` has ``m`` entries, or ``m`` rows of one column per target; its shape is kept.
+    """
+    flat = theta.reshape(basis.shape[0], -1)
+    return (flat - basis @ (basis.T @ flat)).reshape(theta.shape)
 
 
 def restricted_lstsq(A, y, cols=None, *, x0=None, tol=1e-14, iter_lim=None, rcond=None, normal_equations=False):

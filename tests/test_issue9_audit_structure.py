@@ -135,13 +135,10 @@ def test_greedy_recovery_uses_the_one_restricted_least_squares_helper():
 
 
 # ---------------------------------------------------------------- per-block Lipschitz constants
-#: Where ``||A_g||_2^2`` of a group's columns is computed (top eigenvalue of a Gram matrix, or a matrix 2-norm), with
-#: the nuclear norm's dual norm (the spectral norm of the unknown, not of the design) apart.
-_BLOCK_NORM_HOME = {"_linalg.py", "penalties/nuclear_norm.py"}
-#: The duplicates of today: solve_block's dense kernel (``group_lipschitz_dense``, the same batched eigvalsh as
-#: ``_linalg.group_spectral_norm_sq``'s dense branch) and its sparse working-set loop (``np.linalg.norm(block, 2)``).
-#: Both are frozen code this session (the group lasso grid is measured on them).
-_BLOCK_NORM_DUPLICATES = {"solvers/_block_kernels.py", "solvers/working_set.py"}
+#: Where ``||A_g||_2^2`` of a group's columns is computed (top eigenvalue of a Gram matrix, or a matrix 2-norm):
+#: ``_group_norms.py`` only, with two whole-matrix norms apart: ``_linalg.spectral_norm_sq``'s exact branch for
+#: small designs (one site) and the nuclear norm's dual norm (the spectral norm of the unknown, not of the design).
+_BLOCK_NORM_HOME = {"_group_norms.py", "_linalg.py", "penalties/nuclear_norm.py"}
 
 
 def _block_norm_sites():
@@ -158,35 +155,78 @@ def _block_norm_sites():
     return sites
 
 
-def test_per_block_lipschitz_computations_do_not_spread():
-    sites = _block_norm_sites()
-    assert "_linalg.py" in sites  # group_spectral_norm_sq itself: the walk sees it
-    assert set(sites) <= _BLOCK_NORM_HOME | _BLOCK_NORM_DUPLICATES, sites
-
-
-@pytest.mark.xfail(strict=True, reason="issue 9 item 6 (one Lipschitz estimate): solve_block computes per-block "
-                   "constants with its own kernels (_block_kernels.group_lipschitz_dense, working_set's sparse "
-                   "loop) instead of the datafits' block_lipschitz / _linalg.group_spectral_norm_sq; frozen code")
 def test_one_per_block_lipschitz_computation():
-    assert set(_block_norm_sites()) <= _BLOCK_NORM_HOME
+    sites = _block_norm_sites()
+    assert "_group_norms.py" in sites  # the walk sees the one home
+    assert set(sites) <= _BLOCK_NORM_HOME, sites
+    assert len(sites["_linalg.py"]) == 1, sites   # spectral_norm_sq of a small matrix, nothing per block
+
+
+def test_the_block_lipschitz_kernels_are_the_datafits_and_the_solvers():
+    """``datafit.block_lipschitz`` and solve_block's working set reach the same kernels, which agree with SVDs."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    import structsparse as ss
+    from structsparse import _group_norms
+    from structsparse.solvers import _block_kernels, working_set
+
+    assert _block_kernels.group_lipschitz_dense is _group_norms.group_lipschitz_dense
+    assert working_set.group_norm_sq_csc is _group_norms.group_norm_sq_csc
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((40, 30))
+    groups = ss.Groups.from_lists([[0], [1, 2, 3], list(range(4, 24)), [29, 25, 26]], n_features=30)
+    idx, ptr = groups.indices, groups.ptr
+    want = [np.linalg.norm(A[:, idx[ptr[g]:ptr[g + 1]]], 2) ** 2 for g in range(len(ptr) - 1)]
+    for design in (A, np.asfortranarray(A), sp.csr_matrix(A), sp.csc_matrix(A)):
+        got = ss.LeastSquares(design, A @ np.ones(30)).block_lipschitz(idx, ptr)
+        np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
 # ---------------------------------------------------------------- projection onto the free columns' complement
 def _free_basis_sites():
-    """Solver modules that build an orthonormal basis of design columns (QR) to project a dual point."""
-    return sorted(path for path, tree in _modules() if path.startswith("solvers/")
+    """Solver-layer modules that build an orthonormal basis of design columns (QR) to project a dual point
+    (the front ends' QRs, in sysid's subspace methods, are another matter)."""
+    return sorted(path for path, tree in _modules() if path.startswith(("solvers/", "_linalg"))
                   and any(name.split(".")[-1] == "qr" for _, name, _ in _calls(tree)))
 
 
-def test_free_column_projections_do_not_spread():
-    assert set(_free_basis_sites()) <= {"solvers/fista.py", "solvers/working_set.py"}
-
-
-@pytest.mark.xfail(strict=True, reason="duality gaps with free variables project theta onto A_F^T theta = 0 (a "
-                   "least-squares residual on the free columns) in two copies: fista._free_basis/"
-                   "_orthogonal_to_columns and working_set._free_basis/_orthogonal_to_free; working_set.py is frozen")
 def test_one_free_column_projection():
-    assert len(_free_basis_sites()) <= 1
+    """fista's and solve_block's gaps with free variables both project with _linalg's one helper."""
+    import importlib
+
+    fista = importlib.import_module("structsparse.solvers.fista")   # the module, not the function
+    working_set = importlib.import_module("structsparse.solvers.working_set")
+    assert _free_basis_sites() == ["_linalg.py"]
+    assert fista.project_out is working_set.project_out
+    assert fista.column_span_basis is working_set.column_span_basis
+
+
+def test_the_free_column_projection_zeroes_the_free_correlations():
+    import numpy as np
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import aslinearoperator
+
+    from structsparse._linalg import column_span_basis, project_out
+
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal((25, 8))
+    # a dependent free column before an independent one: the basis keeps the rank, 3 of 4, and still spans
+    # column 6 (an unpivoted QR's rule, which dropped the third Q column, lost part of it)
+    A[:, 3] = A[:, 1] + A[:, 2]
+    free = np.array([1, 2, 3, 6])
+    theta = rng.standard_normal((25, 2))
+    for design in (A, sp.csr_matrix(A), aslinearoperator(A)):
+        basis = column_span_basis(design, free)
+        assert basis.shape == (25, 3)
+        np.testing.assert_allclose(basis.T @ basis, np.eye(3), atol=1e-12)
+        moved = project_out(theta, basis)
+        np.testing.assert_allclose(A[:, free].T @ moved, 0.0, atol=1e-12)
+        # a projection: what is already orthogonal stays, and theta - moved lies in the span
+        np.testing.assert_allclose(project_out(moved, basis), moved, atol=1e-12)
+        coef = np.linalg.lstsq(A[:, free], theta - moved, rcond=None)[0]
+        np.testing.assert_allclose(A[:, free] @ coef, theta - moved, atol=1e-12)
+        np.testing.assert_allclose(project_out(theta[:, 0], basis), moved[:, 0], atol=1e-14)
 
 
 # ---------------------------------------------------------------- check_estimator on every estimator

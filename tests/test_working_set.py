@@ -541,7 +541,7 @@ def test_group_grams_kernel_agrees_with_numpy_twin_and_lipschitz_reads_rows_in_p
         block = AT[rows[starts[1]:starts[1] + size]]
         assert np.allclose(fast[1], block @ block.T)
     # sizes 1, 4, 3, 12 (> n = 9: the other side's Gram), 20, read through ``rows``; then n = 30, where 20
-    # (> _GRAM_KERNEL_MAX) takes the batched product
+    # (> GRAM_KERNEL_MAX) takes the batched product
     for AT in (AT, rng.standard_normal((60, 30))):
         ptr = np.array([0, 1, 5, 8, 20, 40], dtype=np.int64)
         got = K.group_lipschitz_dense(AT, ptr, rows=rows)

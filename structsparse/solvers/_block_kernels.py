@@ -26,6 +26,8 @@ working set stores its groups one after the other.
 
 import numpy as np
 
+from .._group_norms import (  # noqa: F401  (group_lipschitz_dense re-exported: the solvers' kernels are here)
+    GRAM_KERNEL_MAX, group_grams_dense_numba, group_grams_dense_numpy, group_lipschitz_dense)
 from .._numba import NUMBA_ENABLED, njit
 from ..penalties._dual_kernels import _segment_dual_numba, _sort_descending_into
 
@@ -829,35 +831,7 @@ def gap_safe_mask_numpy(lhs, scale, radius, norms, bound, unpen):
     return ~unpen & (lhs / scale + radius * norms < bound)
 
 
-# ---------------------------------------------------------------------------- Lipschitz constants
-# Groups up to this size get their Gram matrices from a kernel reading the columns in place (a batched
-# matrix product needs a gathered copy of every column, which cost more than the products for small groups)
-_GRAM_KERNEL_MAX = 16
-
-
-@njit
-def group_grams_dense_numba(AT, rows, starts, size):
-    """Gram matrices ``A_g^T A_g`` (G, size, size) of groups of ``size`` columns, column ``j`` of group ``g``
-    being the row ``AT[rows[starts[g] + j]]`` (read in place, no copy)."""
-    n_groups = starts.size
-    out = np.empty((n_groups, size, size))
-    for g in range(n_groups):
-        a = starts[g]
-        for i in range(size):
-            ci = AT[rows[a + i]]
-            for j in range(i + 1):
-                v = np.dot(ci, AT[rows[a + j]])
-                out[g, i, j] = v
-                out[g, j, i] = v
-    return out
-
-
-def group_grams_dense_numpy(AT, rows, starts, size):
-    """Numpy twin of :func:`group_grams_dense_numba`."""
-    blocks = AT[rows[starts[:, None] + np.arange(size)]]          # (G, size, n)
-    return blocks @ blocks.transpose(0, 2, 1)
-
-
+# ---------------------------------------------------------------------------- eigendecompositions of blocks
 def group_eigh_dense(AT, ptr, rows):
     """Eigendecompositions ``(Q, lam)`` of ``A_g^T A_g`` (eigenvalues ascending) for groups of at most ``n``
     columns, column ``j`` being ``AT[rows[j]]``; a list in the order of the groups."""
@@ -868,7 +842,7 @@ def group_eigh_dense(AT, ptr, rows):
     for size in np.unique(sizes):
         which = np.flatnonzero(sizes == size)
         starts = np.ascontiguousarray(ptr[which], dtype=np.int64)
-        if size <= _GRAM_KERNEL_MAX:
+        if size <= GRAM_KERNEL_MAX:
             grams = grams_of(AT, rows, starts, int(size))
         else:
             blocks = AT[rows[starts[:, None] + np.arange(size)]]
@@ -877,51 +851,6 @@ def group_eigh_dense(AT, ptr, rows):
         for i, g in enumerate(which):
             out[g] = (np.ascontiguousarray(Q[i]), np.maximum(lam[i], 0.0))
     return out
-
-
-def group_lipschitz_dense(AT, ptr, rows=None, smallest=False):
-    """``||A_g||_2^2`` for every group of a dense working set (rows of ``AT``).
-
-    Column ``j`` of the working set is ``AT[j]``, or ``AT[rows[j]]`` when
-    ``rows`` is given (read in place). Batched over groups of equal size:
-    the top eigenvalue of each group's Gram matrix (of the smaller side);
-    for groups of at most ``_GRAM_KERNEL_MAX`` columns the Gram matrices come
-    from :func:`group_grams_dense_numba` (numpy twin without numba), larger
-    ones from a batched product. The eigenvalues are numpy's on purpose:
-    numba's LAPACK bindings cost half a second to load in a fresh process,
-    more than this function ever takes. With ``smallest``, also returns the
-    smallest eigenvalue of ``A_g^T A_g`` (0 for groups of more than ``n``
-    columns, and for single columns their squared norm).
-    """
-    n = AT.shape[1]
-    if rows is None:
-        rows = np.arange(AT.shape[0], dtype=np.int64)
-    rows = np.ascontiguousarray(rows, dtype=np.int64)
-    grams_of = group_grams_dense_numba if NUMBA_ENABLED else group_grams_dense_numpy
-    sizes = np.diff(ptr)
-    out = np.zeros(sizes.size)
-    low = np.zeros(sizes.size)
-    for size in np.unique(sizes):
-        which = np.flatnonzero(sizes == size)
-        starts = np.ascontiguousarray(ptr[which], dtype=np.int64)
-        if size == 0:
-            continue
-        if size == 1 or size <= min(n, _GRAM_KERNEL_MAX):
-            grams = grams_of(AT, rows, starts, int(size))
-            if size == 1:
-                out[which] = low[which] = grams[:, 0, 0]
-            else:
-                ev = np.linalg.eigvalsh(grams)
-                out[which], low[which] = ev[:, -1], ev[:, 0]
-        elif size <= n:
-            blocks = AT[rows[starts[:, None] + np.arange(size)]]          # (G, size, n)
-            ev = np.linalg.eigvalsh(blocks @ blocks.transpose(0, 2, 1))
-            out[which], low[which] = ev[:, -1], ev[:, 0]
-        else:
-            for g in which:
-                block = AT[rows[ptr[g]:ptr[g + 1]]]
-                out[g] = np.linalg.eigvalsh(block.T @ block)[-1]
-    return (out, np.maximum(low, 0.0)) if smallest else out
 
 
 @njit(fastmath=_FAST)

@@ -32,8 +32,8 @@ import warnings
 import weakref
 
 import numpy as np
-import scipy.sparse as sp
 
+from .._linalg import column_span_basis, project_out
 from .._validation import check_bool, check_choice, check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
 from .capabilities import check_inputs
@@ -95,7 +95,7 @@ def _gap(loss, penalty, x, Ax=None, Atheta=None):
     else:
         # Unpenalized variables need A_F^T theta = 0, which -F'(Ax) meets only up to rounding at best:
         # project theta onto that subspace, whose A_F^T theta is then zero in exact arithmetic.
-        theta = _inside_domain(loss, _orthogonal_to_columns(theta, _free_basis(loss, free)))
+        theta = _inside_domain(loss, project_out(theta, _free_basis(loss, free)))
         u = np.array(loss.rmatvec(theta), dtype=float)
         u[free] = 0.0
         dnorm = penalty.dual_norm(u)
@@ -140,25 +140,9 @@ def _free_basis(loss, rows):
     entry = per_loss.get(key)
     if entry is not None and entry[0] is A:
         return entry[1]
-    if sp.issparse(A):
-        cols = A[:, rows].toarray()
-    elif isinstance(A, np.ndarray):
-        cols = np.asarray(A[:, rows], dtype=float)
-    else:  # a LinearOperator: its columns are images of unit vectors
-        unit = np.zeros((loss.n_features, rows.size))
-        unit[rows, np.arange(rows.size)] = 1.0
-        cols = np.asarray(A @ unit, dtype=float).reshape(-1, rows.size)
-    q, r = np.linalg.qr(cols)
-    diag = np.abs(np.diag(r))
-    basis = q[:, diag > 1e-12 * max(float(diag.max(initial=0.0)), np.finfo(float).tiny)]
+    basis = column_span_basis(A, rows)
     per_loss[key] = (A, basis)
     return basis
-
-
-def _orthogonal_to_columns(theta, basis):
-    """``theta`` minus its projection on the span of ``basis`` (column by column for several targets)."""
-    flat = theta.reshape(basis.shape[0], -1)
-    return (flat - basis @ (basis.T @ flat)).reshape(theta.shape)
 
 
 def _inside_domain(loss, theta, steps=40):

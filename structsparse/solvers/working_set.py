@@ -53,6 +53,8 @@ from .._float32 import colnorm2 as float32_colnorm2
 from .._float32 import is_float32
 from .._float32 import matmat as float32_matmat
 from .._float32 import rmatmat as float32_rmatmat
+from .._group_norms import group_lipschitz_gathered, group_norm_sq_csc
+from .._linalg import column_span_basis, project_out
 from .._numba import NUMBA_ENABLED
 from .._validation import check_choice, check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
@@ -413,19 +415,12 @@ def _group_lipschitz(AT, ptr, rows):
     """
     if contiguous_float64(AT):
         return group_lipschitz_dense(AT, ptr, rows=rows, smallest=True)
-    pair = AT if isinstance(AT, tuple) else None
-    n = pair[0].shape[1] if pair else AT.shape[1]
-    top, low = np.zeros(ptr.size - 1), np.zeros(ptr.size - 1)
-    step = max(1, (1 << 21) // (8 * n))   # columns per gathered chunk (2 MiB)
-    g = 0
-    while g < ptr.size - 1:
-        h = int(np.searchsorted(ptr, ptr[g] + step, side="right")) - 1
-        h = max(h, g + 1)
-        sel = rows[ptr[g]:ptr[h]]
-        cols = hybrid_gather(pair[0], pair[1], sel) if pair else np.ascontiguousarray(AT[sel], dtype=np.float64)
-        top[g:h], low[g:h] = group_lipschitz_dense(cols, ptr[g:h + 1] - ptr[g], smallest=True)
-        g = h
-    return top, low
+    if isinstance(AT, tuple):
+        cache, design = AT
+        return group_lipschitz_gathered(lambda sel: hybrid_gather(cache, design, sel), cache.shape[1], ptr, rows,
+                                        smallest=True)
+    return group_lipschitz_gathered(lambda sel: np.ascontiguousarray(AT[sel], dtype=np.float64), AT.shape[1], ptr,
+                                    rows, smallest=True)
 
 
 def _design_of(loss):
@@ -873,7 +868,7 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
     rules = SimpleNamespace(threshold_norms=threshold_norms, dual_scaling=dual_scaling)
     f_zero = loss.value_from_Ax(np.zeros(y_shape))
     free_cols = idx[np.repeat(unpen, np.diff(ptr))]
-    free_basis = _free_basis(design, free_cols) if 0 < free_cols.size <= _MAX_PROJECTED_FREE else None
+    free_basis = column_span_basis(design.A, free_cols) if 0 < free_cols.size <= _MAX_PROJECTED_FREE else None
     for it in range(max_iter + 1):
         # theta must be orthogonal to the unpenalized columns for the gap to bound anything (dense solve: capped)
         if 0 < free_cols.size <= _MAX_PROJECTED_FREE:
@@ -946,15 +941,6 @@ def _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epoc
                         history=history, time=elapsed, solver=owner, message=message)
 
 
-def _free_basis(design, free_cols):
-    """An orthonormal basis of the span of the unpenalized columns (for :func:`_orthogonal_to_free`)."""
-    Af = design.A[:, free_cols]
-    Af = Af.toarray() if sp.issparse(Af) else np.asarray(Af, dtype=float)
-    q, r = np.linalg.qr(Af)
-    keep = np.abs(np.diag(r)) > 1e-12 * max(float(np.abs(np.diag(r)).max(initial=0.0)), np.finfo(float).tiny)
-    return q[:, keep]
-
-
 def _orthogonal_to_free(theta, basis, loss, y_shape):
     """``theta`` projected onto ``{A_F^T theta = 0}``, when the projection stays in the conjugate's domain.
 
@@ -963,7 +949,7 @@ def _orthogonal_to_free(theta, basis, loss, y_shape):
     matters at tight tolerances. The exact projection makes the gap a true bound again; a projection that
     leaves the domain (a saturated sample) is not used.
     """
-    projected = theta - basis @ (basis.T @ theta)
+    projected = project_out(theta, basis)
     if np.isfinite(loss.dual_value(projected.reshape(y_shape))):
         return projected
     return theta
@@ -1281,12 +1267,9 @@ class _BlockSolver:
                 if single.size:  # one column: its squared norm, from the gathered columns (no Python loop)
                     colnorm2 = csc_colnorm2_numba if NUMBA_ENABLED else csc_colnorm2_numpy
                     self.lips[ws[single]] = colnorm2(data, colptr)[local_ptr[single]]
-                for q in pos[sizes > 1]:
-                    a, b = local_ptr[q], local_ptr[q + 1]
-                    block = np.zeros((n, b - a))
-                    for j in range(a, b):
-                        block[rows[colptr[j]:colptr[j + 1]], j - a] = data[colptr[j]:colptr[j + 1]]
-                    self.lips[ws[q]] = float(np.linalg.norm(block, 2) ** 2)
+                multi = pos[sizes > 1]
+                if multi.size:
+                    self.lips[ws[multi]] = group_norm_sq_csc(data, rows, colptr, n, local_ptr, multi)
             else:
                 AT, rows_of = Aws
                 sizes = local_ptr[pos + 1] - local_ptr[pos]
