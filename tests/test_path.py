@@ -322,6 +322,38 @@ def test_cv_results_do_not_depend_on_the_executor():
     assert parallel.best_index == serial.best_index
 
 
+_WARM_POOL_SCRIPT = """
+import multiprocessing, sys
+from concurrent.futures import ProcessPoolExecutor
+import numpy as np, structsparse as ss
+if __name__ == "__main__":
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((60, 12)); y = A[:, :3].sum(axis=1) + 0.1 * rng.standard_normal(60)
+    pen = ss.GroupLasso(ss.Groups.contiguous(12, 3), 1.0)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(abs, [1, 2, 3, 4]))  # the workers exist before cv_path shares its design
+        ss.path(ss.LeastSquares(A, y), pen, n_lams=4, executor=pool)
+        cv = ss.cv_path(A, y, pen, n_folds=3, n_lams=4, rng=0, executor=pool)
+    serial = ss.cv_path(A, y, pen, n_folds=3, n_lams=4, rng=0)
+    assert np.array_equal(cv.loss_folds, serial.loss_folds)
+    print("ok", flush=True)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers with POSIX shared memory")
+def test_cv_path_on_a_warm_process_pool_leaves_no_shared_memory_warning(tmp_path):
+    import subprocess
+
+    # workers forked before the parent's resource tracker started run trackers of their own: a worker that
+    # registered the shared design there made its tracker report a leak, and fail to unlink it, at shutdown
+    script = tmp_path / "warm_pool.py"
+    script.write_text(_WARM_POOL_SCRIPT)
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "ok"
+    assert "resource_tracker" not in run.stderr and "leaked" not in run.stderr, run.stderr
+
+
 @pytest.mark.slow
 def test_cv_path_through_a_dask_distributed_executor():
     distributed = pytest.importorskip("distributed")

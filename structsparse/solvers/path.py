@@ -17,7 +17,9 @@ on the executor: the same tasks run, in the same way, wherever they run.
 """
 
 import contextlib
+import mmap
 import os
+import sys
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -475,15 +477,36 @@ class _SharedRows:
         self.name, self.shape, self.dtype, self.idx = name, shape, dtype, idx
 
     def get(self):
+        """A copy of the rows, read without registering the block with this worker's resource tracker.
+
+        The parent created the block, registered it and unlinks it. A worker
+        forked before the parent's resource tracker started (a pool that ran
+        a task before, or a :func:`path` before this :func:`cv_path`) runs a
+        tracker of its own: had the worker registered the block there, that
+        tracker would report it as leaked at shutdown and fail to unlink it
+        (the parent already did).
+        """
         from multiprocessing.shared_memory import SharedMemory
 
-        shm = SharedMemory(name=self.name)
+        if sys.version_info >= (3, 13):
+            return self._copy(SharedMemory(name=self.name, track=False))
+        shm_file = os.path.join("/dev/shm", self.name.lstrip("/"))
+        if os.path.exists(shm_file):  # Linux: the block is a file there, and a plain mmap of it registers nothing
+            with open(shm_file, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+                return self._rows_of(buf)
+        # elsewhere workers are spawned (they share the parent's tracker): registering again changes nothing
+        return self._copy(SharedMemory(name=self.name))
+
+    def _copy(self, shm):
         try:
-            A = np.ndarray(self.shape, dtype=self.dtype, buffer=shm.buf)
-            out = A[self.idx]   # a copy: nothing points into the shared block once it is closed
-            del A
+            return self._rows_of(shm.buf)
         finally:
             shm.close()
+
+    def _rows_of(self, buf):
+        A = np.ndarray(self.shape, dtype=self.dtype, buffer=buf)
+        out = A[self.idx]   # a copy: nothing points into the shared block once it is closed
+        del A
         return out
 
 
