@@ -579,7 +579,7 @@ def bench_skglm_group_logistic(n, p, timeout, sizes=((100, 200),)):
 
 
 # ------------------------------------------------------------------------------------ (c) group lasso grid
-def grid_cell(n, p, design, size, frac, repeat):
+def grid_cell(n, p, design, size, frac, repeat, peers=("skglm", "celer")):
     A, y, groups = lsq_problem(n, p, design, size)
     lam = frac * ss.lambda_max(ss.LeastSquares(A, y), ss.GroupLasso(groups, 1.0))
     loss, pen = ss.LeastSquares(A, y), ss.GroupLasso(groups, lam)
@@ -605,14 +605,18 @@ def grid_cell(n, p, design, size, frac, repeat):
 
     entries = [Entry("ours", ours, user_tol=TARGET), Entry("skglm", skglm_fit), Entry("celer", celer_fit)]
     layouts = {"F": np.asfortranarray(A), "C": A}
-    ref, _ = reference(entries, layouts["F"], objective)
+    raced = [e for e in entries if e.name == "ours" or e.name in peers]
     for e in entries:
+        if e not in raced:
+            e.note = "not raced (--grid-peers)"
+    ref, _ = reference(raced, layouts["F"], objective)
+    for e in raced:
         calibrate(e, layouts, objective, ref)
-    race(entries, layouts, repeat)
+    race(raced, layouts, repeat)
     return entries
 
 
-def bench_grid(cells, repeat, results):
+def bench_grid(cells, repeat, results, peers=("skglm", "celer")):
     header(f"(c) group lasso, least squares: time to relative suboptimality 1e-6 (ours: ss.solve tol=1e-6; "
            f"peers: loosest tol reaching it; alpha = lam / n), median of {repeat}, interleaved")
     # first calls (compilation) on a small cell, reported apart
@@ -630,7 +634,7 @@ def bench_grid(cells, repeat, results):
     print("    |---|---|---|---|---|---|---|---|---|---|---|")
     rows, under = [], []
     for (n, p, design, size, frac) in cells:
-        entries = grid_cell(n, p, design, size, frac, repeat)
+        entries = grid_cell(n, p, design, size, frac, repeat, peers)
         o, s, c = entries
         cols, ratios = [], []
         for e in (s, c):
@@ -727,6 +731,8 @@ def main(argv=None):
     ap.add_argument("--grid-only", default=None,
                     help="run only these cells of (c): comma-separated patterns NxP[:design[:size[:lam]]], * allowed, "
                          "e.g. 1000x10000:toeplitz or 1000x10000:*:50")
+    ap.add_argument("--grid-peers", default="skglm,celer",
+                    help="peers raced in (c) (default both); a peer left out is flagged 'not timed', never a pass")
     ap.add_argument("--run-limit", type=float, default=RUN_LIMIT,
                     help="seconds: a peer's tolerance ladder stops after one run this long (default %(default)s)")
     ap.add_argument("--json", default=None, help="also write the results to this JSON file")
@@ -778,7 +784,7 @@ def main(argv=None):
                 cells = [c for c in cells if any(fnmatch(f"{c[0]}x{c[1]}:{c[2]}:{c[3]}:{c[4]:g}", k)
                                                  or fnmatch(f"{c[0]}x{c[1]}:{c[2]}:{c[3]}:{c[4]:g}", k + ":*")
                                                  for k in keep)]
-            bench_grid(cells, repeat, results)
+            bench_grid(cells, repeat, results, tuple(v.strip() for v in args.grid_peers.split(",")))
         else:
             print("\n(c) skipped: skglm and celer are both needed")
     if "d" in args.sections:
