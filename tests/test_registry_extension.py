@@ -203,6 +203,71 @@ def test_property_tests_catch_a_lying_penalty(toys):
         penalty_registry.PENALTY_REGISTRY.pop("lying_l1", None)
 
 
+class MinimalL2(Penalty):
+    """``lam * ||x||_2``: only what the tutorial requires (value, prox, cvxpy), no dual norm."""
+
+    name = "minimal_l2"
+
+    def __init__(self, n, lam):
+        super().__init__(lam)
+        self.n = n
+
+    @property
+    def n_features(self):
+        return self.n
+
+    def omega(self, x):
+        return float(np.linalg.norm(x))
+
+    def _prox(self, v, tau):
+        nv = np.linalg.norm(v)
+        return v * max(0.0, 1.0 - tau / nv) if nv > 0 else np.zeros_like(v)
+
+    def cvxpy_omega(self, x):
+        import cvxpy as cp
+
+        return cp.norm(cp.vec(x, order="C"), 2)
+
+
+@pytest.mark.parametrize("fit_name", ["least_squares", "logistic"])
+def test_a_penalty_without_a_dual_norm_declares_none_and_is_solved(fit_name):
+    """No ``_dual_norm``: no "dual_norm" capability, so FISTA stops on its residual and says the gap is unavailable."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((30, 8))
+    fit = ss.LeastSquares(A, rng.standard_normal(30)) if fit_name == "least_squares" else \
+        ss.Logistic(A, np.where(A[:, 0] + rng.standard_normal(30) > 0, 1.0, -1.0))
+    pen = MinimalL2(8, 1.0)
+    assert "dual_norm" not in pen.capabilities and not pen.has_dual_norm
+    lam_max = ss.lambda_max(fit, pen)  # by bisection on the prox
+    assert not np.any(ss.solve(fit, pen.with_lam(1.01 * lam_max)).x)
+    pen = pen.with_lam(0.5 * lam_max)
+    res = ss.solve(fit, pen)
+    assert res.solver == "fista" and res.converged and res.gap is None
+    assert "duality gap unavailable" in res.message and "MinimalL2" in res.message
+    assert ss.duality_gap(fit, pen, res.x) is None
+    ref = ss.solve_cvxpy(fit, pen)
+    assert res.objective == pytest.approx(ref.objective, rel=1e-6)
+
+
+def test_the_dual_norm_capability_follows_the_implementation():
+    class Flagged(MinimalL2):
+        has_dual_norm = True  # a flag without the method declares nothing: a gap would crash
+
+    class WithDualNorm(MinimalL2):
+        def _dual_norm(self, u):
+            return float(np.linalg.norm(u))
+
+    class TooCostly(WithDualNorm):
+        has_dual_norm = False
+
+    assert "dual_norm" not in Flagged(3, 1.0).capabilities
+    assert "dual_norm" in WithDualNorm(3, 1.0).capabilities and WithDualNorm(3, 1.0).has_dual_norm
+    assert "dual_norm" not in TooCostly(3, 1.0).capabilities
+    pen = WithDualNorm(3, 1.0)
+    pen.has_dual_norm = False  # an instance may still switch it off
+    assert "dual_norm" not in pen.capabilities and "dual_norm" in WithDualNorm(3, 1.0).capabilities
+
+
 class ScaledLeastSquares(Datafit):
     """``0.5 s ||A x - y||^2``: quadratic, but not the plain least squares."""
 

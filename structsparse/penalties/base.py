@@ -29,7 +29,7 @@ class Penalty(ABC):
     Subclasses set ``name`` and implement :meth:`omega`, :meth:`_prox` and
     :meth:`cvxpy_omega`; those with a closed-form dual norm implement
     :meth:`_dual_norm` (called by :meth:`dual_norm` on a validated
-    argument) and keep ``has_dual_norm = True``.
+    argument), which declares the ``"dual_norm"`` capability.
 
     Attributes
     ----------
@@ -42,17 +42,27 @@ class Penalty(ABC):
         lets working-set and coordinate-descent solvers handle blocks apart.
     has_dual_norm : bool
         True when :meth:`dual_norm` is available, so that solvers can compute
-        a duality gap.
+        a duality gap. By default, whether the class implements
+        :meth:`_dual_norm` (or :meth:`dual_norm`); a class whose dual norm is
+        too costly for gaps sets it to False.
     """
 
     name = "penalty"
     separable = False
-    has_dual_norm = True
     #: False when the prox is computed by an inner iterative solver (overlapping and latent groups).
     exact_prox = True
 
     def __init__(self, lam):
         self.lam = check_scalar(lam, "lam", low=0, owner=type(self).__name__)
+
+    @property
+    def has_dual_norm(self):
+        """Whether :meth:`dual_norm` gives duality gaps (default: the class implements it)."""
+        return self.__dict__.get("_has_dual_norm", _implements_dual_norm(type(self)))
+
+    @has_dual_norm.setter
+    def has_dual_norm(self, value):
+        self.__dict__["_has_dual_norm"] = bool(value)
 
     # ------------------------------------------------------------------ to implement
     @property
@@ -183,7 +193,8 @@ class Penalty(ABC):
         ``"free_variables"`` and ``"lambda_max"`` always.
         """
         caps = {"cvxpy", "free_variables", "lambda_max", "prox" if self.exact_prox else "iterative_prox"}
-        if self.has_dual_norm:
+        # declared only when the class really computes it: a flag left True over the base method would crash gaps
+        if self.has_dual_norm and _implements_dual_norm(type(self)):
             caps.add("dual_norm")
         if type(self).block_thresholds is not Penalty.block_thresholds:
             caps.add("block_thresholds")
@@ -201,6 +212,11 @@ class Penalty(ABC):
 
     def __repr__(self):
         return f"{type(self).__name__}(lam={self.lam:g})"
+
+
+def _implements_dual_norm(cls):
+    """True when ``cls`` overrides :meth:`Penalty._dual_norm` or :meth:`Penalty.dual_norm`."""
+    return cls._dual_norm is not Penalty._dual_norm or cls.dual_norm is not Penalty.dual_norm
 
 
 def _unit_rows(rows, x_shape):

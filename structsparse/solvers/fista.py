@@ -292,6 +292,9 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
     L_global = float(loss.lipschitz)
     L_cap = 1e6 * max(L, L_global)
     use_gap = "dual_norm" in penalty.capabilities and penalty.lam > 0
+    # why the run has no duality gap, for the result's message (None while it has one)
+    no_gap = None if use_gap else (f"{type(penalty).__name__} declares no dual norm"
+                                   if "dual_norm" not in penalty.capabilities else "lam = 0")
     grad_ref = None  # ||grad f(0)||, the scale of the fixed-point criterion
 
     start = time.perf_counter()
@@ -370,6 +373,7 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
             gap = _gap(loss, penalty, x_new, Ax_new, None if single is None else -ref_g)
             if gap is None:  # e.g. unpenalized features: no finite dual point, fall back
                 use_gap = False
+                no_gap = "no finite dual point"
                 single = None  # the float32 products need the gap's float64 checks
             else:
                 history["gap"].append(gap)
@@ -398,7 +402,7 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
         if stop:
             x, Ax = x_new, Ax_new
             converged = True
-            message = "fixed-point residual below tol" if not use_gap else (
+            message = f"fixed-point residual below tol (duality gap unavailable: {no_gap})" if not use_gap else (
                 f"fixed-point residual below tol (the duality gap stalled at {gap:.3e})" if stalled
                 else "duality gap below tol")
             break
