@@ -274,6 +274,31 @@ def test_path_checks_capabilities_not_classes():
         ss.path(ss.LeastSquares(A, y), pen, n_lams=3, n_chunks=0)
 
 
+def test_path_takes_solve_choices_and_names_its_solver_as_solve_does():
+    A, y, _, groups = _problem(15, n=50, p=12, size=3)
+    loss = ss.LeastSquares(A, y)
+    pen = ss.GroupLasso(groups, 1.0)
+    auto = ss.path(loss, pen, n_lams=4, eps=0.1, solver="auto")
+    default = ss.path(loss, pen, n_lams=4, eps=0.1)
+    np.testing.assert_array_equal(auto.coefs, default.coefs)
+    assert auto.solver == default.solver == ss.solve(loss, pen.with_lam(auto.lams[1])).solver == "solve_block"
+    # the reference solver runs no path, and the error says which names work and why
+    with pytest.raises(ParameterError, match=r"'auto'.*previous lam's solution.*solve_cvxpy"):
+        ss.path(loss, pen, n_lams=4, solver="cvxpy")
+    # the name is the one each solve reports, as ss.solve's result records it
+    windows = [list(range(s, s + 4)) for s in range(0, 9, 2)]
+    for make_pen, fit in [(lambda: ss.OverlapGroupLasso(windows, 1.0), loss),
+                          (lambda: ss.LatentGroupLasso(windows, 1.0), ss.Logistic(A, np.sign(y)))]:
+        res = ss.path(fit, make_pen(), n_lams=3, eps=0.3)
+        single = ss.solve(fit, make_pen().with_lam(res.lams[1]))
+        assert res.solver == single.solver and "/" in res.solver
+    # an out-of-range grid names the argument of path and cv_path, not the lam_grid helper
+    with pytest.raises(ParameterError, match="'eps' parameter of path"):
+        ss.path(loss, pen, n_lams=4, eps=0)
+    with pytest.raises(ParameterError, match="'n_lams' parameter of cv_path"):
+        ss.cv_path(A, y, pen, n_lams=0)
+
+
 def test_logistic_cv_scores_the_held_out_logistic_loss():
     A, y, groups = _logistic_problem()
     pen = ss.SparseGroupLasso(groups, 1.0, 0.5)

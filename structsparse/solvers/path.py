@@ -59,6 +59,9 @@ class PathResult(FrozenResult):
     times : ndarray, shape (n_lams,)
         Seconds per solve.
     solver : str
+        The name the solves report (``SolverResult.solver``, as :func:`~structsparse.solve`
+        records it: ``"solve_block"``, ``"admm/direct"``, ``"solve_latent/solve_block"``, ...);
+        names separated by ``", "`` if the solves along the path differ.
     """
 
     lams: np.ndarray
@@ -185,6 +188,12 @@ def lam_grid(lam_max, n_lams=50, eps=1e-3):
     return lam_max * np.geomspace(1.0, eps, n_lams)
 
 
+def _check_grid(n_lams, eps, owner):
+    """The default grid's size and range, checked in the name of the caller (``path`` or ``cv_path``)."""
+    return (check_int(n_lams, "n_lams", low=1, owner=owner),
+            check_scalar(eps, "eps", low=0, high=1, low_inclusive=False, owner=owner))
+
+
 def _check_lams(lams, owner):
     arr = check_array(lams, "lams", ndim=1, owner=owner)
     if arr.size == 0:
@@ -195,16 +204,19 @@ def _check_lams(lams, owner):
 
 
 def _check_solver(solver, loss, penalty, owner):
-    """The solver function: the default, a named one (checked against the pair's capabilities), or a callable."""
+    """The solver function: the default (``None`` or ``"auto"``, :func:`ss.solve`'s choice), a named one
+    (checked against the pair's capabilities), or a callable."""
     from .capabilities import SOLVER_SPECS, check_triple
 
-    if solver is None:
+    if solver is None or (isinstance(solver, str) and solver == "auto"):
         return default_solver(loss, penalty)
     if isinstance(solver, str):
         if solver not in SOLVER_SPECS or solver == "cvxpy":
-            names = ", ".join(repr(k) for k in SOLVER_SPECS if k != "cvxpy")
+            names = ", ".join(repr(k) for k in ("auto", *SOLVER_SPECS) if k != "cvxpy")
+            why = (" The cvxpy reference cannot start from the previous lam's solution, so it runs no path: "
+                   "call ss.solve_cvxpy at each lam." if solver == "cvxpy" else "")
             raise ParameterError(f"The 'solver' parameter of {owner} must be None, a callable or one of {names}. "
-                                 f"Got {solver!r}.")
+                                 f"Got {solver!r}.{why}")
         check_triple(loss, penalty, solver)
         return SOLVER_SPECS[solver].function()
     if not callable(solver):
@@ -261,7 +273,8 @@ def _solve_chunk(loss, penalty, lams, lam_zero, solve, kw):
     x_shape = tuple(loss.x_shape)
     k = lams.size
     out = {"coefs": np.zeros((k,) + x_shape), "objectives": np.zeros(k), "n_iters": np.zeros(k, dtype=int),
-           "converged": np.zeros(k, dtype=bool), "gaps": np.full(k, np.nan), "times": np.zeros(k)}
+           "converged": np.zeros(k, dtype=bool), "gaps": np.full(k, np.nan), "times": np.zeros(k),
+           "solvers": []}   # the names the solves report, as ss.solve's result does
     x = None
     state = None
     if applies(loss, penalty, solve, kw):
@@ -282,6 +295,7 @@ def _solve_chunk(loss, penalty, lams, lam_zero, solve, kw):
             state = None   # a layout this state does not handle: the plain loop from here on
             res = solve(loss, penalty.with_lam(float(lam)), x0=x, **kw)
         out["times"][i] = time.perf_counter() - start
+        out["solvers"].append(getattr(res, "solver", "") or "solve_block")   # the path state reports none
         x = res.x
         out["coefs"][i] = x
         out["objectives"][i] = res.objective
@@ -314,10 +328,13 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, e
     n_lams : int, default 50
     eps : float in (0, 1], default 1e-3
     solver : str or callable, optional
-        A solver name (``"solve_block"``, ``"fista"``, ``"admm"``,
-        ``"solve_latent"``; checked against the datafit's and the penalty's
-        capabilities) or ``solver(loss, penalty, x0=..., **kw) -> SolverResult``
-        (``tol=`` is passed when given); default :func:`default_solver`.
+        ``"auto"`` (the default, also ``None``: :func:`default_solver`, the
+        choice of ``ss.solve``), a solver name (``"solve_block"``,
+        ``"fista"``, ``"admm"``, ``"solve_latent"``; checked against the
+        datafit's and the penalty's capabilities) or
+        ``solver(loss, penalty, x0=..., **kw) -> SolverResult`` (``tol=`` is
+        passed when given). Not ``"cvxpy"``: the reference solver cannot
+        start from the previous solution.
     tol : float, optional
         Passed to the solver; default: the solver's own (1e-8 relative gap
         for :func:`solve_block` and :func:`fista`, 1e-6 residuals for
@@ -374,6 +391,7 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, e
     kw = _check_solver_options(solve, kw, owner)
     if tol is not None:
         kw["tol"] = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
+    n_lams, eps = _check_grid(n_lams, eps, owner)
     lam_zero = np.inf  # from this lam on, zero is the exact solution (known when the grid is ours)
     if lams is None:
         lam_zero = lambda_max(loss, penalty)
@@ -388,6 +406,7 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, e
     else:
         futures = [executor.submit(_chunk_task, loss, penalty, lams[c], lam_zero, solve, kw) for c in chunks]
         parts = [f.result() for f in futures]
+    names = list(dict.fromkeys(name for part in parts for name in part.pop("solvers")))
     # one chunk is the whole path: no copy of the coefficients (n_lams x p: 400 MB at p = 1e6)
     out = parts[0] if len(parts) == 1 else {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     x_shape = tuple(loss.x_shape)
@@ -395,7 +414,7 @@ def path(loss, penalty, lams=None, n_lams=50, eps=1e-3, solver=None, tol=None, e
     supports = np.any(rows != 0, axis=2)
     return PathResult(lams=lams, coefs=out["coefs"], objectives=out["objectives"], supports=supports,
                       n_iters=out["n_iters"], converged=out["converged"], gaps=out["gaps"], times=out["times"],
-                      solver=getattr(solve, "__name__", str(solve)))
+                      solver=", ".join(names) or getattr(solve, "__name__", str(solve)))
 
 
 def _rows(A, idx):
@@ -615,6 +634,7 @@ def cv_path(A, y, penalty, n_folds=5, lams=None, n_lams=50, eps=1e-3, rng=None, 
     kw = _check_solver_options(solve, kw, owner)
     if tol is not None:
         tol = check_scalar(tol, "tol", low=0, low_inclusive=False, owner=owner)
+    n_lams, eps = _check_grid(n_lams, eps, owner)
     if lams is None:
         lams = lam_grid(lambda_max(loss, penalty), n_lams=n_lams, eps=eps)
     else:
