@@ -140,7 +140,9 @@ def check_scalar(x, name, *, low=None, high=None, low_inclusive=True, high_inclu
     if bad:
         lo = "-inf" if low is None else f"{low:g}"
         hi = "inf" if high is None else f"{high:g}"
-        interval = ("[" if low_inclusive else "(") + f"{lo}, {hi}" + ("]" if high_inclusive else ")")
+        # an unbounded end is open: the value must be finite, so infinity itself is refused
+        interval = (("[" if low_inclusive and low is not None else "(") + f"{lo}, {hi}"
+                    + ("]" if high_inclusive and high is not None else ")"))
         raise ParameterError(
             f"The '{name}' parameter{_where(owner)} must be a finite float in the range {interval}. Got {x!r} instead."
         )

@@ -263,6 +263,11 @@ def test_shape_and_value_errors_name_the_argument(cls):
 def test_huber_delta_is_validated():
     with pytest.raises(ParameterError, match="delta"):
         ss.Huber(np.ones((2, 2)), [0.0, 1.0], delta=0.0)
+    # the message's range excludes what the check refuses: a finite delta, so (0, inf), not (0, inf]
+    for delta in (0.0, np.inf):
+        with pytest.raises(ParameterError, match=r"'delta' parameter of Huber must be a finite float in the "
+                                                 r"range \(0, inf\)\. Got"):
+            ss.Huber(np.ones((2, 2)), [0.0, 1.0], delta=delta)
 
 
 def test_random_datafit_rejects_bad_input():

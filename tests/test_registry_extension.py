@@ -126,6 +126,20 @@ def toys():
     assert "weighted_l1" not in penalty_registry.penalty_names()
 
 
+def test_registering_a_taken_name_says_it_is_already_registered(toys):
+    with pytest.raises(ss.ParameterError, match="'weighted_l1' is already registered"):
+        penalty_registry.register_penalty("weighted_l1", _make_weighted_l1)
+    with pytest.raises(ss.ParameterError, match="'l1' is already registered"):
+        penalty_registry.register_penalty("l1", _make_weighted_l1)
+    with pytest.raises(ss.ParameterError, match="'squared_hinge' is already registered"):
+        datafit_registry.register_datafit("squared_hinge", _make_squared_hinge)
+    with pytest.raises(ss.ParameterError, match="'least_squares' is already registered"):
+        datafit_registry.register_datafit("least_squares", _make_squared_hinge)
+    assert datafit_registry.DATAFIT_REGISTRY["squared_hinge"] is _make_squared_hinge   # not replaced
+    with pytest.raises(ss.ParameterError, match="non-empty"):
+        penalty_registry.register_penalty("", _make_weighted_l1)
+
+
 def test_toys_join_the_registries(toys):
     assert "weighted_l1" in penalty_registry.penalty_names()
     assert "squared_hinge" in datafit_registry.datafit_names()

@@ -106,6 +106,9 @@ def register_datafit(name, factory, multi_target=False):
     """
     if not isinstance(name, str) or not name:
         raise ParameterError(f"The 'name' parameter of register_datafit must be a non-empty string. Got {name!r}.")
+    if name in DATAFIT_REGISTRY:
+        raise ParameterError(f"The 'name' parameter of register_datafit must be a new name: {name!r} is already "
+                             f"registered (remove it from DATAFIT_REGISTRY first to replace it).")
     if not callable(factory):
         raise TypeError(f"The 'factory' parameter of register_datafit must be callable. Got {factory!r}.")
     DATAFIT_REGISTRY[name] = factory

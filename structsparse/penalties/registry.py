@@ -292,8 +292,11 @@ def register_penalty(name, factory):
         iterative declared as ``"iterative_prox"``) and a cvxpy expression.
     """
     global PENALTY_NAMES
-    if not isinstance(name, str) or not name or name in PENALTY_REGISTRY:
-        raise ParameterError(f"The 'name' parameter of register_penalty must be a new, non-empty str. Got {name!r}.")
+    if not isinstance(name, str) or not name:
+        raise ParameterError(f"The 'name' parameter of register_penalty must be a non-empty str. Got {name!r}.")
+    if name in PENALTY_REGISTRY:
+        raise ParameterError(f"The 'name' parameter of register_penalty must be a new name: {name!r} is already "
+                             f"registered (remove it from PENALTY_REGISTRY first to replace it).")
     if not callable(factory):
         raise TypeError(f"The 'factory' parameter of register_penalty must be callable. Got {type(factory).__name__}.")
     PENALTY_REGISTRY[name] = factory
