@@ -122,6 +122,22 @@ def test_several_targets_free_variables_operator_and_warm_start():
     assert lat_pen.groups.is_disjoint and scatter.shape == (24, lat_loss.n_features)
 
 
+def test_inner_solver_that_stops_early_warns_in_the_name_of_solve_latent():
+    rng = np.random.default_rng(28)
+    A, y = problem(rng, p=12)
+    pen = ss.LatentGroupLasso([[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9, 10, 11]], 0.5)
+    loss = ss.Logistic(A, np.sign(y))
+    for direct, call in ((True, lambda: ss.solve_latent(loss, pen, tol=1e-12, max_iter=1)),
+                         (False, lambda: ss.solve(loss, pen, tol=1e-12, max_iter=1))):
+        with pytest.warns(ss.ConvergenceWarning) as caught:
+            res = call()
+        assert not res.converged and res.solver == "solve_latent/solve_block"
+        texts = [str(w.message) for w in caught if issubclass(w.category, ss.ConvergenceWarning)]
+        assert texts and all(t.startswith("solve_latent (inner solver solve_block): reached max_outer=1")
+                             for t in texts), texts
+        assert caught[0].filename == __file__ or not direct   # attributed to the line calling solve_latent
+
+
 def test_custom_inner_solver_is_used():
     rng = np.random.default_rng(26)
     A, y = problem(rng, p=12)

@@ -10,6 +10,7 @@ weight, or in a group of weight zero) keep a single unpenalized column.
 The support of ``x`` is the union of the groups whose piece ``v_g`` is nonzero.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from .._validation import accepted_options, check_options
-from ..exceptions import ParameterError, ParameterTypeError, StructureError
+from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError, StructureError
 from .capabilities import check_inputs
 from .result import SolverResult
 
@@ -95,6 +96,22 @@ def _check_inner_options(run, options, owner):
     return options
 
 
+def _reissue(caught, inner, owner):
+    """Warn again what the inner solver warned; a convergence warning names ``owner``, the function called.
+
+    The user called :func:`solve_latent` (or ``ss.solve``), not the inner
+    solver: "solve_block: reached max_outer=2 ..." becomes "solve_latent
+    (inner solver solve_block): reached max_outer=2 ...".
+    """
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            text = str(w.message)
+            text = text[len(inner) + 2:] if text.startswith(f"{inner}: ") else text
+            warnings.warn(f"{owner} (inner solver {inner}): {text}", w.category, stacklevel=3)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+
+
 def solve_latent(loss, penalty, x0=None, tol=1e-8, max_iter=None, solver=None, **solver_options):
     """Solve ``F(A x) + LatentGroupLasso(x)`` by column duplication, for any datafit.
 
@@ -157,7 +174,9 @@ def solve_latent(loss, penalty, x0=None, tol=1e-8, max_iter=None, solver=None, *
     options = _check_inner_options(run, dict(solver_options), owner)
     if max_iter is not None:
         options["max_outer" if run is _solve_block() else "max_iter"] = max_iter
-    res = run(latent_loss, latent_pen, x0=v0, tol=tol, **options)
+    with warnings.catch_warnings(record=True) as caught:
+        res = run(latent_loss, latent_pen, x0=v0, tol=tol, **options)
+    _reissue(caught, getattr(run, "__name__", type(run).__name__), owner)
     v = np.asarray(res.x)
     x = np.asarray(scatter @ v.reshape(scatter.shape[1], -1)).reshape(loss.x_shape)
     v2 = v.reshape(scatter.shape[1], -1)[:lat.n_copies]
