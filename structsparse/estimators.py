@@ -526,7 +526,7 @@ class StructuredClassifier(ClassifierMixin, _StructuredBase):
         _check_bool(getattr(self, "warm_start", False), "warm_start", owner)
         classes, y_idx = np.unique(y, return_inverse=True)
         if classes.size < 2:
-            raise ParameterError(f"{owner} needs at least two classes in 'y'; got one class: {classes[0]!r}.")
+            raise ParameterError(f"{owner} needs at least two classes in 'y'; got one class: {classes.tolist()[0]!r}.")
         penalty = self._penalty(X.shape[1])
         problems = [1] if classes.size == 2 else list(range(classes.size))
         previous = self._warm_coefs(classes, X.shape[1])
