@@ -17,7 +17,8 @@ The intercept ``b`` (``fit_intercept=True``) is never penalized:
   and leaves the penalty exactly as given;
 - every other datafit (logistic, Huber, Poisson): a column of ones is
   appended to ``X`` and the penalty is extended by one unpenalized variable
-  (it keeps every declared capability, so the same solver is chosen).
+  (it keeps every declared capability, the latent structure included, so
+  the same solver is chosen).
 
 =============================== ============================= =====================
 estimator                       penalty                       ``solver_`` (auto)
@@ -42,6 +43,7 @@ fitted one-vs-rest (one binary problem per class, probabilities normalized
 over classes, as ``LogisticRegression(multi_class="ovr")`` did).
 """
 
+import copy
 from numbers import Integral
 
 import numpy as np
@@ -112,7 +114,8 @@ class _FreeIntercept(Penalty):
 
     It declares the inner penalty's capabilities (block thresholds gain one
     zero-threshold block, group-norm decompositions leave the intercept in
-    no group), so a solver that accepts the inner penalty accepts it too.
+    no group, a latent structure gains one free variable), so a solver that
+    accepts the inner penalty accepts it too.
     """
 
     def __init__(self, inner, n_features):
@@ -123,6 +126,9 @@ class _FreeIntercept(Penalty):
         self.separable = inner.separable
         self.has_dual_norm = inner.has_dual_norm
         self.exact_prox = inner.exact_prox
+        if "latent" in inner.capabilities:
+            # the intercept is one more free variable: solve_latent keeps it as a single unpenalized column
+            self.latent = _latent_with_free_row(inner.latent)
 
     @property
     def n_features(self):
@@ -130,10 +136,15 @@ class _FreeIntercept(Penalty):
 
     @property
     def capabilities(self):
-        return self.inner.capabilities - {"latent"}
+        return self.inner.capabilities
 
     def with_lam(self, lam):
         return _FreeIntercept(self.inner.with_lam(lam), self._p)
+
+    def duplicated_penalty(self):
+        """The inner penalty's penalty on the latent copies, with the intercept as the last (free) column."""
+        lat = self.inner.latent
+        return _FreeIntercept(self.inner.duplicated_penalty(), lat.n_copies + int(np.sum(lat.free)))
 
     def omega(self, x):
         return self.inner.omega(x[:self._p])
@@ -169,6 +180,14 @@ class _FreeIntercept(Penalty):
 
     def __repr__(self):
         return f"{self.inner!r} with a free intercept"
+
+
+def _latent_with_free_row(latent):
+    """A copy of a latent structure with one more variable, free (in no group), after the others."""
+    extended = copy.copy(latent)
+    extended.free = np.append(latent.free, True)
+    extended.n_features = latent.n_features + 1
+    return extended
 
 
 def _with_ones(X):

@@ -355,6 +355,64 @@ def test_free_intercept_penalty_keeps_the_inner_structure():
     assert pen.with_lam(5.0).inner.lam == 5.0 and inner.lam == 2.0
 
 
+def _breast_cancer_windows():
+    """200 x 12 standardized breast-cancer measurements, overlapping windows of 4 features, labels and counts."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = ((X - X.mean(axis=0)) / X.std(axis=0))[:200, :12]
+    counts = np.random.default_rng(0).poisson(np.exp(0.3 * X[:, 0])).astype(float)
+    return X, y[:200], counts, [list(range(s, s + 4)) for s in range(0, 9, 2)]
+
+
+@pytest.mark.parametrize("datafit", ["logistic", "poisson"])
+def test_latent_template_keeps_its_fast_solver_with_the_intercept(datafit):
+    """The free intercept keeps the latent structure: the fit runs solve_latent, as ss.solve on [X, 1] does.
+
+    Without it the wrapper ran FISTA with the latent prox (seconds, and one warning per inexact prox); the objective
+    is the same to 1e-8 as ss.solve with the intercept as a free column, and matches cvxpy.
+    """
+    import warnings
+
+    from structsparse.exceptions import ConvergenceWarning
+
+    X, labels, counts, windows = _breast_cancer_windows()
+    lam, Xa = 2.0, np.column_stack([X, np.ones(X.shape[0])])
+    template = ss.LatentGroupLasso(windows, 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        if datafit == "logistic":
+            model = ss.StructuredClassifier(template, lam=lam, tol=1e-10).fit(X, labels)
+            fit = ss.Logistic(Xa, 2.0 * labels - 1.0)
+        else:
+            model = ss.StructuredRegressor(template, lam=lam, datafit="poisson", tol=1e-10).fit(X, counts)
+            fit = ss.Poisson(Xa, counts)
+    pen = ss.LatentGroupLasso(ss.Groups.from_lists(windows, n_features=13), lam)
+    direct = ss.solve(fit, pen, tol=1e-10)
+    assert model.solver_ == direct.solver == "solve_latent/solve_block"
+    assert np.all(model.converged_)
+    objective = float(np.ravel(model.objective_)[0])
+    assert objective == pytest.approx(direct.objective, rel=1e-8)
+    coef = np.append(np.ravel(model.coef_), model.intercept_)
+    np.testing.assert_allclose(coef, direct.x, atol=1e-6)
+    assert objective == pytest.approx(ss.solve_cvxpy(fit, pen).objective, rel=1e-7)
+
+
+def test_free_intercept_extends_a_latent_structure_by_one_free_variable():
+    from structsparse.estimators import _FreeIntercept
+
+    inner = ss.LatentGroupLasso(ss.Groups.from_lists([[0, 1, 2], [2, 3]], n_features=5), 1.5)  # 4 is free
+    pen = _FreeIntercept(inner, 5)
+    assert "latent" in pen.capabilities and pen.capabilities == inner.capabilities
+    assert pen.latent.free.tolist() == inner.latent.free.tolist() + [True] and pen.latent.n_features == 6
+    np.testing.assert_array_equal(pen.latent.indices, inner.latent.indices)
+    assert inner.latent.n_features == 5  # the template's structure is not modified
+    dup = pen.duplicated_penalty()
+    assert dup.n_features == inner.duplicated_penalty().n_features + 1 == 7  # 5 copies, feature 4, the intercept
+    assert dup.free_variables(dup.n_features).tolist() == [False] * 5 + [True, True]
+    assert pen.with_lam(3.0).latent.free.tolist() == pen.latent.free.tolist()
+
+
 def test_bad_parameters_of_the_new_estimators():
     X, y = _labels(6)
     cases = [
