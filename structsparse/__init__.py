@@ -18,7 +18,7 @@ from .solvers import solve_block
 from .solvers import CVPathResult, LamSchedule, PathResult, cv_path, lam_warmup, path
 from .solvers import IncompatibleSolverError, check_triple, solve, valid_solvers
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "prox",

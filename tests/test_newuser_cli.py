@@ -67,3 +67,20 @@ def test_closed_pipe_is_not_reported_as_an_error():
     assert b"Broken pipe" not in err, err.decode()
     assert b"Traceback" not in err, err.decode()
     assert proc.returncode == 141
+
+
+def test_version_agrees_with_pyproject_and_the_changelog(capsys):
+    # --version printed 0.1.0 while errors said the string forms were "removed in 0.2.0"; the changelog's newest
+    # section is the current version, and pyproject.toml, structsparse.__version__ and --version must say it
+    import re
+    from pathlib import Path
+
+    import structsparse
+
+    root = Path(__file__).resolve().parents[1]
+    pyproject = re.search(r'^version = "([^"]+)"$', (root / "pyproject.toml").read_text(), re.M).group(1)
+    changelog = re.search(r"^(\d+\.\d+\.\d+)\b", (root / "docs" / "changelog.rst").read_text(), re.M).group(1)
+    assert structsparse.__version__ == pyproject == changelog
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"structsparse {changelog}"
