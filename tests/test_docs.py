@@ -134,6 +134,33 @@ def _public_modules():
     return found
 
 
+def test_solver_guide_says_what_the_capabilities_say():
+    """The solvers page's claims about datafits and solvers, checked against the registries and ``ss.solve``."""
+    import numpy as np
+
+    import structsparse as ss
+    from structsparse.datafits import registry
+    from structsparse.solvers.capabilities import auto_solver
+
+    text = " ".join((DOCS / "user_guide" / "solvers.rst").read_text().split())
+    labels = {"least_squares": "least squares", "logistic": "logistic", "huber": "Huber", "poisson": "Poisson"}
+    several = re.search(r"; ([^;.]*) also takes? several right-hand sides[^,.]*, ([^.]*) takes? one\.", text)
+    assert several, "the page no longer says which datafits take several right-hand sides"
+    for name, label in labels.items():
+        assert label in several.group(1 if registry.accepts_several_targets(name) else 2), (name, several.group(0))
+    # the overlapping group lasso's row names every solver ss.solve picks for it
+    row = re.search(r"``ss.OverlapGroupLasso\(groups, lam\)`` - [^*]* - ([^*]*)\*", text).group(1)
+    A = np.random.default_rng(0).standard_normal((20, 8))
+    overlap = ss.OverlapGroupLasso([[0, 1, 2, 3], [2, 3, 4, 5], [4, 5, 6, 7]], 1.0)
+    for name in labels:
+        chosen = auto_solver(registry.random_datafit(name, A, 0), overlap)
+        assert f"ss.{chosen}" in row, (name, chosen, row)
+    # FISTA is described for iterative proxes too, since it is valid (and chosen) for them
+    fista = re.search(r"- :func:`~structsparse.fista`: (.*?) - :func:", text).group(1)
+    assert "iterative" in fista and "overlapping" in fista, fista
+    assert "fista" in ss.valid_solvers(ss.Logistic(A, np.sign(A[:, 0])), overlap)
+
+
 def test_api_reference_lists_every_public_module():
     missing = _public_modules() - set(_apigen.MODULES)
     assert not missing, f"add these modules to docs/_apigen.py MODULES: {sorted(missing)}"

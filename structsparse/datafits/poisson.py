@@ -22,6 +22,14 @@ class Poisson(Datafit):
         ``||A||_2^2``. The gradient has no global Lipschitz constant, so
         first-order solvers backtrack.
 
+    Attributes
+    ----------
+    lipschitz : float
+        Not a global constant (none exists): the estimate above, where
+        backtracking starts. Poisson does not declare the ``"lipschitz"``
+        capability; no built-in solver needs it (:func:`~structsparse.fista`
+        backtracks, :func:`~structsparse.solve_block` takes Newton steps).
+
     Notes
     -----
     ``F^*(u) = sum_i (u_i + y_i) log(u_i + y_i) - (u_i + y_i)`` on
