@@ -23,7 +23,8 @@ class Huber(Datafit):
     A : ndarray, scipy.sparse matrix or LinearOperator, shape (n_samples, n_features)
     y : array_like, shape (n_samples,) or (n_samples, n_targets)
     delta : float > 0, default 1.0
-        Where the loss turns from quadratic to linear.
+        Where the loss turns from quadratic to linear; finite (``delta = inf``
+        would be least squares: use :class:`LeastSquares`).
     lipschitz : float, optional
         ``||A||_2^2``; estimated on first use when not given.
 
