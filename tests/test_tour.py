@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 
+import structsparse as ss
 import structsparse.solvers.tour as tour
 
 
@@ -13,19 +14,26 @@ def test_demo_part_passes_and_writes_figure(tmp_path, capsys):
     for title in ("group lasso", "tree lasso", "sparse-group lasso"):
         assert title in out
     assert out.count(" ok") == 3
+    # ss.solve against cvxpy, each line naming the solver ss.solve picked (not FISTA for every problem)
+    assert "ss.solve" in out and "FISTA against" not in out
+    lines = out.splitlines()
+    for title, loss, penalty, _, _ in tour.tour_problems(0):
+        line = next(line for line in lines if line.startswith(title + "  "))
+        assert line.split()[title.count(" ") + 2] == ss.solve(loss, penalty, tol=1e-9).solver, line
+    assert {line.split()[3] for line in lines if line.startswith("group lasso  ")} == {"solve_block"}
     figure = tmp_path / "solvers_coefficients.png"
     assert figure.stat().st_size > 10_000
     assert [p.name for p in tmp_path.iterdir()] == ["solvers_coefficients.png"]  # no temporary file left
 
 
-def test_demo_part_fails_when_fista_is_wrong(tmp_path, monkeypatch, capsys):
-    real = tour.fista
+def test_demo_part_fails_when_the_solver_is_wrong(tmp_path, monkeypatch, capsys):
+    real = tour.solve
 
     def shrunk(loss, penalty, **kwargs):
         res = real(loss, penalty, **kwargs)
         return dataclasses.replace(res, x=np.asarray(res.x) * 0.98)
 
-    monkeypatch.setattr(tour, "fista", shrunk)
+    monkeypatch.setattr(tour, "solve", shrunk)
     assert tour.demo_part(tmp_path, 1) is False
     assert "FAILED" in capsys.readouterr().out
 
