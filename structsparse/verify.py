@@ -264,14 +264,50 @@ def _pair_solvers(datafit, penalty):
     That design admits every solver a problem of the pair can admit: an
     operator or several right-hand sides only take capabilities away.
     """
-    from .datafits.registry import random_datafit
-    from .penalties.registry import random_penalty
     from .solvers.capabilities import valid_solvers
 
-    probe = np.random.default_rng(0)
-    fit = random_datafit(datafit, probe.standard_normal((12, 8)), probe)
-    pen = random_penalty(penalty, 8, probe)
+    fit, pen = _probe(datafit, penalty)
     return [s for s in valid_solvers(fit, pen) if s != "cvxpy"]
+
+
+def _probe(datafit, penalty):
+    """A small problem of the pair on an explicit matrix with one right-hand side (the most permissive design)."""
+    from .datafits.registry import random_datafit
+    from .penalties.registry import random_penalty
+
+    probe = np.random.default_rng(0)
+    return random_datafit(datafit, probe.standard_normal((12, 8)), probe), random_penalty(penalty, 8, probe)
+
+
+def _check_solvers_match(solvers, datafits, penalties):
+    """Raise when an asked-for solver is valid for none of the chosen (datafit, penalty) pairs.
+
+    Without this a run would print an empty table ("0/0 passed"). The message names the combination and why
+    it is invalid: the triple check's message for the first pair.
+    """
+    from .solvers.capabilities import IncompatibleSolverError, check_triple
+
+    valid = {}
+    for d in datafits:
+        for p in penalties:
+            try:
+                valid[d, p] = _pair_solvers(d, p)
+            except Exception:  # a registry entry that cannot draw: its rows fail loudly during the run
+                valid[d, p] = None
+    for solver in solvers:
+        if solver == AUTO or any(v is None or solver in v for v in valid.values()):
+            continue
+        d, p = next(iter(valid))
+        try:
+            check_triple(*_probe(d, p), solver)
+            why = f"{solver} is not valid for it"  # pragma: no cover (valid_solvers and check_triple agree)
+        except IncompatibleSolverError as exc:
+            why = str(exc)
+        pairs = [f"{d} x {p}" for d, p in valid]
+        listed = ", ".join(pairs) if len(pairs) <= 3 else f"{', '.join(pairs[:2])} and {len(pairs) - 2} more"
+        raise ParameterError(f"The 'solvers' parameter of verify asks for {solver!r}, but no valid (datafit, "
+                             f"penalty, solver) triple has it among the selected pairs ({listed}). For {d} x {p}: "
+                             f"{why}")
 
 
 def _spawn(rng):
@@ -394,15 +430,34 @@ def compare(problem, solvers=None, tol=1e-6, reference=None, max_iter=100_000, t
     return rows
 
 
-_HEADER = (f"{'datafit':<13} {'penalty':<19} {'solver':<12} {'ran':<18} {'A':<8} {'size':<9} {'lam/lmax':>8} "
-           f"{'rel obj diff':>12} {'max |dx|':>9} {'solver s':>8} {'cvxpy s':>8}  result")
+class _Table:
+    """The verification table's layout: column widths fitted to the names that can appear, known before any row.
 
+    The rows are printed as they are computed, so the widths come from the registries and the solver names
+    (``ran`` is a solver name or ``solver/inner``, as ``solve_latent/solve_block`` or ``admm/direct``).
+    """
 
-def _format_row(row):
-    line = (f"{row.datafit:<13} {row.penalty:<19} {row.solver:<12} {row.ran:<18} {row.kind:<8} {row.size:<9} "
-            f"{row.lam_ratio:>8.3f} {row.rel_obj_diff:>12.2e} {row.max_coef_diff:>9.1e} {row.time_solver:>8.3f} "
-            f"{row.time_cvxpy:>8.3f}  {'pass' if row.passed else 'FAIL'}")
-    return line + (f"  ({row.note})" if row.note and not row.passed else "")
+    def __init__(self, datafits, penalties, max_features):
+        from .solvers.capabilities import SOLVER_SPECS
+
+        names = [s for s in SOLVER_SPECS if s != "cvxpy"] + [AUTO]
+        self.datafit = max(len("datafit"), *map(len, datafits))
+        self.penalty = max(len("penalty"), *map(len, penalties))
+        self.solver = max(len("solver"), *map(len, names))
+        inner = max(*map(len, names), len("direct"))
+        self.ran = max(len("ran"), *(len(s) + 1 + inner for s in names))
+        self.size = max(len("size"), len(f"{2 * max_features}x{max_features}x4"))  # random_problem's largest
+        self.header = (f"{'datafit':<{self.datafit}} {'penalty':<{self.penalty}} {'solver':<{self.solver}} "
+                       f"{'ran':<{self.ran}} {'A':<8} {'size':<{self.size}} {'lam/lmax':>8} {'rel obj diff':>12} "
+                       f"{'max |dx|':>9} {'solver s':>8} {'cvxpy s':>8}  result")
+
+    def row(self, row):
+        """One row as a line of the table (the reason after a failed row)."""
+        line = (f"{row.datafit:<{self.datafit}} {row.penalty:<{self.penalty}} {row.solver:<{self.solver}} "
+                f"{row.ran:<{self.ran}} {row.kind:<8} {row.size:<{self.size}} {row.lam_ratio:>8.3f} {row.rel_obj_diff:>12.2e} "
+                f"{row.max_coef_diff:>9.1e} {row.time_solver:>8.3f} "
+                f"{row.time_cvxpy:>8.3f}  {'pass' if row.passed else 'FAIL'}")
+        return line + (f"  ({row.note})" if row.note and not row.passed else "")
 
 
 def summarize(rows):
@@ -469,7 +524,9 @@ def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers
         Datafit registry names to check (default: every registered one).
     solvers : sequence of str, optional
         Restrict the rows to these solvers (names of ``SOLVER_SPECS`` or
-        ``'auto'``); default: every valid solver plus ``'auto'``.
+        ``'auto'``); default: every valid solver plus ``'auto'``. A solver
+        that no selected (datafit, penalty) pair admits raises
+        ``ParameterError``, with the triple check's reason.
     out : callable or None
         Where table lines go (default ``print``; ``None`` for silence).
     max_features : int >= 4, default 10
@@ -506,22 +563,30 @@ def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers
     chosen_d = _choose(datafits, _datafit_names(), "datafits")
     solver_names = tuple(s for s in SOLVER_SPECS if s != "cvxpy") + (AUTO,)
     chosen_s = None if solvers is None else _choose(solvers, solver_names, "solvers")
+    if chosen_s is not None:
+        _check_solvers_match(chosen_s, chosen_d, chosen_p)
     from .datafits.registry import accepts_several_targets
     from .solvers.capabilities import valid_solvers
 
     extra_rng = _spawn(rng)  # the completing problems draw apart: the cycled problems stay those of rng
     emit = out if out is not None else (lambda *_: None)
-    emit(f"Every valid (datafit, penalty, solver) triple and ss.solve (auto) vs the cvxpy reference: "
-         f"{n_problems} random problem(s) per (datafit, penalty), {seed_text}, "
-         f"pass if relative objective difference <= {tol:g}")
-    emit(_HEADER)
-    emit("-" * len(_HEADER))
+    table = _Table(chosen_d, chosen_p, max_features)
+    emit(f"Every valid (datafit, penalty, solver) triple and ss.solve (auto) vs the cvxpy reference, {seed_text}, "
+         f"pass if relative objective difference <= {tol:g}.")
+    emit(f"Problems: {n_problems} random problem{'s' if n_problems > 1 else ''} per (datafit, penalty) pair, plus "
+         f"one with a dense or sparse design and one right-hand side for a pair whose "
+         f"problem{'s' if n_problems > 1 else ''} a valid solver cannot take (solve_block takes no operator, "
+         f"nor several right-hand sides outside least squares).")
+    emit(table.header)
+    emit("-" * len(table.header))
     rows = []
     start = time.perf_counter()
     pair = 0
+    n_drawn = {"pair": 0, "completing": 0}
 
     def run(dname, pname, kind, n_targets, source, wanted=None):
         """Draw one problem and check the solvers it admits (those in ``wanted`` only, when given)."""
+        n_drawn["pair" if wanted is None else "completing"] += 1  # uncounted again below if no solver runs on it
         try:
             problem = random_problem(pname, source, datafit=dname, kind=kind, n_targets=n_targets,
                                      max_features=max_features)
@@ -529,7 +594,7 @@ def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers
             row = VerifyRow(dname, pname, "-", "", kind, "-", np.nan, np.inf, np.inf, 0.0, 0.0, False,
                             f"drawing the problem raised {type(exc).__name__}: {exc}")
             rows.append(row)
-            emit(_format_row(row))
+            emit(table.row(row))
             return set()
         names = [s for s in valid_solvers(problem.datafit, problem.penalty) if s != "cvxpy"]
         if wanted is not None:
@@ -538,10 +603,11 @@ def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers
         if chosen_s is not None:
             names = [s for s in names if s in chosen_s]
         if not names:
+            n_drawn["pair" if wanted is None else "completing"] -= 1
             return set()
         for row in compare(problem, names, tol, max_iter=max_iter, time_limit=time_limit):
             rows.append(row)
-            emit(_format_row(row))
+            emit(table.row(row))
         return set(names)
 
     for dname in chosen_d:
@@ -560,12 +626,13 @@ def verify(rng=0, n_problems=1, tol=1e-6, penalties=None, datafits=None, solvers
             if missing:  # e.g. solve_block, when the pair's problems had an operator or several targets
                 run(dname, pname, ("dense", "sparse")[pair % 2], None, extra_rng, wanted=set(missing))
             pair += n_problems
-    emit("-" * len(_HEADER))
+    emit("-" * len(table.header))
     for solver, s in summarize(rows).items():
         emit(f"{solver:<12} {s['passed']:>4}/{s['rows']:<4} passed, worst relative objective difference "
              f"{s['worst']:.2e}")
     n_failed = sum(not r.passed for r in rows)
     worst = max((r.rel_obj_diff for r in rows), default=0.0)
+    emit(f"{n_drawn['pair']} problems for the pairs and {n_drawn['completing']} completing ones")
     emit(f"{len(rows) - n_failed}/{len(rows)} passed, worst relative objective difference {worst:.2e}, "
          f"{time.perf_counter() - start:.1f} s")
     return rows

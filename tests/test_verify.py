@@ -64,11 +64,80 @@ def test_default_run_covers_every_registered_pair_and_passes():
     multi = {r.datafit for r in rows if r.size.count("x") == 2}
     assert multi and all(accepts_several_targets(d) for d in multi)
     text = "\n".join(lines)
+    header = next(line for line in lines if line.startswith("datafit "))
     for column in ("datafit", "penalty", "solver", "ran", "rel obj diff", "max |dx|", "solver s", "cvxpy s"):
-        assert column in lines[1]
+        assert column in header
+    _assert_table_aligned(lines)
+    _assert_problems_counted(lines, rows)
     assert f"{len(rows)}/{len(rows)} passed" in lines[-1]
     for solver, s in summarize(rows).items():
         assert f"{solver:<12} {s['passed']:>4}/{s['rows']:<4} passed" in text
+
+
+def _assert_table_aligned(lines):
+    """Every row's value starts under its column's title, whatever the length of the names (solve_latent/...)."""
+    header = next(line for line in lines if line.startswith("datafit "))
+    body = [line for line in lines if line.endswith((" pass", " FAIL")) or "  FAIL  (" in line]
+    assert body
+    starts = [header.index(t) for t in ("penalty", "solver", "ran", "A ", "size", "result")]
+    for line in body:
+        for start in starts:
+            assert line[start - 1] == " " and line[start] != " ", (line, start)
+        assert line[starts[-1]:].startswith(("pass", "FAIL")), line
+
+
+def _assert_problems_counted(lines, rows):
+    """The header says what runs: the pair problems and the completing ones, as many as the rows show."""
+    import re
+
+    assert any("random problem per (datafit, penalty) pair" in line for line in lines[:3])
+    assert any("plus one with a dense or sparse design and one right-hand side" in line for line in lines[:3])
+    counts = next(re.search(r"(\d+) problems for the pairs and (\d+) completing ones", line) for line in lines
+                  if " completing ones" in line)
+    problems = {(r.datafit, r.penalty, r.kind, r.size, r.lam_ratio) for r in rows}
+    assert int(counts[1]) + int(counts[2]) == len(problems)
+    assert int(counts[1]) == len({(r.datafit, r.penalty) for r in rows})  # one per pair at n_problems=1
+
+
+def test_long_solver_names_keep_the_table_aligned():
+    # solve_latent/solve_block (24 characters) used to push every later column of its row to the right
+    lines = []
+    rows = verify(rng=0, datafits=["least_squares", "logistic"], penalties=["latent_group_lasso", "l1"],
+                  solvers=["solve_latent", AUTO], out=lines.append)
+    assert any(r.ran == "solve_latent/solve_block" for r in rows) and all(r.passed for r in rows)
+    _assert_table_aligned(lines)
+    _assert_problems_counted(lines, rows)
+
+
+def test_completing_problems_are_counted_in_the_header_and_summary():
+    # logistic x sparse_group_lasso draws an operator design: solve_block gets a completing problem of its own
+    lines = []
+    rows = verify(rng=0, datafits=["logistic"], penalties=["l1", "group_lasso", "sparse_group_lasso"],
+                  out=lines.append)
+    _assert_problems_counted(lines, rows)
+    assert any("3 problems for the pairs and 1 completing ones" in line for line in lines)
+
+
+@pytest.mark.parametrize("argv,named", [
+    (["--datafits", "logistic", "--solvers", "admm"], ("'admm'", "logistic x l1", "least-squares form")),
+    (["--solvers", "solve_block", "--penalties", "tree_lasso"],
+     ("'solve_block'", "tree_lasso", "block-separable thresholds; TreeLasso has none")),
+    (["--solvers", "fista", "admm", "--datafits", "huber", "--penalties", "l1"], ("'admm'", "huber x l1")),
+])
+def test_a_solver_no_selected_pair_admits_is_a_usage_error(argv, named, capsys):
+    # it used to print an empty table, "0/0 passed", and exit 1 (a failed check) without saying why
+    assert main(["verify"] + argv) == 2
+    captured = capsys.readouterr()
+    assert "0/0" not in captured.out and "passed" not in captured.out
+    for text in named:
+        assert text in captured.err, captured.err
+    with pytest.raises(ParameterError, match="no valid \\(datafit, penalty, solver\\) triple"):
+        verify(datafits=["logistic"], solvers=["admm"], out=None)
+
+
+def test_a_solver_some_selected_pair_admits_runs_where_it_is_valid():
+    rows = verify(rng=0, datafits=["huber"], penalties=["l1", "tree_lasso"], solvers=["solve_block"], out=None)
+    assert rows and {(r.penalty, r.solver) for r in rows} == {("l1", "solve_block")} and all(r.passed for r in rows)
 
 
 @pytest.mark.parametrize("datafit,penalty,kind", [
