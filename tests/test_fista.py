@@ -220,3 +220,31 @@ class _no_warning:
 
     def __exit__(self, *exc):
         return self._ctx.__exit__(*exc)
+
+
+def test_an_inexact_iterative_prox_is_reported_once_against_the_certificate(monkeypatch):
+    """A latent prox (iterative) that warns it stopped short: fista holds the per-call warnings back and says in
+    its message how many calls were inexact; the duality gap still certifies the result (objective = cvxpy's)."""
+    import warnings
+
+    from structsparse.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(31)
+    A = rng.standard_normal((30, 12))
+    y = rng.standard_normal(30)
+    pen = ss.LatentGroupLasso([[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9, 10, 11]], 2.0)
+    assert "prox" not in pen.capabilities and "dual_norm" in pen.capabilities
+    real = type(pen).prox
+
+    def warning_prox(self, v, step):
+        warnings.warn("prox is approximate (test)", ConvergenceWarning)
+        return real(self, v, step)
+
+    monkeypatch.setattr(type(pen), "prox", warning_prox)
+    loss = ss.LeastSquares(A, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        res = ss.fista(loss, pen, tol=1e-8)
+    assert res.converged and "stopped short of its inner tolerance in" in res.message
+    assert "duality gap certifies" in res.message
+    assert res.objective == pytest.approx(ss.solve_cvxpy(loss, pen).objective, rel=1e-6)

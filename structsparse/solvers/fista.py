@@ -164,6 +164,20 @@ def _inside_domain(loss, theta, steps=40):
     return low * theta
 
 
+def _gathered_prox(penalty, v, step):
+    """``penalty.prox(v, step)`` and whether it warned that it is approximate (that warning is held back)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        x = penalty.prox(v, step)
+    inexact = False
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            inexact = True
+        else:  # any other warning goes on to the caller
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    return x, inexact
+
+
 #: Dense float64 designs with at least this many entries get mixed-precision products by default (beyond the
 #: caches, a product reads the matrix from memory, and float32 halves the bytes read).
 _MIXED_MIN_SIZE = 1 << 22
@@ -328,12 +342,20 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
         bar = tqdm(total=max_iter, desc="fista", leave=False)
 
     best_gap, stalls, stalled = np.inf, 0, False
+    # an iterative prox (overlapping or latent groups) warns when its inner solver stops short of its target;
+    # those warnings are gathered and reported once, against what certifies the result
+    iterative_prox = "prox" not in penalty.capabilities
+    n_inexact = 0
     k = 0
     for k in range(1, max_iter + 1):
         g = gradient(Ay)
         f_y = loss.value_from_Ax(Ay)
         while True:
-            x_new = penalty.prox(y_pt - g / L, 1.0 / L)
+            if iterative_prox:
+                x_new, inexact = _gathered_prox(penalty, y_pt - g / L, 1.0 / L)
+                n_inexact += inexact
+            else:
+                x_new = penalty.prox(y_pt - g / L, 1.0 / L)
             Ax_new = image(x_new)
             f_new = loss.value_from_Ax(Ax_new)
             d = x_new - y_pt
@@ -430,6 +452,15 @@ def fista(loss, penalty, x0=None, tol=1e-8, max_iter=None, callback=None, step=N
     if use_gap and not converged:
         gap = _gap(loss, penalty, x, Ax)
     objective = loss.value_from_Ax(Ax) + penalty(x)
+    if n_inexact:
+        note = f"the iterative prox stopped short of its inner tolerance in {n_inexact} of its calls"
+        if converged and use_gap and not stalled:
+            message += f" ({note}; the duality gap certifies the result)"
+        else:
+            message += f" ({note})"
+            if converged:  # stopped by the fixed-point residual, which an inexact prox can fool
+                warnings.warn(f"fista: {note}, and no duality gap certifies the result ({message}).",
+                              ConvergenceWarning, stacklevel=2)
     if not converged and message.startswith("reached max_iter"):
         warnings.warn(f"fista: {message}; the result may be inaccurate (gap={gap}).", ConvergenceWarning,
                       stacklevel=2)
