@@ -498,8 +498,8 @@ class _Table:
     def row(self, row):
         """One row as a line of the table (the reason after a failed row)."""
         line = (f"{row.datafit:<{self.datafit}} {row.penalty:<{self.penalty}} {row.solver:<{self.solver}} "
-                f"{row.ran:<{self.ran}} {row.kind:<8} {row.size:<{self.size}} {row.lam_ratio:>8.3f} {row.rel_obj_diff:>12.2e} "
-                f"{row.max_coef_diff:>9.1e} {row.time_compile:>9.3f} {row.time_solver:>8.3f} "
+                f"{row.ran:<{self.ran}} {row.kind:<8} {row.size:<{self.size}} {row.lam_ratio:>8.3f} "
+                f"{row.rel_obj_diff:>12.2e} {row.max_coef_diff:>9.1e} {row.time_compile:>9.3f} {row.time_solver:>8.3f} "
                 f"{row.time_cvxpy:>8.3f}  {'pass' if row.passed else 'FAIL'}")
         return line + (f"  ({row.note})" if row.note and not row.passed else "")
 

@@ -10,7 +10,6 @@ relative objective difference and how much of the planted structure was
 found; the figure compares the coefficients.
 """
 
-import time
 import warnings
 
 import numpy as np
