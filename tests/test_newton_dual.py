@@ -276,6 +276,16 @@ def test_an_infeasible_sparse_newton_point_is_rescaled_so_the_gap_stays_a_bound(
     _assert_gaps_bound_suboptimality(res.history, best, 1e-12 * best)
 
 
+def _assert_off_and_on_certify(monkeypatch, flag, loss, pen, tol, best):
+    """``solve_block`` with the working-set module's ``flag`` off, then on: both certified to ``tol`` of ``best``."""
+    runs = {}
+    for on in (False, True):
+        monkeypatch.setattr(ws_module, flag, on)
+        runs[on] = ss.solve_block(loss, pen, tol=tol)
+        assert runs[on].converged and runs[on].objective - best <= tol * best
+    return runs
+
+
 def test_sparse_newton_points_certify_in_fewer_outer_iterations(monkeypatch, newton_everywhere):
     """Same certified accuracy in no more outer iterations and epochs (deterministic counts), fewer somewhere."""
     fewer = 0
@@ -283,11 +293,7 @@ def test_sparse_newton_points_certify_in_fewer_outer_iterations(monkeypatch, new
         loss, pen = _sparse_lasso(seed, n=200, p=1000, density=0.02, frac=0.1)
         best = ss.solve_block(loss, pen, tol=1e-13).objective
         for tol in (1e-4, 1e-6):
-            runs = {}
-            for on in (False, True):
-                monkeypatch.setattr(ws_module, "_NEWTON_DUAL_SPARSE", on)
-                runs[on] = ss.solve_block(loss, pen, tol=tol)
-                assert runs[on].converged and runs[on].objective - best <= tol * best
+            runs = _assert_off_and_on_certify(monkeypatch, "_NEWTON_DUAL_SPARSE", loss, pen, tol, best)
             assert runs[True].n_iter <= runs[False].n_iter
             assert sum(runs[True].history["epochs"]) <= sum(runs[False].history["epochs"])
             fewer += runs[True].n_iter < runs[False].n_iter
@@ -323,11 +329,8 @@ def test_sparse_whole_problem_checks_its_gap_when_its_rate_predicts_the_target(m
         loss, pen = _sparse_lasso(seed, n=300, p=300, density=0.03, frac=0.003)
         best = ss.solve_block(loss, pen, tol=1e-13).objective
         for tol in (1e-6, 1e-8):
-            runs = {}
+            runs = _assert_off_and_on_certify(monkeypatch, "_PREDICT_CHECKS", loss, pen, tol, best)
             for on in (False, True):
-                monkeypatch.setattr(ws_module, "_PREDICT_CHECKS", on)
-                runs[on] = ss.solve_block(loss, pen, tol=tol)
-                assert runs[on].converged and runs[on].objective - best <= tol * best
                 _assert_gaps_bound_suboptimality(runs[on].history, best, 1e-12 * best)
                 assert runs[on].history["ws_size"][-1] == 300   # the last subproblem is the whole problem
                 total[on] += sum(runs[on].history["epochs"])
