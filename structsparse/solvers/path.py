@@ -291,11 +291,13 @@ def _solve_chunk(loss, penalty, lams, lam_zero, solve, kw):
         spec = None if state is None else state.spec_at(lam)
         if spec is not None:
             res = state.solve(float(lam), spec, tol)
+            name = "solve_block"   # the path state applies to solve_block only (its results carry no name)
         else:
             state = None   # a layout this state does not handle: the plain loop from here on
             res = solve(loss, penalty.with_lam(float(lam)), x0=x, **kw)
+            name = getattr(res, "solver", "") or getattr(solve, "__name__", str(solve))
         out["times"][i] = time.perf_counter() - start
-        out["solvers"].append(getattr(res, "solver", "") or "solve_block")   # the path state reports none
+        out["solvers"].append(name)
         x = res.x
         out["coefs"][i] = x
         out["objectives"][i] = res.objective
