@@ -338,3 +338,30 @@ def test_sparse_whole_problem_checks_its_gap_when_its_rate_predicts_the_target(m
             assert all(e % 10 == 0 for e in runs[False].history["epochs"])
             off_grid += runs[True].history["epochs"][-1] % 10 != 0
     assert total[True] < total[False] and off_grid >= 1
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_sparse_working_set_past_half_the_problem_becomes_the_whole_problem(monkeypatch, fmt):
+    """A sparse lasso's working set of more than half the live columns is replaced by all of them: one outer
+    iteration fewer, the same certified accuracy, gaps still bounds. A dense design runs exactly as before."""
+    for seed in (0, 1):
+        loss, pen = _sparse_lasso(seed, fmt=fmt, n=300, p=300, density=0.03, frac=0.003)
+        best = ss.solve_block(loss, pen, tol=1e-13).objective
+        for tol in (1e-6, 1e-8):
+            runs = {}
+            for frac in (0.0, 0.5):
+                monkeypatch.setattr(ws_module, "_SPARSE_WHOLE_FRAC", frac)
+                runs[frac] = res = ss.solve_block(loss, pen, tol=tol)
+                assert res.converged and res.objective - best <= tol * best
+                _assert_gaps_bound_suboptimality(res.history, best, 1e-12 * best)
+            before, after = runs[0.0].history["ws_size"], runs[0.5].history["ws_size"]
+            assert any(150 < m < 300 for m in before)                  # off: a working set past half ran
+            assert not any(150 < m < 300 for m in after) and after[-1] == 300
+            assert runs[0.5].n_iter == runs[0.0].n_iter - 1
+    A = loss.A.toarray()
+    dense = {}
+    for frac in (0.0, 0.5):
+        monkeypatch.setattr(ws_module, "_SPARSE_WHOLE_FRAC", frac)
+        dense[frac] = ss.solve_block(ss.LeastSquares(A, np.asarray(loss.y)), pen, tol=1e-8)
+    assert dense[0.0].history["ws_size"] == dense[0.5].history["ws_size"]
+    np.testing.assert_array_equal(dense[0.0].x, dense[0.5].x)
