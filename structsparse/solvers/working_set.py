@@ -80,7 +80,6 @@ from ._design_kernels import (
 from ._inplace_kernels import contiguous_float64, dense_kernels, hybrid_gather
 from ._newton_kernels import lasso_dual_point_sparse
 from ._prox_newton import solve_newton_outer
-from ._ssnal import ssnal_group_least_squares
 from .capabilities import check_inputs
 from .result import SolverResult
 
@@ -156,13 +155,6 @@ _NEWTON_COST = 32
 # the working sets' growth (a C-ordered 600x3000 design at small lam: a 4x jump to 1244 columns, peak memory
 # 0.66 -> 0.84x the design, over tests/test_no_copy's bound)
 _CHECK_AFTER_ANDERSON = True
-# The whole (screened) problem of a dense least-squares group lasso whose support holds at least _SSNAL_SUPPORT
-# times as many coefficients as the design has rows goes to the semismooth Newton augmented Lagrangian method
-# (_ssnal), whose Newton steps live in the n-dimensional sample space, rather than to epochs: the problem on the
-# support is then underdetermined, and epochs trade mass along A's null space slowly. 1000x10000 Gaussian, groups
-# of 50, 0.001 lam_max (tol 1e-6, seed 0): the last subproblem's 714 epochs -> 11 Newton steps
-_SSNAL = True
-_SSNAL_SUPPORT = 1.0
 # The lasso's Newton dual point on a scipy.sparse design (one target, single columns): the support refitted with
 # its signs fixed (_newton_kernels.lasso_dual_point_sparse, a support x support Cholesky), tried by the outer gap
 # (within _NEWTON_GAP_SPARSE of the target, or when the last subproblem passed with it) and by the subproblems'
@@ -551,21 +543,6 @@ def _newton_dual_point(AT, rows, ptr, U, t1, t2, Y, theta0):
     return theta.reshape(theta0.shape)
 
 
-def _ssnal_whole_problem(design, live, X, Y, target):
-    """Run :func:`._ssnal.ssnal_group_least_squares` on the live groups (one target) from ``X``.
-
-    Returns ``(X, R, newton_steps, converged)``, with ``X`` updated on the live
-    columns and ``R = Y - A X`` (1, n).
-    """
-    cols = live.idx
-    AT, rows = design.columns(cols)
-    res = ssnal_group_least_squares(AT, np.ascontiguousarray(rows, dtype=np.int64),
-                                    np.ascontiguousarray(live.ptr - live.ptr[0], dtype=np.int64),
-                                    live.t1 + live.t2, Y[0], X[cols, 0], target, use_numba=NUMBA_ENABLED)
-    X[cols, 0] = res.x
-    return X, np.ascontiguousarray(res.residual.reshape(1, -1)), res.newton, res.converged
-
-
 def _dual_value(Y, theta, yy):
     d = Y - theta
     return 0.5 * yy - 0.5 * float(np.vdot(d, d))
@@ -714,13 +691,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     last_ws = None                             # groups of the last subproblem: X is zero elsewhere
     dead = None                                # live positions screened since the last compaction
     best_dual = -np.inf                        # best dual value so far (its point is feasible from then on)
-    history = {"objective": [], "gap": [], "ws_size": [], "n_screened": [], "epochs": [], "newton_steps": [],
-               "time": []}
-    # the sample-space Newton method (_ssnal) takes a dense design's whole problem with one target and blocks that
-    # are each one l2 norm (or one feature), none unpenalized
-    sizes = np.diff(ptr)
-    ssnal_ready = _SSNAL and not design.sparse and k == 1 and not np.any(unpen) and sizes.size > 0 and \
-        bool(np.all(sizes > 0)) and bool(np.all((t1 == 0) | (sizes == 1))) and bool(np.all(t1 + t2 > 0))
+    history = {"objective": [], "gap": [], "ws_size": [], "n_screened": [], "epochs": [], "time": []}
     converged, message, gap, objective = False, "", None, None
     ws_size = 0
     it = 0
@@ -859,19 +830,10 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         solver.newton_passed = False
         # the sparse lasso's whole (screened) problem: its gap is checked when its rate predicts the target
         solver.predict_checks = _PREDICT_CHECKS and sparse_lasso and ws_size == live.blocks.size
-        newton_steps, done = 0, False
-        if ssnal_ready and ws_size == live.blocks.size and best_dual > 0 and dead is None and \
-                np.count_nonzero(X[live.idx, 0]) >= _SSNAL_SUPPORT * n:
-            # the whole problem with more nonzero coefficients than rows: Newton steps in the sample space
-            # (_ssnal); should they stop short of the target, the epochs below go on from their point
-            X, R, newton_steps, done = _ssnal_whole_problem(design, live, X, Y, inner_tol)
-        epochs = 0
-        if not done:
-            R, epochs = solver.solve_subproblem(ws, X, R, inner_tol, proj, phase_freq=phase_freq)
+        R, epochs = solver.solve_subproblem(ws, X, R, inner_tol, proj, phase_freq=phase_freq)
         last_ws = ws
         history["ws_size"].append(int(ws_size))
         history["epochs"].append(int(epochs))
-        history["newton_steps"].append(int(newton_steps))
 
     objective = 0.5 * float(np.vdot(R, R)) + spec.value(X)
     history["screened_blocks"] = np.flatnonzero(~alive)
