@@ -359,3 +359,34 @@ def test_gram_sums_repeated_entries_of_a_column():
     want = dense.T @ dense
     np.testing.assert_allclose(D.csc_gram_numba(data, rows, colptr, 3), want, rtol=1e-14)
     np.testing.assert_allclose(D.csc_gram_numpy(data, rows, colptr, 3), want, rtol=1e-14)
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("first", [None, "some"])
+def test_csr_whole_design_is_gathered_in_column_order_once(monkeypatch, index_dtype, first):
+    """Every column of a CSR design (the whole problem's working set) comes from one gather in column order:
+    the same arrays as the store-and-regather path and as scipy's CSC copy, whether some columns were stored
+    before or none; a second call returns the store itself."""
+    from structsparse.solvers import working_set as W
+
+    rng = np.random.default_rng(4)
+    A = _random_sparse(rng, 70, 90, 0.1, "csr", index_dtype)
+    p = A.shape[1]
+    cols = np.arange(p)
+    out = {}
+    for flag in (False, True):
+        monkeypatch.setattr(W, "_CSR_WHOLE_IN_ORDER", flag)
+        design = W._Design(A)
+        if first:
+            design.columns(np.array([7, 2, 40, 41]))
+        out[flag] = design.columns(cols, whole=True)
+        if flag:
+            assert design._used == p and np.array_equal(design._slot, cols)
+            again = design.columns(cols, whole=True)
+            assert all(a is b for a, b in zip(again, out[flag]))
+    ref = A.tocsc()
+    ref.sort_indices()
+    for (a, b), expect in zip(zip(out[False], out[True]), (ref.data, ref.indices, ref.indptr)):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(b, expect)
+    assert out[True][1].dtype.kind == "u" and out[True][1].itemsize == np.dtype(index_dtype).itemsize
