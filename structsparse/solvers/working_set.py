@@ -80,6 +80,7 @@ from ._design_kernels import (
 from ._inplace_kernels import contiguous_float64, dense_kernels, hybrid_gather
 from ._newton_kernels import lasso_dual_point_sparse
 from ._prox_newton import solve_newton_outer
+from ._ssnal import ssnal_group_least_squares
 from .capabilities import check_inputs
 from .result import SolverResult
 
@@ -155,6 +156,14 @@ _NEWTON_COST = 32
 # the working sets' growth (a C-ordered 600x3000 design at small lam: a 4x jump to 1244 columns, peak memory
 # 0.66 -> 0.84x the design, over tests/test_no_copy's bound)
 _CHECK_AFTER_ANDERSON = True
+# The whole (screened) problem of a dense least-squares group lasso whose support holds at least _SSNAL_SUPPORT
+# times as many coefficients as the design has rows goes to the semismooth Newton augmented Lagrangian method
+# (_ssnal), whose Newton steps live in the n-dimensional sample space, rather than to epochs: the problem on the
+# support is then underdetermined, and epochs trade mass along A's null space slowly. 1000x10000 Gaussian, groups
+# of 50, 0.001 lam_max (tol 1e-6, seed 0): the last subproblem's 714 epochs -> 11 Newton steps
+_SSNAL = True
+_SSNAL_SUPPORT = 1.0
+_SSNAL_EPOCHS = 400
 # The lasso's Newton dual point on a scipy.sparse design (one target, single columns): the support refitted with
 # its signs fixed (_newton_kernels.lasso_dual_point_sparse, a support x support Cholesky), tried by the outer gap
 # (within _NEWTON_GAP_SPARSE of the target, or when the last subproblem passed with it) and by the subproblems'
@@ -566,6 +575,21 @@ def _newton_dual_point(AT, rows, ptr, U, t1, t2, Y, theta0):
     return theta.reshape(theta0.shape)
 
 
+def _ssnal_whole_problem(design, live, X, Y, target):
+    """Run :func:`._ssnal.ssnal_group_least_squares` on the live groups (one target) from ``X``.
+
+    Returns ``(X, R, steps, converged, dual)``, with ``X`` updated on
+    the live columns, ``R = Y - A X`` (1, n) and the best dual value found.
+    """
+    cols = live.idx
+    AT, rows = design.columns(cols)
+    res = ssnal_group_least_squares(AT, np.ascontiguousarray(rows, dtype=np.int64),
+                                    np.ascontiguousarray(live.ptr - live.ptr[0], dtype=np.int64),
+                                    live.t1 + live.t2, Y[0], X[cols, 0], target, use_numba=NUMBA_ENABLED)
+    X[cols, 0] = res.x
+    return X, np.ascontiguousarray(res.residual.reshape(1, -1)), res.newton, res.converged, res.dual
+
+
 def _dual_value(Y, theta, yy):
     d = Y - theta
     return 0.5 * yy - 0.5 * float(np.vdot(d, d))
@@ -630,7 +654,9 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     SolverResult
         ``n_iter`` counts outer iterations; ``history`` holds per outer
         iteration ``objective``, ``gap``, ``ws_size``, ``n_screened``,
-        ``epochs`` and ``time``, and ``screened_blocks``: an int64 array of
+        ``epochs``, ``time`` and, for least squares, ``ssnal_steps`` (the
+        Newton steps of the sample-space method, see Notes), and
+        ``screened_blocks``: an int64 array of
         the blocks removed by screening (the penalty's groups in order, then
         one singleton per feature in no group).
 
@@ -641,6 +667,16 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     off their span before it is scaled, which keeps the gap exact; beyond
     that the gap is approximate (it still vanishes at the optimum), screening
     is turned off and the message says so.
+
+    A dense least-squares problem with one target and blocks that are each
+    one l2 norm (or one feature) can finish in the sample space: once the
+    working set is the whole problem, its support holds more coefficients
+    than ``A`` has rows, and the last subproblem's epochs, at their rate,
+    predict many more to go, the whole problem goes to a semismooth Newton
+    augmented Lagrangian method (Li, Sun and Toh 2018; Zhang, Zhang, Sun and
+    Toh 2020), whose Newton systems are ``n x n``. Should it stop short of
+    the tolerance, epochs go on from its point. The gap is certified as
+    always.
 
     Examples
     --------
@@ -714,7 +750,13 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     last_ws = None                             # groups of the last subproblem: X is zero elsewhere
     dead = None                                # live positions screened since the last compaction
     best_dual = -np.inf                        # best dual value so far (its point is feasible from then on)
-    history = {"objective": [], "gap": [], "ws_size": [], "n_screened": [], "epochs": [], "time": []}
+    history = {"objective": [], "gap": [], "ws_size": [], "n_screened": [], "epochs": [], "ssnal_steps": [],
+               "time": []}
+    # the sample-space Newton method (_ssnal) takes a dense design's whole problem with one target and blocks that
+    # are each one l2 norm (or one feature), none unpenalized
+    sizes = np.diff(ptr)
+    ssnal_ready = _SSNAL and not design.sparse and k == 1 and not np.any(unpen) and sizes.size > 0 and \
+        bool(np.all(sizes > 0)) and bool(np.all((t1 == 0) | (sizes == 1))) and bool(np.all(t1 + t2 > 0))
     converged, message, gap, objective = False, "", None, None
     ws_size = 0
     it = 0
@@ -853,10 +895,25 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         solver.newton_passed = False
         # the sparse lasso's whole (screened) problem: its gap is checked when its rate predicts the target
         solver.predict_checks = _PREDICT_CHECKS and sparse_lasso and ws_size == live.blocks.size
-        R, epochs = solver.solve_subproblem(ws, X, R, inner_tol, proj, phase_freq=phase_freq)
+        ssnal_steps, done = 0, False
+        if ssnal_ready and ws_size == live.blocks.size and best_dual > 0 and dead is None and it > 0 and \
+                np.count_nonzero(X[live.idx, 0]) >= _SSNAL_SUPPORT * n:
+            # the whole problem with more nonzero coefficients than rows: if the last subproblem's epochs, at
+            # their rate, predict more than _SSNAL_EPOCHS to go, Newton steps in the sample space (_ssnal);
+            # should those stop short of the target, the epochs below go on from their point
+            last_gap, last_epochs = history["gap"][-2], history["epochs"][-1]
+            rate = np.log(last_gap / gap) / max(last_epochs, 1) if 0 < gap < last_gap else 0.0
+            to_go = np.log(gap / inner_tol) / rate if rate > 0 else np.inf
+            if to_go > _SSNAL_EPOCHS:
+                X, R, ssnal_steps, done, dual = _ssnal_whole_problem(design, live, X, Y, inner_tol)
+                best_dual = max(best_dual, dual)   # feasible for every live group: a bound for the problem
+        epochs = 0
+        if not done:
+            R, epochs = solver.solve_subproblem(ws, X, R, inner_tol, proj, phase_freq=phase_freq)
         last_ws = ws
         history["ws_size"].append(int(ws_size))
         history["epochs"].append(int(epochs))
+        history["ssnal_steps"].append(int(ssnal_steps))
 
     objective = 0.5 * float(np.vdot(R, R)) + spec.value(X)
     history["screened_blocks"] = np.flatnonzero(~alive)
