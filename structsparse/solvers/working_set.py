@@ -575,6 +575,13 @@ def _newton_dual_point(AT, rows, ptr, U, t1, t2, Y, theta0):
     return theta.reshape(theta0.shape)
 
 
+def _ssnal_blocks(ptr, t1, t2, unpen):
+    """Whether every block is one l2 norm or one feature, penalized, and none empty (what _ssnal solves)."""
+    sizes = np.diff(ptr)
+    return sizes.size > 0 and not np.any(unpen) and bool(np.all(sizes > 0)) and \
+        bool(np.all((t1 == 0) | (sizes == 1))) and bool(np.all(t1 + t2 > 0))
+
+
 def _ssnal_whole_problem(design, live, X, Y, target):
     """Run :func:`._ssnal.ssnal_group_least_squares` on the live groups (one target) from ``X``.
 
@@ -754,9 +761,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                "time": []}
     # the sample-space Newton method (_ssnal) takes a dense design's whole problem with one target and blocks that
     # are each one l2 norm (or one feature), none unpenalized
-    sizes = np.diff(ptr)
-    ssnal_ready = _SSNAL and not design.sparse and k == 1 and not np.any(unpen) and sizes.size > 0 and \
-        bool(np.all(sizes > 0)) and bool(np.all((t1 == 0) | (sizes == 1))) and bool(np.all(t1 + t2 > 0))
+    ssnal_ready = _SSNAL and not design.sparse and k == 1 and _ssnal_blocks(ptr, t1, t2, unpen)
     converged, message, gap, objective = False, "", None, None
     ws_size = 0
     it = 0
