@@ -168,6 +168,7 @@ def test_ssnal_does_not_modify_its_inputs_and_stops_unconverged_at_its_step_budg
 
 def _solve_block_forced(monkeypatch, loss, pen, tol, **kw):
     monkeypatch.setattr(ws_module, "_SSNAL_EPOCHS", -1.0)   # every eligible whole problem goes to SSNAL
+    monkeypatch.setattr(ws_module, "_SSNAL_COST", 0.0)
     return ss.solve_block(loss, pen, tol=tol, **kw)
 
 
@@ -217,6 +218,19 @@ def test_solve_block_keeps_epochs_where_ssnal_does_not_apply(monkeypatch):
         pen = pen1.with_lam(0.003 * ss.lambda_max(loss, pen1))
         res = _solve_block_forced(monkeypatch, loss, pen, 1e-8)
         assert res.converged and sum(res.history["ssnal_steps"]) == 0
+
+
+def test_solve_block_keeps_epochs_where_newton_steps_would_cost_more(monkeypatch):
+    """The same eligible problem: it switches when forced; not when its n x n matrices would pass half the
+    design's size (n > p / 2), nor when the predicted epochs to go are fewer than ~30 Newton steps' cost."""
+    loss, pen, groups = _problem(6, n=40, p=400, size=10, frac=0.003)
+    assert sum(_solve_block_forced(monkeypatch, loss, pen, 1e-9).history["ssnal_steps"]) > 0
+    monkeypatch.setattr(ws_module, "_SSNAL_ROWS", 0.09)     # n = 40 > 0.09 * 400
+    assert sum(ss.solve_block(loss, pen, tol=1e-9).history["ssnal_steps"]) == 0
+    monkeypatch.setattr(ws_module, "_SSNAL_ROWS", 0.5)
+    monkeypatch.setattr(ws_module, "_SSNAL_COST", 1e9)
+    res = ss.solve_block(loss, pen, tol=1e-9)
+    assert res.converged and sum(res.history["ssnal_steps"]) == 0
 
 
 def test_chunks_cover_the_active_blocks_in_order():

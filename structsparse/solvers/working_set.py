@@ -164,6 +164,11 @@ _CHECK_AFTER_ANDERSON = True
 _SSNAL = True
 _SSNAL_SUPPORT = 1.0
 _SSNAL_EPOCHS = 400
+# ... and than _SSNAL_COST * n * support / columns epochs: a Newton step (an n x n matrix from the support's
+# columns, BLAS-bound) measured about 0.03 n * support / columns epochs (memory-bound passes over the columns),
+# and the method takes 10-30 steps. Its n x n matrices stay at most _SSNAL_ROWS of the design's size.
+_SSNAL_COST = 0.9
+_SSNAL_ROWS = 0.5
 # The lasso's Newton dual point on a scipy.sparse design (one target, single columns): the support refitted with
 # its signs fixed (_newton_kernels.lasso_dual_point_sparse, a support x support Cholesky), tried by the outer gap
 # (within _NEWTON_GAP_SPARSE of the target, or when the last subproblem passed with it) and by the subproblems'
@@ -761,7 +766,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                "time": []}
     # the sample-space Newton method (_ssnal) takes a dense design's whole problem with one target and blocks that
     # are each one l2 norm (or one feature), none unpenalized
-    ssnal_ready = _SSNAL and not design.sparse and k == 1 and _ssnal_blocks(ptr, t1, t2, unpen)
+    ssnal_ready = _SSNAL and not design.sparse and k == 1 and n <= _SSNAL_ROWS * p and \
+        _ssnal_blocks(ptr, t1, t2, unpen)
     converged, message, gap, objective = False, "", None, None
     ws_size = 0
     it = 0
@@ -901,15 +907,15 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         # the sparse lasso's whole (screened) problem: its gap is checked when its rate predicts the target
         solver.predict_checks = _PREDICT_CHECKS and sparse_lasso and ws_size == live.blocks.size
         ssnal_steps, done = 0, False
-        if ssnal_ready and ws_size == live.blocks.size and best_dual > 0 and dead is None and it > 0 and \
-                np.count_nonzero(X[live.idx, 0]) >= _SSNAL_SUPPORT * n:
+        support = np.count_nonzero(X[live.idx, 0]) if ssnal_ready and ws_size == live.blocks.size else 0
+        if support >= _SSNAL_SUPPORT * n and best_dual > 0 and dead is None and it > 0:
             # the whole problem with more nonzero coefficients than rows: if the last subproblem's epochs, at
-            # their rate, predict more than _SSNAL_EPOCHS to go, Newton steps in the sample space (_ssnal);
-            # should those stop short of the target, the epochs below go on from their point
+            # their rate, predict more to go than _SSNAL_EPOCHS and than about 30 Newton steps would cost, Newton
+            # steps in the sample space (_ssnal); should those stop short, the epochs below go on from their point
             last_gap, last_epochs = history["gap"][-2], history["epochs"][-1]
             rate = np.log(last_gap / gap) / max(last_epochs, 1) if 0 < gap < last_gap else 0.0
             to_go = np.log(gap / inner_tol) / rate if rate > 0 else np.inf
-            if to_go > _SSNAL_EPOCHS:
+            if to_go > max(_SSNAL_EPOCHS, _SSNAL_COST * n * support / live.idx.size):
                 X, R, ssnal_steps, done, dual = _ssnal_whole_problem(design, live, X, Y, inner_tol)
                 best_dual = max(best_dual, dual)   # feasible for every live group: a bound for the problem
         epochs = 0
