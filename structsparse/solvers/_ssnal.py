@@ -32,6 +32,7 @@ from types import SimpleNamespace
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
+from ._block_kernels import pure_dual_scale_numpy
 from ._ssnal_kernels import (
     ssnal_combine_numba,
     ssnal_combine_numpy,
@@ -118,7 +119,7 @@ def ssnal_group_least_squares(AT, rows, ptr, thresholds, b, x0, target_gap, max_
         return float(t @ _block_norms(v, starts))
 
     def best_dual(theta, At_theta, best):
-        scale = max(1.0, float(np.max(_block_norms(At_theta, starts) / t)) if t.size else 1.0)
+        scale = pure_dual_scale_numpy(_block_norms(At_theta, starts), t)   # the block solver's residual scaling
         d = b - theta / scale
         return max(best, half_bb - 0.5 * float(d @ d))
 
@@ -132,6 +133,8 @@ def ssnal_group_least_squares(AT, rows, ptr, thresholds, b, x0, target_gap, max_
     sigma = float(sigma0)
 
     def psi(s_, Ats_):
+        # the group prox written out (not prox/_group_kernels.group_shrink): the block norms and scales it leaves
+        # behind are the generalized Jacobian the Newton step needs
         u = x - sigma * Ats_
         norms = _block_norms(u, starts)
         with np.errstate(divide="ignore", invalid="ignore"):
