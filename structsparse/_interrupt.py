@@ -1,13 +1,20 @@
-"""Ctrl-C that reaches the command line even while numba compiles.
+"""Ctrl-C that reaches the command line even while numba compiles or raises.
 
-numba's LLVM layer (llvmlite) calls back into Python through ctypes when it
-writes or reads its object cache. Python ignores an exception raised inside a
-ctypes callback: a ``KeyboardInterrupt`` that lands there is printed as
-"Exception ignored" and lost, and the command runs on. While a command runs,
-:func:`deliverable_interrupts` therefore defers a SIGINT that arrives inside
-such a callback and sends it again a moment later, when the callback has
-returned; anywhere else it raises ``KeyboardInterrupt`` at once, as Python's
-default handler does.
+Two places call back into Python from C and mishandle an exception raised there:
+
+- numba's LLVM layer (llvmlite) calls Python through ctypes when it writes or
+  reads its object cache. Python ignores an exception raised inside a ctypes
+  callback: a ``KeyboardInterrupt`` that lands there is printed as "Exception
+  ignored" and lost, and the command runs on.
+- numba's compiled code rebuilds the exception it raises by calling
+  ``numba.core.serialize._numba_unpickle``. A ``KeyboardInterrupt`` that lands
+  there comes out as a ``SystemError`` ("returned a result with an exception
+  set"), a crash with a traceback instead of a clean stop.
+
+While a command runs, :func:`deliverable_interrupts` therefore defers a SIGINT
+that arrives inside such a callback and sends it again a moment later, when the
+callback has returned; anywhere else it raises ``KeyboardInterrupt`` at once,
+as Python's default handler does.
 """
 
 import os
@@ -15,16 +22,18 @@ import signal
 import threading
 from contextlib import contextmanager
 
-# llvmlite's ctypes callbacks (the object cache's notify and get-buffer hooks)
-_CALLBACK_NAMES = ("_raw_object_cache_notify", "_raw_object_cache_getbuffer")
+# (function name, a folder its file lies under): llvmlite's ctypes callbacks (the object cache's notify and
+# get-buffer hooks) and numba's exception unpickler, called from its C helper library
+_CALLBACKS = (("_raw_object_cache_notify", "llvmlite"), ("_raw_object_cache_getbuffer", "llvmlite"),
+              ("_numba_unpickle", "numba"))
 _RETRY_SECONDS = 0.05
 
 
 def in_swallowing_callback(frame):
-    """Whether ``frame`` (or a frame it was called from) is one of llvmlite's ctypes callbacks."""
+    """Whether ``frame`` (or a frame it was called from) is a callback from C that mishandles an exception."""
     while frame is not None:
         code = frame.f_code
-        if code.co_name in _CALLBACK_NAMES and "llvmlite" in code.co_filename:
+        if any(code.co_name == name and folder in code.co_filename for name, folder in _CALLBACKS):
             return True
         frame = frame.f_back
     return False
@@ -39,9 +48,24 @@ def _handler(signum, frame):
     raise KeyboardInterrupt
 
 
+def caused_by_interrupt(exc):
+    """Whether ``exc`` is a ``KeyboardInterrupt`` or was raised because of one.
+
+    The backstop for a C callback not listed above: there a Ctrl-C may come out
+    as a ``SystemError`` whose cause is the ``KeyboardInterrupt``.
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 @contextmanager
 def deliverable_interrupts():
-    """Within the block, a Ctrl-C inside an llvmlite callback is delivered again after it returns.
+    """Within the block, a Ctrl-C inside a callback from C is delivered again after it returns.
 
     Only where Python's default SIGINT handler is in place and in the main
     thread (elsewhere the block runs unchanged); the previous handler is

@@ -12,7 +12,7 @@ import importlib.util
 import os
 import sys
 
-from ._interrupt import deliverable_interrupts
+from ._interrupt import caused_by_interrupt, deliverable_interrupts
 
 __all__ = ["main", "build_parser"]
 
@@ -119,7 +119,9 @@ def main(argv=None):
         # user errors (bad files, bad options) get one clear line, not a traceback
         print(f"structsparse {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not caused_by_interrupt(exc):
+            raise
         note = getattr(args, "_interrupt_note", None)
         print(note() if callable(note) else f"structsparse {args.command}: interrupted.", file=sys.stderr)
         return 130
