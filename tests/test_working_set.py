@@ -1,5 +1,6 @@
 """solve_block: agreement with cvxpy and FISTA, screening safety, kernels vs numpy twins, bad input."""
 
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -693,6 +694,28 @@ def test_outer_loop_rules_keep_the_gap_certificate(monkeypatch, kind):
         assert res.converged and res.gap <= 1e-8 * res.objective
         assert res.objective - ref <= res.gap + 1e-12 * ref and ref - res.objective <= 1e-12 * ref
         assert abs(res.objective - float(loss.value(res.x) + pen(res.x))) <= 1e-12 * ref
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("kind", ["l1", "group"])
+@pytest.mark.parametrize("stop", ["tol", "max_outer", "callback", "x0"])
+def test_reported_objective_is_the_objective_at_x(sparse, kind, stop):
+    """The result's objective is 0.5 ||y - A x||^2 + penalty(x) at the returned x, however the loop ends
+    (the value computed at the last gap evaluation is reused, not recomputed)."""
+    loss, pen = _problem(5, n=60, p=200, sparse=sparse, kind=kind, frac=0.05)
+    options = {"tol": 1e-8}
+    if stop == "max_outer":
+        options.update(tol=1e-14, max_outer=1)
+    elif stop == "callback":
+        options.update(tol=1e-14, callback=lambda k, x, info: k >= 1)
+    elif stop == "x0":
+        options.update(x0=ss.solve_block(loss, pen.with_lam(2 * pen.lam), tol=1e-4).x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = ss.solve_block(loss, pen, **options)
+    want = float(loss.value(res.x) + pen(res.x))
+    assert abs(res.objective - want) <= 1e-12 * want
+    assert res.converged == (stop in ("tol", "x0"))
 
 
 def test_gap_after_a_phase_reuses_its_product_and_equals_the_full_product(monkeypatch):

@@ -804,8 +804,11 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
             U = design.rmatmat(R, cols=live.cols if live.cols is not None and 2 * live.cols.size < p else None)
         Rp, Up = proj.project(R, U)
         scale, lhs1 = feasible_scale(Up)
-        # X is zero outside the last working set (it holds the support), and on screened groups
-        pen_value = live.spec.value(X) if last_ws is None else _value_on(spec, X, last_ws)
+        # X is zero outside the last working set (it holds the support), and on screened groups; zero at a zero start
+        if last_ws is None:
+            pen_value = 0.0 if x0 is None else live.spec.value(X)
+        else:
+            pen_value = _value_on(spec, X, last_ws)
         objective = 0.5 * float(np.vdot(R, R)) + pen_value
         # any earlier dual point stays feasible: screening only removes constraints
         dual_here = _dual_value(Y, Rp / scale, yy)
@@ -926,7 +929,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         history["epochs"].append(int(epochs))
         history["ssnal_steps"].append(int(ssnal_steps))
 
-    objective = 0.5 * float(np.vdot(R, R)) + spec.value(X)
+    # the loop ends at a gap evaluation (its message), X and R as they were there: its objective is the result's
     history["screened_blocks"] = np.flatnonzero(~alive)
     elapsed = time.perf_counter() - start
     if not converged and message.startswith("reached max_outer"):
