@@ -18,6 +18,11 @@ column, a CSR matrix row by row, through its ``data``, ``indices`` and
 - ``A[:, cols]^T r`` for the columns still alive after screening
   (:func:`csc_rmatvec_cols_numba`): the outer loop of the lasso stops reading
   the columns that Gap Safe screening removed.
+- the lasso's outer scans over the live columns (:func:`lasso_scale_numba`,
+  :func:`lasso_screen_numba`, :func:`lasso_ws_candidates_numba`,
+  :func:`lasso_ws_rest_top_numba`): the dual scaling, the Gap Safe test and the
+  working set's candidates, each one pass over ``A^T r`` with no p-length
+  temporaries;
 - the Gram matrix ``A_S^T A_S`` of a few gathered columns
   (:func:`csc_gram_numba`), for the lasso's Newton dual point
   (:func:`._newton_kernels.lasso_dual_point_sparse`): row by row, a cost of
@@ -57,6 +62,9 @@ __all__ = [
     "csr_gather_counted_numba", "csr_gather_counted_numpy", "csc_rmatvec_numba", "csc_rmatvec_numpy",
     "csr_rmatvec_numba", "csr_rmatvec_numpy", "csc_singleton_epoch_numba", "csc_singleton_epoch_numpy",
     "csc_block_epoch", "csc_block_epoch_numpy", "csc_ws_gradient_numba", "csc_gram_numba", "csc_gram_numpy",
+    "lasso_uniform_numba", "lasso_uniform_numpy", "lasso_scale_numba", "lasso_scale_numpy", "lasso_screen_numba",
+    "lasso_screen_numpy", "lasso_ws_candidates_numba", "lasso_ws_candidates_numpy", "lasso_ws_rest_top_numba",
+    "lasso_ws_rest_top_numpy",
 ]
 
 # sums over stored entries may be reassociated (so that they vectorize, with gathers) and products fused into
@@ -539,3 +547,278 @@ def csc_gram_numpy(data, rows, colptr, n):
 
     A = sp.csc_matrix((data, rows.astype(np.int64), colptr.astype(np.int64)), shape=(n, colptr.size - 1))
     return np.asarray((A.T @ A).toarray(), dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------- the sparse lasso's outer scans
+# One target, one feature per block, every block pure (l1 only or l2 only): the outer loop's scans over the live
+# blocks read the product ``U = A^T r`` (p, 1) and compute each block's left-hand side ``lhs_g`` on the fly, one
+# pass each, with no p-length temporaries (at p = 10^6 each numpy pass costs 1-3 ms, and an outer iteration made a
+# dozen). Block ``g`` is column ``idx[g]`` with weights ``t1[g]``, ``t2[g]``, dual bound ``bound[g]``; a plain
+# lasso (``lam > 0``: every ``t1`` is ``lam``, ``t2`` zero, ``bound`` ``lam``, none unpenalized) reads none of those
+# arrays, and with ``identity`` (``idx[g] == g``) not the index array either: a pass then reads ``U`` alone (the Gap
+# Safe test also reads the columns' norm bounds). The arithmetic is that of _block_kernels'
+# singleton_threshold_norms_numba, pure_dual_scale_numba and gap_safe_mask_numba and of working_set's scores,
+# operation for operation (no fastmath; where a test is rewritten, such as ``|u| - lam > 0`` as ``|u| > lam``, the
+# two are equal in floating point), so the solver's iterates do not change. ``dead`` marks the blocks screened since
+# the last compaction (an empty array: none); they count as feasible and are never chosen.
+@njit
+def lasso_uniform_numba(idx, t1, t2):
+    """``(lam, identity)``: ``lam = t1[0]`` if every ``t1`` equals it, is positive, and every ``t2`` is zero (a
+    plain lasso), else -1; ``identity``: ``idx[g] == g`` for every ``g``."""
+    m = idx.size
+    lam = t1[0] if m > 0 and t1[0] > 0.0 else -1.0
+    identity = True
+    for g in range(m):
+        if idx[g] != g:
+            identity = False
+        if lam > 0.0 and (t1[g] != lam or t2[g] != 0.0):
+            lam = -1.0
+        if not identity and lam <= 0.0:
+            break
+    return lam, identity
+
+
+def lasso_uniform_numpy(idx, t1, t2):
+    """Numpy twin of :func:`lasso_uniform_numba`."""
+    lam = float(t1[0]) if idx.size and t1[0] > 0 and np.all(t1 == t1[0]) and not np.any(t2) else -1.0
+    return lam, bool(np.array_equal(idx, np.arange(idx.size)))
+
+
+@njit
+def _lasso_lhs(u, t1g, t2g):
+    """The threshold norm of one column at scale 1 from ``u = |a_j^T theta|`` (singleton_threshold_norms_numba)."""
+    if t2g > 0.0:
+        return max(u - t1g, 0.0)
+    if t1g > 0.0:
+        return u
+    return 0.0
+
+
+@njit
+def lasso_scale_numba(U, idx, t1, t2, bound, dead, lam, identity):
+    """The dual scaling ``max(1, max_g lhs_g / bound[g])`` over the live blocks with ``bound > 0``."""
+    m = idx.size
+    masked = dead.size > 0
+    if lam > 0.0:
+        # max_g (|u_g| / lam) is (max_g |u_g|) / lam: rounding is monotonic (a tight loop, one division)
+        top = 0.0
+        for g in range(m):
+            a = abs(U[g if identity else idx[g], 0])
+            if a > top and not (masked and dead[g]):
+                top = a
+        s = top / lam
+        return s if s > 1.0 else 1.0
+    best = 1.0
+    for g in range(m):
+        if (masked and dead[g]) or bound[g] <= 0.0:
+            continue
+        s = _lasso_lhs(abs(U[g if identity else idx[g], 0]), t1[g], t2[g]) / bound[g]
+        if s > best:
+            best = s
+    return best
+
+
+def _lasso_lhs_numpy(U, idx, t1, t2):
+    u = np.abs(U[idx, 0])
+    return np.where(t2 > 0, np.maximum(u - t1, 0.0), np.where(t1 > 0, u, 0.0))
+
+
+def lasso_scale_numpy(U, idx, t1, t2, bound, dead, lam, identity):
+    """Numpy twin of :func:`lasso_scale_numba` (``lam`` and ``identity`` are only shortcuts: not read)."""
+    pos = bound > 0
+    if dead.size:
+        pos &= ~dead
+    return max(1.0, float(np.max(_lasso_lhs_numpy(U, idx, t1, t2)[pos] / bound[pos]))) if np.any(pos) else 1.0
+
+
+@njit
+def lasso_screen_numba(U, idx, t1, t2, bound, unpen, dead, lam, identity, scale, radius, norms):
+    """Positions (increasing) of the blocks the Gap Safe test removes: not unpenalized, not ``dead``, and
+    ``lhs_g / scale + radius * norms[g] < bound[g]`` (``norms``: the solver's bounds of the columns' norms)."""
+    m = idx.size
+    masked = dead.size > 0
+    out = np.empty(m, dtype=np.int64)
+    n_out = 0
+    if lam > 0.0:   # the plain lasso's loop
+        for g in range(m):
+            if abs(U[g if identity else idx[g], 0]) / scale + radius * norms[g] < lam and not (masked and dead[g]):
+                out[n_out] = g
+                n_out += 1
+        return out[:n_out].copy()
+    for g in range(m):
+        if unpen[g] or (masked and dead[g]):
+            continue
+        if _lasso_lhs(abs(U[g if identity else idx[g], 0]), t1[g], t2[g]) / scale + radius * norms[g] < bound[g]:
+            out[n_out] = g
+            n_out += 1
+    return out[:n_out].copy()
+
+
+def lasso_screen_numpy(U, idx, t1, t2, bound, unpen, dead, lam, identity, scale, radius, norms):
+    """Numpy twin of :func:`lasso_screen_numba`."""
+    out = ~unpen & (_lasso_lhs_numpy(U, idx, t1, t2) / scale + radius * norms < bound)
+    if dead.size:
+        out &= ~dead
+    return np.flatnonzero(out)
+
+
+@njit
+def lasso_ws_candidates_numba(U, idx, t1, t2, bound, unpen, dead, lam, identity, nonzero):
+    """The working set's candidates: ``(positions, scores, forced, n_forced)``.
+
+    A live block (not ``dead``) is forced when unpenalized or listed in
+    ``nonzero`` (increasing positions of the nonzero coefficients); its score
+    is ``inf`` if forced, else ``lhs_g - bound[g]`` (how far it violates its
+    optimality condition at ``x_g = 0``). The candidates are the blocks of
+    positive score, in increasing position; ``n_forced`` counts every forced
+    block.
+    """
+    m = idx.size
+    masked = dead.size > 0
+    pos = np.empty(m, dtype=np.int64)
+    score = np.empty(m)
+    forced = np.empty(m, dtype=np.bool_)
+    count = 0
+    n_forced = 0
+    start = 0
+    # runs of unlisted blocks between the listed ones (a per-block test against the list measured 4x slower)
+    for t in range(nonzero.size + 1):
+        stop = nonzero[t] if t < nonzero.size else m
+        if stop < start:   # a repeated entry
+            continue
+        for g in range(start, stop):
+            if masked and dead[g]:
+                continue
+            # (written out: a helper taking the arrays, called per block, cost 60x the loop in reference counts)
+            u = abs(U[g if identity else idx[g], 0])
+            f = False
+            if lam > 0.0:
+                s = u - lam
+            elif unpen[g]:
+                f, s = True, np.inf
+            else:
+                s = _lasso_lhs(u, t1[g], t2[g]) - bound[g]
+            if s > 0.0:
+                pos[count] = g
+                score[count] = s
+                forced[count] = f
+                count += 1
+                n_forced += f
+        if stop < m and not (masked and dead[stop]):
+            pos[count] = stop
+            score[count] = np.inf
+            forced[count] = True
+            count += 1
+            n_forced += 1
+        start = stop + 1
+    return pos[:count].copy(), score[:count].copy(), forced[:count].copy(), n_forced
+
+
+def lasso_ws_candidates_numpy(U, idx, t1, t2, bound, unpen, dead, lam, identity, nonzero):
+    """Numpy twin of :func:`lasso_ws_candidates_numba`."""
+    forced = unpen.copy()
+    forced[nonzero] = True
+    score = _lasso_lhs_numpy(U, idx, t1, t2) - bound
+    score[forced] = np.inf
+    if dead.size:
+        forced &= ~dead
+        score[dead] = -np.inf
+    pos = np.flatnonzero(score > 0)
+    return pos, score[pos], forced[pos], int(forced.sum())
+
+
+@njit
+def _heap_offer(heap_s, heap_g, size, s, g):
+    """Offer score ``s`` of block ``g`` to the min-heap of the ``heap_s.size`` best scores (``size`` held so far);
+    returns ``(size, left)``, ``left`` the score that stays out (-inf if none)."""
+    k = heap_s.size
+    if size < k:   # sift up
+        i = size
+        while i > 0:
+            parent = (i - 1) // 2
+            if heap_s[parent] <= s:
+                break
+            heap_s[i] = heap_s[parent]
+            heap_g[i] = heap_g[parent]
+            i = parent
+        heap_s[i] = s
+        heap_g[i] = g
+        return size + 1, -np.inf
+    if s <= heap_s[0]:
+        return size, s
+    left = heap_s[0]   # evicted; sift the new one down from the root
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= k:
+            break
+        if c + 1 < k and heap_s[c + 1] < heap_s[c]:
+            c += 1
+        if heap_s[c] >= s:
+            break
+        heap_s[i] = heap_s[c]
+        heap_g[i] = heap_g[c]
+        i = c
+    heap_s[i] = s
+    heap_g[i] = g
+    return size, left
+
+
+@njit
+def lasso_ws_rest_top_numba(U, idx, t1, t2, bound, unpen, dead, lam, identity, nonzero, k):
+    """The ``k`` best of the blocks :func:`lasso_ws_candidates_numba` leaves out (live, not forced, score ``<= 0``):
+    ``(positions, unique)``, for a working set larger than its candidates.
+
+    One pass with a heap of ``k`` scores. ``unique`` is False when the choice is not determined by the scores
+    (a score tied with the ``k``-th best is left out, or a score is NaN): the caller then ranks every block
+    (``argpartition``'s choice among ties is its own).
+    """
+    m = idx.size
+    masked = dead.size > 0
+    heap_s = np.empty(k)
+    heap_g = np.empty(k, dtype=np.int64)
+    size = 0
+    left_best = -np.inf   # the best score left out (rejected or evicted) that may tie with the k-th best
+    floor = -np.inf       # once the heap is full, its smallest score: anything below is left out at once
+    start = 0
+    for t in range(nonzero.size + 1):
+        stop = nonzero[t] if t < nonzero.size else m
+        if stop < start:
+            continue
+        for g in range(start, stop):
+            if (masked and dead[g]) or (lam <= 0.0 and unpen[g]):
+                continue
+            u = abs(U[g if identity else idx[g], 0])
+            s = u - lam if lam > 0.0 else _lasso_lhs(u, t1[g], t2[g]) - bound[g]
+            if s > 0.0 or s < floor:   # a candidate, or below the k-th best so far (so below the last one)
+                continue
+            if s != s:
+                return heap_g[:0].copy(), False
+            if size == k and s <= heap_s[0]:   # equal to the k-th best so far: left out, maybe a tie
+                left_best = s
+                continue
+            size, left = _heap_offer(heap_s, heap_g, size, s, g)
+            if left > left_best:
+                left_best = left
+            if size == k:
+                floor = heap_s[0]
+        start = stop + 1
+    return heap_g[:size].copy(), size < k or left_best < heap_s[0]
+
+
+def lasso_ws_rest_top_numpy(U, idx, t1, t2, bound, unpen, dead, lam, identity, nonzero, k):
+    """Numpy twin of :func:`lasso_ws_rest_top_numba` (the same positions when unique, in another order)."""
+    forced = unpen.copy()
+    forced[nonzero] = True
+    score = _lasso_lhs_numpy(U, idx, t1, t2) - bound
+    rest = ~forced & (score <= 0)
+    if dead.size:
+        rest &= ~dead
+    if np.any(np.isnan(score) & ~forced & (~dead if dead.size else True)):
+        return np.zeros(0, dtype=np.int64), False
+    cand = np.flatnonzero(rest)
+    if cand.size <= k:
+        return cand, True
+    order = np.argsort(-score[cand], kind="stable")
+    top, left = cand[order[:k]], cand[order[k:]]
+    return top, bool(score[left].max() < score[top].min())
