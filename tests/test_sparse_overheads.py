@@ -79,6 +79,24 @@ def test_scale_and_screen_kernels_agree_with_twins_and_general_kernels(kind, mas
             assert 0 < want.size < p - (dead.sum() if masked else 0)   # a test that keeps some and removes some
 
 
+@pytest.mark.parametrize("identity", [True, False])
+def test_norm_bound_kernels_give_the_solvers_bounds(identity):
+    """The columns' norm bounds from one pass equal _BlockSolver.group_norm_bounds' own (some Lipschitz known)."""
+    rng = np.random.default_rng(14)
+    n, p = 30, 200
+    A = sp.random(n, p, density=0.2, random_state=rng, format="csc")
+    idx = np.arange(p) if identity else rng.permutation(p)
+    spec = W.BlockSpec(idx, np.arange(p + 1), np.full(p, 0.5), np.zeros(p))
+    solver = W._BlockSolver(W._Design(A), spec, np.ones((1, n)), W._kernels(True), True, 10, 100)
+    known = rng.random(p) < 0.3
+    solver.lips[known] = solver.design.colnorm2[idx[known]] * rng.uniform(0.5, 1.5, known.sum())
+    lips = solver.lips.copy()
+    want = solver.group_norm_bounds(idx, spec.ptr).copy()
+    assert np.any(want[known] < np.sqrt(solver.design.colnorm2[idx[known]]))   # some bounds are the Lipschitz ones
+    for kernel in (D.lasso_norm_bounds_numba, D.lasso_norm_bounds_numpy):
+        np.testing.assert_array_equal(kernel(solver.design.colnorm2, idx, lips, identity), want)
+
+
 def _assert_candidates(got, lhs, bound, unpen, dead, nonzero):
     """The candidates are the blocks of positive score of _working_set's rule, scores and forced flags included."""
     pos, score, forced, n_forced = got
@@ -216,7 +234,8 @@ def test_solves_with_and_without_the_scans_are_identical(monkeypatch, fmt, use_n
         monkeypatch.setattr(W, "NUMBA_ENABLED", False)
     A, y = _problem(fmt)
     lam_max = np.abs(A.T @ y).max()
-    names = ("lasso_scale", "lasso_screen", "lasso_ws_candidates", "lasso_ws_rest_top")
+    names = ("lasso_scale", "lasso_screen", "lasso_ws_candidates", "lasso_ws_rest_top", "lasso_norm_bounds",
+             "lasso_uniform")
     calls = {name: _counting(monkeypatch, name + ("_numba" if use_numba else "_numpy")) for name in names}
     p = A.shape[1]
     w = np.ones(p)

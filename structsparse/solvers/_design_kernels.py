@@ -64,7 +64,7 @@ __all__ = [
     "csc_block_epoch", "csc_block_epoch_numpy", "csc_ws_gradient_numba", "csc_gram_numba", "csc_gram_numpy",
     "lasso_uniform_numba", "lasso_uniform_numpy", "lasso_scale_numba", "lasso_scale_numpy", "lasso_screen_numba",
     "lasso_screen_numpy", "lasso_ws_candidates_numba", "lasso_ws_candidates_numpy", "lasso_ws_rest_top_numba",
-    "lasso_ws_rest_top_numpy",
+    "lasso_ws_rest_top_numpy", "lasso_norm_bounds_numba", "lasso_norm_bounds_numpy",
 ]
 
 # sums over stored entries may be reassociated (so that they vectorize, with gathers) and products fused into
@@ -822,3 +822,26 @@ def lasso_ws_rest_top_numpy(U, idx, t1, t2, bound, unpen, dead, lam, identity, n
     order = np.argsort(-score[cand], kind="stable")
     top, left = cand[order[:k]], cand[order[k:]]
     return top, bool(score[left].max() < score[top].min())
+
+
+@njit
+def lasso_norm_bounds_numba(colnorm2, idx, lips, identity):
+    """The single columns' norm bounds of ``_BlockSolver.group_norm_bounds``: ``sqrt(colnorm2[idx[g]])``, or
+    ``sqrt(lips[g])`` where that Lipschitz constant is known (``>= 0``) and smaller; one pass."""
+    m = idx.size
+    out = np.empty(m)
+    for g in range(m):
+        v = np.sqrt(colnorm2[g if identity else idx[g]])
+        lip = lips[g]
+        if lip >= 0.0:
+            v = min(v, np.sqrt(lip))
+        out[g] = v
+    return out
+
+
+def lasso_norm_bounds_numpy(colnorm2, idx, lips, identity):
+    """Numpy twin of :func:`lasso_norm_bounds_numba` (``group_norm_bounds``' own arithmetic)."""
+    out = np.sqrt(colnorm2[idx])
+    known = lips >= 0
+    out[known] = np.minimum(out[known], np.sqrt(lips[known]))
+    return out

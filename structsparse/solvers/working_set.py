@@ -77,7 +77,8 @@ from ._design_kernels import (
     csc_rmatvec_numba, csc_rmatvec_numpy, csr_rmatvec_numba, csr_rmatvec_numpy, unsigned_view,
     csc_block_epoch, csc_ws_gradient_numba, lasso_scale_numba, lasso_scale_numpy, lasso_screen_numba,
     lasso_screen_numpy, lasso_uniform_numba, lasso_uniform_numpy, lasso_ws_candidates_numba,
-    lasso_ws_candidates_numpy, lasso_ws_rest_top_numba, lasso_ws_rest_top_numpy,
+    lasso_ws_candidates_numpy, lasso_ws_rest_top_numba, lasso_ws_rest_top_numpy, lasso_norm_bounds_numba,
+    lasso_norm_bounds_numpy,
 )
 from ._inplace_kernels import contiguous_float64, dense_kernels, hybrid_gather
 from ._newton_kernels import lasso_dual_point_sparse
@@ -754,26 +755,30 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     solver.newton_sparse = _NEWTON_DUAL_SPARSE and sparse_lasso
     idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
     n_blocks = spec.n_blocks
-    unpen = spec.unpenalized
+    # a plain lasso on a sparse design (every t1 one positive value, every t2 zero; _SPARSE_LASSO_SCANS), from one
+    # pass over the weights: that pass says there is no unpenalized block, bound is t1 and every block pure, and
+    # the scans below read no weight array (nor, with lasso_identity, the index array)
+    lasso_lam, lasso_identity = ((lasso_uniform_numba if NUMBA_ENABLED else lasso_uniform_numpy)(idx, t1, t2)
+                                 if _SPARSE_LASSO_SCANS and sparse_lasso else (-1.0, False))
+    unpen = np.zeros(n_blocks, dtype=bool) if lasso_lam > 0 else spec.unpenalized
     free_cols = block_columns(idx, ptr, np.flatnonzero(unpen))
     proj = _Unpenalized(design, free_cols)
     # right-hand side of each group's dual constraint (t1 itself when no group has an l2 part: no copy)
-    bound = np.where(t2 > 0, t2, t1) if np.any(t2 > 0) else t1
+    bound = t1 if lasso_lam > 0 else np.where(t2 > 0, t2, t1) if np.any(t2 > 0) else t1
     alive = np.ones(n_blocks, dtype=bool)      # not removed by screening
     # every group pure l1 or pure l2: the dual scaling is the constraint's left-hand side over its bound
-    pure = not np.any((t1 > 0) & (t2 > 0))
+    pure = lasso_lam > 0 or not np.any((t1 > 0) & (t2 > 0))
     pure_scale, safe_mask = ((pure_dual_scale_numba, gap_safe_mask_numba) if NUMBA_ENABLED else
                              (pure_dual_scale_numpy, gap_safe_mask_numpy))
     # the sparse lasso's outer scans, one pass each (_SPARSE_LASSO_SCANS: scipy.sparse designs only; the 'gap' and
     # 'full' working-set rules keep the general scans)
     lasso_scans = _SPARSE_LASSO_SCANS and sparse_lasso and pure and ws_strategy == "subdiff"
     if lasso_scans:
-        lasso_scale, lasso_screen, lasso_candidates, lasso_rest = (
-            (lasso_scale_numba, lasso_screen_numba, lasso_ws_candidates_numba, lasso_ws_rest_top_numba)
-            if NUMBA_ENABLED else
-            (lasso_scale_numpy, lasso_screen_numpy, lasso_ws_candidates_numpy, lasso_ws_rest_top_numpy))
-        # a plain lasso (lam > 0) reads no weight array, and in the penalty's own order no index array either
-        lasso_lam, lasso_identity = (lasso_uniform_numba if NUMBA_ENABLED else lasso_uniform_numpy)(idx, t1, t2)
+        lasso_scale, lasso_screen, lasso_candidates, lasso_rest, lasso_bounds = (
+            (lasso_scale_numba, lasso_screen_numba, lasso_ws_candidates_numba, lasso_ws_rest_top_numba,
+             lasso_norm_bounds_numba) if NUMBA_ENABLED else
+            (lasso_scale_numpy, lasso_screen_numpy, lasso_ws_candidates_numpy, lasso_ws_rest_top_numpy,
+             lasso_norm_bounds_numpy))
         no_dead = np.zeros(0, dtype=bool)   # the kernels' "nothing screened since the last compaction"
 
         def lasso_args(U):   # the arguments every scan takes, for the live blocks now
@@ -871,7 +876,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                 if theta is not None:
                     best_dual = max(best_dual, rescaled_dual(theta.reshape(1, -1)))
                     gap = max(objective - best_dual, 0.0)
-        n_screened = int(n_blocks - live.blocks.size + (0 if dead is None else dead.sum()))
+        n_screened = int(n_blocks - live.blocks.size + (0 if dead is None else n_dead if lasso_scans else dead.sum()))
         _record_outer(history, it, objective, gap, n_screened, ws_size, start, verbose)
         # floor: below eps * P(0) the gap is rounding noise (interpolating fits have P(x*) = 0)
         converged, message = _outer_stop(it, gap, objective, 0.5 * yy, tol, max_iter, callback, X, x_shape, ws_size,
@@ -887,6 +892,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         if lasso_scans and screening and proj.exact:
             # the sparse lasso: the positions the test removes, from one pass (no left-hand sides, no mask)
             radius = np.sqrt(2.0 * max(objective - dual_here, 0.0))
+            if solver.group_norm_bounds_unset:   # the columns' norm bounds in one pass (group_norm_bounds' values)
+                solver.set_group_norm_bounds(lasso_bounds(design.colnorm2, idx, solver.lips, lasso_identity))
             group_norm = solver.group_norm_bounds(idx, ptr)
             group_norm = group_norm if live.cols is None else group_norm[live.blocks]
             out = lasso_screen(*lasso_args(Up), scale, radius, group_norm)
@@ -1455,6 +1462,15 @@ class _BlockSolver:
             known = self.lips >= 0
             self._bounds[known] = np.minimum(self._bounds[known], np.sqrt(self.lips[known]))
         return self._bounds
+
+    @property
+    def group_norm_bounds_unset(self):
+        return self._bounds is None
+
+    def set_group_norm_bounds(self, bounds):
+        """Take ``bounds``, the values :meth:`group_norm_bounds` would compute now (the sparse lasso's one-pass
+        kernel, :func:`._design_kernels.lasso_norm_bounds_numba`); kept up to date from then on like its own."""
+        self._bounds = bounds
 
     def zero_groups(self, X, R, groups, idx, ptr):
         """Set the given groups of ``X`` to zero and return the updated residual."""
