@@ -280,3 +280,12 @@ def test_scans_reach_the_tie_fallback_and_keep_its_choice(monkeypatch):
     _assert_same_solve(monkeypatch, lambda: ss.solve_block(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-8, p0=300,
                                                            screening=False))
     assert any(ties)
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_float32_design_solves_are_identical_with_the_scans(monkeypatch, fmt):
+    """A float32 design (read in place, float64 sums): the scans make the same choices there too."""
+    A, y = _problem(fmt, seed=2)
+    A = A.astype(np.float32)
+    lam = 0.05 * np.abs(A.T.astype(np.float64) @ y).max()
+    _assert_same_solve(monkeypatch, lambda: ss.solve(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-8))
