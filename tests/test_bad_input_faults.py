@@ -26,7 +26,8 @@ PHASE = ["phase", "--model", "block", "--n", "256", "--block-size", "8", "--k", 
 def _cli(args):
     # SIGINT back to its default first: a test runner started in the background of a non-interactive shell
     # ignores SIGINT, and its children would inherit that; a user's terminal does not
-    return [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    # faulthandler: should the command crash (a signal in native code), its stacks are in stderr for the report
+    return [sys.executable, "-X", "faulthandler", "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
             "from structsparse.cli import main; sys.exit(main(sys.argv[1:]))", *args]
 
 
@@ -108,7 +109,7 @@ def test_ctrl_c_on_phase_saves_and_resumes(tmp_path, workers, warm_phase):
     assert len(lines) == 1, err
     saved = len(_rows(out))
     assert lines[0] == f"interrupted: {saved} trials saved in {out}; rerun the same command to resume"
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err   # a crash prints faulthandler's stacks in err (_cli)
     assert saved > 0
     assert not [p for p in os.listdir(tmp_path) if p != "sweep.json"], "a temporary file was left behind"
 
@@ -286,5 +287,5 @@ def test_ctrl_c_on_other_long_commands_prints_one_line():
             proc.kill()
     lines = [ln for ln in err.splitlines() if ln.strip() and "it/s" not in ln and "%|" not in ln]
     assert "Traceback" not in err
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err   # a crash prints faulthandler's stacks in err (_cli)
     assert len(lines) == 1 and "interrupted" in lines[0], err
