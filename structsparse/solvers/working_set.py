@@ -75,10 +75,7 @@ from ._design_kernels import (
     csc_rmatvec_cols_numpy, csc_rmatvec_colnorm2_numba, csc_rmatvec_colnorm2_numpy, csr_colcounts_numba,
     csr_colcounts_numpy, csr_colnorm2_numba, csr_colnorm2_numpy, csr_gather_counted_numba, csr_gather_counted_numpy,
     csc_rmatvec_numba, csc_rmatvec_numpy, csr_rmatvec_numba, csr_rmatvec_numpy, unsigned_view,
-    csc_block_epoch, csc_ws_gradient_numba, lasso_scale_numba, lasso_scale_numpy, lasso_screen_numba,
-    lasso_screen_numpy, lasso_uniform_numba, lasso_uniform_numpy, lasso_ws_candidates_numba,
-    lasso_ws_candidates_numpy, lasso_ws_rest_top_numba, lasso_ws_rest_top_numpy, lasso_norm_bounds_numba,
-    lasso_norm_bounds_numpy,
+    csc_block_epoch, csc_ws_gradient_numba,
 )
 from ._inplace_kernels import contiguous_float64, dense_kernels, hybrid_gather
 from ._newton_kernels import lasso_dual_point_sparse
@@ -204,14 +201,6 @@ _SPARSE_WHOLE_FRAC = 0.5
 # regather of the whole store into column order (the same arrays: p = n = 10^4, density 1e-2, after a working set
 # of 2324 columns, 24.9 -> 14.6 ms; a CSR solve at 0.001 lam_max, in-process A/B: 0.94-0.97, same epochs)
 _CSR_WHOLE_IN_ORDER = True
-# The sparse lasso's outer scans (one target, single columns, pure l1 or l2 blocks, 'subdiff' working sets): the
-# dual scaling, the Gap Safe test and the working set's candidates are each one kernel pass over the live blocks
-# reading A^T r (_design_kernels.lasso_*: no p-length temporaries, and for a plain L1 no weight or index array),
-# and the support is read on the last working set; the same arithmetic, so the same iterates
-_SPARSE_LASSO_SCANS = True
-# ... the working set's places beyond its candidates come from a heap pass when they are at most 1/_LASSO_HEAP_DIV of
-# the live blocks, else from every block's score and argpartition (_lasso_working_set)
-_LASSO_HEAP_DIV = 128
 
 
 def _kernels(use_numba):
@@ -758,40 +747,20 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     solver.newton_sparse = _NEWTON_DUAL_SPARSE and sparse_lasso
     idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
     n_blocks = spec.n_blocks
-    # a plain lasso on a sparse design (every t1 one positive value, every t2 zero; _SPARSE_LASSO_SCANS), from one
-    # pass over the weights: that pass says there is no unpenalized block, bound is t1 and every block pure, and
-    # the scans below read no weight array (nor, with lasso_identity, the index array)
-    lasso_lam, lasso_identity = ((lasso_uniform_numba if NUMBA_ENABLED else lasso_uniform_numpy)(idx, t1, t2)
-                                 if _SPARSE_LASSO_SCANS and sparse_lasso else (-1.0, False))
-    unpen = np.zeros(n_blocks, dtype=bool) if lasso_lam > 0 else spec.unpenalized
+    unpen = spec.unpenalized
     free_cols = block_columns(idx, ptr, np.flatnonzero(unpen))
     proj = _Unpenalized(design, free_cols)
     # right-hand side of each group's dual constraint (t1 itself when no group has an l2 part: no copy)
-    bound = t1 if lasso_lam > 0 else np.where(t2 > 0, t2, t1) if np.any(t2 > 0) else t1
+    bound = np.where(t2 > 0, t2, t1) if np.any(t2 > 0) else t1
     alive = np.ones(n_blocks, dtype=bool)      # not removed by screening
     # every group pure l1 or pure l2: the dual scaling is the constraint's left-hand side over its bound
-    pure = lasso_lam > 0 or not np.any((t1 > 0) & (t2 > 0))
+    pure = not np.any((t1 > 0) & (t2 > 0))
     pure_scale, safe_mask = ((pure_dual_scale_numba, gap_safe_mask_numba) if NUMBA_ENABLED else
                              (pure_dual_scale_numpy, gap_safe_mask_numpy))
-    # the sparse lasso's outer scans, one pass each (_SPARSE_LASSO_SCANS: scipy.sparse designs only; the 'gap' and
-    # 'full' working-set rules keep the general scans)
-    lasso_scans = _SPARSE_LASSO_SCANS and sparse_lasso and pure and ws_strategy == "subdiff"
-    if lasso_scans:
-        lasso_scale, lasso_screen, lasso_candidates, lasso_rest, lasso_bounds = (
-            (lasso_scale_numba, lasso_screen_numba, lasso_ws_candidates_numba, lasso_ws_rest_top_numba,
-             lasso_norm_bounds_numba) if NUMBA_ENABLED else
-            (lasso_scale_numpy, lasso_screen_numpy, lasso_ws_candidates_numpy, lasso_ws_rest_top_numpy,
-             lasso_norm_bounds_numpy))
-        no_dead = np.zeros(0, dtype=bool)   # the kernels' "nothing screened since the last compaction"
-
-        def lasso_args(U):   # the arguments every scan takes, for the live blocks now
-            return (U, live.idx, live.t1, live.t2, live.bound, live.unpen, no_dead if dead is None else dead,
-                    lasso_lam, lasso_identity and live.cols is None)
     live = _Live(spec, bound, unpen, np.arange(n_blocks))
     grouped = n_blocks < idx.size              # some block holds several features (not the lasso's singletons)
     last_ws = None                             # groups of the last subproblem: X is zero elsewhere
     dead = None                                # live positions screened since the last compaction
-    n_dead = 0                                 # ... how many (kept by the sparse lasso's scans)
     best_dual = -np.inf                        # best dual value so far (its point is feasible from then on)
     history = {"objective": [], "gap": [], "ws_size": [], "n_screened": [], "epochs": [], "ssnal_steps": [],
                "time": []}
@@ -808,9 +777,6 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
 
         Also the left-hand sides at ``theta`` itself for a pure penalty (None otherwise); screened groups count 0.
         """
-        if lasso_scans:   # one pass; the scans below compute the left-hand sides again as they go
-            U_, idx_, t1_, t2_, bound_, _, dead_, lam_, identity_ = lasso_args(U)
-            return lasso_scale(U_, idx_, t1_, t2_, bound_, dead_, lam_, identity_), None
         if pure:
             lhs = solver.threshold_norms(U, live.idx, live.ptr, live.t1, live.t2, 1.0)
             if dead is not None:
@@ -866,11 +832,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         if solver.newton_sparse and it > 0 and proj.exact and not proj.active and gap > tol * objective and \
                 (gap <= _NEWTON_GAP_SPARSE * tol * objective or solver.newton_passed):
             # the sparse lasso's Newton dual point (scipy.sparse designs only: the dense path never comes here)
-            if lasso_scans:   # X is zero outside the last working set: its nonzero positions (in order)
-                on_ws = _positions(live.blocks, last_ws)
-                support = on_ws[X[live.idx[on_ws], 0] != 0]
-            else:
-                support = np.flatnonzero(X[live.idx, 0])
+            support = np.flatnonzero(X[live.idx, 0])
             if 0 < support.size and support.size ** 3 <= _NEWTON_COST_SPARSE * design.A.nnz:
                 cols = live.idx[support]
                 data, rows, colptr = design.columns(cols)
@@ -879,7 +841,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                 if theta is not None:
                     best_dual = max(best_dual, rescaled_dual(theta.reshape(1, -1)))
                     gap = max(objective - best_dual, 0.0)
-        n_screened = int(n_blocks - live.blocks.size + (0 if dead is None else n_dead if lasso_scans else dead.sum()))
+        n_screened = int(n_blocks - live.blocks.size + (0 if dead is None else dead.sum()))
         _record_outer(history, it, objective, gap, n_screened, ws_size, start, verbose)
         # floor: below eps * P(0) the gap is rounding noise (interpolating fits have P(x*) = 0)
         converged, message = _outer_stop(it, gap, objective, 0.5 * yy, tol, max_iter, callback, X, x_shape, ws_size,
@@ -892,27 +854,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         if ws_strategy == "gap":
             group_norm = solver.group_norm_bounds(idx, ptr)[live.blocks]
         lhs_u = lhs1 if pure and not proj.active else None   # left-hand sides at r itself, for the working set
-        if lasso_scans and screening and proj.exact:
-            # the sparse lasso: the positions the test removes, from one pass (no left-hand sides, no mask)
-            radius = np.sqrt(2.0 * max(objective - dual_here, 0.0))
-            if solver.group_norm_bounds_unset:   # the columns' norm bounds in one pass (group_norm_bounds' values)
-                solver.set_group_norm_bounds(lasso_bounds(design.colnorm2, idx, solver.lips, lasso_identity))
-            group_norm = solver.group_norm_bounds(idx, ptr)
-            group_norm = group_norm if live.cols is None else group_norm[live.blocks]
-            out = lasso_screen(*lasso_args(Up), scale, radius, group_norm)
-            if out.size:
-                R = solver.zero_groups(X, R, live.blocks[out], idx, ptr)
-                alive[live.blocks[out]] = False
-                if dead is None:
-                    dead, n_dead = np.zeros(live.blocks.size, dtype=bool), 0
-                dead[out] = True
-                n_dead += out.size
-                if n_dead >= 0.1 * dead.size:   # compacted as below
-                    keep = ~dead
-                    kept, live = live.blocks[keep], None
-                    live = _Live(spec, bound, unpen, kept)
-                    dead, n_dead = None, 0
-        elif screening and proj.exact:  # an approximate gap gives no safe sphere
+        if screening and proj.exact:  # an approximate gap gives no safe sphere
             # the sphere is centred at this residual's dual point, so its radius is that point's own gap (an
             # earlier point's better dual value would give a sphere that need not hold the optimum)
             radius = np.sqrt(2.0 * max(objective - dual_here, 0.0))
@@ -946,17 +888,12 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                     dead = None
 
         # ---- working set (positions in the live groups, mapped back to the penalty's groups)
-        if lasso_scans and not proj.active:   # the same choice from one pass over the live blocks
-            ws = live.blocks[_lasso_working_set(X, live, lasso_args(U), n_dead, last_ws, x0 is None, p0, ws_size,
-                                                live.blocks.size // _CHEAP_DIV if _CHEAP_DIV else 0,
-                                                (lasso_candidates, lasso_rest), solver.threshold_norms)]
-        else:
-            ws = live.blocks[_working_set(X, U, Up, live.idx, live.ptr, live.t1, live.t2, live.bound,
-                                          None if dead is None else ~dead,
-                                          live.unpen, ws_strategy, p0, group_norm, solver, lhs=lhs_u,
-                                          maybe_nonzero=None if last_ws is None else _positions(live.blocks, last_ws),
-                                          saturated_growth=_LS_SATURATED_GROWTH, last_size=ws_size,
-                                          cheap_size=live.blocks.size // _CHEAP_DIV if _CHEAP_DIV else 0)]
+        ws = live.blocks[_working_set(X, U, Up, live.idx, live.ptr, live.t1, live.t2, live.bound,
+                                      None if dead is None else ~dead,
+                                      live.unpen, ws_strategy, p0, group_norm, solver, lhs=lhs_u,
+                                      maybe_nonzero=None if last_ws is None else _positions(live.blocks, last_ws),
+                                      saturated_growth=_LS_SATURATED_GROWTH, last_size=ws_size,
+                                      cheap_size=live.blocks.size // _CHEAP_DIV if _CHEAP_DIV else 0)]
         if sparse_lasso and _SPARSE_WHOLE_FRAC and dead is None and \
                 _SPARSE_WHOLE_FRAC * live.blocks.size < ws.size < live.blocks.size:
             ws = live.blocks   # most of the problem: the whole of it (sparse lasso only, see _SPARSE_WHOLE_FRAC)
@@ -1317,64 +1254,6 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
     return np.sort(top[np.isfinite(score[top]) | forced[top]])
 
 
-def _lasso_working_set(X, live, scan_args, n_dead, last_ws, zero_start, p0, last_size, cheap_size, kernels,
-                       threshold_norms):
-    """:func:`_working_set` for the sparse lasso's outer loop (one target, single columns, ``'subdiff'``): the
-    same positions in ``live``, from one pass over the live blocks.
-
-    The support is read on the last working set ``last_ws`` (X is zero elsewhere; at a zero start, empty), the
-    candidates (forced or violating blocks) come from :func:`._design_kernels.lasso_ws_candidates_numba`
-    (``kernels[0]``, on ``scan_args``: ``A^T r``, the live blocks and the ``n_dead`` of them screened since the
-    last compaction) without p-length temporaries, and the choice among them is :func:`_working_set`'s (the
-    same ``argpartition`` on the same scores). When they are fewer than the places, the best of the others
-    come from one more pass (:func:`._design_kernels.lasso_ws_rest_top_numba`, ``kernels[1]``; while they are
-    at most ``1 / _LASSO_HEAP_DIV`` of the blocks), which is :func:`_working_set`'s choice unless a score ties
-    with the last one taken; otherwise the scores of every block are formed (from ``threshold_norms``, the
-    solver's kernel) and ranked, as :func:`_working_set` does.
-    """
-    U, dead = scan_args[0], scan_args[6]
-    dead = dead if dead.size else None
-    m = live.blocks.size
-    if last_ws is not None:
-        on_ws = _positions(live.blocks, last_ws)
-        nonzero = on_ws[np.abs(X[live.idx[on_ws], 0]) > 0]
-    elif zero_start:
-        nonzero = np.zeros(0, dtype=np.int64)
-    else:
-        nonzero = np.flatnonzero(X[live.idx, 0] != 0)
-    n_nonzero = nonzero.size
-    growth = _LS_SATURATED_GROWTH if last_size and n_nonzero >= 0.9 * last_size else 2
-    size = max(p0, growth * n_nonzero)
-    if not last_size or n_nonzero >= _GROWING * last_size:  # still growing: jump while subproblems are cheap
-        size = max(size, min(8 * max(n_nonzero, p0), cheap_size))
-    if size >= m - n_dead:
-        return np.arange(m) if dead is None else np.flatnonzero(~dead)
-    candidates_of, rest_of = kernels
-    pos, score, forced, n_forced = candidates_of(*scan_args, nonzero)
-    size = max(size, n_forced)
-    if pos.size >= size:
-        top = np.argpartition(-score, size - 1)[:size]
-        return np.sort(pos[top[np.isfinite(score[top]) | forced[top]]])
-    # fewer candidates than places: all of them (but those of infinite score not forced), and the best others
-    # from a heap while they are few (a heap of k among m costs about m + k log(m / k) log(k) steps: p = 10^6,
-    # k = 70, 3.7 ms against 16 ms for the scores and argpartition below; p = 10^4, k = 494, 180 against 70 us)
-    if _LASSO_HEAP_DIV * (size - pos.size) <= m:
-        rest, unique = rest_of(*scan_args, nonzero, size - pos.size)
-        if unique:
-            return np.sort(np.concatenate([pos[np.isfinite(score) | forced], rest]))
-    # a tie at the last place, or many places: every block's score, ranked as _working_set does
-    forced = np.zeros(m, dtype=bool)
-    forced[nonzero] = True
-    forced |= live.unpen
-    score = threshold_norms(U, live.idx, live.ptr, live.t1, live.t2, 1.0) - live.bound
-    score[forced] = np.inf
-    if dead is not None:
-        forced &= ~dead
-        score[dead] = -np.inf
-    top = np.argpartition(-score, size - 1)[:size]
-    return np.sort(top[np.isfinite(score[top]) | forced[top]])
-
-
 def _positions(sorted_ids, ids):
     """Positions in ``sorted_ids`` of those ``ids`` it contains."""
     pos = np.searchsorted(sorted_ids, ids)
@@ -1469,15 +1348,6 @@ class _BlockSolver:
             known = self.lips >= 0
             self._bounds[known] = np.minimum(self._bounds[known], np.sqrt(self.lips[known]))
         return self._bounds
-
-    @property
-    def group_norm_bounds_unset(self):
-        return self._bounds is None
-
-    def set_group_norm_bounds(self, bounds):
-        """Take ``bounds``, the values :meth:`group_norm_bounds` would compute now (the sparse lasso's one-pass
-        kernel, :func:`._design_kernels.lasso_norm_bounds_numba`); kept up to date from then on like its own."""
-        self._bounds = bounds
 
     def zero_groups(self, X, R, groups, idx, ptr):
         """Set the given groups of ``X`` to zero and return the updated residual."""
