@@ -260,8 +260,8 @@ def test_lasso_working_memory_per_feature_stays_bounded(fmt):
     A = sp.random(n, p, density=2.0 / n, random_state=1, format=fmt)
     y = A @ np.r_[np.ones(20), np.zeros(p - 20)] + 0.01 * rng.standard_normal(n)
     lam = 0.1 * ss.lambda_max(ss.LeastSquares(A, y), ss.L1(1.0))
-    # the same solve first: every kernel it takes is compiled (or loaded) outside the measure (a smaller
-    # warm-up did not take every branch of the sparse lasso's scans: their compilation was counted on a fresh clone)
+    # the same solve first: every kernel it takes is compiled (or loaded) outside the measure (a smaller warm-up
+    # can miss a branch, and on a fresh clone its compilation was counted: 260 B per feature)
     ss.solve(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-6)
     peak, res = _peak_bytes(lambda: ss.solve(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-6))
     assert res.converged and np.count_nonzero(res.x) > 0
