@@ -253,7 +253,9 @@ def test_lasso_working_memory_per_feature_stays_bounded(fmt):
     ``p = 5e4`` columns and 200 rows, two stored entries per column (the design is 24 B per feature):
     what is measured is the solver's own per-feature arrays (penalty blocks, bounds, scores, screening
     masks, compacted live groups). Measured 174 (CSC) and 183 (CSR) bytes per feature before the
-    p-length temporaries were removed (issue 15), 145 and 154 after; the bound catches a return of them.
+    p-length temporaries were removed (issue 15), 145 and 154 after; 62 and 70 with the lasso's compact block
+    spec (nothing stored per feature), the one-pass outer scans and the CSR store's int32 places. The bounds
+    (about 10 bytes above) catch the return of a p-length float64 array.
     """
     p, n = 50_000, 200
     rng = np.random.default_rng(0)
@@ -265,7 +267,8 @@ def test_lasso_working_memory_per_feature_stays_bounded(fmt):
     ss.solve(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-6)
     peak, res = _peak_bytes(lambda: ss.solve(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-6))
     assert res.converged and np.count_nonzero(res.x) > 0
-    assert peak / p < 165.0, f"{peak / p:.1f} bytes per feature"
+    bound = {"csc": 72.0, "csr": 80.0}[fmt]
+    assert peak / p < bound, f"{peak / p:.1f} bytes per feature (bound {bound})"
 
 
 def test_float32_fista_equals_the_float64_fista():

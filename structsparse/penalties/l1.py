@@ -32,9 +32,12 @@ class L1(Penalty):
         return float(np.abs(u).max()) if np.size(u) else 0.0
 
     def block_thresholds(self, n_features):
+        # nothing per feature is stored: block g is feature g (idx a view of ptr, one array for both) and the
+        # weights are read-only broadcast views of lam and 0 (8 bytes a feature instead of 32, see _block_spec)
         n = int(n_features)
-        return (np.arange(n, dtype=np.int64), np.arange(n + 1, dtype=np.int64), np.full(n, float(self.lam)),
-                np.zeros(n))
+        ptr = np.arange(n + 1, dtype=np.int64)
+        ptr.setflags(write=False)
+        return (ptr[:-1], ptr, np.broadcast_to(np.float64(self.lam), (n,)), np.broadcast_to(np.float64(0.0), (n,)))
 
     def norm_groups(self, n_features, n_targets=1):
         if n_targets != 1:  # the l1 norm of a matrix row is not a Euclidean norm

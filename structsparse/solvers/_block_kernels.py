@@ -42,6 +42,8 @@ __all__ = [
     "with_singleton_fast_path",
     "singleton_dual_scaling_numba", "singleton_dual_scaling_numpy",
     "singleton_threshold_norms_numba", "singleton_threshold_norms_numpy",
+    "singleton_pure_scale_numba", "singleton_pure_scale_numpy", "singleton_gap_safe_numba",
+    "singleton_gap_safe_numpy", "singleton_scores_numba", "singleton_scores_numpy",
     "pure_dual_scale_numba", "pure_dual_scale_numpy", "gap_safe_mask_numba", "gap_safe_mask_numpy",
     "anderson_weights", "anderson_combine_numba", "anderson_combine_numpy",
     "anderson_take_reversed_numba", "anderson_take_reversed_numpy",
@@ -954,3 +956,121 @@ def with_singleton_fast_path(dual_scaling, threshold_norms, singleton_scaling=si
         return singleton_norms(U, idx, t1, t2, float(scale))
 
     return fast_dual_scaling, fast_threshold_norms
+
+
+# ---------------------------------------------------------------------------- outer scans in one pass (lasso layout)
+# The outer loop of a penalty whose blocks are single features (one target) and pure (l1 or l2, not both) reads
+# A^T r three times per iteration: for the dual scaling, for the Gap Safe test and for the working set's scores.
+# Each was several full passes with p-length temporaries (threshold norms, the screened ones zeroed, the scale;
+# the column-norm bounds, the mask, the screened ones removed; the scores, the forced and the dead ones): each is
+# one pass here, reading what it needs in place, with the same arithmetic as those passes (same values).
+@njit
+def _singleton_lhs(U, idx, t1, t2, g):
+    """Block ``g``'s threshold norm at scale 1 (as :func:`singleton_threshold_norms_numba` at ``scale = 1``)."""
+    u = abs(U[idx[g], 0])   # u / 1.0 is u exactly
+    if t2[g] > 0.0:
+        return max(u - t1[g], 0.0)
+    if t1[g] > 0.0:
+        return u
+    return 0.0
+
+
+@njit
+def singleton_pure_scale_numba(U, idx, t1, t2, bound, dead):
+    """``max(1, max_g lhs_g / bound_g)`` over the blocks with ``bound > 0`` not ``dead`` (an empty ``dead``: none).
+
+    The same value as ``pure_dual_scale(threshold_norms(U, ..., 1.0) with dead blocks zeroed, bound)``, in one
+    pass and without the p-length array of threshold norms.
+    """
+    best = 1.0
+    check = dead.size > 0
+    for g in range(idx.size):
+        if check and dead[g]:
+            continue
+        b = bound[g]
+        if b > 0.0:
+            v = _singleton_lhs(U, idx, t1, t2, g) / b
+            if v > best:
+                best = v
+    return best
+
+
+def singleton_pure_scale_numpy(U, idx, t1, t2, bound, dead):
+    """Numpy twin of :func:`singleton_pure_scale_numba`."""
+    lhs = singleton_threshold_norms_numpy(U, idx, t1, t2, 1.0)
+    if dead.size:
+        lhs[dead] = 0.0
+    return pure_dual_scale_numpy(lhs, bound)
+
+
+@njit
+def singleton_gap_safe_numba(U, idx, blocks, t1, t2, scale, radius, colnorm2, lips, bound, unpen, dead):
+    """Gap Safe test of single-feature blocks in one pass: ``(mask, count)``.
+
+    Block ``g`` (feature ``idx[g]``, the penalty's block ``blocks[g]``) is
+    removed when ``lhs_g / scale + radius * ||a_j|| < bound_g``, never when
+    unpenalized or already ``dead``. ``||a_j||`` is read as the solver's bound
+    on it (:meth:`_BlockSolver.group_norm_bounds`): ``sqrt(colnorm2[j])``, or
+    ``sqrt(lips[blocks[g]])`` where that Lipschitz constant is known
+    (``>= 0``) and smaller; no p-length array of bounds is kept.
+    """
+    m = idx.size
+    out = np.zeros(m, dtype=np.bool_)
+    count = 0
+    check = dead.size > 0
+    for g in range(m):
+        if unpen[g] or (check and dead[g]):
+            continue
+        nrm = np.sqrt(colnorm2[idx[g]])
+        lip = lips[blocks[g]]
+        if lip >= 0.0:
+            s = np.sqrt(lip)
+            if s < nrm:
+                nrm = s
+        if _singleton_lhs(U, idx, t1, t2, g) / scale + radius * nrm < bound[g]:
+            out[g] = True
+            count += 1
+    return out, count
+
+
+def singleton_gap_safe_numpy(U, idx, blocks, t1, t2, scale, radius, colnorm2, lips, bound, unpen, dead):
+    """Numpy twin of :func:`singleton_gap_safe_numba`."""
+    norms = np.sqrt(colnorm2[idx])
+    lip = lips[blocks]
+    known = lip >= 0
+    norms[known] = np.minimum(norms[known], np.sqrt(lip[known]))
+    lhs = singleton_threshold_norms_numpy(U, idx, t1, t2, 1.0)
+    out = gap_safe_mask_numpy(lhs, scale, radius, norms, bound, unpen)
+    if dead.size:
+        out &= ~dead
+    return out, int(np.count_nonzero(out))
+
+
+@njit
+def singleton_scores_numba(U, idx, t1, t2, bound, forced, alive):
+    """The working set's ``'subdiff'`` scores of single-feature blocks in one pass.
+
+    ``lhs_g - bound_g`` (``lhs`` the threshold norm at scale 1), ``+inf``
+    where ``forced`` (nonzero or unpenalized, always taken) and ``-inf``
+    where not ``alive`` (an empty ``alive``: every block).
+    """
+    m = idx.size
+    score = np.empty(m)
+    check = alive.size > 0
+    for g in range(m):
+        if check and not alive[g]:
+            score[g] = -np.inf
+        elif forced[g]:
+            score[g] = np.inf
+        else:
+            score[g] = _singleton_lhs(U, idx, t1, t2, g) - bound[g]
+    return score
+
+
+def singleton_scores_numpy(U, idx, t1, t2, bound, forced, alive):
+    """Numpy twin of :func:`singleton_scores_numba`."""
+    score = singleton_threshold_norms_numpy(U, idx, t1, t2, 1.0) - bound
+    score[forced] = np.inf
+    if alive.size:
+        score[~alive] = -np.inf
+    return score
