@@ -47,11 +47,22 @@ def test_singleton_pure_scale_is_the_multi_pass_scale(with_dead):
     assert want > 1.0
     for fn in (K.singleton_pure_scale_numba, K.singleton_pure_scale_numpy):
         assert fn(U, idx, t1, t2, bound, dead) == want   # bitwise
-    # broadcast weights (the lasso's compact spec) read like stored ones
-    t1c, t2c = np.broadcast_to(0.8, idx.size), np.broadcast_to(0.0, idx.size)
-    want = K.pure_dual_scale_numba(_multi_pass_lhs(U, idx, np.full(idx.size, 0.8), np.zeros(idx.size)),
-                                   np.full(idx.size, 0.8))
-    assert K.singleton_pure_scale_numba(U, idx, t1c, t2c, t1c, np.zeros(0, dtype=bool)) == want
+    # broadcast weights (the lasso's compact spec: the kernel takes the largest |u| first) read like stored ones,
+    # for pure l1, pure l2 and both
+    for w1, w2 in ((0.8, 0.0), (0.0, 0.3), (0.2, 0.3)):
+        t1s, t2s = np.full(idx.size, w1), np.full(idx.size, w2)
+        bound_s = np.where(t2s > 0, t2s, t1s)
+        lhs = _multi_pass_lhs(U, idx, t1s, t2s)
+        if with_dead:
+            lhs[dead] = 0.0
+        want = K.pure_dual_scale_numba(lhs, bound_s)
+        assert want > 1.0
+        views = [np.broadcast_to(v, idx.size) for v in (w1, w2, bound_s[0])]
+        for fn in (K.singleton_pure_scale_numba, K.singleton_pure_scale_numpy):
+            assert fn(U, idx, *views, dead) == want
+            assert fn(U, idx, *views[:2], np.broadcast_to(0.0, idx.size), dead) == 1.0   # unpenalized
+        everything = np.ones(idx.size, dtype=bool)
+        assert K.singleton_pure_scale_numba(U, idx, *views, everything) == 1.0
 
 
 @pytest.mark.parametrize("with_dead", [False, True])
@@ -95,9 +106,12 @@ def test_singleton_scores_are_the_multi_pass_scores(with_alive):
     want[forced] = np.inf
     if with_alive:
         want[~alive] = -np.inf
+    assert 0 < np.count_nonzero(want > 0) < idx.size
     for fn in (K.singleton_scores_numba, K.singleton_scores_numpy):
-        got = fn(U, idx, t1, t2, bound, forced, alive)
-        np.testing.assert_array_equal(got, want)   # bitwise, infinities included
+        neg, count = fn(U, idx, t1, t2, bound, forced, alive)
+        np.testing.assert_array_equal(neg, -want)   # bitwise, infinities included
+        assert count == np.count_nonzero(want > 0)
+        np.testing.assert_array_equal(np.flatnonzero(neg < 0), np.flatnonzero(want > 0))
 
 
 def test_l1_block_spec_stores_nothing_per_feature():

@@ -984,6 +984,25 @@ def singleton_pure_scale_numba(U, idx, t1, t2, bound, dead):
     """
     best = 1.0
     check = dead.size > 0
+    if idx.size and bound.strides[0] == 0 and t1.strides[0] == 0 and t2.strides[0] == 0:
+        # one weight for every block (broadcast views, the lasso's): lhs is a non-decreasing function of |u|, and so
+        # is its rounded quotient by b > 0, so the largest ratio is the largest |u|'s (the same value; no division
+        # per block)
+        b = bound[0]
+        if not b > 0.0:
+            return best
+        umax = -1.0
+        for g in range(idx.size):
+            if check and dead[g]:
+                continue
+            u = abs(U[idx[g], 0])
+            if u > umax:
+                umax = u
+        if umax >= 0.0:
+            v = _singleton_lhs(np.full((1, 1), umax), np.zeros(1, dtype=np.int64), t1, t2, 0) / b
+            if v > best:
+                best = v
+        return best
     for g in range(idx.size):
         if check and dead[g]:
             continue
@@ -1048,23 +1067,31 @@ def singleton_gap_safe_numpy(U, idx, blocks, t1, t2, scale, radius, colnorm2, li
 
 @njit
 def singleton_scores_numba(U, idx, t1, t2, bound, forced, alive):
-    """The working set's ``'subdiff'`` scores of single-feature blocks in one pass.
+    """The working set's ``'subdiff'`` scores of single-feature blocks, negated, in one pass: ``(-score, count)``.
 
-    ``lhs_g - bound_g`` (``lhs`` the threshold norm at scale 1), ``+inf``
-    where ``forced`` (nonzero or unpenalized, always taken) and ``-inf``
-    where not ``alive`` (an empty ``alive``: every block).
+    ``score`` is ``lhs_g - bound_g`` (``lhs`` the threshold norm at scale 1),
+    ``+inf`` where ``forced`` (nonzero or unpenalized, always taken) and
+    ``-inf`` where not ``alive`` (an empty ``alive``: every block); it is
+    returned negated, the order ``argpartition`` selects the largest scores by,
+    with ``count`` the scores above 0 (the violating and forced blocks): the
+    negation, the comparison and the count of the general passes in this one.
     """
     m = idx.size
-    score = np.empty(m)
+    neg = np.empty(m)
+    count = 0
     check = alive.size > 0
     for g in range(m):
         if check and not alive[g]:
-            score[g] = -np.inf
+            neg[g] = np.inf
         elif forced[g]:
-            score[g] = np.inf
+            neg[g] = -np.inf
+            count += 1
         else:
-            score[g] = _singleton_lhs(U, idx, t1, t2, g) - bound[g]
-    return score
+            v = _singleton_lhs(U, idx, t1, t2, g) - bound[g]
+            neg[g] = -v
+            if v > 0.0:
+                count += 1
+    return neg, count
 
 
 def singleton_scores_numpy(U, idx, t1, t2, bound, forced, alive):
@@ -1073,4 +1100,4 @@ def singleton_scores_numpy(U, idx, t1, t2, bound, forced, alive):
     score[forced] = np.inf
     if alive.size:
         score[~alive] = -np.inf
-    return score
+    return -score, int(np.count_nonzero(score > 0))

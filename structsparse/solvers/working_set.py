@@ -1253,8 +1253,8 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
     the next one has ``saturated_growth`` times the support instead of twice.
 
     ``scores``, for single-feature blocks without ``lhs``: the one-pass kernel of the ``'subdiff'`` scores
-    (:func:`singleton_scores_numba`), the same values as the passes below. ``lhs_owned``: ``lhs`` may be
-    overwritten (the scores take its place: no second array of that length).
+    (:func:`singleton_scores_numba`: negated, and counted above 0), the same values as the passes below.
+    ``lhs_owned``: ``lhs`` may be overwritten (the scores take its place: no second array of that length).
     """
     n_groups = ptr.size - 1
     if maybe_nonzero is not None:
@@ -1283,8 +1283,8 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
         return np.arange(n_groups) if alive is None else np.flatnonzero(alive)
     marked = strategy == "subdiff" and scores is not None and lhs is None and U.shape[1] == 1 and \
         n_groups == idx.size   # the kernel marks the forced (+inf) and dead (-inf) groups itself
-    if marked:
-        score = scores(U, idx, t1, t2, bound, forced, _NO_MASK if alive is None else alive)
+    if marked:   # already negated, and the positive scores counted
+        score, n_violating = scores(U, idx, t1, t2, bound, forced, _NO_MASK if alive is None else alive)
     elif strategy == "subdiff":
         if lhs is None:
             lhs, lhs_owned = solver.threshold_norms(U, idx, ptr, t1, t2, 1.0), True
@@ -1302,11 +1302,15 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
             score[~alive] = -np.inf
     n_forced = int(forced.sum())
     size = max(size, n_forced)
-    violating = np.flatnonzero(score > 0)   # the forced ones and the groups violating their condition
-    # the largest scores are the smallest of -score: negated in place (score is this function's own array: no
-    # p-length -score), and the p-length order of argpartition is not kept past its first `size` entries
-    np.negative(score, out=score)
-    if violating.size >= size:                # select among them only (usually far fewer than all groups)
+    if marked:   # the forced ones and the groups violating their condition, read only when they are selected from
+        violating = np.flatnonzero(score < 0) if n_violating >= size else None
+    else:
+        violating = np.flatnonzero(score > 0)   # the forced ones and the groups violating their condition
+        # the largest scores are the smallest of -score: negated in place (score is this function's own array:
+        # no p-length -score)
+        np.negative(score, out=score)
+    # the p-length order of argpartition is not kept past its first `size` entries
+    if violating is not None and violating.size >= size:   # select among them only (usually far fewer)
         top = violating[np.argpartition(score[violating], size - 1)[:size]]
     else:
         top = np.argpartition(score, size - 1)[:size].copy()
