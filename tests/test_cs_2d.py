@@ -16,7 +16,10 @@ def _arrays(parent, size):
     parent = np.asarray(parent, dtype=np.int64)
     order = np.argsort(parent[1:], kind="stable") + 1
     child_ptr = np.searchsorted(parent[order], np.arange(parent.size + 1)).astype(np.int64)
-    return np.asarray(size, dtype=np.int64), parent, child_ptr, order.astype(np.int64)
+    arrays = np.array(size, dtype=np.int64), parent.copy(), child_ptr, order.astype(np.int64)
+    for a in arrays:   # read-only, as the models keep them: the kernel's production signature, no test-only compile
+        a.setflags(write=False)
+    return arrays
 
 
 def _brute_force(energy, size, parent, k):

@@ -350,16 +350,20 @@ def test_cv_results_do_not_depend_on_the_executor():
 _WARM_POOL_SCRIPT = """
 import multiprocessing, sys
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import resource_tracker
 import numpy as np, structsparse as ss
 if __name__ == "__main__":
     rng = np.random.default_rng(0)
     A = rng.standard_normal((60, 12)); y = A[:, :3].sum(axis=1) + 0.1 * rng.standard_normal(60)
     pen = ss.GroupLasso(ss.Groups.contiguous(12, 3), 1.0)
+    # the serial run first: the kernels compile once, here, and the forked workers inherit them (on a fresh
+    # install each worker compiled them again); it shares nothing, so the parent's tracker has not started yet
+    serial = ss.cv_path(A, y, pen, n_folds=3, n_lams=4, rng=0)
+    assert getattr(resource_tracker._resource_tracker, "_pid", None) is None, "the parent's tracker already runs"
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
         list(pool.map(abs, [1, 2, 3, 4]))  # the workers exist before cv_path shares its design
         ss.path(ss.LeastSquares(A, y), pen, n_lams=4, executor=pool)
         cv = ss.cv_path(A, y, pen, n_folds=3, n_lams=4, rng=0, executor=pool)
-    serial = ss.cv_path(A, y, pen, n_folds=3, n_lams=4, rng=0)
     assert np.array_equal(cv.loss_folds, serial.loss_folds)
     print("ok", flush=True)
 """

@@ -473,6 +473,7 @@ def _polish_case(seed):
     signs[[1, 4, 12, 13]] = rng.choice([-1.0, 1.0], 4)      # entering at zero
     Aty = AT @ y
     weights = np.full(14, 0.2 * np.abs(Aty).max())
+    y.setflags(write=False)   # read-only as the path passes it: the kernel's production signature, no test-only compile
     return L, order, rows, x, signs, cols, wsrows, AT, y, Aty, weights, np.zeros(p, dtype=bool), np.zeros(p, np.int64)
 
 

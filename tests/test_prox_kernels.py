@@ -100,7 +100,7 @@ def test_tree_kernels_numba_equal_numpy(n_cols, zero_weights):
         col = np.ascontiguousarray(v[:, 0])
         np.testing.assert_allclose(tree_prox_vector_numba(col, *arrays, tau), tree_prox_vector_numpy(col, *arrays, tau),
                                    rtol=1e-12, atol=1e-15)
-        np.testing.assert_array_equal(tree_prox_vector_numba(col, *arrays, tau), tree_prox_numba(v[:, :1], *arrays, tau)[:, 0])
+        np.testing.assert_array_equal(tree_prox_vector_numba(col, *arrays, tau), tree_prox_numba(col[:, None], *arrays, tau)[:, 0])
         np.testing.assert_allclose(tree_group_sq_norms_numba(v, *arrays[:3]), tree_group_sq_norms_numpy(v, *arrays[:3]),
                                    rtol=1e-13)
         assert tree_root_excess_numba(v, *arrays, tau) == pytest.approx(tree_root_excess_numpy(v, *arrays, tau),
