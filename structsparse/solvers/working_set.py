@@ -70,13 +70,13 @@ from ._block_kernels import (
     singleton_scores_numba, singleton_scores_numpy, singleton_threshold_norms_numba, ws_gradient_sparse_numpy,
     ws_residual_sparse_numba, ws_residual_sparse_numpy, with_singleton_fast_path,
 )
-from ._block_spec import BlockSpec, block_columns, block_spec, is_identity, take
+from ._block_spec import BlockSpec, _constant, block_columns, block_spec, is_identity, take
 from ._design_kernels import (
     csc_colnorm2_numba, csc_colnorm2_numpy, csc_gather_numba, csc_gather_numpy, csc_rmatvec_cols_numba,
     csc_rmatvec_cols_numpy, csc_rmatvec_colnorm2_numba, csc_rmatvec_colnorm2_numpy, csr_colcounts_numba,
     csr_colcounts_numpy, csr_colnorm2_numba, csr_colnorm2_numpy, csr_gather_counted_numba, csr_gather_counted_numpy,
     csc_rmatvec_numba, csc_rmatvec_numpy, csr_rmatvec_numba, csr_rmatvec_numpy, unsigned_view,
-    csc_block_epoch, csc_ws_gradient_numba,
+    csc_block_epoch, csc_singleton_epoch_numba, csc_ws_gradient_numba,
 )
 from ._inplace_kernels import contiguous_float64, dense_kernels, hybrid_gather
 from ._newton_kernels import lasso_dual_point_sparse
@@ -212,6 +212,11 @@ _SPARSE_WHOLE_FRAC = 0.5
 # regather of the whole store into column order (the same arrays: p = n = 10^4, density 1e-2, after a working set
 # of 2324 columns, 24.9 -> 14.6 ms; a CSR solve at 0.001 lam_max, in-process A/B: 0.94-0.97, same epochs)
 _CSR_WHOLE_IN_ORDER = True
+
+
+def _any_positive(a):
+    """``np.any(a > 0)``, reading the one value of a broadcast (constant) ``a``."""
+    return bool(a[0] > 0) if _constant(a) else bool(np.any(a > 0))
 
 
 def _kernels(use_numba):
@@ -764,13 +769,16 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
     n_blocks = spec.n_blocks
     unpen = spec.unpenalized
-    free_cols = block_columns(idx, ptr, np.flatnonzero(unpen))
+    # (constant weights, the lasso's broadcast views: each decision reads their one value, no p-length pass)
+    free_cols = block_columns(idx, ptr, (np.arange(n_blocks) if unpen[0] else _NO_BLOCKS) if _constant(unpen) else
+                              np.flatnonzero(unpen))
     proj = _Unpenalized(design, free_cols)
     # right-hand side of each group's dual constraint (t1 itself when no group has an l2 part: no copy)
-    bound = np.where(t2 > 0, t2, t1) if np.any(t2 > 0) else t1
+    bound = np.where(t2 > 0, t2, t1) if _any_positive(t2) else t1
     alive = np.ones(n_blocks, dtype=bool)      # not removed by screening
     # every group pure l1 or pure l2: the dual scaling is the constraint's left-hand side over its bound
-    pure = not np.any((t1 > 0) & (t2 > 0))
+    pure = not (_any_positive(t1) and _any_positive(t2)) if _constant(t1) and _constant(t2) else \
+        not np.any((t1 > 0) & (t2 > 0))
     pure_scale, safe_mask = ((pure_dual_scale_numba, gap_safe_mask_numba) if NUMBA_ENABLED else
                              (pure_dual_scale_numpy, gap_safe_mask_numpy))
     # single-feature blocks of a pure penalty (the lasso's layout, one target): each outer scan of A^T r is one
@@ -867,7 +875,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                 if theta is not None:
                     best_dual = max(best_dual, rescaled_dual(theta.reshape(1, -1)))
                     gap = max(objective - best_dual, 0.0)
-        n_screened = int(n_blocks - live.blocks.size + (0 if dead is None else dead.sum()))
+        n_screened = int(n_blocks - live.blocks.size + (0 if dead is None else np.count_nonzero(dead)))
         _record_outer(history, it, objective, gap, n_screened, ws_size, start, verbose)
         # floor: below eps * P(0) the gap is rounding noise (interpolating fits have P(x*) = 0)
         converged, message = _outer_stop(it, gap, objective, 0.5 * yy, tol, max_iter, callback, X, x_shape, ws_size,
@@ -916,7 +924,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                 dead = out if dead is None else dead | out
                 # compact the live arrays once a tenth of them is dead (a copy of every array per
                 # screening event cost more than the event at 10^6 features); until then, masked
-                if dead.sum() >= 0.1 * dead.size:
+                if np.count_nonzero(dead) >= 0.1 * dead.size:
                     keep = ~dead
                     kept, live = live.blocks[keep], None   # the old live arrays go before the new ones come
                     live = _Live(spec, bound, unpen, kept)
@@ -1257,14 +1265,17 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
     ``lhs_owned``: ``lhs`` may be overwritten (the scores take its place: no second array of that length).
     """
     n_groups = ptr.size - 1
+    singletons = X.shape[1] == 1 and n_groups == idx.size
     if maybe_nonzero is not None:
         nonzero = np.zeros(n_groups, dtype=bool)
-        if maybe_nonzero.size:
+        if maybe_nonzero.size and singletons:   # a one-entry group's sum |x| is |x| (no sizes, offsets, reduceat)
+            nonzero[maybe_nonzero] = np.abs(X[idx[maybe_nonzero], 0]) > 0
+        elif maybe_nonzero.size:
             sub = block_columns(idx, ptr, maybe_nonzero)
             sizes = ptr[maybe_nonzero + 1] - ptr[maybe_nonzero]
             starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
             nonzero[maybe_nonzero] = np.add.reduceat(np.abs(X[sub]).sum(axis=1), starts) > 0
-    elif X.shape[1] == 1 and n_groups == idx.size:  # singletons
+    elif singletons:
         nonzero = X[idx, 0] != 0
     else:
         nonzero = np.add.reduceat(np.abs(X[idx]).sum(axis=1), ptr[:-1]) > 0 if idx.size else \
@@ -1274,7 +1285,7 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
     n_candidates = n_groups if alive is None else int(np.count_nonzero(alive))
     if strategy == "full":
         return np.arange(n_groups) if alive is None else np.flatnonzero(alive)
-    n_nonzero = int(nonzero.sum())
+    n_nonzero = int(np.count_nonzero(nonzero))
     growth = saturated_growth if last_size and n_nonzero >= 0.9 * last_size else 2
     size = max(p0, growth * n_nonzero, min_size)
     if not last_size or n_nonzero >= _GROWING * last_size:  # still growing: jump while subproblems are cheap
@@ -1300,7 +1311,7 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
         score[forced] = np.inf   # score is a new array: in place, no second p-length temporary
         if alive is not None:
             score[~alive] = -np.inf
-    n_forced = int(forced.sum())
+    n_forced = int(np.count_nonzero(forced))
     size = max(size, n_forced)
     if marked:   # the forced ones and the groups violating their condition, read only when they are selected from
         violating = np.flatnonzero(score < 0) if n_violating >= size else None
@@ -1507,12 +1518,16 @@ class _BlockSolver:
         """
         spec = self.spec
         idx, ptr = spec.idx, spec.ptr
-        sizes = ptr[ws + 1] - ptr[ws]
         cols = block_columns(idx, ptr, ws)
-        local_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        if ptr.size - 1 == idx.size:   # single features: the local groups are 0, 1, ..., m (no sizes, cumsum)
+            local_ptr = np.arange(ws.size + 1, dtype=np.int64)
+        else:
+            sizes = ptr[ws + 1] - ptr[ws]
+            local_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         t1, t2 = spec.t1[ws], spec.t2[ws]
+        # (the nonzero columns go first into a dense design's cache; a sparse design's gathers do not read them)
         Aws = self.design.columns(cols, whole=ws.size == spec.n_blocks, in_place=True,
-                                  first=np.any(X[cols] != 0.0, axis=1))
+                                  first=None if self.design.sparse else np.any(X[cols] != 0.0, axis=1))
         lips = self._ws_lipschitz(ws, Aws, local_ptr)
         Xw = np.ascontiguousarray(X[cols])
         R = np.ascontiguousarray(R)
@@ -1592,8 +1607,19 @@ class _BlockSolver:
         V, Y = self.V, self.Y
 
         if sparse:
-            def epoch(Xw, R, lips):
-                self.epoch_sparse(Aws[0], Aws[1], Aws[2], R, Xw, ptr, t1, t2, lips, V)
+            data, rows, colptr = Aws
+            if self.epoch_sparse is csc_block_epoch and Y.shape[0] == 1 and colptr.size == ptr.size and \
+                    int(ptr[-1]) == ptr.size - 1:
+                # the lasso's layout (one column per group, one target): csc_block_epoch's singleton epoch, called
+                # directly (its layout test decided once here, not per epoch; the contiguity test stays)
+                def epoch(Xw, R, lips):
+                    if R.flags.c_contiguous and Xw.flags.c_contiguous:
+                        csc_singleton_epoch_numba(data, rows, colptr, R.reshape(-1), Xw.reshape(-1), t1, t2, lips)
+                    else:
+                        csc_block_epoch(data, rows, colptr, R, Xw, ptr, t1, t2, lips, V)
+            else:
+                def epoch(Xw, R, lips):
+                    self.epoch_sparse(data, rows, colptr, R, Xw, ptr, t1, t2, lips, V)
 
             def grad(R):  # A_ws^T R^T as (m, k)
                 return self.ws_gradient_sparse(Aws[0], Aws[1], Aws[2], np.ascontiguousarray(R))
