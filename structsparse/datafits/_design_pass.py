@@ -124,3 +124,21 @@ def colnorm_rmatvec(A, v):
         if A.flags.f_contiguous:
             return colnorm_rmatvec_cols_numba(A.T, v)
     return colnorm_rmatvec_numpy(A, v)
+
+
+
+# ---------------------------------------------------------------------------- stored values of a sparse design
+def value_extent(data):
+    """``(all finite, largest magnitude)`` of the stored values ``data`` (float64 or float32), in two reductions.
+
+    The largest magnitude is ``max(max(data), -min(data))`` (0 for no values; NaN when some value is not
+    finite), the scale check's number. ``max`` and ``min`` propagate NaN and reach the infinities, so they decide
+    finiteness too: no ``isfinite`` pass with its temporary as long as ``data`` (three passes before, one with
+    that temporary: 1.1 -> 0.7 ms CPU at 10^6 stored values).
+    """
+    if data.size == 0:
+        return True, 0.0
+    hi, lo = float(np.max(data)), float(np.min(data))
+    if not (np.isfinite(hi) and np.isfinite(lo)):
+        return False, np.nan
+    return True, max(hi, -lo)

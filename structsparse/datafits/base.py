@@ -25,7 +25,7 @@ from .. import _float32
 from .._linalg import group_spectral_norm_sq, rmatvec, spectral_norm_sq
 from .._validation import check_array, check_scalar
 from ..exceptions import ParameterError, ShapeError
-from ._design_pass import colnorm_rmatvec
+from ._design_pass import colnorm_rmatvec, value_extent
 
 __all__ = ["Datafit", "check_design"]
 
@@ -70,6 +70,23 @@ def check_design(A, owner):
 def _csc_pass_applies(A):
     """Whether a datafit validates ``A`` by :meth:`Datafit._csc_pass` (a float64 CSC matrix)."""
     return sp.issparse(A) and A.format == "csc" and A.ndim == 2 and A.dtype == np.float64
+
+
+def _check_sparse_design(A, owner):
+    """:func:`check_design` of a sparse ``A`` and its largest stored magnitude: ``(A, big)``.
+
+    A float64 or float32 CSR or CSC ``A`` is checked for finiteness by its
+    largest and smallest stored values (:func:`._design_pass.value_extent`),
+    which also give ``big``, the number the scale check reads (three passes
+    before: finiteness with a temporary, then the same two reductions).
+    Other designs: ``(check_design(A), None)``.
+    """
+    if not (sp.issparse(A) and A.ndim == 2 and A.format in ("csr", "csc") and A.dtype in (np.float64, np.float32)):
+        return check_design(A, owner), None
+    finite, big = value_extent(A.data)
+    if not finite:
+        raise ParameterError(f"The 'A' parameter of {owner} must contain only finite values (no NaN or inf).")
+    return A, big
 
 
 def _check_sparse_values(A, owner):
@@ -138,7 +155,12 @@ def _check_scale(arr, name, owner):
     data = arr.data if sp.issparse(arr) else arr if isinstance(arr, np.ndarray) else None
     if data is None or data.size == 0:
         return
-    big = max(float(np.max(data)), -float(np.min(data)))  # no |data| temporary: A may be large
+    # no |data| temporary: A may be large
+    _refuse_scale(max(float(np.max(data)), -float(np.min(data))), name, owner)
+
+
+def _refuse_scale(big, name, owner):
+    """Refuse a largest entry magnitude ``big`` (0: no nonzero entry) outside the scale limits."""
     if big == 0.0:
         return
     low, high = _SCALE_LIMITS
@@ -188,7 +210,13 @@ class Datafit(ABC):
         # a dense A is read once, below, once y is known (the dual point at zero joins that pass); a float64 CSC one
         # is read once too, by the pass of its column norms (see _csc_pass)
         csc = _csc_pass_applies(A)
-        self.A = _check_dense_array(A, owner) if dense else A if csc else check_design(A, owner)
+        big = None   # a sparse A's largest stored magnitude, from its finiteness pass (the scale check's number)
+        if dense:
+            self.A = _check_dense_array(A, owner)
+        elif csc:
+            self.A = A
+        else:
+            self.A, big = _check_sparse_design(A, owner)
         self._colnorm2 = self._dual0_product = None
         try:
             y_arr = check_array(y, "y", ndim=(1, 2) if self.multi_target else 1, owner=owner, copy=True)
@@ -198,7 +226,9 @@ class Datafit(ABC):
             if 0 in self.A.shape:
                 raise ShapeError(f"The 'A' parameter of {owner} must have at least one sample and one feature. "
                                  f"Got shape {self.A.shape}.")
-            if not dense and not csc:
+            if big is not None:
+                _refuse_scale(big, "A", owner)
+            elif not dense and not csc:
                 _check_scale(self.A, "A", owner)
             _check_scale(y_arr, "y", owner)
             self.y = self._check_y(y_arr)
