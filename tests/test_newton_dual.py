@@ -365,3 +365,41 @@ def test_sparse_working_set_past_half_the_problem_becomes_the_whole_problem(monk
         dense[frac] = ss.solve_block(ss.LeastSquares(A, np.asarray(loss.y)), pen, tol=1e-8)
     assert dense[0.0].history["ws_size"] == dense[0.5].history["ws_size"]
     np.testing.assert_array_equal(dense[0.0].x, dense[0.5].x)
+
+
+def test_outer_newton_point_waits_until_the_gap_is_within_a_tenth_of_the_objective(monkeypatch, newton_everywhere):
+    """At a loose tol (1e-2: 100x the target is the whole objective) the outer Newton point is not tried while the
+    gap exceeds ``_NEWTON_GAP_SPARSE_MAX`` of the objective: fewer tries than without the cap, still certified; at
+    tol <= 1e-3 the cap never binds (the same iterates, bitwise)."""
+    state = {"inner": False, "outer": 0}
+    real_point, real_inner = ws_module.lasso_dual_point_sparse, ws_module._BlockSolver._sparse_newton_gap
+
+    def point(*args, **kwargs):
+        state["outer"] += not state["inner"]
+        return real_point(*args, **kwargs)
+
+    def inner(self, *args):
+        state["inner"] = True
+        try:
+            return real_inner(self, *args)
+        finally:
+            state["inner"] = False
+
+    monkeypatch.setattr(ws_module, "lasso_dual_point_sparse", point)
+    monkeypatch.setattr(ws_module._BlockSolver, "_sparse_newton_gap", inner)
+    loss, pen = _sparse_lasso(0, n=200, p=2000, density=0.01, frac=0.05)
+    best = ss.solve_block(loss, pen, tol=1e-13).objective
+    runs, tries = {}, {}
+    for cap in (np.inf, ws_module._NEWTON_GAP_SPARSE_MAX):
+        monkeypatch.setattr(ws_module, "_NEWTON_GAP_SPARSE_MAX", cap)
+        for tol in (1e-2, 1e-3, 1e-6):
+            state["outer"] = 0
+            runs[cap, tol] = res = ss.solve_block(loss, pen, tol=tol)
+            tries[cap, tol] = state["outer"]
+            assert res.converged and res.objective - best <= tol * best
+    capped = ws_module._NEWTON_GAP_SPARSE_MAX
+    assert tries[capped, 1e-2] < tries[np.inf, 1e-2]
+    for tol in (1e-3, 1e-6):
+        assert np.array_equal(runs[capped, tol].x, runs[np.inf, tol].x)
+        assert runs[capped, tol].history["gap"] == runs[np.inf, tol].history["gap"]
+        assert tries[capped, tol] == tries[np.inf, tol]
