@@ -1,8 +1,7 @@
 """Shortcuts that cut the fixed cost of a small solve: each computes exactly what the longer path computed.
 
-The sparse lasso's epoch is called without :func:`csc_block_epoch`'s per-epoch layout test (same steps), and a
-sparse design's finiteness and scale checks are two reductions of its stored values (:func:`value_extent`: the same
-decisions and messages as the three passes they replace).
+A sparse design's finiteness and scale checks are two reductions of its stored values (:func:`value_extent`: the
+same decisions and messages as the three passes they replace).
 """
 
 import numpy as np
@@ -12,8 +11,6 @@ import scipy.sparse as sp
 import structsparse as ss
 from structsparse.datafits._design_pass import value_extent
 from structsparse.exceptions import ParameterError
-from structsparse.solvers import working_set as ws_module
-from structsparse.solvers._design_kernels import csc_block_epoch
 
 
 def _assert_same_extent(data):
@@ -61,36 +58,3 @@ def test_sparse_design_checks_keep_their_messages(fmt, dtype):
     # a shape error on y still comes before the scale check on A
     with pytest.raises(ValueError, match="rows"):
         ss.LeastSquares(A, y[:-1])
-
-
-def test_direct_singleton_epoch_takes_the_steps_of_csc_block_epoch():
-    rng = np.random.default_rng(3)
-    A = sp.random(200, 60, density=0.1, format="csc", random_state=4)
-    y = rng.standard_normal(200)
-    loss, pen = ss.LeastSquares(A, y), ss.L1(0.05 * ss.lambda_max(ss.LeastSquares(A, y), ss.L1(1.0)))
-    design = ws_module._design_of(loss)
-    spec = ws_module.block_spec(pen, 60)
-    Y = y.reshape(1, -1).copy()
-    solver = ws_module._BlockSolver(design, spec, Y, ws_module._kernels(ws_module.NUMBA_ENABLED), True, 10, 100)
-    if solver.epoch_sparse is not csc_block_epoch:
-        pytest.skip("numba disabled: the numpy epoch has no direct path")
-    ws = np.arange(0, 60, 2, dtype=np.int64)
-    Aws = design.columns(ws)
-    ptr = np.arange(ws.size + 1, dtype=np.int64)
-    t1, t2 = spec.t1[ws], spec.t2[ws]
-    lips = design.colnorm2[ws] * (1.0 + 1e-10)
-    epoch = solver._ops(Aws, ptr, t1, t2)[0]
-    X1, R1 = np.zeros((ws.size, 1)), Y.copy()
-    X2, R2 = X1.copy(), R1.copy()
-    for _ in range(3):
-        epoch(X1, R1, lips)
-        csc_block_epoch(*Aws, R2, X2, ptr, t1, t2, lips, solver.V)
-        assert np.array_equal(X1, X2) and np.array_equal(R1, R2)
-    assert np.count_nonzero(X1)
-    # a non-contiguous iterate goes through csc_block_epoch itself (its general epoch, in place on the view)
-    Xs = np.zeros((ws.size, 2))[:, :1]
-    Rs = Y.copy()
-    epoch(Xs, Rs, lips)
-    X3, R3 = np.zeros((ws.size, 2))[:, :1], Y.copy()
-    csc_block_epoch(*Aws, R3, X3, ptr, t1, t2, lips, solver.V)
-    assert np.array_equal(Xs, X3) and np.array_equal(Rs, R3)

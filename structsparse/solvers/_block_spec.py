@@ -21,7 +21,7 @@ import numpy as np
 from ..exceptions import ShapeError
 from ..penalties import Penalty
 
-__all__ = ["BlockSpec", "block_spec", "block_columns", "is_identity", "take"]
+__all__ = ["BlockSpec", "block_spec", "block_columns", "is_constant", "is_identity", "take"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class BlockSpec:
     @property
     def unpenalized(self):
         """Blocks with no penalty at all (a broadcast view when both weights are)."""
-        if _constant(self.t1) and _constant(self.t2):
+        if is_constant(self.t1) and is_constant(self.t2):
             flag = bool(self.t1.size) and bool(self.t1[0] <= 0) and bool(self.t2[0] <= 0)
             return _broadcast(flag, self.t1.size, bool)
         return (self.t1 <= 0) & (self.t2 <= 0)
@@ -87,7 +87,7 @@ def is_identity(idx, ptr):
             np.may_share_memory(idx, ptr) and (idx.size == 0 or int(ptr[-1]) == idx.size))
 
 
-def _constant(a):
+def is_constant(a):
     """Whether ``a`` is a broadcast view of one value (1-D, stride 0): no per-feature memory."""
     return a.ndim == 1 and a.size > 0 and a.strides[0] == 0
 
@@ -99,7 +99,7 @@ def _broadcast(value, size, dtype=float):
 
 def take(a, blocks):
     """``a[blocks]``, as a broadcast view again when ``a`` is one (a subset of a constant weight is constant)."""
-    if _constant(a):
+    if is_constant(a):
         return _broadcast(a[0], np.size(blocks), a.dtype)
     return a[blocks]
 

@@ -70,13 +70,13 @@ from ._block_kernels import (
     singleton_scores_numba, singleton_scores_numpy, singleton_threshold_norms_numba, ws_gradient_sparse_numpy,
     ws_residual_sparse_numba, ws_residual_sparse_numpy, with_singleton_fast_path,
 )
-from ._block_spec import BlockSpec, _constant, block_columns, block_spec, is_identity, take
+from ._block_spec import BlockSpec, block_columns, block_spec, is_constant, is_identity, take
 from ._design_kernels import (
     csc_colnorm2_numba, csc_colnorm2_numpy, csc_gather_numba, csc_gather_numpy, csc_rmatvec_cols_numba,
     csc_rmatvec_cols_numpy, csc_rmatvec_colnorm2_numba, csc_rmatvec_colnorm2_numpy, csr_colcounts_numba,
     csr_colcounts_numpy, csr_colnorm2_numba, csr_colnorm2_numpy, csr_gather_counted_numba, csr_gather_counted_numpy,
     csc_rmatvec_numba, csc_rmatvec_numpy, csr_rmatvec_numba, csr_rmatvec_numpy, unsigned_view,
-    csc_block_epoch, csc_singleton_epoch_numba, csc_ws_gradient_numba,
+    csc_block_epoch, csc_ws_gradient_numba,
 )
 from ._inplace_kernels import contiguous_float64, dense_kernels, hybrid_gather
 from ._newton_kernels import lasso_dual_point_sparse
@@ -222,7 +222,7 @@ _CSR_WHOLE_IN_ORDER = True
 
 def _any_positive(a):
     """``np.any(a > 0)``, reading the one value of a broadcast (constant) ``a``."""
-    return bool(a[0] > 0) if _constant(a) else bool(np.any(a > 0))
+    return bool(a[0] > 0) if is_constant(a) else bool(np.any(a > 0))
 
 
 def _kernels(use_numba):
@@ -776,14 +776,14 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     n_blocks = spec.n_blocks
     unpen = spec.unpenalized
     # (constant weights, the lasso's broadcast views: each decision reads their one value, no p-length pass)
-    free_cols = block_columns(idx, ptr, (np.arange(n_blocks) if unpen[0] else _NO_BLOCKS) if _constant(unpen) else
+    free_cols = block_columns(idx, ptr, (np.arange(n_blocks) if unpen[0] else _NO_BLOCKS) if is_constant(unpen) else
                               np.flatnonzero(unpen))
     proj = _Unpenalized(design, free_cols)
     # right-hand side of each group's dual constraint (t1 itself when no group has an l2 part: no copy)
     bound = np.where(t2 > 0, t2, t1) if _any_positive(t2) else t1
     alive = np.ones(n_blocks, dtype=bool)      # not removed by screening
     # every group pure l1 or pure l2: the dual scaling is the constraint's left-hand side over its bound
-    pure = not (_any_positive(t1) and _any_positive(t2)) if _constant(t1) and _constant(t2) else \
+    pure = not (_any_positive(t1) and _any_positive(t2)) if is_constant(t1) and is_constant(t2) else \
         not np.any((t1 > 0) & (t2 > 0))
     pure_scale, safe_mask = ((pure_dual_scale_numba, gap_safe_mask_numba) if NUMBA_ENABLED else
                              (pure_dual_scale_numpy, gap_safe_mask_numpy))
@@ -1614,18 +1614,9 @@ class _BlockSolver:
 
         if sparse:
             data, rows, colptr = Aws
-            if self.epoch_sparse is csc_block_epoch and Y.shape[0] == 1 and colptr.size == ptr.size and \
-                    int(ptr[-1]) == ptr.size - 1:
-                # the lasso's layout (one column per group, one target): csc_block_epoch's singleton epoch, called
-                # directly (its layout test decided once here, not per epoch; the contiguity test stays)
-                def epoch(Xw, R, lips):
-                    if R.flags.c_contiguous and Xw.flags.c_contiguous:
-                        csc_singleton_epoch_numba(data, rows, colptr, R.reshape(-1), Xw.reshape(-1), t1, t2, lips)
-                    else:
-                        csc_block_epoch(data, rows, colptr, R, Xw, ptr, t1, t2, lips, V)
-            else:
-                def epoch(Xw, R, lips):
-                    self.epoch_sparse(data, rows, colptr, R, Xw, ptr, t1, t2, lips, V)
+
+            def epoch(Xw, R, lips):
+                self.epoch_sparse(data, rows, colptr, R, Xw, ptr, t1, t2, lips, V)
 
             def grad(R):  # A_ws^T R^T as (m, k)
                 return self.ws_gradient_sparse(Aws[0], Aws[1], Aws[2], np.ascontiguousarray(R))
