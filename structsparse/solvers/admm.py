@@ -35,7 +35,7 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.linalg.blas import dsyrk
 from scipy.sparse.linalg import LinearOperator, cg
 
-from .._numba import NUMBA_ENABLED
+from .._numba import NUMBA_ENABLED, read_only_arguments
 from .._validation import check_bool, check_choice, check_int, check_scalar
 from ..exceptions import ConvergenceWarning, ParameterError, ParameterTypeError
 from ..prox.operators import _group_shrink
@@ -45,7 +45,8 @@ from .result import SolverResult
 
 __all__ = ["admm", "copy_structure", "CopyStructure"]
 
-_z_update = z_update_numba if NUMBA_ENABLED else z_update_numpy
+# the copies' ptr is read-only on some paths and fresh on others: read-only views give the kernel one signature
+_z_update = read_only_arguments(z_update_numba) if NUMBA_ENABLED else z_update_numpy
 
 _MU, _TAU = 10.0, 2.0  # residual balancing (Boyd et al. 2011, eq. 3.13)
 

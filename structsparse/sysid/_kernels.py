@@ -8,7 +8,7 @@ The numba kernel and its numpy twin agree (tested).
 
 import numpy as np
 
-from .._numba import NUMBA_ENABLED, njit
+from .._numba import NUMBA_ENABLED, njit, read_only_view
 
 __all__ = ["propagate", "propagate_numpy"]
 
@@ -63,6 +63,6 @@ def propagate(A, F, S0):
     A = np.ascontiguousarray(A, dtype=np.float64)
     F = np.ascontiguousarray(F, dtype=np.float64)
     S0 = np.ascontiguousarray(S0, dtype=np.float64)
-    if NUMBA_ENABLED:
-        return _propagate_numba(A, F, S0)
+    if NUMBA_ENABLED:   # read-only views: a model's read-only A and a fresh one share one compiled signature
+        return _propagate_numba(read_only_view(A), read_only_view(F), read_only_view(S0))
     return propagate_numpy(A, F, S0)
