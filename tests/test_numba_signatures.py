@@ -72,3 +72,26 @@ def test_sysid_propagate_compiles_once_for_read_only_and_fresh_matrices():
     np.testing.assert_allclose(first, expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(second, expected, rtol=1e-12, atol=1e-12)
     assert A.flags.writeable and F.flags.writeable
+
+
+@pytest.mark.skipif(not NUMBA_ENABLED, reason="numba disabled")
+@pytest.mark.parametrize("module", ["overlap_group_lasso", "latent_group_lasso"])
+def test_overlap_prox_sweeps_compile_once_for_read_only_and_fresh_groups(module):
+    from structsparse.penalties._overlap_kernels import overlap_bcd_numba, overlap_bcd_numpy
+    bcd = importlib.import_module(f"structsparse.penalties.{module}")._bcd
+    assert bcd.kernel is overlap_bcd_numba
+    rng = np.random.default_rng(2)
+    v = rng.standard_normal((6, 1))
+    indices, ptr = np.array([0, 1, 2, 2, 3, 4, 5]), np.array([0, 3, 5, 7])
+    c = np.zeros((indices.size, 1))
+    radii = np.array([0.4, 0.7, 0.2])
+    args = (v, c, indices, ptr, radii, 1e-12, 500, 5)
+    first = bcd(0, *args)
+    before = _signatures(overlap_bcd_numba)
+    second = bcd(0, v, c, _frozen(indices), _frozen(ptr), radii, 1e-12, 500, 5)
+    assert _signatures(overlap_bcd_numba) == before
+    expected = overlap_bcd_numpy(0, *args)
+    for got in (first, second):
+        for g, e in zip(got[:2], expected[:2]):
+            np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-12)
+    assert v.flags.writeable and c.flags.writeable and indices.flags.writeable

@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from .._numba import NUMBA_ENABLED
+from .._numba import NUMBA_ENABLED, read_only_arguments
 from .._validation import check_int, check_scalar
 from ..exceptions import ConvergenceWarning
 from ._overlap_kernels import overlap_bcd_numba, overlap_bcd_numpy
@@ -33,7 +33,8 @@ from .overlap_group_lasso import as_any_groups
 
 __all__ = ["LatentGroupLasso", "LatentStructure"]
 
-_bcd = overlap_bcd_numba if NUMBA_ENABLED else overlap_bcd_numpy
+# the groups' indices and ptr are read-only on some paths: read-only views give the kernel one signature
+_bcd = read_only_arguments(overlap_bcd_numba) if NUMBA_ENABLED else overlap_bcd_numpy
 
 
 class LatentStructure:

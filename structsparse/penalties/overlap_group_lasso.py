@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from .._numba import NUMBA_ENABLED
+from .._numba import NUMBA_ENABLED, read_only_arguments
 from .._validation import check_int, check_scalar
 from ..exceptions import ConvergenceWarning, StructureError, StructureTypeError
 from ..structure import Groups, Tree
@@ -33,7 +33,8 @@ from .base import Penalty, group_norms
 
 __all__ = ["OverlapGroupLasso", "as_any_groups"]
 
-_bcd = overlap_bcd_numba if NUMBA_ENABLED else overlap_bcd_numpy
+# the groups' indices and ptr are read-only on some paths: read-only views give the kernel one signature
+_bcd = read_only_arguments(overlap_bcd_numba) if NUMBA_ENABLED else overlap_bcd_numpy
 
 
 def as_any_groups(groups, owner, n_features=None):
