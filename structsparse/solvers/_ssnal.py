@@ -42,7 +42,7 @@ from ._ssnal_kernels import (
     ssnal_products_numpy,
 )
 
-__all__ = ["ssnal_group_least_squares"]
+__all__ = ["ssnal_group_least_squares", "ssnal_loop"]
 
 # sigma grows by this factor after each outer iteration (the outer rate improves with sigma, the Newton
 # subproblem's conditioning degrades with it)
@@ -109,6 +109,62 @@ def ssnal_group_least_squares(AT, rows, ptr, thresholds, b, x0, target_gap, max_
     factor_rows = ssnal_factor_rows_numba if use_numba else ssnal_factor_rows_numpy
     n = b.size
     sizes = np.diff(ptr)
+
+    def matvec(coef):
+        return combine(AT, rows, coef, n)
+
+    def rmatvec(d):
+        return products(AT, rows, d)
+
+    def newton_direction(active, keep, u, norms, sigma, rhs):
+        """``(I + sigma C C^T)^{-1} rhs`` (raises LinAlgError or ValueError when the factorization fails)."""
+        w = u / np.repeat(np.where(norms > 0, norms, 1.0), sizes)
+        sqrt_alpha = np.sqrt(keep[active])
+        if int(sizes[active].sum()) >= n:
+            # C C^T summed over chunks of blocks: the rows of C^T never all held at once
+            M = np.zeros((n, n))
+            for part in _chunks(active, sizes, max(n, _CHUNK_COLUMNS)):
+                Ct = factor_rows(AT, rows, ptr, active[part], sqrt_alpha[part], w)
+                M += Ct.T @ Ct
+            M *= sigma
+            M[np.diag_indices(n)] += 1.0
+            return cho_solve(cho_factor(M, lower=True, overwrite_a=True, check_finite=False), rhs,
+                             check_finite=False)
+        # fewer active columns than rows: the m x m system (Woodbury)
+        Ct = factor_rows(AT, rows, ptr, active, sqrt_alpha, w)
+        K = Ct @ Ct.T
+        K *= sigma
+        K[np.diag_indices(K.shape[0])] += 1.0
+        inner = cho_solve(cho_factor(K, lower=True, overwrite_a=True, check_finite=False), Ct @ rhs,
+                          check_finite=False)
+        return rhs - sigma * (Ct.T @ inner)
+
+    return ssnal_loop(matvec, rmatvec, newton_direction, ptr, thresholds, b, x0, target_gap, max_newton, sigma0)
+
+
+def ssnal_loop(matvec, rmatvec, newton_direction, ptr, thresholds, b, x0, target_gap, max_newton=200, sigma0=None):
+    """The SSNAL iterations on an operator given by its products (shared by the dense and sparse designs).
+
+    Parameters
+    ----------
+    matvec : callable
+        ``matvec(coef) -> A coef`` (n,).
+    rmatvec : callable
+        ``rmatvec(d) -> A^T d`` (m,).
+    newton_direction : callable
+        ``newton_direction(active, keep, u, norms, sigma, rhs)``: the solution of
+        ``(I + sigma A P A^T) d = rhs``, ``P`` the group prox's generalized Jacobian at
+        ``u`` (``active`` the blocks with ``keep > 0``, ``norms`` the blocks' norms of ``u``);
+        it raises ``LinAlgError`` or ``ValueError`` when it cannot solve.
+    ptr, thresholds, b, x0, target_gap, max_newton, sigma0
+        As in :func:`ssnal_group_least_squares`.
+
+    Returns
+    -------
+    SimpleNamespace
+        As :func:`ssnal_group_least_squares`.
+    """
+    sizes = np.diff(ptr)
     starts = np.ascontiguousarray(ptr[:-1])
     t = np.asarray(thresholds, dtype=float)
     x = np.array(x0, dtype=float)
@@ -123,9 +179,9 @@ def ssnal_group_least_squares(AT, rows, ptr, thresholds, b, x0, target_gap, max_
         d = b - theta / scale
         return max(best, half_bb - 0.5 * float(d @ d))
 
-    Ax = combine(AT, rows, x, n)
+    Ax = matvec(x)
     s = Ax - b                                   # the dual variable, -residual at the optimum
-    Ats = products(AT, rows, s)
+    Ats = rmatvec(s)
     n_products = 2
     if sigma0 is None:
         nx, ns = float(np.linalg.norm(x)), float(np.linalg.norm(Ats))
@@ -152,7 +208,7 @@ def ssnal_group_least_squares(AT, rows, ptr, thresholds, b, x0, target_gap, max_
         outer += 1
         f, v, u, norms, keep = psi(s, Ats)
         for j in range(_MAX_INNER + 1):
-            Av = combine(AT, rows, v, n)      # A v for the v that ends the iteration
+            Av = matvec(v)      # A v for the v that ends the iteration
             grad = s + b - Av
             primal_infeasibility = float(np.linalg.norm(grad)) / nb
             if j > 0 and primal_infeasibility <= _INNER_FRACTION * dual_infeasibility:
@@ -163,32 +219,13 @@ def ssnal_group_least_squares(AT, rows, ptr, thresholds, b, x0, target_gap, max_
             active = np.flatnonzero(keep > 0)
             rhs = -grad
             if active.size:
-                w = u / np.repeat(np.where(norms > 0, norms, 1.0), sizes)
-                sqrt_alpha = np.sqrt(keep[active])
                 try:
-                    if int(sizes[active].sum()) >= n:
-                        # C C^T summed over chunks of blocks: the rows of C^T never all held at once
-                        M = np.zeros((n, n))
-                        for part in _chunks(active, sizes, max(n, _CHUNK_COLUMNS)):
-                            Ct = factor_rows(AT, rows, ptr, active[part], sqrt_alpha[part], w)
-                            M += Ct.T @ Ct
-                        M *= sigma
-                        M[np.diag_indices(n)] += 1.0
-                        d = cho_solve(cho_factor(M, lower=True, overwrite_a=True, check_finite=False), rhs,
-                                      check_finite=False)
-                    else:    # fewer active columns than rows: the m x m system (Woodbury)
-                        Ct = factor_rows(AT, rows, ptr, active, sqrt_alpha, w)
-                        K = Ct @ Ct.T
-                        K *= sigma
-                        K[np.diag_indices(K.shape[0])] += 1.0
-                        inner = cho_solve(cho_factor(K, lower=True, overwrite_a=True, check_finite=False),
-                                          Ct @ rhs, check_finite=False)
-                        d = rhs - sigma * (Ct.T @ inner)
+                    d = newton_direction(active, keep, u, norms, sigma, rhs)
                 except (LinAlgError, ValueError):
-                    return _result(x, b - combine(AT, rows, x, n), False, gap, best, newton, outer, n_products)
+                    return _result(x, b - matvec(x), False, gap, best, newton, outer, n_products)
             else:
                 d = rhs
-            Atd = products(AT, rows, d)
+            Atd = rmatvec(d)
             n_products += 2
             slope = float(grad @ d)
             step = 1.0
@@ -207,7 +244,7 @@ def ssnal_group_least_squares(AT, rows, ptr, thresholds, b, x0, target_gap, max_
         primal = 0.5 * float(r @ r) + penalty(x)
         dual = best_dual(-s, -Ats, -np.inf)
         if primal - dual > target_gap:
-            dual = best_dual(r, products(AT, rows, r), dual)
+            dual = best_dual(r, rmatvec(r), dual)
             n_products += 1
         gap = primal - dual
         best = max(best, dual)
