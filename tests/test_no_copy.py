@@ -10,7 +10,8 @@ For CSC, CSR, float64 dense (C and Fortran order) and float32 dense designs, thr
   conversion) stay below the design's own size, so no densification, no CSR/CSC conversion and no
   dtype conversion happens inside a call;
 * what a datafit converts once (a float32 design to float64) is not converted again by later calls;
-* the lasso's own working arrays stay below a bound in bytes per feature (at ``p = 5e4``).
+* the solver's own working arrays (lasso, group and sparse-group lasso) stay below a bound in bytes per
+  feature (at ``p = 5e4``).
 
 A float32 design (dense, CSC or CSR) is kept as it is and read in place with float64 sums; the columns of
 a C-ordered dense design are cached contiguously up to half the design's bytes (the support's columns
@@ -246,29 +247,75 @@ def test_small_lam_keeps_no_copy_of_a_csr_design():
     assert peak < 0.75 * _nbytes(A), f"{peak / _nbytes(A):.2f} x the design"
 
 
-@pytest.mark.parametrize("fmt", ["csc", "csr"])
-def test_lasso_working_memory_per_feature_stays_bounded(fmt):
-    """The lasso's working arrays at many features: every Python-level allocation of one solve, per feature.
-
-    ``p = 5e4`` columns and 200 rows, two stored entries per column (the design is 24 B per feature):
-    what is measured is the solver's own per-feature arrays (penalty blocks, bounds, scores, screening
-    masks, compacted live groups). Measured 174 (CSC) and 183 (CSR) bytes per feature before the
-    p-length temporaries were removed (issue 15), 145 and 154 after; 62 and 70 with the lasso's compact block
-    spec (nothing stored per feature), the one-pass outer scans and the CSR store's int32 places. The bounds
-    (about 10 bytes above) catch the return of a p-length float64 array.
-    """
-    p, n = 50_000, 200
+def _wide_sparse_problem(fmt, penalty_kind, p=50_000, n=200):
+    """``p`` columns and ``n`` rows, two stored entries per column (the design is 24 B per feature), at 0.1 lam_max."""
     rng = np.random.default_rng(0)
     A = sp.random(n, p, density=2.0 / n, random_state=1, format=fmt)
     y = A @ np.r_[np.ones(20), np.zeros(p - 20)] + 0.01 * rng.standard_normal(n)
-    lam = 0.1 * ss.lambda_max(ss.LeastSquares(A, y), ss.L1(1.0))
+    groups = ss.Groups.contiguous(p, GROUP)
+    unit = {"l1": ss.L1(1.0), "group": ss.GroupLasso(groups, 1.0),
+            "sparse_group": ss.SparseGroupLasso(groups, 1.0, 0.5)}[penalty_kind]
+    return A, y, unit.with_lam(0.1 * ss.lambda_max(ss.LeastSquares(A, y), unit))
+
+
+# bytes per feature of one solve's Python-level allocations at p = 5e4 (measured: see the test's docstring)
+_PER_FEATURE_BOUND = {("csc", "l1"): 56.0, ("csr", "l1"): 64.0, ("csc", "group"): 54.0, ("csr", "group"): 57.0,
+                      ("csc", "sparse_group"): 54.0, ("csr", "sparse_group"): 60.0}
+
+
+@pytest.mark.parametrize("penalty_kind", ["l1", "group", "sparse_group"])
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_working_memory_per_feature_stays_bounded(fmt, penalty_kind):
+    """The solver's working arrays at many features: every Python-level allocation of one solve, per feature.
+
+    ``p = 5e4`` columns and 200 rows, two stored entries per column (the design is 24 B per feature):
+    what is measured is the solver's own per-feature arrays (penalty blocks, bounds, scores, screening
+    masks, compacted live groups) and the datafit's (column norms, first product). Lasso: measured 174 (CSC) and
+    183 (CSR) bytes per feature before the p-length temporaries were removed (issue 15), 145 and 154 after; 62 and
+    70 with the lasso's compact block spec (nothing stored per feature), the one-pass outer scans and the CSR
+    store's int32 places; 48.4 and 56.7 with no p-length Lipschitz constants kept for single columns of a sparse
+    design, the working set's scores in the memory of ``A^T r`` and the screened groups' zeroing reading the last
+    working set only. Group lasso 57.5 and 66.3 -> 46.8 and 49.4, sparse-group lasso 57 and 66.5 -> 46.8 and
+    52.2 (that zeroing). Each bound is about 7 bytes above: a p-length float64 array coming back fails it.
+    """
+    A, y, pen = _wide_sparse_problem(fmt, penalty_kind)
+    p = A.shape[1]
     # the same solve first: every kernel it takes is compiled (or loaded) outside the measure (a smaller warm-up
     # can miss a branch, and on a fresh clone its compilation was counted: 260 B per feature)
-    ss.solve(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-6)
-    peak, res = _peak_bytes(lambda: ss.solve(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-6))
-    assert res.converged and np.count_nonzero(res.x) > 0
-    bound = {"csc": 72.0, "csr": 80.0}[fmt]
+    ss.solve(ss.LeastSquares(A, y), pen, tol=1e-6)
+    peak, res = _peak_bytes(lambda: ss.solve(ss.LeastSquares(A, y), pen, tol=1e-6))
+    assert res.converged and res.solver == "solve_block" and np.count_nonzero(res.x) > 0
+    bound = _PER_FEATURE_BOUND[fmt, penalty_kind]
     assert peak / p < bound, f"{peak / p:.1f} bytes per feature (bound {bound})"
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+@pytest.mark.parametrize("lam_ratio", [0.1, 0.01])
+def test_sparse_lasso_memory_savings_keep_the_iterates(monkeypatch, fmt, lam_ratio):
+    """No Lipschitz constants kept and the scores in the memory of ``A^T r``: the same solve, bit for bit.
+
+    Columns of several stored entries (their squared norms summed in an order of their own) and both screening
+    and compaction happen at these sizes; the iterates, epochs and outer iterations equal those of the solver
+    that keeps a p-length array of constants and gives the scores their own array.
+    """
+    from structsparse.solvers import working_set
+
+    rng = np.random.default_rng(5)
+    n, p = 300, 20_000
+    A = sp.random(n, p, density=0.02, random_state=3, format=fmt)
+    y = A @ np.r_[rng.standard_normal(40), np.zeros(p - 40)] + 0.05 * rng.standard_normal(n)
+    lam = lam_ratio * ss.lambda_max(ss.LeastSquares(A, y), ss.L1(1.0))
+    runs = []
+    for on in (True, False):
+        monkeypatch.setattr(working_set, "_COLUMN_LIPS", on)
+        monkeypatch.setattr(working_set, "_SCORES_IN_PLACE", on)
+        runs.append(ss.solve(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-8))
+    new, old = runs
+    assert new.converged and old.converged and new.solver == "solve_block"
+    assert new.history["n_screened"][-1] > 0   # screening removed columns (the compacted live arrays are read)
+    np.testing.assert_array_equal(new.x, old.x)
+    assert new.history["epochs"] == old.history["epochs"] and new.n_iter == old.n_iter
+    assert new.gap == old.gap
 
 
 def test_float32_fista_equals_the_float64_fista():

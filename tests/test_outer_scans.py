@@ -114,6 +114,26 @@ def test_singleton_scores_are_the_multi_pass_scores(with_alive):
         np.testing.assert_array_equal(np.flatnonzero(neg < 0), np.flatnonzero(want > 0))
 
 
+
+@pytest.mark.parametrize("with_alive", [False, True])
+def test_singleton_scores_into_the_product_are_the_scores(with_alive):
+    """The scores written into a given array, that array being the memory of ``U`` itself (increasing ``idx``,
+    the outer loop's use), equal the scores in an array of their own, bit for bit (numba and its numpy twin)."""
+    rng = np.random.default_rng(4)
+    U, idx, t1, t2, bound, unpen = _singleton_case(rng)
+    forced = (rng.random(idx.size) < 0.1) | unpen
+    alive = rng.random(idx.size) < 0.7 if with_alive else np.zeros(0, dtype=bool)
+    want, want_count = K.singleton_scores_numba(U, idx, t1, t2, bound, forced, alive)
+    for fn in (K.singleton_scores_into_numba, K.singleton_scores_into_numpy):
+        Uc = U.copy()
+        into = Uc.reshape(-1)[:idx.size]   # the first entries of U, as solve_block passes them
+        got, count = fn(Uc, idx, t1, t2, bound, forced, alive, into)
+        assert got is into and np.shares_memory(got, Uc)
+        np.testing.assert_array_equal(got, want)
+        assert count == want_count
+        fresh = np.empty(idx.size)   # and into an array of its own
+        np.testing.assert_array_equal(fn(U, idx, t1, t2, bound, forced, alive, fresh)[0], want)
+
 def test_l1_block_spec_stores_nothing_per_feature():
     p = 100_000
     spec = block_spec(ss.L1(0.3), p)

@@ -46,6 +46,7 @@ __all__ = [
     "singleton_threshold_norms_numba", "singleton_threshold_norms_numpy",
     "singleton_pure_scale_numba", "singleton_pure_scale_numpy", "singleton_gap_safe_numba",
     "singleton_gap_safe_numpy", "singleton_scores_numba", "singleton_scores_numpy",
+    "singleton_scores_into_numba", "singleton_scores_into_numpy",
     "pure_dual_scale_numba", "pure_dual_scale_numpy", "gap_safe_mask_numba", "gap_safe_mask_numpy",
     "anderson_weights", "anderson_combine_numba", "anderson_combine_numpy",
     "anderson_take_reversed_numba", "anderson_take_reversed_numpy",
@@ -1106,8 +1107,19 @@ def singleton_scores_numba(U, idx, t1, t2, bound, forced, alive):
     with ``count`` the scores above 0 (the violating and forced blocks): the
     negation, the comparison and the count of the general passes in this one.
     """
+    neg = np.empty(idx.size)
+    return neg, _singleton_scores_fill(U, idx, t1, t2, bound, forced, alive, neg)
+
+
+@njit
+def _singleton_scores_fill(U, idx, t1, t2, bound, forced, alive, neg):
+    """The pass of :func:`singleton_scores_numba`, writing ``neg``; returns the count.
+
+    Block ``g`` reads ``U[idx[g]]`` before ``neg[g]`` is written, and no later
+    block reads below ``idx[g]`` when ``idx`` increases: ``neg`` may then be
+    the memory of ``U`` itself (``idx[g] >= g``).
+    """
     m = idx.size
-    neg = np.empty(m)
     count = 0
     check = alive.size > 0
     for g in range(m):
@@ -1121,7 +1133,7 @@ def singleton_scores_numba(U, idx, t1, t2, bound, forced, alive):
             neg[g] = -v
             if v > 0.0:
                 count += 1
-    return neg, count
+    return count
 
 
 def singleton_scores_numpy(U, idx, t1, t2, bound, forced, alive):
@@ -1131,3 +1143,21 @@ def singleton_scores_numpy(U, idx, t1, t2, bound, forced, alive):
     if alive.size:
         score[~alive] = -np.inf
     return -score, int(np.count_nonzero(score > 0))
+
+
+def singleton_scores_into_numba(U, idx, t1, t2, bound, forced, alive, out):
+    """:func:`singleton_scores_numba` written into ``out`` (float64, ``idx.size``, writable): ``(out, count)``.
+
+    ``out`` may be the memory of ``U`` (its first ``idx.size`` entries, ``U`` of shape (p, 1) C-contiguous) when
+    ``idx`` is increasing: the outer loop's product ``A^T r`` is not read after the scores, which take its place
+    (no second p-length array). The inputs are read-only views, as for the other one-pass kernels.
+    """
+    count = _singleton_scores_fill(*[_read_only_view(a) for a in (U, idx, t1, t2, bound, forced, alive)], out)
+    return out, count
+
+
+def singleton_scores_into_numpy(U, idx, t1, t2, bound, forced, alive, out):
+    """Numpy twin of :func:`singleton_scores_into_numba` (the scores are computed first, then copied)."""
+    neg, count = singleton_scores_numpy(U, idx, t1, t2, bound, forced, alive)
+    out[:] = neg
+    return out, count
