@@ -67,7 +67,8 @@ from ._block_kernels import (
     group_threshold_norms_numba, group_threshold_norms_numpy, gap_safe_mask_numba, gap_safe_mask_numpy,
     pure_dual_scale_numba, pure_dual_scale_numpy, singleton_dual_scaling_numba,
     singleton_gap_safe_numba, singleton_gap_safe_numpy, singleton_pure_scale_numba, singleton_pure_scale_numpy,
-    singleton_scores_numba, singleton_scores_numpy, singleton_threshold_norms_numba, ws_gradient_sparse_numpy,
+    singleton_scores_numba, singleton_scores_numpy, singleton_scores_into_numba, singleton_scores_into_numpy,
+    singleton_threshold_norms_numba, ws_gradient_sparse_numpy,
     ws_residual_sparse_numba, ws_residual_sparse_numpy, with_singleton_fast_path,
 )
 from ._block_spec import BlockSpec, block_columns, block_spec, is_constant, is_identity, take
@@ -213,6 +214,16 @@ _PREDICT_CHECKS = True
 # 2324, 8888, all -> 80, 616, 2324, all; 87 -> 80 / 74 -> 72 epochs (fewer on seeds 2-5 too); CPU time 0.86 /
 # 0.92 (CSC), 0.76 / 0.90 (CSR) in interleaved A/B; unchanged where no working set passes half (p = 10^5)
 _SPARSE_WHOLE_FRAC = 0.5
+# The lasso on a sparse design (one target, block g feature g) keeps no p-length array of Lipschitz constants: a
+# working set's are the squared norms of its gathered columns, one pass over their entries per subproblem (fewer
+# than one epoch reads; the same numbers as when kept), and Gap Safe screening bounds ||a_j|| by the design's column
+# norms. The fit's peak RSS increment (benchmarks/_memory.py, n = 10^4, p = 10^6, density 1e-4, 0.1 lam_max):
+# 57.0 -> 49.4 MiB (CSC), 65.9 -> 58.2 (CSR), same iterates
+_COLUMN_LIPS = True
+# ... and the working set's one-pass scores of single features are written into the memory of A^T r, which is not
+# read after them (_scores_of): no second p-length array per outer iteration. With it, and the screened groups'
+# zeroing reading the last working set only (solve_block), the same cells: 49.4 -> 44.5 MiB (CSC), 58.2 -> 53.4
+_SCORES_IN_PLACE = True
 # A CSR design's whole problem: its columns come from one gather of all of them in column order, which becomes
 # the store (_Design._csr_store_all), instead of a gather of the columns not stored yet, a concatenation and a
 # regather of the whole store into column order (the same arrays: p = n = 10^4, density 1e-2, after a working set
@@ -772,7 +783,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         return _solve_block_datafit(loss, penalty, design, spec, X, tol, max_iter, max_epochs, p0, screening,
                                     anderson, gap_freq, callback, verbose, x_shape, start)
     solver = _BlockSolver(design, spec, Y, _kernels(NUMBA_ENABLED), anderson, gap_freq, max_epochs,
-                          cycling=_ACTIVE_CYCLING, exact=_EXACT_BLOCKS, newton_dual=_NEWTON_DUAL)
+                          cycling=_ACTIVE_CYCLING, exact=_EXACT_BLOCKS, newton_dual=_NEWTON_DUAL,
+                          column_lips=_COLUMN_LIPS and design.sparse and k == 1 and spec.identity)
     # the lasso on a sparse design (one target, single columns): its own Newton dual point
     sparse_lasso = design.sparse and k == 1 and spec.ptr.size - 1 == spec.idx.size
     solver.newton_sparse = _NEWTON_DUAL_SPARSE and sparse_lasso
@@ -794,9 +806,10 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     # single-feature blocks of a pure penalty (the lasso's layout, one target): each outer scan of A^T r is one
     # pass of a kernel reading it in place (_block_kernels.singleton_*), no p-length threshold norms, bounds or masks
     single_scans = _ONE_PASS_SCANS and pure and k == 1 and spec.ptr.size - 1 == spec.idx.size
-    single_scale, single_safe, single_scores = (
-        (singleton_pure_scale_numba, singleton_gap_safe_numba, singleton_scores_numba) if NUMBA_ENABLED else
-        (singleton_pure_scale_numpy, singleton_gap_safe_numpy, singleton_scores_numpy))
+    single_scale, single_safe, single_scores, single_scores_into = (
+        (singleton_pure_scale_numba, singleton_gap_safe_numba, singleton_scores_numba, singleton_scores_into_numba)
+        if NUMBA_ENABLED else
+        (singleton_pure_scale_numpy, singleton_gap_safe_numpy, singleton_scores_numpy, singleton_scores_into_numpy))
     # block g is feature g: the live blocks are the spec's own index (no p-length arange of their own)
     live = _Live(spec, bound, unpen, spec.idx if spec.identity else np.arange(n_blocks))
     grouped = n_blocks < idx.size              # some block holds several features (not the lasso's singletons)
@@ -839,6 +852,10 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     U0 = loss.__dict__.get("_dual0_product") if x0 is None and k == 1 else None
     if design.sparse and U0 is not None:   # a sparse design's is handed over, not kept (a p-length array fewer)
         loss._dual0_product = None
+        try:   # ours now: the working set's scores may take its memory (_scores_of)
+            U0.flags.writeable = True
+        except ValueError:   # (its memory's owner refuses: the scores get their own array)
+            pass
     for it in range(max_iter + 1):
         # ---- duality gap with one product A^T r (on the columns screening left, for a CSC design)
         if it == 0 and U0 is not None and U0.shape == (p,):
@@ -913,9 +930,10 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
             if single_scans and (design.has_colnorms or _worth_screening(design, lhs1 / scale, radius, live.bound,
                                                                          ~live.unpen, live.ptr)):
                 # the bounds of ||a_j|| (column norms, or known Lipschitz constants) are read in the pass
+                # (no Lipschitz constants kept: the column norms are the bounds, block g being column g)
                 out, n_out = single_safe(Up, live.idx, live.blocks, live.t1, live.t2, scale, radius,
-                                         design.colnorm2, solver.lips, live.bound, live.unpen,
-                                         _NO_MASK if dead is None else dead)
+                                         design.colnorm2, design.colnorm2 if solver.lips is None else solver.lips,
+                                         live.bound, live.unpen, _NO_MASK if dead is None else dead)
                 out = out if n_out else None
             elif not single_scans and (design.has_colnorms or _worth_screening(
                     design, lhs1 / scale if pure else lhs, radius, live.bound, ~live.unpen, live.ptr)):
@@ -928,7 +946,10 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                 out &= ~dead
             if out is not None and np.any(out):
                 screened = live.blocks[out]
-                R = solver.zero_groups(X, R, screened, idx, ptr)
+                # X is zero outside the last working set (everywhere at a zero start): only the screened groups of
+                # that set can hold nonzeros to remove (no gather of X over every screened group: 5 MB at 10^6)
+                R = solver.zero_groups(X, R, screened if last_ws is None and x0 is not None else _NO_BLOCKS
+                                       if last_ws is None else screened[_positions(screened, last_ws)], idx, ptr)
                 alive[screened] = False
                 screened = None
                 dead = out if dead is None else dead | out
@@ -953,7 +974,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                                       _positions(live.blocks, last_ws),
                                       saturated_growth=_LS_SATURATED_GROWTH, last_size=ws_size,
                                       cheap_size=live.blocks.size // _CHEAP_DIV if _CHEAP_DIV else 0,
-                                      scores=single_scores if single_scans and not proj.active else None,
+                                      scores=_scores_of(single_scores, single_scores_into, U, live.idx.size,
+                                                        spec.identity) if single_scans and not proj.active else None,
                                       lhs_owned=True)]
         # the products and left-hand sides of this iteration are not needed past here: their p-length arrays go
         # before the subproblem and the next product (two generations of U were alive at once)
@@ -994,12 +1016,14 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         history["ssnal_steps"].append(int(ssnal_steps))
 
     # the loop ends at a gap evaluation (its message), X and R as they were there: its objective is the result's
+    U = Up = None   # the last product is not needed past the loop
     history["screened_blocks"] = np.flatnonzero(~alive)
     elapsed = time.perf_counter() - start
     if not converged and message.startswith("reached max_outer"):
         warnings.warn(f"{owner}: {message}; the result may be inaccurate (gap={gap:.3e}).", ConvergenceWarning,
                       stacklevel=2)
-    return SolverResult(x=_shaped(X, x_shape), objective=objective, n_iter=it, converged=converged, gap=gap,
+    # X is this solve's own array: the result takes it as it is (a copy was a p-length array more at the end)
+    return SolverResult(x=X.reshape(x_shape), objective=objective, n_iter=it, converged=converged, gap=gap,
                         history=history, time=elapsed, solver=owner, message=message)
 
 
@@ -1255,6 +1279,19 @@ def _worth_screening(design, lhs, radius, bound, candidates, ptr):
     return int(np.sum(candidates & (lhs + radius * est_norm < bound))) >= 0.1 * n_cand
 
 
+def _scores_of(scores, scores_into, U, m, increasing):
+    """The one-pass scores of ``m`` single features, written into ``U``'s memory when that is allowed.
+
+    ``U`` (``A^T r``, (p, 1)) is not read after the working set's scores: when it is this solve's own writable
+    array and the live features increase (block g column g, compacted in order), the scores take its first ``m``
+    entries (:func:`singleton_scores_into_numba`) instead of a second p-length array per outer iteration.
+    """
+    if not (_SCORES_IN_PLACE and increasing and U.flags.writeable and U.flags.c_contiguous):
+        return scores
+    buffer = U.reshape(-1)[:m]
+    return lambda *args: scores_into(*args, buffer)
+
+
 def _shaped(X, x_shape):
     return X.reshape(x_shape).copy()
 
@@ -1388,7 +1425,7 @@ class _BlockSolver:
     """State shared across outer iterations: kernels, Lipschitz constants, Anderson settings."""
 
     def __init__(self, design, spec, Y, kernels, anderson, gap_freq, max_epochs, cycling=False, exact=False,
-                 newton_dual=False):
+                 newton_dual=False, column_lips=False):
         self.design, self.spec, self.Y = design, spec, Y
         self.newton_dual = bool(newton_dual) and not design.sparse
         self.newton_sparse = False   # the Newton dual point of a lasso (one target) on a sparse design (solve_block)
@@ -1409,7 +1446,11 @@ class _BlockSolver:
         self.gap_freq = gap_freq
         self.max_epochs = max_epochs
         self.yy = float(np.vdot(Y, Y))
-        self.lips = np.full(spec.n_blocks, -1.0)   # ||A_g||_2^2, computed when g first enters a working set
+        # ||A_g||_2^2, computed when g first enters a working set; None (``column_lips``: a sparse design's single
+        # features, block g column g): recomputed per subproblem from its gathered columns, nothing p-length kept
+        self.lips = None if column_lips and design.sparse and is_identity(spec.idx, spec.ptr) else \
+            np.full(spec.n_blocks, -1.0)
+        self._ws_lips = None   # (working set, its constants) of the last subproblem, when self.lips is None
         # smallest eigenvalue of A_g^T A_g (dense designs only: a sparse one never reads it), with it
         self.low = None if design.sparse else np.zeros(spec.n_blocks)
         self._bounds = None                        # upper bounds of ||A_g||_2 (group_norm_bounds)
@@ -1432,8 +1473,9 @@ class _BlockSolver:
             else:
                 self._bounds = np.sqrt(np.add.reduceat(colnorm2[idx], ptr[:-1])) if idx.size else \
                     np.zeros(ptr.size - 1)
-            known = self.lips >= 0
-            self._bounds[known] = np.minimum(self._bounds[known], np.sqrt(self.lips[known]))
+            if self.lips is not None:
+                known = self.lips >= 0
+                self._bounds[known] = np.minimum(self._bounds[known], np.sqrt(self.lips[known]))
         return self._bounds
 
     def zero_groups(self, X, R, groups, idx, ptr):
@@ -1447,6 +1489,15 @@ class _BlockSolver:
         return R
 
     def _ws_lipschitz(self, ws, Aws, local_ptr):
+        if self.lips is None:   # single columns of a sparse design: their squared norms, from the gathered columns
+            last = self._ws_lips
+            if last is not None and np.array_equal(last[0], ws):   # the same working set again (no new column)
+                return last[1]
+            colnorm2 = csc_colnorm2_numba if NUMBA_ENABLED else csc_colnorm2_numpy
+            lips = colnorm2(Aws[0], Aws[2])
+            lips *= 1.0 + 1e-10   # (as below)
+            self._ws_lips = ws, lips
+            return lips
         missing = self.lips[ws] < 0
         if np.any(missing):
             pos = np.flatnonzero(missing)
