@@ -77,12 +77,13 @@ from ._design_kernels import (
     csc_rmatvec_cols_numpy, csc_rmatvec_colnorm2_numba, csc_rmatvec_colnorm2_numpy, csr_colcounts_numba,
     csr_colcounts_numpy, csr_colnorm2_numba, csr_colnorm2_numpy, csr_gather_counted_numba, csr_gather_counted_numpy,
     csc_rmatvec_numba, csc_rmatvec_numpy, csr_rmatvec_numba, csr_rmatvec_numpy, unsigned_view,
-    csc_block_epoch, csc_singleton_run_numba, csc_ws_gradient_numba, singleton_views,
+    csc_block_epoch, csc_ws_gradient_numba,
 )
 from ._inplace_kernels import contiguous_float64, dense_kernels, hybrid_gather
 from ._newton_kernels import lasso_dual_point_sparse
 from ._prox_newton import solve_newton_outer
 from ._ssnal import ssnal_group_least_squares
+from ._ssnal_sparse import SparseSsnalTrigger
 from .capabilities import check_inputs
 from .result import SolverResult
 
@@ -199,6 +200,10 @@ _NEWTON_GAP_SPARSE = 100.0
 # medians of 9): 3.0 -> 2.5 ms (density 1e-3, 0.1 lam_max), 16.3 -> 11.4 ms (1e-2, 0.01), 95.9 -> 80.3 ms (1e-2,
 # 0.001); tol <= 1e-3 never reaches the cap (the same iterates)
 _NEWTON_GAP_SPARSE_MAX = 0.1
+# A sparse lasso subproblem whose epochs have run a budget and whose gap's rate predicts many more goes to the
+# sample-space Newton method (_ssnal_sparse.SparseSsnalTrigger: its thresholds and cost model), from its point;
+# should that stop short, the epochs go on from its point
+_SPARSE_SSNAL = True
 # ... and inside a subproblem, its fixed cost (about 0.2-0.4 ms: Gram kernel, factorization, product), in stored
 # entries read, must also fit in the epochs until the next check (p = n = 10^4, density 1e-4: a working set of
 # 116 columns, 0.45 ms per try against 0.07 ms per epoch, made the solve 15 % slower)
@@ -229,10 +234,6 @@ _SCORES_IN_PLACE = True
 # regather of the whole store into column order (the same arrays: p = n = 10^4, density 1e-2, after a working set
 # of 2324 columns, 24.9 -> 14.6 ms; a CSR solve at 0.001 lam_max, in-process A/B: 0.94-0.97, same epochs)
 _CSR_WHOLE_IN_ORDER = True
-# The sparse lasso's epochs between two gap checks, Anderson steps included, run in one kernel call
-# (_design_kernels.csc_singleton_run_numba: the same steps as _BlockSolver._phase's loop and _extrapolate, the same
-# iterates) instead of one Python round trip per epoch and five numba calls per Anderson step
-_FUSED_RUNS = True
 
 
 def _any_positive(a):
@@ -788,6 +789,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     # the lasso on a sparse design (one target, single columns): its own Newton dual point
     sparse_lasso = design.sparse and k == 1 and spec.ptr.size - 1 == spec.idx.size
     solver.newton_sparse = _NEWTON_DUAL_SPARSE and sparse_lasso
+    solver.sparse_ssnal = _SPARSE_SSNAL and sparse_lasso
     idx, ptr, t1, t2 = spec.idx, spec.ptr, spec.t1, spec.t2
     n_blocks = spec.n_blocks
     unpen = spec.unpenalized
@@ -1013,7 +1015,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         last_ws = ws
         history["ws_size"].append(int(ws_size))
         history["epochs"].append(int(epochs))
-        history["ssnal_steps"].append(int(ssnal_steps))
+        history["ssnal_steps"].append(int(ssnal_steps) + solver.sparse_ssnal_steps)
+        solver.sparse_ssnal_steps = 0
 
     # the loop ends at a gap evaluation (its message), X and R as they were there: its objective is the result's
     U = Up = None   # the last product is not needed past the loop
@@ -1430,6 +1433,8 @@ class _BlockSolver:
         self.newton_dual = bool(newton_dual) and not design.sparse
         self.newton_sparse = False   # the Newton dual point of a lasso (one target) on a sparse design (solve_block)
         self.newton_passed = False   # the last subproblem's gap passed with it
+        self.sparse_ssnal = False    # a sparse lasso's slow subproblems may go to _ssnal_sparse (solve_block)
+        self.sparse_ssnal_steps = 0  # their Newton steps since solve_block last read them
         self.predict_checks = False  # gap checks when the gap's rate predicts the target (set by solve_block)
         self.phase_freq = None   # epochs between a phase's gap checks in the current subproblem (None: gap_freq)
         self.last_grad = self.phase_grad = None   # products A_ws^T r of the last gap and of a phase's last gap
@@ -1765,26 +1770,20 @@ class _BlockSolver:
         epochs = checked = 0
         gap = last_check = None
         newton_helps = True   # the sparse lasso's Newton gap, until it fails to halve the residual's in this phase
+        ssnal = SparseSsnalTrigger(Aws, t1 + t2, self.design.n, tol) if self.sparse_ssnal and not proj.active \
+            else None
         freq = self.gap_freq if self.phase_freq is None else self.phase_freq
         next_check = freq
-        run = self._singleton_run(Aws, ptr, t1, t2, lips, Xw, R)
-        if run is not None and not self.anderson:
-            iterates = residuals = np.empty((0, 0))   # no rows: no Anderson steps
         while epochs < budget:
-            if run is not None:   # the epochs up to the next check in one call, in place on Xw and R
-                todo = min(next_check, budget) - epochs
-                stored = run(todo, iterates, residuals, stored)
-                epochs += todo
-            else:
-                epoch(Xw, R, lips)
-                epochs += 1
-                if self.anderson:
-                    iterates[stored] = Xw.ravel()
-                    residuals[stored] = R.ravel()
-                    stored += 1
-                    if stored == _ANDERSON_K + 1:
-                        Xw, R = self._extrapolate(iterates, Xw, R, residuals, value, residual, ptr)
-                        stored = 0
+            epoch(Xw, R, lips)
+            epochs += 1
+            if self.anderson:
+                iterates[stored] = Xw.ravel()
+                residuals[stored] = R.ravel()
+                stored += 1
+                if stored == _ANDERSON_K + 1:
+                    Xw, R = self._extrapolate(iterates, Xw, R, residuals, value, residual, ptr)
+                    stored = 0
             if epochs >= next_check:
                 gap = self._gap(Aws, ptr, t1, t2, Xw, R, proj, ops)
                 if self.newton_sparse and newton_helps and not proj.active and tol < gap <= _NEWTON_GAP_SPARSE * tol:
@@ -1794,6 +1793,12 @@ class _BlockSolver:
                 checked = epochs
                 if gap <= tol:
                     break
+                if ssnal is not None and ssnal.due(epochs, gap, Xw[:, 0]):
+                    self.sparse_ssnal_steps += ssnal.run(Xw, R, self.Y).newton   # in place on Xw and R
+                    stored = 0   # the stored iterates are not this point's history
+                    gap = self._gap(Aws, ptr, t1, t2, Xw, R, proj, ops)
+                    if gap <= tol:
+                        break
                 next_check = epochs + freq
                 if self.predict_checks:
                     # the next check when the gap's rate since the last one says it meets tol (at most freq)
@@ -1804,24 +1809,6 @@ class _BlockSolver:
         # the product A^T r of the last gap, when it is at the returned residual
         self.phase_grad = self.last_grad if gap is not None and checked == epochs else None
         return Xw, R, epochs, gap
-
-    def _singleton_run(self, Aws, ptr, t1, t2, lips, Xw, R):
-        """``run(n_epochs, iterates, residuals, stored) -> stored``: the sparse lasso's epochs and Anderson steps
-        in one call (:func:`._design_kernels.csc_singleton_run_numba`, in place on ``Xw`` and ``R``), or None for
-        other subproblems (groups, several targets, dense designs, numba off)."""
-        if not (_FUSED_RUNS and NUMBA_ENABLED and self.design.sparse and self.epoch_sparse is csc_block_epoch):
-            return None
-        data, rows, colptr = Aws
-        views = singleton_views(R, Xw, ptr, colptr)
-        if views is None:
-            return None
-        r, x = views
-        Y, reversed_ = self.Y, _ANDERSON_REVERSED
-
-        def run(n_epochs, iterates, residuals, stored):
-            return csc_singleton_run_numba(data, rows, colptr, r, x, ptr, t1, t2, lips, n_epochs, iterates,
-                                           residuals, stored, Y, _EXACT_RESIDUAL_WEIGHTS, reversed_)
-        return run
 
     def _extrapolate(self, iterates, Xw, R, residuals, value, residual, ptr=None):
         """Anderson extrapolation of the last iterates; kept only if it lowers the objective.
