@@ -47,7 +47,11 @@ import functools
 import numpy as np
 
 from .._numba import njit
-from ._block_kernels import bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy
+from ._block_kernels import (
+    anderson_combine_numba, anderson_combine_numpy, anderson_take_reversed_numba, anderson_take_reversed_numpy,
+    bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy, block_objective_numba, block_objective_numpy,
+    ws_residual_sparse_numba, ws_residual_sparse_numpy,
+)
 
 __all__ = [
     "unsigned_view", "csc_colnorm2_numba", "csc_colnorm2_numpy", "csr_colnorm2_numba", "csr_colnorm2_numpy",
@@ -56,7 +60,8 @@ __all__ = [
     "csc_rmatvec_colnorm2_numba", "csc_rmatvec_colnorm2_numpy", "csr_colcounts_numba", "csr_colcounts_numpy",
     "csr_gather_counted_numba", "csr_gather_counted_numpy", "csc_rmatvec_numba", "csc_rmatvec_numpy",
     "csr_rmatvec_numba", "csr_rmatvec_numpy", "csc_singleton_epoch_numba", "csc_singleton_epoch_numpy",
-    "csc_block_epoch", "csc_block_epoch_numpy", "csc_ws_gradient_numba", "csc_gram_numba", "csc_gram_numpy",
+    "csc_block_epoch", "csc_block_epoch_numpy", "csc_singleton_run_numba", "csc_singleton_run_numpy",
+    "csc_ws_gradient_numba", "csc_gram_numba", "csc_gram_numpy", "singleton_views",
 ]
 
 # sums over stored entries may be reassociated (so that they vectorize, with gathers) and products fused into
@@ -440,7 +445,7 @@ def csc_singleton_epoch_numpy(data, rows, colptr, r, x, t1, t2, lips):
             r[sel] -= (new - old) * data[a:b]
 
 
-def _singleton_views(R, X, ptr, colptr):
+def singleton_views(R, X, ptr, colptr):
     """``(r, x)`` 1-D views of ``R`` (1, n) and ``X`` (m, 1) when every group is one column, else None."""
     m = X.shape[0]
     if R.shape[0] != 1 or X.shape[1] != 1 or ptr.size != m + 1 or colptr.size != m + 1 or int(ptr[m]) != m:
@@ -458,7 +463,7 @@ def csc_block_epoch(data, rows, colptr, R, X, ptr, t1, t2, lips, V):
     block buffer and per-group prox cost about a fifth of the epoch (p = n =
     10^4, density 1e-2: 1.8 -> 1.5 ms, with the vectorized sums).
     """
-    views = _singleton_views(R, X, ptr, colptr)
+    views = singleton_views(R, X, ptr, colptr)
     if views is None:
         bcd_epoch_sparse_numba(data, rows, colptr, R, X, ptr, t1, t2, lips, V)
     else:
@@ -467,11 +472,112 @@ def csc_block_epoch(data, rows, colptr, R, X, ptr, t1, t2, lips, V):
 
 def csc_block_epoch_numpy(data, rows, colptr, R, X, ptr, t1, t2, lips, V):
     """Numpy twin of :func:`csc_block_epoch`."""
-    views = _singleton_views(R, X, ptr, colptr)
+    views = singleton_views(R, X, ptr, colptr)
     if views is None:
         bcd_epoch_sparse_numpy(data, rows, colptr, R, X, ptr, t1, t2, lips, V)
     else:
         csc_singleton_epoch_numpy(data, rows, colptr, views[0], views[1], t1, t2, lips)
+
+
+# ---------------------------------------------------------------------------- lasso epochs between gap checks
+# A subproblem of the lasso on 60-80 sparse columns runs an epoch in microseconds: one Python round trip per epoch
+# (the epoch's dispatch, storing the iterate and residual) and per Anderson step (the combination, two or three
+# objectives, a residual, the reversed groups: five numba calls) cost more than the epochs. The run below does all
+# the epochs between two gap checks in one call, with the same steps in the same order as the Python loop of
+# working_set._BlockSolver._phase and _extrapolate (the same iterates, bitwise).
+@njit
+def _singleton_extrapolate(data, rows, colptr, r, x, ptr, t1, t2, iterates, residuals, Y, exact_weights,
+                           take_reversed):
+    """One Anderson step of :func:`csc_singleton_run_numba`, in place on ``r`` and ``x`` when it is taken."""
+    m = x.size
+    n = r.size
+    X_acc, R_comb, csum = anderson_combine_numba(iterates, residuals)
+    if X_acc.size == 0:
+        return
+    X2 = X_acc.reshape((m, 1))
+    if csum > exact_weights:   # large weights: the residual recomputed, not combined (rounding)
+        R2 = ws_residual_sparse_numba(data, rows, colptr, X2, Y)
+    else:
+        R2 = R_comb.reshape((1, n))
+    x2 = x.reshape((m, 1))
+    current = block_objective_numba(x2, r.reshape((1, n)), ptr, t1, t2)
+    if block_objective_numba(X2, R2, ptr, t1, t2) < current:
+        x[:] = X_acc
+        r[:] = R2[0]
+        return
+    if take_reversed:
+        # the columns the step carried past zero set to zero, their contribution A D back in the residual
+        D = np.zeros_like(X2)
+        if anderson_take_reversed_numba(X2, x2, D, ptr):
+            R2 += Y - ws_residual_sparse_numba(data, rows, colptr, D, Y)
+            if block_objective_numba(X2, R2, ptr, t1, t2) < current:
+                x[:] = X_acc
+                r[:] = R2[0]
+
+
+@njit
+def csc_singleton_run_numba(data, rows, colptr, r, x, ptr, t1, t2, lips, n_epochs, iterates, residuals, stored, Y,
+                            exact_weights, take_reversed):
+    """``n_epochs`` epochs of :func:`csc_singleton_epoch_numba` with Anderson steps, in place on ``r`` and ``x``.
+
+    After each epoch ``x`` and ``r`` are stored as row ``stored`` of
+    ``iterates`` (K + 1, m) and ``residuals`` (K + 1, n); when the K + 1 rows
+    are full, an Anderson step: the combination of
+    :func:`._block_kernels.anderson_combine_numba` (its residual recomputed as
+    ``Y - A x`` when the weights' absolute sum exceeds ``exact_weights``) is
+    taken when it lowers :func:`._block_kernels.block_objective_numba` (groups
+    ``ptr``, weights ``t1 + t2``); otherwise, with ``take_reversed``, again
+    with the columns it carried past zero set to zero
+    (:func:`._block_kernels.anderson_take_reversed_numba`). Empty buffers (no
+    rows): no Anderson steps. ``Y`` is the target as (1, n). Returns the
+    number of rows stored, for the next call.
+    """
+    depth = iterates.shape[0]
+    for _ in range(n_epochs):
+        csc_singleton_epoch_numba(data, rows, colptr, r, x, t1, t2, lips)
+        if depth > 0:
+            iterates[stored, :] = x
+            residuals[stored, :] = r
+            stored += 1
+            if stored == depth:
+                _singleton_extrapolate(data, rows, colptr, r, x, ptr, t1, t2, iterates, residuals, Y,
+                                       exact_weights, take_reversed)
+                stored = 0
+    return stored
+
+
+def csc_singleton_run_numpy(data, rows, colptr, r, x, ptr, t1, t2, lips, n_epochs, iterates, residuals, stored, Y,
+                            exact_weights, take_reversed):
+    """Numpy twin of :func:`csc_singleton_run_numba`."""
+    m, n = x.size, r.size
+    depth = iterates.shape[0]
+    for _ in range(n_epochs):
+        csc_singleton_epoch_numpy(data, rows, colptr, r, x, t1, t2, lips)
+        if depth == 0:
+            continue
+        iterates[stored] = x
+        residuals[stored] = r
+        stored += 1
+        if stored < depth:
+            continue
+        stored = 0
+        X_acc, R_comb, csum = anderson_combine_numpy(iterates, residuals)
+        if not X_acc.size:
+            continue
+        X2 = X_acc.reshape(m, 1)
+        R2 = ws_residual_sparse_numpy(data, rows, colptr, X2, Y) if csum > exact_weights else \
+            R_comb.reshape(1, n).copy()
+        current = block_objective_numpy(x.reshape(m, 1), r.reshape(1, n), ptr, t1, t2)
+        taken = block_objective_numpy(X2, R2, ptr, t1, t2) < current
+        if not taken and take_reversed:
+            D = np.zeros_like(X2)
+            if anderson_take_reversed_numpy(X2, x.reshape(m, 1), D, ptr):
+                R2 += Y - ws_residual_sparse_numpy(data, rows, colptr, D, Y)
+                taken = block_objective_numpy(X2, R2, ptr, t1, t2) < current
+        if taken:
+            x[:] = X2[:, 0]
+            r[:] = R2[0]
+    return stored
 
 
 @njit(fastmath=_FAST)

@@ -77,7 +77,7 @@ from ._design_kernels import (
     csc_rmatvec_cols_numpy, csc_rmatvec_colnorm2_numba, csc_rmatvec_colnorm2_numpy, csr_colcounts_numba,
     csr_colcounts_numpy, csr_colnorm2_numba, csr_colnorm2_numpy, csr_gather_counted_numba, csr_gather_counted_numpy,
     csc_rmatvec_numba, csc_rmatvec_numpy, csr_rmatvec_numba, csr_rmatvec_numpy, unsigned_view,
-    csc_block_epoch, csc_ws_gradient_numba,
+    csc_block_epoch, csc_singleton_run_numba, csc_ws_gradient_numba, singleton_views,
 )
 from ._inplace_kernels import contiguous_float64, dense_kernels, hybrid_gather
 from ._newton_kernels import lasso_dual_point_sparse
@@ -234,6 +234,10 @@ _SCORES_IN_PLACE = True
 # regather of the whole store into column order (the same arrays: p = n = 10^4, density 1e-2, after a working set
 # of 2324 columns, 24.9 -> 14.6 ms; a CSR solve at 0.001 lam_max, in-process A/B: 0.94-0.97, same epochs)
 _CSR_WHOLE_IN_ORDER = True
+# The sparse lasso's epochs between two gap checks, Anderson steps included, run in one kernel call
+# (_design_kernels.csc_singleton_run_numba: the same steps as _BlockSolver._phase's loop and _extrapolate, the same
+# iterates) instead of one Python round trip per epoch and five numba calls per Anderson step
+_FUSED_RUNS = True
 
 
 def _any_positive(a):
@@ -1774,16 +1778,24 @@ class _BlockSolver:
             else None
         freq = self.gap_freq if self.phase_freq is None else self.phase_freq
         next_check = freq
+        run = self._singleton_run(Aws, ptr, t1, t2, lips, Xw, R)
+        if run is not None and not self.anderson:
+            iterates = residuals = np.empty((0, 0))   # no rows: no Anderson steps
         while epochs < budget:
-            epoch(Xw, R, lips)
-            epochs += 1
-            if self.anderson:
-                iterates[stored] = Xw.ravel()
-                residuals[stored] = R.ravel()
-                stored += 1
-                if stored == _ANDERSON_K + 1:
-                    Xw, R = self._extrapolate(iterates, Xw, R, residuals, value, residual, ptr)
-                    stored = 0
+            if run is not None:   # the epochs up to the next check in one call, in place on Xw and R
+                todo = min(next_check, budget) - epochs
+                stored = run(todo, iterates, residuals, stored)
+                epochs += todo
+            else:
+                epoch(Xw, R, lips)
+                epochs += 1
+                if self.anderson:
+                    iterates[stored] = Xw.ravel()
+                    residuals[stored] = R.ravel()
+                    stored += 1
+                    if stored == _ANDERSON_K + 1:
+                        Xw, R = self._extrapolate(iterates, Xw, R, residuals, value, residual, ptr)
+                        stored = 0
             if epochs >= next_check:
                 gap = self._gap(Aws, ptr, t1, t2, Xw, R, proj, ops)
                 if self.newton_sparse and newton_helps and not proj.active and tol < gap <= _NEWTON_GAP_SPARSE * tol:
@@ -1809,6 +1821,24 @@ class _BlockSolver:
         # the product A^T r of the last gap, when it is at the returned residual
         self.phase_grad = self.last_grad if gap is not None and checked == epochs else None
         return Xw, R, epochs, gap
+
+    def _singleton_run(self, Aws, ptr, t1, t2, lips, Xw, R):
+        """``run(n_epochs, iterates, residuals, stored) -> stored``: the sparse lasso's epochs and Anderson steps
+        in one call (:func:`._design_kernels.csc_singleton_run_numba`, in place on ``Xw`` and ``R``), or None for
+        other subproblems (groups, several targets, dense designs, numba off)."""
+        if not (_FUSED_RUNS and NUMBA_ENABLED and self.design.sparse and self.epoch_sparse is csc_block_epoch):
+            return None
+        data, rows, colptr = Aws
+        views = singleton_views(R, Xw, ptr, colptr)
+        if views is None:
+            return None
+        r, x = views
+        Y, reversed_ = self.Y, _ANDERSON_REVERSED
+
+        def run(n_epochs, iterates, residuals, stored):
+            return csc_singleton_run_numba(data, rows, colptr, r, x, ptr, t1, t2, lips, n_epochs, iterates,
+                                           residuals, stored, Y, _EXACT_RESIDUAL_WEIGHTS, reversed_)
+        return run
 
     def _extrapolate(self, iterates, Xw, R, residuals, value, residual, ptr=None):
         """Anderson extrapolation of the last iterates; kept only if it lowers the objective.

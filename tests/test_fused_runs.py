@@ -1,0 +1,137 @@
+"""The sparse lasso's subproblem in few kernel calls (issue 15): its epochs and Anderson steps between two gap
+checks in one call.
+
+The kernel (:func:`csc_singleton_run_numba`) agrees with its numpy twin and keeps the residual ``y - A x``; the
+fused run takes the same steps as the Python loop it replaces (the same iterates, bitwise).
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import structsparse as ss
+from structsparse._numba import NUMBA_ENABLED
+from structsparse.solvers import _block_kernels as B
+from structsparse.solvers import _design_kernels as D
+from structsparse.solvers import working_set as W
+
+
+def _columns(rng, n, m, density, index_dtype):
+    """Compact CSC arrays of m random sparse columns (one of them empty), unsigned indices as the gathers give."""
+    A = sp.random(n, m, density=density, random_state=rng, format="csc")
+    A = sp.csc_matrix(A @ sp.diags(np.r_[1.0, 0.0, np.ones(m - 2)]))   # column 1 empty
+    A.eliminate_zeros()
+    A.sort_indices()
+    return (A.data.copy(), D.unsigned_view(A.indices.astype(index_dtype)),
+            D.unsigned_view(A.indptr.astype(index_dtype)), A.toarray())
+
+
+def _subproblem(rng, n=60, m=25, density=0.15, index_dtype=np.int32):
+    data, rows, colptr, dense = _columns(rng, n, m, density, index_dtype)
+    y = rng.standard_normal(n)
+    lam = 0.2 * np.abs(dense.T @ y).max()
+    t1, t2 = np.full(m, lam), np.zeros(m)
+    lips = (dense * dense).sum(axis=0) * (1.0 + 1e-10)
+    return data, rows, colptr, dense, y, t1, t2, lips
+
+
+def _assert_same_run(a, b, exact):
+    for u, v in zip(a, b):
+        if exact:
+            np.testing.assert_array_equal(u, v)
+        else:
+            np.testing.assert_allclose(u, v, rtol=1e-11, atol=1e-13)
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("depth, exact_weights, take_reversed", [(6, 100.0, True), (6, 0.0, True), (6, 100.0, False),
+                                                                 (0, 100.0, True)])
+def test_singleton_run_twins_agree(index_dtype, depth, exact_weights, take_reversed):
+    rng = np.random.default_rng(11)
+    data, rows, colptr, dense, y, t1, t2, lips = _subproblem(rng, index_dtype=index_dtype)
+    n, m = dense.shape
+    ptr = np.arange(m + 1, dtype=np.int64)
+    out = []
+    for run in (D.csc_singleton_run_numba, D.csc_singleton_run_numpy):
+        x, r = np.zeros(m), y.copy()
+        iterates, residuals = np.zeros((depth, m)), np.zeros((depth, n))
+        stored = 0
+        for n_epochs in (4, 9, 1, 8):   # Anderson steps inside calls and across them
+            stored = run(data, rows, colptr, r, x, ptr, t1, t2, lips, n_epochs, iterates, residuals, stored,
+                         y.reshape(1, -1), exact_weights, take_reversed)
+        out.append((x, r, stored))
+    _assert_same_run(out[0][:2], out[1][:2], exact=False)
+    assert out[0][2] == out[1][2] == (22 % depth if depth else 0)
+    x, r = out[0][:2]
+    np.testing.assert_allclose(r, y - dense @ x, atol=1e-12)   # the residual stays y - A x through the steps
+    assert np.count_nonzero(x) > 0
+
+
+def _python_loop(data, rows, colptr, y, t1, t2, lips, n_epochs, depth, take_reversed):
+    """The loop the fused run replaces: one epoch call each, Anderson steps by _BlockSolver._extrapolate."""
+    m, n = colptr.size - 1, y.size
+    ptr = np.arange(m + 1, dtype=np.int64)
+    X, R, Y = np.zeros((m, 1)), y.reshape(1, -1).copy(), y.reshape(1, -1)
+    solver = W._BlockSolver.__new__(W._BlockSolver)
+    solver.anderson_combine, solver.take_reversed = B.anderson_combine_numba, B.anderson_take_reversed_numba
+    solver.Y = Y
+
+    def value(Xw, Rw):
+        return B.block_objective_numba(Xw, Rw, ptr, t1, t2)
+
+    def residual(Xw):
+        return B.ws_residual_sparse_numba(data, rows, colptr, Xw, Y)
+
+    iterates, residuals, stored = np.empty((depth, m)), np.empty((depth, n)), 0
+    for _ in range(n_epochs):
+        D.csc_block_epoch(data, rows, colptr, R, X, ptr, t1, t2, lips, None)
+        iterates[stored], residuals[stored] = X.ravel(), R.ravel()
+        stored += 1
+        if stored == depth:
+            X, R = solver._extrapolate(iterates, X, R, residuals, value, residual, ptr if take_reversed else None)
+            stored = 0
+    return X[:, 0], R[0]
+
+
+@pytest.mark.skipif(not NUMBA_ENABLED, reason="the fused run is the numba path")
+@pytest.mark.parametrize("take_reversed", [True, False])
+def test_fused_run_takes_the_python_loops_steps_bitwise(take_reversed):
+    rng = np.random.default_rng(5)
+    data, rows, colptr, dense, y, t1, t2, lips = _subproblem(rng, n=80, m=30)
+    m = dense.shape[1]
+    want = _python_loop(data, rows, colptr, y, t1, t2, lips, 25, W._ANDERSON_K + 1, take_reversed)
+    x, r = np.zeros(m), y.copy()
+    iterates, residuals = np.empty((W._ANDERSON_K + 1, m)), np.empty((W._ANDERSON_K + 1, y.size))
+    stored = D.csc_singleton_run_numba(data, rows, colptr, r, x, np.arange(m + 1, dtype=np.int64), t1, t2, lips, 25,
+                                       iterates, residuals, 0, y.reshape(1, -1), W._EXACT_RESIDUAL_WEIGHTS,
+                                       take_reversed)
+    assert stored == 25 % (W._ANDERSON_K + 1)
+    _assert_same_run((x, r), want, exact=True)
+
+
+def _sparse_lasso(seed, fmt, density, frac, n=300, p=900):
+    rng = np.random.default_rng(seed)
+    A = sp.random(n, p, density=density, random_state=rng, format="csc")
+    x_true = np.zeros(p)
+    x_true[rng.choice(p, 15, replace=False)] = rng.standard_normal(15)
+    y = A @ x_true + 0.1 * rng.standard_normal(n)
+    A = A.asformat(fmt)
+    lam = frac * ss.lambda_max(ss.LeastSquares(A, y), ss.L1(1.0))
+    return A, y, lam
+
+
+def _solve(A, y, lam):
+    res = ss.solve(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-8)
+    return res.x, res.n_iter, list(res.history["epochs"]), list(res.history["ws_size"]), res.objective
+
+
+@pytest.mark.skipif(not NUMBA_ENABLED, reason="the fused run is the numba path")
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+@pytest.mark.parametrize("density, frac", [(0.01, 0.1), (0.01, 0.02), (0.05, 0.05)])
+def test_fused_runs_keep_the_sparse_lassos_iterates(monkeypatch, fmt, density, frac):
+    A, y, lam = _sparse_lasso(1, fmt, density, frac)
+    fused = _solve(A, y, lam)
+    monkeypatch.setattr(W, "_FUSED_RUNS", False)
+    loop = _solve(A, y, lam)
+    np.testing.assert_array_equal(fused[0], loop[0])   # whole residuals: the same steps, bitwise
+    assert fused[1:] == loop[1:]
