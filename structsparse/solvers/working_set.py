@@ -949,7 +949,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                 out = safe_mask(lhs1, scale, radius, group_norm, live.bound, live.unpen) if pure else \
                     ~live.unpen & (lhs + radius * group_norm < live.bound)
             if out is not None and dead is not None:
-                out &= ~dead
+                out[dead] = False   # (no negated copy of dead)
             if out is not None and np.any(out):
                 screened = live.blocks[out]
                 # X is zero outside the last working set (everywhere at a zero start): only the screened groups of
@@ -958,7 +958,10 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                                        if last_ws is None else screened[_positions(screened, last_ws)], idx, ptr)
                 alive[screened] = False
                 screened = None
-                dead = out if dead is None else dead | out
+                if dead is None:
+                    dead = out
+                else:
+                    dead |= out   # this loop's own mask: in place
                 # compact the live arrays once a tenth of them is dead (a copy of every array per
                 # screening event cost more than the event at 10^6 features); until then, masked
                 if np.count_nonzero(dead) >= 0.1 * dead.size:
@@ -1334,12 +1337,16 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
     else:
         nonzero = np.add.reduceat(np.abs(X[idx]).sum(axis=1), ptr[:-1]) > 0 if idx.size else \
             np.zeros(n_groups, dtype=bool)
-    forced = nonzero | unpen if alive is None else alive & (nonzero | unpen)
+    n_nonzero = int(np.count_nonzero(nonzero))
+    # nonzero is this function's own array: forced takes its memory (no two more temporaries of its length)
+    forced = np.logical_or(nonzero, unpen, out=nonzero)
+    if alive is not None:
+        np.logical_and(forced, alive, out=forced)
+    nonzero = None
     # the candidates' count only: their index array is built if it is returned
     n_candidates = n_groups if alive is None else int(np.count_nonzero(alive))
     if strategy == "full":
         return np.arange(n_groups) if alive is None else np.flatnonzero(alive)
-    n_nonzero = int(np.count_nonzero(nonzero))
     growth = saturated_growth if last_size and n_nonzero >= 0.9 * last_size else 2
     size = max(p0, growth * n_nonzero, min_size)
     if not last_size or n_nonzero >= _GROWING * last_size:  # still growing: jump while subproblems are cheap
