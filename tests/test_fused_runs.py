@@ -1,8 +1,10 @@
 """The sparse lasso's subproblem in few kernel calls (issue 15): its epochs and Anderson steps between two gap
-checks in one call.
+checks in one call (storing the residual rows its columns touch only), and its gap in one call.
 
-The kernel (:func:`csc_singleton_run_numba`) agrees with its numpy twin and keeps the residual ``y - A x``; the
-fused run takes the same steps as the Python loop it replaces (the same iterates, bitwise).
+The kernels (:func:`csc_singleton_run_numba`, :func:`csc_touched_rows_numba`, :func:`csc_singleton_gap_numba`)
+agree with their numpy twins and with dense computations; the fused run takes the same steps as the Python loop
+it replaces (the same iterates, bitwise, with whole or compact stores), and the fused gap stops the subproblems
+where the plain one did (the same iterates on the test problems).
 """
 
 import numpy as np
@@ -26,7 +28,7 @@ def _columns(rng, n, m, density, index_dtype):
             D.unsigned_view(A.indptr.astype(index_dtype)), A.toarray())
 
 
-def _subproblem(rng, n=60, m=25, density=0.15, index_dtype=np.int32):
+def _subproblem(rng, n=60, m=25, density=0.05, index_dtype=np.int32):
     data, rows, colptr, dense = _columns(rng, n, m, density, index_dtype)
     y = rng.standard_normal(n)
     lam = 0.2 * np.abs(dense.T @ y).max()
@@ -43,22 +45,34 @@ def _assert_same_run(a, b, exact):
             np.testing.assert_allclose(u, v, rtol=1e-11, atol=1e-13)
 
 
+def _buffers(depth, m, n, touched):
+    """Anderson buffers of the fused run: whole residuals, or the touched rows then the identity (compact)."""
+    if not touched.size or not depth:
+        return np.zeros((depth, m)), np.zeros((depth, n))
+    residuals = np.zeros((depth, touched.size + depth - 1))
+    residuals[:, touched.size:] = np.eye(depth, depth - 1, -1)
+    return np.zeros((depth, m)), residuals
+
+
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 @pytest.mark.parametrize("depth, exact_weights, take_reversed", [(6, 100.0, True), (6, 0.0, True), (6, 100.0, False),
                                                                  (0, 100.0, True)])
-def test_singleton_run_twins_agree(index_dtype, depth, exact_weights, take_reversed):
+@pytest.mark.parametrize("compact", [False, True])
+def test_singleton_run_twins_agree(index_dtype, depth, exact_weights, take_reversed, compact):
     rng = np.random.default_rng(11)
     data, rows, colptr, dense, y, t1, t2, lips = _subproblem(rng, index_dtype=index_dtype)
     n, m = dense.shape
     ptr = np.arange(m + 1, dtype=np.int64)
+    touched = D.csc_touched_rows_numba(rows, int(colptr[-1]), n)[0] if compact else np.zeros(0, dtype=np.int64)
+    assert touched.size < n or not compact   # some rows untouched: the compact stores are exercised
     out = []
     for run in (D.csc_singleton_run_numba, D.csc_singleton_run_numpy):
         x, r = np.zeros(m), y.copy()
-        iterates, residuals = np.zeros((depth, m)), np.zeros((depth, n))
+        iterates, residuals = _buffers(depth, m, n, touched)
         stored = 0
         for n_epochs in (4, 9, 1, 8):   # Anderson steps inside calls and across them
             stored = run(data, rows, colptr, r, x, ptr, t1, t2, lips, n_epochs, iterates, residuals, stored,
-                         y.reshape(1, -1), exact_weights, take_reversed)
+                         y.reshape(1, -1), exact_weights, take_reversed, touched)
         out.append((x, r, stored))
     _assert_same_run(out[0][:2], out[1][:2], exact=False)
     assert out[0][2] == out[1][2] == (22 % depth if depth else 0)
@@ -95,18 +109,55 @@ def _python_loop(data, rows, colptr, y, t1, t2, lips, n_epochs, depth, take_reve
 
 @pytest.mark.skipif(not NUMBA_ENABLED, reason="the fused run is the numba path")
 @pytest.mark.parametrize("take_reversed", [True, False])
-def test_fused_run_takes_the_python_loops_steps_bitwise(take_reversed):
+@pytest.mark.parametrize("compact", [False, True])
+def test_fused_run_takes_the_python_loops_steps_bitwise(take_reversed, compact):
     rng = np.random.default_rng(5)
     data, rows, colptr, dense, y, t1, t2, lips = _subproblem(rng, n=80, m=30)
-    m = dense.shape[1]
+    n, m = dense.shape
     want = _python_loop(data, rows, colptr, y, t1, t2, lips, 25, W._ANDERSON_K + 1, take_reversed)
+    touched = D.csc_touched_rows_numba(rows, int(colptr[-1]), n)[0] if compact else np.zeros(0, dtype=np.int64)
+    assert touched.size < n or not compact
     x, r = np.zeros(m), y.copy()
-    iterates, residuals = np.empty((W._ANDERSON_K + 1, m)), np.empty((W._ANDERSON_K + 1, y.size))
+    iterates, residuals = _buffers(W._ANDERSON_K + 1, m, n, touched)
     stored = D.csc_singleton_run_numba(data, rows, colptr, r, x, np.arange(m + 1, dtype=np.int64), t1, t2, lips, 25,
                                        iterates, residuals, 0, y.reshape(1, -1), W._EXACT_RESIDUAL_WEIGHTS,
-                                       take_reversed)
+                                       take_reversed, touched)
     assert stored == 25 % (W._ANDERSON_K + 1)
     _assert_same_run((x, r), want, exact=True)
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_touched_rows_twins_agree_and_map_every_entry(index_dtype):
+    rng = np.random.default_rng(2)
+    data, rows, colptr, dense, *_ = _columns(rng, 50, 12, 0.1, index_dtype)
+    nnz = int(colptr[-1])
+    results = [fn(rows, nnz, 50) for fn in (D.csc_touched_rows_numba, D.csc_touched_rows_numpy)]
+    for touched, local in results:
+        assert local.dtype == rows.dtype and touched.dtype == np.int64
+        np.testing.assert_array_equal(touched, np.flatnonzero(np.abs(dense).sum(axis=1)))   # sorted, no repeats
+        np.testing.assert_array_equal(touched[local.astype(np.int64)], rows[:nnz])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    touched, local = D.csc_touched_rows_numba(rows, 0, 50)   # no entries: no rows
+    assert touched.size == 0 and local.size == 0
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_singleton_gap_twins_agree_with_the_dense_gap(index_dtype):
+    rng = np.random.default_rng(8)
+    data, rows, colptr, dense, y, t1, t2, lips = _subproblem(rng, index_dtype=index_dtype)
+    n, m = dense.shape
+    t1[3] = 0.0   # an unpenalized column: left out of the scaling
+    x = np.where(rng.random(m) < 0.3, rng.standard_normal(m), 0.0)
+    r = y - dense @ x
+    u = dense.T @ r
+    scale = max(1.0, np.max(np.abs(u) / np.where(t1 + t2 > 0, t1 + t2, np.inf)))
+    want = 0.5 * r @ r + (t1 + t2) @ np.abs(x) - (0.5 * y @ y - 0.5 * np.sum((y - r / scale) ** 2))
+    ptr = np.arange(m + 1, dtype=np.int64)
+    for fn in (D.csc_singleton_gap_numba, D.csc_singleton_gap_numpy):
+        U, gap = fn(data, rows, colptr, r, x, ptr, t1, t2, y, float(y @ y))
+        assert U.shape == (m, 1)
+        np.testing.assert_allclose(U[:, 0], u, rtol=1e-12, atol=1e-13)
+        assert gap == pytest.approx(want, rel=1e-12, abs=1e-12)
 
 
 def _sparse_lasso(seed, fmt, density, frac, n=300, p=900):
@@ -130,8 +181,44 @@ def _solve(A, y, lam):
 @pytest.mark.parametrize("density, frac", [(0.01, 0.1), (0.01, 0.02), (0.05, 0.05)])
 def test_fused_runs_keep_the_sparse_lassos_iterates(monkeypatch, fmt, density, frac):
     A, y, lam = _sparse_lasso(1, fmt, density, frac)
+    widths = []
+    touched_rows = W.csc_touched_rows_numba
+
+    def spy(rows, nnz, n):
+        touched, local = touched_rows(rows, nnz, n)
+        widths.append((touched.size, n))
+        return touched, local
+    monkeypatch.setattr(W, "csc_touched_rows_numba", spy)
     fused = _solve(A, y, lam)
+    # some subproblem stored its touched rows only (at density 0.05 the working sets' columns hold more entries
+    # than there are rows: none looked for them)
+    assert any(w <= W._COMPACT_FRAC * n for w, n in widths) == (density < 0.05)
+    monkeypatch.setattr(W, "_COMPACT_STORES", False)
+    whole = _solve(A, y, lam)
     monkeypatch.setattr(W, "_FUSED_RUNS", False)
     loop = _solve(A, y, lam)
-    np.testing.assert_array_equal(fused[0], loop[0])   # whole residuals: the same steps, bitwise
-    assert fused[1:] == loop[1:]
+    for other in (whole, loop):   # the same steps, bitwise
+        np.testing.assert_array_equal(fused[0], other[0])
+        assert fused[1:] == other[1:]
+
+
+@pytest.mark.skipif(not NUMBA_ENABLED, reason="the fused gap is the numba path")
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+@pytest.mark.parametrize("density, frac", [(0.01, 0.1), (0.01, 0.02), (0.05, 0.05)])
+def test_fused_gap_keeps_the_sparse_lassos_iterates(monkeypatch, fmt, density, frac):
+    A, y, lam = _sparse_lasso(2, fmt, density, frac)
+    gaps = []
+    fused_gap = W.csc_singleton_gap_numba
+
+    def spy(*args):
+        U, gap = fused_gap(*args)
+        gaps.append(gap)
+        return U, gap
+    monkeypatch.setattr(W, "csc_singleton_gap_numba", spy)
+    fused = _solve(A, y, lam)
+    assert gaps   # the subproblems' gaps came from the kernel
+    monkeypatch.setattr(W, "_FUSED_GAP", False)
+    plain = _solve(A, y, lam)
+    # the same stops (the gaps differ from the BLAS dot product's in their last bits at most): the same iterates
+    np.testing.assert_array_equal(fused[0], plain[0])
+    assert fused[1:] == plain[1:]

@@ -39,7 +39,10 @@ they vectorize with gathers; NaN and infinities still propagate. The lasso's
 epoch over a working set of single columns and one target,
 :func:`csc_singleton_epoch_numba`, is a loop of its own (no block buffer, no
 per-group prox call); :func:`csc_block_epoch` picks it or the general block
-epoch of :mod:`._block_kernels`.
+epoch of :mod:`._block_kernels`. The lasso's subproblem runs the epochs
+between two gap checks, Anderson steps included, in one call
+(:func:`csc_singleton_run_numba`), and its gap in one call
+(:func:`csc_singleton_gap_numba`).
 """
 
 import functools
@@ -61,6 +64,7 @@ __all__ = [
     "csr_gather_counted_numba", "csr_gather_counted_numpy", "csc_rmatvec_numba", "csc_rmatvec_numpy",
     "csr_rmatvec_numba", "csr_rmatvec_numpy", "csc_singleton_epoch_numba", "csc_singleton_epoch_numpy",
     "csc_block_epoch", "csc_block_epoch_numpy", "csc_singleton_run_numba", "csc_singleton_run_numpy",
+    "csc_touched_rows_numba", "csc_touched_rows_numpy", "csc_singleton_gap_numba", "csc_singleton_gap_numpy",
     "csc_ws_gradient_numba", "csc_gram_numba", "csc_gram_numpy", "singleton_views",
 ]
 
@@ -479,6 +483,42 @@ def csc_block_epoch_numpy(data, rows, colptr, R, X, ptr, t1, t2, lips, V):
         csc_singleton_epoch_numpy(data, rows, colptr, views[0], views[1], t1, t2, lips)
 
 
+# ---------------------------------------------------------------------------- rows a set of columns touches
+@_unsigned_indices
+@njit
+def csc_touched_rows_numba(rows, nnz, n):
+    """The rows holding the first ``nnz`` stored entries (row indices ``rows`` of CSC columns, ``n`` rows), in
+    increasing order, and each entry's position among them: ``(touched, local)``, ``local`` of ``rows``' type.
+
+    Columns whose entries are read at ``local`` in a vector ``r_t = r[touched]`` read the same numbers as at
+    ``rows`` in ``r``: an epoch over a few sparse columns then works on the rows they touch only.
+    """
+    mark = np.zeros(n, dtype=np.bool_)
+    for q in range(nnz):
+        mark[rows[q]] = True
+    count = 0
+    for i in range(n):
+        count += mark[i]
+    touched = np.empty(count, dtype=np.int64)
+    place = np.empty(n, dtype=np.int64)   # written at the touched rows only
+    k = 0
+    for i in range(n):
+        if mark[i]:
+            touched[k] = i
+            place[i] = k
+            k += 1
+    local = np.empty_like(rows[:nnz])
+    for q in range(nnz):
+        local[q] = place[rows[q]]
+    return touched, local
+
+
+def csc_touched_rows_numpy(rows, nnz, n):
+    """Numpy twin of :func:`csc_touched_rows_numba`."""
+    touched, local = np.unique(rows[:nnz].astype(np.int64), return_inverse=True)
+    return touched, local.reshape(-1).astype(rows.dtype)
+
+
 # ---------------------------------------------------------------------------- lasso epochs between gap checks
 # A subproblem of the lasso on 60-80 sparse columns runs an epoch in microseconds: one Python round trip per epoch
 # (the epoch's dispatch, storing the iterate and residual) and per Anderson step (the combination, two or three
@@ -486,8 +526,29 @@ def csc_block_epoch_numpy(data, rows, colptr, R, X, ptr, t1, t2, lips, V):
 # the epochs between two gap checks in one call, with the same steps in the same order as the Python loop of
 # working_set._BlockSolver._phase and _extrapolate (the same iterates, bitwise).
 @njit
+def _combined_residual(r, R_comb, touched, K):
+    """The Anderson combination of the whole residual from compact stores (see :func:`csc_singleton_run_numba`).
+
+    ``R_comb`` holds the combination of the stored touched rows, then the K weights themselves (the identity
+    columns' combination: each weight exactly). An untouched row kept its value ``r[t]`` in every stored
+    residual, so its combination is that value times each weight, summed in the same order, from zero, as the
+    stored rows are: the same numbers as combining whole stored residuals.
+    """
+    n = r.size
+    T = touched.size
+    out = np.zeros(n)
+    for i in range(K):
+        c = R_comb[T + i]
+        for t in range(n):
+            out[t] += c * r[t]
+    for k in range(T):
+        out[touched[k]] = R_comb[k]
+    return out
+
+
+@njit
 def _singleton_extrapolate(data, rows, colptr, r, x, ptr, t1, t2, iterates, residuals, Y, exact_weights,
-                           take_reversed):
+                           take_reversed, touched):
     """One Anderson step of :func:`csc_singleton_run_numba`, in place on ``r`` and ``x`` when it is taken."""
     m = x.size
     n = r.size
@@ -497,6 +558,8 @@ def _singleton_extrapolate(data, rows, colptr, r, x, ptr, t1, t2, iterates, resi
     X2 = X_acc.reshape((m, 1))
     if csum > exact_weights:   # large weights: the residual recomputed, not combined (rounding)
         R2 = ws_residual_sparse_numba(data, rows, colptr, X2, Y)
+    elif touched.size:
+        R2 = _combined_residual(r, R_comb, touched, iterates.shape[0] - 1).reshape((1, n))
     else:
         R2 = R_comb.reshape((1, n))
     x2 = x.reshape((m, 1))
@@ -517,7 +580,7 @@ def _singleton_extrapolate(data, rows, colptr, r, x, ptr, t1, t2, iterates, resi
 
 @njit
 def csc_singleton_run_numba(data, rows, colptr, r, x, ptr, t1, t2, lips, n_epochs, iterates, residuals, stored, Y,
-                            exact_weights, take_reversed):
+                            exact_weights, take_reversed, touched):
     """``n_epochs`` epochs of :func:`csc_singleton_epoch_numba` with Anderson steps, in place on ``r`` and ``x``.
 
     After each epoch ``x`` and ``r`` are stored as row ``stored`` of
@@ -531,32 +594,49 @@ def csc_singleton_run_numba(data, rows, colptr, r, x, ptr, t1, t2, lips, n_epoch
     (:func:`._block_kernels.anderson_take_reversed_numba`). Empty buffers (no
     rows): no Anderson steps. ``Y`` is the target as (1, n). Returns the
     number of rows stored, for the next call.
+
+    ``touched`` (non-empty: the rows the columns touch, each once) stores the
+    residuals compactly: ``residuals`` is (K + 1, T + K), its first T columns
+    the touched rows, its last K columns the identity (row ``i + 1`` has its
+    one at ``T + i``, set by the caller), so that the combination gives the
+    weights too; the other rows, which the epochs do not move, are combined
+    from ``r`` itself (:func:`_combined_residual`). The same numbers as with
+    whole residuals (``touched`` empty), without storing n numbers an epoch.
     """
     depth = iterates.shape[0]
+    T = touched.size
     for _ in range(n_epochs):
         csc_singleton_epoch_numba(data, rows, colptr, r, x, t1, t2, lips)
         if depth > 0:
             iterates[stored, :] = x
-            residuals[stored, :] = r
+            if T:
+                for k in range(T):
+                    residuals[stored, k] = r[touched[k]]
+            else:
+                residuals[stored, :] = r
             stored += 1
             if stored == depth:
                 _singleton_extrapolate(data, rows, colptr, r, x, ptr, t1, t2, iterates, residuals, Y,
-                                       exact_weights, take_reversed)
+                                       exact_weights, take_reversed, touched)
                 stored = 0
     return stored
 
 
 def csc_singleton_run_numpy(data, rows, colptr, r, x, ptr, t1, t2, lips, n_epochs, iterates, residuals, stored, Y,
-                            exact_weights, take_reversed):
+                            exact_weights, take_reversed, touched):
     """Numpy twin of :func:`csc_singleton_run_numba`."""
     m, n = x.size, r.size
     depth = iterates.shape[0]
+    T = touched.size
     for _ in range(n_epochs):
         csc_singleton_epoch_numpy(data, rows, colptr, r, x, t1, t2, lips)
         if depth == 0:
             continue
         iterates[stored] = x
-        residuals[stored] = r
+        if T:
+            residuals[stored, :T] = r[touched]
+        else:
+            residuals[stored] = r
         stored += 1
         if stored < depth:
             continue
@@ -565,8 +645,13 @@ def csc_singleton_run_numpy(data, rows, colptr, r, x, ptr, t1, t2, lips, n_epoch
         if not X_acc.size:
             continue
         X2 = X_acc.reshape(m, 1)
-        R2 = ws_residual_sparse_numpy(data, rows, colptr, X2, Y) if csum > exact_weights else \
-            R_comb.reshape(1, n).copy()
+        if csum > exact_weights:
+            R2 = ws_residual_sparse_numpy(data, rows, colptr, X2, Y)
+        elif T:
+            R2 = (R_comb[T:].sum() * r).reshape(1, n)   # the untouched rows: r times the weights' sum (one)
+            R2[0, touched] = R_comb[:T]
+        else:
+            R2 = R_comb.reshape(1, n).copy()
         current = block_objective_numpy(x.reshape(m, 1), r.reshape(1, n), ptr, t1, t2)
         taken = block_objective_numpy(X2, R2, ptr, t1, t2) < current
         if not taken and take_reversed:
@@ -578,6 +663,59 @@ def csc_singleton_run_numpy(data, rows, colptr, r, x, ptr, t1, t2, lips, n_epoch
             x[:] = X2[:, 0]
             r[:] = R2[0]
     return stored
+
+
+@njit(fastmath=_FAST)
+def _dual_residual_sq(y, r, scale):
+    """``||y - r / scale||^2`` (the sum reassociated: it vectorizes)."""
+    acc = 0.0
+    for i in range(y.size):
+        d = y[i] - r[i] / scale
+        acc += d * d
+    return acc
+
+
+@njit
+def csc_singleton_gap_numba(data, rows, colptr, r, x, ptr, t1, t2, y, yy):
+    """The lasso subproblem's duality gap on single CSC columns and one target, in one call: ``(U, gap)``.
+
+    ``U = A_ws^T r`` (m, 1) (the sums of :func:`csc_ws_gradient_numba`),
+    ``scale = max(1, max_j |U_j| / (t1_j + t2_j))`` (columns with no
+    penalty left out), and ``gap = P(x) - D(r / scale)`` with ``P`` of
+    :func:`._block_kernels.block_objective_numba` and ``D(theta) = 0.5 yy -
+    0.5 ||y - theta||^2`` (``yy = ||y||^2``), whose sum is reassociated (it may
+    differ from a BLAS dot product's in the last bits).
+    """
+    m = x.size
+    n = r.size
+    U = np.empty((m, 1))
+    scale = 1.0
+    for j in range(m):
+        u = _gather_dot(data, rows, r, colptr[j], colptr[j + 1])
+        U[j, 0] = u
+        tot = t1[j] + t2[j]
+        if tot > 0.0:
+            s = abs(u) / tot
+            if s > scale:
+                scale = s
+    primal = block_objective_numba(x.reshape((m, 1)), r.reshape((1, n)), ptr, t1, t2)
+    return U, primal - (0.5 * yy - 0.5 * _dual_residual_sq(y, r, scale))
+
+
+def csc_singleton_gap_numpy(data, rows, colptr, r, x, ptr, t1, t2, y, yy):
+    """Numpy twin of :func:`csc_singleton_gap_numba`."""
+    m, n = x.size, r.size
+    A = np.zeros((n, m))
+    for j in range(m):
+        sel = slice(int(colptr[j]), int(colptr[j + 1]))
+        np.add.at(A[:, j], rows[sel].astype(np.int64), data[sel])
+    U = (A.T @ r).reshape(m, 1)
+    tot = t1 + t2
+    ratios = np.abs(U[:, 0])[tot > 0] / tot[tot > 0]
+    scale = max(1.0, float(ratios.max()) if ratios.size else 1.0)
+    primal = block_objective_numpy(x.reshape(m, 1), r.reshape(1, n), ptr, t1, t2)
+    d = y - r / scale
+    return U, primal - (0.5 * yy - 0.5 * float(d @ d))
 
 
 @njit(fastmath=_FAST)

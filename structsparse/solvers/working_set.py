@@ -77,7 +77,8 @@ from ._design_kernels import (
     csc_rmatvec_cols_numpy, csc_rmatvec_colnorm2_numba, csc_rmatvec_colnorm2_numpy, csr_colcounts_numba,
     csr_colcounts_numpy, csr_colnorm2_numba, csr_colnorm2_numpy, csr_gather_counted_numba, csr_gather_counted_numpy,
     csc_rmatvec_numba, csc_rmatvec_numpy, csr_rmatvec_numba, csr_rmatvec_numpy, unsigned_view,
-    csc_block_epoch, csc_singleton_run_numba, csc_ws_gradient_numba, singleton_views,
+    csc_block_epoch, csc_singleton_gap_numba, csc_singleton_run_numba, csc_touched_rows_numba, csc_ws_gradient_numba,
+    singleton_views,
 )
 from ._inplace_kernels import contiguous_float64, dense_kernels, hybrid_gather
 from ._newton_kernels import lasso_dual_point_sparse
@@ -238,6 +239,15 @@ _CSR_WHOLE_IN_ORDER = True
 # (_design_kernels.csc_singleton_run_numba: the same steps as _BlockSolver._phase's loop and _extrapolate, the same
 # iterates) instead of one Python round trip per epoch and five numba calls per Anderson step
 _FUSED_RUNS = True
+# ... storing, for its Anderson steps, the residual's rows that the working set's columns touch only (when they are
+# at most this fraction of them; looked for when the columns hold at most n entries, more touch most rows as a
+# rule): the other rows keep their value through the epochs, and are combined from it (the same numbers)
+_COMPACT_STORES = True
+_COMPACT_FRAC = 0.5
+# ... and its gap checks are one kernel call (_design_kernels.csc_singleton_gap_numba: the product A_ws^T r, the
+# dual scaling, the objective and the dual value in two passes, no n-length temporaries; the dual value's sum is
+# reassociated, so the inner gap may differ from the BLAS dot product's in its last bits)
+_FUSED_GAP = True
 
 
 def _any_positive(a):
@@ -1721,6 +1731,12 @@ class _BlockSolver:
         ``cols`` (positions in ``Aws``) at this residual, and only the other columns are multiplied. The
         product is kept in ``last_grad``.
         """
+        if known is None and _FUSED_GAP and NUMBA_ENABLED and self.design.sparse and not proj.active:
+            views = singleton_views(R, Xw, ptr, Aws[2])
+            if views is not None:   # the sparse lasso's: one kernel call
+                self.last_grad, gap = csc_singleton_gap_numba(*Aws, views[0], views[1], ptr, t1, t2, self.Y[0],
+                                                              self.yy)
+                return gap
         _, grad, _, value = ops if ops is not None else self._ops(Aws, ptr, t1, t2)
         Rp, _ = proj.project(R)
         if known is None:
@@ -1774,9 +1790,15 @@ class _BlockSolver:
         epoch, _, residual, value = ops
         # the last epochs' iterates and residuals as rows (the residual is affine in X: it is extrapolated
         # with the same weights)
+        # the sparse lasso's epochs between checks in one call; its residuals stored `width` wide (_COMPACT_STORES)
+        run, width = self._singleton_run(Aws, ptr, t1, t2, lips, Xw, R)
         if self.anderson:
             iterates = np.empty((_ANDERSON_K + 1, Xw.size))
-            residuals = np.empty((_ANDERSON_K + 1, R.size))
+            residuals = np.empty((_ANDERSON_K + 1, width))
+            if width != R.size:   # compact stores: the identity after the touched rows (the weights, combined)
+                residuals[:, width - _ANDERSON_K:] = np.eye(_ANDERSON_K + 1, _ANDERSON_K, -1)
+        elif run is not None:
+            iterates = residuals = np.empty((0, 0))   # no rows: no Anderson steps
         stored = 0
         epochs = checked = 0
         gap = last_check = None
@@ -1785,13 +1807,10 @@ class _BlockSolver:
             else None
         freq = self.gap_freq if self.phase_freq is None else self.phase_freq
         next_check = freq
-        run = self._singleton_run(Aws, ptr, t1, t2, lips, Xw, R)
-        if run is not None and not self.anderson:
-            iterates = residuals = np.empty((0, 0))   # no rows: no Anderson steps
         while epochs < budget:
             if run is not None:   # the epochs up to the next check in one call, in place on Xw and R
                 todo = min(next_check, budget) - epochs
-                stored = run(todo, iterates, residuals, stored)
+                stored = run(Xw, R, todo, iterates, residuals, stored)
                 epochs += todo
             else:
                 epoch(Xw, R, lips)
@@ -1830,22 +1849,30 @@ class _BlockSolver:
         return Xw, R, epochs, gap
 
     def _singleton_run(self, Aws, ptr, t1, t2, lips, Xw, R):
-        """``run(n_epochs, iterates, residuals, stored) -> stored``: the sparse lasso's epochs and Anderson steps
-        in one call (:func:`._design_kernels.csc_singleton_run_numba`, in place on ``Xw`` and ``R``), or None for
-        other subproblems (groups, several targets, dense designs, numba off)."""
+        """``(run, width)``: ``run(Xw, R, n_epochs, iterates, residuals, stored) -> stored`` runs the sparse lasso's
+        epochs and Anderson steps in one call (:func:`._design_kernels.csc_singleton_run_numba`, in place on
+        ``Xw`` and ``R``), its stored residuals ``width`` wide: the rows the columns touch and the identity
+        (``_COMPACT_STORES``), or every row. ``(None, R.size)`` for other subproblems (groups, several targets,
+        dense designs, numba off)."""
         if not (_FUSED_RUNS and NUMBA_ENABLED and self.design.sparse and self.epoch_sparse is csc_block_epoch):
-            return None
+            return None, R.size
         data, rows, colptr = Aws
-        views = singleton_views(R, Xw, ptr, colptr)
-        if views is None:
-            return None
-        r, x = views
+        if singleton_views(R, Xw, ptr, colptr) is None:
+            return None, R.size
+        n = R.shape[1]
+        nnz = int(colptr[-1])
+        touched = _NO_BLOCKS
+        if _COMPACT_STORES and self.anderson and nnz <= n:
+            touched = csc_touched_rows_numba(rows, nnz, n)[0]
+            if touched.size > _COMPACT_FRAC * n:
+                touched = _NO_BLOCKS
         Y, reversed_ = self.Y, _ANDERSON_REVERSED
 
-        def run(n_epochs, iterates, residuals, stored):
+        def run(Xw, R, n_epochs, iterates, residuals, stored):
+            r, x = singleton_views(R, Xw, ptr, colptr)
             return csc_singleton_run_numba(data, rows, colptr, r, x, ptr, t1, t2, lips, n_epochs, iterates,
-                                           residuals, stored, Y, _EXACT_RESIDUAL_WEIGHTS, reversed_)
-        return run
+                                           residuals, stored, Y, _EXACT_RESIDUAL_WEIGHTS, reversed_, touched)
+        return run, touched.size + _ANDERSON_K if touched.size else n
 
     def _extrapolate(self, iterates, Xw, R, residuals, value, residual, ptr=None):
         """Anderson extrapolation of the last iterates; kept only if it lowers the objective.
