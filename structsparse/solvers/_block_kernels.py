@@ -1061,21 +1061,40 @@ def singleton_gap_safe_numba(U, idx, blocks, t1, t2, scale, radius, colnorm2, li
     unpenalized or already ``dead``. ``||a_j||`` is read as the solver's bound
     on it (:meth:`_BlockSolver.group_norm_bounds`): ``sqrt(colnorm2[j])``, or
     ``sqrt(lips[blocks[g]])`` where that Lipschitz constant is known
-    (``>= 0``) and smaller; no p-length array of bounds is kept.
+    (``>= 0``) and smaller; no p-length array of bounds is kept. An empty
+    ``lips``: none known (the column norms are the bounds).
     """
     m = idx.size
     out = np.zeros(m, dtype=np.bool_)
     count = 0
     check = dead.size > 0
+    if m and lips.size == 0 and t1.strides[0] == 0 and t2.strides[0] == 0 and bound.strides[0] == 0 and \
+            unpen.strides[0] == 0:
+        # one weight for every block and no Lipschitz constants (the sparse lasso's): the same test without the
+        # per-block branches (the weights' cases are decided once; the same operations, in the same order)
+        if unpen[0]:
+            return out, 0
+        w1, w2, b = t1[0], t2[0], bound[0]
+        for g in range(m):
+            u = abs(U[idx[g], 0])
+            lhs = max(u - w1, 0.0) if w2 > 0.0 else (u if w1 > 0.0 else 0.0)
+            hit = lhs / scale + radius * np.sqrt(colnorm2[idx[g]]) < b
+            if check:
+                hit = hit and not dead[g]
+            out[g] = hit
+            count += hit
+        return out, count
+    known = lips.size > 0
     for g in range(m):
         if unpen[g] or (check and dead[g]):
             continue
         nrm = np.sqrt(colnorm2[idx[g]])
-        lip = lips[blocks[g]]
-        if lip >= 0.0:
-            s = np.sqrt(lip)
-            if s < nrm:
-                nrm = s
+        if known:
+            lip = lips[blocks[g]]
+            if lip >= 0.0:
+                s = np.sqrt(lip)
+                if s < nrm:
+                    nrm = s
         if _singleton_lhs(U, idx, t1, t2, g) / scale + radius * nrm < bound[g]:
             out[g] = True
             count += 1
@@ -1085,9 +1104,10 @@ def singleton_gap_safe_numba(U, idx, blocks, t1, t2, scale, radius, colnorm2, li
 def singleton_gap_safe_numpy(U, idx, blocks, t1, t2, scale, radius, colnorm2, lips, bound, unpen, dead):
     """Numpy twin of :func:`singleton_gap_safe_numba`."""
     norms = np.sqrt(colnorm2[idx])
-    lip = lips[blocks]
-    known = lip >= 0
-    norms[known] = np.minimum(norms[known], np.sqrt(lip[known]))
+    if lips.size:
+        lip = lips[blocks]
+        known = lip >= 0
+        norms[known] = np.minimum(norms[known], np.sqrt(lip[known]))
     lhs = singleton_threshold_norms_numpy(U, idx, t1, t2, 1.0)
     out = gap_safe_mask_numpy(lhs, scale, radius, norms, bound, unpen)
     if dead.size:

@@ -102,6 +102,9 @@ _ONE_PASS_SCANS = True
 # "no mask" for the one-pass outer scans of single-feature blocks (_block_kernels.singleton_*): none screened
 _NO_MASK = np.zeros(0, dtype=np.bool_)
 _NO_BLOCKS = np.zeros(0, dtype=np.int64)
+# ... and "no Lipschitz constants" for the Gap Safe pass (_block_kernels.singleton_gap_safe_numba: the column norms
+# are the bounds; with constant weights its branch-free loop, 1.9x faster at p = 10^4, the same mask)
+_NO_LIPS = np.zeros(0)
 
 # The dense design's cache of contiguous working-set columns (C-ordered or float32 A) holds at most this fraction
 # of the design's bytes (a small-lam working set, about twice the support, fits it while p >= 4 n); past it the
@@ -948,7 +951,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                 # the bounds of ||a_j|| (column norms, or known Lipschitz constants) are read in the pass
                 # (no Lipschitz constants kept: the column norms are the bounds, block g being column g)
                 out, n_out = single_safe(Up, live.idx, live.blocks, live.t1, live.t2, scale, radius,
-                                         design.colnorm2, design.colnorm2 if solver.lips is None else solver.lips,
+                                         design.colnorm2, _NO_LIPS if solver.lips is None else solver.lips,
                                          live.bound, live.unpen, _NO_MASK if dead is None else dead)
                 out = out if n_out else None
             elif not single_scans and (design.has_colnorms or _worth_screening(
