@@ -24,13 +24,11 @@ kernels indexes the working-set columns (and rows of ``X``) directly: the
 working set stores its groups one after the other.
 """
 
-import functools
-
 import numpy as np
 
 from .._group_norms import (  # noqa: F401  (group_lipschitz_dense re-exported: the solvers' kernels are here)
     GRAM_KERNEL_MAX, group_grams_dense_numba, group_grams_dense_numpy, group_lipschitz_dense)
-from .._numba import NUMBA_ENABLED, njit
+from .._numba import NUMBA_ENABLED, njit, read_only_arguments, read_only_view
 from ..penalties._dual_kernels import _segment_dual_numba, _sort_descending_into
 
 __all__ = [
@@ -967,31 +965,6 @@ def with_singleton_fast_path(dual_scaling, threshold_norms, singleton_scaling=si
 # Each was several full passes with p-length temporaries (threshold norms, the screened ones zeroed, the scale;
 # the column-norm bounds, the mask, the screened ones removed; the scores, the forced and the dead ones): each is
 # one pass here, reading what it needs in place, with the same arithmetic as those passes (same values).
-def _read_only_arguments(kernel):
-    """``kernel`` called with its array arguments as read-only views (no copy).
-
-    numba compiles one specialization per argument type, and writability is part
-    of the type: the outer loop hands these kernels the datafit's read-only first
-    product or a fresh one, the spec's index or a compacted copy. The kernels only
-    read their arguments, so one read-only type serves every call (one compile on
-    a fresh install instead of up to four).
-    """
-    @functools.wraps(kernel)
-    def call(*args):
-        return kernel(*[_read_only_view(a) if isinstance(a, np.ndarray) else a for a in args])
-    call.kernel = kernel
-    return call
-
-
-def _read_only_view(a):
-    """``a`` itself when read-only, else a read-only view of it."""
-    if not a.flags.writeable:
-        return a
-    view = a.view()
-    view.flags.writeable = False
-    return view
-
-
 @njit
 def _singleton_lhs(U, idx, t1, t2, g):
     """Block ``g``'s threshold norm at scale 1 (as :func:`singleton_threshold_norms_numba` at ``scale = 1``)."""
@@ -1003,7 +976,7 @@ def _singleton_lhs(U, idx, t1, t2, g):
     return 0.0
 
 
-@_read_only_arguments
+@read_only_arguments   # one compiled type whatever the callers' writability
 @njit
 def singleton_pure_scale_numba(U, idx, t1, t2, bound, dead):
     """``max(1, max_g lhs_g / bound_g)`` over the blocks with ``bound > 0`` not ``dead`` (an empty ``dead``: none).
@@ -1051,7 +1024,7 @@ def singleton_pure_scale_numpy(U, idx, t1, t2, bound, dead):
     return pure_dual_scale_numpy(lhs, bound)
 
 
-@_read_only_arguments
+@read_only_arguments   # one compiled type whatever the callers' writability
 @njit
 def singleton_gap_safe_numba(U, idx, blocks, t1, t2, scale, radius, colnorm2, lips, bound, unpen, dead):
     """Gap Safe test of single-feature blocks in one pass: ``(mask, count)``.
@@ -1115,7 +1088,7 @@ def singleton_gap_safe_numpy(U, idx, blocks, t1, t2, scale, radius, colnorm2, li
     return out, int(np.count_nonzero(out))
 
 
-@_read_only_arguments
+@read_only_arguments   # one compiled type whatever the callers' writability
 @njit
 def singleton_scores_numba(U, idx, t1, t2, bound, forced, alive):
     """The working set's ``'subdiff'`` scores of single-feature blocks, negated, in one pass: ``(-score, count)``.
@@ -1172,7 +1145,7 @@ def singleton_scores_into_numba(U, idx, t1, t2, bound, forced, alive, out):
     ``idx`` is increasing: the outer loop's product ``A^T r`` is not read after the scores, which take its place
     (no second p-length array). The inputs are read-only views, as for the other one-pass kernels.
     """
-    count = _singleton_scores_fill(*[_read_only_view(a) for a in (U, idx, t1, t2, bound, forced, alive)], out)
+    count = _singleton_scores_fill(*[read_only_view(a) for a in (U, idx, t1, t2, bound, forced, alive)], out)
     return out, count
 
 
