@@ -126,13 +126,15 @@ from structsparse._interrupt import deliverable_interrupts
 
 STAND_IN = """
 def _numba_unpickle(address, bytedata, hashed):
+    calls.append(hashed)
     os.kill(os.getpid(), signal.SIGINT)
     t0 = time.monotonic()
     while time.monotonic() - t0 < 0.2:   # the signal is handled here, inside the call from C
         pass
     return real(address, bytedata, hashed)
 """
-namespace = {"os": os, "signal": signal, "time": time, "real": serialize._numba_unpickle}
+calls = []
+namespace = {"os": os, "signal": signal, "time": time, "real": serialize._numba_unpickle, "calls": calls}
 exec(compile(STAND_IN, os.path.join("site-packages", "numba", "core", "serialize.py"), "exec"), namespace)
 serialize._numba_unpickle = namespace["_numba_unpickle"]
 
@@ -156,6 +158,7 @@ try:                        # Python's own handler
     kernel(1)
 except BaseException as exc:
     events["default"] = type(exc).__name__
+events["default_calls"] = len(calls)   # whether numba went through the stand-in for this exception
 try:                        # the command line's handler
     with deliverable_interrupts():
         try:
@@ -180,8 +183,11 @@ def unpickler_events():
 def test_default_handler_raises_inside_numbas_exception_path(unpickler_events):
     # the problem itself: the interrupt is raised inside numba's C helper. Depending on where it lands, the
     # helper passes it on or turns it into a SystemError ("returned a result with an exception set", seen when
-    # Ctrl-C met a phase sweep); either way numba's own exception is lost
-    assert unpickler_events["default"] in ("KeyboardInterrupt", "SystemError")
+    # Ctrl-C met a phase sweep); either way numba's own exception is lost. (Once in a full-suite run numba's
+    # ValueError came out intact: the premise is only checked when numba went through the stand-in.)
+    if not unpickler_events["default_calls"]:
+        pytest.skip("numba raised this exception without calling its unpickler (nothing to interrupt)")
+    assert unpickler_events["default"] in ("KeyboardInterrupt", "SystemError"), unpickler_events
 
 
 def test_interrupt_in_numba_unpickler_arrives_after_it(unpickler_events):
