@@ -13,7 +13,7 @@ import scipy.sparse as sp
 import structsparse as ss
 from structsparse.solvers import _ssnal_sparse as S
 from structsparse.solvers import working_set as ws_module
-from structsparse.solvers._ssnal_kernels import ssnal_csc_combine_numba, ssnal_csc_combine_numpy
+from structsparse.solvers._design_kernels import csr_rmatvec_numba, csr_rmatvec_numpy
 
 
 def _collinear_design(seed, n=40, p=300):
@@ -47,14 +47,14 @@ def _assert_solves(loss, pen, res, rtol):
 
 
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64, np.uint32])
-def test_csc_combine_agrees_with_its_twin_and_the_definition(index_dtype):
+def test_csc_combine_is_the_csr_product_on_the_same_arrays(index_dtype):
+    # the solver's A coef on CSC columns: csr_rmatvec with the columns taken as rows
     A, _ = _collinear_design(0, n=30, p=80)
     coef = np.random.default_rng(1).standard_normal(80)
     coef[::3] = 0.0                          # the kernel skips the zero coefficients' columns
     rows, colptr = A.indices.astype(index_dtype), A.indptr.astype(index_dtype)
-    fast = ssnal_csc_combine_numba(A.data, rows, colptr, coef, 30)
-    np.testing.assert_allclose(fast, ssnal_csc_combine_numpy(A.data, rows, colptr, coef, 30), rtol=1e-12,
-                               atol=1e-13)
+    fast = csr_rmatvec_numba(A.data, rows, colptr, coef, 30)
+    np.testing.assert_allclose(fast, csr_rmatvec_numpy(A.data, rows, colptr, coef, 30), rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(fast, A @ coef, rtol=1e-12, atol=1e-13)
 
 

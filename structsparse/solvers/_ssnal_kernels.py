@@ -11,18 +11,13 @@ active block ``P_g = alpha_g I + (1 - alpha_g) w_g w_g^T`` with
 ``w_g = u_g / ||u_g||`` and ``alpha_g = 1 - threshold / ||u_g||``, whose
 symmetric square root is ``L_g = s_g I + (1 - s_g) w_g w_g^T`` with
 ``s_g = sqrt(alpha_g)``. So ``C_g = s_g A_g + (1 - s_g) (A_g w_g) w_g^T``.
-
-On a sparse design (the lasso, :mod:`._ssnal_sparse`) the columns are CSC
-arrays ``(data, rows, colptr)``; :func:`ssnal_csc_combine_numba` is ``A v``
-there (``A^T d`` is :func:`._design_kernels.csc_rmatvec_numba`).
 """
 
 import numpy as np
 
 from .._numba import njit
 
-__all__ = ["ssnal_combine_numba", "ssnal_combine_numpy", "ssnal_csc_combine_numba", "ssnal_csc_combine_numpy",
-           "ssnal_factor_rows_numba", "ssnal_factor_rows_numpy", "ssnal_products_numba", "ssnal_products_numpy"]
+__all__ = ["ssnal_combine_numba", "ssnal_combine_numpy", "ssnal_factor_rows_numba", "ssnal_factor_rows_numpy", "ssnal_products_numba", "ssnal_products_numpy"]
 
 
 @njit(fastmath={"reassoc", "contract"})
@@ -111,21 +106,3 @@ def ssnal_factor_rows_numpy(AT, rows, ptr, active, sqrt_alpha, w):
         s = sqrt_alpha[k]
         parts.append(s * Ag + (1.0 - s) * np.outer(w[a:b], q))
     return np.concatenate(parts, axis=0) if parts else np.empty((0, AT.shape[1]))
-
-
-@njit(fastmath={"reassoc", "contract"})
-def ssnal_csc_combine_numba(data, rows, colptr, coef, n):
-    """``A coef`` of the CSC columns ``(data, rows, colptr)``, reading only the columns of nonzero coefficients."""
-    out = np.zeros(n)
-    for j in range(colptr.size - 1):
-        c = coef[j]
-        if c != 0.0:
-            for q in range(colptr[j], colptr[j + 1]):
-                out[rows[q]] += c * data[q]
-    return out
-
-
-def ssnal_csc_combine_numpy(data, rows, colptr, coef, n):
-    """Numpy twin of :func:`ssnal_csc_combine_numba`."""
-    col = np.repeat(np.arange(colptr.size - 1), np.diff(colptr).astype(np.int64))
-    return np.bincount(rows.astype(np.int64), weights=data * coef[col], minlength=n).astype(float)

@@ -34,9 +34,9 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, cg, splu
 
 from .._numba import NUMBA_ENABLED
-from ._design_kernels import csc_gather_numba, csc_gather_numpy, csc_rmatvec_numba, csc_rmatvec_numpy
+from ._design_kernels import (
+    csc_gather_numba, csc_gather_numpy, csc_rmatvec_numba, csc_rmatvec_numpy, csr_rmatvec_numba, csr_rmatvec_numpy)
 from ._ssnal import ssnal_loop
-from ._ssnal_kernels import ssnal_csc_combine_numba, ssnal_csc_combine_numpy
 
 __all__ = ["SparseSsnalTrigger", "ssnal_lasso_csc"]
 
@@ -121,7 +121,8 @@ def ssnal_lasso_csc(data, rows, colptr, n, thresholds, b, x0, target_gap, max_ne
         with ``factorizations`` (sparse LU factorizations), ``cg_iterations``
         (conjugate-gradient iterations), ``work`` and ``over_budget``.
     """
-    combine = ssnal_csc_combine_numba if use_numba else ssnal_csc_combine_numpy
+    # A coef on CSC columns is the CSR product A^T r on the same arrays (columns as rows): one scatter per column
+    combine = csr_rmatvec_numba if use_numba else csr_rmatvec_numpy
     rmatvec_kernel = csc_rmatvec_numba if use_numba else csc_rmatvec_numpy
     gather = csc_gather_numba if use_numba else csc_gather_numpy
     m = colptr.size - 1
