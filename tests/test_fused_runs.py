@@ -171,6 +171,18 @@ def _sparse_lasso(seed, fmt, density, frac, n=300, p=900):
     return A, y, lam
 
 
+def _spy(monkeypatch, name):
+    """Record ``(args, result)`` of each call of working_set's ``name`` (the kernel still runs)."""
+    calls, kernel = [], getattr(W, name)
+
+    def spy(*args):
+        out = kernel(*args)
+        calls.append((args, out))
+        return out
+    monkeypatch.setattr(W, name, spy)
+    return calls
+
+
 def _solve(A, y, lam):
     res = ss.solve(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-8)
     return res.x, res.n_iter, list(res.history["epochs"]), list(res.history["ws_size"]), res.objective
@@ -181,15 +193,9 @@ def _solve(A, y, lam):
 @pytest.mark.parametrize("density, frac", [(0.01, 0.1), (0.01, 0.02), (0.05, 0.05)])
 def test_fused_runs_keep_the_sparse_lassos_iterates(monkeypatch, fmt, density, frac):
     A, y, lam = _sparse_lasso(1, fmt, density, frac)
-    widths = []
-    touched_rows = W.csc_touched_rows_numba
-
-    def spy(rows, nnz, n):
-        touched, local = touched_rows(rows, nnz, n)
-        widths.append((touched.size, n))
-        return touched, local
-    monkeypatch.setattr(W, "csc_touched_rows_numba", spy)
+    calls = _spy(monkeypatch, "csc_touched_rows_numba")
     fused = _solve(A, y, lam)
+    widths = [(out[0].size, args[2]) for args, out in calls]
     # some subproblem stored its touched rows only (at density 0.05 the working sets' columns hold more entries
     # than there are rows: none looked for them)
     assert any(w <= W._COMPACT_FRAC * n for w, n in widths) == (density < 0.05)
@@ -207,16 +213,9 @@ def test_fused_runs_keep_the_sparse_lassos_iterates(monkeypatch, fmt, density, f
 @pytest.mark.parametrize("density, frac", [(0.01, 0.1), (0.01, 0.02), (0.05, 0.05)])
 def test_fused_gap_keeps_the_sparse_lassos_iterates(monkeypatch, fmt, density, frac):
     A, y, lam = _sparse_lasso(2, fmt, density, frac)
-    gaps = []
-    fused_gap = W.csc_singleton_gap_numba
-
-    def spy(*args):
-        U, gap = fused_gap(*args)
-        gaps.append(gap)
-        return U, gap
-    monkeypatch.setattr(W, "csc_singleton_gap_numba", spy)
+    calls = _spy(monkeypatch, "csc_singleton_gap_numba")
     fused = _solve(A, y, lam)
-    assert gaps   # the subproblems' gaps came from the kernel
+    assert calls   # the subproblems' gaps came from the kernel
     monkeypatch.setattr(W, "_FUSED_GAP", False)
     plain = _solve(A, y, lam)
     # the same stops (the gaps differ from the BLAS dot product's in their last bits at most): the same iterates
