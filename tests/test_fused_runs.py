@@ -183,14 +183,18 @@ def _spy(monkeypatch, name):
     return calls
 
 
+# the solves compared with and without a fused kernel: both formats, densities below and above the compact stores
+_LASSO_CELLS = pytest.mark.parametrize("fmt, density, frac", [(fmt, d, f) for fmt in ("csc", "csr")
+                                                              for d, f in ((0.01, 0.1), (0.01, 0.02), (0.05, 0.05))])
+
+
 def _solve(A, y, lam):
     res = ss.solve(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-8)
     return res.x, res.n_iter, list(res.history["epochs"]), list(res.history["ws_size"]), res.objective
 
 
 @pytest.mark.skipif(not NUMBA_ENABLED, reason="the fused run is the numba path")
-@pytest.mark.parametrize("fmt", ["csc", "csr"])
-@pytest.mark.parametrize("density, frac", [(0.01, 0.1), (0.01, 0.02), (0.05, 0.05)])
+@_LASSO_CELLS
 def test_fused_runs_keep_the_sparse_lassos_iterates(monkeypatch, fmt, density, frac):
     A, y, lam = _sparse_lasso(1, fmt, density, frac)
     calls = _spy(monkeypatch, "csc_touched_rows_numba")
@@ -209,8 +213,7 @@ def test_fused_runs_keep_the_sparse_lassos_iterates(monkeypatch, fmt, density, f
 
 
 @pytest.mark.skipif(not NUMBA_ENABLED, reason="the fused gap is the numba path")
-@pytest.mark.parametrize("fmt", ["csc", "csr"])
-@pytest.mark.parametrize("density, frac", [(0.01, 0.1), (0.01, 0.02), (0.05, 0.05)])
+@_LASSO_CELLS
 def test_fused_gap_keeps_the_sparse_lassos_iterates(monkeypatch, fmt, density, frac):
     A, y, lam = _sparse_lasso(2, fmt, density, frac)
     calls = _spy(monkeypatch, "csc_singleton_gap_numba")
