@@ -139,6 +139,39 @@ def test_trigger_declines_when_newton_steps_cost_more_than_the_epochs_left():
     assert not any(dear.due(e, 0.999 ** e, x) for e in range(10, 1000, 10))
 
 
+def _plateau_checks(drop_at, tol):
+    """Gap checks every 10 epochs of a gap creeping down at 1e-4 per epoch (a plateau that predicts about 69 000
+    epochs to ``tol``) until ``drop_at``, where it falls to twice ``tol`` (the support settled); ``None``: never."""
+    for e in range(10, 3000, 10):
+        if drop_at is not None and e >= drop_at:
+            yield e, 2.0 * tol
+            return
+        yield e, 0.1 * np.exp(-1e-4 * e)
+
+
+def test_trigger_waits_on_a_plateau_until_the_epochs_pay_for_a_newton_step(monkeypatch):
+    x = np.zeros(300)
+    x[:30] = 1.0
+    tol = 1e-4
+    # 5000 rows: a Newton step (an n x n factorization) costs hundreds of epochs over 445 stored entries
+    price = _trigger(tol, n=5000)
+    entries = float(price.Aws[2][-1])
+    wait = price._step_work(x, entries) / entries
+    assert S._EPOCHS + 50 < wait and S._STEPS * wait < 60_000 and S._HEDGE_STEPS == 1.0
+    drop = int(wait) // 10 * 10       # the last check before the epochs paid for a step
+    # the plateau ends by itself before the epochs paid for a step: the trigger never fires
+    temporary = _trigger(tol, n=5000)
+    assert not any(temporary.due(e, g, x) for e, g in _plateau_checks(drop, tol))
+    # a plateau that persists: from the first check past the step's price
+    persistent = _trigger(tol, n=5000)
+    fired = [e for e, g in _plateau_checks(None, tol) if persistent.due(e, g, x)]
+    assert fired[0] == drop + 10
+    # without the wait (the rule before it), the temporary plateau fired at the epoch budget
+    monkeypatch.setattr(S, "_HEDGE_STEPS", 0.0)
+    eager = _trigger(tol, n=5000)
+    assert [e for e, g in _plateau_checks(drop, tol) if eager.due(e, g, x)][0] == S._EPOCHS
+
+
 def _force_trigger(monkeypatch):
     monkeypatch.setattr(S, "_EPOCHS", 20)
     monkeypatch.setattr(S, "_MIN_TO_GO", 0.0)
