@@ -43,7 +43,8 @@ __all__ = [
     "singleton_dual_scaling_numba", "singleton_dual_scaling_numpy",
     "singleton_threshold_norms_numba", "singleton_threshold_norms_numpy",
     "singleton_pure_scale_numba", "singleton_pure_scale_numpy", "singleton_gap_safe_numba",
-    "singleton_gap_safe_numpy", "singleton_scores_numba", "singleton_scores_numpy",
+    "singleton_gap_safe_numpy", "singleton_gap_safe_contiguous_numba", "singleton_gap_safe_contiguous_numpy",
+    "singleton_scores_numba", "singleton_scores_numpy",
     "singleton_scores_into_numba", "singleton_scores_into_numpy",
     "pure_dual_scale_numba", "pure_dual_scale_numpy", "gap_safe_mask_numba", "gap_safe_mask_numpy",
     "anderson_weights", "anderson_combine_numba", "anderson_combine_numpy",
@@ -1090,6 +1091,47 @@ def singleton_gap_safe_numpy(U, idx, blocks, t1, t2, scale, radius, colnorm2, li
 
 @read_only_arguments   # one compiled type whatever the callers' writability
 @njit
+def singleton_gap_safe_contiguous_numba(u, colnorm2, w1, w2, b, scale, radius, dead):
+    """:func:`singleton_gap_safe_numba`'s test with one weight for every block, block ``g`` feature ``g``: ``(mask,
+    count)``.
+
+    ``u`` is ``A^T r`` (1-D, contiguous), ``colnorm2`` the squared column norms
+    (the bounds of ``||a_g||``: no Lipschitz constants), ``w1``, ``w2`` and
+    ``b`` the blocks' l1 weight, l2 weight and bound, none of them
+    unpenalized; ``dead`` as there. The sparse lasso's outer loop before any
+    compaction: read without the index array, the loop vectorizes (p = 10^4:
+    about 2x faster), with the same operations on the same numbers (the same
+    mask).
+    """
+    m = u.size
+    out = np.empty(m, dtype=np.bool_)
+    count = 0
+    for g in range(m):
+        a = abs(u[g])
+        lhs = max(a - w1, 0.0) if w2 > 0.0 else (a if w1 > 0.0 else 0.0)
+        hit = lhs / scale + radius * np.sqrt(colnorm2[g]) < b
+        out[g] = hit
+        count += hit
+    if dead.size:   # the dead ones taken back in a pass of their own (no branch per block above)
+        for g in range(m):
+            if dead[g] and out[g]:
+                out[g] = False
+                count -= 1
+    return out, count
+
+
+def singleton_gap_safe_contiguous_numpy(u, colnorm2, w1, w2, b, scale, radius, dead):
+    """Numpy twin of :func:`singleton_gap_safe_contiguous_numba`."""
+    a = np.abs(u)
+    lhs = np.maximum(a - w1, 0.0) if w2 > 0.0 else (a if w1 > 0.0 else np.zeros_like(a))
+    out = lhs / scale + radius * np.sqrt(colnorm2[:u.size]) < b
+    if dead.size:
+        out &= ~dead
+    return out, int(np.count_nonzero(out))
+
+
+@read_only_arguments   # one compiled type whatever the callers' writability
+@njit
 def singleton_scores_numba(U, idx, t1, t2, bound, forced, alive):
     """The working set's ``'subdiff'`` scores of single-feature blocks, negated, in one pass: ``(-score, count)``.
 
@@ -1115,6 +1157,24 @@ def _singleton_scores_fill(U, idx, t1, t2, bound, forced, alive, neg):
     m = idx.size
     count = 0
     check = alive.size > 0
+    if m and t1.strides[0] == 0 and t2.strides[0] == 0 and bound.strides[0] == 0:
+        # one weight for every block (the lasso's broadcast views): every block's score in a loop without branches
+        # (the weights' cases decided once; 3-5x faster at p = 10^4), then the forced and dead ones overwritten,
+        # their count corrected: the same values and count as the loop below
+        w1, w2, b = t1[0], t2[0], bound[0]
+        for g in range(m):
+            u = abs(U[idx[g], 0])
+            v = (max(u - w1, 0.0) if w2 > 0.0 else (u if w1 > 0.0 else 0.0)) - b
+            neg[g] = -v
+            count += v > 0.0
+        for g in range(m):
+            if check and not alive[g]:
+                count -= neg[g] < 0.0   # (-v < 0 is v > 0: negation is exact)
+                neg[g] = np.inf
+            elif forced[g]:
+                count += not neg[g] < 0.0
+                neg[g] = -np.inf
+        return count
     for g in range(m):
         if check and not alive[g]:
             neg[g] = np.inf
