@@ -149,3 +149,23 @@ def test_block_solver_reads_the_identity_once_and_other_blocks_as_they_are():
     want[perm[groups]] = 0.0
     np.testing.assert_array_equal(X, want)
     np.testing.assert_allclose(R[0], y - A @ want[:, 0], atol=1e-12)
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 4, 5, 7, 10, 333])
+@pytest.mark.parametrize("w1, w2", [(0.8, 0.0), (0.0, 0.6), (0.5, 0.4)])
+def test_constant_weight_scale_takes_the_largest_entry_wherever_it_is(m, w1, w2):
+    """The dual scaling's running maxima (four, then the tail): the general loop's value for every length and
+    every position of the largest entry (the tail's included)."""
+    rng = np.random.default_rng(m)
+    U = _product(rng, m + 3)
+    idx = np.sort(rng.choice(m + 3, m, replace=False)).astype(np.int64)
+    t1, t2 = _constant(w1, m), _constant(w2, m)
+    bound = _constant(w2 if w2 > 0 else w1, m)
+    for top in range(m):
+        Ut = U.copy()
+        Ut[idx[top], 0] = -9.5   # the largest |u|, at block `top`
+        want = K.singleton_pure_scale_numba(Ut, idx, np.array(t1), np.array(t2), np.array(bound),
+                                            np.zeros(0, dtype=bool))
+        assert want > 1.0
+        for fn in (K.singleton_pure_scale_numba, K.singleton_pure_scale_numpy):
+            assert fn(Ut, idx, t1, t2, bound, np.zeros(0, dtype=bool)) == want

@@ -410,13 +410,13 @@ class _Design:
             # growth ever holds two caches at once
             self._slot = np.full(self.p, -1, dtype=np.int64)
             self._cache = np.empty((cap, self.n))
-        new = np.unique(cols[self._slot[cols] < 0])
+        new = _unique(cols[self._slot[cols] < 0])
         past = self._used + new.size > cap
         if past and not in_place:   # a float64 copy of the columns for this call only
             return np.ascontiguousarray(self.A.T[cols], dtype=np.float64), np.arange(cols.size, dtype=np.int64)
         if past and first is not None:
             self._make_room(cols, cols[np.asarray(first, dtype=bool)], cap)
-            new = np.unique(cols[first][self._slot[cols[first]] < 0])
+            new = _unique(cols[first][self._slot[cols[first]] < 0])
         new = new[:cap - self._used]   # past the budget: the first ones fill it, the others are read in place
         if new.size:
             stop = self._used + new.size
@@ -471,7 +471,7 @@ class _Design:
             # the gathers' unsigned index types (a signed start would make every concatenation signed)
             self._cache = (np.zeros(0), unsigned_view(np.zeros(0, dtype=self.A.indices.dtype)),
                            unsigned_view(np.zeros(1, dtype=self.A.indptr.dtype)))
-        new = np.unique(cols[self._slot[cols] < 0])
+        new = _unique(cols[self._slot[cols] < 0])
         if new.size:
             A = self.A
             if self._colcount is None:  # entries per column, once per design: the gathers skip their counting pass
@@ -520,6 +520,11 @@ class _Design:
             else:
                 self._colnorm2 = float32_colnorm2(A) if self.float32 else np.einsum("ij,ij->j", A, A)
         return self._colnorm2
+
+
+def _unique(ids):
+    """``np.unique(ids)``, without its sort when ``ids`` already increases (a working set's columns do)."""
+    return ids if ids.size < 2 or bool(np.all(ids[1:] > ids[:-1])) else np.unique(ids)
 
 
 def _group_lipschitz(AT, ptr, rows):
