@@ -153,9 +153,9 @@ def test_block_solver_reads_the_identity_once_and_other_blocks_as_they_are():
 
 @pytest.mark.parametrize("m", [1, 2, 3, 4, 5, 7, 10, 333])
 @pytest.mark.parametrize("w1, w2", [(0.8, 0.0), (0.0, 0.6), (0.5, 0.4)])
-def test_constant_weight_scale_takes_the_largest_entry_wherever_it_is(m, w1, w2):
-    """The dual scaling's running maxima (four, then the tail): the general loop's value for every length and
-    every position of the largest entry (the tail's included)."""
+def test_constant_weight_scale_takes_the_largest_live_entry_wherever_it_is(m, w1, w2):
+    """The dual scaling's running maxima (four, then the tail): the general loop's value for every length, every
+    position of the largest entry (the tail's included), with no dead block, a dead one beside it, or it dead."""
     rng = np.random.default_rng(m)
     U = _product(rng, m + 3)
     idx = np.sort(rng.choice(m + 3, m, replace=False)).astype(np.int64)
@@ -164,8 +164,13 @@ def test_constant_weight_scale_takes_the_largest_entry_wherever_it_is(m, w1, w2)
     for top in range(m):
         Ut = U.copy()
         Ut[idx[top], 0] = -9.5   # the largest |u|, at block `top`
-        want = K.singleton_pure_scale_numba(Ut, idx, np.array(t1), np.array(t2), np.array(bound),
-                                            np.zeros(0, dtype=bool))
-        assert want > 1.0
-        for fn in (K.singleton_pure_scale_numba, K.singleton_pure_scale_numpy):
-            assert fn(Ut, idx, t1, t2, bound, np.zeros(0, dtype=bool)) == want
+        beside, itself = np.zeros(m, dtype=bool), np.zeros(m, dtype=bool)
+        beside[(top + 1) % m] = m > 1
+        itself[top] = True
+        largest = K.singleton_pure_scale_numba(Ut, idx, np.array(t1), np.array(t2), np.array(bound),
+                                               np.zeros(0, dtype=bool))
+        for dead in (np.zeros(0, dtype=bool), beside, itself):
+            want = K.singleton_pure_scale_numba(Ut, idx, np.array(t1), np.array(t2), np.array(bound), dead)
+            assert (want == largest) == (not dead.size or not dead[top])   # the largest counts unless it is dead
+            for fn in (K.singleton_pure_scale_numba, K.singleton_pure_scale_numpy):
+                assert fn(Ut, idx, t1, t2, bound, dead) == want
