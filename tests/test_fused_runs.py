@@ -193,6 +193,12 @@ def _solve(A, y, lam):
     return res.x, res.n_iter, list(res.history["epochs"]), list(res.history["ws_size"]), res.objective
 
 
+def _assert_same_solve(got, want):
+    """The same steps, bitwise: ``x``, outer iterations, epochs, working sets and objective of :func:`_solve`."""
+    np.testing.assert_array_equal(got[0], want[0])
+    assert got[1:] == want[1:]
+
+
 @pytest.mark.skipif(not NUMBA_ENABLED, reason="the fused run is the numba path")
 @_LASSO_CELLS
 def test_fused_runs_keep_the_sparse_lassos_iterates(monkeypatch, fmt, density, frac):
@@ -207,9 +213,8 @@ def test_fused_runs_keep_the_sparse_lassos_iterates(monkeypatch, fmt, density, f
     whole = _solve(A, y, lam)
     monkeypatch.setattr(W, "_FUSED_RUNS", False)
     loop = _solve(A, y, lam)
-    for other in (whole, loop):   # the same steps, bitwise
-        np.testing.assert_array_equal(fused[0], other[0])
-        assert fused[1:] == other[1:]
+    _assert_same_solve(fused, whole)
+    _assert_same_solve(fused, loop)
 
 
 @pytest.mark.skipif(not NUMBA_ENABLED, reason="the fused gap is the numba path")
@@ -222,5 +227,4 @@ def test_fused_gap_keeps_the_sparse_lassos_iterates(monkeypatch, fmt, density, f
     monkeypatch.setattr(W, "_FUSED_GAP", False)
     plain = _solve(A, y, lam)
     # the same stops (the gaps differ from the BLAS dot product's in their last bits at most): the same iterates
-    np.testing.assert_array_equal(fused[0], plain[0])
-    assert fused[1:] == plain[1:]
+    _assert_same_solve(fused, plain)
