@@ -341,6 +341,31 @@ def test_sparse_whole_problem_checks_its_gap_when_its_rate_predicts_the_target(m
 
 
 @pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_whole_problem_phase_targets_its_own_best_dual_value(monkeypatch, fmt):
+    """The whole (screened) problem's phase stops once its gap is within tol of the dual value found at that check,
+    not of the (lower) one found before the phase: fewer epochs in that last phase, the same outer iterations,
+    every outer gap still a bound, and the result certified to tol of the optimum."""
+    import scipy.sparse as sp
+
+    fewer = 0
+    for seed in (0, 1):
+        rng = np.random.default_rng(seed)
+        A = sp.random(1000, 1000, density=0.02, format="csc", random_state=seed, data_rvs=rng.standard_normal)
+        y = A @ np.where(rng.random(1000) < 0.02, rng.standard_normal(1000), 0.0) + 0.1 * rng.standard_normal(1000)
+        loss = ss.LeastSquares(A.asformat(fmt), y)
+        pen = ss.L1(0.001 * ss.lambda_max(loss, ss.L1(1.0)))
+        best = ss.solve_block(loss, pen, tol=1e-13).objective
+        runs = _assert_off_and_on_certify(monkeypatch, "_CERTIFY_AT_PHASE_DUAL", loss, pen, 1e-6, best)
+        for on in (False, True):
+            _assert_gaps_bound_suboptimality(runs[on].history, best, 1e-12 * best)
+            assert runs[on].history["ws_size"][-1] == 1000   # the last subproblem is the whole problem
+        off, on = runs[False].history["epochs"], runs[True].history["epochs"]
+        assert runs[True].n_iter == runs[False].n_iter and off[:-1] == on[:-1] and on[-1] <= off[-1]
+        fewer += on[-1] < off[-1]
+    assert fewer == 2
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
 def test_sparse_working_set_past_half_the_problem_becomes_the_whole_problem(monkeypatch, fmt):
     """A sparse lasso's working set of more than half the live columns is replaced by all of them: one outer
     iteration fewer, the same certified accuracy, gaps still bounds. A dense design runs exactly as before."""

@@ -126,6 +126,14 @@ _LS_SATURATED_GROWTH = 4
 _CHEAP_DIV = 16
 # ... as long as the support fills at least this fraction of the last working set
 _GROWING = 0.5
+# A working set's subproblem is solved to this fraction of the outer gap (skglm's and celer's 0.3) ...
+_INNER_FRAC = 0.3
+# ... and the sparse lasso's to a smaller one: its Anderson-accelerated epochs over a few stored entries cost little
+# against an outer iteration (a product over every live column, screening, a new working set), and at 0.3 the outer
+# gap shrinks about 3x per iteration (p = n = 10^4, density 1e-4, 0.01 lam_max: 8 outer iterations and 230 epochs,
+# 3 and 40 at 0.03). Chosen among 0.3, 0.1, 0.03 and 0.01 on the 18 p = 10^4 and 9 p = 10^5 CSC cells of
+# benchmarks/bench_sparse_lasso.py (0.35-1.02x the time at 0.3); the dense and grouped paths keep 0.3
+_INNER_FRAC_SPARSE = 0.03
 # Anderson extrapolation uses the last _ANDERSON_K + 1 epochs
 _ANDERSON_K = 5
 # above this sum of |Anderson weights| the extrapolated residual is recomputed, not combined (rounding)
@@ -221,6 +229,11 @@ _NEWTON_OVERHEAD = 300_000
 # next one comes when the gap's rate between them predicts the target (at most gap_freq epochs later), instead of
 # every gap_freq epochs
 _PREDICT_CHECKS = True
+# The whole (screened) problem's phase stops at a gap of tol times the dual value of its own check, the outer stop's
+# rule, instead of tol times the best dual value found before the phase: that one comes from a rescaled residual far
+# from the optimum (p = n = 10^4, density 1e-2, 0.001 lam_max: 9.8 against P(x*) = 41.6, a target 4x too tight;
+# 80 -> 77 epochs). Not in active-set cycling (dense), whose phases may cover the nonzero groups only
+_CERTIFY_AT_PHASE_DUAL = True
 # The sparse lasso: a working set of more than this fraction of the live columns is replaced by all of them
 # (solved at once to the final tolerance, read in place from a CSC design). Its subproblem costs over half the
 # whole problem's epochs and still leaves the whole problem to solve, after one more outer product and a gather
@@ -1033,7 +1046,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                 _SPARSE_WHOLE_FRAC * live.blocks.size < ws.size < live.blocks.size:
             ws = live.blocks   # most of the problem: the whole of it (sparse lasso only, see _SPARSE_WHOLE_FRAC)
         ws_size = ws.size
-        inner_tol = max(0.3 * gap, 0.5 * tol * objective)
+        inner_tol = max((_INNER_FRAC_SPARSE if sparse_lasso else _INNER_FRAC) * gap, 0.5 * tol * objective)
         if ws_size == live.blocks.size and best_dual > 0:
             # the subproblem is the whole (screened) problem: solve it to the final tolerance at once
             # (P(x*) >= best_dual, so this gap certifies tol; no outer round trip per 0.3x of the gap)
@@ -1044,6 +1057,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         solver.newton_passed = False
         # the sparse lasso's whole (screened) problem: its gap is checked when its rate predicts the target
         solver.predict_checks = _PREDICT_CHECKS and sparse_lasso and ws_size == live.blocks.size
+        solver.certify = tol if _CERTIFY_AT_PHASE_DUAL and ws_size == live.blocks.size and best_dual > 0 else 0.0
         ssnal_steps, done = 0, False
         support = np.count_nonzero(X[live.idx, 0]) if ssnal_ready and ws_size == live.blocks.size else 0
         if support >= _SSNAL_SUPPORT * n and best_dual > 0 and dead is None and it > 0:
@@ -1487,6 +1501,7 @@ class _BlockSolver:
         self.sparse_ssnal = False    # a sparse lasso's slow subproblems may go to _ssnal_sparse (solve_block)
         self.sparse_ssnal_steps = 0  # their Newton steps since solve_block last read them
         self.predict_checks = False  # gap checks when the gap's rate predicts the target (set by solve_block)
+        self.certify = 0.0           # > 0: the whole problem's phase, its target this times its best dual value
         self.phase_freq = None   # epochs between a phase's gap checks in the current subproblem (None: gap_freq)
         self.last_grad = self.phase_grad = None   # products A_ws^T r of the last gap and of a phase's last gap
         self.cycling = bool(cycling)
@@ -1654,6 +1669,8 @@ class _BlockSolver:
         eig = self._exact_blocks(ws, Aws, local_ptr, t1) if self.exact and not self.design.sparse and \
             contiguous_float64(Aws[0]) else None   # columns read in place take the proximal step
         if self.cycling and not self.design.sparse and ws.size > 1:
+            # (its phases may cover the nonzero groups only, whose dual values bound nothing: no moving target)
+            self.certify = 0.0
             Xw, R, epochs = self._cycle(Aws, local_ptr, t1, t2, lips, Xw, R, inner_tol, proj, eig)
         else:
             Xw, R, epochs, _ = self._phase(Aws, local_ptr, t1, t2, lips, Xw, R, inner_tol, proj, self.max_epochs,
@@ -1861,6 +1878,10 @@ class _BlockSolver:
                     newton_helps = newton_gap < 0.5 * gap
                     gap = newton_gap
                 checked = epochs
+                if self.certify and gap < np.inf:
+                    # the whole (screened) problem: this check's dual value bounds P(x*) too, and it is usually far
+                    # above the one the target was set from (a rescaled residual before the phase)
+                    tol = max(tol, self.certify * (value(Xw, R) - gap))
                 if gap <= tol:
                     break
                 if ssnal is not None and ssnal.due(epochs, gap, Xw[:, 0]):
