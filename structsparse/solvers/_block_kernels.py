@@ -53,6 +53,11 @@ __all__ = [
     "group_combinations_dense_numba", "group_combinations_dense_numpy",
 ]
 
+# The top-k selection (smallest_set_numba) estimates its threshold on about this many evenly spaced values, at
+# twice the expected rank plus this margin
+_SAMPLE = 512
+_SAMPLE_MARGIN = 8
+
 # Bisection steps for the sparse-group dual scaling: the bracket is narrow
 # (its ends differ by at most a factor 1 + sqrt(size) t1 / t2), so 60 halvings
 # reach machine precision.
@@ -1226,3 +1231,73 @@ def singleton_scores_into_numpy(U, idx, t1, t2, bound, forced, alive, out):
     neg, count = singleton_scores_numpy(U, idx, t1, t2, bound, forced, alive)
     out[:] = neg
     return out, count
+
+
+@njit
+def _smallest_set(values, k):
+    """The passes of :func:`smallest_set_numba` (``values`` read-only)."""
+    m = values.size
+    none = np.zeros(0, dtype=np.int64)
+    if k <= 0 or k > m:
+        return none, False
+    # a threshold above the k-th smallest from an evenly spaced sample (its rank with a margin), raised until at
+    # least k values lie at or below it: the candidates, a few times k, are selected from, not every value
+    step = max(1, m // _SAMPLE)
+    sample = values[::step]
+    rank = min(sample.size - 1, 2 * (k * sample.size) // m + _SAMPLE_MARGIN)
+    while True:
+        threshold = np.partition(sample, rank)[rank] if rank < sample.size else np.inf
+        count = 0
+        for i in range(m):
+            count += values[i] <= threshold
+        if count >= k:
+            break
+        if rank >= sample.size:   # fewer than k numbers: the k-th smallest would be NaN
+            return none, False
+        rank = 2 * rank + _SAMPLE_MARGIN   # (a sample's NaN or a low estimate)
+    candidates = np.empty(count, dtype=np.int64)
+    count = 0
+    for i in range(m):
+        if values[i] <= threshold:
+            candidates[count] = i
+            count += 1
+    picked = values[candidates]
+    kth = np.partition(picked, k - 1)[k - 1]
+    # exactly k values at most the k-th smallest, or a tie straddles the k-th place (which of the tied argpartition
+    # takes is its own choice)
+    out = np.empty(k, dtype=np.int64)
+    count = 0
+    for j in range(candidates.size):
+        if picked[j] <= kth:
+            if count == k:
+                return none, False
+            out[count] = candidates[j]
+            count += 1
+    return out, True
+
+
+def smallest_set_numba(values, k):
+    """The positions of the ``k`` smallest of ``values`` (1-D float64), increasing: ``(positions, unique)``.
+
+    The set ``np.argpartition(values, k - 1)[:k]`` holds (NaN last), from the
+    values at most a threshold estimated on a sample (one counting pass and
+    one gathering pass over ``values``, then a selection among a few times
+    ``k`` candidates), without argpartition's index array and partial sort of
+    every value. ``unique`` is False (and ``positions`` empty) when that set
+    is not determined by the values: a value equal to the ``k``-th smallest
+    lies past the ``k``-th place (argpartition's pick among the tied is its
+    own), or fewer than ``k`` values are numbers; the caller then asks
+    argpartition itself.
+    """
+    return _smallest_set(read_only_view(values), k)
+
+
+def smallest_set_numpy(values, k):
+    """Numpy twin of :func:`smallest_set_numba`."""
+    if k <= 0 or k > values.size:
+        return np.zeros(0, dtype=np.int64), False
+    kth = np.partition(values, k - 1)[k - 1]
+    below = values <= kth
+    if np.isnan(kth) or np.count_nonzero(below) != k:
+        return np.zeros(0, dtype=np.int64), False
+    return np.flatnonzero(below), True
