@@ -1301,3 +1301,31 @@ def smallest_set_numpy(values, k):
     if np.isnan(kth) or np.count_nonzero(below) != k:
         return np.zeros(0, dtype=np.int64), False
     return np.flatnonzero(below), True
+
+
+@njit
+def _split_live(blocks, out, n_out, gone, n_gone):
+    """The pass of :func:`split_live_numba`."""
+    screened = np.empty(n_out, dtype=np.int64)
+    kept = np.empty(blocks.size - n_gone, dtype=np.int64)
+    s = k = 0
+    for g in range(blocks.size):
+        if out[g]:
+            screened[s] = blocks[g]
+            s += 1
+        elif not gone[g]:
+            kept[k] = blocks[g]
+            k += 1
+    return screened, kept
+
+
+def split_live_numba(blocks, out, gone):
+    """``(blocks[out], blocks[~gone])`` in one pass, for masks ``out`` within ``gone``: the groups a screening event
+    removes and those the live arrays keep at their compaction, without the negated mask and a second gather."""
+    return _split_live(read_only_view(blocks), read_only_view(out), int(np.count_nonzero(out)), read_only_view(gone),
+                       int(np.count_nonzero(gone)))
+
+
+def split_live_numpy(blocks, out, gone):
+    """Numpy twin of :func:`split_live_numba`."""
+    return blocks[out], blocks[~gone]

@@ -69,7 +69,7 @@ from ._block_kernels import (
     singleton_gap_safe_numba, singleton_gap_safe_numpy, singleton_gap_safe_contiguous_numba,
     singleton_gap_safe_contiguous_numpy, singleton_pure_scale_numba, singleton_pure_scale_numpy,
     singleton_scores_numba, singleton_scores_numpy, singleton_scores_into_numba, singleton_scores_into_numpy,
-    smallest_set_numba, smallest_set_numpy,
+    smallest_set_numba, smallest_set_numpy, split_live_numba, split_live_numpy,
     singleton_threshold_norms_numba, ws_gradient_sparse_numpy,
     ws_residual_sparse_numba, ws_residual_sparse_numpy, with_singleton_fast_path,
 )
@@ -276,6 +276,10 @@ _FUSED_GAP = True
 # (_block_kernels.smallest_set_numba: argpartition's set, which argpartition still picks when a tie straddles its
 # boundary); p = 10^4: 60-90 -> 7-30 us, p = 10^5: 0.3-1.1 -> 0.05-0.34 ms a call
 _HEAP_TOP = True
+# A screening event that compacts the live arrays takes the screened and the kept groups in one pass
+# (_block_kernels.split_live_numba; no negated mask, one gather instead of two) and hands the solve's reading of
+# "block g is feature g" to the new live arrays
+_SPLIT_LIVE = True
 
 
 _EPS = np.finfo(float).eps
@@ -1009,23 +1013,30 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                 out[dead] = False   # (no negated copy of dead; the one-pass test leaves the dead out itself)
             # (the one-pass test returns a mask only when it holds a hit)
             if out is not None and (single_scans or np.any(out)):
-                screened = live.blocks[out]
-                # X is zero outside the last working set (everywhere at a zero start): only the screened groups of
-                # that set can hold nonzeros to remove (no gather of X over every screened group: 5 MB at 10^6)
-                R = solver.zero_groups(X, R, screened if last_ws is None and x0 is not None else _NO_BLOCKS
-                                       if last_ws is None else screened[_positions(screened, last_ws)], idx, ptr)
-                alive[screened] = False
-                screened = None
                 if dead is None:
                     dead = out
                 else:
                     dead |= out   # this loop's own mask: in place
                 # compact the live arrays once a tenth of them is dead (a copy of every array per
                 # screening event cost more than the event at 10^6 features); until then, masked
-                if np.count_nonzero(dead) >= 0.1 * dead.size:
-                    keep = ~dead
-                    kept, live = live.blocks[keep], None   # the old live arrays go before the new ones come
-                    live = _Live(spec, bound, unpen, kept)
+                compact = np.count_nonzero(dead) >= 0.1 * dead.size
+                if compact and _SPLIT_LIVE:   # the screened groups and the kept ones in one pass
+                    screened, kept = (split_live_numba if NUMBA_ENABLED else split_live_numpy)(live.blocks, out, dead)
+                else:
+                    screened = live.blocks[out]
+                # X is zero outside the last working set (everywhere at a zero start): only the screened groups of
+                # that set can hold nonzeros to remove (no gather of X over every screened group: 5 MB at 10^6)
+                R = solver.zero_groups(X, R, screened if last_ws is None and x0 is not None else _NO_BLOCKS
+                                       if last_ws is None else screened[_positions(screened, last_ws)], idx, ptr)
+                alive[screened] = False
+                screened = None
+                if compact:
+                    keep = ~dead if not _SPLIT_LIVE or group_norm is not None or lhs_u is not None else None
+                    if not _SPLIT_LIVE:
+                        kept = live.blocks[keep]
+                    live = None   # the old live arrays go before the new ones come
+                    live = _Live(spec, bound, unpen, kept, identity if _SPLIT_LIVE else None)
+                    kept = None
                     if group_norm is not None:
                         group_norm = group_norm[keep]
                     if lhs_u is not None:
@@ -1478,12 +1489,12 @@ def _value_on(spec, X, blocks):
 class _Live:
     """The groups screening has left, as flat arrays the kernels read (``idx`` indexes rows of ``A^T r``)."""
 
-    def __init__(self, spec, bound, unpen, blocks):
+    def __init__(self, spec, bound, unpen, blocks, identity=None):
         self.blocks = blocks
         if blocks.size == spec.n_blocks:
             self.spec, self.cols = spec, None
         elif spec.ptr.size - 1 == spec.idx.size:  # singletons (block g feature g: the blocks are the columns)
-            identity = spec.identity
+            identity = spec.identity if identity is None else identity   # (the caller's reading, when given)
             cols = blocks if identity else spec.idx[blocks]
             # the identity's ptr is arange(p + 1): its prefix is this ptr (no array of its own)
             ptr = spec.ptr[:blocks.size + 1] if identity else np.arange(blocks.size + 1, dtype=np.int64)
