@@ -60,3 +60,28 @@ def test_one_pass_compaction_keeps_the_iterates(monkeypatch, fmt, density, frac,
     old = _run(loss, penalty, ws_strategy=strategy)
     np.testing.assert_array_equal(fast[0], old[0])
     assert fast[1:] == old[1:]
+
+
+def _sparse_groups(seed, frac, n=300, p=3000):
+    rng = np.random.default_rng(seed)
+    A = sp.random(n, p, density=0.005, format="csc", random_state=seed, data_rvs=rng.standard_normal)
+    y = A[:, :30] @ rng.standard_normal(30) + 0.05 * rng.standard_normal(n)
+    groups = ss.Groups.contiguous(p, 3)
+    lam = frac * ss.lambda_max(ss.LeastSquares(A, y), ss.GroupLasso(groups, lam=1.0))
+    return ss.LeastSquares(A, y), ss.GroupLasso(groups, lam=lam)
+
+
+@pytest.mark.parametrize("problem", ["lasso", "groups"])
+def test_live_column_products_keep_the_iterates(monkeypatch, problem):
+    # once compacted, the outer product of a CSC design reads the live columns only, however many are left
+    loss, penalty = _sparse_lasso(11, "csc", 0.002, 0.1) if problem == "lasso" else _sparse_groups(12, 0.1)
+    design_calls = []
+    rmatmat = W._Design.rmatmat
+    monkeypatch.setattr(W._Design, "rmatmat", lambda self, R, cols=None: design_calls.append(
+        None if cols is None else cols.size / self.p) or rmatmat(self, R, cols))
+    fast = _run(loss, penalty)
+    assert any(c is not None and c >= 0.5 for c in design_calls)   # a product on more than half the columns
+    monkeypatch.setattr(W, "_LIVE_PRODUCT", False)
+    old = _run(loss, penalty)
+    np.testing.assert_array_equal(fast[0], old[0])
+    assert fast[1:] == old[1:]
