@@ -642,7 +642,12 @@ def block_objective_numba(X, R, ptr, t1, t2):
     for c in range(R.shape[0]):
         for i in range(R.shape[1]):
             val += R[c, i] * R[c, i]
-    val *= 0.5
+    return plus_block_penalty(0.5 * val, X, ptr, t1, t2)
+
+
+@njit
+def plus_block_penalty(val, X, ptr, t1, t2):
+    """``val`` plus ``sum_g t1[g] ||X_g||_1 + t2[g] ||X_g||_F``, added group by group (the objective's order)."""
     k = X.shape[1]
     for g in range(ptr.size - 1):
         l1 = 0.0

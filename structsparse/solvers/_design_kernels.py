@@ -52,7 +52,7 @@ import numpy as np
 from .._numba import njit
 from ._block_kernels import (
     anderson_combine_numba, anderson_combine_numpy, anderson_take_reversed_numba, anderson_take_reversed_numpy,
-    bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy, block_objective_numba, block_objective_numpy,
+    bcd_epoch_sparse_numba, bcd_epoch_sparse_numpy, block_objective_numba, block_objective_numpy, plus_block_penalty,
     ws_residual_sparse_numba, ws_residual_sparse_numpy,
 )
 
@@ -582,23 +582,6 @@ def _sum_squares_reassociated(a):
 
 
 @njit
-def _plus_penalty(half_sq, X, ptr, t1, t2):
-    """``half_sq`` plus the penalty of :func:`._block_kernels.block_objective_numba`, added as it adds it."""
-    val = half_sq
-    k = X.shape[1]
-    for g in range(ptr.size - 1):
-        l1 = 0.0
-        l2 = 0.0
-        for j in range(ptr[g], ptr[g + 1]):
-            for c in range(k):
-                v = X[j, c]
-                l1 += abs(v)
-                l2 += v * v
-        val += t1[g] * l1 + t2[g] * np.sqrt(l2)
-    return val
-
-
-@njit
 def _objective_lower(X2, R2, x, r, ptr, t1, t2):
     """Whether :func:`._block_kernels.block_objective_numba` is lower at ``(X2, R2)`` than at ``(x, r)``:
     ``(lower, current)``, ``current`` the second objective when it was computed (else NaN).
@@ -616,8 +599,8 @@ def _objective_lower(X2, R2, x, r, ptr, t1, t2):
         if not (t1[g] >= 0.0 and t2[g] >= 0.0):
             nonnegative = False
     if nonnegative:
-        extrapolated = _plus_penalty(0.5 * _sum_squares_reassociated(R2[0]), X2, ptr, t1, t2)
-        current = _plus_penalty(0.5 * _sum_squares_reassociated(r), x, ptr, t1, t2)
+        extrapolated = plus_block_penalty(0.5 * _sum_squares_reassociated(R2[0]), X2, ptr, t1, t2)
+        current = plus_block_penalty(0.5 * _sum_squares_reassociated(r), x, ptr, t1, t2)
         if _TINY_OBJECTIVE < extrapolated < _HUGE_OBJECTIVE and _TINY_OBJECTIVE < current < _HUGE_OBJECTIVE:
             margin = 16.0 * (n + X2.size + 2) * _UNIT_ROUNDOFF * (extrapolated + current)
             if extrapolated < current - margin:

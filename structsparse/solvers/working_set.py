@@ -272,10 +272,10 @@ _SHIFTED_EYE = np.eye(_ANDERSON_K + 1, _ANDERSON_K, -1)
 # dual scaling, the objective and the dual value in two passes, no n-length temporaries; the dual value's sum is
 # reassociated, so the inner gap may differ from the BLAS dot product's in its last bits)
 _FUSED_GAP = True
-# A working set taking more than the violating groups picks the best others by one heap pass over the scores
-# (_block_kernels.smallest_set_numba: argpartition's set, which argpartition still picks when a tie straddles its
-# boundary); p = 10^4: 60-90 -> 7-30 us, p = 10^5: 0.3-1.1 -> 0.05-0.34 ms a call
-_HEAP_TOP = True
+# A working set taking more than the violating groups picks the best others among the scores at most a threshold
+# estimated on a sample (_block_kernels.smallest_set_numba: argpartition's set, which argpartition still picks when
+# a tie straddles its boundary); p = 10^4: 60-90 -> 7-30 us, p = 10^5: 0.3-1.1 -> 0.05-0.34 ms a call
+_SAMPLED_TOP = True
 # A screening event that compacts the live arrays takes the screened and the kept groups in one pass
 # (_block_kernels.split_live_numba; no negated mask, one gather instead of two) and hands the solve's reading of
 # "block g is feature g" to the new live arrays
@@ -1462,9 +1462,9 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
     if violating is not None and violating.size >= size:   # select among them only (usually far fewer)
         top = violating[np.argpartition(score[violating], size - 1)[:size]]
     else:
-        # every violating group and the best of the others: the set of the `size` smallest, by one heap pass when
-        # no tie straddles its boundary (_block_kernels.smallest_set_numba, argpartition's set, increasing)
-        top, unique = (smallest_set_numba if NUMBA_ENABLED else smallest_set_numpy)(score, size) if _HEAP_TOP \
+        # every violating group and the best of the others: the set of the `size` smallest, from a sampled threshold
+        # when no tie straddles its boundary (_block_kernels.smallest_set_numba, argpartition's set, increasing)
+        top, unique = (smallest_set_numba if NUMBA_ENABLED else smallest_set_numpy)(score, size) if _SAMPLED_TOP \
             else (None, False)
         if not unique:
             top = np.argpartition(score, size - 1)[:size].copy()

@@ -1,9 +1,13 @@
-"""The working set's top-k selection (issue 15): the set argpartition picks, without argpartition.
+"""The outer loop's working-set bookkeeping (issue 15): the same sets and iterates, fewer passes.
 
-:func:`smallest_set_numba` returns the positions of the ``k`` smallest values when that set is determined by the
-values (no tie straddles the ``k``-th place, at least ``k`` numbers), and says so otherwise, so that the working set
-is always the one argpartition gave: the kernel is compared with argpartition and its numpy twin on values with
-ties, NaN and infinities, and whole solves with the kernel turned off.
+- :func:`smallest_set_numba`, the working set's top-k selection, returns the positions of the ``k`` smallest values
+  when that set is determined by the values (no tie straddles the ``k``-th place, at least ``k`` numbers) and says
+  so otherwise, so that the working set is always the one argpartition gave: the kernel is compared with
+  argpartition and its numpy twin on values with ties, NaN and infinities.
+- :func:`split_live_numba`, screening's compaction, must give ``blocks[out]`` and ``blocks[~gone]`` exactly.
+- Once compacted, a CSC design's outer products read the live columns only.
+
+Whole solves run the same iterates with each of them turned off.
 """
 
 import numpy as np
@@ -111,7 +115,65 @@ def test_top_k_selection_keeps_the_iterates(monkeypatch, problem):
     monkeypatch.setattr(W, name, lambda v, k: picked.append(kernel(v, k)[1]) or kernel(v, k))
     fast = _run(loss, penalty, **kwargs)
     assert any(picked)   # the kernel chose a working set
-    monkeypatch.setattr(W, "_HEAP_TOP", False)
+    monkeypatch.setattr(W, "_SAMPLED_TOP", False)
     old = _run(loss, penalty, **kwargs)
+    np.testing.assert_array_equal(fast[0], old[0])
+    assert fast[1:] == old[1:]
+
+
+@pytest.mark.parametrize("m", [0, 1, 17, 5000])
+@pytest.mark.parametrize("earlier", [False, True])
+def test_split_live_is_the_two_gathers(m, earlier):
+    rng = np.random.default_rng(m)
+    blocks = np.sort(rng.choice(3 * m + 1, m, replace=False)).astype(np.int64)
+    out = rng.random(m) < 0.3
+    gone = out | (rng.random(m) < 0.2) if earlier else out.copy()   # earlier events' dead groups, and this one's
+    before = blocks.copy(), out.copy(), gone.copy()
+    for split in (K.split_live_numba, K.split_live_numpy):
+        screened, kept = split(blocks, out, gone)
+        np.testing.assert_array_equal(screened, blocks[out])
+        np.testing.assert_array_equal(kept, blocks[~gone])
+        assert screened.dtype == kept.dtype == np.int64
+        for a, b in zip((blocks, out, gone), before):   # the inputs are not written
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("fmt, density, frac, strategy", [
+    ("csc", 0.002, 0.1, "subdiff"), ("csr", 0.002, 0.05, "subdiff"), ("csr", 0.01, 0.1, "subdiff"),
+    ("csc", 0.002, 0.1, "gap")])
+def test_one_pass_compaction_keeps_the_iterates(monkeypatch, fmt, density, frac, strategy):
+    loss, penalty = _sparse_lasso(9, fmt, density, frac)
+    name = "split_live_numba" if NUMBA_ENABLED else "split_live_numpy"
+    kernel, calls = getattr(W, name), []
+    monkeypatch.setattr(W, name, lambda *args: calls.append(1) or kernel(*args))
+    fast = _run(loss, penalty, ws_strategy=strategy)
+    assert calls   # screening compacted the live arrays
+    monkeypatch.setattr(W, "_SPLIT_LIVE", False)
+    old = _run(loss, penalty, ws_strategy=strategy)
+    np.testing.assert_array_equal(fast[0], old[0])
+    assert fast[1:] == old[1:]
+
+
+def _sparse_groups(seed, frac, n=300, p=3000):
+    rng = np.random.default_rng(seed)
+    A = sp.random(n, p, density=0.005, format="csc", random_state=seed, data_rvs=rng.standard_normal)
+    y = A[:, :30] @ rng.standard_normal(30) + 0.05 * rng.standard_normal(n)
+    groups = ss.Groups.contiguous(p, 3)
+    lam = frac * ss.lambda_max(ss.LeastSquares(A, y), ss.GroupLasso(groups, lam=1.0))
+    return ss.LeastSquares(A, y), ss.GroupLasso(groups, lam=lam)
+
+
+@pytest.mark.parametrize("problem", ["lasso", "groups"])
+def test_live_column_products_keep_the_iterates(monkeypatch, problem):
+    # once compacted, the outer product of a CSC design reads the live columns only, however many are left
+    loss, penalty = _sparse_lasso(11, "csc", 0.002, 0.1) if problem == "lasso" else _sparse_groups(12, 0.1)
+    design_calls = []
+    rmatmat = W._Design.rmatmat
+    monkeypatch.setattr(W._Design, "rmatmat", lambda self, R, cols=None: design_calls.append(
+        None if cols is None else cols.size / self.p) or rmatmat(self, R, cols))
+    fast = _run(loss, penalty)
+    assert any(c is not None and c >= 0.5 for c in design_calls)   # a product on more than half the columns
+    monkeypatch.setattr(W, "_LIVE_PRODUCT", False)
+    old = _run(loss, penalty)
     np.testing.assert_array_equal(fast[0], old[0])
     assert fast[1:] == old[1:]
