@@ -8,15 +8,20 @@ without the index array. Each must give exactly what the general loops give: the
 is feature g" once per solve; a call on other blocks still looks at those.
 """
 
+import os
+import sys
+
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import structsparse as ss
 from structsparse._numba import NUMBA_ENABLED
 from structsparse.solvers import _block_kernels as K
 from structsparse.solvers import working_set as W
 from structsparse.solvers._block_spec import BlockSpec, block_spec
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _sparse_problems import sparse_lasso  # noqa: E402
 
 
 def _constant(value, size, dtype=float):
@@ -85,14 +90,8 @@ def test_contiguous_gap_safe_is_the_one_pass_mask(w1, w2, with_dead):
                 assert not np.any(got & dead)
 
 
-def _sparse_lasso(seed, fmt, density, frac, n=300, p=1200):
-    rng = np.random.default_rng(seed)
-    A = sp.random(n, p, density=density, format=fmt, random_state=seed, data_rvs=rng.standard_normal)
-    x = np.zeros(p)
-    x[rng.choice(p, 15, replace=False)] = rng.standard_normal(15)
-    y = A @ x + 0.05 * rng.standard_normal(n)
-    lam = frac * ss.lambda_max(ss.LeastSquares(A, y), ss.L1(1.0))
-    return A, y, lam
+def _sparse_lasso(seed, fmt, density, frac):
+    return sparse_lasso(seed, fmt, density, frac, n=300, p=1200, n_active=15)
 
 
 def _solve(A, y, lam):

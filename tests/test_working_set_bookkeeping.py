@@ -10,6 +10,9 @@
 Whole solves run the same iterates with each of them turned off.
 """
 
+import os
+import sys
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -18,6 +21,9 @@ import structsparse as ss
 from structsparse._numba import NUMBA_ENABLED
 from structsparse.solvers import _block_kernels as K
 from structsparse.solvers import working_set as W
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _sparse_problems import sparse_lasso  # noqa: E402
 
 
 def _values(rng, m, kind):
@@ -77,13 +83,8 @@ def test_smallest_set_does_not_write_its_input():
     assert v.flags.writeable
 
 
-def _sparse_lasso(seed, fmt, density, frac, n=400, p=4000):
-    rng = np.random.default_rng(seed)
-    A = sp.random(n, p, density=density, format=fmt, random_state=seed, data_rvs=rng.standard_normal)
-    x = np.zeros(p)
-    x[rng.choice(p, 20, replace=False)] = rng.standard_normal(20)
-    y = A @ x + 0.05 * rng.standard_normal(n)
-    lam = frac * ss.lambda_max(ss.LeastSquares(A, y), ss.L1(1.0))
+def _sparse_lasso(seed, fmt, density, frac):
+    A, y, lam = sparse_lasso(seed, fmt, density, frac, n=400, p=4000, n_active=20)
     return ss.LeastSquares(A, y), ss.L1(lam)
 
 

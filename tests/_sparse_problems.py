@@ -1,0 +1,18 @@
+"""Sparse lasso problems shared by the tests of the sparse solver's fast paths."""
+
+import numpy as np
+import scipy.sparse as sp
+
+import structsparse as ss
+
+
+def sparse_lasso(seed, fmt, density, frac, n, p, n_active):
+    """``(A, y, lam)``: a random ``n x p`` design of the given density in layout ``fmt``, ``y`` from ``n_active``
+    planted coefficients with noise at 0.05, and ``lam = frac * lam_max``."""
+    rng = np.random.default_rng(seed)
+    A = sp.random(n, p, density=density, format=fmt, random_state=seed, data_rvs=rng.standard_normal)
+    x = np.zeros(p)
+    x[rng.choice(p, n_active, replace=False)] = rng.standard_normal(n_active)
+    y = A @ x + 0.05 * rng.standard_normal(n)
+    lam = frac * ss.lambda_max(ss.LeastSquares(A, y), ss.L1(1.0))
+    return A, y, lam
