@@ -132,8 +132,9 @@ _INNER_FRAC = 0.3
 # ... and the sparse lasso's to a smaller one: its Anderson-accelerated epochs over a few stored entries cost little
 # against an outer iteration (a product over every live column, screening, a new working set), and at 0.3 the outer
 # gap shrinks about 3x per iteration (p = n = 10^4, density 1e-4, 0.01 lam_max: 8 outer iterations and 230 epochs,
-# 3 and 40 at 0.03). Chosen among 0.3, 0.1, 0.03 and 0.01 on the 18 p = 10^4 and 9 p = 10^5 CSC cells of
-# benchmarks/bench_sparse_lasso.py (0.35-1.02x the time at 0.3); the dense and grouped paths keep 0.3
+# 3 and 40 at 0.03). Chosen among 0.3, 0.1, 0.03 and 0.01 on 10 of the 18 p = 10^4 cells and the 9 p = 10^5 CSC
+# cells of benchmarks/bench_sparse_lasso.py, then checked on 5 p = 10^6 cells (0.35-1.02x the time at 0.3); the
+# dense and grouped paths keep 0.3
 _INNER_FRAC_SPARSE = 0.03
 # Anderson extrapolation uses the last _ANDERSON_K + 1 epochs
 _ANDERSON_K = 5
