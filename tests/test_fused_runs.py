@@ -154,7 +154,8 @@ def test_singleton_gap_twins_agree_with_the_dense_gap(index_dtype):
     want = 0.5 * r @ r + (t1 + t2) @ np.abs(x) - (0.5 * y @ y - 0.5 * np.sum((y - r / scale) ** 2))
     ptr = np.arange(m + 1, dtype=np.int64)
     for fn in (D.csc_singleton_gap_numba, D.csc_singleton_gap_numpy):
-        U, gap = fn(data, rows, colptr, r, x, ptr, t1, t2, y, float(y @ y))
+        U, gap, primal = fn(data, rows, colptr, r, x, ptr, t1, t2, y, float(y @ y))
+        assert primal == pytest.approx(0.5 * r @ r + (t1 + t2) @ np.abs(x), rel=1e-12)
         assert U.shape == (m, 1)
         np.testing.assert_allclose(U[:, 0], u, rtol=1e-12, atol=1e-13)
         assert gap == pytest.approx(want, rel=1e-12, abs=1e-12)

@@ -741,14 +741,14 @@ def _dual_residual_sq(y, r, scale):
 
 @njit
 def csc_singleton_gap_numba(data, rows, colptr, r, x, ptr, t1, t2, y, yy):
-    """The lasso subproblem's duality gap on single CSC columns and one target, in one call: ``(U, gap)``.
+    """The lasso subproblem's duality gap on single CSC columns and one target, in one call: ``(U, gap, primal)``.
 
     ``U = A_ws^T r`` (m, 1) (the sums of :func:`csc_ws_gradient_numba`),
     ``scale = max(1, max_j |U_j| / (t1_j + t2_j))`` (columns with no
     penalty left out), and ``gap = P(x) - D(r / scale)`` with ``P`` of
     :func:`._block_kernels.block_objective_numba` and ``D(theta) = 0.5 yy -
     0.5 ||y - theta||^2`` (``yy = ||y||^2``), whose sum is reassociated (it may
-    differ from a BLAS dot product's in the last bits).
+    differ from a BLAS dot product's in the last bits); ``primal = P(x)``.
     """
     m = x.size
     n = r.size
@@ -763,7 +763,7 @@ def csc_singleton_gap_numba(data, rows, colptr, r, x, ptr, t1, t2, y, yy):
             if s > scale:
                 scale = s
     primal = block_objective_numba(x.reshape((m, 1)), r.reshape((1, n)), ptr, t1, t2)
-    return U, primal - (0.5 * yy - 0.5 * _dual_residual_sq(y, r, scale))
+    return U, primal - (0.5 * yy - 0.5 * _dual_residual_sq(y, r, scale)), primal
 
 
 def csc_singleton_gap_numpy(data, rows, colptr, r, x, ptr, t1, t2, y, yy):
@@ -779,7 +779,7 @@ def csc_singleton_gap_numpy(data, rows, colptr, r, x, ptr, t1, t2, y, yy):
     scale = max(1.0, float(ratios.max()) if ratios.size else 1.0)
     primal = block_objective_numpy(x.reshape(m, 1), r.reshape(1, n), ptr, t1, t2)
     d = y - r / scale
-    return U, primal - (0.5 * yy - 0.5 * float(d @ d))
+    return U, primal - (0.5 * yy - 0.5 * float(d @ d)), primal
 
 
 @njit(fastmath=_FAST)

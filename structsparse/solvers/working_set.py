@@ -1533,6 +1533,7 @@ class _BlockSolver:
         self.certify = 0.0           # > 0: the whole problem's phase, its target this times its best dual value
         self.phase_freq = None   # epochs between a phase's gap checks in the current subproblem (None: gap_freq)
         self.last_grad = self.phase_grad = None   # products A_ws^T r of the last gap and of a phase's last gap
+        self.last_value = None   # the objective at the last gap's point
         self.cycling = bool(cycling)
         self.exact = bool(exact) and not design.sparse and bool(np.any((spec.t1 <= 0) & (spec.t2 > 0)
                                                                          & (np.diff(spec.ptr) > 1)))
@@ -1807,13 +1808,13 @@ class _BlockSolver:
 
         ``known``, ``(cols, U)`` on a dense working set: ``U`` is already the product with the columns
         ``cols`` (positions in ``Aws``) at this residual, and only the other columns are multiplied. The
-        product is kept in ``last_grad``.
+        product is kept in ``last_grad``, the objective at ``(Xw, R)`` in ``last_value``.
         """
         if known is None and _FUSED_GAP and NUMBA_ENABLED and self.design.sparse and not proj.active:
             views = singleton_views(R, Xw, ptr, Aws[2])
             if views is not None:   # the sparse lasso's: one kernel call
-                self.last_grad, gap = csc_singleton_gap_numba(*Aws, views[0], views[1], ptr, t1, t2, self.Y[0],
-                                                              self.yy)
+                self.last_grad, gap, self.last_value = csc_singleton_gap_numba(*Aws, views[0], views[1], ptr, t1,
+                                                                               t2, self.Y[0], self.yy)
                 return gap
         _, grad, _, value = ops if ops is not None else self._ops(Aws, ptr, t1, t2)
         Rp, _ = proj.project(R)
@@ -1832,7 +1833,8 @@ class _BlockSolver:
         self.last_grad = Uw
         s = self.dual_scaling(Uw, np.arange(ptr[-1], dtype=np.int64), ptr, t1, t2)
         scale = max(1.0, float(s.max()) if s.size else 1.0)
-        return value(Xw, R) - _dual_value(self.Y, Rp / scale, self.yy)
+        self.last_value = value(Xw, R)
+        return self.last_value - _dual_value(self.Y, Rp / scale, self.yy)
 
     def _sparse_newton_gap(self, Aws, t1, t2, Xw, R, value, freq, gap, tol):
         """The smaller of ``gap`` and the sparse lasso subproblem's gap at its Newton dual point
@@ -1910,7 +1912,7 @@ class _BlockSolver:
                 if self.certify and gap < np.inf:
                     # the whole (screened) problem: this check's dual value bounds P(x*) too, and it is usually far
                     # above the one the target was set from (a rescaled residual before the phase)
-                    tol = max(tol, self.certify * (value(Xw, R) - gap))
+                    tol = max(tol, self.certify * (self.last_value - gap))   # (the check's P(x))
                 if gap <= tol:
                     break
                 if ssnal is not None and ssnal.due(epochs, gap, Xw[:, 0]):
