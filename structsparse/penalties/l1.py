@@ -33,9 +33,10 @@ class L1(Penalty):
 
     def block_thresholds(self, n_features):
         # nothing per feature is stored: block g is feature g (idx a view of ptr, one array for both) and the
-        # weights are read-only broadcast views of lam and 0 (8 bytes a feature instead of 32, see _block_spec)
+        # weights are read-only broadcast views of lam and 0; the index is int32 while p + 1 fits (4 bytes a
+        # feature instead of 32, see _block_spec)
         n = int(n_features)
-        ptr = np.arange(n + 1, dtype=np.int64)
+        ptr = np.arange(n + 1, dtype=np.int32 if n < np.iinfo(np.int32).max else np.int64)
         ptr.setflags(write=False)
         return (ptr[:-1], ptr, np.broadcast_to(np.float64(self.lam), (n,)), np.broadcast_to(np.float64(0.0), (n,)))
 

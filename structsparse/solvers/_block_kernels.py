@@ -1311,8 +1311,8 @@ def smallest_set_numpy(values, k):
 @njit
 def _split_live(blocks, out, n_out, gone, n_gone):
     """The pass of :func:`split_live_numba`."""
-    screened = np.empty(n_out, dtype=np.int64)
-    kept = np.empty(blocks.size - n_gone, dtype=np.int64)
+    screened = np.empty(n_out, dtype=blocks.dtype)
+    kept = np.empty(blocks.size - n_gone, dtype=blocks.dtype)
     s = k = 0
     for g in range(blocks.size):
         if out[g]:
@@ -1326,7 +1326,10 @@ def _split_live(blocks, out, n_out, gone, n_gone):
 
 def split_live_numba(blocks, out, gone):
     """``(blocks[out], blocks[~gone])`` in one pass, for masks ``out`` within ``gone``: the groups a screening event
-    removes and those the live arrays keep at their compaction, without the negated mask and a second gather."""
+    removes and those the live arrays keep at their compaction, without the negated mask and a second gather.
+
+    Both in ``blocks``' dtype (the lasso's int32 identity index stays int32: half the memory of int64).
+    """
     return _split_live(read_only_view(blocks), read_only_view(out), int(np.count_nonzero(out)), read_only_view(gone),
                        int(np.count_nonzero(gone)))
 

@@ -10,7 +10,9 @@ Per-feature arrays cost 8 bytes a feature each (32 MB for the four of a lasso at
 a million features), so a spec may say what is implicit without storing it: the
 weights may be read-only broadcast views of one value (stride 0, no memory), and
 ``idx`` may be a view of ``ptr`` itself, ``ptr[:-1]`` with ``ptr = arange(p + 1)``:
-block ``g`` is feature ``g`` (:attr:`BlockSpec.identity`). The values are the
+block ``g`` is feature ``g`` (:attr:`BlockSpec.identity`), an int32 arange
+while ``p + 1`` fits (4 bytes a feature; the live groups compacted from it
+stay int32, :func:`._block_kernels.split_live_numba`). The values are the
 same as those of the stored arrays, so every reader computes the same thing.
 """
 
@@ -30,9 +32,9 @@ class BlockSpec:
 
     Attributes
     ----------
-    idx : ndarray of int64
+    idx : ndarray of int64 (int32 for the identity, see :attr:`identity`)
         Features of all blocks, block after block.
-    ptr : ndarray of int64
+    ptr : ndarray of int64 (int32 for the identity)
         Block ``g`` is ``idx[ptr[g]:ptr[g + 1]]``.
     t1, t2 : ndarray of float64
         Weights (``lam`` included) of the block's l1 and l2 norms (possibly
@@ -138,8 +140,9 @@ def block_spec(penalty, n_features, owner="solve_block"):
         raise TypeError(f"{owner} needs block-separable thresholds; {type(penalty).__name__} has none; "
                         "use ss.solve (it picks fista or admm).")
     idx, ptr, t1, t2 = spec
-    return BlockSpec(np.asarray(idx, np.int64), np.asarray(ptr, np.int64), np.asarray(t1, float),
-                     np.asarray(t2, float))
+    if not (is_identity(idx, ptr) and idx.dtype == np.int32):   # (the identity's int32 index is kept as it is)
+        idx, ptr = np.asarray(idx, np.int64), np.asarray(ptr, np.int64)
+    return BlockSpec(idx, ptr, np.asarray(t1, float), np.asarray(t2, float))
 
 
 def block_columns(idx, ptr, blocks):
