@@ -939,7 +939,7 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
         if last_ws is None:
             pen_value = 0.0 if x0 is None else live.spec.value(X)
         else:
-            pen_value = _value_on(spec, X, last_ws)
+            pen_value = _value_on(spec, X, last_ws, identity)
         objective = 0.5 * float(np.vdot(R, R)) + pen_value
         # any earlier dual point stays feasible: screening only removes constraints
         dual_here = _dual_value(Y, Rp / scale, yy)
@@ -1062,7 +1062,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                                       cheap_size=live.blocks.size // _CHEAP_DIV if _CHEAP_DIV else 0,
                                       scores=_scores_of(single_scores, single_scores_into, U, live.idx.size,
                                                         identity) if single_scans and not proj.active else None,
-                                      lhs_owned=True)]
+                                      lhs_owned=True)].astype(np.int64, copy=False)   # (numpy's index type: an
+        # int32 live index's working set is converted once here, not at each of its gathers)
         # the products and left-hand sides of this iteration are not needed past here: their p-length arrays go
         # before the subproblem and the next product (two generations of U were alive at once)
         U = Up = lhs1 = lhs_u = group_norm = out = None
@@ -1474,16 +1475,17 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
 
 def _positions(sorted_ids, ids):
     """Positions in ``sorted_ids`` of those ``ids`` it contains."""
-    pos = np.searchsorted(sorted_ids, ids)
+    # (in the dtype of sorted_ids, the int32 live index's: mixed dtypes would convert all of sorted_ids)
+    pos = np.searchsorted(sorted_ids, ids.astype(sorted_ids.dtype, copy=False))
     ok = pos < sorted_ids.size
     ok[ok] = sorted_ids[pos[ok]] == ids[ok]
     return pos[ok]
 
 
-def _value_on(spec, X, blocks):
-    """The penalty on the given groups only (``X`` zero elsewhere)."""
+def _value_on(spec, X, blocks, identity=False):
+    """The penalty on the given groups only (``X`` zero elsewhere); ``identity``: block g is feature g."""
     if X.shape[1] == 1 and spec.ptr.size - 1 == spec.idx.size:  # singletons
-        return float((spec.t1[blocks] + spec.t2[blocks]) @ np.abs(X[spec.idx[blocks], 0]))
+        return float((spec.t1[blocks] + spec.t2[blocks]) @ np.abs(X[blocks if identity else spec.idx[blocks], 0]))
     if not blocks.size:
         return 0.0
     rows = X[block_columns(spec.idx, spec.ptr, blocks)]
@@ -1682,7 +1684,7 @@ class _BlockSolver:
         """
         spec = self.spec
         idx, ptr = spec.idx, spec.ptr
-        cols = block_columns(idx, ptr, ws)
+        cols = ws if self.identity else block_columns(idx, ptr, ws)   # block g feature g: the groups are the columns
         if ptr.size - 1 == idx.size:   # single features: the local groups are 0, 1, ..., m (no sizes, cumsum)
             local_ptr = np.arange(ws.size + 1, dtype=np.int64)
         else:
