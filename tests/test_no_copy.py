@@ -261,7 +261,7 @@ def _wide_sparse_problem(fmt, penalty_kind, p=50_000, n=200):
 
 
 # bytes per feature of one solve's Python-level allocations at p = 5e4 (measured: see the test's docstring)
-_PER_FEATURE_BOUND = {("csc", "l1"): 56.0, ("csr", "l1"): 64.0, ("csc", "group"): 54.0, ("csr", "group"): 57.0,
+_PER_FEATURE_BOUND = {("csc", "l1"): 38.0, ("csr", "l1"): 46.0, ("csc", "group"): 54.0, ("csr", "group"): 57.0,
                       ("csc", "sparse_group"): 54.0, ("csr", "sparse_group"): 60.0}
 
 
@@ -277,8 +277,10 @@ def test_working_memory_per_feature_stays_bounded(fmt, penalty_kind):
     70 with the lasso's compact block spec (nothing stored per feature), the one-pass outer scans and the CSR
     store's int32 places; 48.4 and 56.7 with no p-length Lipschitz constants kept for single columns of a sparse
     design, the working set's scores in the memory of ``A^T r`` and the screened groups' zeroing reading the last
-    working set only. Group lasso 57.5 and 66.3 -> 46.8 and 49.4, sparse-group lasso 57 and 66.5 -> 46.8 and
-    52.2 (that zeroing). Each bound is about 7 bytes above: a p-length float64 array coming back fails it.
+    working set only; 37.2 and 45.4 with the lasso's identity index and live groups in int32 and no p-length
+    mask of the screened groups (issue 15: an int64 index back gives 47.7 and 56.0). Group lasso 57.5 and 66.3 ->
+    46.8 and 49.4, sparse-group lasso 57 and 66.5 -> 46.8 and 52.2 (that zeroing). The lasso's bounds are under
+    one byte above (the 1-byte mask coming back fails them), the others about 7 bytes (a p-length float64 array).
     """
     A, y, pen = _wide_sparse_problem(fmt, penalty_kind)
     p = A.shape[1]

@@ -859,7 +859,6 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
     proj = _Unpenalized(design, free_cols)
     # right-hand side of each group's dual constraint (t1 itself when no group has an l2 part: no copy)
     bound = np.where(t2 > 0, t2, t1) if _any_positive(t2) else t1
-    alive = np.ones(n_blocks, dtype=bool)      # not removed by screening
     # every group pure l1 or pure l2: the dual scaling is the constraint's left-hand side over its bound
     pure = not (_any_positive(t1) and _any_positive(t2)) if is_constant(t1) and is_constant(t2) else \
         not np.any((t1 > 0) & (t2 > 0))
@@ -1036,7 +1035,6 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                 # that set can hold nonzeros to remove (no gather of X over every screened group: 5 MB at 10^6)
                 R = solver.zero_groups(X, R, screened if last_ws is None and x0 is not None else _NO_BLOCKS
                                        if last_ws is None else screened[_positions(screened, last_ws)], idx, ptr)
-                alive[screened] = False
                 screened = None
                 if compact:
                     keep = ~dead if not _SPLIT_LIVE or group_norm is not None or lhs_u is not None else None
@@ -1106,6 +1104,9 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
 
     # the loop ends at a gap evaluation (its message), X and R as they were there: its objective is the result's
     U = Up = None   # the last product is not needed past the loop
+    # screening's removed groups: all but the live ones (no p-length mask kept through the solve)
+    alive = np.zeros(n_blocks, dtype=bool)
+    alive[live.blocks if dead is None else live.blocks[~dead]] = True
     history["screened_blocks"] = np.flatnonzero(~alive)
     elapsed = time.perf_counter() - start
     if not converged and message.startswith("reached max_outer"):
