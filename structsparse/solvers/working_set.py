@@ -284,6 +284,10 @@ _SPLIT_LIVE = True
 # Once compacted, a CSC design's outer product A^T r covers the live columns only (csc_rmatvec_cols_numba, the same
 # sums), however many are left (it did below half of them only): p = 10^5 density 1e-4 0.94-0.96x the time
 _LIVE_PRODUCT = True
+# A CSR product A^T r over short rows reads a fixed number of entries a row, not a loop whose exit is mispredicted
+# once a row (_design_kernels.csr_rmatvec_numba; the same sums): p = n = 10^4, density 1e-4: 0.96, 1e-3:
+# 0.97-0.99; p = 10^5: 1.00
+_CSR_FIXED_WIDTH = True
 
 
 _EPS = np.finfo(float).eps
@@ -364,7 +368,7 @@ class _Design:
                 A, r = self.A, np.ascontiguousarray(R[0])
                 if self.csr:
                     return (csr_rmatvec_numba if NUMBA_ENABLED else csr_rmatvec_numpy)(
-                        A.data, A.indices, A.indptr, r, self.p).reshape(-1, 1)
+                        A.data, A.indices, A.indptr, r, self.p, _CSR_FIXED_WIDTH).reshape(-1, 1)
                 return (csc_rmatvec_numba if NUMBA_ENABLED else csc_rmatvec_numpy)(
                     A.data, A.indices, A.indptr, r).reshape(-1, 1)
             return np.asarray(self.A.T @ R[0]).reshape(-1, 1)

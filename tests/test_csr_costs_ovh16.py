@@ -1,0 +1,93 @@
+"""The CSR-specific costs of small sparse lasso solves (issue 15, ovh16): same numbers, fewer mispredicted branches.
+
+``A^T r`` on CSR reads a fixed number of entries a row when rows are short
+(``_design_kernels._csr_rmatvec_fixed_width``). It must give bitwise the numbers
+of the plain loop: the kernel is compared with it (and with the numpy twin and
+scipy), on rows longer than the width, empty rows, zero residual entries, stored
+zeros and non-finite values; and whole lasso solves on CSR designs are compared
+with the working-set module's flags on and off (the same ``x`` and history, to
+the bit).
+"""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import structsparse as ss
+import structsparse.solvers.working_set as ws
+from structsparse.solvers import _design_kernels as D
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _sparse_problems import sparse_lasso  # noqa: E402
+
+
+def _csr(rng, n, p, density, index_dtype=np.int32):
+    A = sp.random(n, p, density=density, format="csr", random_state=rng, data_rvs=rng.standard_normal)
+    A.sort_indices()
+    A.indices = A.indices.astype(index_dtype)
+    A.indptr = A.indptr.astype(index_dtype)
+    return A
+
+
+def _same_bits(a, b):
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("n, p, density", [(300, 200, 0.005), (200, 400, 0.02), (60, 50, 0.3), (500, 40, 0.02)])
+def test_fixed_width_product_is_the_plain_loop_bit_for_bit(n, p, density, index_dtype):
+    """Every width (shorter and longer than the rows) gives the plain loop's bits; numpy and scipy agree."""
+    rng = np.random.default_rng(int(1000 * density) + n)
+    A = _csr(rng, n, p, density, index_dtype)
+    A.data[::7] = 0.0                       # stored zeros
+    r = rng.standard_normal(n)
+    r[::5] = 0.0                            # rows of zero residual add no term
+    r[1::11] = -1e-310                      # subnormal terms
+    plain = D.csr_rmatvec_numba(A.data, A.indices, A.indptr, r, p, False)
+    assert _same_bits(plain, D.csr_rmatvec_numba(A.data, A.indices, A.indptr, r, p))
+    idx, ptr = D.unsigned_view(A.indices), D.unsigned_view(A.indptr)
+    for width in (1, 2, 3, 5, 8, 40):
+        assert _same_bits(plain, D._csr_rmatvec_fixed_width(A.data, idx, ptr, r, p, width)), width
+    assert not np.any((plain == 0) & np.signbit(plain))   # no -0.0 (the padded reads add +0.0 to sums)
+    np.testing.assert_allclose(plain, D.csr_rmatvec_numpy(A.data, A.indices, A.indptr, r, p), rtol=1e-12,
+                               atol=1e-13)
+    np.testing.assert_allclose(plain, A.toarray().T @ r, rtol=1e-12, atol=1e-13)
+
+
+def test_fixed_width_product_keeps_non_finite_terms_where_the_plain_loop_has_them():
+    """A padded read past a row's end adds +0.0, not ``0 * inf``; a zero residual row adds nothing."""
+    rng = np.random.default_rng(5)
+    A = _csr(rng, 80, 30, 0.05)
+    A.data[3] = np.inf
+    A.data[10] = np.nan
+    r = rng.standard_normal(80)
+    r[np.searchsorted(A.indptr, 3, side="right") - 1] = 0.0   # the row holding inf: no term (no 0 * inf)
+    idx, ptr = D.unsigned_view(A.indices), D.unsigned_view(A.indptr)
+    plain = D.csr_rmatvec_numba(A.data, A.indices, A.indptr, r, 30, False)
+    assert np.isnan(plain).sum() == 1
+    for width in (1, 2, 4):
+        assert _same_bits(plain, D._csr_rmatvec_fixed_width(A.data, idx, ptr, r, 30, width))
+
+
+_FLAGS = ("_CSR_FIXED_WIDTH",)
+
+
+@pytest.mark.parametrize("density, frac", [(1e-3, 0.1), (1e-3, 0.01), (1e-2, 0.05), (2e-4, 0.01)])
+def test_csr_lasso_solves_are_bitwise_the_same_with_the_flags_off(monkeypatch, density, frac):
+    """Whole solves on CSR designs: the same ``x`` and history with the new paths as with the old ones."""
+    A, y, lam = sparse_lasso(2, "csr", density, frac, 600, 3000, 25)
+
+    def solve():
+        res = ss.solve(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-8)
+        return res.x, {k: np.asarray(v).tolist() for k, v in res.history.items() if k != "time"}
+
+    x_new, h_new = solve()
+    for flag in _FLAGS:
+        monkeypatch.setattr(ws, flag, False)
+    x_old, h_old = solve()
+    assert _same_bits(x_new, x_old)
+    assert h_new == h_old
+    assert np.count_nonzero(x_new) > 0
