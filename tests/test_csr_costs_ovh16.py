@@ -1,12 +1,13 @@
 """The CSR-specific costs of small sparse lasso solves (issue 15, ovh16): same numbers, fewer mispredicted branches.
 
 ``A^T r`` on CSR reads a fixed number of entries a row when rows are short
-(``_design_kernels._csr_rmatvec_fixed_width``). It must give bitwise the numbers
-of the plain loop: the kernel is compared with it (and with the numpy twin and
-scipy), on rows longer than the width, empty rows, zero residual entries, stored
-zeros and non-finite values; and whole lasso solves on CSR designs are compared
-with the working-set module's flags on and off (the same ``x`` and history, to
-the bit).
+(``_design_kernels._csr_rmatvec_fixed_width``), and a gather of many CSR columns
+lists their entries without a branch (``_design_kernels._place_marked``). Both
+must give bitwise the numbers of the plain loops: the kernels are compared with
+them (and with numpy twins and scipy), the product on rows longer than the
+width, empty rows, zero residual entries, stored zeros and non-finite values;
+and whole lasso solves on CSR designs are compared with the working-set
+module's flags on and off (the same ``x`` and history, to the bit).
 """
 
 import os
@@ -72,7 +73,23 @@ def test_fixed_width_product_keeps_non_finite_terms_where_the_plain_loop_has_the
         assert _same_bits(plain, D._csr_rmatvec_fixed_width(A.data, idx, ptr, r, 30, width))
 
 
-_FLAGS = ("_CSR_FIXED_WIDTH",)
+@pytest.mark.parametrize("share", [0.005, 0.05, 0.2])
+def test_flat_listing_gathers_the_same_columns(share):
+    """The branch-free listing of a CSR gather: the same CSC arrays as the branching one, and as scipy."""
+    rng = np.random.default_rng(11)
+    n, p = 400, 600
+    A = _csr(rng, n, p, 0.02)
+    counts = D.csr_colcounts_numba(A.indices, p)
+    cols = np.sort(rng.choice(p, max(1, int(share * p)), replace=False)).astype(np.int64)
+    flat = D.csr_gather_counted_numba(A.data, A.indices, A.indptr, cols, counts, p, True)
+    branching = D.csr_gather_counted_numba(A.data, A.indices, A.indptr, cols, counts, p, False)
+    for a, b in zip(flat, branching):
+        assert _same_bits(a, b)
+    for a, b in zip(flat, D.csr_gather_counted_numpy(A.data, A.indices, A.indptr, cols, counts, p)):
+        np.testing.assert_array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+
+
+_FLAGS = ("_CSR_FIXED_WIDTH", "_CSR_FLAT_LISTING")
 
 
 @pytest.mark.parametrize("density, frac", [(1e-3, 0.1), (1e-3, 0.01), (1e-2, 0.05), (2e-4, 0.01)])

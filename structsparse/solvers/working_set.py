@@ -284,6 +284,9 @@ _SPLIT_LIVE = True
 # Once compacted, a CSC design's outer product A^T r covers the live columns only (csc_rmatvec_cols_numba, the same
 # sums), however many are left (it did below half of them only): p = 10^5 density 1e-4 0.94-0.96x the time
 _LIVE_PRODUCT = True
+# A CSR gather of many new columns lists their entries without a branch (_design_kernels._place_marked; the same
+# arrays): in-process A/B, p = n = 10^4, density 1e-2: 0.94-0.95, 1e-3: 0.98-1.00, p = 10^5: 1.00
+_CSR_FLAT_LISTING = True
 # A CSR product A^T r over short rows reads a fixed number of entries a row, not a loop whose exit is mispredicted
 # once a row (_design_kernels.csr_rmatvec_numba; the same sums): p = n = 10^4, density 1e-4: 0.96, 1e-3:
 # 0.97-0.99; p = 10^5: 1.00
@@ -507,7 +510,7 @@ class _Design:
             if self._colcount is None:  # entries per column, once per design: the gathers skip their counting pass
                 self._colcount = (csr_colcounts_numba if NUMBA_ENABLED else csr_colcounts_numpy)(A.indices, self.p)
             gather = csr_gather_counted_numba if NUMBA_ENABLED else csr_gather_counted_numpy
-            data, rows, ptr = gather(A.data, A.indices, A.indptr, new, self._colcount, self.p)
+            data, rows, ptr = gather(A.data, A.indices, A.indptr, new, self._colcount, self.p, _CSR_FLAT_LISTING)
             old_data, old_rows, old_ptr = self._cache
             self._cache = (np.concatenate([old_data, data]), np.concatenate([old_rows, rows]),
                            np.concatenate([old_ptr, old_ptr[-1] + ptr[1:]]))
