@@ -1,13 +1,15 @@
-"""The CSR-specific costs of small sparse lasso solves (issue 15, ovh16): same numbers, fewer mispredicted branches.
+"""The CSR-specific costs of small sparse lasso solves (issue 15, ovh16): the same numbers, fewer branches and passes.
 
 ``A^T r`` on CSR reads a fixed number of entries a row when rows are short
-(``_design_kernels._csr_rmatvec_fixed_width``), and a gather of many CSR columns
-lists their entries without a branch (``_design_kernels._place_marked``). Both
-must give bitwise the numbers of the plain loops: the kernels are compared with
-them (and with numpy twins and scipy), the product on rows longer than the
-width, empty rows, zero residual entries, stored zeros and non-finite values;
-and whole lasso solves on CSR designs are compared with the working-set
-module's flags on and off (the same ``x`` and history, to the bit).
+(``_design_kernels._csr_rmatvec_fixed_width``), a gather of many CSR columns
+lists their entries without a branch (``_design_kernels._place_marked``), and
+the first product brings the column norms and counts
+(``_design_kernels.csr_rmatvec_colstats_numba``). All must give bitwise the
+numbers of the plain loops: the kernels are compared with them (and with
+numpy twins and scipy), the product on rows longer than the width, empty rows,
+zero residual entries, stored zeros and non-finite values; and whole lasso
+solves on CSR designs are compared with the working-set module's flags on and
+off (the same ``x`` and history, to the bit).
 """
 
 import os
@@ -89,13 +91,33 @@ def test_flat_listing_gathers_the_same_columns(share):
         np.testing.assert_array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
 
 
-_FLAGS = ("_CSR_FIXED_WIDTH", "_CSR_FLAT_LISTING")
+@pytest.mark.parametrize("fixed_width", [True, False])
+@pytest.mark.parametrize("n, p, density", [(300, 200, 0.02), (400, 60, 0.6), (1000, 50, 0.5), (60, 400, 0.5)])
+def test_first_pass_is_the_three_kernels_bit_for_bit(n, p, density, fixed_width):
+    """Product, squared column norms and counts of one call: the bits of the three kernels, on each of its paths
+    (short rows; long rows, short columns; long rows and columns: the interleaved pass)."""
+    rng = np.random.default_rng(n + p)
+    A = _csr(rng, n, p, density)
+    A.data[::5] = 0.0
+    r = rng.standard_normal(n)
+    r[::3] = 0.0
+    want = (D.csr_rmatvec_numba(A.data, A.indices, A.indptr, r, p, False), D.csr_colnorm2_numba(A.data, A.indices, p),
+            D.csr_colcounts_numba(A.indices, p))
+    got = D.csr_rmatvec_colstats_numba(A.data, A.indices, A.indptr, r, p, fixed_width)
+    for a, b in zip(want, got):
+        assert _same_bits(a, b)
+    for a, b in zip(got, D.csr_rmatvec_colstats_numpy(A.data, A.indices, A.indptr, r, p, fixed_width)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
 
 
-@pytest.mark.parametrize("density, frac", [(1e-3, 0.1), (1e-3, 0.01), (1e-2, 0.05), (2e-4, 0.01)])
-def test_csr_lasso_solves_are_bitwise_the_same_with_the_flags_off(monkeypatch, density, frac):
+_FLAGS = ("_CSR_FIXED_WIDTH", "_CSR_FLAT_LISTING", "_CSR_FIRST_PASS")
+
+
+@pytest.mark.parametrize("density, frac, p", [(1e-3, 0.1, 3000), (1e-3, 0.01, 3000), (1e-2, 0.05, 3000),
+                                             (2e-4, 0.01, 3000), (0.1, 0.05, 300)])
+def test_csr_lasso_solves_are_bitwise_the_same_with_the_flags_off(monkeypatch, density, frac, p):
     """Whole solves on CSR designs: the same ``x`` and history with the new paths as with the old ones."""
-    A, y, lam = sparse_lasso(2, "csr", density, frac, 600, 3000, 25)
+    A, y, lam = sparse_lasso(2, "csr", density, frac, 600, p, 25)
 
     def solve():
         res = ss.solve(ss.LeastSquares(A, y), ss.L1(lam), tol=1e-8)
