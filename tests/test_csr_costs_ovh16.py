@@ -50,7 +50,7 @@ def test_fixed_width_product_is_the_plain_loop_bit_for_bit(n, p, density, index_
     r[::5] = 0.0                            # rows of zero residual add no term
     r[1::11] = -1e-310                      # subnormal terms
     plain = D.csr_rmatvec_numba(A.data, A.indices, A.indptr, r, p, False)
-    assert _same_bits(plain, D.csr_rmatvec_numba(A.data, A.indices, A.indptr, r, p))
+    assert _same_bits(plain, D.csr_rmatvec_numba(A.data, A.indices, A.indptr, r, p, True))
     idx, ptr = D.unsigned_view(A.indices), D.unsigned_view(A.indptr)
     for width in (1, 2, 3, 5, 8, 40):
         assert _same_bits(plain, D._csr_rmatvec_fixed_width(A.data, idx, ptr, r, p, width)), width

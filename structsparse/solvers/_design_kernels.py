@@ -323,13 +323,15 @@ def csc_rmatvec_numpy(data, indices, indptr, r):
 
 @_unsigned_indices
 @njit
-def csr_rmatvec_numba(data, indices, indptr, r, p, fixed_width=True):
+def csr_rmatvec_numba(data, indices, indptr, r, p, fixed_width=False):
     """``A^T r`` of a CSR ``A`` with ``p`` columns (row by row, scattered into the output).
 
     Short rows (``fixed_width``, at most :data:`_FIXED_WIDTH_ROWS` entries a
     row on average) go through :func:`_csr_rmatvec_fixed_width`: the same
     sums in the same order, without the mispredicted exit of a loop whose
-    length changes from row to row.
+    length changes from row to row (asked for by the block solver's outer
+    products; the sparse SSNAL's products, not measured with it, keep the
+    plain loop).
     """
     n = indptr.size - 1
     if fixed_width and n > 0 and indptr[n] <= _FIXED_WIDTH_ROWS * n:
@@ -385,7 +387,7 @@ def _csr_rmatvec_fixed_width(data, indices, indptr, r, p, width):
     return u
 
 
-def csr_rmatvec_numpy(data, indices, indptr, r, p, fixed_width=True):
+def csr_rmatvec_numpy(data, indices, indptr, r, p, fixed_width=False):
     """Numpy twin of :func:`csr_rmatvec_numba` (``fixed_width`` changes no number, here nothing)."""
     row = np.repeat(np.arange(indptr.size - 1), np.diff(indptr).astype(np.int64))
     return np.bincount(indices.astype(np.int64), weights=data * r[row], minlength=p).astype(float)
@@ -450,7 +452,7 @@ _FUSED_COLUMNS = 16
 
 @_unsigned_indices
 @njit
-def csr_rmatvec_colstats_numba(data, indices, indptr, r, p, fixed_width=True):
+def csr_rmatvec_colstats_numba(data, indices, indptr, r, p, fixed_width=False):
     """``(A^T r, squared column norms, entries per column)`` of a CSR ``A`` with ``p`` columns.
 
     Bitwise the numbers of :func:`csr_rmatvec_numba`, :func:`csr_colnorm2_numba`
@@ -493,7 +495,7 @@ def csr_rmatvec_colstats_numba(data, indices, indptr, r, p, fixed_width=True):
     return u, norm2, counts
 
 
-def csr_rmatvec_colstats_numpy(data, indices, indptr, r, p, fixed_width=True):
+def csr_rmatvec_colstats_numpy(data, indices, indptr, r, p, fixed_width=False):
     """Numpy twin of :func:`csr_rmatvec_colstats_numba`."""
     return (csr_rmatvec_numpy(data, indices, indptr, r, p), csr_colnorm2_numpy(data, indices, p),
             csr_colcounts_numpy(indices, p))
