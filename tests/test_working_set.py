@@ -644,6 +644,19 @@ def test_anderson_residual_stays_exact_with_large_weights():
         assert np.linalg.norm(R - residual(X)) <= 1e-13 * np.linalg.norm(R)  # and its residual is exact
 
 
+def test_difference_gram_of_six_iterates_is_each_sum_in_increasing_order():
+    # the K = 5 Gram matrix (its 15 sums in one pass) gives exactly the sums of the generic loop: each from zero,
+    # in increasing t; a reassociated or fused sum would differ in the last bits on these wide-ranging entries
+    rng = np.random.default_rng(11)
+    Xs = np.cumsum(rng.standard_normal((6, 997)) * np.exp(rng.uniform(-20, 20, 997)), axis=0)
+    D = np.diff(Xs, axis=0)
+    ordered = np.array([[sum((D[i] * D[j]).tolist(), 0.0) for j in range(5)] for i in range(5)])
+    assert np.array_equal(K._difference_gram5(Xs), ordered)
+    # and anderson_combine_numba's weights are anderson_weights' (a solve of the same Gram matrix)
+    Xa, _, _ = K.anderson_combine_numba(Xs, rng.standard_normal((6, 3)))
+    assert np.allclose(Xa, K.anderson_weights(Xs) @ Xs[1:], rtol=1e-8, atol=0)
+
+
 def test_anderson_and_objective_kernels_agree_with_numpy_twins_and_definitions():
     rng = np.random.default_rng(5)
     x_star = rng.standard_normal(30)

@@ -497,6 +497,47 @@ def bcd_epoch_sparse_numpy(data, rows, colptr, R, X, ptr, t1, t2, lips, V):
 
 # ---------------------------------------------------------------------------- Anderson steps and objective
 @njit
+def _difference_gram5(Xs):
+    """The Gram matrix of the 5 differences ``Xs[i + 1] - Xs[i]`` of 6 stacked iterates (6, m).
+
+    Each entry is summed in increasing ``t`` from zero, as :func:`anderson_combine_numba`'s loop for any K sums
+    it (the same numbers), but the 15 sums run in one pass, in registers: 15 passes of one latency-bound chain
+    each cost about 4x as much (0.12 against 0.03 ms at m = 10^4, a third of an epoch of the whole lasso
+    problem at p = n = 10^4, density 1e-3, paid at every Anderson step).
+    """
+    g00 = g10 = g11 = g20 = g21 = g22 = g30 = g31 = g32 = g33 = g40 = g41 = g42 = g43 = g44 = 0.0
+    for t in range(Xs.shape[1]):
+        d0 = Xs[1, t] - Xs[0, t]
+        d1 = Xs[2, t] - Xs[1, t]
+        d2 = Xs[3, t] - Xs[2, t]
+        d3 = Xs[4, t] - Xs[3, t]
+        d4 = Xs[5, t] - Xs[4, t]
+        g00 += d0 * d0
+        g10 += d1 * d0
+        g11 += d1 * d1
+        g20 += d2 * d0
+        g21 += d2 * d1
+        g22 += d2 * d2
+        g30 += d3 * d0
+        g31 += d3 * d1
+        g32 += d3 * d2
+        g33 += d3 * d3
+        g40 += d4 * d0
+        g41 += d4 * d1
+        g42 += d4 * d2
+        g43 += d4 * d3
+        g44 += d4 * d4
+    lower = ((g00, 0.0, 0.0, 0.0, 0.0), (g10, g11, 0.0, 0.0, 0.0), (g20, g21, g22, 0.0, 0.0),
+             (g30, g31, g32, g33, 0.0), (g40, g41, g42, g43, g44))
+    G = np.empty((5, 5))
+    for i in range(5):
+        for j in range(i + 1):
+            G[i, j] = lower[i][j]
+            G[j, i] = lower[i][j]
+    return G
+
+
+@njit
 def anderson_combine_numba(Xs, Rs):
     """Anderson extrapolation of the stacked iterates ``Xs`` (K + 1, m), applied to ``Rs`` (K + 1, q) too.
 
@@ -507,14 +548,17 @@ def anderson_combine_numba(Xs, Rs):
     """
     K = Xs.shape[0] - 1
     m = Xs.shape[1]
-    G = np.zeros((K, K))
-    for i in range(K):
-        for j in range(i + 1):
-            acc = 0.0
-            for t in range(m):
-                acc += (Xs[i + 1, t] - Xs[i, t]) * (Xs[j + 1, t] - Xs[j, t])
-            G[i, j] = acc
-            G[j, i] = acc
+    if K == 5:
+        G = _difference_gram5(Xs)
+    else:
+        G = np.zeros((K, K))
+        for i in range(K):
+            for j in range(i + 1):
+                acc = 0.0
+                for t in range(m):
+                    acc += (Xs[i + 1, t] - Xs[i, t]) * (Xs[j + 1, t] - Xs[j, t])
+                G[i, j] = acc
+                G[j, i] = acc
     reg = 0.0
     for i in range(K):
         reg += G[i, i]
