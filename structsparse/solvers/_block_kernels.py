@@ -49,6 +49,7 @@ __all__ = [
     "pure_dual_scale_numba", "pure_dual_scale_numpy", "gap_safe_mask_numba", "gap_safe_mask_numpy",
     "anderson_weights", "anderson_combine_numba", "anderson_combine_numpy",
     "anderson_take_reversed_numba", "anderson_take_reversed_numpy",
+    "anderson_take_reversed_singletons_numba", "anderson_take_reversed_singletons_numpy",
     "block_objective_numba", "block_objective_numpy",
     "group_combinations_dense_numba", "group_combinations_dense_numpy",
 ]
@@ -664,6 +665,34 @@ def anderson_take_reversed_numba(X_acc, X, D, ptr):
                     D[j, c] = X_acc[j, c]
                     X_acc[j, c] = 0.0
     return count
+
+
+@njit
+def anderson_take_reversed_singletons_numba(x_acc, x, d):
+    """:func:`anderson_take_reversed_numba` for one-column groups and one target, on 1-D ``x_acc``, ``x``, ``d``.
+
+    A column reverses when ``x_acc[j] != 0`` and ``x_acc[j] * x[j] <= 0``: the generic loop's test, whose dot is
+    ``0.0 + x_acc[j] * x[j]`` (the same sign, a zero of either sign passing). Every column is written by a select,
+    not a branch, so the loop has no unpredictable jump (the reversed columns are scattered) and vectorizes; a
+    column that does not reverse keeps its values (``d`` stays as it was, zero on entry). The same outputs.
+    """
+    count = 0
+    for j in range(x_acc.size):
+        v = x_acc[j]
+        reversed_ = (v != 0.0) & (v * x[j] <= 0.0)
+        d[j] = v if reversed_ else d[j]
+        x_acc[j] = 0.0 if reversed_ else v
+        count += reversed_
+    return count
+
+
+def anderson_take_reversed_singletons_numpy(x_acc, x, d):
+    """Numpy twin of :func:`anderson_take_reversed_singletons_numba`."""
+    with np.errstate(invalid="ignore"):   # 0 * inf: NaN, not reversed, as in the loop
+        reversed_ = (x_acc != 0.0) & (x_acc * x <= 0.0)
+    d[reversed_] = x_acc[reversed_]
+    x_acc[reversed_] = 0.0
+    return int(np.count_nonzero(reversed_))
 
 
 def anderson_take_reversed_numpy(X_acc, X, D, ptr):
