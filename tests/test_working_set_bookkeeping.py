@@ -23,7 +23,7 @@ from structsparse.solvers import _block_kernels as K
 from structsparse.solvers import working_set as W
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _sparse_problems import sparse_lasso  # noqa: E402
+from _sparse_problems import sparse_lasso, wide_sparse_lasso  # noqa: E402
 
 
 def _values(rng, m, kind):
@@ -178,3 +178,25 @@ def test_live_column_products_keep_the_iterates(monkeypatch, problem):
     old = _run(loss, penalty)
     np.testing.assert_array_equal(fast[0], old[0])
     assert fast[1:] == old[1:]
+
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_newton_rescaling_from_the_live_columns_keeps_the_iterates(monkeypatch, fmt):
+    """The Newton point's rescaling from the live columns' products (CSC; CSR keeps its product): the same solve,
+    bit for bit."""
+    A, y, lam = wide_sparse_lasso(0, fmt, 5e-4, 0.1, 2000, 200_000, 100)   # (it reaches a Newton point)
+    loss, penalty = ss.LeastSquares(A, y), ss.L1(lam)
+    kernel, points = W.lasso_dual_point_sparse, []
+    monkeypatch.setattr(W, "lasso_dual_point_sparse", lambda *args: points.append(kernel(*args)) or points[-1])
+
+    def run():
+        res = ss.solve_block(loss, penalty, tol=1e-6)
+        return res.x, res.n_iter, {k: list(v) for k, v in res.history.items() if k != "time"}, res.objective
+
+    new = run()
+    assert any(theta is not None for theta in points)   # a Newton dual point was rescaled
+    monkeypatch.setattr(W, "_COMPACT_RESCALE", False)
+    old = run()
+    np.testing.assert_array_equal(new[0], old[0])
+    assert new[1:] == old[1:]

@@ -64,7 +64,7 @@ from ._block_kernels import (
 __all__ = [
     "unsigned_view", "csc_colnorm2_numba", "csc_colnorm2_numpy", "csr_colnorm2_numba", "csr_colnorm2_numpy",
     "csc_gather_numba", "csc_gather_numpy", "csr_gather_numba", "csr_gather_numpy",
-    "csc_rmatvec_cols_numba", "csc_rmatvec_cols_numpy",
+    "csc_rmatvec_cols_numba", "csc_rmatvec_cols_numpy", "csc_rmatvec_compact_numba", "csc_rmatvec_compact_numpy",
     "csc_rmatvec_colnorm2_numba", "csc_rmatvec_colnorm2_numpy", "csr_colcounts_numba", "csr_colcounts_numpy",
     "csr_gather_counted_numba", "csr_gather_counted_numpy", "csr_rmatvec_colstats_numba",
     "csr_rmatvec_colstats_numpy", "csc_rmatvec_numba", "csc_rmatvec_numpy",
@@ -300,6 +300,25 @@ def csc_rmatvec_cols_numpy(data, indices, indptr, r, cols, out):
     d, rows, ptr = csc_gather_numpy(data, indices, indptr, cols)
     col = np.repeat(np.arange(cols.size), np.diff(ptr).astype(np.int64))
     out[cols] = np.bincount(col, weights=d * r[rows], minlength=cols.size)
+
+
+@_unsigned_indices
+@njit
+def csc_rmatvec_compact_numba(data, indices, indptr, r, cols):
+    """``<A[:, cols[j]], r>`` for each ``j``, as an array of ``cols.size`` (the same sums as
+    :func:`csc_rmatvec_cols_numba`, without a p-length output around them)."""
+    out = np.empty(cols.size)
+    for j in range(cols.size):
+        c = cols[j]
+        out[j] = _gather_dot(data, indices, r, indptr[c], indptr[c + 1])
+    return out
+
+
+def csc_rmatvec_compact_numpy(data, indices, indptr, r, cols):
+    """Numpy twin of :func:`csc_rmatvec_compact_numba`."""
+    d, rows, ptr = csc_gather_numpy(data, indices, indptr, cols)
+    col = np.repeat(np.arange(cols.size), np.diff(ptr).astype(np.int64))
+    return np.bincount(col, weights=d * r[rows], minlength=cols.size).astype(float)
 
 
 
