@@ -738,6 +738,21 @@ def _sum_squares_reassociated(a):
 
 
 @njit
+def _order_beyond_rounding(extrapolated, current, terms):
+    """1 when the reassociated objective ``extrapolated`` is below ``current`` by more than ``16 terms u`` times
+    their sum (the margin of :func:`_objective_lower` and :func:`_l1_objective_lower`, sums of ``terms`` terms),
+    -1 when above by as much, 0 when they are closer or either is near underflow, overflow or NaN (the ordered
+    objectives decide)."""
+    if _TINY_OBJECTIVE < extrapolated < _HUGE_OBJECTIVE and _TINY_OBJECTIVE < current < _HUGE_OBJECTIVE:
+        margin = 16.0 * terms * _UNIT_ROUNDOFF * (extrapolated + current)
+        if extrapolated < current - margin:
+            return 1
+        if extrapolated > current + margin:
+            return -1
+    return 0
+
+
+@njit
 def _objective_lower(X2, R2, x, r, ptr, t1, t2):
     """Whether :func:`._block_kernels.block_objective_numba` is lower at ``(X2, R2)`` than at ``(x, r)``:
     ``(lower, current)``, ``current`` the second objective when it was computed (else NaN).
@@ -757,12 +772,9 @@ def _objective_lower(X2, R2, x, r, ptr, t1, t2):
     if nonnegative:
         extrapolated = plus_block_penalty(0.5 * _sum_squares_reassociated(R2[0]), X2, ptr, t1, t2)
         current = plus_block_penalty(0.5 * _sum_squares_reassociated(r), x, ptr, t1, t2)
-        if _TINY_OBJECTIVE < extrapolated < _HUGE_OBJECTIVE and _TINY_OBJECTIVE < current < _HUGE_OBJECTIVE:
-            margin = 16.0 * (n + X2.size + 2) * _UNIT_ROUNDOFF * (extrapolated + current)
-            if extrapolated < current - margin:
-                return True, np.nan
-            if extrapolated > current + margin:
-                return False, np.nan
+        order = _order_beyond_rounding(extrapolated, current, n + X2.size + 2)
+        if order != 0:
+            return order > 0, np.nan
     current = block_objective_numba(x, r.reshape((1, n)), ptr, t1, t2)
     return block_objective_numba(X2, R2, ptr, t1, t2) < current, current
 
@@ -825,12 +837,9 @@ def _l1_objective_lower(x2, R2, x, r, ptr, t1, t2):
     """
     n = r.size
     extrapolated, current = _l1_halves_reassociated(R2[0], r, t1, x2, x)
-    if _TINY_OBJECTIVE < extrapolated < _HUGE_OBJECTIVE and _TINY_OBJECTIVE < current < _HUGE_OBJECTIVE:
-        margin = 16.0 * (n + x.size + 2) * _UNIT_ROUNDOFF * (extrapolated + current)
-        if extrapolated < current - margin:
-            return True, np.nan
-        if extrapolated > current + margin:
-            return False, np.nan
+    order = _order_beyond_rounding(extrapolated, current, n + x.size + 2)
+    if order != 0:
+        return order > 0, np.nan
     m = x.size
     current = block_objective_numba(x.reshape((m, 1)), r.reshape((1, n)), ptr, t1, t2)
     return block_objective_numba(x2.reshape((m, 1)), R2, ptr, t1, t2) < current, current
