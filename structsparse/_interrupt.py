@@ -11,10 +11,18 @@ Two places call back into Python from C and mishandle an exception raised there:
   there comes out as a ``SystemError`` ("returned a result with an exception
   set"), a crash with a traceback instead of a clean stop.
 
+- llvmlite's Python bindings pair each call into LLVM with bookkeeping of
+  who owns the result (a module linked into another, or handed to the
+  execution engine, is marked as no longer Python's to free). A
+  ``KeyboardInterrupt`` raised between the two leaves a wrapper that frees
+  LLVM memory LLVM freed already: the process crashed with a segmentation
+  fault when the garbage collector reached it (a CI run, Ctrl-C during
+  ``structsparse verify`` on a cold numba cache).
+
 While a command runs, :func:`deliverable_interrupts` therefore defers a SIGINT
-that arrives inside such a callback and sends it again a moment later, when the
-callback has returned; anywhere else it raises ``KeyboardInterrupt`` at once,
-as Python's default handler does.
+that arrives inside such a callback or inside llvmlite's bindings and sends it
+again a moment later, when they have returned; anywhere else it raises
+``KeyboardInterrupt`` at once, as Python's default handler does.
 """
 
 import os
@@ -39,8 +47,18 @@ def in_swallowing_callback(frame):
     return False
 
 
+def in_llvm_bindings(frame):
+    """Whether ``frame`` (or a frame it was called from) runs llvmlite's Python bindings (``llvmlite/binding``)."""
+    marker = os.sep + os.path.join("llvmlite", "binding") + os.sep
+    while frame is not None:
+        if marker in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _handler(signum, frame):
-    if in_swallowing_callback(frame):
+    if in_swallowing_callback(frame) or in_llvm_bindings(frame):
         timer = threading.Timer(_RETRY_SECONDS, os.kill, (os.getpid(), signal.SIGINT))
         timer.daemon = True
         timer.start()

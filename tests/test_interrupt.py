@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from structsparse import _interrupt
-from structsparse._interrupt import deliverable_interrupts, in_swallowing_callback
+from structsparse._interrupt import deliverable_interrupts, in_llvm_bindings, in_swallowing_callback
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="needs POSIX signals")
 
@@ -65,6 +65,30 @@ def test_frames_inside_the_callback_are_recognized():
         signal.signal(signal.SIGINT, previous)
     assert in_swallowing_callback(frame)
     assert not in_swallowing_callback(None)
+
+
+def test_frames_inside_llvmlite_bindings_are_recognized():
+    # any llvmlite binding code, not only its callbacks: an interrupt between an LLVM call and its ownership
+    # bookkeeping left a wrapper that freed LLVM memory twice (a segmentation fault at the next collection)
+    namespace = {"sys": sys}
+    exec(compile("def inner():\n    return sys._getframe()\n",
+                 os.path.join(os.sep + "site-packages", "llvmlite", "binding", "module.py"), "exec"), namespace)
+    frame = namespace["inner"]()
+    assert in_llvm_bindings(frame) and not in_swallowing_callback(frame)
+    assert not in_llvm_bindings(sys._getframe()) and not in_llvm_bindings(None)
+    import llvmlite.binding.module as real   # the installed package's own files match too
+    assert os.sep + os.path.join("llvmlite", "binding") + os.sep in real.__file__
+
+
+def test_interrupt_inside_llvmlite_bindings_is_deferred_not_lost(monkeypatch):
+    namespace = {"os": os, "signal": signal, "time": time, "sys": sys}
+    exec(compile("def link():\n    os.kill(os.getpid(), signal.SIGINT)\n    t0 = time.monotonic()\n"
+                 "    while time.monotonic() - t0 < 0.2:\n        pass\n    return 'done'\n",
+                 os.path.join(os.sep + "site-packages", "llvmlite", "binding", "module.py"), "exec"), namespace)
+    with deliverable_interrupts():
+        assert namespace["link"]() == "done"      # not interrupted inside the bindings
+        with pytest.raises(KeyboardInterrupt):
+            _wait_for_interrupt(2.0)               # but delivered once they returned
 
 
 def test_default_handler_loses_the_interrupt_in_a_callback(monkeypatch):
