@@ -354,9 +354,9 @@ def csr_rmatvec_numba(data, indices, indptr, r, p, fixed_width=False):
     plain loop).
     """
     n = indptr.size - 1
-    if fixed_width and n > 0 and indptr[n] <= _FIXED_WIDTH_ROWS * n:
-        mean = indptr[n] / n
-        return _csr_rmatvec_fixed_width(data, indices, indptr, r, p, int(np.ceil(mean + np.sqrt(mean))))
+    width = _row_width(indptr) if fixed_width else 0
+    if width:
+        return _csr_rmatvec_fixed_width(data, indices, indptr, r, p, width)
     u = np.zeros(p)
     for i in range(n):
         ri = r[i]
@@ -368,6 +368,18 @@ def csr_rmatvec_numba(data, indices, indptr, r, p, fixed_width=False):
 
 # csr_rmatvec_numba's fixed-width rows up to this many entries a row on average (at 100 the plain loop is the faster)
 _FIXED_WIDTH_ROWS = 16
+
+
+@njit
+def _row_width(indptr):
+    """The fixed width of :func:`_csr_rmatvec_fixed_width` for the rows ``indptr`` (the mean row length plus its
+    square root, rounded up), or 0 when the rows hold more than :data:`_FIXED_WIDTH_ROWS` entries on average
+    (or there are none): the plain loop then."""
+    n = indptr.size - 1
+    if n == 0 or indptr[n] > _FIXED_WIDTH_ROWS * n:
+        return 0
+    mean = indptr[n] / n
+    return int(np.ceil(mean + np.sqrt(mean)))
 
 
 @njit
@@ -489,9 +501,9 @@ def csr_rmatvec_colstats_numba(data, indices, indptr, r, p, fixed_width=False):
     """
     n = indptr.size - 1
     nnz = indptr[n]
-    if fixed_width and n > 0 and nnz <= _FIXED_WIDTH_ROWS * n:
-        mean = nnz / n
-        u = _csr_rmatvec_fixed_width(data, indices, indptr, r, p, int(np.ceil(mean + np.sqrt(mean))))
+    width = _row_width(indptr) if fixed_width else 0
+    if width:
+        u = _csr_rmatvec_fixed_width(data, indices, indptr, r, p, width)
         return u, _csr_colnorm2(data, indices, p), _csr_colcounts(indices, p)
     if nnz < _FUSED_COLUMNS * p:
         return _csr_rmatvec(data, indices, indptr, r, p, False), _csr_colnorm2(data, indices, p), \
