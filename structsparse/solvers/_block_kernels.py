@@ -1318,54 +1318,67 @@ def _smallest_set(values, k):
     none = np.zeros(0, dtype=np.int64)
     if k <= 0 or k > m:
         return none, False
-    # a threshold above the k-th smallest from an evenly spaced sample (its rank with a margin), raised until at
-    # least k values lie at or below it: the candidates, a few times k, are selected from, not every value
+    # two thresholds around the k-th smallest from an evenly spaced sample (its expected rank there, give or take
+    # three standard deviations of a sampled rank), widened until the k-th smallest lies between them: the values
+    # below the lower one are in, those above the upper one out, and only the band between is selected from.
+    # Every pass over the m values is branch-free (a branch taken at random cost more than the pass itself)
     step = max(1, m // _SAMPLE)
-    sample = values[::step]
-    rank = min(sample.size - 1, 2 * (k * sample.size) // m + _SAMPLE_MARGIN)
+    sample = np.sort(values[::step])   # (NaN last)
+    s = sample.size
+    centre = (k * s) // m
+    q = k / m
+    width = int(3.0 * np.sqrt(s * q * (1.0 - q))) + _SAMPLE_MARGIN
     while True:
-        threshold = np.partition(sample, rank)[rank] if rank < sample.size else np.inf
-        count = 0
+        lo = centre - width
+        hi = centre + width
+        low = -np.inf if lo < 0 or np.isnan(sample[lo]) else sample[lo]
+        high = np.inf if hi >= s or np.isnan(sample[hi]) else sample[hi]
+        n_below = 0
+        n_band = 0
         for i in range(m):
-            count += values[i] <= threshold
-        if count >= k:
+            v = values[i]
+            n_below += v < low
+            n_band += (v >= low) & (v <= high)
+        if n_below < k <= n_below + n_band:
             break
-        if rank >= sample.size:   # fewer than k numbers: the k-th smallest would be NaN
+        if lo < 0 and hi >= s:   # fewer than k numbers: the k-th smallest would be NaN
             return none, False
-        rank = 2 * rank + _SAMPLE_MARGIN   # (a sample's NaN or a low estimate)
-    candidates = np.empty(count, dtype=np.int64)
+        width = 2 * width + _SAMPLE_MARGIN
+    band = np.empty(n_band + 1)   # (each value is written, and kept by advancing past it)
+    j = 0
+    for i in range(m):
+        v = values[i]
+        band[j] = v
+        j += (v >= low) & (v <= high)
+    band = band[:n_band]
+    kth = np.partition(band, k - n_below - 1)[k - n_below - 1]
+    # exactly k values at most the k-th smallest (those below the band and the band's), or a tie straddles the
+    # k-th place (which of the tied argpartition takes is its own choice)
+    count = n_below
+    for j in range(n_band):
+        count += band[j] <= kth
+    if count != k:
+        return none, False
+    out = np.empty(k + 1, dtype=np.int64)
     count = 0
     for i in range(m):
-        if values[i] <= threshold:
-            candidates[count] = i
-            count += 1
-    picked = values[candidates]
-    kth = np.partition(picked, k - 1)[k - 1]
-    # exactly k values at most the k-th smallest, or a tie straddles the k-th place (which of the tied argpartition
-    # takes is its own choice)
-    out = np.empty(k, dtype=np.int64)
-    count = 0
-    for j in range(candidates.size):
-        if picked[j] <= kth:
-            if count == k:
-                return none, False
-            out[count] = candidates[j]
-            count += 1
-    return out, True
+        out[count] = i
+        count += values[i] <= kth
+    return out[:k], True
 
 
 def smallest_set_numba(values, k):
     """The positions of the ``k`` smallest of ``values`` (1-D float64), increasing: ``(positions, unique)``.
 
-    The set ``np.argpartition(values, k - 1)[:k]`` holds (NaN last), from the
-    values at most a threshold estimated on a sample (one counting pass and
-    one gathering pass over ``values``, then a selection among a few times
-    ``k`` candidates), without argpartition's index array and partial sort of
-    every value. ``unique`` is False (and ``positions`` empty) when that set
-    is not determined by the values: a value equal to the ``k``-th smallest
-    lies past the ``k``-th place (argpartition's pick among the tied is its
-    own), or fewer than ``k`` values are numbers; the caller then asks
-    argpartition itself.
+    The set ``np.argpartition(values, k - 1)[:k]`` holds (NaN last), from
+    three branch-free passes over ``values`` (count on either side of two
+    thresholds estimated on a sample, gather the band between them, write the
+    positions out) and a selection within the band, without argpartition's
+    index array and partial sort of every value. ``unique`` is False (and
+    ``positions`` empty) when that set is not determined by the values: a
+    value equal to the ``k``-th smallest lies past the ``k``-th place
+    (argpartition's pick among the tied is its own), or fewer than ``k``
+    values are numbers; the caller then asks argpartition itself.
     """
     return _smallest_set(read_only_view(values), k)
 

@@ -1095,7 +1095,8 @@ def solve_block(loss, penalty, x0=None, tol=1e-8, max_outer=None, max_epochs=10_
                                       live.unpen, ws_strategy, p0, group_norm, solver, lhs=lhs_u,
                                       # (a zero start: X is zero everywhere until the first subproblem)
                                       maybe_nonzero=(_NO_BLOCKS if x0 is None else None) if last_ws is None else
-                                      _positions(live.blocks, last_ws),
+                                      # (every group live: group g at position g, no search)
+                                      last_ws if live.blocks.size == n_blocks else _positions(live.blocks, last_ws),
                                       saturated_growth=_LS_SATURATED_GROWTH, last_size=ws_size,
                                       cheap_size=live.blocks.size // _CHEAP_DIV if _CHEAP_DIV else 0,
                                       scores=_scores_of(single_scores, single_scores_into, U, live.idx.size,
@@ -1502,17 +1503,20 @@ def _working_set(X, U, Up, idx, ptr, t1, t2, bound, alive, unpen, strategy, p0, 
         # the largest scores are the smallest of -score: negated in place (score is this function's own array:
         # no p-length -score)
         np.negative(score, out=score)
-    # the p-length order of argpartition is not kept past its first `size` entries
+    # the set of the `size` smallest scores, from a sampled threshold when no tie straddles its boundary
+    # (_block_kernels.smallest_set_numba: argpartition's set, increasing, so no sort after it); otherwise
+    # argpartition's own pick, whose p-length order is not kept past its first `size` entries
+    smallest_set = (smallest_set_numba if NUMBA_ENABLED else smallest_set_numpy) if _SAMPLED_TOP else None
     if violating is not None and violating.size >= size:   # select among them only (usually far fewer)
-        top = violating[np.argpartition(score[violating], size - 1)[:size]]
-    else:
-        # every violating group and the best of the others: the set of the `size` smallest, from a sampled threshold
-        # when no tie straddles its boundary (_block_kernels.smallest_set_numba, argpartition's set, increasing)
-        top, unique = (smallest_set_numba if NUMBA_ENABLED else smallest_set_numpy)(score, size) if _SAMPLED_TOP \
-            else (None, False)
+        values = score[violating]
+        picked, unique = smallest_set(values, size) if smallest_set is not None else (None, False)
+        top = violating[picked if unique else np.argpartition(values, size - 1)[:size]]
+    else:   # every violating group and the best of the others
+        top, unique = smallest_set(score, size) if smallest_set is not None else (None, False)
         if not unique:
             top = np.argpartition(score, size - 1)[:size].copy()
-    return np.sort(top[np.isfinite(score[top]) | forced[top]])
+    top = top[np.isfinite(score[top]) | forced[top]]
+    return top if unique else np.sort(top)
 
 
 def _positions(sorted_ids, ids):
