@@ -1323,7 +1323,7 @@ def _smallest_set(values, k):
     # below the lower one are in, those above the upper one out, and only the band between is selected from.
     # Every pass over the m values is branch-free (a branch taken at random cost more than the pass itself)
     step = max(1, m // _SAMPLE)
-    sample = np.sort(values[::step])   # (NaN last)
+    sample = values[::step]
     s = sample.size
     centre = (k * s) // m
     q = k / m
@@ -1331,8 +1331,11 @@ def _smallest_set(values, k):
     while True:
         lo = centre - width
         hi = centre + width
-        low = -np.inf if lo < 0 or np.isnan(sample[lo]) else sample[lo]
-        high = np.inf if hi >= s or np.isnan(sample[hi]) else sample[hi]
+        # (two selections, not a sort of the sample: a sort's branches cost more than the passes below)
+        low = -np.inf if lo < 0 else np.partition(sample, lo)[lo]
+        high = np.inf if hi >= s else np.partition(sample, hi)[hi]
+        low = -np.inf if np.isnan(low) else low
+        high = np.inf if np.isnan(high) else high
         n_below = 0
         n_band = 0
         for i in range(m):
