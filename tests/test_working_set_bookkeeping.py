@@ -41,10 +41,13 @@ def _values(rng, m, kind):
     elif kind == "zeros":   # signed zeros tie
         v[rng.random(m) < 0.3] = 0.0
         v[rng.random(m) < 0.3] = -0.0
+    elif kind == "unlike_its_sample":   # the evenly spaced sample holds the smallest values: the band is widened
+        v[::max(1, m // K._SAMPLE)] -= 10.0
     return v
 
 
-@pytest.mark.parametrize("kind", ["plain", "ties", "special", "mostly_nan", "decreasing", "zeros"])
+@pytest.mark.parametrize("kind", ["plain", "ties", "special", "mostly_nan", "decreasing", "zeros",
+                                  "unlike_its_sample"])
 def test_smallest_set_is_argpartitions_set_or_says_it_is_not_determined(kind):
     rng = np.random.default_rng(15)
     determined = undetermined = 0
