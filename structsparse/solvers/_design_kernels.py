@@ -15,7 +15,9 @@ column, a CSR matrix row by row, through its ``data``, ``indices`` and
   columns only; from CSR it costs one pass over the stored entries, as much as
   one product ``A^T r`` (:func:`csr_gather_counted_numba`, given the column
   counts of :func:`csr_colcounts_numba`, computed once per design, skips the
-  counting pass: 0.5-0.7x the time);
+  counting pass: 0.5-0.7x the time; :func:`csr_gather_merged_numba` takes the
+  columns gathered for the last working set from their CSC arrays and looks
+  for the new ones only);
 - ``A^T r`` of a CSR matrix (:func:`csr_rmatvec_numba`): row by row, scattered
   into the output; short rows read a fixed number of entries each, so that no
   loop exit is mispredicted once a row (the same sums);
@@ -66,7 +68,8 @@ __all__ = [
     "csc_gather_numba", "csc_gather_numpy", "csr_gather_numba", "csr_gather_numpy",
     "csc_rmatvec_cols_numba", "csc_rmatvec_cols_numpy", "csc_rmatvec_compact_numba", "csc_rmatvec_compact_numpy",
     "csc_rmatvec_colnorm2_numba", "csc_rmatvec_colnorm2_numpy", "csr_colcounts_numba", "csr_colcounts_numpy",
-    "csr_gather_counted_numba", "csr_gather_counted_numpy", "csr_rmatvec_colstats_numba",
+    "csr_gather_counted_numba", "csr_gather_counted_numpy", "csr_gather_merged_numba", "csr_gather_merged_numpy",
+    "csr_rmatvec_colstats_numba",
     "csr_rmatvec_colstats_numpy", "csc_rmatvec_numba", "csc_rmatvec_numpy",
     "csr_rmatvec_numba", "csr_rmatvec_numpy", "csc_singleton_epoch_numba", "csc_singleton_epoch_numpy",
     "csc_block_epoch", "csc_block_epoch_numpy", "csc_singleton_run_numba", "csc_singleton_run_numpy",
@@ -196,11 +199,23 @@ def _place_marked(data, indices, indptr, mark, slot, colptr, flat_listing=True):
     after a solve: 65 -> 46 us; below 1 % the branch is the faster, 92 against 115 us at p = 10^5).
     """
     m = colptr.size - 1
-    if 10 * colptr[m] >= indices.size:
-        return _place_marked_by_rows(data, indices, indptr, mark, slot, colptr)
-    hits = np.empty(colptr[m] + 1, dtype=indptr.dtype)   # (+1: the flat listing writes one position past)
+    out_data = np.empty(colptr[m])
+    out_rows = np.empty(colptr[m], dtype=indices.dtype)   # row numbers fit the index type (scipy sizes it so)
+    _place_marked_into(data, indices, indptr, mark, slot, colptr, colptr[m], out_data, out_rows, flat_listing)
+    return out_data, out_rows, colptr
+
+
+@njit
+def _place_marked_into(data, indices, indptr, mark, slot, colptr, n_hits, out_data, out_rows, flat_listing=True):
+    """:func:`_place_marked` writing into ``out_data`` and ``out_rows``, the marked columns' entries ``n_hits`` in
+    all (the choice of pass and listing is made on them; the unmarked columns' places are left as they are)."""
+    m = colptr.size - 1
+    if 10 * n_hits >= indices.size:
+        _place_marked_by_rows(data, indices, indptr, mark, slot, colptr, out_data, out_rows)
+        return
+    hits = np.empty(n_hits + 1, dtype=indptr.dtype)   # (+1: the flat listing writes one position past)
     h = 0
-    if flat_listing and _FLAT_LISTING_SHARE * colptr[m] >= indices.size:
+    if flat_listing and _FLAT_LISTING_SHARE * n_hits >= indices.size:
         for q in range(indices.size):
             hits[h] = q
             h += mark[indices[q]]
@@ -210,8 +225,6 @@ def _place_marked(data, indices, indptr, mark, slot, colptr, flat_listing=True):
                 hits[h] = q
                 h += 1
     fill = colptr[:m].copy()
-    out_data = np.empty(colptr[m])
-    out_rows = np.empty(colptr[m], dtype=indices.dtype)   # row numbers fit the index type (scipy sizes it so)
     i = 0
     for t in range(h):  # hits come in increasing position, hence increasing row
         e = hits[t]   # (a name of its own: q above is int64, and int64 with uint64 unifies to float)
@@ -222,7 +235,6 @@ def _place_marked(data, indices, indptr, mark, slot, colptr, flat_listing=True):
         out_data[pos] = data[e]
         out_rows[pos] = i
         fill[j] = pos + 1
-    return out_data, out_rows, colptr
 
 
 # the flat listing of _place_marked from one entry in this many on (a hit share of 1/64 = 1.6 %)
@@ -230,12 +242,10 @@ _FLAT_LISTING_SHARE = 64
 
 
 @njit
-def _place_marked_by_rows(data, indices, indptr, mark, slot, colptr):
-    """:func:`_place_marked` in one pass over the rows (no list of hits)."""
+def _place_marked_by_rows(data, indices, indptr, mark, slot, colptr, out_data, out_rows):
+    """:func:`_place_marked_into` in one pass over the rows (no list of hits)."""
     m = colptr.size - 1
     fill = colptr[:m].copy()
-    out_data = np.empty(colptr[m])
-    out_rows = np.empty(colptr[m], dtype=indices.dtype)
     for i in range(indptr.size - 1):
         for q in range(indptr[i], indptr[i + 1]):
             c = indices[q]
@@ -245,7 +255,6 @@ def _place_marked_by_rows(data, indices, indptr, mark, slot, colptr):
                 out_data[pos] = data[q]
                 out_rows[pos] = i
                 fill[j] = pos + 1
-    return out_data, out_rows, colptr
 
 
 @_unsigned_indices
@@ -559,6 +568,53 @@ def csr_gather_counted_numba(data, indices, indptr, cols, counts, p, flat_listin
 
 def csr_gather_counted_numpy(data, indices, indptr, cols, counts, p, flat_listing=True):
     """Numpy twin of :func:`csr_gather_counted_numba` (scipy's indexing needs neither ``counts`` nor the listing)."""
+    return csr_gather_numpy(data, indices, indptr, cols, p)
+
+
+@_unsigned_indices
+@njit
+def csr_gather_merged_numba(data, indices, indptr, cols, counts, p, old_data, old_rows, old_colptr, old_place,
+                            flat_listing=True):
+    """:func:`csr_gather_counted_numba` of the columns ``cols``, taking those gathered before from their CSC arrays.
+
+    ``old_data, old_rows, old_colptr`` hold columns gathered by an earlier
+    call; ``old_place[j]`` is one plus the place of ``cols[j]`` among them, or
+    0 for a column not among them. Only the new columns are looked for in the
+    CSR arrays (one pass, as in :func:`_place_marked`, the choice of pass made
+    on their entries); the others are copied from the old arrays. The arrays
+    of the plain gather (rows increasing within each column), without a
+    second copy of the working set: the lasso's working sets mostly hold the
+    last one's columns.
+    """
+    m = cols.size
+    mark = np.zeros(p, dtype=np.uint8)
+    slot = np.empty(p, dtype=np.int64)   # read only where marked
+    colptr = np.zeros(m + 1, dtype=indptr.dtype)
+    n_new = 0
+    for j in range(m):
+        c = cols[j]
+        colptr[j + 1] = colptr[j] + counts[c]
+        if old_place[j] == 0:
+            mark[c] = 1
+            slot[c] = j
+            n_new += counts[c]
+    out_data = np.empty(colptr[m])
+    out_rows = np.empty(colptr[m], dtype=indices.dtype)
+    if n_new:
+        _place_marked_into(data, indices, indptr, mark, slot, colptr, n_new, out_data, out_rows, flat_listing)
+    for j in range(m):
+        if old_place[j]:
+            a = old_colptr[old_place[j] - np.uint64(1)]
+            pos = colptr[j]
+            for q in range(colptr[j + 1] - pos):
+                out_data[pos + q] = old_data[a + q]
+                out_rows[pos + q] = old_rows[a + q]
+    return out_data, out_rows, colptr
+
+
+def csr_gather_merged_numpy(data, indices, indptr, cols, counts, p, old_data, old_rows, old_colptr, old_place,
+                            flat_listing=True):
+    """Numpy twin of :func:`csr_gather_merged_numba`: the plain gather of ``cols`` (what the merge must equal)."""
     return csr_gather_numpy(data, indices, indptr, cols, p)
 
 

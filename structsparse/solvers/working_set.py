@@ -78,7 +78,7 @@ from ._design_kernels import (
     csc_colnorm2_numba, csc_colnorm2_numpy, csc_gather_numba, csc_gather_numpy, csc_rmatvec_cols_numba,
     csc_rmatvec_cols_numpy, csc_rmatvec_compact_numba, csc_rmatvec_compact_numpy, csc_rmatvec_colnorm2_numba,
     csc_rmatvec_colnorm2_numpy, csr_colcounts_numba, csr_colcounts_numpy, csr_colnorm2_numba, csr_colnorm2_numpy,
-    csr_gather_counted_numba, csr_gather_counted_numpy,
+    csr_gather_counted_numba, csr_gather_counted_numpy, csr_gather_merged_numba, csr_gather_merged_numpy,
     csr_rmatvec_colstats_numba, csr_rmatvec_colstats_numpy, csc_rmatvec_numba, csc_rmatvec_numpy, csr_rmatvec_numba,
     csr_rmatvec_numpy, unsigned_view,
     csc_block_epoch, csc_singleton_gap_numba, csc_singleton_run_numba, csc_touched_rows_numba, csc_ws_gradient_numba,
@@ -300,6 +300,12 @@ _CSR_FIRST_PASS = True
 # The sparse lasso's Newton dual point, once a CSC design's live columns are compacted, is rescaled from their products
 # only (_Design.rmatvec_compact, the same sums and the same scale), not from a second p-length product beside U
 _COMPACT_RESCALE = True
+# A CSR design's store of gathered columns is the last working set's arrays, in its order: the next working set
+# takes its columns found there from them and only the new ones from a pass over the CSR arrays, written in place
+# in one call (_design_kernels.csr_gather_merged_numba; the same arrays), instead of a store of every column seen,
+# grown by concatenation, and a second gather of the working set from it (a copy of the store and one of the set
+# per subproblem, and the memory of both)
+_CSR_MERGED_STORE = True
 
 
 _EPS = np.finfo(float).eps
@@ -350,6 +356,7 @@ class _Design:
         self._slot = None
         self._cache = None
         self._used = 0
+        self._stored = None   # CSR (_CSR_MERGED_STORE): the store's columns in its order (None: all, or none yet)
         design_bytes = sum(a.nbytes for a in (self.A.data, self.A.indices, self.A.indptr)) if self.sparse \
             else self.A.nbytes
         self._budget = int(max(_CACHE_FRACTION * design_bytes, min(_CACHE_FLOOR, design_bytes)))
@@ -455,6 +462,8 @@ class _Design:
                 if self._used < self.p or not np.array_equal(self._slot, cols):
                     self._csr_store_all()
                 return self._cache
+            if _CSR_MERGED_STORE:
+                return self._csr_merged(cols)
             return gather(*self._csr_store(cols), self._slot[cols].astype(np.int64))
         if self.A.flags.f_contiguous and not self.float32:
             return self.A.T, cols
@@ -517,6 +526,7 @@ class _Design:
                              self.p)
         self._slot = np.arange(self.p, dtype=self._slot_dtype)
         self._used = self.p
+        self._stored = None
 
     def _csr_store(self, cols):
         """CSC arrays of every column of a CSR ``A`` seen so far (``_slot`` maps a column to its place)."""
@@ -537,6 +547,36 @@ class _Design:
                            np.concatenate([old_ptr, old_ptr[-1] + ptr[1:]]))
             self._slot[new] = np.arange(self._used, self._used + new.size)
             self._used += new.size
+        return self._cache
+
+    def _csr_merged(self, cols):
+        """CSC arrays of the columns ``cols`` (distinct) of a CSR ``A``, which become the store (``_slot``: a
+        column's place in them, or -1): its columns are copied from it, the others gathered from ``A``."""
+        if self._slot is None:
+            self._slot = np.full(self.p, -1, dtype=self._slot_dtype)
+        m = cols.size
+        place = self._slot[cols]
+        if self._cache is not None and m == self._used and np.array_equal(place, np.arange(m)):
+            return self._cache   # the store's columns in its order
+        A = self.A
+        if self._colcount is None:  # entries per column, once per design: the gathers skip their counting pass
+            self._colcount = (csr_colcounts_numba if NUMBA_ENABLED else csr_colcounts_numpy)(A.indices, self.p)
+        if self._cache is None:
+            old = (np.zeros(0), unsigned_view(np.zeros(0, dtype=A.indices.dtype)),
+                   unsigned_view(np.zeros(1, dtype=A.indptr.dtype)))
+        else:
+            old = self._cache
+            if self._stored is not None:
+                self._slot[self._stored] = -1
+            else:   # (the whole design, stored by _csr_store_all)
+                self._slot.fill(-1)
+        gather = csr_gather_merged_numba if NUMBA_ENABLED else csr_gather_merged_numpy
+        # (one plus the place, 0 for a new column: unsigned, as the kernel reads it)
+        self._cache = gather(A.data, A.indices, A.indptr, cols, self._colcount, self.p, *old,
+                             (place.astype(np.int64) + 1).view(np.uint64), _CSR_FLAT_LISTING)
+        self._slot[cols] = np.arange(m)
+        self._used = m
+        self._stored = cols.copy()
         return self._cache
 
     @property
