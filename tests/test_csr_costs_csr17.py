@@ -121,6 +121,22 @@ def test_working_sets_columns_are_gathers_from_the_design(monkeypatch):
     assert all(a is b for a, b in zip(first, design.columns(cols)))
 
 
+def test_a_sequence_of_column_requests_gets_the_plain_gathers():
+    """Calls on one CSR design (as a path's solves make them): the same set again, in another order, as many other
+    columns, more, fewer, none, every column in order and then a few: each time the plain gather's arrays."""
+    rng = np.random.default_rng(8)
+    A = _csr(rng, 300, 500, 0.02)
+    counts = D.csr_colcounts_numba(A.indices, 500)
+    design = ws._Design(A)
+    for cols in ([5, 2, 9], [5, 2, 9], [2, 5, 9], [1, 2, 3], [2, 9, 100, 5, 7, 400], [7, 400], [], list(range(500)),
+                 [499, 0, 250], list(range(500)), rng.permutation(500)[:300]):
+        cols = np.asarray(cols, dtype=np.int64)
+        got = design.columns(cols, whole=cols.size == 500)
+        want = D.csr_gather_counted_numba(A.data, A.indices, A.indptr, cols, counts, 500)
+        for a, b in zip(got, want):
+            assert _same_bits(a, b), cols
+
+
 @pytest.mark.parametrize("density, frac, p", [(1e-3, 0.1, 3000), (1e-3, 0.01, 3000), (1e-2, 0.05, 3000),
                                              (1e-2, 0.002, 3000), (2e-4, 0.01, 3000), (0.1, 0.05, 300)])
 def test_csr_lasso_solves_are_bitwise_the_same_with_the_merged_store_off(monkeypatch, density, frac, p):
