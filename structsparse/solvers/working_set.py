@@ -293,6 +293,9 @@ _CSR_FLAT_LISTING = True
 # once a row (_design_kernels.csr_rmatvec_numba; the same sums): p = n = 10^4, density 1e-4: 0.96, 1e-3:
 # 0.97-0.99; p = 10^5: 1.00
 _CSR_FIXED_WIDTH = True
+# ... and a CSC product over short columns (at most 1.5 entries a column on average) reads a fixed number of entries
+# a column (_design_kernels._csc_rmatvec_fixed_width; the same sums)
+_CSC_FIXED_WIDTH = True
 # A CSR design's first product A^T r brings its squared column norms and its entries per column (the gathers'
 # counts), in the same pass when rows and columns are long (_design_kernels.csr_rmatvec_colstats_numba, the same
 # sums), not two passes more: p = n = 10^4, density 1e-2: 0.95-0.97; short rows or columns: the three passes
@@ -372,7 +375,7 @@ class _Design:
             out = np.zeros((self.p, 1))
             A = self.A
             rmatvec_cols = csc_rmatvec_cols_numba if NUMBA_ENABLED else csc_rmatvec_cols_numpy
-            rmatvec_cols(A.data, A.indices, A.indptr, np.ascontiguousarray(R[0]), cols, out[:, 0])
+            rmatvec_cols(A.data, A.indices, A.indptr, np.ascontiguousarray(R[0]), cols, out[:, 0], _CSC_FIXED_WIDTH)
             return out
         if self.float32:
             if self.sparse and not self.csr and self._colnorm2 is None:
@@ -395,7 +398,7 @@ class _Design:
                     return (csr_rmatvec_numba if NUMBA_ENABLED else csr_rmatvec_numpy)(
                         A.data, A.indices, A.indptr, r, self.p, _CSR_FIXED_WIDTH).reshape(-1, 1)
                 return (csc_rmatvec_numba if NUMBA_ENABLED else csc_rmatvec_numpy)(
-                    A.data, A.indices, A.indptr, r).reshape(-1, 1)
+                    A.data, A.indices, A.indptr, r, _CSC_FIXED_WIDTH).reshape(-1, 1)
             return np.asarray(self.A.T @ R[0]).reshape(-1, 1)
         return np.asarray(self.A.T @ R.T)
 
