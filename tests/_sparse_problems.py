@@ -33,3 +33,17 @@ def wide_sparse_lasso(seed, fmt, density, frac, n, p, n_active):
     y = z + 0.1 * np.linalg.norm(z) / np.sqrt(n) * rng.standard_normal(n)
     lam = frac * ss.lambda_max(ss.LeastSquares(A, y), ss.L1(1.0))
     return A, y, lam
+
+
+def random_csr(rng, n, p, density, index_dtype=np.int32):
+    """A random ``n x p`` CSR matrix with sorted indices of ``index_dtype`` (the CSR kernels' tests)."""
+    A = sp.random(n, p, density=density, format="csr", random_state=rng, data_rvs=rng.standard_normal)
+    A.sort_indices()
+    A.indices = A.indices.astype(index_dtype)
+    A.indptr = A.indptr.astype(index_dtype)
+    return A
+
+
+def same_bits(a, b):
+    """Whether two arrays hold the same dtype, shape and bytes."""
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()

@@ -18,26 +18,13 @@ import sys
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import structsparse as ss
 import structsparse.solvers.working_set as ws
 from structsparse.solvers import _design_kernels as D
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _sparse_problems import sparse_lasso  # noqa: E402
-
-
-def _csr(rng, n, p, density, index_dtype=np.int32):
-    A = sp.random(n, p, density=density, format="csr", random_state=rng, data_rvs=rng.standard_normal)
-    A.sort_indices()
-    A.indices = A.indices.astype(index_dtype)
-    A.indptr = A.indptr.astype(index_dtype)
-    return A
-
-
-def _same_bits(a, b):
-    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+from _sparse_problems import random_csr, same_bits, sparse_lasso  # noqa: E402
 
 
 def _merged(A, cols, old_cols, flat_listing=True, kernel=D.csr_gather_merged_numba):
@@ -58,7 +45,7 @@ def test_merged_gather_is_the_plain_gather_bit_for_bit(new_share, flat_listing, 
     """Old and new columns, in shuffled order: the plain gather's arrays, the numpy twin's (scipy's) values."""
     rng = np.random.default_rng(int(1000 * new_share) + 7)
     n, p = 500, 2000
-    A = _csr(rng, n, p, 0.01, index_dtype)
+    A = random_csr(rng, n, p, 0.01, index_dtype)
     old_cols = rng.choice(p, 300, replace=False).astype(np.int64)
     others = np.setdiff1d(np.arange(p), old_cols)
     new_cols = rng.choice(others, int(round(new_share * others.size)), replace=False)
@@ -68,7 +55,7 @@ def test_merged_gather_is_the_plain_gather_bit_for_bit(new_share, flat_listing, 
     counts = D.csr_colcounts_numba(A.indices, p)
     want = D.csr_gather_counted_numba(A.data, A.indices, A.indptr, cols, counts, p, flat_listing)
     for a, b in zip(got, want):
-        assert _same_bits(a, b)
+        assert same_bits(a, b)
     assert got[1].dtype.kind == "u" and got[2].dtype.kind == "u"   # (the epochs read unsigned indices)
     twin = _merged(A, cols, old_cols, flat_listing, D.csr_gather_merged_numpy)
     for a, b in zip(got, twin):
@@ -82,7 +69,7 @@ def test_merged_gather_is_the_plain_gather_bit_for_bit(new_share, flat_listing, 
 def test_merged_gather_of_no_columns_and_of_empty_columns():
     """No columns, and columns with no entries (old and new): empty slices in the right places."""
     rng = np.random.default_rng(3)
-    A = _csr(rng, 50, 400, 0.01)
+    A = random_csr(rng, 50, 400, 0.01)
     empty = np.flatnonzero(np.diff(A.tocsc().indptr) == 0)
     assert empty.size >= 4
     for cols, old_cols in [(np.zeros(0, dtype=np.int64), np.arange(5, dtype=np.int64)),
@@ -90,7 +77,7 @@ def test_merged_gather_of_no_columns_and_of_empty_columns():
         got = _merged(A, cols, old_cols)
         want = D.csr_gather_numba(A.data, A.indices, A.indptr, cols, 400)
         for a, b in zip(got, want):
-            assert _same_bits(a, b)
+            assert same_bits(a, b)
 
 
 def test_working_sets_columns_are_gathers_from_the_design(monkeypatch):
@@ -108,7 +95,7 @@ def test_working_sets_columns_are_gathers_from_the_design(monkeypatch):
             cols = np.asarray(cols, dtype=np.int64)
             want = D.csr_gather_counted_numba(A.data, A.indices, A.indptr, cols, counts, A.shape[1])
             for a, b in zip(out, want):
-                assert _same_bits(a, b)
+                assert same_bits(a, b)
             seen.append(cols.size)
         return out
 
@@ -125,7 +112,7 @@ def test_a_sequence_of_column_requests_gets_the_plain_gathers():
     """Calls on one CSR design (as a path's solves make them): the same set again, in another order, as many other
     columns, more, fewer, none, every column in order and then a few: each time the plain gather's arrays."""
     rng = np.random.default_rng(8)
-    A = _csr(rng, 300, 500, 0.02)
+    A = random_csr(rng, 300, 500, 0.02)
     counts = D.csr_colcounts_numba(A.indices, 500)
     design = ws._Design(A)
     for cols in ([5, 2, 9], [5, 2, 9], [2, 5, 9], [1, 2, 3], [2, 9, 100, 5, 7, 400], [7, 400], [], list(range(500)),
@@ -134,7 +121,7 @@ def test_a_sequence_of_column_requests_gets_the_plain_gathers():
         got = design.columns(cols, whole=cols.size == 500)
         want = D.csr_gather_counted_numba(A.data, A.indices, A.indptr, cols, counts, 500)
         for a, b in zip(got, want):
-            assert _same_bits(a, b), cols
+            assert same_bits(a, b), cols
 
 
 @pytest.mark.parametrize("density, frac, p", [(1e-3, 0.1, 3000), (1e-3, 0.01, 3000), (1e-2, 0.05, 3000),
@@ -151,6 +138,6 @@ def test_csr_lasso_solves_are_bitwise_the_same_with_the_merged_store_off(monkeyp
     x_new, h_new = solve(A)
     monkeypatch.setattr(ws, "_CSR_MERGED_STORE", False)
     x_old, h_old = solve(A)
-    assert _same_bits(x_new, x_old)
+    assert same_bits(x_new, x_old)
     assert h_new == h_old
     assert np.count_nonzero(x_new) > 0

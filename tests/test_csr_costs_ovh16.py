@@ -17,26 +17,13 @@ import sys
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import structsparse as ss
 import structsparse.solvers.working_set as ws
 from structsparse.solvers import _design_kernels as D
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _sparse_problems import sparse_lasso  # noqa: E402
-
-
-def _csr(rng, n, p, density, index_dtype=np.int32):
-    A = sp.random(n, p, density=density, format="csr", random_state=rng, data_rvs=rng.standard_normal)
-    A.sort_indices()
-    A.indices = A.indices.astype(index_dtype)
-    A.indptr = A.indptr.astype(index_dtype)
-    return A
-
-
-def _same_bits(a, b):
-    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+from _sparse_problems import random_csr, same_bits, sparse_lasso  # noqa: E402
 
 
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
@@ -44,16 +31,16 @@ def _same_bits(a, b):
 def test_fixed_width_product_is_the_plain_loop_bit_for_bit(n, p, density, index_dtype):
     """Every width (shorter and longer than the rows) gives the plain loop's bits; numpy and scipy agree."""
     rng = np.random.default_rng(int(1000 * density) + n)
-    A = _csr(rng, n, p, density, index_dtype)
+    A = random_csr(rng, n, p, density, index_dtype)
     A.data[::7] = 0.0                       # stored zeros
     r = rng.standard_normal(n)
     r[::5] = 0.0                            # rows of zero residual add no term
     r[1::11] = -1e-310                      # subnormal terms
     plain = D.csr_rmatvec_numba(A.data, A.indices, A.indptr, r, p, False)
-    assert _same_bits(plain, D.csr_rmatvec_numba(A.data, A.indices, A.indptr, r, p, True))
+    assert same_bits(plain, D.csr_rmatvec_numba(A.data, A.indices, A.indptr, r, p, True))
     idx, ptr = D.unsigned_view(A.indices), D.unsigned_view(A.indptr)
     for width in (1, 2, 3, 5, 8, 40):
-        assert _same_bits(plain, D._csr_rmatvec_fixed_width(A.data, idx, ptr, r, p, width)), width
+        assert same_bits(plain, D._csr_rmatvec_fixed_width(A.data, idx, ptr, r, p, width)), width
     assert not np.any((plain == 0) & np.signbit(plain))   # no -0.0 (the padded reads add +0.0 to sums)
     np.testing.assert_allclose(plain, D.csr_rmatvec_numpy(A.data, A.indices, A.indptr, r, p), rtol=1e-12,
                                atol=1e-13)
@@ -63,7 +50,7 @@ def test_fixed_width_product_is_the_plain_loop_bit_for_bit(n, p, density, index_
 def test_fixed_width_product_keeps_non_finite_terms_where_the_plain_loop_has_them():
     """A padded read past a row's end adds +0.0, not ``0 * inf``; a zero residual row adds nothing."""
     rng = np.random.default_rng(5)
-    A = _csr(rng, 80, 30, 0.05)
+    A = random_csr(rng, 80, 30, 0.05)
     A.data[3] = np.inf
     A.data[10] = np.nan
     r = rng.standard_normal(80)
@@ -72,7 +59,7 @@ def test_fixed_width_product_keeps_non_finite_terms_where_the_plain_loop_has_the
     plain = D.csr_rmatvec_numba(A.data, A.indices, A.indptr, r, 30, False)
     assert np.isnan(plain).sum() == 1
     for width in (1, 2, 4):
-        assert _same_bits(plain, D._csr_rmatvec_fixed_width(A.data, idx, ptr, r, 30, width))
+        assert same_bits(plain, D._csr_rmatvec_fixed_width(A.data, idx, ptr, r, 30, width))
 
 
 @pytest.mark.parametrize("share", [0.005, 0.05, 0.2])
@@ -80,13 +67,13 @@ def test_flat_listing_gathers_the_same_columns(share):
     """The branch-free listing of a CSR gather: the same CSC arrays as the branching one, and as scipy."""
     rng = np.random.default_rng(11)
     n, p = 400, 600
-    A = _csr(rng, n, p, 0.02)
+    A = random_csr(rng, n, p, 0.02)
     counts = D.csr_colcounts_numba(A.indices, p)
     cols = np.sort(rng.choice(p, max(1, int(share * p)), replace=False)).astype(np.int64)
     flat = D.csr_gather_counted_numba(A.data, A.indices, A.indptr, cols, counts, p, True)
     branching = D.csr_gather_counted_numba(A.data, A.indices, A.indptr, cols, counts, p, False)
     for a, b in zip(flat, branching):
-        assert _same_bits(a, b)
+        assert same_bits(a, b)
     for a, b in zip(flat, D.csr_gather_counted_numpy(A.data, A.indices, A.indptr, cols, counts, p)):
         np.testing.assert_array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
 
@@ -97,7 +84,7 @@ def test_first_pass_is_the_three_kernels_bit_for_bit(n, p, density, fixed_width)
     """Product, squared column norms and counts of one call: the bits of the three kernels, on each of its paths
     (short rows; long rows, short columns; long rows and columns: the interleaved pass)."""
     rng = np.random.default_rng(n + p)
-    A = _csr(rng, n, p, density)
+    A = random_csr(rng, n, p, density)
     A.data[::5] = 0.0
     r = rng.standard_normal(n)
     r[::3] = 0.0
@@ -105,7 +92,7 @@ def test_first_pass_is_the_three_kernels_bit_for_bit(n, p, density, fixed_width)
             D.csr_colcounts_numba(A.indices, p))
     got = D.csr_rmatvec_colstats_numba(A.data, A.indices, A.indptr, r, p, fixed_width)
     for a, b in zip(want, got):
-        assert _same_bits(a, b)
+        assert same_bits(a, b)
     for a, b in zip(got, D.csr_rmatvec_colstats_numpy(A.data, A.indices, A.indptr, r, p, fixed_width)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
 
@@ -127,6 +114,6 @@ def test_csr_lasso_solves_are_bitwise_the_same_with_the_flags_off(monkeypatch, d
     for flag in _FLAGS:
         monkeypatch.setattr(ws, flag, False)
     x_old, h_old = solve()
-    assert _same_bits(x_new, x_old)
+    assert same_bits(x_new, x_old)
     assert h_new == h_old
     assert np.count_nonzero(x_new) > 0
