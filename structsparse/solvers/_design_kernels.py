@@ -23,7 +23,9 @@ column, a CSR matrix row by row, through its ``data``, ``indices`` and
   loop exit is mispredicted once a row (the same sums);
 - ``A[:, cols]^T r`` for the columns still alive after screening
   (:func:`csc_rmatvec_cols_numba`): the outer loop of the lasso stops reading
-  the columns that Gap Safe screening removed.
+  the columns that Gap Safe screening removed. Short CSC columns (about one
+  entry each) read a fixed number of entries a column, as CSR rows do
+  (:func:`_csc_rmatvec_fixed_width`, the same sums).
 - the Gram matrix ``A_S^T A_S`` of a few gathered columns
   (:func:`csc_gram_numba`), for the lasso's Newton dual point
   (:func:`._newton_kernels.lasso_dual_point_sparse`): row by row, a cost of
@@ -358,8 +360,9 @@ def csc_rmatvec_numba(data, indices, indptr, r, fixed_width=False):
 
 
 _NO_COLS = np.zeros(0, dtype=np.int64)
-# the fixed width of a CSC product's short columns: at most this many entries (within it :func:`_gather_dot`'s sums
-# are sequential: its vector loop, where the order of the terms changes, starts at 8 entries on AVX-512)
+# the fixed width of a CSC product's short columns: at most this many entries, where :func:`_gather_dot`'s sums are
+# sequential (its vector loop, which reorders the terms, starts at 8 entries on AVX-512 and at vector width times
+# interleave, 4 or more, on narrower vectors; tests/test_subproblem_setup_sub17.py checks the bits where it runs)
 _FIXED_WIDTH_COLS = 3
 # ... and only for columns of at most this many entries on average (more: the plain loop)
 _FIXED_WIDTH_MEAN_COLS = 1.5
