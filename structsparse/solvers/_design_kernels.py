@@ -369,15 +369,23 @@ _FIXED_WIDTH_MEAN_COLS = 1.5
 
 
 @njit
+def _fixed_width(indptr, max_mean, spread, cap):
+    """The width a fixed-width product reads from each row or column of ``indptr``: their mean length plus
+    ``spread`` times its square root, rounded up, at most ``cap``; 0 (the plain loop) when they hold more than
+    ``max_mean`` entries on average, or none at all. One rule for :func:`_row_width` and :func:`_column_width`."""
+    m = indptr.size - 1
+    if m == 0 or indptr[m] == 0 or indptr[m] > max_mean * m:
+        return 0
+    mean = indptr[m] / m
+    return min(cap, int(np.ceil(mean + spread * np.sqrt(mean))))
+
+
+@njit
 def _column_width(indptr):
     """The fixed width of :func:`_csc_rmatvec_fixed_width` for the columns ``indptr``: the mean column length plus
-    twice its square root, rounded up, at most :data:`_FIXED_WIDTH_COLS`; 0 (the plain loop) when the columns hold
-    more than :data:`_FIXED_WIDTH_MEAN_COLS` entries on average, or there are none."""
-    p = indptr.size - 1
-    if p == 0 or indptr[p] == 0 or indptr[p] > _FIXED_WIDTH_MEAN_COLS * p:
-        return 0
-    mean = indptr[p] / p
-    return min(_FIXED_WIDTH_COLS, int(np.ceil(mean + 2.0 * np.sqrt(mean))))
+    twice its square root, at most :data:`_FIXED_WIDTH_COLS`, for columns of at most
+    :data:`_FIXED_WIDTH_MEAN_COLS` entries on average (:func:`_fixed_width`)."""
+    return _fixed_width(indptr, _FIXED_WIDTH_MEAN_COLS, 2.0, _FIXED_WIDTH_COLS)
 
 
 @njit(fastmath={"contract"})
@@ -447,18 +455,14 @@ def csr_rmatvec_numba(data, indices, indptr, r, p, fixed_width=False):
 
 # csr_rmatvec_numba's fixed-width rows up to this many entries a row on average (at 100 the plain loop is the faster)
 _FIXED_WIDTH_ROWS = 16
+_NO_WIDTH_CAP = 1 << 30   # (rows: no cap)
 
 
 @njit
 def _row_width(indptr):
-    """The fixed width of :func:`_csr_rmatvec_fixed_width` for the rows ``indptr`` (the mean row length plus its
-    square root, rounded up), or 0 when the rows hold more than :data:`_FIXED_WIDTH_ROWS` entries on average
-    (or there are none): the plain loop then."""
-    n = indptr.size - 1
-    if n == 0 or indptr[n] > _FIXED_WIDTH_ROWS * n:
-        return 0
-    mean = indptr[n] / n
-    return int(np.ceil(mean + np.sqrt(mean)))
+    """The fixed width of :func:`_csr_rmatvec_fixed_width` for the rows ``indptr``: the mean row length plus its
+    square root, for rows of at most :data:`_FIXED_WIDTH_ROWS` entries on average (:func:`_fixed_width`)."""
+    return _fixed_width(indptr, _FIXED_WIDTH_ROWS, 1.0, _NO_WIDTH_CAP)
 
 
 @njit
